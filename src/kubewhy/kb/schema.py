@@ -1,0 +1,230 @@
+"""The schema of a failure-mode file (``kb/failure_modes/<id>.yaml``).
+
+Every file is validated on load with ``extra="forbid"``, so a typo in a key is an error, not a
+silently ignored field. The fields mirror what an on-call engineer needs: how the failure looks
+(symptoms), how to see it coming (risks), what it leads to (causes), who is to blame (culprit),
+how to fix it (remediation) and how to never see it again (prevention), with references.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Constructs that a DFA engine (Hyperscan, RE2) cannot run: rejected so every engine agrees.
+UNSUPPORTED_REGEX = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?>|[*+?}]\+")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scope(StrEnum):
+    """The entity a finding of this failure mode is about."""
+
+    CLUSTER = "cluster"
+    NODE = "node"
+    POD = "pod"
+    CONTAINER = "container"
+    COMPONENT = "component"
+    CGROUP = "cgroup"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class LogSymptom(Strict):
+    """A line pattern. Named groups (``(?P<pod>...)``, ``(?P<node>...)``, ``(?P<pid>...)``,
+    ``(?P<container>...)``, ``(?P<namespace>...)``) name the entity the line is about."""
+
+    id: str
+    description: str
+    pattern: str
+    ignore_case: bool = False
+    weight: Annotated[float, Field(gt=0, le=1)]
+    # Supporting symptoms add confidence but never raise a finding alone.
+    supporting: bool = False
+    # Only lines from these components count (matched against the source's component).
+    components: list[str] = []
+    examples: Annotated[list[str], Field(min_length=1)]
+    counter_examples: list[str] = []
+
+    @field_validator("pattern")
+    @classmethod
+    def _engine_portable(cls, pattern: str) -> str:
+        bad = UNSUPPORTED_REGEX.search(pattern)
+        if bad:
+            raise ValueError(
+                f"construct {bad.group(0)!r} is not supported by the scanning engines "
+                "(no lookarounds, backreferences, atomic groups, possessive quantifiers)"
+            )
+        if pattern.startswith("^") or pattern.endswith("$"):
+            raise ValueError("patterns match anywhere in a line: drop ^ and $ anchors")
+        re.compile(pattern)
+        return pattern
+
+
+class FactSymptom(Strict):
+    """A condition over facts of the subject entity (see ``kb.conditions``)."""
+
+    id: str
+    description: str
+    when: str
+    weight: Annotated[float, Field(gt=0, le=1)]
+    supporting: bool = False
+
+
+class CheckSymptom(Strict):
+    """A named Python check from ``kb.checks`` where data alone cannot say it."""
+
+    id: str
+    description: str
+    check: str
+    weight: Annotated[float, Field(gt=0, le=1)]
+    supporting: bool = False
+
+
+class Risk(Strict):
+    """A condition visible before an incident, reported by ``kubewhy audit``."""
+
+    id: str
+    when: str
+    severity: Severity
+    message: str  # may use {fact.name} placeholders filled from the subject's facts
+    fix: str
+
+
+class Link(Strict):
+    """This failure mode leads to another one."""
+
+    failure_mode: str
+    statement: str
+
+
+class Confirm(Strict):
+    """Evidence that would confirm or rule out this failure mode, and how to get it."""
+
+    fact: str | None = None
+    symptom: str | None = None
+    ask: str
+
+
+class AlertRule(Strict):
+    alert: Annotated[str, Field(pattern=r"^Kubewhy[A-Z][A-Za-z0-9]+$")]
+    expr: str
+    for_: Annotated[str, Field(alias="for")] = "5m"
+    severity: Literal["critical", "warning", "info"]
+    summary: str
+    description: str
+    # Named thresholds used as {name} in expr, overridable by `kubewhy alerts --set`.
+    thresholds: dict[str, float] = {}
+
+
+class MetricEvidence(Strict):
+    """A PromQL query whose result becomes facts about the entities in its labels."""
+
+    id: str
+    query: str
+    fact: str
+    entity: Literal["node", "pod", "container", "component", "cluster"]
+    kind: Literal["instant", "range"] = "instant"
+    # When the metric is absent, say why (e.g. a collector that is off).
+    absent_means: str | None = None
+
+
+class Prevention(Strict):
+    settings: list[str] = []
+    alerts: list[AlertRule] = []
+
+
+class KnownBug(Strict):
+    component: Literal[
+        "kernel", "kubelet", "kube-apiserver", "containerd", "runc", "systemd", "docker",
+        "etcd", "coredns", "os"
+    ]
+    # Version bounds; a missing bound is open. Versions compare numerically by dotted parts.
+    affected_from: str | None = None
+    fixed_in: str | None = None
+    # Matched against the raw version/OS string when numbers are not enough (e.g. Ubuntu 16.04).
+    match: str | None = None
+    reference: str
+    note: str = ""
+
+
+class Reference(Strict):
+    url: str
+    note: str
+
+
+class GoroutineSignature(Strict):
+    """A stack shape in a Go goroutine dump that identifies this failure mode."""
+
+    id: str
+    function: str  # regex on any frame's function
+    state: str | None = None  # regex on the goroutine state, e.g. "chan send"
+    min_count: int = 1
+    min_wait_minutes: int | None = None
+    weight: Annotated[float, Field(gt=0, le=1)] = 0.9
+
+
+class FailureMode(Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str
+    title: str
+    maturity: Literal["stable", "incubating"] = "stable"
+    scope: Scope
+    summary: str
+    mechanism: str  # how the fault works, in a few sentences: the "why" of the chain
+    logs: list[LogSymptom] = []
+    facts: list[FactSymptom] = []
+    checks: list[CheckSymptom] = []
+    goroutines: list[GoroutineSignature] = []
+    metrics: list[MetricEvidence] = []
+    risks: list[Risk] = []
+    causes: list[Link] = []
+    culprit: str | None = None  # name of a culprit finder in reasoning.culprit
+    confirm: list[Confirm] = []
+    remediation: Annotated[list[str], Field(min_length=1)]
+    prevention: Prevention
+    known_bugs: list[KnownBug] = []
+    references: Annotated[list[Reference], Field(min_length=1)]
+    # Minimum confidence at which a finding is reported.
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.35
+
+    @field_validator("id")
+    @classmethod
+    def _kebab(cls, value: str) -> str:
+        if not ID_RE.match(value):
+            raise ValueError("id must be kebab-case")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_symptom_ids(self) -> FailureMode:
+        ids = [s.id for s in self.logs] + [s.id for s in self.facts] + [s.id for s in self.checks]
+        ids += [g.id for g in self.goroutines]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate symptom ids: {sorted(dupes)}")
+        if not any(not s.supporting for s in [*self.logs, *self.facts, *self.checks]) and not (
+            self.goroutines
+        ):
+            raise ValueError("a failure mode needs at least one non-supporting symptom")
+        return self
+
+    def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
+        for s in [*self.logs, *self.facts, *self.checks]:
+            if s.id == symptom_id:
+                return s.weight, s.supporting
+        for g in self.goroutines:
+            if g.id == symptom_id:
+                return g.weight, False
+        raise KeyError(symptom_id)

@@ -1,0 +1,1 @@
+"""The one model every stage speaks: entities, evidence, facts, log hits and the diagnosis."""

@@ -1,0 +1,85 @@
+"""Entities that facts and findings are about.
+
+An entity is identified by its kind and name (plus namespace for pods and containers, and the
+node it runs on where that is known). Entities are small frozen values so they can be used as
+dictionary keys throughout the pipeline.
+
+>>> pod = Entity.pod("calico-node-x7", "kube-system", node="node-xx")
+>>> pod.ref()
+'pod/kube-system/calico-node-x7'
+>>> pod.on_node()
+Entity(kind='node', name='node-xx', namespace=None, node=None, pid=None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    CLUSTER = "cluster"
+    NODE = "node"
+    POD = "pod"
+    CONTAINER = "container"
+    PROCESS = "process"
+    COMPONENT = "component"
+    CGROUP = "cgroup"
+
+
+UNKNOWN_NODE = "(unknown node)"
+CLUSTER_NAME = "cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    kind: str
+    name: str
+    namespace: str | None = None
+    node: str | None = None
+    pid: int | None = None
+
+    @staticmethod
+    def cluster() -> Entity:
+        return Entity(Kind.CLUSTER.value, CLUSTER_NAME)
+
+    @staticmethod
+    def for_node(name: str) -> Entity:
+        return Entity(Kind.NODE.value, name)
+
+    @staticmethod
+    def pod(name: str, namespace: str | None = None, node: str | None = None) -> Entity:
+        return Entity(Kind.POD.value, name, namespace or "default", node)
+
+    @staticmethod
+    def container(
+        name: str, pod: str | None = None, namespace: str | None = None, node: str | None = None
+    ) -> Entity:
+        # A container is named "<pod>/<container>" when its pod is known.
+        full = f"{pod}/{name}" if pod else name
+        return Entity(Kind.CONTAINER.value, full, namespace, node)
+
+    @staticmethod
+    def process(pid: int, command: str, node: str | None = None) -> Entity:
+        return Entity(Kind.PROCESS.value, command, None, node, pid)
+
+    @staticmethod
+    def component(name: str, node: str | None = None) -> Entity:
+        return Entity(Kind.COMPONENT.value, name, None, node)
+
+    @staticmethod
+    def cgroup(path: str, node: str | None = None) -> Entity:
+        return Entity(Kind.CGROUP.value, path, None, node)
+
+    def ref(self) -> str:
+        parts = [str(self.kind)]
+        if self.namespace:
+            parts.append(self.namespace)
+        parts.append(self.name)
+        return "/".join(parts)
+
+    def on_node(self) -> Entity | None:
+        """The node this entity lives on (itself for a node), if known."""
+        if self.kind == Kind.NODE:
+            return self
+        return Entity.for_node(self.node) if self.node else None

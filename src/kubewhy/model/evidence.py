@@ -1,0 +1,27 @@
+"""Evidence: a line (or value) from an input, with where and when it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+MAX_TEXT = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One citable piece of evidence.
+
+    ``source`` is the display path of the input (inside an archive: ``archive.tgz!path``),
+    ``line`` is 1-based, ``time`` is timezone-aware UTC when known.
+    """
+
+    source: str
+    line: int | None
+    time: datetime | None
+    text: str
+
+    def clipped(self) -> Evidence:
+        if len(self.text) <= MAX_TEXT:
+            return self
+        return replace(self, text=self.text[: MAX_TEXT - 3] + "...")

@@ -1,0 +1,87 @@
+"""What every parser returns, and the two parser shapes.
+
+*Log formats* (klog, journald, zap JSON, logrus, kernel log, plain text) are never parsed line by
+line in full: the scanning engine finds the lines that match a knowledge-base pattern, and only
+those lines go through the format's :meth:`LogFormat.parse_line` for time, host and component.
+
+*Document formats* (describe output, objects, events tables, ps, sysctl, limits, uname, ...)
+are small and structured: :meth:`DocumentFormat.parse` reads the whole text into facts, and into
+records (event messages, statuses) that the knowledge-base patterns are matched against like
+log lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kubewhy.model.entities import Entity
+from kubewhy.model.facts import Fact
+from kubewhy.model.times import Stamp
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """The parts of one log line that the reasoning needs."""
+
+    stamp: Stamp | None
+    host: str | None
+    component: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A line of text to match symptom patterns against, with what is known about it."""
+
+    text: str
+    line: int | None
+    stamp: Stamp | None = None
+    entity: Entity | None = None
+    component: str | None = None
+
+
+@dataclass
+class ParseResult:
+    facts: list[Fact] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    # Entities seen in the document (nodes, pods, ...), even those without facts.
+    entities: list[Entity] = field(default_factory=list)
+    # Full, exact timestamps seen (year and zone known): anchors for the timeline.
+    anchors: list[Stamp] = field(default_factory=list)
+    # Extra structured results keyed by name (e.g. "goroutines" -> a dump summary).
+    extras: dict[str, object] = field(default_factory=dict)
+    malformed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What is known about an input before parsing it: its node and component, from its path,
+    the bundle manifest or the user."""
+
+    source: str
+    node: str | None = None
+    component: str | None = None
+    namespace: str | None = None
+    pod: str | None = None
+
+
+class LogFormat(Protocol):
+    name: str
+
+    def sniff(self, head: Sequence[str]) -> float:
+        """How sure (0..1) this format is that ``head`` (the first lines) is its own."""
+        ...
+
+    def parse_line(self, line: str) -> LogLine | None:
+        """Time, host, component and message of one line; None if it is not of this format."""
+        ...
+
+
+class DocumentFormat(Protocol):
+    name: str
+
+    def sniff(self, head: Sequence[str]) -> float: ...
+
+    def parse(self, text: str, ctx: Context) -> ParseResult: ...
