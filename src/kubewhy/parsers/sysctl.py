@@ -1,0 +1,102 @@
+"""Kernel parameters: ``sysctl -a`` output and ``cat /proc/sys/...`` transcripts.
+
+``sysctl -a`` prints one ``key = value`` line per parameter::
+
+    kernel.pid_max = 49152
+    kernel.threads-max = 1031126
+
+A transcript pairs a command line with the value it printed, several pairs per file::
+
+    [root@node-1 ~]# cat /proc/sys/kernel/pid_max
+    32768
+    $ sysctl -n kernel.threads-max
+    1031126
+
+Every parameter becomes a ``sysctl.<key>`` fact on the node, dashes turned into underscores.
+
+>>> result = SysctlFormat().parse("kernel.pid_max = 49152\\nkernel.threads-max = 1031126\\n",
+...                               Context("sysctl.txt", node="n1"))
+>>> [(f.name, f.value) for f in result.facts]
+[('sysctl.kernel.pid_max', 49152), ('sysctl.kernel.threads_max', 1031126)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.base import Context, ParseResult
+
+# Top-level sysctl namespaces: requiring one keeps "a.b = c" lines of other files out.
+_ROOTS = "abi|crypto|debug|dev|fs|kernel|net|sunrpc|user|vm"
+_ASSIGNMENT = re.compile(rf"^\s*((?:{_ROOTS})\.[\w.\-/]+?)\s*=\s?(.*?)\s*$")
+_PROMPT = r"^\s*(?:\[[^\]]*\]\s*)?(?:[\w@.\-~:/]*\s*)?[#$>]\s*"
+_CAT = re.compile(_PROMPT + r"cat\s+/proc/sys/(\S+)\s*$")
+_SYSCTL_N = re.compile(_PROMPT + r"sysctl\s+(?:-n\s+|-b\s+)+((?:" + _ROOTS + r")\.\S+)\s*$")
+_COMMAND = re.compile(_PROMPT + r"\S")
+# sysctl -a with stderr kept: not parameters, not malformed either.
+_NOISE = re.compile(r"^\s*sysctl: |^\s*$")
+
+
+def fact_name(key: str) -> str:
+    """The fact name of a kernel parameter.
+
+    >>> fact_name("kernel/threads-max")
+    'sysctl.kernel.threads_max'
+    """
+    return "sysctl." + key.strip("/").replace("/", ".").replace("-", "_")
+
+
+def _value(text: str) -> Value:
+    stripped = text.strip()
+    if re.fullmatch(r"-?\d+", stripped):
+        return int(stripped)
+    # Multi-value parameters (net.ipv4.tcp_rmem = 4096 87380 6291456) keep single spaces.
+    return " ".join(stripped.split())
+
+
+class SysctlFormat:
+    name = "sysctl"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        if not lines:
+            return 0.0
+        if any(_CAT.match(line) or _SYSCTL_N.match(line) for line in lines):
+            return 0.8
+        assignments = sum(1 for line in lines if _ASSIGNMENT.match(line))
+        if assignments >= 2 and assignments >= 0.8 * len(lines):
+            return 0.9
+        if assignments == 1 and len(lines) == 1:
+            return 0.6
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        node = Entity.for_node(ctx.node or UNKNOWN_NODE)
+        result = ParseResult(entities=[node])
+        pending: str | None = None  # the key whose value the next line prints
+        for number, line in enumerate(text.splitlines(), start=1):
+            command = _CAT.match(line) or _SYSCTL_N.match(line)
+            if command:
+                pending = command.group(1)
+                continue
+            if pending is not None and line.strip() and not _COMMAND.match(line):
+                evidence = Evidence(ctx.source, number, None, f"{pending} = {line.strip()}")
+                result.facts.append(Fact(fact_name(pending), node, _value(line), evidence))
+                pending = None
+                continue
+            pending = None
+            assignment = _ASSIGNMENT.match(line)
+            if assignment:
+                key, value = assignment.groups()
+                evidence = Evidence(ctx.source, number, None, line.strip())
+                result.facts.append(Fact(fact_name(key), node, _value(value), evidence))
+            elif not _NOISE.match(line) and not _COMMAND.match(line):
+                result.malformed += 1
+        return result
+
+
+FORMATS = [SysctlFormat()]
