@@ -1,0 +1,207 @@
+"""Candidate-line finders: one multi-pattern pass over a block of whole lines.
+
+A finder returns, for each line that may match, the start offset of the line and the indices of
+the patterns worth checking on it (None: check them all). It may propose too many lines, never
+too few: :mod:`kubewhy.scanning.prefilter` makes every pattern a superset of its lines.
+
+>>> finder = make_finder("re", [(0, "PLEG"), (1, "OOM")])[1]
+>>> finder.find(b"a\\nPLEG x\\nb\\nOOM\\n", 15)
+{2: None, 11: None}
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from kubewhy.scanning.patterns import PatternError
+
+Buffer = bytes | bytearray
+# Line start -> indices of the patterns to check on that line (None: every pattern).
+Candidates = dict[int, set[int] | None]
+ENGINES = ("hyperscan", "re2", "re")
+
+
+class Finder(Protocol):
+    def find(self, buf: Buffer, end: int) -> Candidates:
+        """Candidate lines of ``buf[:end]``, which holds whole lines."""
+        ...
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+_hyperscan: Any = _optional("hyperscan")
+_re2: Any = _optional("re2")
+
+
+def available_engines() -> list[str]:
+    """Engines importable here, fastest first; ``re`` is always there.
+
+    >>> available_engines()[-1]
+    're'
+    """
+    found = []
+    if _hyperscan is not None:
+        found.append("hyperscan")
+    if _re2 is not None:
+        found.append("re2")
+    return [*found, "re"]
+
+
+def make_finder(engine: str, prefilters: Sequence[tuple[int, str]]) -> tuple[str, Finder]:
+    """The engine name actually used and its finder over ``(pattern index, byte regex)``."""
+    if engine == "auto":
+        engine = available_engines()[0]
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose auto, {', '.join(ENGINES)}")
+    if engine not in available_engines():
+        raise ValueError(f"engine {engine!r} is not installed")
+    if not prefilters:
+        return engine, _NoFinder()
+    if engine == "hyperscan":
+        return engine, HyperscanFinder(prefilters)
+    if engine == "re2":
+        return engine, Re2Finder(prefilters)
+    return engine, ReFinder(prefilters)
+
+
+class _NoFinder:
+    def find(self, buf: Buffer, end: int) -> Candidates:
+        return {}
+
+
+class HyperscanFinder:
+    """Hyperscan block mode over the whole block, every match reported (no SINGLEMATCH),
+    folded to one entry per line and pattern inside the callback."""
+
+    def __init__(self, prefilters: Sequence[tuple[int, str]]) -> None:
+        hs = _hyperscan
+        self._count = max(index for index, _ in prefilters) + 1
+        expressions = [regex.encode("ascii") for _, regex in prefilters]
+        ids = [index for index, _ in prefilters]
+        flags = [hs.HS_FLAG_MULTILINE] * len(expressions)
+        self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        try:
+            self._db.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
+        except hs.error as err:
+            raise _culprit(prefilters, err) from err
+
+    def find(self, buf: Buffer, end: int) -> Candidates:
+        lows = [-1] * self._count
+        highs = [-1] * self._count
+        hits: Candidates = {}
+        rfind = buf.rfind
+        find = buf.find
+
+        def on_match(index: int, _start: int, stop: int, _flags: int, _ctx: object) -> None:
+            # Most matches repeat a line already seen for this pattern (every end offset of
+            # ``.*`` is a match): skip those without searching for the line bounds.
+            if lows[index] < stop <= highs[index]:
+                return
+            line_start = rfind(b"\n", 0, stop - 1) + 1
+            newline = find(b"\n", stop - 1, end)
+            lows[index] = line_start
+            highs[index] = end if newline < 0 else newline + 1
+            found = hits.get(line_start)
+            if found is None:
+                hits[line_start] = {index}
+            else:
+                found.add(index)
+
+        self._db.scan(memoryview(buf)[:end], match_event_handler=on_match)
+        return hits
+
+
+def _culprit(prefilters: Sequence[tuple[int, str]], err: Exception) -> PatternError:
+    """Compile the patterns one by one to name the one Hyperscan refuses."""
+    hs = _hyperscan
+    for index, regex in prefilters:
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        try:
+            db.compile(expressions=[regex.encode("ascii")], flags=[hs.HS_FLAG_MULTILINE])
+        except hs.error as single:
+            return PatternError(index, f"hyperscan cannot compile it: {single}")
+    return PatternError(prefilters[0][0], f"hyperscan cannot compile the database: {err}")
+
+
+class _AlternationFinder:
+    """Leftmost search of one alternation of all patterns; resumes at the next line, so each
+    candidate line costs one search."""
+
+    def _search(self, text: memoryview, pos: int) -> tuple[int, int] | None:
+        raise NotImplementedError
+
+    def _patterns_on(self, line: bytes) -> set[int] | None:
+        return None
+
+    def find(self, buf: Buffer, end: int) -> Candidates:
+        hits: Candidates = {}
+        pos = 0
+        # The text ends at ``end`` so that ``$`` matches there (RE2 would look past endpos).
+        text = memoryview(buf)[:end]
+        while pos < end:
+            span = self._search(text, pos)
+            if span is None:
+                break
+            start, stop = span
+            line_start = buf.rfind(b"\n", 0, start) + 1
+            # A candidate could span lines only through a literal newline: check each line.
+            last = buf.find(b"\n", max(start, stop - 1), end)
+            pos = end if last < 0 else last + 1
+            while line_start < pos:
+                newline = buf.find(b"\n", line_start, end)
+                line_end = end if newline < 0 else newline
+                hits[line_start] = self._patterns_on(bytes(buf[line_start:line_end]))
+                line_start = line_end + 1
+        return hits
+
+
+class Re2Finder(_AlternationFinder):
+    """RE2 (Latin-1, so ``\\xHH`` is a byte): an alternation finds lines, an ``re2.Set``
+    says which patterns to check on each."""
+
+    def __init__(self, prefilters: Sequence[tuple[int, str]]) -> None:
+        re2 = _re2
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.max_mem = 64 << 20  # room for one DFA over the whole knowledge base
+        options.log_errors = False
+        for index, regex in prefilters:
+            try:
+                re2.compile(b"(?m)" + regex.encode("ascii"), options)
+            except re2.error as err:
+                raise PatternError(index, f"re2 cannot compile it: {err}") from err
+        joined = b"|".join(b"(?:" + regex.encode("ascii") + b")" for _, regex in prefilters)
+        self._combined = re2.compile(b"(?m)" + joined, options)
+        self._set = re2.Set.SearchSet(options)
+        self._indices: list[int] = []
+        for index, regex in prefilters:
+            self._set.Add(b"(?m)" + regex.encode("ascii"))
+            self._indices.append(index)
+        self._set.Compile()
+
+    def _search(self, text: memoryview, pos: int) -> tuple[int, int] | None:
+        found = self._combined.search(text, pos)
+        return None if found is None else (found.start(), found.end())
+
+    def _patterns_on(self, line: bytes) -> set[int] | None:
+        return {self._indices[i] for i in self._set.Match(line)}
+
+
+class ReFinder(_AlternationFinder):
+    """Python ``re`` on bytes: always available, slow; for checking the others."""
+
+    def __init__(self, prefilters: Sequence[tuple[int, str]]) -> None:
+        joined = "|".join(f"(?:{regex})" for _, regex in prefilters)
+        self._combined = re.compile(joined.encode("ascii"), re.MULTILINE)
+
+    def _search(self, text: memoryview, pos: int) -> tuple[int, int] | None:
+        found = self._combined.search(text, pos)
+        return None if found is None else found.span()

@@ -1,0 +1,68 @@
+"""Pattern specs, the exact Python check of a line, and the error for a pattern an engine refuses.
+
+A line matches a pattern iff ``re.search(pattern, line)`` finds it in that single line (the line
+without its ``\\n``, and without a ``\\r`` before it). Every engine agrees on that because the
+fast engines only *propose* candidate lines, and :class:`CompiledPattern` decides.
+
+>>> spec = PatternSpec(r"PLEG is not healthy: pleg was last seen (?P<ago>\\S+)")
+>>> p = CompiledPattern.build(0, spec)
+>>> p.matches("kubelet: PLEG is not healthy: pleg was last seen 3m0s ago")
+True
+>>> p.groups("PLEG is not healthy: pleg was last seen 3m0s ago")
+{'ago': '3m0s'}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kubewhy.scanning.prefilter import translate
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    """One pattern of the multi-pattern database."""
+
+    regex: str
+    ignore_case: bool = False
+
+
+class PatternError(ValueError):
+    """A pattern that Python ``re`` or the chosen engine cannot compile."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"pattern {index}: {message}")
+        self.index = index
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    """A pattern's exact Python regex and its byte-level prefilter regex for the fast engines."""
+
+    index: int
+    python: re.Pattern[str]
+    # Byte regex (ASCII text with \\xHH escapes) that matches a superset of the lines
+    # ``python`` matches; None when it could match an empty string, so every line is a candidate.
+    prefilter: str | None
+
+    @classmethod
+    def build(cls, index: int, spec: PatternSpec) -> CompiledPattern:
+        flags = re.IGNORECASE if spec.ignore_case else 0
+        try:
+            python = re.compile(spec.regex, flags)
+        except re.error as err:
+            raise PatternError(index, f"invalid regex {spec.regex!r}: {err}") from err
+        except (OverflowError, RecursionError) as err:
+            raise PatternError(index, f"regex too large {spec.regex!r}: {err}") from err
+        return cls(index, python, translate(spec.regex, flags))
+
+    def matches(self, line: str) -> bool:
+        return self.python.search(line) is not None
+
+    def groups(self, line: str) -> dict[str, str]:
+        found = self.python.search(line)
+        if found is None:
+            return {}
+        return {name: value for name, value in found.groupdict().items() if value is not None}

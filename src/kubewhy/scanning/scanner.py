@@ -1,0 +1,186 @@
+"""Scan a byte stream once with every pattern, in large blocks of whole lines.
+
+The finder proposes candidate lines over a whole block, then each candidate line is decoded
+and checked with Python ``re`` pattern by pattern: only matching lines are ever decoded, and
+line numbers are counted between candidates, never by splitting the block.
+
+>>> scanner = Scanner([PatternSpec("PLEG is not healthy"), PatternSpec("oom", ignore_case=True)])
+>>> [(m.line_no, m.patterns) for m in scanner.scan_bytes(b"ok\\nPLEG is not healthy OOM\\r\\nok")]
+[(2, (0, 1))]
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from kubewhy.scanning.engines import Buffer, make_finder
+from kubewhy.scanning.patterns import CompiledPattern, PatternSpec
+
+try:  # counting newlines is the only full pass Python makes; numpy does it ~6x faster
+    _numpy: Any = importlib.import_module("numpy")
+except ImportError:  # pragma: no cover - numpy is optional
+    _numpy = None
+
+DEFAULT_CHUNK = 4 << 20
+# A line longer than this is cut into pieces of this size, each checked as a line of its own
+# (same line number), so memory stays bounded whatever the input.
+MAX_LINE_BYTES = 64 << 20
+_NUMPY_MIN = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class LineMatch:
+    """A line that matches at least one pattern."""
+
+    line_no: int  # 1-based line number in the (decompressed) stream
+    offset: int  # byte offset of the line start in the (decompressed) stream
+    text: str  # the line, UTF-8 with errors="replace", without "\n" (nor a "\r" before it)
+    patterns: tuple[int, ...]  # sorted indices of every pattern that matches this line
+
+
+def count_newlines(buf: Buffer, start: int, stop: int) -> int:
+    """Newlines in ``buf[start:stop]``.
+
+    >>> count_newlines(b"a\\nb\\nc", 0, 5)
+    2
+    """
+    if _numpy is not None and stop - start >= _NUMPY_MIN:
+        view = _numpy.frombuffer(buf, dtype=_numpy.uint8, count=stop - start, offset=start)
+        return int(_numpy.count_nonzero(view == 0x0A))
+    return buf.count(b"\n", start, stop)
+
+
+class Scanner:
+    """Every pattern compiled once into one multi-pattern database."""
+
+    def __init__(self, patterns: Sequence[PatternSpec], engine: str = "auto") -> None:
+        self._patterns = [CompiledPattern.build(i, spec) for i, spec in enumerate(patterns)]
+        self._always = {p.index for p in self._patterns if p.prefilter is None}
+        self._filtered = [p.index for p in self._patterns if p.prefilter is not None]
+        prefilters = [(p.index, p.prefilter) for p in self._patterns if p.prefilter is not None]
+        self.engine, self._finder = make_finder(engine, prefilters)
+
+    def groups(self, pattern_index: int, line: str) -> dict[str, str]:
+        """Named groups of that pattern on that line ({} if it does not match)."""
+        return self._patterns[pattern_index].groups(line)
+
+    def scan_bytes(
+        self, data: bytes, first_line: int = 1, base_offset: int = 0
+    ) -> Iterator[LineMatch]:
+        """Matches in ``data``, a run of whole lines (the last may lack its newline)."""
+        matches, _ = self._scan_block(data, len(data), first_line, base_offset)
+        return iter(matches)
+
+    def scan_stream(self, stream: BinaryIO, chunk_size: int = DEFAULT_CHUNK) -> StreamScan:
+        """Matches in a stream read in blocks of about ``chunk_size`` bytes; the returned
+        iterator also counts ``lines`` and ``bytes_scanned`` as it goes."""
+        return StreamScan(self, stream, chunk_size)
+
+    def _scan_block(
+        self, buf: Buffer, end: int, first_line: int, base_offset: int
+    ) -> tuple[list[LineMatch], int]:
+        """Matches in ``buf[:end]`` and the number of newlines there."""
+        candidates = self._finder.find(buf, end)
+        if self._always:
+            candidates = self._every_line(buf, end, candidates)
+        matches: list[LineMatch] = []
+        line_no = first_line
+        counted_to = 0
+        for line_start in sorted(candidates):
+            line_no += count_newlines(buf, counted_to, line_start)
+            counted_to = line_start
+            newline = buf.find(b"\n", line_start, end)
+            raw = bytes(buf[line_start : end if newline < 0 else newline])
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            text = raw.decode("utf-8", errors="replace")
+            wanted = candidates[line_start]
+            indices = self._filtered if wanted is None else wanted
+            found = [i for i in indices if self._patterns[i].python.search(text) is not None]
+            found += [i for i in self._always if self._patterns[i].python.search(text)]
+            if found:
+                matches.append(LineMatch(line_no, base_offset + line_start, text, _sorted(found)))
+        newlines = line_no - first_line + count_newlines(buf, counted_to, end)
+        return matches, newlines
+
+    def _every_line(self, buf: Buffer, end: int, candidates: dict[int, Any]) -> dict[int, Any]:
+        """Patterns that may match an empty string make every line a candidate."""
+        every: dict[int, Any] = {}
+        start = 0
+        while start < end:
+            every[start] = candidates.get(start, set())
+            newline = buf.find(b"\n", start, end)
+            start = end if newline < 0 else newline + 1
+        return every
+
+
+def _sorted(indices: list[int]) -> tuple[int, ...]:
+    return tuple(sorted(set(indices)))
+
+
+class StreamScan:
+    """Iterator of the matches in a stream; ``lines`` and ``bytes_scanned`` so far."""
+
+    def __init__(self, scanner: Scanner, stream: BinaryIO, chunk_size: int) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be positive")
+        self.lines = 0
+        self.bytes_scanned = 0
+        self._inner = self._run(scanner, stream, chunk_size)
+
+    def __iter__(self) -> StreamScan:
+        return self
+
+    def __next__(self) -> LineMatch:
+        return next(self._inner)
+
+    def _run(self, scanner: Scanner, stream: BinaryIO, chunk_size: int) -> Iterator[LineMatch]:
+        buf = bytearray(chunk_size)
+        kept = 0  # bytes at the front of buf carried over from the last block
+        line_no = 1
+        while True:
+            kept, at_eof = _fill(stream, buf, kept)
+            if at_eof:
+                break
+            last_newline = buf.rfind(b"\n", 0, kept)
+            if last_newline < 0:
+                if kept < MAX_LINE_BYTES:  # a line longer than the buffer: make room
+                    buf = _grown(buf, kept)
+                    continue
+                last_newline = kept - 1  # cut a giant line; see MAX_LINE_BYTES
+            block_end = last_newline + 1
+            matches, newlines = scanner._scan_block(buf, block_end, line_no, self.bytes_scanned)
+            yield from matches
+            line_no += newlines
+            self.lines += newlines
+            self.bytes_scanned += block_end
+            buf[: kept - block_end] = buf[block_end:kept]
+            kept -= block_end
+        if kept:
+            matches, newlines = scanner._scan_block(buf, kept, line_no, self.bytes_scanned)
+            yield from matches
+            self.lines += newlines + (buf[kept - 1] != 0x0A)
+            self.bytes_scanned += kept
+
+
+def _fill(stream: BinaryIO, buf: bytearray, kept: int) -> tuple[int, bool]:
+    """Read until ``buf`` is full; the new fill and whether the stream ended first."""
+    view = memoryview(buf)
+    try:
+        while kept < len(buf):
+            got = stream.readinto(view[kept:])  # type: ignore[attr-defined]
+            if not got:
+                return kept, True
+            kept += got
+    finally:
+        view.release()
+    return kept, False
+
+
+def _grown(buf: bytearray, kept: int) -> bytearray:
+    bigger = bytearray(min(len(buf) * 2, MAX_LINE_BYTES))
+    bigger[:kept] = buf[:kept]
+    return bigger

@@ -1,0 +1,120 @@
+"""Open evidence as one plain byte stream, whatever its compression and journald export shape.
+
+Compression is recognised by magic bytes, never by name (a rotated ``kubelet.log.1`` may well be
+gzip). The journald export format and ``journalctl -o json`` are turned into the short-iso text
+lines that the rest of kubewhy reads, on the fly.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import importlib
+import io
+import lzma
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from kubewhy.scanning.journal import JournalShape, converted, sniff_journal
+
+_READ_BUFFER = 1 << 20
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+]
+
+
+class StreamError(OSError):
+    """An input that cannot be opened or decompressed."""
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression named by the first bytes of a file, or None for plain data.
+
+    >>> compression_of(b"\\x1f\\x8b\\x08\\x00"), compression_of(b"I0723 22:09:01")
+    ('gzip', None)
+    """
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def open_stream(path: Path) -> BinaryIO:
+    """The decompressed, journald-converted content of ``path`` as a readable binary stream.
+
+    Close it when done (it is a context manager).
+    """
+    raw = open(path, "rb")  # noqa: SIM115 - handed to the caller, closed through the wrapper
+    try:
+        stream = _decompressed(raw)
+        shape = sniff_journal(stream.peek(64 << 10))
+        if shape is JournalShape.PLAIN:
+            return _as_binary(stream)
+        return _as_binary(io.BufferedReader(converted(stream, shape), _READ_BUFFER))
+    except Exception:
+        raw.close()
+        raise
+
+
+def _decompressed(raw: IO[bytes]) -> io.BufferedReader:
+    head = raw.read(8)
+    raw.seek(0)
+    kind = compression_of(head)
+    opener = _OPENERS.get(kind) if kind else None
+    inner: Any = raw if opener is None else opener(raw)
+    return io.BufferedReader(_Checked(inner, kind or "plain", raw), _READ_BUFFER)
+
+
+def _zstd(raw: IO[bytes]) -> Any:
+    try:
+        zstandard = importlib.import_module("zstandard")
+    except ImportError as err:
+        raise StreamError("zstd input needs the zstandard module") from err
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+
+
+_OPENERS: dict[str, Callable[[IO[bytes]], Any]] = {
+    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    "zstd": _zstd,
+    "xz": lambda raw: lzma.LZMAFile(raw, mode="rb"),  # noqa: SIM115 - closed by _Checked
+    "bzip2": lambda raw: bz2.BZ2File(raw, mode="rb"),
+}
+
+
+class _Checked(io.RawIOBase):
+    """Reads from a decompressor and turns its many error types into :class:`StreamError`;
+    closing it closes the file underneath."""
+
+    def __init__(self, inner: Any, kind: str, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._kind = kind
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return int(self._inner.readinto(buffer) or 0)
+        except (OSError, EOFError, lzma.LZMAError, ValueError) as err:
+            raise StreamError(f"corrupt {self._kind} data: {err}") from err
+        except Exception as err:  # zstandard.ZstdError has no common base with the others
+            raise StreamError(f"corrupt {self._kind} data: {err}") from err
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._inner.close()
+            finally:
+                self._raw.close()
+        super().close()
+
+
+def _as_binary(stream: io.BufferedReader) -> BinaryIO:
+    """BufferedReader implements BinaryIO but is not declared as one."""
+    return stream
