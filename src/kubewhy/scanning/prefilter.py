@@ -12,7 +12,7 @@ The rewrite only matches a newline where the pattern has a literal one (and so m
 line at all): candidates stay inside their line.
 
 >>> translate(r"oom-kill.*task=(?P<task>\\w+)", 0)
-'oom\\\\-kill[\\\\x00-\\\\x09\\\\x0b-\\\\xff]*task=(?:[0-9A-Z_a-z\\\\x80-\\\\xff]{1,})'
+'oom\\\\x2dkill[\\\\x00-\\\\x09\\\\x0b-\\\\xff]*task\\\\x3d(?:[0-9A-Z_a-z\\\\x80-\\\\xff]+)'
 >>> translate(r"(?=x)", 0) is None
 True
 """
