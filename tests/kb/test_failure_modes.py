@@ -1,0 +1,120 @@
+"""Every shipped failure mode loads, and every log pattern matches its examples and only them.
+
+Patterns are checked with Python ``re`` (the exact check the scanner ends with) and with RE2
+(a DFA engine like the scanner's fast path), so a pattern that only one engine accepts fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import re2
+
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.schema import FailureMode, LogSymptom
+
+from .helpers import load_with_stubs, shipped_files
+
+# The failure modes this part of the knowledge base promises to ship.
+REQUIRED_IDS = [
+    "container-oomkilled",
+    "conntrack-table-full",
+    "conntrack-insert-race",
+    "coredns-forward-loop",
+    "disk-pressure-eviction",
+    "inode-exhaustion",
+    "image-gc-failure",
+    "inotify-watch-exhaustion",
+    "kubelet-certificate-expired",
+    "apiserver-certificate-expired",
+    "clock-skew",
+    "container-runtime-hung",
+    "hung-task-d-state",
+    "unregister-netdevice-hang",
+    "kernel-oops-panic",
+    "soft-lockup-rcu-stall",
+    "filesystem-readonly",
+    "etcd-slow-disk",
+    "etcd-db-quota-exceeded",
+    "etcd-leader-churn",
+    "apiserver-overload",
+    "client-side-throttling",
+    "crashloop-backoff",
+    "image-pull-backoff",
+    "slow-image-pull",
+    "pod-sandbox-creation-failed",
+    "cni-ip-exhaustion",
+    "cgroup-driver-mismatch",
+]
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return load_with_stubs(tmp_path_factory.mktemp("kb"))
+
+
+def _symptoms(kb: KnowledgeBase) -> list[tuple[str, LogSymptom]]:
+    shipped = {path.stem for path in shipped_files()}
+    return [(fm_id, s) for fm_id, s in kb.log_patterns() if fm_id in shipped]
+
+
+def _compiled(symptom: LogSymptom) -> tuple[re.Pattern[str], re2._Regexp]:
+    flags = re.IGNORECASE if symptom.ignore_case else 0
+    options = re2.Options()
+    options.case_sensitive = not symptom.ignore_case
+    return re.compile(symptom.pattern, flags), re2.compile(symptom.pattern, options)
+
+
+def test_required_failure_modes_are_shipped(kb: KnowledgeBase) -> None:
+    missing = [fm_id for fm_id in REQUIRED_IDS if fm_id not in kb.failure_modes]
+    assert not missing, f"not shipped: {missing}"
+
+
+def test_every_pattern_matches_its_examples_in_every_engine(kb: KnowledgeBase) -> None:
+    failures = []
+    for fm_id, symptom in _symptoms(kb):
+        python, dfa = _compiled(symptom)
+        for example in symptom.examples:
+            if not python.search(example) or not dfa.search(example):
+                failures.append(f"{fm_id}/{symptom.id} misses example {example!r}")
+        for near_miss in symptom.counter_examples:
+            if python.search(near_miss) or dfa.search(near_miss):
+                failures.append(f"{fm_id}/{symptom.id} matches counter-example {near_miss!r}")
+    assert not failures, "\n".join(failures)
+
+
+def test_patterns_name_only_known_entities(kb: KnowledgeBase) -> None:
+    known = {"pod", "namespace", "node", "container", "pid", "process", "image", "cgroup"}
+    unknown = {
+        f"{fm_id}/{s.id}: {name}"
+        for fm_id, s in _symptoms(kb)
+        for name in re.compile(s.pattern).groupindex
+        if name not in known
+    }
+    assert not unknown, sorted(unknown)
+
+
+def test_patterns_start_with_a_literal_where_the_scanner_can_anchor(kb: KnowledgeBase) -> None:
+    # A pattern with no literal of 4+ characters forces the scanner to run a regex on every line.
+    weak = [
+        f"{fm_id}/{s.id}"
+        for fm_id, s in _symptoms(kb)
+        if not re.search(
+            r"[A-Za-z_:=\"' ]{4,}", re.sub(r"\\.|\[[^\]]*\]|\(\?P<\w+>", "", s.pattern)
+        )
+    ]
+    assert not weak, weak
+
+
+def test_links_and_references_are_well_formed(kb: KnowledgeBase) -> None:
+    for path in shipped_files():
+        fm: FailureMode = kb.get(path.stem)
+        for ref in fm.references:
+            assert ref.url.startswith("https://"), f"{fm.id}: {ref.url}"
+        for bug in fm.known_bugs:
+            assert bug.reference.startswith("https://"), f"{fm.id}: {bug.reference}"
+        for alert in fm.prevention.alerts:
+            for name in re.findall(r"\{(\w+)\}", alert.expr):
+                assert name in alert.thresholds, f"{fm.id}/{alert.alert}: no threshold {name}"
