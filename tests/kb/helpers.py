@@ -1,4 +1,4 @@
-"""Shared helpers for the knowledge-base tests: the shipped files, loaded as production loads them."""
+"""Helpers for the knowledge-base tests: the shipped files, loaded as production loads them."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ Patterns are checked with Python ``re`` (the exact check the scanner ends with) 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import re2
