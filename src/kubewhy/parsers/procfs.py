@@ -1,0 +1,199 @@
+"""Raw kernel files of a node: /proc/meminfo, /proc/vmstat, /proc/cgroups, /proc/pressure/*,
+/proc/loadavg, /proc/uptime and the boot id.
+
+Each is a document format: the whole file becomes facts on the node named by the context
+(``(unknown node)`` when nothing says). Files are recognised by content; the node collector
+also names the format in its manifest.
+
+>>> from kubewhy.parsers.base import Context
+>>> text = "MemTotal:       16000 kB\\nMemAvailable:    4000 kB\\nSwapTotal:  0 kB\\n"
+>>> facts = {f.name: f.value for f in MEMINFO.parse(text, Context("m", node="n1")).facts}
+>>> facts["node.memory.available_ratio"], facts["node.swap.total_bytes"]
+(0.25, 0)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.base import Context, DocumentFormat, ParseResult
+
+
+def node_of(ctx: Context) -> Entity:
+    return Entity.for_node(ctx.node or UNKNOWN_NODE)
+
+
+def _fact(name: str, value: Value, ctx: Context, line: int | None, text: str) -> Fact:
+    return Fact(name, node_of(ctx), value, Evidence(ctx.source, line, None, text.strip()))
+
+
+def _numbered(text: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+class Meminfo:
+    name = "proc-meminfo"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.95 if head and head[0].startswith("MemTotal:") else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[node_of(ctx)])
+        values: dict[str, tuple[int, int, str]] = {}
+        for number, line in _numbered(text):
+            key, sep, rest = line.partition(":")
+            parts = rest.split()
+            if not sep or not parts or not parts[0].isdigit():
+                result.malformed += 1
+                continue
+            scale = 1024 if parts[1:] == ["kB"] else 1
+            values[key] = (int(parts[0]) * scale, number, line)
+        names = {
+            "MemTotal": "node.memory.total_bytes",
+            "MemAvailable": "node.memory.available_bytes",
+            "SwapTotal": "node.swap.total_bytes",
+        }
+        for key, fact in names.items():
+            if key in values:
+                value, number, line = values[key]
+                result.facts.append(_fact(fact, value, ctx, number, line))
+        total = values.get("MemTotal", (0, 0, ""))[0]
+        for key, fact in (
+            ("MemAvailable", "node.memory.available_ratio"),
+            ("Cached", "node.memory.cached_ratio"),
+        ):
+            if total and key in values:
+                value, number, line = values[key]
+                result.facts.append(_fact(fact, round(value / total, 4), ctx, number, line))
+        return result
+
+
+# Counters that tell reclaim, stalls and OOM kills; the rest of /proc/vmstat stays in the file.
+VMSTAT_KEPT = re.compile(
+    r"^(pgscan_\w+|pgsteal_\w+|allocstall_\w+|oom_kill|pgmajfault|workingset_refault\w*|"
+    r"compact_stall|kswapd_\w+|pswpin|pswpout|drop_pagecache|drop_slab)$"
+)
+
+
+class Vmstat:
+    name = "proc-vmstat"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.9 if head and head[0].startswith("nr_free_pages ") else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[node_of(ctx)])
+        allocstall = 0
+        seen_allocstall: list[str] = []
+        for number, line in _numbered(text):
+            parts = line.split()
+            if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
+                result.malformed += 1
+                continue
+            key, value = parts[0], int(parts[1])
+            if VMSTAT_KEPT.match(key):
+                result.facts.append(_fact(f"node.vmstat.{key}", value, ctx, number, line))
+            if key.startswith("allocstall"):
+                allocstall += value
+                seen_allocstall.append(line)
+        if seen_allocstall:
+            result.facts.append(
+                _fact("node.vmstat.allocstall", allocstall, ctx, None, "; ".join(seen_allocstall))
+            )
+        return result
+
+
+class ProcCgroups:
+    name = "proc-cgroups"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 1.0 if head and head[0].startswith("#subsys_name") else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[node_of(ctx)])
+        for number, line in _numbered(text):
+            parts = line.split()
+            if parts[0] == "memory" and len(parts) >= 3 and parts[2].isdigit():
+                fact = _fact("node.memcg.num_cgroups", int(parts[2]), ctx, number, line)
+                result.facts.append(fact)
+        return result
+
+
+_PSI = re.compile(r"^(some|full)((?: \w+=[\d.]+)+)$")
+
+
+class Pressure:
+    """``/proc/pressure/<resource>``; the resource is the file name (cpu, memory, io)."""
+
+    name = "proc-pressure"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.95 if head and head[0].startswith("some avg10=") else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[node_of(ctx)])
+        resource = re.sub(r"\W", "_", ctx.source.rstrip("/").rsplit("/", 1)[-1].split(".")[0])
+        for number, line in _numbered(text):
+            match = _PSI.match(line.strip())
+            if not match:
+                result.malformed += 1
+                continue
+            for pair in match.group(2).split():
+                key, _, raw = pair.partition("=")
+                if key.startswith("avg"):
+                    name = f"node.psi.{resource}.{match.group(1)}_{key}"
+                    result.facts.append(_fact(name, float(raw), ctx, number, line))
+        return result
+
+
+class Uptime:
+    name = "proc-uptime"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.5 if len(head) == 1 and re.fullmatch(r"\d+\.\d\d \d+\.\d\d", head[0]) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[node_of(ctx)])
+        parts = text.split()
+        try:
+            seconds = float(parts[0])
+        except (ValueError, IndexError):
+            result.malformed += 1
+            return result
+        result.facts.append(_fact("node.uptime_seconds", seconds, ctx, 1, text))
+        return result
+
+
+class EntityOnly:
+    """Files kept for the record that yield no catalogued fact yet (load average, boot id):
+    recognised by the collector's hint so they are not scanned as plain text."""
+
+    def __init__(self, name: str, shape: str) -> None:
+        self.name = name
+        self.shape = shape
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.5 if len(head) == 1 and re.fullmatch(self.shape, head[0].strip()) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        return ParseResult(entities=[node_of(ctx)])
+
+
+MEMINFO = Meminfo()
+LOADAVG = EntityOnly("proc-loadavg", r"[\d.]+ [\d.]+ [\d.]+ \d+/\d+ \d+")
+BOOT_ID = EntityOnly(
+    "proc-boot-id", r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+FORMATS: list[DocumentFormat] = [
+    MEMINFO,
+    Vmstat(),
+    ProcCgroups(),
+    Pressure(),
+    Uptime(),
+    LOADAVG,
+    BOOT_ID,
+]
