@@ -1,0 +1,265 @@
+"""Event tables: ``kubectl get events`` (plain, ``-A``, ``-o wide``, the old
+``LASTSEEN FIRSTSEEN COUNT NAME KIND ...`` layout), ``kubectl events``, and the console export
+that starts each row with a full timestamp::
+
+    LAST SEEN   TYPE      REASON      OBJECT              MESSAGE
+    65s         Warning   Unhealthy   pod/frontend-557f   Readiness probe failed: ...
+
+    2020-06-14 13:15:39 Warning Node 172.21.128.138.1618e2878157535e Rebooted Node 172.21.128.138
+    has been rebooted, boot id: 281c2a66-...
+
+Every event becomes a record ``"Reason: Message"`` about its object (``pod/x`` -> the pod,
+``node/x`` -> the node); a full timestamp is the record's stamp and an anchor (naive: its zone is
+the timeline's to infer). ``Rebooted`` events count into ``node.reboots`` per node and
+``cluster.reboots``.
+
+>>> text = '''NAMESPACE   LAST SEEN   TYPE      REASON      OBJECT          MESSAGE
+... prod        65s         Warning   Unhealthy   pod/web-1       Readiness probe failed: timeout'''
+>>> [(r.text, r.entity.ref()) for r in GetEventsFormat().parse(text, Context("ev.txt")).records]
+[('Unhealthy: Readiness probe failed: timeout', 'pod/prod/web-1')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact
+from kubewhy.model.times import Stamp
+from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.objects import MAX_ANCHORS, event_entity
+
+# --- fixed-width tables (kubectl's tabwriter), shared with the describe parser ------------------
+
+_CELL_TITLE = re.compile(r"\S+(?: \S+)*")
+
+
+def table_columns(header: str) -> list[tuple[str, int]]:
+    """Column titles (words joined by single spaces) and where each starts.
+
+    >>> table_columns("  LAST SEEN   TYPE    REASON")
+    [('LAST SEEN', 2), ('TYPE', 14), ('REASON', 22)]
+    """
+    return [(m.group(0), m.start()) for m in _CELL_TITLE.finditer(header.expandtabs())]
+
+
+def slice_row(row: str, columns: list[tuple[str, int]]) -> dict[str, str]:
+    """Cells of a row under ``columns``; the last column takes the rest of the row."""
+    row = row.expandtabs()
+    cells: dict[str, str] = {}
+    for index, (title, start) in enumerate(columns):
+        end = columns[index + 1][1] if index + 1 < len(columns) else len(row)
+        cells[title] = row[start:end].strip()
+    return cells
+
+
+def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
+    """Whether every column start falls at a cell start (a blank just before it), which is
+    true of rows that really are aligned under the header."""
+    row = row.expandtabs()
+    return all(start == 0 or start >= len(row) or row[start - 1] == " " for _, start in columns)
+
+
+# --- the formats ------------------------------------------------------------------------------
+
+_TITLES = {
+    "NAMESPACE": "namespace",
+    "LAST SEEN": "last",
+    "LASTSEEN": "last",
+    "FIRST SEEN": "first",
+    "FIRSTSEEN": "first",
+    "COUNT": "count",
+    "NAME": "name",
+    "KIND": "kind",
+    "SUBOBJECT": "subobject",
+    "TYPE": "type",
+    "REASON": "reason",
+    "OBJECT": "object",
+    "SOURCE": "source",
+    "MESSAGE": "message",
+}
+_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN)\s+\S")
+_TYPES = {"Normal", "Warning"}
+_ROW = re.compile(
+    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+(?: \(x\d+ over \S+\))?)\s+"
+    r"(?P<type>Normal|Warning)\s+(?P<reason>\S+)\s+(?P<object>[\w.-]+/\S+)\s+(?P<message>.*)$"
+)
+# -o wide rows that lost their alignment (copy-paste): the message sits between the source and
+# the three trailing cells (first seen, count, event name).
+_WIDE_ROW = re.compile(
+    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+)\s+(?P<type>Normal|Warning)\s+"
+    r"(?P<reason>\S+)\s+(?P<object>[\w.-]+/\S+)\s+(?:(?P<subobject>spec\.\S+)\s+)?"
+    r"(?P<source>[\w.-]+(?:, [\w.-]+)?)\s+(?P<message>.*?)\s+(?P<first>\S+)\s+(?P<count>\d+)\s+"
+    r"(?P<name>\S+\.[0-9a-f]{8,})\s*$"
+)
+_EXPORT = re.compile(
+    r"^\s*(?P<time>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})\s+(?P<type>Normal|Warning)\s+"
+    r"(?P<kind>[A-Z]\w*)\s+(?P<event>\S+)\s+(?P<reason>[A-Za-z]\w*)\s+(?P<message>.*)$"
+)
+_EVENT_SUFFIX = re.compile(r"\.[0-9a-f]{8,}$")
+
+
+def object_entity(ref: str, namespace: str | None, source: str | None = None) -> Entity | None:
+    """The entity of an OBJECT cell (``pod/web-1``, ``node/n1``), with the node from a
+    ``kubelet, <node>`` source when given.
+
+    >>> object_entity("pod/web-1", "prod", "kubelet, n1")
+    Entity(kind='pod', name='web-1', namespace='prod', node='n1', pid=None)
+    """
+    kind, _, name = ref.partition("/")
+    host = None
+    if source and "," in source:
+        host = source.split(",", 1)[1].strip() or None
+    return event_entity(kind, name, namespace, host)
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.reboots: Counter[str] = Counter()
+        self.evidence: dict[str, Evidence] = {}
+
+    def add(self, entity: Entity | None, reason: str, count: int, evidence: Evidence) -> None:
+        if reason == "Rebooted" and entity is not None and entity.kind == "node":
+            self.reboots[entity.name] += count
+            self.evidence.setdefault(entity.name, evidence)
+
+    def facts(self, result: ParseResult) -> None:
+        for name, count in sorted(self.reboots.items()):
+            node = Entity.for_node(name)
+            result.facts.append(Fact("node.reboots", node, count, self.evidence[name]))
+        if self.reboots:
+            total = sum(self.reboots.values())
+            first = next(iter(self.evidence.values()))
+            result.facts.append(Fact("cluster.reboots", Entity.cluster(), total, first))
+
+
+def _count(cell: str | None) -> int:
+    if not cell:
+        return 1
+    found = re.search(r"\d+", cell)
+    return int(found.group(0)) if found else 1
+
+
+class GetEventsFormat:
+    name = "kubectl-events"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        if not lines:
+            return 0.0
+        if _HEADER.match(lines[0]) and re.search(r"\bREASON\b", lines[0]):
+            return 0.95
+        rows = sum(1 for line in lines if _ROW.match(line))
+        if rows >= 2 and rows >= 0.6 * len(lines):
+            return 0.6
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        counts = _Counts()
+        columns: list[tuple[str, int]] | None = None
+        last: Record | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            if _HEADER.match(line):
+                columns = table_columns(line)
+                continue
+            cells = self._cells(line, columns)
+            if cells is None:
+                if last is not None and not _ROW.match(line):
+                    # A message that went on over several lines.
+                    last = Record(f"{last.text} {line.strip()}", last.line, last.stamp, last.entity)
+                    result.records[-1] = last
+                else:
+                    result.malformed += 1
+                continue
+            last = self._record(cells, number, line, ctx=ctx, result=result, counts=counts)
+        counts.facts(result)
+        return result
+
+    def _cells(self, line: str, columns: list[tuple[str, int]] | None) -> dict[str, str] | None:
+        if columns is not None and cut_boundary_ok(line, columns):
+            raw = slice_row(line, columns)
+            cells = {_TITLES.get(title, title.lower()): value for title, value in raw.items()}
+            if cells.get("type") in _TYPES and cells.get("reason"):
+                if "kind" in cells and "object" not in cells:
+                    cells["object"] = f"{cells['kind'].lower()}/{cells.get('name', '')}"
+                    cells.pop("name", None)
+                return cells
+        wide = columns is not None and any(title == "FIRST SEEN" for title, _ in columns)
+        found = (_WIDE_ROW.match(line) if wide else None) or _ROW.match(line)
+        return {k: v for k, v in found.groupdict().items() if v is not None} if found else None
+
+    def _record(
+        self,
+        cells: dict[str, str],
+        number: int,
+        line: str,
+        *,
+        ctx: Context,
+        result: ParseResult,
+        counts: _Counts,
+    ) -> Record:
+        namespace = cells.get("namespace") or ctx.namespace
+        entity = object_entity(cells.get("object", ""), namespace, cells.get("source"))
+        if entity is not None:
+            result.entities.append(entity)
+        reason = cells.get("reason", "")
+        record = Record(f"{reason}: {cells.get('message', '')}".strip(), number, entity=entity)
+        result.records.append(record)
+        evidence = Evidence(ctx.source, number, None, line.strip())
+        counts.add(entity, reason, _count(cells.get("count")), evidence)
+        return record
+
+
+class EventExportFormat:
+    name = "events-export"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        rows = sum(1 for line in lines if _EXPORT.match(line))
+        if rows and rows >= 0.6 * len(lines):
+            return 0.9
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        counts = _Counts()
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            found = _EXPORT.match(line)
+            if not found:
+                if result.records and line[:1].isspace():
+                    previous = result.records[-1]
+                    result.records[-1] = Record(
+                        f"{previous.text} {line.strip()}",
+                        previous.line,
+                        previous.stamp,
+                        previous.entity,
+                    )
+                else:
+                    result.malformed += 1
+                continue
+            moment = datetime.fromisoformat(found.group("time").replace(" ", "T"))
+            stamp = Stamp(moment)  # naive: local to the console that exported it
+            name = _EVENT_SUFFIX.sub("", found.group("event"))
+            entity = event_entity(found.group("kind"), name, ctx.namespace)
+            if entity is not None:
+                result.entities.append(entity)
+            reason = found.group("reason")
+            text_ = f"{reason}: {found.group('message').strip()}"
+            result.records.append(Record(text_, number, stamp, entity))
+            if len(result.anchors) < MAX_ANCHORS:
+                result.anchors.append(stamp)
+            counts.add(entity, reason, 1, Evidence(ctx.source, number, None, line.strip()))
+        counts.facts(result)
+        return result
+
+
+FORMATS = [GetEventsFormat(), EventExportFormat()]
