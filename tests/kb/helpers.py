@@ -44,13 +44,13 @@ def missing_link_targets(files: list[Path]) -> set[str]:
     return linked - defined
 
 
-def load_with_stubs(tmp: Path) -> KnowledgeBase:
-    """Load every shipped file from a copy, adding a stub for each link target not shipped yet.
+def load_with_stubs(tmp: Path, files: list[Path] | None = None) -> KnowledgeBase:
+    """Load shipped files from a copy, adding a stub for each link target not shipped yet.
 
     The stubs only stand in for ids that other files link to; every shipped file goes through the
     same validation as in production (schema, conditions, catalogued facts, engines).
     """
-    files = shipped_files()
+    files = shipped_files() if files is None else files
     for path in files:
         shutil.copy(path, tmp / path.name)
     for missing in missing_link_targets(files):
