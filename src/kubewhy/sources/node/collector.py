@@ -279,6 +279,7 @@ def _kubelet(c: _Collection, rows: list[processes.ProcessRow]) -> None:
         (processes.scrub(args) + "\n").encode(),
         f"/proc/{row.pid}/cmdline",
         started,
+        fmt="kubelet-config",
         component="kubelet",
     )
     config = kubelet_config_path(args)
@@ -290,6 +291,7 @@ def _kubelet(c: _Collection, rows: list[processes.ProcessRow]) -> None:
                 result.data,
                 config,
                 _now(),
+                fmt="kubelet-config",
                 component="kubelet",
                 seconds=result.seconds,
                 truncated=result.truncated,
