@@ -1,0 +1,37 @@
+# Two entry points (see README): `make demo` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+EXAMPLE ?= examples/seed000-calico-pid-exhaustion
+# Debian packages the tests start for real (Prometheus, node-exporter, etcd, Go, ripgrep).
+PEERS   := prometheus prometheus-node-exporter etcd-server etcd-client golang-go ripgrep gcc procps util-linux
+
+.PHONY: demo test peers lint bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/kubewhy diagnose $(EXAMPLE); test $$? -le 1
+
+peers:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  for c in prometheus promtool prometheus-node-exporter etcd go rg gcc; do \
+	    command -v $$c >/dev/null || need=1; done; \
+	  if [ -n "$$need" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $(PEERS) >/dev/null; fi; \
+	else echo "peers: not root or no apt-get; install: $(PEERS)"; fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.installed peers lint
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.installed peers
+	$(PY) bench/run_all.py

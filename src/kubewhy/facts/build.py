@@ -1,0 +1,256 @@
+"""From input files to facts and symptom hits.
+
+1. Detect every input's format from its first lines (a manifest hint wins).
+2. Parse documents fully (they are small and structured): facts, records, exact time anchors.
+3. Infer the year and zone that klog/syslog stamps lack.
+4. Scan logs once with every knowledge-base pattern; parse only the matched lines.
+5. Match the documents' records (event messages, statuses) with the same patterns.
+6. Unify node names across sources, then derive facts (ratios, totals).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cache
+
+from kubewhy.facts.derive import derive_facts
+from kubewhy.facts.nodes import NodeNames
+from kubewhy.facts.store import FactStore
+from kubewhy.facts.timeline import exact_stamps, file_context, infer_context
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.schema import LogSymptom
+from kubewhy.model.diagnosis import InputRef
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.hits import SymptomHit
+from kubewhy.model.times import Stamp, TimeContext
+from kubewhy.parsers.base import Context, LogFormat, LogLine, ParseResult, Record
+from kubewhy.parsers.registry import Detected, all_formats, detect
+from kubewhy.scanning import LineMatch, PatternSpec, Scanner, open_stream
+from kubewhy.sources.files import InputFile, Inputs
+
+HEAD_BYTES = 64 << 10
+MAX_DOCUMENT_BYTES = 1 << 30
+_IDENT = re.compile(r"^[\w.-]+$")
+# Named groups that name the entity a line is about (they override what the input's context says).
+_NAMING_GROUPS = frozenset({"node", "pod", "container", "pid"})
+
+
+@dataclass
+class Gathered:
+    store: FactStore = field(default_factory=FactStore)
+    hits: dict[tuple[str, str, Entity], SymptomHit] = field(default_factory=dict)
+    inputs: list[InputRef] = field(default_factory=list)
+    extras: list[tuple[Context, str, object]] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    parse_errors: dict[str, int] = field(default_factory=dict)
+    nodes: NodeNames = field(default_factory=NodeNames)
+
+
+@dataclass
+class _Doc:
+    file: InputFile
+    ctx: Context
+    result: ParseResult
+
+
+@dataclass
+class _Log:
+    file: InputFile
+    ctx: Context
+    fmt: LogFormat | None
+    head_stamps: list[Stamp]
+
+
+@cache
+def _scanner_for(kb_id: int, patterns: tuple[tuple[str, bool], ...]) -> Scanner:
+    return Scanner([PatternSpec(p, i) for p, i in patterns])
+
+
+class PatternTable:
+    """The knowledge base's log patterns, compiled once into one scanner."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries: list[tuple[str, LogSymptom]] = kb.log_patterns()
+        key = tuple((s.pattern, s.ignore_case) for _, s in self.entries)
+        self.scanner = _scanner_for(id(kb), key)
+        self.has_groups = ["(?P<" in s.pattern for _, s in self.entries]
+
+
+def _read_head(file: InputFile) -> list[str]:
+    with open_stream(file.path) as stream:
+        data = stream.read(HEAD_BYTES)
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if len(data) == HEAD_BYTES and lines:
+        lines.pop()  # the last line may be cut
+    return lines
+
+
+def _format_by_name(name: str) -> Detected | None:
+    logs, docs = all_formats()
+    for log in logs:
+        if log.name == name:
+            return Detected(name, log, None, 1.0)
+    for doc in docs:
+        if doc.name == name:
+            return Detected(name, None, doc, 1.0)
+    return None
+
+
+def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None = None) -> Gathered:
+    out = Gathered()
+    out.gaps.extend(f"could not read {g.origin}: {g.reason}" + (f" ({g.detail})" if g.detail else "")
+                    for g in inputs.gaps)
+    table = PatternTable(kb)
+    docs: list[_Doc] = []
+    logs: list[_Log] = []
+    for file in inputs.files:
+        ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
+        try:
+            head = _read_head(file)
+        except (OSError, EOFError, ValueError) as exc:
+            out.gaps.append(f"could not read {file.display}: {exc}")
+            continue
+        detected = (_format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
+        out.inputs.append(InputRef(path=file.display, format=detected.name))
+        if detected.document is not None:
+            result = _parse_document(file, detected, ctx, out)
+            if result is not None:
+                docs.append(_Doc(file, ctx, result))
+        elif detected.name != "empty":
+            out.nodes.observe_log_head(head, detected.log)
+            logs.append(_Log(file, ctx, detected.log, exact_stamps(head)))
+
+    for doc in docs:
+        out.nodes.observe_entities(doc.result.entities)
+        out.nodes.observe_entities(f.entity for f in doc.result.facts)
+    for log in logs:
+        if log.ctx.node:
+            out.nodes.add(log.ctx.node)
+
+    anchors = [a for d in docs for a in d.result.anchors] + [s for lg in logs for s in lg.head_stamps]
+    local = [s for lg in logs for s in lg.head_stamps]
+    base = infer_context(anchors, local, forced_offset_minutes)
+
+    for doc in docs:
+        for fact in doc.result.facts:
+            out.store.add(replace(fact, entity=out.nodes.entity(fact.entity)))
+        for entity in doc.result.entities:
+            out.store.add_entity(out.nodes.entity(entity))
+        _match_records(doc, table, base, out)
+        for name, extra in doc.result.extras.items():
+            out.extras.append((doc.ctx, name, extra))
+        if doc.result.malformed:
+            out.parse_errors[doc.file.display] = doc.result.malformed
+    forced = forced_offset_minutes is not None
+    for log in logs:
+        _scan_log(log, table, file_context(base, log.head_stamps, forced), out)
+    derive_facts(out.store, out.nodes)
+    # Checks that reason over several hits at once (pull queues) read them from the store.
+    out.store.extras.append((Entity.cluster(), "hits", list(out.hits.values())))
+    return out
+
+
+def _parse_document(file: InputFile, detected: Detected, ctx: Context, out: Gathered) -> ParseResult | None:
+    assert detected.document is not None
+    try:
+        with open_stream(file.path) as stream:
+            data = stream.read(MAX_DOCUMENT_BYTES + 1)
+    except (OSError, EOFError, ValueError) as exc:
+        out.gaps.append(f"could not read {file.display}: {exc}")
+        return None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        out.gaps.append(f"{file.display}: larger than {MAX_DOCUMENT_BYTES >> 20} MiB, not parsed")
+        return None
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return detected.document.parse(text, ctx)
+    except Exception as exc:  # a parser bug must not sink the diagnosis: record it
+        out.gaps.append(f"{file.display}: {detected.name} parser failed: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _entity_for(
+    groups: dict[str, str], ctx: Context, line: LogLine | None, nodes: NodeNames
+) -> Entity:
+    node = groups.get("node") or (line.host if line and line.host else None) or ctx.node
+    node = nodes.canonical(node) if node else nodes.default()
+    pod = groups.get("pod") or ctx.pod
+    namespace = groups.get("namespace") or ctx.namespace
+    if groups.get("pid", "").isdigit():
+        return Entity.process(int(groups["pid"]), groups.get("command", "?"), node)
+    if groups.get("container") and pod:
+        return Entity.container(groups["container"], pod, namespace, node)
+    if pod and _IDENT.match(pod):
+        return Entity.pod(pod, namespace, node)
+    component = (line.component if line and line.component else None) or ctx.component
+    if component and component not in ("kernel", "journald", "systemd"):
+        return Entity.component(component, node)
+    return Entity.for_node(node)
+
+
+def _record_hit(
+    out: Gathered,
+    table: PatternTable,
+    index: int,
+    text: str,
+    evidence: Evidence,
+    ctx: Context,
+    line: LogLine | None,
+    entity: Entity | None = None,
+) -> None:
+    fm_id, symptom = table.entries[index]
+    component = (line.component if line else None) or ctx.component
+    if symptom.components and component and component not in symptom.components:
+        return
+    groups = table.scanner.groups(index, text) if table.has_groups[index] else {}
+    if entity is None or _NAMING_GROUPS.intersection(groups):
+        entity = _entity_for(groups, ctx, line, out.nodes)
+    key = (fm_id, symptom.id, entity)
+    hit = out.hits.get(key)
+    if hit is None:
+        hit = out.hits[key] = SymptomHit(fm_id, symptom.id, entity)
+    hit.add(evidence, groups)
+
+
+def _scan_log(log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered) -> None:
+    try:
+        with open_stream(log.file.path) as stream:
+            for match in table.scanner.scan_stream(stream):
+                _on_log_match(log, table, ctx, out, match)
+    except (OSError, EOFError, ValueError) as exc:
+        out.gaps.append(f"could not read all of {log.file.display}: {exc}")
+
+
+def _on_log_match(log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered, match: LineMatch) -> None:
+    line = log.fmt.parse_line(match.text) if log.fmt else None
+    when: datetime | None = line.stamp.resolve(ctx) if line and line.stamp else None
+    evidence = Evidence(log.file.display, match.line_no, when, match.text).clipped()
+    for index in match.patterns:
+        _record_hit(out, table, index, match.text, evidence, log.ctx, line)
+
+
+def _match_records(doc: _Doc, table: PatternTable, ctx: TimeContext, out: Gathered) -> None:
+    records = doc.result.records
+    if not records:
+        return
+    text = "\n".join(r.text.replace("\n", " ") for r in records)
+    for match in table.scanner.scan_bytes(text.encode()):
+        record: Record = records[match.line_no - 1]
+        when = record.stamp.resolve(ctx) if record.stamp else None
+        evidence = Evidence(doc.file.display, record.line, when, record.text).clipped()
+        line = LogLine(record.stamp, None, record.component, record.text)
+        entity = out.nodes.entity(record.entity) if record.entity else None
+        for index in match.patterns:
+            _record_hit(out, table, index, match.text, evidence, doc.ctx, line, entity)
+
+
+def iter_evidence_times(out: Gathered) -> Iterator[datetime]:
+    for hit in out.hits.values():
+        for sample in hit.samples:
+            if sample.time is not None:
+                yield sample.time

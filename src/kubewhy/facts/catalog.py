@@ -1,0 +1,143 @@
+"""The catalogue of fact names: the vocabulary shared by parsers, sources and the knowledge base.
+
+Conditions in failure-mode files may only use names listed here (checked on load), so a typo is
+an error instead of a condition that is silently never true. A name ending in ``.*`` admits any
+suffix (``sysctl.*`` covers every kernel parameter). Units are in the name where they matter.
+
+>>> is_catalogued("sysctl.kernel.pid_max"), is_catalogued("node.pids.used_ratio")
+(True, True)
+>>> is_catalogued("node.pid.used_ratio")
+False
+"""
+
+from __future__ import annotations
+
+FACTS: dict[str, str] = {
+    # --- node: kernel limits and usage -------------------------------------------------------
+    "sysctl.*": "a kernel parameter, dots kept and dashes as underscores (kernel.threads_max)",
+    "node.threads.total": "tasks (processes + threads) on the node",
+    "node.processes.total": "processes on the node",
+    "node.pids.limit": "the effective node-wide task limit: min(kernel.pid_max, kernel.threads-max)",
+    "node.pids.used_ratio": "node.threads.total / node.pids.limit",
+    "node.zombies.total": "processes in state Z on the node",
+    "node.dstate.total": "processes in state D (uninterruptible sleep) on the node",
+    "node.fork_failures": "lines reporting fork/clone/thread creation refused with EAGAIN",
+    "node.ulimit.max_user_processes": "ulimit -u of the shell that collected the evidence",
+    "node.limits.nproc": "effective nproc limit for ordinary users from limits.conf/limits.d",
+    # --- node: memory --------------------------------------------------------------------------
+    "node.memory.total_bytes": "MemTotal",
+    "node.memory.available_bytes": "MemAvailable",
+    "node.memory.available_ratio": "MemAvailable / MemTotal",
+    "node.memory.cached_ratio": "Cached / MemTotal",
+    "node.swap.total_bytes": "SwapTotal (0 = no swap)",
+    "node.vmstat.*": "a /proc/vmstat counter (pgscan_kswapd, allocstall_normal, oom_kill, ...)",
+    "node.vmstat.allocstall": "sum of allocstall* counters (direct reclaim stalls)",
+    "node.psi.*": "pressure stall information (memory.some_avg10, memory.full_avg60, io.full_avg10 ...)",
+    "node.memcg.num_cgroups": "memory cgroups the kernel counts in /proc/cgroups (live + dying)",
+    "node.memcg.live_cgroups": "memory cgroup directories that exist",
+    "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",
+    "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
+    "node.oom_kills": "OOM kills in the kernel log",
+    "node.cpu.iowait_percent": "CPU time in iowait",
+    # --- node: kernel, OS, boot ----------------------------------------------------------------
+    "kernel.release": "uname -r (e.g. 4.4.0-104-generic)",
+    "kernel.bug_lines": "kernel BUG/oops lines in the kernel log",
+    "os.id": "ID from /etc/os-release (ubuntu, debian, centos ...)",
+    "os.version_id": "VERSION_ID from /etc/os-release (16.04 ...)",
+    "os.pretty_name": "PRETTY_NAME or nodeInfo.osImage",
+    "node.kdump.enabled": "a crash kernel is loaded or kdump is configured",
+    "node.crash_dumps": "vmcore files under /var/crash",
+    "node.reboots": "reboots seen (journal -- Reboot -- markers, Rebooted events)",
+    "node.uptime_seconds": "seconds since boot",
+    "node.systemd.version": "systemd version number",
+    "node.systemd.mount_units": "loaded systemd mount units",
+    "node.systemd.kubelet_mount_units": "loaded mount units under /var/lib/kubelet/pods",
+    # --- node: Kubernetes view -----------------------------------------------------------------
+    "node.condition.*": "a node condition: node.condition.Ready = True/False/Unknown; .reason, .message",
+    "node.ready": "the Ready condition is True",
+    "node.kubelet_version": "nodeInfo.kubeletVersion or kubelet --version",
+    "node.container_runtime": "nodeInfo.containerRuntimeVersion (docker://18.6.3 ...)",
+    "node.pods.count": "pods bound to the node in the evidence",
+    "node.pods.pending": "pods on the node in phase Pending",
+    "node.pods.pending_with_running_containers": "Pending pods whose containers already run",
+    "node.pods.waiting_container_creating": "pods on the node waiting in ContainerCreating",
+    "node.capacity.pods": "status.capacity.pods",
+    "node.capacity.pids": "status.capacity / allocatable pids where reported",
+    "node.image_pull.longest_seconds": "longest image pull on the node (Pulling -> Pulled)",
+    "node.image_pull.blocked_pods": "pods whose Pulling began only after another pod's pull ended",
+    "node.cni_plugin_processes": "processes of CNI plugins (exec'd by kubelet) alive on the node",
+    "node.coredns_pods": "CoreDNS pods running on the node",
+    # --- kubelet configuration (flags, config file, /configz) -----------------------------------
+    "kubelet.kube_api_qps": "kubelet kubeAPIQPS / --kube-api-qps (default 5 before 1.27, 50 since)",
+    "kubelet.kube_api_burst": "kubelet kubeAPIBurst / --kube-api-burst",
+    "kubelet.event_qps": "kubelet eventRecordQPS / --event-qps",
+    "kubelet.registry_qps": "kubelet registryPullQPS / --registry-qps",
+    "kubelet.serialize_image_pulls": "kubelet serializeImagePulls (default true)",
+    "kubelet.max_parallel_image_pulls": "kubelet maxParallelImagePulls",
+    "kubelet.pod_pids_limit": "kubelet podPidsLimit / --pod-max-pids (-1 or absent: unlimited)",
+    "kubelet.max_pods": "kubelet maxPods",
+    "kubelet.eviction_hard": "kubelet evictionHard as text",
+    "kubelet.eviction_memory_available_bytes": "the memory.available hard eviction threshold",
+    "kubelet.kube_reserved": "kubelet kubeReserved as text",
+    "kubelet.system_reserved": "kubelet systemReserved as text",
+    "kubelet.fail_swap_on": "kubelet failSwapOn",
+    "kubelet.cgroup_driver": "kubelet cgroupDriver (cgroupfs/systemd)",
+    "kubelet.config_source": "where the kubelet settings were read (flags, config file, configz)",
+    # --- pods and containers -------------------------------------------------------------------
+    "pod.phase": "status.phase",
+    "pod.node": "spec.nodeName",
+    "pod.qos_class": "status.qosClass",
+    "pod.ready": "the Ready condition is True",
+    "pod.containers_running": "containers of the pod in state running",
+    "pod.containers_total": "containers of the pod",
+    "pod.has_exec_probe": "a container of the pod has an exec liveness/readiness probe",
+    "pod.memory_limit_over_request": "a container's memory limit exceeds its request",
+    "container.state": "running / waiting / terminated",
+    "container.waiting_reason": "state.waiting.reason",
+    "container.restart_count": "restartCount",
+    "container.last_terminated_reason": "lastState.terminated.reason (OOMKilled, Error ...)",
+    "container.last_exit_code": "lastState.terminated.exitCode",
+    "container.image": "image",
+    "container.threads": "container_threads (cAdvisor) or threads counted in its cgroup",
+    "container.threads_share": "container.threads / node.pids.limit",
+    "container.memory_limit_bytes": "resources.limits.memory",
+    "container.memory_request_bytes": "resources.requests.memory",
+    # --- processes -----------------------------------------------------------------------------
+    "process.threads": "threads of the process",
+    "process.state": "state letter (R, S, D, Z ...)",
+    "process.ppid": "parent PID",
+    "process.command": "command line",
+    "process.zombie_children": "children of this process in state Z",
+    "process.is_container_init": "the process is PID 1 of a container (its parent is a shim)",
+    "process.cpu_percent": "%CPU",
+    "process.rss_bytes": "resident memory",
+    "process.cgroup": "cgroup path",
+    "process.container_id": "container id from the cgroup path",
+    "process.pod_uid": "pod UID from the cgroup path",
+    # --- cgroups -------------------------------------------------------------------------------
+    "cgroup.pids.current": "pids.current",
+    "cgroup.pids.max": "pids.max (absent or 'max' = unlimited)",
+    "cgroup.pids.events_max": "fork refusals counted in pids.events",
+    "cgroup.pids.used_ratio": "pids.current / pids.max",
+    "cgroup.memory.oom_kills": "OOM kills in the cgroup (memory.oom_control / memory.events)",
+    "cgroup.memory.failcnt": "memory.failcnt",
+    "cgroup.memory.limit_bytes": "memory limit",
+    # --- components and cluster ----------------------------------------------------------------
+    "component.version": "version of a control-plane or node component",
+    "component.goroutines": "goroutines in a dump of the component",
+    "component.rss_bytes": "resident memory of the component",
+    "component.restarts": "restarts of the component's container",
+    "component.oom_killed": "the component's container was OOMKilled",
+    "cluster.nodes.count": "nodes in the evidence",
+    "cluster.pods.count": "pods in the evidence",
+    "cluster.etcd_stacked": "etcd runs on the same nodes as kube-apiserver",
+    "cluster.apiserver_version": "kube-apiserver version (gitVersion)",
+    "cluster.reboots": "Rebooted events across the cluster",
+    "metrics.*": "a Prometheus-derived fact named in a failure mode's metrics section",
+}
+
+_PREFIXES = tuple(name[:-1] for name in FACTS if name.endswith(".*"))
+
+
+def is_catalogued(name: str) -> bool:
+    return name in FACTS or name.startswith(_PREFIXES)

@@ -1,0 +1,84 @@
+"""One name per node, whatever each source calls it.
+
+The API says ``172.21.128.138``, the journal says ``host-172-21-128-138``, an event says
+``ip-10-241-44-128.ap-northeast-1.compute.internal``. Names are matched by the IP they embed,
+else by their short host name. Evidence with no node at all belongs to the only node in the
+evidence when there is exactly one.
+
+>>> names = NodeNames()
+>>> names.add("172.21.128.138")
+>>> names.canonical("host-172-21-128-138")
+'172.21.128.138'
+>>> names.default()
+'172.21.128.138'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.parsers.base import LogFormat
+
+_IP = re.compile(r"(?<!\d)(\d{1,3})[-.](\d{1,3})[-.](\d{1,3})[-.](\d{1,3})(?!\d)")
+_NOT_HOSTS = {"localhost", "kernel", "-", ""}
+
+
+def name_key(name: str) -> str:
+    found = _IP.search(name)
+    if found:
+        return ".".join(found.groups())
+    return name.lower().split(".")[0]
+
+
+class NodeNames:
+    def __init__(self) -> None:
+        self._by_key: dict[str, str] = {}
+
+    def add(self, name: str) -> None:
+        if name and name != UNKNOWN_NODE and name not in _NOT_HOSTS:
+            self._by_key.setdefault(name_key(name), name)
+
+    def observe_entities(self, entities: Iterable[Entity]) -> None:
+        for entity in entities:
+            if entity.kind == Kind.NODE.value:
+                self.add(entity.name)
+            elif entity.node:
+                self.add(entity.node)
+
+    def observe_log_head(self, head: Sequence[str], fmt: LogFormat | None) -> None:
+        if fmt is None or fmt.name != "journald":
+            return
+        for line in head[:20]:
+            parsed = fmt.parse_line(line)
+            if parsed and parsed.host:
+                self.add(parsed.host)
+
+    def known(self) -> list[str]:
+        return sorted(self._by_key.values())
+
+    def canonical(self, name: str) -> str:
+        if name == UNKNOWN_NODE:
+            return self.default()
+        return self._by_key.get(name_key(name), name)
+
+    def default(self) -> str:
+        names = set(self._by_key.values())
+        return names.pop() if len(names) == 1 else UNKNOWN_NODE
+
+    def entity(self, entity: Entity) -> Entity:
+        if entity.kind == Kind.NODE.value:
+            name = self.canonical(entity.name)
+            return entity if name == entity.name else Entity.for_node(name)
+        if entity.kind == Kind.CLUSTER.value:
+            return entity
+        if entity.node is None:
+            if entity.kind in (Kind.PROCESS.value, Kind.CGROUP.value):
+                default = self.default()
+                return Entity(entity.kind, entity.name, entity.namespace, default, entity.pid)
+            return entity
+        node = self.canonical(entity.node)
+        if node == entity.node:
+            return entity
+        return Entity(entity.kind, entity.name, entity.namespace, node, entity.pid)

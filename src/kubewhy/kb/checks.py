@@ -1,0 +1,105 @@
+"""Named Python checks for symptoms that data alone cannot express.
+
+A check receives the fact view of one subject entity and returns the evidence that makes it
+true, or an empty list. Keep each check small and named after what it finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kubewhy.facts.store import FactStore
+from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.hits import SymptomHit
+
+Check = Callable[[FactStore, Entity], list[Evidence]]
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(fn: Check) -> Check:
+    CHECKS[fn.__name__] = fn
+    return fn
+
+
+def _hits(store: FactStore) -> list[SymptomHit]:
+    found: list[SymptomHit] = []
+    for _, name, value in store.extras:
+        if name == "hits" and isinstance(value, list):
+            found.extend(h for h in value if isinstance(h, SymptomHit))
+    return found
+
+
+def _on_subject_node(entity: Entity, subject: Entity) -> bool:
+    node = subject.on_node()
+    if node is None or node.name == UNKNOWN_NODE:
+        return True
+    return entity.node in (None, node.name) or entity == node
+
+
+@check
+def zombies_under_one_parent(store: FactStore, subject: Entity) -> list[Evidence]:
+    """A process on the subject's node with ten or more zombie children."""
+    node = subject.on_node()
+    procs = store.on_node(node.name, Kind.PROCESS.value) if node else store.entities(Kind.PROCESS.value)
+    evidence = []
+    for proc in procs:
+        fact = store.fact(proc, "process.zombie_children")
+        if fact is not None and isinstance(fact.value, int) and fact.value >= 10 and fact.evidence:
+            evidence.append(fact.evidence)
+    return evidence
+
+
+@dataclass(frozen=True)
+class Pull:
+    entity: Entity
+    image: str
+    start: datetime
+    end: datetime
+    evidence: list[Evidence]
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
+    starts: dict[Entity, SymptomHit] = {}
+    ends: dict[Entity, SymptomHit] = {}
+    for hit in _hits(store):
+        if hit.failure_mode != "serialized-image-pulls" or not _on_subject_node(hit.entity, subject):
+            continue
+        if hit.symptom == "pull-started" and hit.first is not None:
+            starts[hit.entity] = hit
+        elif hit.symptom in ("pull-done", "pull-took-minutes") and hit.last is not None:
+            ends.setdefault(hit.entity, hit)
+    pulls = []
+    for entity, start in starts.items():
+        end = ends.get(entity)
+        if end is None or start.first is None or end.last is None or end.last < start.first:
+            continue
+        image = start.groups.get("image") or end.groups.get("image") or "?"
+        pulls.append(Pull(entity, image, start.first, end.last, [start.samples[0], end.samples[-1]]))
+    return pulls
+
+
+def slow_pulls(store: FactStore, subject: Entity, minimum_seconds: float = 120) -> list[Pull]:
+    return [p for p in _pulls(store, subject) if p.seconds >= minimum_seconds]
+
+
+@check
+def pulls_queued_behind_slow_pull(store: FactStore, subject: Entity) -> list[Evidence]:
+    """Pods on the node whose pull began as another pod's minutes-long pull ended."""
+    pulls = _pulls(store, subject)
+    evidence: list[Evidence] = []
+    for slow in (p for p in pulls if p.seconds >= 120):
+        for other in pulls:
+            if other.entity == slow.entity:
+                continue
+            gap = (other.start - slow.end).total_seconds()
+            if -5 <= gap <= 90:
+                evidence.extend([slow.evidence[1], other.evidence[0]])
+    return list(dict.fromkeys(evidence))

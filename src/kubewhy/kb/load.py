@@ -1,0 +1,138 @@
+"""Load and validate the knowledge base: one YAML file per failure mode.
+
+The file name is the failure-mode id. Loading checks the schema, that every condition parses and
+names only catalogued facts, that every link points at a known failure mode, that every named
+check and culprit finder exists, and that every log pattern compiles in every scanning engine.
+Any problem is reported with the failure-mode id and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from kubewhy.errors import KubewhyError
+from kubewhy.facts.catalog import is_catalogued
+from kubewhy.kb.conditions import Condition, ConditionError
+from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
+
+
+class KnowledgeBaseError(KubewhyError):
+    """A failure-mode file that does not load, with its id and the reason."""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    failure_modes: dict[str, FailureMode]
+    conditions: dict[str, Condition] = field(repr=False)
+
+    def get(self, failure_mode_id: str) -> FailureMode:
+        return self.failure_modes[failure_mode_id]
+
+    def __iter__(self) -> Iterable[FailureMode]:  # type: ignore[override]
+        return iter(self.failure_modes.values())
+
+    def log_patterns(self) -> list[tuple[str, LogSymptom]]:
+        return [(fm.id, s) for fm in self.failure_modes.values() for s in fm.logs]
+
+    def goroutine_signatures(self) -> list[tuple[str, GoroutineSignature]]:
+        return [(fm.id, g) for fm in self.failure_modes.values() for g in fm.goroutines]
+
+    def condition(self, source: str) -> Condition:
+        return self.conditions[source]
+
+    def causes_of(self, failure_mode_id: str) -> list[str]:
+        """Failure modes that list ``failure_mode_id`` among their effects."""
+        return [
+            fm.id
+            for fm in self.failure_modes.values()
+            if any(link.failure_mode == failure_mode_id for link in fm.causes)
+        ]
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("kubewhy.kb") / "failure_modes"))
+
+
+def _load_file(path: Path) -> FailureMode:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{path.stem}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise KnowledgeBaseError(f"{path.stem}: expected a mapping at the top level")
+    try:
+        fm = FailureMode.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise KnowledgeBaseError(f"{path.stem}: {where}: {first['msg']}") from None
+    if fm.id != path.stem:
+        raise KnowledgeBaseError(f"{path.stem}: id {fm.id!r} differs from the file name")
+    return fm
+
+
+def _conditions_of(fm: FailureMode) -> list[str]:
+    return [s.when for s in fm.facts] + [r.when for r in fm.risks]
+
+
+def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
+    """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base)."""
+    from kubewhy.kb.checks import CHECKS
+    from kubewhy.reasoning.culprit import CULPRIT_FINDERS
+
+    directory = directory or builtin_dir()
+    modes: dict[str, FailureMode] = {}
+    conditions: dict[str, Condition] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        fm = _load_file(path)
+        for source in _conditions_of(fm):
+            try:
+                cond = Condition.parse(source)
+            except ConditionError as exc:
+                raise KnowledgeBaseError(f"{fm.id}: {exc}") from None
+            unknown = sorted(n for n in cond.names if not is_catalogued(n))
+            if unknown:
+                raise KnowledgeBaseError(f"{fm.id}: condition uses unknown facts {unknown}")
+            conditions[source] = cond
+        for check in fm.checks:
+            if check.check not in CHECKS:
+                raise KnowledgeBaseError(f"{fm.id}: unknown check {check.check!r}")
+        if fm.culprit and fm.culprit not in CULPRIT_FINDERS:
+            raise KnowledgeBaseError(f"{fm.id}: unknown culprit finder {fm.culprit!r}")
+        modes[fm.id] = fm
+    for fm in modes.values():
+        for link in fm.causes:
+            if link.failure_mode not in modes:
+                raise KnowledgeBaseError(f"{fm.id}: links to unknown {link.failure_mode!r}")
+    _check_patterns_compile(modes)
+    return KnowledgeBase(modes, conditions)
+
+
+def _check_patterns_compile(modes: dict[str, FailureMode]) -> None:
+    """Compile every log pattern in every available engine, so that all engines agree."""
+    try:
+        from kubewhy.scanning import PatternError, PatternSpec, Scanner, available_engines
+    except ImportError:  # the engine package is optional while it is being built
+        return
+    entries = [(fm.id, s) for fm in modes.values() for s in fm.logs]
+    specs = [PatternSpec(s.pattern, s.ignore_case) for _, s in entries]
+    for engine in available_engines():
+        try:
+            Scanner(specs, engine=engine)
+        except PatternError as exc:
+            fm_id, symptom = entries[exc.index]
+            raise KnowledgeBaseError(
+                f"{fm_id}: pattern {symptom.id!r} rejected by {engine}: {exc}"
+            ) from None
+
+
+@cache
+def default_knowledge_base() -> KnowledgeBase:
+    return load_knowledge_base()

@@ -1,0 +1,104 @@
+"""The diagnosis: what every report renders, and the stable JSON contract.
+
+::
+
+    {"kubewhy_version": str,
+     "inputs": [{"path": str, "format": str}],
+     "findings": [{"rank": int, "failure_mode": str, "title": str, "confidence": float,
+                   "entity": {"kind", "name", "namespace"},
+                   "culprit": {"kind", "name", "namespace", "pid"} | null,
+                   "chain": [{"failure_mode", "statement", "evidence": [int]}],
+                   "evidence": [{"id", "source", "line", "time", "text"}],
+                   "remediation": [str], "prevention": [str], "references": [str]}],
+     "timeline": [{"time", "source", "text"}],
+     "missing_evidence": [str]}
+
+Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
+that consumers may ignore; the contract's fields never change meaning.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputRef(_Model):
+    path: str
+    format: str
+
+
+class EntityRef(_Model):
+    kind: str
+    name: str
+    namespace: str | None = None
+
+
+class CulpritRef(_Model):
+    kind: str
+    name: str
+    namespace: str | None = None
+    pid: int | None = None
+    why: str = ""
+
+
+class ChainLink(_Model):
+    failure_mode: str
+    statement: str
+    evidence: list[int] = []
+
+
+class EvidenceRef(_Model):
+    id: int
+    source: str
+    line: int | None = None
+    time: str | None = None
+    text: str
+    count: int = 1  # how many lines this sample stands for (floods are sampled)
+
+
+class Finding(_Model):
+    rank: int
+    failure_mode: str
+    title: str
+    confidence: float = Field(ge=0, le=1)
+    entity: EntityRef
+    culprit: CulpritRef | None = None
+    chain: list[ChainLink] = []
+    evidence: list[EvidenceRef] = []
+    remediation: list[str] = []
+    prevention: list[str] = []
+    references: list[str] = []
+    explained_by: str | None = None
+    why_ranked: str = ""
+    version_notes: list[str] = []
+
+
+class TimelineEntry(_Model):
+    time: str
+    source: str
+    text: str
+
+
+class Risk(_Model):
+    failure_mode: str
+    risk: str
+    severity: str
+    entity: EntityRef
+    message: str
+    fix: str
+    evidence: list[EvidenceRef] = []
+
+
+class Diagnosis(_Model):
+    kubewhy_version: str
+    inputs: list[InputRef] = []
+    findings: list[Finding] = []
+    timeline: list[TimelineEntry] = []
+    missing_evidence: list[str] = []
+    gaps: list[str] = []
+    risks: list[Risk] = []
+    parse_errors: dict[str, int] = {}

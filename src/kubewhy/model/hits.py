@@ -1,0 +1,40 @@
+"""Symptom hits: log lines and records that matched a knowledge-base pattern, aggregated.
+
+A flood (the same line two million times) is kept as a count, first and last time and a few
+samples, never as two million rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+
+
+@dataclass
+class SymptomHit:
+    failure_mode: str
+    symptom: str
+    entity: Entity
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    samples: list[Evidence] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)
+
+    def add(self, evidence: Evidence, groups: dict[str, str], max_samples: int = 5) -> None:
+        self.count += 1
+        if evidence.time is not None:
+            if self.first is None or evidence.time < self.first:
+                self.first = evidence.time
+            if self.last is None or evidence.time > self.last:
+                self.last = evidence.time
+        if len(self.samples) < max_samples:
+            self.samples.append(evidence)
+            for key, value in groups.items():
+                self.groups.setdefault(key, value)
+        else:
+            # Keep the first samples and the latest one: the start and the state now.
+            self.samples[-1] = evidence

@@ -1,0 +1,92 @@
+"""journald and syslog text: ``journalctl`` short, short-iso and short-precise output,
+/var/log/messages and /var/log/syslog, including ``-- Reboot --`` markers.
+
+>>> line = JOURNALD.parse_line("Jun 14 13:14:38 host-172-21-128-138 kernel: kernel BUG at fs.h:2582!")
+>>> line.host, line.component, line.stamp.has_year
+('host-172-21-128-138', 'kernel', False)
+>>> line = JOURNALD.parse_line("2023-07-23T22:09:01+0800 node-xx kubelet[1234]: I0723 22:09:01 x")
+>>> line.stamp.value.isoformat(), line.component
+('2023-07-23T22:09:01+08:00', 'kubelet')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from kubewhy.model.times import Stamp
+from kubewhy.parsers.base import LogLine
+
+MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+SHORT = re.compile(
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(\.\d+)? "
+    r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)"
+)
+ISO = re.compile(
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d:?\d\d|Z)? "
+    r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)"
+)
+MARKER = re.compile(r"-- (Reboot|Logs begin at|Journal begins at|No entries)")
+
+# journald identifiers -> the component names kubewhy reasons about
+COMPONENTS = {
+    "dockerd": "docker",
+    "docker": "docker",
+    "containerd": "containerd",
+    "kubelet": "kubelet",
+    "kernel": "kernel",
+    "etcd": "etcd",
+    "kube-apiserver": "kube-apiserver",
+    "crio": "crio",
+    "systemd": "systemd",
+}
+
+
+def component_of(ident: str) -> str:
+    return COMPONENTS.get(ident, ident)
+
+
+def _iso_stamp(text: str, zone: str | None) -> Stamp | None:
+    try:
+        if zone and zone != "Z":
+            zone = zone if ":" in zone else zone[:3] + ":" + zone[3:]
+            return Stamp(datetime.fromisoformat(text + zone))
+        value = datetime.fromisoformat(text + ("+00:00" if zone == "Z" else ""))
+    except ValueError:
+        return None
+    return Stamp(value)
+
+
+class JournaldFormat:
+    name = "journald"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        hits = sum(1 for line in head if SHORT.match(line) or ISO.match(line) or MARKER.match(line))
+        return 0.85 * hits / len(head) if head else 0.0
+
+    def parse_line(self, line: str) -> LogLine | None:
+        found = SHORT.match(line)
+        if found:
+            month = MONTHS[found.group(1)]
+            micro = int(float(found.group(6)) * 1e6) if found.group(6) else 0
+            try:
+                value = datetime(
+                    1900, month, int(found.group(2)), int(found.group(3)),
+                    int(found.group(4)), int(found.group(5)), micro,
+                )
+                stamp: Stamp | None = Stamp(value, has_year=False)
+            except ValueError:
+                stamp = None
+            return LogLine(stamp, found.group(7), component_of(found.group(8)), found.group(10))
+        found = ISO.match(line)
+        if found:
+            stamp = _iso_stamp(found.group(1), found.group(2))
+            return LogLine(stamp, found.group(3), component_of(found.group(4)), found.group(6))
+        if MARKER.match(line):
+            return LogLine(None, None, "journald", line.strip())
+        return None
+
+
+JOURNALD = JournaldFormat()
+FORMATS = [JOURNALD]

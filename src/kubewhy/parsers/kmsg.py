@@ -1,0 +1,51 @@
+"""Kernel log: ``dmesg`` (``[  123.456789] msg``), ``dmesg -T`` (``[Sun Jun 14 13:14:38 2020] msg``)
+and raw ``/dev/kmsg`` records (``6,1234,5678901,-;msg``).
+
+Seconds since boot are not wall-clock time: without the boot time they give no stamp.
+
+>>> KMSG.parse_line("[Sun Jun 14 13:14:38 2020] kernel BUG at fs.h:2582!").stamp.value.year
+2020
+>>> KMSG.parse_line("[  123.456789] Out of memory: Killed process 4242 (stress)").message
+'Out of memory: Killed process 4242 (stress)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from kubewhy.model.times import Stamp
+from kubewhy.parsers.base import LogLine
+
+UPTIME = re.compile(r"\[\s*(\d+)\.(\d+)\] ?(.*)")
+HUMAN = re.compile(r"\[(\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4})\] ?(.*)")
+RAW = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
+
+
+class KmsgFormat:
+    name = "kmsg"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        hits = sum(1 for line in head if UPTIME.match(line) or HUMAN.match(line) or RAW.match(line))
+        return 0.85 * hits / len(head) if head else 0.0
+
+    def parse_line(self, line: str) -> LogLine | None:
+        found = HUMAN.match(line)
+        if found:
+            try:
+                value = datetime.strptime(found.group(1), "%a %b %d %H:%M:%S %Y")
+            except ValueError:
+                return LogLine(None, None, "kernel", found.group(2))
+            return LogLine(Stamp(value), None, "kernel", found.group(2))
+        found = UPTIME.match(line)
+        if found:
+            return LogLine(None, None, "kernel", found.group(3))
+        found = RAW.match(line)
+        if found:
+            return LogLine(None, None, "kernel", found.group(4))
+        return None
+
+
+KMSG = KmsgFormat()
+FORMATS = [KMSG]

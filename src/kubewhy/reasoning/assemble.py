@@ -1,0 +1,194 @@
+"""Assemble the diagnosis: findings with their chain, culprit, cited evidence, fix and prevention;
+the timeline; and the evidence that is missing to confirm or rule out the top hypotheses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from kubewhy import __version__
+from kubewhy.facts.store import FactStore
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.schema import FailureMode
+from kubewhy.model.diagnosis import (
+    ChainLink,
+    CulpritRef,
+    Diagnosis,
+    EntityRef,
+    EvidenceRef,
+    Finding,
+    InputRef,
+    TimelineEntry,
+)
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.reasoning.culprit import CULPRIT_FINDERS, Culprit
+from kubewhy.reasoning.match import Hypothesis
+from kubewhy.reasoning.rank import Ranked, chain_order
+
+MAX_FINDINGS = 25
+MAX_EVIDENCE_PER_LINK = 4
+MAX_TIMELINE = 80
+MISSING_FOR_TOP = 3
+
+
+def entity_ref(entity: Entity) -> EntityRef:
+    name = entity.name if entity.name != UNKNOWN_NODE else "(unknown)"
+    return EntityRef(kind=entity.kind, name=name, namespace=entity.namespace)
+
+
+def _time(ev: Evidence) -> str | None:
+    return ev.time.isoformat().replace("+00:00", "Z") if ev.time else None
+
+
+class _EvidenceIds:
+    def __init__(self) -> None:
+        self.refs: list[EvidenceRef] = []
+        self._ids: dict[tuple[str, int | None, str], int] = {}
+
+    def add(self, ev: Evidence, count: int = 1) -> int:
+        key = (ev.source, ev.line, ev.text)
+        if key not in self._ids:
+            self._ids[key] = len(self.refs) + 1
+            self.refs.append(
+                EvidenceRef(id=self._ids[key], source=ev.source, line=ev.line, time=_time(ev),
+                            text=ev.text, count=count)
+            )
+        return self._ids[key]
+
+
+def find_culprit(h: Hypothesis, store: FactStore) -> Culprit | None:
+    if h.fm.culprit is None:
+        return None
+    return CULPRIT_FINDERS[h.fm.culprit](store, h.subject)
+
+
+def _statement(h: Hypothesis, link_statement: str) -> str:
+    matched = sorted(h.matched.values(), key=lambda m: -m.weight)
+    seen = [m.description for m in matched if m.description and not m.supporting][:2]
+    text = link_statement
+    if seen:
+        text += " Seen: " + "; ".join(s.rstrip(".") for s in seen) + "."
+    return text
+
+
+def _prevention(fm: FailureMode) -> list[str]:
+    items = list(fm.prevention.settings)
+    items += [f"alert {a.alert}: {a.summary}" for a in fm.prevention.alerts]
+    return items
+
+
+def _references(fm: FailureMode) -> list[str]:
+    refs = [f"{r.url} ({r.note})" for r in fm.references]
+    refs += [f"{b.reference} (known bug in {b.component}" + (f", fixed in {b.fixed_in})" if b.fixed_in else ")")
+             for b in fm.known_bugs]
+    return list(dict.fromkeys(refs))
+
+
+def build_finding(rank_no: int, ranked: Ranked, active: Sequence[Hypothesis], store: FactStore) -> Finding:
+    h = ranked.hypothesis
+    ids = _EvidenceIds()
+    chain: list[ChainLink] = []
+    steps = chain_order(h, active) if ranked.explained_by is None else [(h, h.fm.summary.strip())]
+    for step, statement in steps:
+        evidence_ids = []
+        for m in sorted(step.matched.values(), key=lambda m: (m.supporting, -m.weight)):
+            for ev in m.evidence[:MAX_EVIDENCE_PER_LINK]:
+                evidence_ids.append(ids.add(ev.clipped(), m.count if len(m.evidence) == 1 else 1))
+        chain.append(ChainLink(failure_mode=step.fm.id, statement=_statement(step, statement),
+                               evidence=list(dict.fromkeys(evidence_ids))))
+    if ranked.explained_by is not None:
+        cause = ranked.explained_by
+        link = next((lk.statement for lk in cause.fm.causes if lk.failure_mode == h.fm.id), "")
+        chain.insert(0, ChainLink(failure_mode=cause.fm.id,
+                                  statement=f"Explained by {cause.fm.title} on {cause.subject.ref()}. {link}".strip(),
+                                  evidence=[]))
+    culprit = h.culprit
+    culprit_ref = None
+    if culprit is not None:
+        for ev in culprit.evidence:
+            ids.add(ev.clipped())
+        culprit_ref = CulpritRef(kind=culprit.entity.kind, name=culprit.entity.name,
+                                 namespace=culprit.entity.namespace, pid=culprit.entity.pid,
+                                 why=culprit.why)
+    return Finding(
+        rank=rank_no,
+        failure_mode=h.fm.id,
+        title=h.fm.title,
+        confidence=round(min(ranked.score, 0.99) if ranked.explained_by is None else h.confidence, 2),
+        entity=entity_ref(h.subject),
+        culprit=culprit_ref,
+        chain=chain,
+        evidence=ids.refs,
+        remediation=list(h.fm.remediation),
+        prevention=_prevention(h.fm),
+        references=_references(h.fm),
+        explained_by=ranked.explained_by.fm.id if ranked.explained_by else None,
+        why_ranked=ranked.why,
+        version_notes=h.version_notes,
+    )
+
+
+def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactStore) -> list[str]:
+    asks: list[str] = []
+    top = [r.hypothesis for r in ranked if r.explained_by is None][:MISSING_FOR_TOP]
+    candidates: list[tuple[FailureMode, Entity]] = [(h.fm, h.subject) for h in top]
+    # A root that is only a victim of something unseen: ask for what would show its causes.
+    for h in top:
+        for cause_id in kb.causes_of(h.fm.id):
+            if not any(r.hypothesis.fm.id == cause_id for r in ranked):
+                candidates.append((kb.get(cause_id), h.subject))
+    for fm, subject in candidates:
+        view = store.view(subject)
+        for confirm in fm.confirm:
+            if confirm.fact and confirm.fact in view:
+                continue
+            if confirm.symptom and any(
+                r.hypothesis.fm.id == fm.id and confirm.symptom in r.hypothesis.matched for r in ranked
+            ):
+                continue
+            what = f"no {confirm.fact}" if confirm.fact else f"no sign of {confirm.symptom}"
+            asks.append(f"{fm.id}: {what} in the evidence: {confirm.ask}")
+    return list(dict.fromkeys(asks))
+
+
+def timeline(active: Sequence[Hypothesis]) -> list[TimelineEntry]:
+    entries: dict[tuple[str, str], tuple[datetime, str, str]] = {}
+    for h in active:
+        for m in h.matched.values():
+            for ev in m.evidence:
+                if ev.time is not None:
+                    key = (ev.time.isoformat(), ev.text)
+                    entries.setdefault(key, (ev.time, ev.source, ev.text))
+    ordered = sorted(entries.values(), key=lambda e: e[0])
+    if len(ordered) > MAX_TIMELINE:
+        half = MAX_TIMELINE // 2
+        ordered = ordered[:half] + ordered[-half:]
+    return [
+        TimelineEntry(time=t.isoformat().replace("+00:00", "Z"), source=src, text=text[:300])
+        for t, src, text in ordered
+    ]
+
+
+def assemble(
+    ranked: Sequence[Ranked],
+    kb: KnowledgeBase,
+    store: FactStore,
+    inputs: list[InputRef],
+    gaps: list[str],
+    parse_errors: dict[str, int],
+) -> Diagnosis:
+    active = [r.hypothesis for r in ranked]
+    for h in active:
+        h.culprit = find_culprit(h, store)
+    findings = [build_finding(i, r, active, store) for i, r in enumerate(ranked[:MAX_FINDINGS], 1)]
+    missing = missing_evidence(ranked, kb, store)
+    return Diagnosis(
+        kubewhy_version=__version__,
+        inputs=inputs,
+        findings=findings,
+        timeline=timeline(active),
+        missing_evidence=missing + [f"gap: {g}" for g in gaps],
+        gaps=gaps,
+        parse_errors=parse_errors,
+    )

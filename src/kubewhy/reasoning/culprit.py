@@ -1,0 +1,180 @@
+"""Culprit finders: name the entity behind a cause (the leaking container, the reaping-less PID 1).
+
+A finder gets the fact store and the subject of a finding and returns the culprit with the
+evidence that names it, or None when the evidence does not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kubewhy.facts.store import FactStore
+from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.model.evidence import Evidence
+
+
+@dataclass(frozen=True)
+class Culprit:
+    entity: Entity
+    why: str
+    evidence: list[Evidence]
+
+
+Finder = Callable[[FactStore, Entity], Culprit | None]
+CULPRIT_FINDERS: dict[str, Finder] = {}
+
+
+def finder(fn: Finder) -> Finder:
+    CULPRIT_FINDERS[fn.__name__] = fn
+    return fn
+
+
+def _numeric(store: FactStore, entity: Entity, name: str) -> float | None:
+    value = store.value(entity, name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _scope_entities(store: FactStore, subject: Entity, kind: str) -> list[Entity]:
+    """Entities of ``kind`` where the subject is: on its node, in its cgroup, or anywhere."""
+    if subject.kind == Kind.CGROUP.value:
+        inside = [
+            e for e in store.entities(kind)
+            if str(store.value(e, "process.cgroup") or "").startswith(subject.name)
+        ]
+        return inside
+    node = subject.on_node()
+    if node is not None and node.name != UNKNOWN_NODE:
+        return store.on_node(node.name, kind)
+    return store.entities(kind)
+
+
+@finder
+def top_thread_owner(store: FactStore, subject: Entity) -> Culprit | None:
+    """The container, else the process, that owns the most threads where the subject is."""
+    if subject.kind == Kind.CONTAINER.value:
+        candidates = [subject]
+    else:
+        candidates = _scope_entities(store, subject, Kind.CONTAINER.value)
+    best = max(
+        ((c, t) for c in candidates if (t := _numeric(store, c, "container.threads")) is not None),
+        key=lambda ct: ct[1],
+        default=None,
+    )
+    if best is None:
+        procs = _scope_entities(store, subject, Kind.PROCESS.value)
+        best = max(
+            ((p, t) for p in procs if (t := _numeric(store, p, "process.threads")) is not None),
+            key=lambda pt: pt[1],
+            default=None,
+        )
+        name = "process.threads"
+    else:
+        name = "container.threads"
+    if best is None:
+        return None
+    entity, threads = best
+    limit = _numeric(store, entity.on_node() or subject, "node.pids.limit") if entity.on_node() else None
+    share = f", {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
+    fact = store.fact(entity, name)
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(entity, f"{int(threads)} threads{share}", evidence)
+
+
+@finder
+def zombie_parent(store: FactStore, subject: Entity) -> Culprit | None:
+    """The process with the most zombie children: it does not reap them."""
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    best = max(
+        ((p, z) for p in procs if (z := _numeric(store, p, "process.zombie_children")) is not None and z > 0),
+        key=lambda pz: pz[1],
+        default=None,
+    )
+    if best is None:
+        return None
+    entity, zombies = best
+    init = store.value(entity, "process.is_container_init")
+    role = "PID 1 of its container, not an init: " if init else ""
+    fact = store.fact(entity, "process.zombie_children")
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(entity, f"{role}{int(zombies)} <defunct> children it never reaps", evidence)
+
+
+@finder
+def top_memory_process(store: FactStore, subject: Entity) -> Culprit | None:
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    best = max(
+        ((p, r) for p in procs if (r := _numeric(store, p, "process.rss_bytes")) is not None),
+        key=lambda pr: pr[1],
+        default=None,
+    )
+    if best is None:
+        return None
+    entity, rss = best
+    fact = store.fact(entity, "process.rss_bytes")
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(entity, f"largest resident memory: {rss / (1 << 30):.1f} GiB", evidence)
+
+
+def _goroutine_reports(store: FactStore, subject: Entity) -> list[tuple[Entity, object]]:
+    node = subject.on_node()
+    found = []
+    for entity, name, report in store.extras:
+        if name != "goroutines":
+            continue
+        if subject.kind == Kind.COMPONENT.value and entity.name != subject.name:
+            continue
+        if node is not None and node.name != UNKNOWN_NODE and entity.node not in (None, UNKNOWN_NODE, node.name):
+            continue
+        found.append((entity, report))
+    return found
+
+
+@finder
+def lock_holder_goroutine(store: FactStore, subject: Entity) -> Culprit | None:
+    """The goroutine that holds the lock a convoy waits for, in the dumps where the subject is."""
+    best = None
+    for entity, report in _goroutine_reports(store, subject):
+        for convoy in getattr(report, "convoys", []):
+            if convoy.holder is not None and (best is None or convoy.waiters > best[1].waiters):
+                best = (entity, convoy)
+    if best is None:
+        return None
+    entity, convoy = best
+    holder = convoy.holder
+    waited = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
+    why = (
+        f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} holds the lock "
+        f"that {convoy.waiters} goroutines wait for in {convoy.lock_function}"
+    )
+    return Culprit(entity, why, [])
+
+
+@finder
+def leaking_goroutine_site(store: FactStore, subject: Entity) -> Culprit | None:
+    """The component whose dump shows the biggest goroutine leak, and where it leaks."""
+    best = None
+    for entity, report in _goroutine_reports(store, subject):
+        for leak in getattr(report, "leaks", [])[:1]:
+            if best is None or leak.count > best[1].count:
+                best = (entity, leak)
+    if best is None:
+        return None
+    entity, leak = best
+    waited = f" for up to {leak.max_wait_minutes} minutes" if leak.max_wait_minutes else ""
+    why = f"{leak.count} goroutines blocked [{leak.state}] in {leak.function}{waited}"
+    return Culprit(entity, why, [])
+
+
+@finder
+def slow_pull_pod(store: FactStore, subject: Entity) -> Culprit | None:
+    """The pod whose minutes-long image pull holds kubelet's serial pull queue."""
+    from kubewhy.kb.checks import slow_pulls
+
+    pulls = slow_pulls(store, subject)
+    if not pulls:
+        return None
+    slow = max(pulls, key=lambda p: p.seconds)
+    return Culprit(slow.entity, f"pulled {slow.image} for {slow.seconds / 60:.0f} minutes", slow.evidence)

@@ -1,0 +1,212 @@
+"""Hypotheses: which failure modes the evidence supports, about which entity, how strongly.
+
+Every matched symptom (a log pattern, a fact condition, a named check, a goroutine signature)
+adds its weight: ``confidence = 1 - prod(1 - weight)`` over distinct symptoms, so independent
+signals reinforce each other and none alone reaches certainty. Supporting symptoms (a kernel
+version, a default setting) count only next to a primary one. Known bugs move the confidence
+with the component version the evidence shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kubewhy.facts.store import FactStore
+from kubewhy.kb.checks import CHECKS
+from kubewhy.kb.conditions import version_tuple
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.schema import FailureMode, KnownBug, Scope
+from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.hits import SymptomHit
+from kubewhy.reasoning.culprit import Culprit
+
+
+@dataclass
+class Matched:
+    symptom: str
+    weight: float
+    supporting: bool
+    evidence: list[Evidence]
+    count: int = 1
+    description: str = ""
+
+
+@dataclass
+class Hypothesis:
+    fm: FailureMode
+    subject: Entity
+    matched: dict[str, Matched] = field(default_factory=dict)
+    confidence: float = 0.0
+    version_notes: list[str] = field(default_factory=list)
+    culprit: Culprit | None = None
+
+    @property
+    def key(self) -> tuple[str, Entity]:
+        return (self.fm.id, self.subject)
+
+    def add(self, matched: Matched) -> None:
+        known = self.matched.get(matched.symptom)
+        if known is None:
+            self.matched[matched.symptom] = matched
+        else:
+            known.count += matched.count
+            known.evidence.extend(matched.evidence[: max(0, 5 - len(known.evidence))])
+
+    def active(self) -> bool:
+        return any(not m.supporting for m in self.matched.values()) and (
+            self.confidence >= self.fm.threshold
+        )
+
+    def evidence(self) -> list[Evidence]:
+        seen: set[tuple[str, int | None, str]] = set()
+        out: list[Evidence] = []
+        for m in sorted(self.matched.values(), key=lambda m: -m.weight):
+            for ev in m.evidence:
+                key = (ev.source, ev.line, ev.text)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(ev)
+        return out
+
+
+def subject_for(entity: Entity, scope: Scope, store: FactStore) -> Entity:
+    """The entity a finding of ``scope`` is about, given the entity a symptom was seen on."""
+    entity = store.canonical(entity)
+    if scope == Scope.CLUSTER:
+        return Entity.cluster()
+    if scope == Scope.NODE:
+        return entity.on_node() or Entity.for_node(UNKNOWN_NODE)
+    if scope == Scope.POD and entity.kind == Kind.CONTAINER.value and "/" in entity.name:
+        return store.canonical(Entity.pod(entity.name.split("/", 1)[0], entity.namespace, entity.node))
+    if scope == Scope.COMPONENT and entity.kind == Kind.POD.value:
+        from kubewhy.sources.files import component_of_pod
+
+        component = component_of_pod(entity.name)
+        if component:
+            return Entity.component(component, entity.node)
+    if scope == Scope.COMPONENT and entity.kind == Kind.CONTAINER.value:
+        from kubewhy.sources.files import component_of_pod
+
+        component = component_of_pod(entity.name.split("/", 1)[0])
+        if component:
+            return Entity.component(component, entity.node)
+    return entity
+
+
+def _candidates(scope: Scope, store: FactStore) -> list[Entity]:
+    if scope == Scope.CLUSTER:
+        return [Entity.cluster()]
+    return store.entities(scope.value)
+
+
+def _confidence(h: Hypothesis) -> float:
+    miss = 1.0
+    for m in h.matched.values():
+        miss *= 1.0 - m.weight
+    return 1.0 - miss
+
+
+def _version_of(store: FactStore, subject: Entity, bug: KnownBug) -> tuple[str, object] | None:
+    names = {
+        "kernel": ["kernel.release"],
+        "kubelet": ["node.kubelet_version"],
+        "kube-apiserver": ["cluster.apiserver_version", "component.version"],
+        "os": ["os.pretty_name", "os.version_id"],
+        "systemd": ["node.systemd.version"],
+        "docker": ["node.container_runtime"],
+        "containerd": ["node.container_runtime"],
+    }.get(bug.component, ["component.version"])
+    view = store.view(subject)
+    for name in names:
+        if name in view:
+            return name, view[name]
+    # A cluster-wide view: any node's value will do for node-level components.
+    for node in store.entities(Kind.NODE.value):
+        nview = store.own(node)
+        for name in names:
+            if name in nview:
+                return name, nview[name]
+    return None
+
+
+def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
+    """Add version notes; an affected version supports the hypothesis, a fixed one halves it.
+
+    Returns the factor to apply to the confidence."""
+    factor = 1.0
+    for bug in h.fm.known_bugs:
+        found = _version_of(store, h.subject, bug)
+        if found is None:
+            continue
+        name, raw = found
+        version = str(raw)
+        if bug.match is not None:
+            affected = re.search(bug.match, version) is not None
+        else:
+            v = version_tuple(version)
+            affected = bool(v) and (
+                (bug.affected_from is None or v >= version_tuple(bug.affected_from))
+                and (bug.fixed_in is None or v < version_tuple(bug.fixed_in))
+            )
+        ev = store.evidence(h.subject, [name])
+        if affected:
+            fixed = f"; fixed in {bug.fixed_in}" if bug.fixed_in else "; no fixed release known"
+            h.version_notes.append(f"{bug.component} {version} is affected ({bug.reference}{fixed})")
+            h.add(Matched(f"known-bug:{bug.component}", 0.3, True, ev, 1, "version known to be affected"))
+        elif bug.fixed_in:
+            h.version_notes.append(
+                f"{bug.component} {version} already has the fix (fixed in {bug.fixed_in}): "
+                "look for another cause"
+            )
+            factor = 0.5
+    return factor
+
+
+def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> list[Hypothesis]:
+    found: dict[tuple[str, Entity], Hypothesis] = {}
+
+    def get(fm: FailureMode, subject: Entity) -> Hypothesis:
+        key = (fm.id, subject)
+        if key not in found:
+            found[key] = Hypothesis(fm, subject)
+        return found[key]
+
+    for hit in hits:
+        fm = kb.get(hit.failure_mode)
+        weight, supporting = fm.symptom_weight(hit.symptom)
+        subject = subject_for(hit.entity, fm.scope, store)
+        description = next((s.description for s in fm.logs if s.id == hit.symptom), "")
+        get(fm, subject).add(
+            Matched(hit.symptom, weight, supporting, list(hit.samples), hit.count, description)
+        )
+
+    for fm in kb.failure_modes.values():
+        if not fm.facts and not fm.checks:
+            continue
+        for subject in _candidates(fm.scope, store):
+            view = store.view(subject)
+            for symptom in fm.facts:
+                cond = kb.condition(symptom.when)
+                if cond.evaluate(view):
+                    ev = store.evidence(subject, sorted(cond.names))
+                    get(fm, subject).add(
+                        Matched(symptom.id, symptom.weight, symptom.supporting, ev, 1, symptom.description)
+                    )
+            for chk in fm.checks:
+                ev = CHECKS[chk.check](store, subject)
+                if ev:
+                    get(fm, subject).add(
+                        Matched(chk.id, chk.weight, chk.supporting, ev, len(ev), chk.description)
+                    )
+
+    result = []
+    for h in found.values():
+        if not any(not m.supporting for m in h.matched.values()):
+            continue
+        factor = apply_known_bugs(h, store)
+        h.confidence = round(min(_confidence(h), 0.99) * factor, 3)
+        if h.active():
+            result.append(h)
+    return result

@@ -1,0 +1,144 @@
+"""Causal links between hypotheses, and the ranking of root causes.
+
+A hypothesis *explains* another when its failure mode lists the other among its effects
+(``causes:``) and both are about the same place (the same node, or one of them is cluster-wide
+or on an unknown node). A root cause is a hypothesis that nothing active explains. Where links
+form a cycle (apiserver memory starves a stacked etcd, etcd errors grow the apiserver leak), the
+member with the strongest own evidence is the root of that cycle.
+
+Roots rank by their own confidence plus a share of what they explain: the hypothesis that
+explains the most evidence with the strongest, most specific signals comes first. Victims
+follow, each marked with what explains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.reasoning.match import Hypothesis
+
+EXPLAIN_BONUS = 0.25
+
+
+def _node_of(entity: Entity) -> str | None:
+    if entity.kind == Kind.CLUSTER.value:
+        return None
+    node = entity.on_node()
+    if node is None or node.name == UNKNOWN_NODE:
+        return None
+    return node.name
+
+
+def same_place(a: Entity, b: Entity) -> bool:
+    na, nb = _node_of(a), _node_of(b)
+    return na is None or nb is None or na == nb
+
+
+@dataclass
+class Ranked:
+    hypothesis: Hypothesis
+    score: float
+    explains: list[Hypothesis] = field(default_factory=list)
+    explained_by: Hypothesis | None = None
+    why: str = ""
+
+
+def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
+    edges: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
+    for i, cause in enumerate(hyps):
+        effects = {link.failure_mode for link in cause.fm.causes}
+        for j, effect in enumerate(hyps):
+            if i != j and effect.fm.id in effects and same_place(cause.subject, effect.subject):
+                edges[i].append(j)
+    return edges
+
+
+def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
+    seen: set[int] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        for nxt in edges[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    seen.discard(start)
+    return seen
+
+
+def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
+    edges = _edges(hyps)
+    reach = {i: _reachable(edges, i) for i in range(len(hyps))}
+    # i is dominated when some j reaches i and i does not reach j back (j is upstream), or when
+    # they are in one cycle and j has the stronger own evidence.
+    def upstream_of(i: int) -> list[int]:
+        ups = []
+        for j in range(len(hyps)):
+            if j == i or i not in reach[j]:
+                continue
+            if j not in reach[i]:
+                ups.append(j)
+            elif (hyps[j].confidence, -j) > (hyps[i].confidence, -i):
+                ups.append(j)
+        return ups
+
+    ranked: list[Ranked] = []
+    roots: list[int] = []
+    victims: dict[int, int] = {}
+    for i, h in enumerate(hyps):
+        ups = upstream_of(i)
+        if not ups:
+            roots.append(i)
+        else:
+            # The closest explaining hypothesis: a direct cause if there is one, the strongest.
+            direct = [j for j in ups if i in edges[j]] or ups
+            victims[i] = max(direct, key=lambda j: hyps[j].confidence)
+    for i in roots:
+        h = hyps[i]
+        explained = [hyps[j] for j in sorted(reach[i]) if j in victims]
+        bonus = EXPLAIN_BONUS * sum(e.confidence for e in explained) / (1 + len(explained))
+        score = h.confidence + bonus
+        why = f"own evidence {h.confidence:.2f}"
+        if explained:
+            names = ", ".join(sorted({e.fm.id for e in explained}))
+            why += f"; explains {len(explained)} other finding(s) ({names})"
+        if h.version_notes:
+            why += "; " + "; ".join(h.version_notes)
+        ranked.append(Ranked(h, round(score, 4), explained, None, why))
+    ranked.sort(key=lambda r: (-r.score, r.hypothesis.fm.id, r.hypothesis.subject.name))
+    for i, j in victims.items():
+        h = hyps[i]
+        ranked_victim = Ranked(h, h.confidence, [], hyps[j])
+        ranked_victim.why = (
+            f"explained by {hyps[j].fm.id} on {hyps[j].subject.ref()}: a consequence, not the root"
+        )
+        ranked.append(ranked_victim)
+    # Victims after every root, strongest first.
+    roots_part = [r for r in ranked if r.explained_by is None]
+    victims_part = sorted(
+        (r for r in ranked if r.explained_by is not None),
+        key=lambda r: (-r.score, r.hypothesis.fm.id),
+    )
+    return roots_part + victims_part
+
+
+def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypothesis, str]]:
+    """The root and the hypotheses it explains, in causal order, each with the link statement."""
+    out: list[tuple[Hypothesis, str]] = [(root, root.fm.summary.strip())]
+    seen = {root.key}
+    frontier = [root]
+    while frontier:
+        cause = frontier.pop(0)
+        for link in cause.fm.causes:
+            for effect in hyps:
+                if (
+                    effect.fm.id == link.failure_mode
+                    and effect.key not in seen
+                    and same_place(cause.subject, effect.subject)
+                ):
+                    seen.add(effect.key)
+                    out.append((effect, link.statement.strip()))
+                    frontier.append(effect)
+    return out

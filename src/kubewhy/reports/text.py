@@ -1,0 +1,111 @@
+"""The terminal report: the answer first, then the proof, then the next command.
+
+Rendered with rich on a fixed-width console; in a pipe it is plain text that still reads well at
+80 columns.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
+from kubewhy.reports.redact import redact
+
+
+def _where(ev: EvidenceRef) -> str:
+    loc = ev.source + (f":{ev.line}" if ev.line else "")
+    return loc
+
+
+def _culprit(f: Finding) -> str:
+    if f.culprit is None:
+        return ""
+    c = f.culprit
+    name = f"{c.kind}/{c.namespace + '/' if c.namespace else ''}{c.name}"
+    if c.pid is not None:
+        name += f" (pid {c.pid})"
+    return name + (f": {c.why}" if c.why else "")
+
+
+def _finding(console: Console, f: Finding, detailed: bool) -> None:
+    head = Text()
+    head.append(f"#{f.rank} ", style="bold")
+    head.append(f.title, style="bold red" if f.explained_by is None else "bold yellow")
+    head.append(f"  [{f.failure_mode}, confidence {f.confidence:.2f}]", style="dim")
+    console.print(head)
+    entity = f"{f.entity.kind}/{f.entity.namespace + '/' if f.entity.namespace else ''}{f.entity.name}"
+    console.print(f"   on {escape(entity)}")
+    if f.culprit:
+        console.print(Text("   culprit: ", style="bold") + Text(_culprit(f)))
+    if f.explained_by:
+        console.print(f"   explained by: {f.explained_by}", style="dim")
+    if f.why_ranked and detailed:
+        console.print(Text(f"   why this rank: {f.why_ranked}", style="dim"))
+    for note in f.version_notes:
+        console.print(Text(f"   version: {note}"))
+    if not detailed:
+        return
+    console.print("   chain:", style="bold")
+    for i, link in enumerate(f.chain, 1):
+        refs = "".join(f"[{e}]" for e in link.evidence)
+        console.print(Text(f"    {i}. {link.failure_mode}: {link.statement} {refs}".rstrip()))
+    console.print("   evidence:", style="bold")
+    for ev in f.evidence[:12]:
+        when = f" {ev.time}" if ev.time else ""
+        times = f" (x{ev.count})" if ev.count > 1 else ""
+        console.print(Text(f"    [{ev.id}] {_where(ev)}{when}{times}", style="cyan"))
+        console.print(Text(f"        {ev.text}"), overflow="ellipsis", no_wrap=True)
+    if len(f.evidence) > 12:
+        console.print(f"    ... {len(f.evidence) - 12} more in --format json", style="dim")
+    console.print("   fix:", style="bold")
+    for step in f.remediation:
+        console.print(Text(f"    $ {step}" if not step.startswith(("#", "-")) else f"    {step}"))
+    if f.prevention:
+        console.print("   prevent:", style="bold")
+        for item in f.prevention:
+            console.print(Text(f"    - {item}"))
+    if f.references:
+        console.print("   references:", style="bold")
+        for ref in f.references[:6]:
+            console.print(Text(f"    {ref}"))
+
+
+def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
+                      highlight=False, soft_wrap=False)
+    roots = [f for f in diagnosis.findings if f.explained_by is None]
+    victims = [f for f in diagnosis.findings if f.explained_by is not None]
+    summary = f"kubewhy {diagnosis.kubewhy_version}: {len(diagnosis.inputs)} input(s), "
+    if not diagnosis.findings:
+        console.print(summary + "no finding: nothing in the evidence matches a known failure mode.")
+    else:
+        console.print(summary + f"{len(roots)} root cause(s), {len(victims)} consequence(s)")
+    console.print()
+    for i, f in enumerate(roots):
+        _finding(console, f, detailed=i < 3)
+        console.print()
+    if victims:
+        console.print("Consequences (explained by the findings above):", style="bold")
+        for f in victims:
+            _finding(console, f, detailed=False)
+        console.print()
+    if diagnosis.timeline:
+        console.print("Timeline (UTC):", style="bold")
+        for entry in diagnosis.timeline[:30]:
+            console.print(Text(f"  {entry.time}  {entry.text}"), overflow="ellipsis", no_wrap=True)
+        console.print()
+    if diagnosis.missing_evidence:
+        console.print("Evidence that would confirm or rule out these findings:", style="bold")
+        for item in diagnosis.missing_evidence:
+            console.print(Text(f"  - {item}"))
+        console.print()
+    if diagnosis.parse_errors:
+        skipped = sum(diagnosis.parse_errors.values())
+        console.print(f"{skipped} malformed line(s) skipped in {len(diagnosis.parse_errors)} input(s).",
+                      style="dim")
+    return redact(buffer.getvalue())

@@ -1,0 +1,210 @@
+"""Evidence from paths: files, folders and archives, with what their location tells.
+
+Archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip) are extracted into a private temporary
+folder, safely: no absolute paths, no ``..``, no links or device files, a cap on
+members and on total size. Single compressed files (.gz, .zst, .xz, .bz2) are not extracted: the
+scanning engine reads them as streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from kubewhy.errors import InputError
+from kubewhy.sources.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
+
+MAX_MEMBERS = 200_000
+MAX_EXTRACTED_BYTES = 64 << 30
+SKIP_NAMES = {".DS_Store", "README.md", "PROVENANCE.md", "expect.yaml", MANIFEST_NAME}
+
+# Pods of the control plane and node agents, recognised from a pod name (cluster-info dump).
+_COMPONENT_PREFIXES = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "etcd",
+    "coredns",
+    "calico-node",
+    "calico-kube-controllers",
+    "terway",
+    "flannel",
+    "cilium",
+    "node-problem-detector",
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    display: str
+    node: str | None = None
+    component: str | None = None
+    namespace: str | None = None
+    pod: str | None = None
+    format_hint: str | None = None
+
+
+@dataclass
+class Inputs:
+    files: list[InputFile] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    manifests: list[Manifest] = field(default_factory=list)
+
+
+def component_of_pod(pod: str) -> str | None:
+    """The component a pod runs, from its name.
+
+    >>> component_of_pod("kube-apiserver-10.0.0.8"), component_of_pod("web-5d9c")
+    ('kube-apiserver', None)
+    """
+    for prefix in _COMPONENT_PREFIXES:
+        if pod == prefix or pod.startswith(prefix + "-"):
+            return prefix
+    return None
+
+
+def _is_archive(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")):
+        return True
+    return False
+
+
+def _safe_member(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return bool(parts) and not name.startswith("/") and ".." not in parts
+
+
+def _extract(archive: Path, into: Path) -> None:
+    total = 0
+    try:
+        if archive.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                infos = zf.infolist()
+                if len(infos) > MAX_MEMBERS:
+                    raise InputError(f"{archive}: more than {MAX_MEMBERS} members")
+                for info in infos:
+                    mode = info.external_attr >> 16
+                    if info.is_dir() or not _safe_member(info.filename) or stat.S_ISLNK(mode):
+                        continue
+                    total += info.file_size
+                    if total > MAX_EXTRACTED_BYTES:
+                        raise InputError(f"{archive}: expands beyond {MAX_EXTRACTED_BYTES} bytes")
+                    dest = into / info.filename
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, open(dest, "wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+            return
+        with tarfile.open(archive) as tar:
+            members = []
+            for count, member in enumerate(tar, 1):
+                if count > MAX_MEMBERS:
+                    raise InputError(f"{archive}: more than {MAX_MEMBERS} members")
+                if not member.isfile() or not _safe_member(member.name):
+                    continue
+                total += member.size
+                if total > MAX_EXTRACTED_BYTES:
+                    raise InputError(f"{archive}: expands beyond {MAX_EXTRACTED_BYTES} bytes")
+                members.append(member)
+            tar.extractall(into, members=members, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise InputError(f"{archive}: not a readable archive ({exc})") from None
+
+
+def _context_from_path(rel: PurePosixPath) -> dict[str, str | None]:
+    """cluster-info dump layout: <namespace>/<pod>/logs.txt."""
+    parts = rel.parts
+    if len(parts) >= 3 and parts[-1] in ("logs.txt", "logs-previous.txt"):
+        pod = parts[-2]
+        return {"namespace": parts[-3], "pod": pod, "component": component_of_pod(pod)}
+    return {}
+
+
+def _walk(root: Path, display_root: str, manifest: Manifest | None) -> Iterator[InputFile]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name in SKIP_NAMES or name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
+                continue
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            display = f"{display_root}/{rel}" if display_root else str(rel)
+            hints = _context_from_path(rel)
+            art = manifest.artefact(str(rel)) if manifest else None
+            if art is not None:
+                yield InputFile(
+                    path,
+                    display,
+                    node=art.node or (manifest.node if manifest else None),
+                    component=art.component or hints.get("component"),
+                    namespace=art.namespace or hints.get("namespace"),
+                    pod=art.pod or hints.get("pod"),
+                    format_hint=art.format,
+                )
+            else:
+                yield InputFile(
+                    path,
+                    display,
+                    node=manifest.node if manifest else None,
+                    component=hints.get("component"),
+                    namespace=hints.get("namespace"),
+                    pod=hints.get("pod"),
+                )
+
+
+@contextlib.contextmanager
+def open_inputs(paths: list[Path], labels: dict[Path, str] | None = None) -> Iterator[Inputs]:
+    """All input files under ``paths``; extracted archives live until the context ends.
+
+    ``labels`` names a path in citations instead of its location (a temporary folder)."""
+    inputs = Inputs()
+    scratch: list[Path] = []
+    try:
+        for given in paths:
+            if not given.exists():
+                raise InputError(f"{given}: no such file or directory")
+            if given.is_dir():
+                label = (labels or {}).get(given, str(given).rstrip("/"))
+                _add_tree(inputs, given, label)
+            elif _is_archive(given):
+                into = Path(tempfile.mkdtemp(prefix="kubewhy-"))
+                scratch.append(into)
+                _extract(given, into)
+                _add_tree(inputs, into, f"{given.name}!")
+            elif given.is_file():
+                inputs.files.append(InputFile(given, str(given)))
+            else:
+                raise InputError(f"{given}: not a regular file or folder")
+        yield inputs
+    finally:
+        for folder in scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _add_tree(inputs: Inputs, root: Path, display_root: str) -> None:
+    manifest = None
+    for candidate in (root / MANIFEST_NAME, *root.glob(f"*/{MANIFEST_NAME}")):
+        if candidate.is_file():
+            manifest = read_manifest(candidate.read_bytes())
+            if manifest is not None:
+                inputs.manifests.append(manifest)
+                inputs.gaps.extend(manifest.gaps)
+                root = candidate.parent
+            break
+    inputs.files.extend(_walk(root, display_root, manifest))

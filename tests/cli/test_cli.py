@@ -1,0 +1,138 @@
+"""The command line as a user meets it: exit codes, one-line errors, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED000 = ROOT / "examples" / "seed000-calico-pid-exhaustion"
+HEALTHY = ROOT / "examples" / "healthy-node"
+
+
+def kubewhy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kubewhy", *args],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def test_findings_exit_1_and_json_contract() -> None:
+    run = kubewhy("diagnose", str(SEED000), "--format", "json")
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert set(report) >= {"kubewhy_version", "inputs", "findings", "timeline", "missing_evidence"}
+    assert all({"path", "format"} <= set(i) for i in report["inputs"])
+    first = report["findings"][0]
+    assert first["rank"] == 1
+    for key in ("failure_mode", "title", "confidence", "entity", "culprit", "chain", "evidence",
+                "remediation", "prevention", "references"):
+        assert key in first
+    assert 0 <= first["confidence"] <= 1
+    assert set(first["entity"]) >= {"kind", "name", "namespace"}
+    ids = {e["id"] for e in first["evidence"]}
+    for link in first["chain"]:
+        assert set(link) >= {"failure_mode", "statement", "evidence"}
+        assert set(link["evidence"]) <= ids
+    for entry in report["timeline"]:
+        assert entry["time"].endswith("Z")
+    ranks = [f["rank"] for f in report["findings"]]
+    assert ranks == sorted(ranks)
+
+
+def test_healthy_exits_0() -> None:
+    if not HEALTHY.is_dir():
+        pytest.skip("no healthy example")
+    run = kubewhy("diagnose", str(HEALTHY))
+    assert run.returncode == 0, run.stdout
+    assert "no finding" in run.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diagnose", "/nonexistent/evidence"],
+        ["diagnose"],
+        ["explain", "no-such-failure-mode"],
+        ["diagnose", "--timezone", "somewhere", str(SEED000)],
+        ["no-such-command"],
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
+    run = kubewhy(*args)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines, "no error message"
+    assert "Traceback" not in run.stderr
+    assert len(lines) <= 3
+
+
+def test_broken_archive_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "evidence.tgz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
+    run = kubewhy("diagnose", str(broken))
+    assert run.returncode == 2
+    assert "evidence.tgz" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_archives_give_the_same_findings_as_the_folder(tmp_path: Path) -> None:
+    tgz = tmp_path / "seed.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        tar.add(SEED000, arcname="seed")
+    archive = tmp_path / "seed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in SEED000.rglob("*"):
+            if path.is_file():
+                zf.write(path, f"seed/{path.relative_to(SEED000)}")
+    folder = json.loads(kubewhy("diagnose", str(SEED000), "-f", "json").stdout)
+    for packed in (tgz, archive):
+        report = json.loads(kubewhy("diagnose", str(packed), "-f", "json").stdout)
+        assert [f["failure_mode"] for f in report["findings"]] == [
+            f["failure_mode"] for f in folder["findings"]
+        ]
+
+
+def test_archive_with_path_traversal_is_contained(tmp_path: Path) -> None:
+    import io
+
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as tar:
+        data = b"I0907 07:04:17.611412       1 x.go:1] hello\n"
+        for name in ("../escaped.log", "/abs/escaped.log", "ok/kubelet.log"):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("ok/link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/shadow"
+        tar.addfile(link)
+    run = kubewhy("diagnose", str(evil), "-f", "json")
+    assert run.returncode in (0, 1), run.stderr
+    paths = [i["path"] for i in json.loads(run.stdout)["inputs"]]
+    assert paths == ["evil.tar!/ok/kubelet.log"]
+    assert not (tmp_path / "escaped.log").exists()
+
+
+def test_output_file_and_markdown(tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    run = kubewhy("diagnose", str(SEED000), "--format", "markdown", "-o", str(out))
+    assert run.returncode == 1
+    text = out.read_text()
+    for heading in ("## Impact", "## Timeline", "## Root cause", "### Why-chain", "## Follow-up TODOs"):
+        assert heading in text
+
+
+def test_rules_and_explain_render_every_failure_mode() -> None:
+    rules = json.loads(kubewhy("rules", "--format", "json").stdout)
+    assert len(rules) >= 16
+    for rule in rules:
+        page = kubewhy("explain", rule["id"])
+        assert page.returncode == 0, page.stderr
+        for heading in ("## Meaning", "## Diagnosis", "## Mitigation", "## Prevention", "## References"):
+            assert heading in page.stdout
