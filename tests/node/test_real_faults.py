@@ -1,0 +1,153 @@
+"""Real faults on this machine, diagnosed by ``kubewhy diagnose --node --format json``.
+
+Each fault lives in a cgroup the test creates below the v1 hierarchies and removes afterwards,
+with every process it starts ended by PID. Needs root and cgroup v1 pids and memory hierarchies
+(skipped otherwise, failed with KUBEWHY_REQUIRE_PEERS=1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubewhy.diagnose import diagnose_node, diagnose_paths
+from kubewhy.sources.node import collect_node
+
+from .conftest import diagnose_node_json, findings_of, need
+from .faults import new_cgroup, spawn_in_cgroup, stop, v1_hierarchy, wait_until
+
+pytestmark = pytest.mark.realfault
+
+
+@dataclass
+class ThreadLeak:
+    cgroup: str
+    leaker_pid: int
+    probe: subprocess.CompletedProcess[bytes]
+
+
+def _events_max(directory: Path) -> int:
+    return int((directory / "pids.events").read_text().split()[1])
+
+
+@pytest.fixture(scope="module")
+def thread_leak(programs: dict[str, Path]) -> Iterator[ThreadLeak]:
+    """A process leaks threads in a pids cgroup with pids.max 64 until pthread_create fails;
+    then a probe-like command started in the same cgroup cannot fork."""
+    need(os.geteuid() == 0, "needs root to create cgroups")
+    need(v1_hierarchy("pids") is not None, "needs the cgroup v1 pids hierarchy")
+    with new_cgroup("pids") as (directory, rel):
+        (directory / "pids.max").write_text("64")
+        leaker = spawn_in_cgroup([directory], [str(programs["kw-thread-leak"])])
+        try:
+            assert wait_until(lambda: _events_max(directory) > 0), "the leak never hit pids.max"
+            probe_script = (
+                f"echo $$ > {directory}/cgroup.procs && exec /bin/dash -c '/bin/true; echo ok'"
+            )
+            probe = subprocess.run(
+                ["/bin/sh", "-c", probe_script], capture_output=True, timeout=30, check=False
+            )
+            yield ThreadLeak(rel, leaker.pid, probe)
+        finally:
+            stop(leaker)
+
+
+def test_thread_leak_in_a_pids_cgroup(thread_leak: ThreadLeak) -> None:
+    # The fault is real: the probe-like fork was refused inside the cgroup.
+    assert thread_leak.probe.returncode != 0
+    assert b"Cannot fork" in thread_leak.probe.stderr
+
+    _, report, _ = diagnose_node_json()
+    found = [
+        f
+        for f in findings_of(report, "pids-cgroup-limit")
+        if f["entity"]["name"] == thread_leak.cgroup
+    ]
+    assert found, [(f["failure_mode"], f["entity"]) for f in report["findings"]]
+    finding = found[0]
+    assert finding["entity"]["kind"] == "cgroup"
+    assert finding["culprit"] is not None
+    assert finding["culprit"]["pid"] == thread_leak.leaker_pid
+    assert finding["culprit"]["name"] == "kw-thread-leak"
+    texts = [e["text"] for e in finding["evidence"]]
+    assert any("pids_events_max=" in t and thread_leak.cgroup in t for t in texts), texts
+    # The node's own PID space is nowhere near full: the limit hit is the cgroup's.
+    assert not findings_of(report, "node-pid-exhaustion") or all(
+        f["confidence"] < 0.5 for f in findings_of(report, "node-pid-exhaustion")
+    )
+
+
+def test_a_bundle_diagnoses_like_the_live_node(thread_leak: ThreadLeak, tmp_path: Path) -> None:
+    bundle_path = tmp_path / "node.tar.gz"
+    collect_node().write_tar_gz(bundle_path)
+    from_file = diagnose_paths([bundle_path])
+    live = diagnose_node()
+
+    def keyed(findings: list[Any]) -> set[tuple[str, str, str]]:
+        return {(f.failure_mode, f.entity.kind, f.entity.name) for f in findings}
+
+    assert ("pids-cgroup-limit", "cgroup", thread_leak.cgroup) in keyed(from_file.findings)
+    assert keyed(from_file.findings) == keyed(live.findings)
+
+
+def test_zombies_under_a_pid_namespace_init(programs: dict[str, Path]) -> None:
+    need(shutil.which("unshare") is not None, "needs unshare(1) for a PID namespace")
+    need(os.geteuid() == 0, "needs root for a PID namespace")
+    parent = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", str(programs["kw-no-reaper"]), "30"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == b"spawned"
+        reaper_pid = _child_of(parent.pid)
+        assert reaper_pid is not None
+        _, report, _ = diagnose_node_json()
+        found = findings_of(report, "zombie-processes")
+        assert found, [(f["failure_mode"], f["entity"]) for f in report["findings"]]
+        culprit = found[0]["culprit"]
+        assert culprit is not None
+        assert culprit["pid"] == reaper_pid
+        assert culprit["name"] == "kw-no-reaper"
+        assert "PID 1" in culprit["why"]
+    finally:
+        stop(parent)
+
+
+def _child_of(pid: int) -> int | None:
+    """The host PID of the one child of ``pid`` (unshare's forked child, PID 1 inside)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found: list[int] = []
+    wait_until(lambda: bool(found.extend(int(p) for p in children.read_text().split()) or found))
+    return found[0] if found else None
+
+
+def test_memory_cgroup_oom_kill(programs: dict[str, Path]) -> None:
+    need(os.geteuid() == 0, "needs root to create cgroups")
+    need(v1_hierarchy("memory") is not None, "needs the cgroup v1 memory hierarchy")
+    with new_cgroup("memory", below_own=True) as (directory, rel):
+        (directory / "memory.limit_in_bytes").write_text(str(32 << 20))
+        hog = spawn_in_cgroup([directory], [str(programs["kw-oom-hog"]), "512"])
+        try:
+            returncode = hog.wait(timeout=60)
+        finally:
+            stop(hog)
+        assert returncode == -9, "the hog was not OOM-killed"  # SIGKILL: 137 in a shell
+        _, report, _ = diagnose_node_json()
+        found = [f for f in findings_of(report, "node-oom-kill") if f["entity"]["name"] == rel]
+        assert found, [(f["failure_mode"], f["entity"]) for f in report["findings"]]
+        texts = [e["text"] for e in found[0]["evidence"]]
+        assert any("oom_kills=1" in t for t in texts), texts
+    # The kernel's own report names the memory cgroup and the victim.
+    dmesg = collect_node().files["kernel/dmesg.txt"].decode()
+    assert f"oom_memcg={rel}," in dmesg
+    assert f"Memory cgroup out of memory: Killed process {hog.pid} (kw-oom-hog)" in dmesg
