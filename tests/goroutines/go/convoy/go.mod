@@ -1,0 +1,3 @@
+module example.com/convoy
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/distributor
+
+go 1.19
