@@ -10,6 +10,9 @@ SYSCTLS = (
     "kernel.threads-max",
     "kernel.panic",
     "kernel.panic_on_oops",
+    "kernel.softlockup_panic",
+    "kernel.hung_task_panic",
+    "kernel.hung_task_timeout_secs",
     "vm.max_map_count",
     "vm.overcommit_memory",
     "vm.panic_on_oom",
@@ -21,7 +24,9 @@ SYSCTLS = (
     "fs.inotify.max_user_instances",
     "net.netfilter.nf_conntrack_max",
     "net.netfilter.nf_conntrack_count",
+    "net.netfilter.nf_conntrack_tcp_timeout_established",
 )
+EXPECTED = frozenset(("kernel.pid_max", "kernel.threads-max", "fs.file-max", "vm.max_map_count"))
 LIMITS_FILES_MAX = 200
 LIMITS_ENTRIES_MAX = 2_000
 
@@ -33,7 +38,7 @@ def read_sysctls(reader: NodeReader) -> tuple[dict[str, str], list[Unreadable]]:
         result = reader.read("/proc/sys/" + name.replace(".", "/"), 4096)
         if isinstance(result, Content):
             values[name] = " ".join(result.text().split())
-        elif not name.startswith("net.netfilter."):  # conntrack is absent without the module
+        elif name in EXPECTED:  # the others exist only with their module or kernel option
             gaps.append(result)
     return values, gaps
 
