@@ -18,7 +18,12 @@ from kubewhy.model.entities import Entity
 from kubewhy.reasoning.assemble import entity_ref
 from kubewhy.reports.redact import redact
 
-ORDER = {Severity.CRITICAL.value: 0, Severity.HIGH.value: 1, Severity.MEDIUM.value: 2, Severity.LOW.value: 3}
+ORDER = {
+    Severity.CRITICAL.value: 0,
+    Severity.HIGH.value: 1,
+    Severity.MEDIUM.value: 2,
+    Severity.LOW.value: 3,
+}
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
@@ -39,7 +44,9 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
     for fm in kb.failure_modes.values():
         if not fm.risks:
             continue
-        subjects = [Entity.cluster()] if fm.scope == Scope.CLUSTER else store.entities(fm.scope.value)
+        subjects = (
+            [Entity.cluster()] if fm.scope == Scope.CLUSTER else store.entities(fm.scope.value)
+        )
         for subject in subjects:
             view = store.view(subject)
             for risk in fm.risks:
@@ -54,9 +61,15 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
                     for i, e in enumerate(evidence, 1)
                 ]
                 found.append(
-                    Risk(failure_mode=fm.id, risk=risk.id, severity=risk.severity.value,
-                         entity=entity_ref(subject), message=fill(risk.message, dict(view)),
-                         fix=risk.fix, evidence=refs)
+                    Risk(
+                        failure_mode=fm.id,
+                        risk=risk.id,
+                        severity=risk.severity.value,
+                        entity=entity_ref(subject),
+                        message=fill(risk.message, dict(view)),
+                        fix=risk.fix,
+                        evidence=refs,
+                    )
                 )
     found.sort(key=lambda r: (ORDER[r.severity], r.failure_mode, r.entity.name))
     return found
@@ -69,7 +82,9 @@ def audit_paths(paths: list[Path], kb: KnowledgeBase | None = None) -> list[Risk
     return evaluate_risks(gather_paths(paths, kb), kb)
 
 
-def audit_node(root: Path, extra_paths: list[Path] | None = None, kb: KnowledgeBase | None = None) -> list[Risk]:
+def audit_node(
+    root: Path, extra_paths: list[Path] | None = None, kb: KnowledgeBase | None = None
+) -> list[Risk]:
     from kubewhy.diagnose import gather_node
 
     kb = kb or default_knowledge_base()
@@ -82,13 +97,22 @@ def render_audit(risks: list[Risk], fmt: str) -> str:
     if not risks:
         return "kubewhy audit: no risk found in the evidence.\n"
     md = fmt == "markdown"
-    lines = ["# kubewhy audit" if md else f"kubewhy audit: {len(risks)} risk(s), most serious first", ""]
+    lines = [
+        "# kubewhy audit" if md else f"kubewhy audit: {len(risks)} risk(s), most serious first",
+        "",
+    ]
     for i, r in enumerate(risks, 1):
         where = f"{r.entity.kind}/{r.entity.name}"
-        lines.append(f"{i}. [{r.severity}] {r.message}" if not md else f"{i}. **{r.severity}** {r.message}")
-        lines.append(f"   on {where}; leads to: {r.failure_mode} (kubewhy explain {r.failure_mode})")
+        lines.append(
+            f"{i}. [{r.severity}] {r.message}" if not md else f"{i}. **{r.severity}** {r.message}"
+        )
+        lines.append(
+            f"   on {where}; leads to: {r.failure_mode} (kubewhy explain {r.failure_mode})"
+        )
         for ev in r.evidence[:3]:
-            lines.append(f"   evidence: {ev.source}{':' + str(ev.line) if ev.line else ''}: {ev.text[:160]}")
+            lines.append(
+                f"   evidence: {ev.source}{':' + str(ev.line) if ev.line else ''}: {ev.text[:160]}"
+            )
         lines.append(f"   fix: {r.fix}")
         lines.append("")
     return redact("\n".join(lines))

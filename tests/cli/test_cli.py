@@ -19,7 +19,10 @@ HEALTHY = ROOT / "examples" / "healthy-node"
 def kubewhy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kubewhy", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -31,8 +34,18 @@ def test_findings_exit_1_and_json_contract() -> None:
     assert all({"path", "format"} <= set(i) for i in report["inputs"])
     first = report["findings"][0]
     assert first["rank"] == 1
-    for key in ("failure_mode", "title", "confidence", "entity", "culprit", "chain", "evidence",
-                "remediation", "prevention", "references"):
+    for key in (
+        "failure_mode",
+        "title",
+        "confidence",
+        "entity",
+        "culprit",
+        "chain",
+        "evidence",
+        "remediation",
+        "prevention",
+        "references",
+    ):
         assert key in first
     assert 0 <= first["confidence"] <= 1
     assert set(first["entity"]) >= {"kind", "name", "namespace"}
@@ -124,7 +137,13 @@ def test_output_file_and_markdown(tmp_path: Path) -> None:
     run = kubewhy("diagnose", str(SEED000), "--format", "markdown", "-o", str(out))
     assert run.returncode == 1
     text = out.read_text()
-    for heading in ("## Impact", "## Timeline", "## Root cause", "### Why-chain", "## Follow-up TODOs"):
+    for heading in (
+        "## Impact",
+        "## Timeline",
+        "## Root cause",
+        "### Why-chain",
+        "## Follow-up TODOs",
+    ):
         assert heading in text
 
 
@@ -134,5 +153,11 @@ def test_rules_and_explain_render_every_failure_mode() -> None:
     for rule in rules:
         page = kubewhy("explain", rule["id"])
         assert page.returncode == 0, page.stderr
-        for heading in ("## Meaning", "## Diagnosis", "## Mitigation", "## Prevention", "## References"):
+        for heading in (
+            "## Meaning",
+            "## Diagnosis",
+            "## Mitigation",
+            "## Prevention",
+            "## References",
+        ):
             assert heading in page.stdout

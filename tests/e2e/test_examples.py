@@ -12,7 +12,8 @@ from kubewhy.diagnose import diagnose_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(
-    p.parent for pattern in ("examples/*/expect.yaml", "tests/kb/cases/*/expect.yaml")
+    p.parent
+    for pattern in ("examples/*/expect.yaml", "tests/kb/cases/*/expect.yaml")
     for p in ROOT.glob(pattern)
 )
 

@@ -22,9 +22,11 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    help="Why is my Kubernetes node, pod or control plane broken? Root cause, chain, evidence, fix.",
+    help="Why is my Kubernetes node, pod or control plane broken? Cause, chain, evidence, fix.",
 )
-collect_app = typer.Typer(help="Collect evidence into a bundle to diagnose elsewhere.", no_args_is_help=True)
+collect_app = typer.Typer(
+    help="Collect evidence into a bundle to diagnose elsewhere.", no_args_is_help=True
+)
 app.add_typer(collect_app, name="collect")
 
 
@@ -76,22 +78,32 @@ def _render(diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None) -> Non
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
-    width = 100 if output is not None or not sys.stdout.isatty() else min(typer.get_terminal_size()[0], 120)
+    width = (
+        100
+        if output is not None or not sys.stdout.isatty()
+        else min(typer.get_terminal_size()[0], 120)
+    )
     emit(render(diagnosis, fmt.value, width=max(width, 80), color=color), output)
 
 
 @app.command()
 def diagnose(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files, folders or archives of evidence.")] = None,
-    node: Annotated[bool, typer.Option("--node", help="Diagnose the machine kubewhy runs on.")] = False,
-    root: Annotated[Path, typer.Option("--root", help="Where the node's filesystem is mounted.")] = Path("/"),
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files, folders or archives of evidence.")
+    ] = None,
+    node: Annotated[
+        bool, typer.Option("--node", help="Diagnose the machine kubewhy runs on.")
+    ] = False,
+    root: Annotated[
+        Path, typer.Option("--root", help="Where the node's filesystem is mounted.")
+    ] = Path("/"),
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="Zone of timestamps that carry none (+08:00).")
     ] = None,
 ) -> None:
-    """Find the root cause in the evidence, with its causal chain, evidence lines, fix and prevention."""
+    """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
     from kubewhy.diagnose import diagnose_paths
 
     tz = parse_timezone(timezone)
@@ -110,8 +122,12 @@ def diagnose(
 @app.command()
 def audit(
     paths: Annotated[list[Path] | None, typer.Argument(help="Evidence to audit.")] = None,
-    node: Annotated[bool, typer.Option("--node", help="Audit the machine kubewhy runs on.")] = False,
-    root: Annotated[Path, typer.Option("--root", help="Where the node's filesystem is mounted.")] = Path("/"),
+    node: Annotated[
+        bool, typer.Option("--node", help="Audit the machine kubewhy runs on.")
+    ] = False,
+    root: Annotated[
+        Path, typer.Option("--root", help="Where the node's filesystem is mounted.")
+    ] = Path("/"),
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
 ) -> None:
@@ -138,7 +154,9 @@ def rules(fmt: FormatOption = OutputFormat.text) -> None:
 
 
 @app.command()
-def explain(rule_id: Annotated[str, typer.Argument(help="A failure-mode id (see `kubewhy rules`).")]) -> None:
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A failure-mode id (see `kubewhy rules`).")],
+) -> None:
     """Show one failure mode: meaning, chain, checks, fix, prevention, references."""
     from kubewhy.kb.load import default_knowledge_base
     from kubewhy.reports.explain import render_explain
@@ -153,7 +171,9 @@ def explain(rule_id: Annotated[str, typer.Argument(help="A failure-mode id (see 
 
 @app.command()
 def goroutines(
-    dump: Annotated[Path, typer.Argument(help="A goroutine dump (SIGQUIT output, pprof debug=1/2).")],
+    dump: Annotated[
+        Path, typer.Argument(help="A goroutine dump (SIGQUIT output, pprof debug=1/2).")
+    ],
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
 ) -> None:
@@ -166,8 +186,12 @@ def goroutines(
 @collect_app.command("node")
 def collect_node_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write (.tar.gz).")],
-    root: Annotated[Path, typer.Option("--root", help="Where the node's filesystem is mounted.")] = Path("/"),
-    node_name: Annotated[str | None, typer.Option("--node-name", help="The node's Kubernetes name.")] = None,
+    root: Annotated[
+        Path, typer.Option("--root", help="Where the node's filesystem is mounted.")
+    ] = Path("/"),
+    node_name: Annotated[
+        str | None, typer.Option("--node-name", help="The node's Kubernetes name.")
+    ] = None,
 ) -> None:
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
     from kubewhy.sources.node import collect_node
@@ -218,9 +242,21 @@ def run(argv: list[str] | None = None) -> None:
 def run_kubectl_plugin() -> None:
     """``kubectl why [TARGET]``: diagnose the live cluster (or TARGET) through the API."""
     args = sys.argv[1:]
-    if args and args[0] in ("diagnose", "audit", "rules", "explain", "goroutines", "collect", "version"):
+    if args and args[0] in (
+        "diagnose",
+        "audit",
+        "rules",
+        "explain",
+        "goroutines",
+        "collect",
+        "version",
+    ):
         run(args)
-    run(["diagnose", "--cluster", *args] if args and not args[0].startswith("-") else ["diagnose", "--cluster", "", *args])
+    run(
+        ["diagnose", "--cluster", *args]
+        if args and not args[0].startswith("-")
+        else ["diagnose", "--cluster", "", *args]
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from kubewhy.facts.timeline import exact_stamps, file_context, infer_context
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.diagnosis import InputRef
-from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import Stamp, TimeContext
@@ -103,8 +103,10 @@ def _format_by_name(name: str) -> Detected | None:
 
 def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None = None) -> Gathered:
     out = Gathered()
-    out.gaps.extend(f"could not read {g.origin}: {g.reason}" + (f" ({g.detail})" if g.detail else "")
-                    for g in inputs.gaps)
+    out.gaps.extend(
+        f"could not read {g.origin}: {g.reason}" + (f" ({g.detail})" if g.detail else "")
+        for g in inputs.gaps
+    )
     table = PatternTable(kb)
     docs: list[_Doc] = []
     logs: list[_Log] = []
@@ -128,11 +130,17 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
     for doc in docs:
         out.nodes.observe_entities(doc.result.entities)
         out.nodes.observe_entities(f.entity for f in doc.result.facts)
+    for doc in docs:
+        for fact in doc.result.facts:
+            if fact.name == "node.address" and fact.entity.kind == "node":
+                out.nodes.alias(fact.entity.name, str(fact.value))
     for log in logs:
         if log.ctx.node:
             out.nodes.add(log.ctx.node)
 
-    anchors = [a for d in docs for a in d.result.anchors] + [s for lg in logs for s in lg.head_stamps]
+    anchors = [a for d in docs for a in d.result.anchors] + [
+        s for lg in logs for s in lg.head_stamps
+    ]
     local = [s for lg in logs for s in lg.head_stamps]
     base = infer_context(anchors, local, forced_offset_minutes)
 
@@ -155,7 +163,9 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
     return out
 
 
-def _parse_document(file: InputFile, detected: Detected, ctx: Context, out: Gathered) -> ParseResult | None:
+def _parse_document(
+    file: InputFile, detected: Detected, ctx: Context, out: Gathered
+) -> ParseResult | None:
     assert detected.document is not None
     try:
         with open_stream(file.path) as stream:
@@ -170,7 +180,9 @@ def _parse_document(file: InputFile, detected: Detected, ctx: Context, out: Gath
     try:
         return detected.document.parse(text, ctx)
     except Exception as exc:  # a parser bug must not sink the diagnosis: record it
-        out.gaps.append(f"{file.display}: {detected.name} parser failed: {type(exc).__name__}: {exc}")
+        out.gaps.append(
+            f"{file.display}: {detected.name} parser failed: {type(exc).__name__}: {exc}"
+        )
         return None
 
 
@@ -226,7 +238,9 @@ def _scan_log(log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered) -
         out.gaps.append(f"could not read all of {log.file.display}: {exc}")
 
 
-def _on_log_match(log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered, match: LineMatch) -> None:
+def _on_log_match(
+    log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered, match: LineMatch
+) -> None:
     line = log.fmt.parse_line(match.text) if log.fmt else None
     when: datetime | None = line.stamp.resolve(ctx) if line and line.stamp else None
     evidence = Evidence(log.file.display, match.line_no, when, match.text).clipped()

@@ -20,14 +20,32 @@ def _number(store: FactStore, entity: Entity, name: str) -> tuple[float, Evidenc
     return float(fact.value), fact.evidence
 
 
-def _derive_node(store: FactStore, node: Entity) -> None:
-    pid_max = _number(store, node, "sysctl.kernel.pid_max")
-    threads_max = _number(store, node, "sysctl.kernel.threads_max")
-    limits = [x for x in (pid_max, threads_max) if x is not None]
-    if limits and store.fact(node, "node.pids.limit") is None:
-        value, evidence = min(limits, key=lambda x: x[0])
-        store.add(Fact("node.pids.limit", node, int(value), evidence))
+def _add_once(
+    store: FactStore, name: str, entity: Entity, value: int | float, ev: Evidence | None
+) -> None:
+    if store.fact(entity, name) is None:
+        store.add(Fact(name, entity, value, ev))
 
+
+def _pid_facts(store: FactStore, node: Entity) -> None:
+    limits = [
+        x
+        for x in (
+            _number(store, node, "sysctl.kernel.pid_max"),
+            _number(store, node, "sysctl.kernel.threads_max"),
+        )
+        if x is not None
+    ]
+    if limits:
+        value, evidence = min(limits, key=lambda x: x[0])
+        _add_once(store, "node.pids.limit", node, int(value), evidence)
+    limit = _number(store, node, "node.pids.limit")
+    if limit is None or limit[0] <= 0:
+        return
+    containers = store.on_node(node.name, Kind.CONTAINER.value)
+    per_container = [
+        (c, x) for c in containers if (x := _number(store, c, "container.threads")) is not None
+    ]
     tasks = [
         x
         for x in (
@@ -36,58 +54,56 @@ def _derive_node(store: FactStore, node: Entity) -> None:
         )
         if x is not None
     ]
-    container_threads = [
-        x for c in store.on_node(node.name, Kind.CONTAINER.value)
-        if (x := _number(store, c, "container.threads")) is not None
-    ]
-    if container_threads and not tasks:
-        total = sum(v for v, _ in container_threads)
-        tasks.append((total, max(container_threads, key=lambda x: x[0])[1]))
-    limit = _number(store, node, "node.pids.limit")
-    if tasks and limit and limit[0] > 0 and store.fact(node, "node.pids.used_ratio") is None:
+    if per_container and not tasks:
+        # Container threads are a lower bound of the node's tasks.
+        tasks.append((sum(x[0] for _, x in per_container), per_container[0][1][1]))
+    if tasks:
         used, evidence = max(tasks, key=lambda x: x[0])
-        store.add(Fact("node.pids.used_ratio", node, round(used / limit[0], 4), evidence))
-    if limit and limit[0] > 0:
-        for container in store.on_node(node.name, Kind.CONTAINER.value):
-            threads = _number(store, container, "container.threads")
-            if threads is not None and store.fact(container, "container.threads_share") is None:
-                share = round(threads[0] / limit[0], 4)
-                store.add(Fact("container.threads_share", container, share, threads[1]))
+        _add_once(store, "node.pids.used_ratio", node, round(used / limit[0], 4), evidence)
+    for container, (threads, evidence) in per_container:
+        share = round(threads / limit[0], 4)
+        _add_once(store, "container.threads_share", container, share, evidence)
 
+
+def _memory_facts(store: FactStore, node: Entity) -> None:
     total = _number(store, node, "node.memory.total_bytes")
     available = _number(store, node, "node.memory.available_bytes")
-    if total and available and total[0] > 0 and store.fact(node, "node.memory.available_ratio") is None:
+    if total and available and total[0] > 0:
         ratio = round(available[0] / total[0], 4)
-        store.add(Fact("node.memory.available_ratio", node, ratio, available[1]))
-
-    stalls = [
-        f for name, f in _facts_with_prefix(store, node, "node.vmstat.allocstall_")
-    ]
-    if stalls and store.fact(node, "node.vmstat.allocstall") is None:
-        value = sum(int(f.value) for f in stalls if isinstance(f.value, int | float))
-        store.add(Fact("node.vmstat.allocstall", node, value, stalls[0].evidence))
-
+        _add_once(store, "node.memory.available_ratio", node, ratio, available[1])
+    stalls = [f for f in _facts_with_prefix(store, node, "node.vmstat.allocstall_")]
+    if stalls:
+        value = sum(f.value for f in stalls if isinstance(f.value, int | float))
+        _add_once(store, "node.vmstat.allocstall", node, value, stalls[0].evidence)
     num = _number(store, node, "node.memcg.num_cgroups")
     live = _number(store, node, "node.memcg.live_cgroups")
-    if num and live and store.fact(node, "node.memcg.dying") is None:
-        store.add(Fact("node.memcg.dying", node, int(max(num[0] - live[0], 0)), num[1]))
+    if num and live:
+        _add_once(store, "node.memcg.dying", node, int(max(num[0] - live[0], 0)), num[1])
 
-    zombies = [
-        p for p in store.on_node(node.name, Kind.PROCESS.value) if store.value(p, "process.state") == "Z"
+
+def _process_facts(store: FactStore, node: Entity) -> None:
+    states = [
+        f
+        for p in store.on_node(node.name, Kind.PROCESS.value)
+        if (f := store.fact(p, "process.state")) is not None
     ]
-    if zombies and store.fact(node, "node.zombies.total") is None:
-        store.add(Fact("node.zombies.total", node, len(zombies), store.fact(zombies[0], "process.state").evidence))  # type: ignore[union-attr]
+    zombies = [f for f in states if f.value == "Z"]
+    if zombies:
+        _add_once(store, "node.zombies.total", node, len(zombies), zombies[0].evidence)
 
 
-def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[tuple[str, Fact]]:
-    own = store.own(entity)
-    found = []
-    for name in own:
-        if name.startswith(prefix):
-            fact = store.fact(entity, name)
-            if fact is not None:
-                found.append((name, fact))
-    return found
+def _derive_node(store: FactStore, node: Entity) -> None:
+    _pid_facts(store, node)
+    _memory_facts(store, node)
+    _process_facts(store, node)
+
+
+def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fact]:
+    return [
+        fact
+        for name in store.own(entity)
+        if name.startswith(prefix) and (fact := store.fact(entity, name)) is not None
+    ]
 
 
 def derive_facts(store: FactStore, nodes: NodeNames) -> None:

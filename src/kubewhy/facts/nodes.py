@@ -11,6 +11,9 @@ evidence when there is exactly one.
 '172.21.128.138'
 >>> names.default()
 '172.21.128.138'
+>>> names.alias("node-xx", "10.20.14.37")
+>>> names.canonical("10.20.14.37:10250"), names.default()
+('node-xx', '(unknown node)')
 """
 
 from __future__ import annotations
@@ -40,6 +43,16 @@ class NodeNames:
         if name and name != UNKNOWN_NODE and name not in _NOT_HOSTS:
             self._by_key.setdefault(name_key(name), name)
 
+    def alias(self, name: str, address: str) -> None:
+        """``address`` (an IP, a host name) is another name of node ``name``."""
+        self.add(name)
+        canonical = self._by_key.get(name_key(name), name)
+        self._by_key[name_key(address)] = canonical
+        # A node first seen by its address now answers to its real name.
+        for key, value in list(self._by_key.items()):
+            if value == address:
+                self._by_key[key] = canonical
+
     def observe_entities(self, entities: Iterable[Entity]) -> None:
         for entity in entities:
             if entity.kind == Kind.NODE.value:
@@ -56,7 +69,7 @@ class NodeNames:
                 self.add(parsed.host)
 
     def known(self) -> list[str]:
-        return sorted(self._by_key.values())
+        return sorted(set(self._by_key.values()))
 
     def canonical(self, name: str) -> str:
         if name == UNKNOWN_NODE:

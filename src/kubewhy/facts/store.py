@@ -75,7 +75,9 @@ class FactStore:
         return found.value if found else None
 
     def own(self, entity: Entity) -> dict[str, Value]:
-        return {name: facts[-1].value for name, facts in self._facts.get(identity(entity), {}).items()}
+        return {
+            name: facts[-1].value for name, facts in self._facts.get(identity(entity), {}).items()
+        }
 
     def view(self, entity: Entity) -> dict[str, Value]:
         """Facts visible when reasoning about ``entity``: its own, its node's and the cluster's."""

@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from kubewhy.model.times import Stamp, TimeContext
 
-# An exact timestamp inside free text: 2021-09-07 07:04:16.635225967 +0800 CST, 2021-09-10T17:14:50.559+0800
+# An exact timestamp inside free text:
+# 2021-09-07 07:04:16.635225967 +0800 CST, 2021-09-10T17:14:50.559+0800
 EXACT = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.\d+)?\s?(Z|[+-]\d\d:?\d\d)(?![\d:])"
 )
@@ -47,8 +48,9 @@ def exact_stamps(lines: Iterable[str], limit: int = 20) -> list[Stamp]:
                 sign = -1 if zone_text[0] == "-" else 1
                 digits = zone_text[1:].replace(":", "")
                 zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
             try:
-                value = datetime(*(int(m.group(i)) for i in range(1, 7)), tzinfo=zone)  # type: ignore[misc]
+                value = datetime(year, month, day, hour, minute, second, tzinfo=zone)
             except ValueError:
                 continue
             found.append(Stamp(value))

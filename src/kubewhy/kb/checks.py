@@ -44,7 +44,9 @@ def _on_subject_node(entity: Entity, subject: Entity) -> bool:
 def zombies_under_one_parent(store: FactStore, subject: Entity) -> list[Evidence]:
     """A process on the subject's node with ten or more zombie children."""
     node = subject.on_node()
-    procs = store.on_node(node.name, Kind.PROCESS.value) if node else store.entities(Kind.PROCESS.value)
+    procs = (
+        store.on_node(node.name, Kind.PROCESS.value) if node else store.entities(Kind.PROCESS.value)
+    )
     evidence = []
     for proc in procs:
         fact = store.fact(proc, "process.zombie_children")
@@ -70,7 +72,9 @@ def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
     starts: dict[Entity, SymptomHit] = {}
     ends: dict[Entity, SymptomHit] = {}
     for hit in _hits(store):
-        if hit.failure_mode != "serialized-image-pulls" or not _on_subject_node(hit.entity, subject):
+        if hit.failure_mode != "serialized-image-pulls" or not _on_subject_node(
+            hit.entity, subject
+        ):
             continue
         if hit.symptom == "pull-started" and hit.first is not None:
             starts[hit.entity] = hit
@@ -82,7 +86,9 @@ def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
         if end is None or start.first is None or end.last is None or end.last < start.first:
             continue
         image = start.groups.get("image") or end.groups.get("image") or "?"
-        pulls.append(Pull(entity, image, start.first, end.last, [start.samples[0], end.samples[-1]]))
+        pulls.append(
+            Pull(entity, image, start.first, end.last, [start.samples[0], end.samples[-1]])
+        )
     return pulls
 
 

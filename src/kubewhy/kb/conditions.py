@@ -62,7 +62,7 @@ _ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
-    """Numeric parts of a version string: ``v1.18.4`` -> (1, 18, 4), ``4.4.0-104`` -> (4, 4, 0, 104).
+    """Numeric parts of a version string, at most four.
 
     >>> version_tuple("v1.18.4")
     (1, 18, 4)

@@ -8,7 +8,7 @@ Any problem is reported with the failure-mode id and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -35,7 +35,7 @@ class KnowledgeBase:
     def get(self, failure_mode_id: str) -> FailureMode:
         return self.failure_modes[failure_mode_id]
 
-    def __iter__(self) -> Iterable[FailureMode]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[FailureMode]:
         return iter(self.failure_modes.values())
 
     def log_patterns(self) -> list[tuple[str, LogSymptom]]:

@@ -148,8 +148,16 @@ class Prevention(Strict):
 
 class KnownBug(Strict):
     component: Literal[
-        "kernel", "kubelet", "kube-apiserver", "containerd", "runc", "systemd", "docker",
-        "etcd", "coredns", "os"
+        "kernel",
+        "kubelet",
+        "kube-apiserver",
+        "containerd",
+        "runc",
+        "systemd",
+        "docker",
+        "etcd",
+        "coredns",
+        "os",
     ]
     # Version bounds; a missing bound is open. Versions compare numerically by dotted parts.
     affected_from: str | None = None
@@ -177,7 +185,7 @@ class GoroutineSignature(Strict):
 
 
 class FailureMode(Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str
     title: str
     maturity: Literal["stable", "incubating"] = "stable"
@@ -214,14 +222,22 @@ class FailureMode(Strict):
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"duplicate symptom ids: {sorted(dupes)}")
-        if not any(not s.supporting for s in [*self.logs, *self.facts, *self.checks]) and not (
-            self.goroutines
-        ):
+        symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [
+            *self.logs,
+            *self.facts,
+            *self.checks,
+        ]
+        if not any(not s.supporting for s in symptoms) and not (self.goroutines):
             raise ValueError("a failure mode needs at least one non-supporting symptom")
         return self
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
-        for s in [*self.logs, *self.facts, *self.checks]:
+        symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [
+            *self.logs,
+            *self.facts,
+            *self.checks,
+        ]
+        for s in symptoms:
             if s.id == symptom_id:
                 return s.weight, s.supporting
         for g in self.goroutines:

@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from kubewhy.parsers.base import LogLine
 from kubewhy.model.times import Stamp
+from kubewhy.parsers.base import LogLine
 
 HEADER = re.compile(
     r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})\s+\d+ [^\s:\]]+:\d+\] ?(.*)"

@@ -1,8 +1,8 @@
 """logrus text lines (dockerd, containerd, many CNI daemons): ``time="..." level=error msg="..."``.
 
->>> line = LOGRUS.parse_line('time="2019-03-01T10:00:00.1Z" level=error msg="containerd: start init process"')
+>>> line = LOGRUS.parse_line('time="2019-03-01T10:00:00.1Z" level=error msg="start init process"')
 >>> line.stamp.value.year, line.message
-(2019, 'containerd: start init process')
+(2019, 'start init process')
 """
 
 from __future__ import annotations

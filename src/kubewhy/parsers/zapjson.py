@@ -1,8 +1,8 @@
 """JSON log lines: zap (etcd, containerd with JSON output) and klog's JSON format.
 
->>> line = ZAPJSON.parse_line('{"level":"warn","ts":"2021-09-10T17:14:50.559+0800","msg":"rejected connection"}')
+>>> line = ZAPJSON.parse_line('{"level":"warn","ts":"2021-09-10T17:14:50.559+0800","msg":"rejected"}')
 >>> line.stamp.value.isoformat(), line.message
-('2021-09-10T17:14:50.559000+08:00', 'rejected connection')
+('2021-09-10T17:14:50.559000+08:00', 'rejected')
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ class ZapJsonFormat:
         hits = 0
         for line in head:
             text = line.strip()
-            if text.startswith("{") and ('"msg"' in text or '"message"' in text) and (
-                '"level"' in text or '"ts"' in text
+            if (
+                text.startswith("{")
+                and ('"msg"' in text or '"message"' in text)
+                and ('"level"' in text or '"ts"' in text)
             ):
                 hits += 1
         return 0.9 * hits / len(head) if head else 0.0

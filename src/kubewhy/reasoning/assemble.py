@@ -51,8 +51,14 @@ class _EvidenceIds:
         if key not in self._ids:
             self._ids[key] = len(self.refs) + 1
             self.refs.append(
-                EvidenceRef(id=self._ids[key], source=ev.source, line=ev.line, time=_time(ev),
-                            text=ev.text, count=count)
+                EvidenceRef(
+                    id=self._ids[key],
+                    source=ev.source,
+                    line=ev.line,
+                    time=_time(ev),
+                    text=ev.text,
+                    count=count,
+                )
             )
         return self._ids[key]
 
@@ -80,12 +86,17 @@ def _prevention(fm: FailureMode) -> list[str]:
 
 def _references(fm: FailureMode) -> list[str]:
     refs = [f"{r.url} ({r.note})" for r in fm.references]
-    refs += [f"{b.reference} (known bug in {b.component}" + (f", fixed in {b.fixed_in})" if b.fixed_in else ")")
-             for b in fm.known_bugs]
+    refs += [
+        f"{b.reference} (known bug in {b.component}"
+        + (f", fixed in {b.fixed_in})" if b.fixed_in else ")")
+        for b in fm.known_bugs
+    ]
     return list(dict.fromkeys(refs))
 
 
-def build_finding(rank_no: int, ranked: Ranked, active: Sequence[Hypothesis], store: FactStore) -> Finding:
+def build_finding(
+    rank_no: int, ranked: Ranked, active: Sequence[Hypothesis], store: FactStore
+) -> Finding:
     h = ranked.hypothesis
     ids = _EvidenceIds()
     chain: list[ChainLink] = []
@@ -95,27 +106,43 @@ def build_finding(rank_no: int, ranked: Ranked, active: Sequence[Hypothesis], st
         for m in sorted(step.matched.values(), key=lambda m: (m.supporting, -m.weight)):
             for ev in m.evidence[:MAX_EVIDENCE_PER_LINK]:
                 evidence_ids.append(ids.add(ev.clipped(), m.count if len(m.evidence) == 1 else 1))
-        chain.append(ChainLink(failure_mode=step.fm.id, statement=_statement(step, statement),
-                               evidence=list(dict.fromkeys(evidence_ids))))
+        chain.append(
+            ChainLink(
+                failure_mode=step.fm.id,
+                statement=_statement(step, statement),
+                evidence=list(dict.fromkeys(evidence_ids)),
+            )
+        )
     if ranked.explained_by is not None:
         cause = ranked.explained_by
         link = next((lk.statement for lk in cause.fm.causes if lk.failure_mode == h.fm.id), "")
-        chain.insert(0, ChainLink(failure_mode=cause.fm.id,
-                                  statement=f"Explained by {cause.fm.title} on {cause.subject.ref()}. {link}".strip(),
-                                  evidence=[]))
+        chain.insert(
+            0,
+            ChainLink(
+                failure_mode=cause.fm.id,
+                statement=f"Explained by {cause.fm.title} on {cause.subject.ref()}. {link}".strip(),
+                evidence=[],
+            ),
+        )
     culprit = h.culprit
     culprit_ref = None
     if culprit is not None:
         for ev in culprit.evidence:
             ids.add(ev.clipped())
-        culprit_ref = CulpritRef(kind=culprit.entity.kind, name=culprit.entity.name,
-                                 namespace=culprit.entity.namespace, pid=culprit.entity.pid,
-                                 why=culprit.why)
+        culprit_ref = CulpritRef(
+            kind=culprit.entity.kind,
+            name=culprit.entity.name,
+            namespace=culprit.entity.namespace,
+            pid=culprit.entity.pid,
+            why=culprit.why,
+        )
     return Finding(
         rank=rank_no,
         failure_mode=h.fm.id,
         title=h.fm.title,
-        confidence=round(min(ranked.score, 0.99) if ranked.explained_by is None else h.confidence, 2),
+        confidence=round(
+            min(ranked.score, 0.99) if ranked.explained_by is None else h.confidence, 2
+        ),
         entity=entity_ref(h.subject),
         culprit=culprit_ref,
         chain=chain,
@@ -144,7 +171,8 @@ def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactSto
             if confirm.fact and confirm.fact in view:
                 continue
             if confirm.symptom and any(
-                r.hypothesis.fm.id == fm.id and confirm.symptom in r.hypothesis.matched for r in ranked
+                r.hypothesis.fm.id == fm.id and confirm.symptom in r.hypothesis.matched
+                for r in ranked
             ):
                 continue
             what = f"no {confirm.fact}" if confirm.fact else f"no sign of {confirm.symptom}"

@@ -41,7 +41,8 @@ def _scope_entities(store: FactStore, subject: Entity, kind: str) -> list[Entity
     """Entities of ``kind`` where the subject is: on its node, in its cgroup, or anywhere."""
     if subject.kind == Kind.CGROUP.value:
         inside = [
-            e for e in store.entities(kind)
+            e
+            for e in store.entities(kind)
             if str(store.value(e, "process.cgroup") or "").startswith(subject.name)
         ]
         return inside
@@ -76,7 +77,11 @@ def top_thread_owner(store: FactStore, subject: Entity) -> Culprit | None:
     if best is None:
         return None
     entity, threads = best
-    limit = _numeric(store, entity.on_node() or subject, "node.pids.limit") if entity.on_node() else None
+    limit = (
+        _numeric(store, entity.on_node() or subject, "node.pids.limit")
+        if entity.on_node()
+        else None
+    )
     share = f", {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
     fact = store.fact(entity, name)
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
@@ -88,7 +93,11 @@ def zombie_parent(store: FactStore, subject: Entity) -> Culprit | None:
     """The process with the most zombie children: it does not reap them."""
     procs = _scope_entities(store, subject, Kind.PROCESS.value)
     best = max(
-        ((p, z) for p in procs if (z := _numeric(store, p, "process.zombie_children")) is not None and z > 0),
+        (
+            (p, z)
+            for p in procs
+            if (z := _numeric(store, p, "process.zombie_children")) is not None and z > 0
+        ),
         key=lambda pz: pz[1],
         default=None,
     )
@@ -126,7 +135,11 @@ def _goroutine_reports(store: FactStore, subject: Entity) -> list[tuple[Entity, 
             continue
         if subject.kind == Kind.COMPONENT.value and entity.name != subject.name:
             continue
-        if node is not None and node.name != UNKNOWN_NODE and entity.node not in (None, UNKNOWN_NODE, node.name):
+        if (
+            node is not None
+            and node.name != UNKNOWN_NODE
+            and entity.node not in (None, UNKNOWN_NODE, node.name)
+        ):
             continue
         found.append((entity, report))
     return found
@@ -146,7 +159,8 @@ def lock_holder_goroutine(store: FactStore, subject: Entity) -> Culprit | None:
     holder = convoy.holder
     waited = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
     why = (
-        f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} holds the lock "
+        f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} "
+        "holds the lock "
         f"that {convoy.waiters} goroutines wait for in {convoy.lock_function}"
     )
     return Culprit(entity, why, [])
@@ -177,4 +191,6 @@ def slow_pull_pod(store: FactStore, subject: Entity) -> Culprit | None:
     if not pulls:
         return None
     slow = max(pulls, key=lambda p: p.seconds)
-    return Culprit(slow.entity, f"pulled {slow.image} for {slow.seconds / 60:.0f} minutes", slow.evidence)
+    return Culprit(
+        slow.entity, f"pulled {slow.image} for {slow.seconds / 60:.0f} minutes", slow.evidence
+    )

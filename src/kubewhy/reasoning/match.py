@@ -79,7 +79,9 @@ def subject_for(entity: Entity, scope: Scope, store: FactStore) -> Entity:
     if scope == Scope.NODE:
         return entity.on_node() or Entity.for_node(UNKNOWN_NODE)
     if scope == Scope.POD and entity.kind == Kind.CONTAINER.value and "/" in entity.name:
-        return store.canonical(Entity.pod(entity.name.split("/", 1)[0], entity.namespace, entity.node))
+        return store.canonical(
+            Entity.pod(entity.name.split("/", 1)[0], entity.namespace, entity.node)
+        )
     if scope == Scope.COMPONENT and entity.kind == Kind.POD.value:
         from kubewhy.sources.files import component_of_pod
 
@@ -153,8 +155,14 @@ def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
         ev = store.evidence(h.subject, [name])
         if affected:
             fixed = f"; fixed in {bug.fixed_in}" if bug.fixed_in else "; no fixed release known"
-            h.version_notes.append(f"{bug.component} {version} is affected ({bug.reference}{fixed})")
-            h.add(Matched(f"known-bug:{bug.component}", 0.3, True, ev, 1, "version known to be affected"))
+            h.version_notes.append(
+                f"{bug.component} {version} is affected ({bug.reference}{fixed})"
+            )
+            h.add(
+                Matched(
+                    f"known-bug:{bug.component}", 0.3, True, ev, 1, "version known to be affected"
+                )
+            )
         elif bug.fixed_in:
             h.version_notes.append(
                 f"{bug.component} {version} already has the fix (fixed in {bug.fixed_in}): "
@@ -192,7 +200,14 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
                 if cond.evaluate(view):
                     ev = store.evidence(subject, sorted(cond.names))
                     get(fm, subject).add(
-                        Matched(symptom.id, symptom.weight, symptom.supporting, ev, 1, symptom.description)
+                        Matched(
+                            symptom.id,
+                            symptom.weight,
+                            symptom.supporting,
+                            ev,
+                            1,
+                            symptom.description,
+                        )
                     )
             for chk in fm.checks:
                 ev = CHECKS[chk.check](store, subject)

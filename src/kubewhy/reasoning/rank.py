@@ -71,6 +71,7 @@ def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     edges = _edges(hyps)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
+
     # i is dominated when some j reaches i and i does not reach j back (j is upstream), or when
     # they are in one cycle and j has the stronger own evidence.
     def upstream_of(i: int) -> list[int]:
@@ -78,16 +79,14 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         for j in range(len(hyps)):
             if j == i or i not in reach[j]:
                 continue
-            if j not in reach[i]:
-                ups.append(j)
-            elif (hyps[j].confidence, -j) > (hyps[i].confidence, -i):
+            if j not in reach[i] or (hyps[j].confidence, -j) > (hyps[i].confidence, -i):
                 ups.append(j)
         return ups
 
     ranked: list[Ranked] = []
     roots: list[int] = []
     victims: dict[int, int] = {}
-    for i, h in enumerate(hyps):
+    for i in range(len(hyps)):
         ups = upstream_of(i)
         if not ups:
             roots.append(i)

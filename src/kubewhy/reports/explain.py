@@ -13,9 +13,15 @@ def render_rules(kb: KnowledgeBase, fmt: str = "text") -> str:
     modes = sorted(kb.failure_modes.values(), key=lambda fm: fm.id)
     if fmt == "json":
         rows = [
-            {"id": fm.id, "title": fm.title, "scope": fm.scope.value, "maturity": fm.maturity,
-             "symptoms": len(fm.logs) + len(fm.facts) + len(fm.checks) + len(fm.goroutines),
-             "risks": len(fm.risks), "alerts": len(fm.prevention.alerts)}
+            {
+                "id": fm.id,
+                "title": fm.title,
+                "scope": fm.scope.value,
+                "maturity": fm.maturity,
+                "symptoms": len(fm.logs) + len(fm.facts) + len(fm.checks) + len(fm.goroutines),
+                "risks": len(fm.risks),
+                "alerts": len(fm.prevention.alerts),
+            }
             for fm in modes
         ]
         return json.dumps(rows, indent=2) + "\n"
@@ -27,8 +33,22 @@ def render_rules(kb: KnowledgeBase, fmt: str = "text") -> str:
 
 def render_explain(kb: KnowledgeBase, fm: FailureMode) -> str:
     """A runbook page in Markdown (readable as plain text too)."""
-    out = [f"# {fm.title} (`{fm.id}`)", "", f"Scope: {fm.scope.value}. Maturity: {fm.maturity}.", ""]
-    out += ["## Meaning", "", fm.summary.strip(), "", "## How it happens", "", fm.mechanism.strip(), ""]
+    out = [
+        f"# {fm.title} (`{fm.id}`)",
+        "",
+        f"Scope: {fm.scope.value}. Maturity: {fm.maturity}.",
+        "",
+    ]
+    out += [
+        "## Meaning",
+        "",
+        fm.summary.strip(),
+        "",
+        "## How it happens",
+        "",
+        fm.mechanism.strip(),
+        "",
+    ]
     effects = [f"- leads to `{link.failure_mode}`: {link.statement.strip()}" for link in fm.causes]
     causes = [f"- can be caused by `{c}`" for c in kb.causes_of(fm.id)]
     if effects or causes:
@@ -36,8 +56,11 @@ def render_explain(kb: KnowledgeBase, fm: FailureMode) -> str:
     out += ["## Diagnosis", ""]
     for s in fm.logs:
         tag = " (supporting)" if s.supporting else ""
-        out += [f"- log `{s.id}` (weight {s.weight}){tag}: {s.description}", f"  - pattern: `{s.pattern}`",
-                f"  - example: `{s.examples[0]}`"]
+        out += [
+            f"- log `{s.id}` (weight {s.weight}){tag}: {s.description}",
+            f"  - pattern: `{s.pattern}`",
+            f"  - example: `{s.examples[0]}`",
+        ]
     for f in fm.facts:
         tag = " (supporting)" if f.supporting else ""
         out.append(f"- fact `{f.id}` (weight {f.weight}){tag}: {f.description} — `{f.when}`")

@@ -25,7 +25,9 @@ def _root_section(f: Finding) -> list[str]:
     lines += ["", "### Why-chain", ""]
     for i, link in enumerate(f.chain, 1):
         refs = ", ".join(f"E{e}" for e in link.evidence)
-        lines.append(f"{i}. **{link.failure_mode}**: {link.statement}" + (f" ({refs})" if refs else ""))
+        lines.append(
+            f"{i}. **{link.failure_mode}**: {link.statement}" + (f" ({refs})" if refs else "")
+        )
     lines += ["", "### Evidence", ""]
     for ev in f.evidence:
         where = ev.source + (f":{ev.line}" if ev.line else "")
@@ -62,7 +64,9 @@ def render_markdown(d: Diagnosis) -> str:
         lines.append("")
     if victims:
         lines += ["## Consequences", ""]
-        lines += [f"- {f.title} (`{f.failure_mode}`), explained by `{f.explained_by}`" for f in victims]
+        lines += [
+            f"- {f.title} (`{f.failure_mode}`), explained by `{f.explained_by}`" for f in victims
+        ]
         lines.append("")
     lines += ["## Follow-up TODOs", ""]
     todos = dict.fromkeys(item for f in roots for item in f.prevention)

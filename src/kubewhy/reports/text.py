@@ -37,7 +37,9 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
     head.append(f.title, style="bold red" if f.explained_by is None else "bold yellow")
     head.append(f"  [{f.failure_mode}, confidence {f.confidence:.2f}]", style="dim")
     console.print(head)
-    entity = f"{f.entity.kind}/{f.entity.namespace + '/' if f.entity.namespace else ''}{f.entity.name}"
+    entity = (
+        f"{f.entity.kind}/{f.entity.namespace + '/' if f.entity.namespace else ''}{f.entity.name}"
+    )
     console.print(f"   on {escape(entity)}")
     if f.culprit:
         console.print(Text("   culprit: ", style="bold") + Text(_culprit(f)))
@@ -76,8 +78,14 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
 
 def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
     roots = [f for f in diagnosis.findings if f.explained_by is None]
     victims = [f for f in diagnosis.findings if f.explained_by is not None]
     summary = f"kubewhy {diagnosis.kubewhy_version}: {len(diagnosis.inputs)} input(s), "
@@ -106,6 +114,8 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
         console.print()
     if diagnosis.parse_errors:
         skipped = sum(diagnosis.parse_errors.values())
-        console.print(f"{skipped} malformed line(s) skipped in {len(diagnosis.parse_errors)} input(s).",
-                      style="dim")
+        console.print(
+            f"{skipped} malformed line(s) skipped in {len(diagnosis.parse_errors)} input(s).",
+            style="dim",
+        )
     return redact(buffer.getvalue())

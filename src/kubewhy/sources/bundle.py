@@ -71,7 +71,9 @@ class BundleWriter:
     Kept in memory so that ``diagnose --node`` can use the same bundle without touching disk.
     """
 
-    def __init__(self, kind: Literal["node", "cluster", "prometheus", "mixed"], node: str | None = None):
+    def __init__(
+        self, kind: Literal["node", "cluster", "prometheus", "mixed"], node: str | None = None
+    ):
         self.manifest = Manifest(kind=kind, node=node)
         self.files: dict[str, bytes] = {}
 

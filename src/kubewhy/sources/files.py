@@ -74,10 +74,7 @@ def component_of_pod(pod: str) -> str | None:
 
 
 def _is_archive(path: Path) -> bool:
-    name = path.name.lower()
-    if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")):
-        return True
-    return False
+    return path.name.lower().endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip"))
 
 
 def _safe_member(name: str) -> bool:
