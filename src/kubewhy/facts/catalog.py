@@ -55,7 +55,7 @@ FACTS: dict[str, str] = {
     # --- node: Kubernetes view -----------------------------------------------------------------
     "node.condition.*": "a node condition (Ready = True|False|Unknown), with .reason and .message",
     "node.ready": "the Ready condition is True",
-    "node.address": "an address of the node (InternalIP, the IP in `Node: name/IP`, a scrape target)",
+    "node.address": "an address of the node (InternalIP, `Node: name/IP`, a scrape target)",
     "node.kubelet_version": "nodeInfo.kubeletVersion or kubelet --version",
     "node.container_runtime": "nodeInfo.containerRuntimeVersion (docker://18.6.3 ...)",
     "node.pods.count": "pods bound to the node in the evidence",

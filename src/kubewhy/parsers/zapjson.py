@@ -1,8 +1,8 @@
 """JSON log lines: zap (etcd, containerd with JSON output) and klog's JSON format.
 
->>> line = ZAPJSON.parse_line('{"level":"warn","ts":"2021-09-10T17:14:50.559+0800","msg":"rejected"}')
+>>> line = ZAPJSON.parse_line('{"level":"warn","ts":"2021-09-10T17:14:50.5+0800","msg":"x"}')
 >>> line.stamp.value.isoformat(), line.message
-('2021-09-10T17:14:50.559000+08:00', 'rejected')
+('2021-09-10T17:14:50.500000+08:00', 'x')
 """
 
 from __future__ import annotations
