@@ -1,0 +1,459 @@
+"""What a goroutine dump says: leaks, lock convoys and known failure signatures.
+
+*Where a goroutine waits* is the innermost frame that is application code: frames of the Go
+runtime and of the packages that only carry a wait out (``sync``, ``syscall``, ``internal/*``,
+``golang.org/x/sys/unix``, the bare ``net``, ``os`` and ``os/exec`` packages, ``bufio``,
+``io``, ``time``, ``crypto/tls``) are skipped, also under a ``/vendor/`` path. So a goroutine
+parked in ``net.(*conn).Read`` under ``net/http.(*persistConn).readLoop`` waits in
+``readLoop``, and one in ``os/exec.(*Cmd).Wait`` waits in the code that ran the plugin.
+
+*Leaks*: many goroutines blocked at one site in a channel operation, ``select``, a condition
+variable, a semaphore or IO wait (``>= 100``, or ``>= 10`` that waited ``>= 10`` minutes).
+Sites where idle goroutines normally park (accept loops, keep-alive connection readers) need
+ten times as many. Mutex waiters are reported as convoys instead.
+
+*Convoys*: goroutines queued on a ``sync.Mutex``/``RWMutex``, grouped by the function taking
+the lock. The likely holder is a goroutine outside every convoy, blocked in a syscall or an
+external call (netlink, exec of a plugin, a gRPC or HTTP round trip), then in IO wait, then in
+any other wait; among those, one that has waited at least as long as the longest waiter (it
+blocked before the first waiter queued), then the longest waiting. Without wait stamps (Go
+stamps them only at a GC, and only from one minute on) only the kind of wait decides.
+
+>>> from kubewhy.parsers.goroutines import parse_goroutine_lines
+>>> dump = parse_goroutine_lines('''goroutine 9 [semacquire, 30 minutes]:
+... sync.runtime_SemacquireMutex(0x1, 0x0)
+... sync.(*Mutex).Lock(...)
+... main.(*Manager).Allocate(0xc000010000)
+...
+... goroutine 7 [syscall, 31 minutes, locked to thread]:
+... syscall.Syscall6(0x2d, 0x3)
+... golang.org/x/sys/unix.recvfrom(0x3)
+... github.com/vishvananda/netlink/nl.(*NetlinkSocket).Receive(0xc000020000)
+... '''.splitlines())
+>>> convoy = analyze(dump, thresholds=Thresholds(convoy_min_waiters=1)).convoys[0]
+>>> convoy.lock_function, convoy.holder.goroutine, convoy.holder.function
+('main.(*Manager).Allocate', 7, 'github.com/vishvananda/netlink/nl.(*NetlinkSocket).Receive')
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import importlib
+import io
+import lzma
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, cast
+
+from pydantic import BaseModel, PrivateAttr
+
+from kubewhy.kb.schema import GoroutineSignature
+from kubewhy.parsers.goroutines import (
+    UNKNOWN_STATE,
+    GoroutineDump,
+    GoroutineGroup,
+    parse_goroutine_stream,
+)
+
+LOW_LEVEL_PACKAGES = frozenset(
+    {"sync", "sync/atomic", "syscall", "golang.org/x/sys/unix", "net", "os", "os/exec"}
+    | {"bufio", "io", "time", "crypto/tls", "panic"}
+)
+LOW_LEVEL_PREFIXES = ("runtime", "internal/")
+BLOCKED_STATES = (
+    "chan send",
+    "chan receive",
+    "select",
+    "sync.Cond.Wait",
+    "semacquire",
+    "sync.WaitGroup.Wait",
+    "IO wait",
+)
+MUTEX_STATES = ("sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock")
+MUTEX_FRAMES = frozenset(
+    {
+        "sync.(*Mutex).Lock",
+        "sync.(*Mutex).lockSlow",
+        "sync.(*RWMutex).Lock",
+        "sync.(*RWMutex).RLock",
+        "sync.runtime_SemacquireMutex",
+        "sync.runtime_SemacquireRWMutex",
+        "sync.runtime_SemacquireRWMutexR",
+    }
+)
+# Frames of calls that leave the process and may never come back.
+EXTERNAL_CALL_MARKERS = (
+    "netlink",
+    "os/exec.(*Cmd).Wait",
+    "os.(*Process).Wait",
+    "transport.(*Stream).Header",
+    "transport.(*Stream).RecvMsg",
+    "grpc.recvResponse",
+    "grpc.(*clientStream).RecvMsg",
+    "net/http.(*persistConn).roundTrip",
+)
+# Functions where goroutines park while idle: never a lock holder, rarely a leak.
+IDLE_FUNCTIONS = frozenset(
+    {
+        "net/http.(*Server).Serve",
+        "net/http.(*conn).serve",
+        "net/http.(*connReader).backgroundRead",
+        "net/http.(*persistConn).readLoop",
+        "net/http.(*persistConn).writeLoop",
+        "net/http.(*http2serverConn).serve",
+        "net/http.(*http2clientConnReadLoop).run",
+        "os/signal.signal_recv",
+        "os/signal.loop",
+    }
+)
+IDLE_MARKERS = (
+    "Listener).Accept",
+    "net.(*netFD).accept",
+    "(*fdPoller).wait",
+    "transport.(*http2Client).reader",
+    "transport.(*controlBuffer).get",
+    "klog",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    leak_min_count: int = 100
+    long_wait_min_count: int = 10
+    long_wait_minutes: int = 10
+    idle_site_factor: int = 10
+    convoy_min_waiters: int = 5
+
+
+# -- the JSON contract ------------------------------------------------------------------------
+
+
+class GroupSummary(BaseModel):
+    count: int
+    state: str
+    max_wait_minutes: int | None
+    function: str
+    frames: list[str]
+
+
+class Leak(BaseModel):
+    function: str
+    count: int
+    state: str
+    max_wait_minutes: int | None
+
+
+class Holder(BaseModel):
+    goroutine: int
+    state: str
+    wait_minutes: int | None
+    function: str
+
+
+class Convoy(BaseModel):
+    lock_function: str
+    waiters: int
+    holder: Holder | None
+
+
+class SignatureMatch(BaseModel):
+    failure_mode: str
+    count: int
+
+
+class GoroutineReport(BaseModel):
+    """The analysis of one dump; ``model_dump()`` is the stable JSON contract."""
+
+    total: int
+    groups: list[GroupSummary]
+    leaks: list[Leak]
+    convoys: list[Convoy]
+    signatures: list[SignatureMatch]
+    # Said to the reader, never part of the JSON contract.
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return self._notes
+
+    @property
+    def notable(self) -> bool:
+        return bool(self.leaks or self.convoys or self.signatures)
+
+
+# -- functions ------------------------------------------------------------------------------
+
+
+def package_of(function: str) -> str:
+    """The import path of a function's package, without any vendor prefix.
+
+    >>> package_of("k8s.io/kubernetes/vendor/k8s.io/apiserver/pkg/registry.(*Store).Get")
+    'k8s.io/apiserver/pkg/registry'
+    >>> package_of("net.(*netFD).Read")
+    'net'
+    """
+    vendor = function.rfind("/vendor/")
+    if vendor >= 0:
+        function = function[vendor + 8 :]
+    slash = function.rfind("/", 0, function.find("(") if "(" in function else len(function))
+    dot = function.find(".", slash + 1)
+    return function[:dot] if dot > 0 else function
+
+
+def is_low_level(function: str) -> bool:
+    package = package_of(function)
+    return package in LOW_LEVEL_PACKAGES or package.startswith(LOW_LEVEL_PREFIXES)
+
+
+def application_function(group: GoroutineGroup) -> str:
+    """The innermost frame that is application code (see the module docstring)."""
+    for frame in group.frames:
+        if not is_low_level(frame.function):
+            return frame.function
+    if group.frames:
+        return group.frames[0].function
+    return group.created_by.function if group.created_by else "(no frames)"
+
+
+def is_mutex_waiter(group: GoroutineGroup) -> bool:
+    state = group.state
+    if state.startswith(MUTEX_STATES):
+        return True
+    waiting = state == "semacquire" or (group.state_inferred and state == UNKNOWN_STATE)
+    return waiting and any(f.function in MUTEX_FRAMES for f in group.frames[:6])
+
+
+def is_idle_site(group: GoroutineGroup, function: str) -> bool:
+    if function in IDLE_FUNCTIONS or is_low_level(function):
+        return True
+    return any(marker in name for name in group.functions() for marker in IDLE_MARKERS)
+
+
+def _holder_rank(group: GoroutineGroup) -> int | None:
+    """0 syscall or external call, 1 IO wait, 2 another wait, None: cannot hold a lock."""
+    state = group.representative_state
+    if any(m in f for f in group.functions() for m in EXTERNAL_CALL_MARKERS):
+        return 0
+    if state.startswith("syscall"):
+        return 0
+    if state.startswith("IO wait"):
+        return 1
+    if state.startswith(("running", "runnable", "GC", "idle", "force gc", "finalizer wait")):
+        return None
+    return 2
+
+
+# -- analysis ---------------------------------------------------------------------------------
+
+
+def analyze(
+    dump: GoroutineDump,
+    signatures: Sequence[tuple[str, GoroutineSignature]] = (),
+    thresholds: Thresholds | None = None,
+) -> GoroutineReport:
+    """Group summaries, leaks, convoys and signature matches of ``dump``."""
+    limits = thresholds or Thresholds()
+    ranked = dump.ranked()
+    functions = {id(g): application_function(g) for g in ranked}
+    waiters = [g for g in ranked if is_mutex_waiter(g)]
+    waiter_ids = {id(g) for g in waiters}
+    others = [g for g in ranked if id(g) not in waiter_ids]
+    errors: list[str] = []
+    report = GoroutineReport(
+        total=dump.total,
+        groups=[_summary(g, functions[id(g)]) for g in ranked],
+        leaks=_leaks(others, functions, limits),
+        convoys=_convoys(waiters, others, functions, limits, dump.has_wait_times, errors),
+        signatures=_signatures(ranked, signatures, errors),
+    )
+    notes = report.notes
+    notes.extend(errors)
+    if report.convoys and not dump.has_wait_times:
+        notes.append(
+            "the dump carries no wait times (Go stamps them at a GC, from one minute on): "
+            "lock holders are chosen by the kind of wait only"
+        )
+    if "profile" in dump.shapes:
+        notes.append(
+            "debug=1 profile: no goroutine ids, states or wait times; states are guessed "
+            "from the frames"
+        )
+    if dump.malformed:
+        notes.append(f"{dump.malformed} malformed lines skipped")
+    return report
+
+
+def _summary(group: GoroutineGroup, function: str) -> GroupSummary:
+    frames = [str(f) for f in group.frames]
+    if group.elided:
+        frames.append("...additional frames elided...")
+    if group.created_by:
+        frames.append(f"created by {group.created_by}")
+    return GroupSummary(
+        count=group.count,
+        state=group.state,
+        max_wait_minutes=group.max_wait,
+        function=function,
+        frames=frames,
+    )
+
+
+@dataclass(slots=True)
+class _Site:
+    count: int = 0
+    long_waiters: int = 0
+    max_wait: int | None = None
+    idle: bool = False
+
+
+def _leaks(
+    groups: Iterable[GoroutineGroup], functions: dict[int, str], limits: Thresholds
+) -> list[Leak]:
+    sites: dict[tuple[str, str], _Site] = {}
+    for group in groups:
+        function = functions[id(group)]
+        for state, count in group.states.items():
+            blocked = state.startswith(BLOCKED_STATES) or (
+                group.state_inferred and state == UNKNOWN_STATE
+            )
+            if not blocked:
+                continue
+            site = sites.setdefault((function, state), _Site(idle=is_idle_site(group, function)))
+            site.count += count
+            site.long_waiters += sum(
+                n
+                for (s, m), n in group.waits.items()
+                if s == state and m >= limits.long_wait_minutes
+            )
+            waits = [m for s, m in group.waits if s == state]
+            if waits and (site.max_wait is None or max(waits) > site.max_wait):
+                site.max_wait = max(waits)
+    leaks = []
+    for (function, state), site in sites.items():
+        factor = limits.idle_site_factor if site.idle else 1
+        many = site.count >= limits.leak_min_count * factor
+        long = site.long_waiters >= limits.long_wait_min_count * factor
+        if many or long:
+            leaks.append(
+                Leak(
+                    function=function, count=site.count, state=state, max_wait_minutes=site.max_wait
+                )
+            )
+    leaks.sort(key=lambda leak: (-leak.count * (leak.max_wait_minutes or 1), leak.function))
+    return leaks
+
+
+def _convoys(
+    waiters: list[GoroutineGroup],
+    others: list[GoroutineGroup],
+    functions: dict[int, str],
+    limits: Thresholds,
+    has_waits: bool,
+    notes: list[str],
+) -> list[Convoy]:
+    by_function: dict[str, list[GoroutineGroup]] = {}
+    for group in waiters:
+        by_function.setdefault(functions[id(group)], []).append(group)
+    candidates = [
+        (rank, g)
+        for g in others
+        if (rank := _holder_rank(g)) is not None and not is_idle_site(g, functions[id(g)])
+    ]
+    convoys = []
+    for lock_function, groups in by_function.items():
+        count = sum(g.count for g in groups)
+        waits = [g.max_wait for g in groups if g.max_wait is not None]
+        longest = max(waits) if waits else None
+        if count < limits.convoy_min_waiters and not (count >= 2 and longest):
+            continue
+        group = _holder(candidates, longest if has_waits else None)
+        holder = None
+        if group is not None and group.representative_id is not None:
+            holder = Holder(
+                goroutine=group.representative_id,
+                state=group.representative_state,
+                wait_minutes=group.max_wait,
+                function=functions[id(group)],
+            )
+        elif group is not None:
+            notes.append(
+                f"convoy on {lock_function}: likely holder {functions[id(group)]} "
+                f"({group.state}), but the dump has no goroutine ids"
+            )
+        convoys.append(Convoy(lock_function=lock_function, waiters=count, holder=holder))
+    convoys.sort(key=lambda c: (-c.waiters, c.lock_function))
+    return convoys
+
+
+def _holder(
+    candidates: list[tuple[int, GoroutineGroup]], longest: int | None
+) -> GoroutineGroup | None:
+    pool = candidates
+    if longest is not None:
+        pool = [(r, g) for r, g in candidates if (g.max_wait or 0) >= longest] or candidates
+    if not pool:
+        return None
+    return min(pool, key=lambda c: (c[0], c[1].count > 1, -(c[1].max_wait or -1)))[1]
+
+
+def _signatures(
+    groups: list[GoroutineGroup],
+    signatures: Sequence[tuple[str, GoroutineSignature]],
+    errors: list[str],
+) -> list[SignatureMatch]:
+    best: dict[str, int] = {}
+    for failure_mode, signature in signatures:
+        try:
+            function = re.compile(signature.function)
+            state = re.compile(signature.state) if signature.state else None
+        except re.error as exc:
+            errors.append(f"{failure_mode}/{signature.id}: bad regex skipped ({exc})")
+            continue
+        count = sum(
+            g.count_matching(state, signature.min_wait_minutes)
+            for g in groups
+            if any(function.search(name) for name in g.functions())
+        )
+        if count >= signature.min_count and count > best.get(failure_mode, 0):
+            best[failure_mode] = count
+    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    return [SignatureMatch(failure_mode=fm, count=n) for fm, n in ranked]
+
+
+def analyze_path(
+    path: Path,
+    signatures: Sequence[tuple[str, GoroutineSignature]] = (),
+    thresholds: Thresholds | None = None,
+) -> GoroutineReport:
+    """Parse and analyse a dump file (compressed ones too)."""
+    with open_text(path) as stream:
+        dump = parse_goroutine_stream(stream)
+    return analyze(dump, signatures, thresholds)
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    """``path`` decompressed (gzip, bzip2, xz, zstd) as text; bad bytes become U+FFFD.
+
+    Uses the scanning engine's opener when it is there, which also converts binary journals.
+    """
+    try:
+        scanning = importlib.import_module("kubewhy.scanning")
+        opener: Callable[[Path], IO[bytes]] = scanning.open_stream
+    except (ImportError, AttributeError):
+        opener = _open_compressed
+    return io.TextIOWrapper(opener(path), encoding="utf-8", errors="replace", newline="")
+
+
+def _open_compressed(path: Path) -> IO[bytes]:
+    with open(path, "rb") as probe:
+        magic = probe.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    if magic.startswith(b"BZh"):
+        return cast(IO[bytes], bz2.open(path, "rb"))
+    if magic.startswith(b"\xfd7zXZ"):
+        return cast(IO[bytes], lzma.open(path, "rb"))
+    return open(path, "rb")
