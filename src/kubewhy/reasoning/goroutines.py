@@ -363,25 +363,25 @@ def _convoys(
         if (rank := _holder_rank(g)) is not None and not is_idle_site(g, functions[id(g)])
     ]
     convoys = []
-    for lock_function, groups in by_function.items():
-        count = sum(g.count for g in groups)
-        waits = [g.max_wait for g in groups if g.max_wait is not None]
+    for lock_function, queued in by_function.items():
+        count = sum(g.count for g in queued)
+        waits = [g.max_wait for g in queued if g.max_wait is not None]
         longest = max(waits) if waits else None
         if count < limits.convoy_min_waiters and not (count >= 2 and longest):
             continue
-        group = _holder(candidates, longest if has_waits else None)
+        found = _holder(candidates, longest if has_waits else None)
         holder = None
-        if group is not None and group.representative_id is not None:
+        if found is not None and found.representative_id is not None:
             holder = Holder(
-                goroutine=group.representative_id,
-                state=group.representative_state,
-                wait_minutes=group.max_wait,
-                function=functions[id(group)],
+                goroutine=found.representative_id,
+                state=found.representative_state,
+                wait_minutes=found.max_wait,
+                function=functions[id(found)],
             )
-        elif group is not None:
+        elif found is not None:
             notes.append(
-                f"convoy on {lock_function}: likely holder {functions[id(group)]} "
-                f"({group.state}), but the dump has no goroutine ids"
+                f"convoy on {lock_function}: likely holder {functions[id(found)]} "
+                f"({found.state}), but the dump has no goroutine ids"
             )
         convoys.append(Convoy(lock_function=lock_function, waiters=count, holder=holder))
     convoys.sort(key=lambda c: (-c.waiters, c.lock_function))
