@@ -197,3 +197,16 @@ def test_what_is_missing_is_a_gap_with_its_reason(node_root: Path) -> None:
     assert gaps["/proc/pressure/memory"] == "absent"
     assert gaps["/dev/kmsg"] == "absent"
     assert gaps["journald"] == "absent"
+
+
+def test_a_journal_is_read_only_where_journal_files_exist(tmp_path: Path) -> None:
+    from kubewhy.sources.node.journals import journal_location
+    from kubewhy.sources.node.reader import NodeReader, Unreadable
+
+    (tmp_path / "var/log/journal/0123abcd").mkdir(parents=True)
+    assert isinstance(journal_location(NodeReader(tmp_path)), Unreadable)  # empty folder
+    (tmp_path / "var/log/journal/0123abcd/system.journal").write_bytes(b"LPKSHHRH")
+    assert journal_location(NodeReader(tmp_path)) == [
+        "--directory",
+        str(tmp_path / "var/log/journal"),
+    ]

@@ -8,10 +8,12 @@ full) the journal is recorded as a ``cannot-fork`` gap and collection goes on.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from kubewhy.sources.node.reader import NodeReader, Unreadable
 
@@ -29,14 +31,30 @@ class Journal:
     seconds: float
 
 
+def _has_journal_files(folder: Path) -> bool:
+    """A journal folder holds ``<machine-id>/*.journal`` files (two levels, no deeper walk)."""
+    try:
+        for entry in os.scandir(folder):
+            if entry.name.endswith(".journal"):
+                return True
+            if entry.is_dir(follow_symlinks=False):
+                with os.scandir(entry.path) as inner:
+                    if any(e.name.endswith(".journal") for e in inner):
+                        return True
+    except OSError:
+        return False
+    return False
+
+
 def journal_location(reader: NodeReader) -> list[str] | Unreadable:
     """journalctl options that reach the node's journal, or why there is none."""
     live = reader.host_path("/run/systemd/journal/socket").exists()
     persistent = reader.host_path("/var/log/journal")
+    stored = _has_journal_files(persistent)
     if str(reader.root) in ("/", ""):
-        if live or persistent.is_dir():
+        if live or stored:
             return []
-    elif persistent.is_dir():
+    elif stored:
         return ["--directory", str(persistent)]
     return Unreadable("journald", "absent", "journald is not running and keeps no journal here")
 
@@ -84,6 +102,7 @@ def read_journals(reader: NodeReader, since: str) -> tuple[list[Journal], list[U
             continue
         data, code = result
         if not data.strip() or data.startswith(b"-- No entries --"):
+            gaps.append(Unreadable(" ".join(command), "absent", f"no {name} entries since {since}"))
             continue
         journals.append(Journal(name, command, data, code, time.monotonic() - started))
     return journals, gaps
