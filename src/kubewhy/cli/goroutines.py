@@ -1,0 +1,65 @@
+"""``kubewhy goroutines DUMP``: leaks, lock convoys and known signatures in a Go goroutine dump.
+
+Exit codes: 0 nothing notable, 1 leaks, convoys or known signatures found, 2 the input cannot
+be read or holds no goroutines (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import lzma
+import sys
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import get_args
+
+from kubewhy.errors import KubewhyError
+from kubewhy.kb.schema import GoroutineSignature
+from kubewhy.reasoning.goroutines import analyze_path
+from kubewhy.reports.goroutines import Format, render
+
+EXIT_OK = 0
+EXIT_NOTABLE = 1
+EXIT_BAD_INPUT = 2
+READ_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, KubewhyError)
+
+
+def _fail(message: str) -> int:
+    print(f"kubewhy goroutines: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def knowledge_base_signatures() -> Sequence[tuple[str, GoroutineSignature]]:
+    """The goroutine signatures of the built-in knowledge base; none if it does not load."""
+    try:
+        from kubewhy.kb.load import load_knowledge_base
+
+        return load_knowledge_base().goroutine_signatures()
+    except (ImportError, AttributeError, KubewhyError) as exc:
+        print(f"kubewhy goroutines: knowledge base not loaded ({exc})", file=sys.stderr)
+        return ()
+
+
+def goroutines_command(dump: Path, fmt: str = "text", output: Path | None = None) -> int:
+    """Analyse ``dump``, write the report to ``output`` (default stdout), return the exit code."""
+    formats: tuple[Format, ...] = get_args(Format)
+    if fmt not in formats:
+        return _fail(f"unknown format {fmt!r} (choose from {', '.join(formats)})")
+    chosen: Format = next(f for f in formats if f == fmt)
+    if not dump.is_file():
+        return _fail(f"{dump}: no such file")
+    try:
+        report = analyze_path(dump, knowledge_base_signatures())
+    except READ_ERRORS as exc:
+        return _fail(f"{dump}: cannot read: {exc}")
+    if report.total == 0:
+        return _fail(f"{dump}: no goroutines found (not a Go goroutine dump?)")
+    text = render(report, chosen)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"{output}: cannot write: {exc}")
+    return EXIT_NOTABLE if report.notable else EXIT_OK
