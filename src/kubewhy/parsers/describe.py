@@ -273,10 +273,14 @@ class _Block:
             found = _CONDITION.match(text)
             if found and found.group(1) == "Ready":
                 self.fact("pod.ready", pod, found.group(2) == "True", number, text)
+        component = control_plane_component(name, namespace, node_name)
         restarts, oom = 0, False
         for container in containers:
-            restarts += container.restarts or 0
-            oom |= self.container(pod, container)
+            oom_killed = self.container(pod, container)
+            # A control-plane pod's health is its main container's (sidecars aside).
+            if len(containers) == 1 or container.name == component:
+                restarts += container.restarts or 0
+                oom |= oom_killed
         if containers:
             evidence_line = containers[0].line
             self.fact("pod.containers_total", pod, len(containers), evidence_line, "Containers:")
@@ -289,7 +293,6 @@ class _Block:
                 ("", probe.line),
             )
             self.fact("pod.has_exec_probe", pod, True, number, text)
-        component = control_plane_component(name, namespace, node_name)
         if component:
             entity = Entity.component(component, node_name)
             self.result.entities.append(entity)

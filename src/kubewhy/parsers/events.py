@@ -112,8 +112,10 @@ def object_entity(ref: str, namespace: str | None, source: str | None = None) ->
     """
     kind, _, name = ref.partition("/")
     host = None
-    if source and "," in source:
+    if source and "," in source:  # kubelet, node-1
         host = source.split(",", 1)[1].strip() or None
+    elif source and source.startswith("{kubelet "):  # {kubelet node-1} (before 1.5)
+        host = source[len("{kubelet ") :].rstrip("} ") or None
     return event_entity(kind, name, namespace, host)
 
 

@@ -188,15 +188,20 @@ def _yaml_documents(text: str, result: ParseResult) -> Iterator[Any]:
         result.malformed += 1
 
 
-def _objects(document: Any) -> Iterator[dict[str, Any]]:
+def _objects(document: Any, item_kind: str | None = None) -> Iterator[dict[str, Any]]:
+    """The objects of a document; items of a typed list (``PodList``) often carry no ``kind``
+    (API list answers, ``cluster-info dump`` files), so they get the list's."""
     if isinstance(document, list):
         for item in document:
-            yield from _objects(item)
+            yield from _objects(item, item_kind)
     elif isinstance(document, dict):
-        kind = document.get("kind")
+        kind = document.get("kind") or item_kind
         if isinstance(kind, str) and kind.endswith("List") and "items" in document:
-            yield from _objects(document.get("items") or [])
+            inner = kind[: -len("List")] or None
+            yield from _objects(document.get("items") or [], inner)
         elif kind != "Secret":
+            if kind and "kind" not in document:
+                document = dict(document, kind=kind)
             yield document
 
 
@@ -280,6 +285,7 @@ class _Reader:
 
         specs = {c.get("name"): c for c in spec.get("containers") or () if isinstance(c, dict)}
         statuses = [s for s in status.get("containerStatuses") or () if isinstance(s, dict)]
+        component = control_plane_component(name, namespace, node, meta.get("labels"))
         running = creating = restarts = 0
         oom = False
         for container_status in statuses:
@@ -288,8 +294,10 @@ class _Reader:
             )
             running += state == "running"
             creating |= reason == "ContainerCreating"
-            restarts += restart_count
-            oom |= oom_killed
+            # A control-plane pod's health is its main container's (sidecars aside).
+            if len(statuses) == 1 or container_status.get("name") == component:
+                restarts += restart_count
+                oom |= oom_killed
         if not statuses:
             for container_spec in specs.values():
                 self.container_spec(pod, container_spec)
@@ -301,7 +309,6 @@ class _Reader:
             text = f"Pod {namespace}/{name}: container {probes[0].get('name')} has an exec probe"
             self.fact("pod.has_exec_probe", pod, True, self.evidence(text))
         self.count_on_node(node, name, meta, phase=phase, running=running, creating=bool(creating))
-        component = control_plane_component(name, namespace, node, meta.get("labels"))
         if component:
             self.component(component, node, restarts, oom, evidence)
 
@@ -504,8 +511,6 @@ class _Reader:
         if entity is not None:
             self.result.entities.append(entity)
         text = f"{reason}: {' '.join(str(message).split())}"
-        if isinstance(count, int) and count > 1:
-            text += f" (x{count})"
         self.result.records.append(
             Record(text, None, Stamp(moment) if moment else None, entity, component=None)
         )

@@ -84,18 +84,19 @@ def _value(number: float) -> Value:
     return int(number) if number.is_integer() else round(number, 6)
 
 
-def _node_of(labels: Mapping[str, str]) -> str | None:
+def _node_of(metric: str, labels: Mapping[str, str]) -> str | None:
     for key in ("node", "kubernetes_io_hostname", "nodename", "hostname"):
         if labels.get(key):
             return labels[key]
     instance = labels.get("instance")
-    if instance:
+    # The scrape target is the node only for per-node exporters (node-exporter, cAdvisor).
+    if instance and metric.startswith(("node_", "container_", "machine_")):
         return re.sub(r":\d+$", "", instance)
     return None
 
 
-def _entity(labels: Mapping[str, str]) -> Entity:
-    node = _node_of(labels)
+def _entity(metric: str, labels: Mapping[str, str]) -> Entity:
+    node = _node_of(metric, labels)
     namespace = labels.get("namespace")
     pod = labels.get("pod") or labels.get("pod_name")
     container = labels.get("container") or labels.get("container_name")
@@ -143,7 +144,8 @@ class PromJsonFormat:
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult()
-        start = text.find("{")
+        found = re.search(r"^[ \t]*\{", text, re.M)  # the JSON starts a line; a query may hold {
+        start = found.end() - 1 if found else -1
         preamble = text[:start] if start > 0 else ""
         query = _QUERY.search(preamble)
         query_name = query_metric(unquote_plus(query.group(1))) if query else None
@@ -191,7 +193,7 @@ class PromJsonFormat:
         if best is None:
             return False
         metric = labels.get("__name__") or query_name or "unnamed"
-        entity = _entity(labels)
+        entity = _entity(metric, labels)
         value = _value(best[0])
         moment = datetime.fromtimestamp(best[1], tz=UTC)
         text = _series_text(metric, labels, value)

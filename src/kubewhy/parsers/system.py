@@ -161,7 +161,9 @@ class SystemdUnitsFormat:
                 mounts += 1
                 kubelet_mounts += unit.startswith(_KUBELET_MOUNT)
             if active == "failed" or sub == "failed":
-                result.records.append(Record(line.strip(" ●*"), number, entity=node))
+                result.records.append(
+                    Record(" ".join(line.strip(" ●*").split()), number, entity=node)
+                )
         if seen_rows:
             summary = Evidence(
                 ctx.source,

@@ -1,0 +1,57 @@
+"""sysctl -a output and cat /proc/sys transcripts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.sysctl import SysctlFormat
+
+FORMAT = SysctlFormat()
+
+
+def test_sysctl_a_sample(parse, facts_by_entity) -> None:
+    result = parse(FORMAT, "sysctl_a.txt", node="node-1")
+    pid_max = facts_by_entity(result, "sysctl.kernel.pid_max")
+    assert pid_max == {"node/node-1": 32768}
+    assert facts_by_entity(result, "sysctl.kernel.threads_max") == {"node/node-1": 192724}
+    # Multi-value parameters keep their words; the stderr line is neither a fact nor malformed.
+    assert facts_by_entity(result, "sysctl.net.ipv4.tcp_rmem") == {
+        "node/node-1": "4096 131072 33554432"
+    }
+    assert result.malformed == 0
+    threads = next(f for f in result.facts if f.name == "sysctl.kernel.threads_max")
+    assert threads.evidence is not None and threads.evidence.line == 6
+    assert threads.evidence.text == "kernel.threads-max = 192724"
+
+
+def test_transcript_pairs_commands_with_values(parse, facts) -> None:
+    result = parse(FORMAT, "sysctl_transcript.txt")
+    assert facts(result, "sysctl.kernel.pid_max") == [49152]
+    assert facts(result, "sysctl.kernel.threads_max") == [1031126]
+    assert facts(result, "sysctl.vm.max_map_count") == [262144]
+    # The uptime output is not a kernel parameter: skipped and counted.
+    assert result.malformed == 1
+    assert {f.entity.name for f in result.facts} == {"(unknown node)"}
+
+
+def test_garbage_lines_are_counted_not_raised() -> None:
+    text = "kernel.pid_max = 4194304\nthis is not a parameter\n\x00\x01 = \n"
+    result = FORMAT.parse(text, Context("x"))
+    assert [f.value for f in result.facts] == [4194304]
+    assert result.malformed == 2
+
+
+@pytest.mark.skipif(shutil.which("sysctl") is None, reason="no sysctl here")
+def test_real_sysctl_output() -> None:
+    done = subprocess.run(["sysctl", "-a"], capture_output=True, text=True, timeout=30, check=False)
+    text = done.stdout
+    assert FORMAT.sniff(text.splitlines()[:60]) >= 0.9
+    result = FORMAT.parse(text, Context("sysctl -a"))
+    with open("/proc/sys/kernel/pid_max") as handle:
+        expected = int(handle.read())
+    assert [f.value for f in result.facts if f.name == "sysctl.kernel.pid_max"] == [expected]
+    assert result.malformed == 0
