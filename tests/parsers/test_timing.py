@@ -37,7 +37,9 @@ def test_real_bash_time_of_a_memory_stat_file(tmp_path) -> None:
     stat = tmp_path / "memory.stat"
     stat.write_text("cache 0\nrss 0\n")
     script = f"echo '# time cat {stat}'; {{ time cat {stat}; }} 2>&1"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=10)
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=10, check=True
+    )
     assert FORMAT.sniff(done.stdout.splitlines()) >= 0.9
     result = FORMAT.parse(done.stdout, Context("t"))
     seconds = [f.value for f in result.facts if f.name == "node.memcg.stat_read_seconds"]

@@ -1,0 +1,78 @@
+"""kubelet flags, KubeletConfiguration files and /configz."""
+
+from __future__ import annotations
+
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.kubelet import KubeletFormat
+
+FORMAT = KubeletFormat()
+
+
+def test_ps_line_flags_and_hostname_override(parse, facts_by_entity, facts) -> None:
+    result = parse(FORMAT, "kubelet_ps_line.txt")
+    node = "node/cn-hangzhou.172.21.128.138"
+    assert facts_by_entity(result, "kubelet.kube_api_qps") == {node: 5}
+    assert facts(result, "kubelet.kube_api_burst") == [10]
+    assert facts(result, "kubelet.kube_reserved") == ["cpu=140m,memory=3436Mi"]
+    assert facts(result, "kubelet.system_reserved") == ["cpu=100m,memory=500Mi"]
+    assert facts(result, "kubelet.eviction_hard") == ["nodefs.available<10%,memory.available<100Mi"]
+    assert facts(result, "kubelet.eviction_memory_available_bytes") == [100 * 2**20]
+    assert facts(result, "kubelet.fail_swap_on") == [False]
+    assert facts(result, "kubelet.pod_pids_limit") == [16384]
+    assert facts(result, "kubelet.max_pods") == [110]
+    assert facts(result, "kubelet.serialize_image_pulls") == [True]
+    assert facts(result, "kubelet.cgroup_driver") == ["cgroupfs"]
+    assert facts(result, "kubelet.config_source") == ["flags"]
+
+
+def test_systemd_dropin_reads_environment_flags(parse, facts) -> None:
+    result = parse(FORMAT, "kubelet_dropin_kubeadm.conf", node="master-1")
+    assert facts(result, "kubelet.cgroup_driver") == ["systemd"]
+    assert {f.entity.name for f in result.facts} == {"master-1"}
+    # Nothing the drop-in does not set: no invented defaults.
+    assert facts(result, "kubelet.kube_api_qps") == []
+    assert facts(result, "kubelet.pod_pids_limit") == []
+
+
+def test_docs_config_file(parse, facts) -> None:
+    result = parse(FORMAT, "kubelet_config_docs.yaml")
+    assert facts(result, "kubelet.eviction_hard") == ["memory.available<200Mi"]
+    assert facts(result, "kubelet.eviction_memory_available_bytes") == [200 * 2**20]
+    assert facts(result, "kubelet.config_source") == ["config file"]
+    assert len(result.facts) == 3
+
+
+def test_full_config_file(parse, facts) -> None:
+    result = parse(FORMAT, "kubelet_config_full.yaml")
+    assert facts(result, "kubelet.kube_api_qps") == [50]
+    assert facts(result, "kubelet.serialize_image_pulls") == [False]
+    assert facts(result, "kubelet.max_parallel_image_pulls") == [5]
+    assert facts(result, "kubelet.pod_pids_limit") == [4096]
+    assert facts(result, "kubelet.kube_reserved") == ["cpu=200m,memory=1Gi"]
+    assert facts(result, "kubelet.eviction_memory_available_bytes") == [500 * 2**20]
+    qps = next(f for f in result.facts if f.name == "kubelet.kube_api_qps")
+    assert qps.evidence is not None and qps.evidence.text == "kubeAPIQPS: 50"
+
+
+def test_configz(parse, facts) -> None:
+    result = parse(FORMAT, "kubelet_configz.json", node="n1")
+    assert facts(result, "kubelet.pod_pids_limit") == [-1]
+    assert facts(result, "kubelet.kube_api_qps") == [5]
+    assert facts(result, "kubelet.config_source") == ["configz"]
+    evidence = next(f for f in result.facts if f.name == "kubelet.kube_api_qps").evidence
+    assert evidence is not None and evidence.text == '"kubeAPIQPS": 5'
+
+
+def test_proc_cmdline_with_nuls_and_space_separated_values() -> None:
+    cmdline = "/usr/bin/kubelet\x00--max-pods\x00250\x00--fail-swap-on\x00--kube-api-qps=20\x00"
+    result = FORMAT.parse(cmdline, Context("cmdline"))
+    values = {f.name: f.value for f in result.facts}
+    assert values["kubelet.max_pods"] == 250
+    assert values["kubelet.fail_swap_on"] is True
+    assert values["kubelet.kube_api_qps"] == 20
+
+
+def test_broken_config_is_counted() -> None:
+    result = FORMAT.parse("kind: KubeletConfiguration\nmaxPods: [unclosed\n", Context("c"))
+    assert result.facts == []
+    assert result.malformed == 1

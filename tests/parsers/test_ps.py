@@ -1,0 +1,111 @@
+"""ps listings, saved and live."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.ps import PsFormat
+
+FORMAT = PsFormat()
+
+
+def _node(result: ParseResult) -> dict[str, object]:
+    return {f.name: f.value for f in result.facts if f.name.startswith("node.")}
+
+
+def _of(result: ParseResult, pid: int) -> dict[str, object]:
+    return {f.name: f.value for f in result.facts if f.entity.pid == pid}
+
+
+def test_auxf_forest_zombies_and_shims(parse) -> None:
+    result = parse(FORMAT, "ps_auxf_zombies.txt", node="n1")
+    cron = _of(result, 2932)
+    assert cron["process.ppid"] == 2915  # from the forest indentation
+    assert cron["process.zombie_children"] == 3
+    assert cron["process.is_container_init"] is True
+    assert cron["process.cpu_percent"] == 0.2
+    assert cron["process.rss_bytes"] == 10712 * 1024
+    assert _of(result, 31000)["process.state"] == "Z"
+    assert _of(result, 3020)["process.is_container_init"] is True  # /pause under a shim
+    assert "process.is_container_init" not in _of(result, 2915)
+    assert _node(result) == {
+        "node.processes.total": 14,
+        "node.zombies.total": 3,
+        "node.dstate.total": 1,
+        "node.cni_plugin_processes": 1,
+    }
+    assert any("has 3 zombie children" in r.text for r in result.records)
+    # The kubelet line also gives its flags.
+    assert [f.value for f in result.facts if f.name == "kubelet.pod_pids_limit"] == [16384]
+    assert result.malformed == 0
+
+
+def test_ef_with_defunct_and_cni_plugins(parse) -> None:
+    result = parse(FORMAT, "ps_ef.txt")
+    assert _of(result, 2932)["process.zombie_children"] == 2
+    assert _node(result)["node.cni_plugin_processes"] == 2
+    assert _node(result)["node.zombies.total"] == 2
+    assert "node.threads.total" not in _node(result)  # ps -ef shows no threads
+    assert result.malformed == 1
+
+
+def test_elf_counts_threads(parse) -> None:
+    result = parse(FORMAT, "ps_eLf.txt")
+    assert _of(result, 1190)["process.threads"] == 3
+    assert _node(result)["node.threads.total"] == 6
+    assert _node(result)["node.processes.total"] == 3
+
+
+def test_custom_columns_with_two_command_titles(parse) -> None:
+    result = parse(FORMAT, "ps_eo_custom.txt")
+    assert _of(result, 2932)["process.command"] == "java -Xmx2g -jar /app/app.jar"
+    assert _of(result, 2932)["process.threads"] == 812
+    assert _of(result, 2932)["process.is_container_init"] is True  # containerd-shim-runc-v2
+    assert _node(result)["node.threads.total"] == 824
+
+
+def test_one_line_forest_best_effort(parse) -> None:
+    result = parse(FORMAT, "ps_squashed_line.txt")
+    assert _of(result, 2932)["process.zombie_children"] == 2
+    assert _of(result, 2932)["process.is_container_init"] is True
+    assert _of(result, 31001)["process.state"] == "Z"
+    assert [r.text for r in result.records if r.text.startswith("[curl]")] == [
+        "[curl] <defunct>",
+        "[curl] <defunct>",
+    ]
+    assert "node.zombies.total" not in _node(result)  # not a full listing
+
+
+def test_filtered_listing_gives_no_node_totals() -> None:
+    text = "root  1190  1  5 Jun10 ?  18:43:40 /usr/bin/kubelet --max-pods=50\n"
+    result = FORMAT.parse(text, Context("grep"))
+    assert _node(result) == {}
+    assert [f.value for f in result.facts if f.name == "kubelet.max_pods"] == [50]
+
+
+def test_live_ps_sees_a_real_zombie() -> None:
+    # A parent that never reaps its child: `sh` execs `sleep`, leaving `true` a zombie.
+    parent = subprocess.Popen(["sh", "-c", "true & exec sleep 30"])
+    try:
+        deadline = time.monotonic() + 5
+        while True:
+            done = subprocess.run(
+                ["ps", "-eLf"], capture_output=True, text=True, timeout=10, check=True
+            )
+            result = FORMAT.parse(done.stdout, Context("ps -eLf"))
+            mine = _of(result, parent.pid)
+            if mine.get("process.zombie_children") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert mine["process.zombie_children"] == 1
+        assert _of(result, os.getpid())["process.threads"] >= 1
+        node = _node(result)
+        assert node["node.zombies.total"] >= 1
+        assert node["node.threads.total"] >= node["node.processes.total"]
+        assert result.malformed == 0
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
