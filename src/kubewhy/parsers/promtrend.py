@@ -1,0 +1,299 @@
+"""Prometheus answers collected for the knowledge base's metric evidence, with their trends.
+
+``kubewhy diagnose --prometheus`` writes each answer with one header line naming the query and
+the evidence it serves, then the API's JSON::
+
+    # kubewhy-prometheus {"query": "node_processes_threads", "kind": "range", "evidence": [
+    #   {"failure_mode": "node-pid-exhaustion", "id": "node-threads", "fact": "node.threads.total",
+    #    "entity": "node"}]}
+    {"status":"success","data":{"resultType":"matrix","result":[...]}}
+
+The JSON gives the generic facts of :mod:`kubewhy.parsers.promjson`. On top of them each series
+gives, for every evidence entry, the entry's ``fact`` (the peak) on the entity its labels name,
+and for a range: ``metrics.<id>.trend`` (growing, falling, step, flat or varying),
+``metrics.<id>.max``, ``.min``, ``.last`` and ``.growth_per_hour`` (``<id>`` with dashes as
+underscores). A query that returned nothing gives ``metrics.<id>.absent = true`` on the cluster.
+
+>>> header = QueryHeader(query="node_processes_threads", kind="range", evidence=[EvidenceRef(
+...     failure_mode="node-pid-exhaustion", id="node-threads", fact="node.threads.total",
+...     entity="node")])
+>>> body = ('{"status":"success","data":{"resultType":"matrix","result":[{"metric":'
+...         '{"node":"n1"},"values":[[0,"300"],[10,"300"],[20,"500"],[30,"700"],[40,"900"]]}]}}')
+>>> result = PromEvidenceFormat().parse(header.to_line() + "\\n" + body, Context("q.json"))
+>>> {f.name: f.value for f in result.facts if f.name.startswith("metrics.node_threads")}
+... # doctest: +NORMALIZE_WHITESPACE
+{'metrics.node_threads.max': 900, 'metrics.node_threads.min': 300, 'metrics.node_threads.last': 900,
+ 'metrics.node_threads.growth_per_hour': 54000.0, 'metrics.node_threads.trend': 'growing'}
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote_plus
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.promjson import PromJsonFormat
+
+FORMAT_NAME = "prometheus-evidence"
+HEADER_PREFIX = "# kubewhy-prometheus "
+EntityKind = Literal["node", "pod", "container", "component", "cluster"]
+TrendKind = Literal["growing", "falling", "step", "flat", "varying"]
+# A change smaller than this share of the level is noise (a node's thread count moves a little).
+FLAT_SHARE = 0.05
+# One jump holding this share of the whole range makes a step, not a trend.
+STEP_SHARE = 0.6
+# Growth must be this share of all movement (up + down) to be called growth.
+DIRECTED_SHARE = 0.8
+_JOB_COMPONENTS = {
+    "apiserver": "kube-apiserver",
+    "kube-apiserver": "kube-apiserver",
+    "kubernetes-apiservers": "kube-apiserver",
+    "etcd": "etcd",
+    "kube-etcd": "etcd",
+    "kubelet": "kubelet",
+    "kubernetes-nodes": "kubelet",
+    "kube-controller-manager": "kube-controller-manager",
+    "kube-scheduler": "kube-scheduler",
+    "coredns": "coredns",
+    "kube-dns": "coredns",
+    "node-exporter": "node-exporter",
+}
+_KNOWN_COMPONENTS = frozenset(_JOB_COMPONENTS.values())
+
+
+class EvidenceRef(BaseModel):
+    """One ``metrics:`` entry of a failure mode that a query serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    failure_mode: str
+    id: str
+    fact: str
+    entity: EntityKind
+    absent_means: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The fact prefix of this entry's derived facts: ``metrics.<id>``."""
+        return "metrics." + re.sub(r"[^a-z0-9_]", "_", self.id.lower())
+
+
+class QueryHeader(BaseModel):
+    """The first line of a collected answer: which query, which evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str
+    kind: Literal["instant", "range"]
+    evidence: list[EvidenceRef]
+
+    def to_line(self) -> str:
+        return HEADER_PREFIX + self.model_dump_json(exclude_none=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    kind: TrendKind
+    first: float
+    last: float
+    low: float
+    high: float
+    growth_per_hour: float
+
+
+def classify_trend(samples: Sequence[tuple[float, float]]) -> Trend | None:
+    """The shape of a series of (unix time, value) samples; None under three samples.
+
+    >>> classify_trend([(0, 100), (60, 101), (120, 100), (180, 100)]).kind
+    'flat'
+    >>> classify_trend([(0, 100), (60, 100), (120, 900), (180, 901)]).kind
+    'step'
+    >>> t = classify_trend([(0, 100), (60, 180), (120, 250), (180, 330), (240, 400)])
+    >>> t.kind, t.growth_per_hour
+    ('growing', 4500.0)
+    >>> classify_trend([(0, 100), (60, 900), (120, 100), (180, 900)]).kind
+    'varying'
+    """
+    points = sorted((t, v) for t, v in samples if not math.isnan(v))
+    if len(points) < 3:
+        return None
+    values = [v for _, v in points]
+    first, last, low, high = values[0], values[-1], min(values), max(values)
+    hours = (points[-1][0] - points[0][0]) / 3600
+    growth = round((last - first) / hours, 3) if hours > 0 else 0.0
+    span = high - low
+    diffs = [b - a for a, b in itertools.pairwise(values)]
+    moved = sum(abs(d) for d in diffs)
+    kind: TrendKind
+    if span <= max(abs(first), abs(high)) * FLAT_SHARE or span == 0:
+        kind = "flat"
+    elif max(abs(d) for d in diffs) >= STEP_SHARE * span and moved <= 1.5 * span:
+        kind = "step"
+    elif last - first >= 0.5 * span and sum(d for d in diffs if d > 0) >= DIRECTED_SHARE * moved:
+        kind = "growing"
+    elif first - last >= 0.5 * span and sum(-d for d in diffs if d < 0) >= DIRECTED_SHARE * moved:
+        kind = "falling"
+    else:
+        kind = "varying"
+    return Trend(kind, first, last, low, high, growth)
+
+
+def node_of(labels: Mapping[str, str]) -> str | None:
+    """The node a series is about, named as :mod:`kubewhy.parsers.promjson` names it."""
+    for key in ("node", "kubernetes_io_hostname", "nodename", "hostname"):
+        if labels.get(key):
+            return labels[key]
+    instance = labels.get("instance")
+    return re.sub(r":\d+$", "", instance) if instance else None
+
+
+def component_of(labels: Mapping[str, str]) -> str | None:
+    """The component a control-plane series is about, from its labels.
+
+    >>> component_of({"job": "apiserver"}), component_of({"job": "my-etcd"})
+    ('kube-apiserver', 'my-etcd')
+    >>> component_of({"job": "kube-state-metrics", "container": "kube-apiserver"})
+    'kube-apiserver'
+    """
+    if labels.get("component"):
+        return labels["component"]
+    # kube-state-metrics series name the component in ``container``, their job is the exporter.
+    if labels.get("container") in _KNOWN_COMPONENTS:
+        return labels["container"]
+    job = labels.get("job")
+    return _JOB_COMPONENTS.get(job, job) if job else None
+
+
+def entity_for(kind: EntityKind, labels: Mapping[str, str]) -> Entity:
+    """The entity of ``kind`` that a series' labels name (the cluster when they name none)."""
+    node = node_of(labels)
+    pod = labels.get("pod") or labels.get("pod_name")
+    namespace = labels.get("namespace")
+    if kind == "container":
+        container = labels.get("container") or labels.get("container_name")
+        if container and container != "POD":
+            return Entity.container(container, pod=pod, namespace=namespace, node=node)
+        kind = "pod"
+    if kind == "pod" and pod:
+        return Entity.pod(pod, namespace, node)
+    if kind == "component":
+        component = component_of(labels)
+        if component:
+            return Entity.component(component, node)
+    if kind in ("node", "pod", "component") and node:
+        return Entity.for_node(node)
+    return Entity.cluster()
+
+
+def _value(number: float) -> Value:
+    return int(number) if number.is_integer() else round(number, 6)
+
+
+def _samples(series: Mapping[str, Any]) -> list[tuple[float, float]]:
+    raw: list[Any] = list(series.get("values") or ())
+    if "value" in series:
+        raw.append(series["value"])
+    out: list[tuple[float, float]] = []
+    for sample in raw:
+        try:
+            unix, value = float(sample[0]), float(sample[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if not math.isnan(value):
+            out.append((unix, value))
+    return out
+
+
+def _shown(query: str, labels: Mapping[str, str]) -> str:
+    metric = labels.get("__name__") or query
+    shown = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
+    return f"{metric}{{{shown}}}"
+
+
+class PromEvidenceFormat:
+    name = FORMAT_NAME
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.99 if head and head[0].startswith(HEADER_PREFIX) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        first, _, body = text.partition("\n")
+        try:
+            header = QueryHeader.model_validate_json(first.removeprefix(HEADER_PREFIX))
+        except ValidationError:
+            result = PromJsonFormat().parse(body or first, ctx)
+            result.malformed += 1
+            return result
+        # The generic parser names aggregations from a query line before the JSON.
+        preamble = f"GET /api/v1/query?query={quote_plus(header.query)}\n"
+        result = PromJsonFormat().parse(preamble + body, ctx)
+        try:
+            answer = json.loads(body)
+            series_list = answer["data"]["result"]
+        except (ValueError, KeyError, TypeError):
+            return result
+        if not isinstance(series_list, list):
+            return result
+        if not series_list:
+            for ref in header.evidence:
+                note = f"{header.query}: no series" + (
+                    f" ({ref.absent_means})" if ref.absent_means else ""
+                )
+                evidence = Evidence(ctx.source, 1, None, note)
+                result.facts.append(Fact(ref.stem + ".absent", Entity.cluster(), True, evidence))
+                result.records.append(Record(note, 1))
+        for series in series_list:
+            if isinstance(series, dict):
+                self._series(header, series, ctx, result)
+        return result
+
+    def _series(
+        self, header: QueryHeader, series: Mapping[str, Any], ctx: Context, result: ParseResult
+    ) -> None:
+        labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
+        samples = _samples(series)
+        if not samples:
+            return
+        peak_time, peak = max(samples, key=lambda s: s[1])
+        shown = _shown(header.query, labels)
+        trend = classify_trend(samples) if header.kind == "range" else None
+        for ref in header.evidence:
+            entity = entity_for(ref.entity, labels)
+            result.entities.append(entity)
+            moment = datetime.fromtimestamp(peak_time, tz=UTC)
+            text = f"{shown} = {_value(peak)}" + (" (peak)" if len(samples) > 1 else "")
+            evidence = Evidence(ctx.source, 2, moment, text).clipped()
+            result.facts.append(Fact(ref.fact, entity, _value(peak), evidence))
+            if trend is None:
+                continue
+            end = datetime.fromtimestamp(samples[-1][0], tz=UTC)
+            said = (
+                f"{shown}: {trend.kind}, {_value(trend.first)} -> {_value(trend.last)} "
+                f"(min {_value(trend.low)}, max {_value(trend.high)}, "
+                f"{trend.growth_per_hour:+g}/h)"
+            )
+            cite = Evidence(ctx.source, 2, end, said).clipped()
+            result.records.append(Record(said, 2, None, entity))
+            for suffix, value in (
+                ("max", _value(trend.high)),
+                ("min", _value(trend.low)),
+                ("last", _value(trend.last)),
+                ("growth_per_hour", trend.growth_per_hour),
+                ("trend", trend.kind),
+            ):
+                result.facts.append(Fact(f"{ref.stem}.{suffix}", entity, value, cite))
+
+
+FORMATS = [PromEvidenceFormat()]

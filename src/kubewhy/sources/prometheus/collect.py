@@ -1,0 +1,233 @@
+"""Collect the knowledge base's metric evidence from a Prometheus over a time window.
+
+Every failure mode's ``metrics:`` entries are queried (range queries over the window, instant
+queries at its end); each answer is written as a bundle artefact whose first line names the
+query and the evidence it serves (see :mod:`kubewhy.parsers.promtrend`), so the bundle can be
+diagnosed again anywhere. What could not be read is a gap: Prometheus unreachable, an HTTP
+error, a timeout, too many series, or a metric that is absent for a known reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kubewhy.errors import UsageError
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.parsers.promtrend import FORMAT_NAME, EvidenceRef, QueryHeader
+from kubewhy.sources.bundle import Artefact, BundleWriter
+from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
+
+DEFAULT_WINDOW = timedelta(hours=1)
+# Points per range series: enough to see a trend, few enough to stay small.
+TARGET_POINTS = 240
+WORKERS = 4
+_RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    since: datetime
+    until: datetime
+
+    @property
+    def step_seconds(self) -> float:
+        """A step that gives about :data:`TARGET_POINTS` points, at least one second.
+
+        >>> hour = Window(datetime(2024, 1, 1, 0, tzinfo=UTC), datetime(2024, 1, 1, 1, tzinfo=UTC))
+        >>> hour.step_seconds
+        15.0
+        """
+        span = (self.until - self.since).total_seconds()
+        return float(max(1, math.ceil(span / TARGET_POINTS)))
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """A point in time: RFC 3339, Unix seconds, ``now``, or a duration back from now (``30m``).
+
+    >>> now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    >>> parse_time("30m", now).isoformat(), parse_time("1714564800", now).isoformat()
+    ('2024-05-01T11:30:00+00:00', '2024-05-01T12:00:00+00:00')
+    >>> parse_time("2024-05-01T10:00:00+02:00", now).isoformat()
+    '2024-05-01T08:00:00+00:00'
+    """
+    raw = text.strip()
+    if raw == "now":
+        return now
+    relative = _RELATIVE.match(raw)
+    if relative:
+        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
+    try:
+        return datetime.fromtimestamp(float(raw), tz=UTC)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"time {text!r}: use RFC 3339 (2024-05-01T10:00:00Z), Unix seconds, or 30m/2h/1d ago"
+        ) from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def resolve_window(
+    since: str | datetime | None, until: str | datetime | None, now: datetime | None = None
+) -> Window:
+    """The window to query; by default the last hour.
+
+    >>> w = resolve_window("2h", None, datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
+    >>> w.since.hour, w.until.hour
+    (10, 12)
+    """
+    now = now or datetime.now(UTC)
+    end = parse_time(until, now) if isinstance(until, str) else (until or now)
+    start = parse_time(since, now) if isinstance(since, str) else (since or end - DEFAULT_WINDOW)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if start >= end:
+        raise UsageError(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
+    return Window(start, end)
+
+
+def plan_queries(kb: KnowledgeBase) -> list[QueryHeader]:
+    """One query per distinct (PromQL, kind) in the knowledge base, with the evidence it serves."""
+    plans: dict[tuple[str, str], list[EvidenceRef]] = {}
+    for fm in kb:
+        for metric in fm.metrics:
+            plans.setdefault((metric.query.strip(), metric.kind), []).append(
+                EvidenceRef(
+                    failure_mode=fm.id,
+                    id=metric.id,
+                    fact=metric.fact,
+                    entity=metric.entity,
+                    absent_means=metric.absent_means,
+                )
+            )
+    return [QueryHeader(query=q, kind=k, evidence=refs) for (q, k), refs in plans.items()]
+
+
+def _params(header: QueryHeader, window: Window) -> tuple[str, dict[str, str]]:
+    if header.kind == "range":
+        return "query_range", {
+            "query": header.query,
+            "start": f"{window.since.timestamp():.3f}",
+            "end": f"{window.until.timestamp():.3f}",
+            "step": f"{window.step_seconds:g}",
+        }
+    return "query", {"query": header.query, "time": f"{window.until.timestamp():.3f}"}
+
+
+def _peak(series: Any) -> float:
+    samples = list(series.get("values") or ()) if isinstance(series, dict) else []
+    if isinstance(series, dict) and "value" in series:
+        samples.append(series["value"])
+    best = -math.inf
+    for sample in samples:
+        try:
+            value = float(sample[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if not math.isnan(value):
+            best = max(best, value)
+    return best
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "query"
+
+
+def collect_prometheus(
+    url: str,
+    since: str | datetime | None,
+    until: str | datetime | None,
+    kb: KnowledgeBase,
+    *,
+    token: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    max_series: int = 500,
+) -> BundleWriter:
+    """Query every metric evidence of ``kb`` and return the answers as a bundle.
+
+    Credentials default to the environment (``KUBEWHY_PROM_TOKEN``, ``KUBEWHY_PROM_USER``,
+    ``KUBEWHY_PROM_PASSWORD``). Raises :class:`UsageError` only for a malformed URL, window or
+    CA file; anything that goes wrong while talking to Prometheus is a gap in the manifest.
+    """
+    window = resolve_window(since, until)
+    client = PromClient(
+        url, token=token, username=username, password=password, ca_file=ca_file, timeout=timeout
+    )
+    bundle = BundleWriter("prometheus")
+    probe = client.get("query", {"query": "time()"})
+    if isinstance(probe, QueryFailure):
+        bundle.gap(f"prometheus {client.base}", probe.reason, probe.detail)
+        return bundle
+    headers = plan_queries(kb)
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kubewhy-prom") as pool:
+        answers = list(pool.map(lambda h: _ask(client, h, window), headers))
+    for index, (header, (origin, started, answer)) in enumerate(zip(headers, answers, strict=True)):
+        _record(bundle, index, header, origin, started, answer, max_series)
+    return bundle
+
+
+def _ask(
+    client: PromClient, header: QueryHeader, window: Window
+) -> tuple[str, datetime, QueryAnswer | QueryFailure]:
+    api, params = _params(header, window)
+    started = datetime.now(UTC)
+    return f"GET {client.endpoint(api, params)}", started, client.get(api, params)
+
+
+def _record(
+    bundle: BundleWriter,
+    index: int,
+    header: QueryHeader,
+    origin: str,
+    started: datetime,
+    answer: QueryAnswer | QueryFailure,
+    max_series: int,
+) -> None:
+    if isinstance(answer, QueryFailure):
+        bundle.gap(origin, answer.reason, answer.detail)
+        return
+    result = answer.data.get("result")
+    series = result if isinstance(result, list) else []
+    truncated = len(series) > max_series
+    if truncated:
+        bundle.gap(origin, "too-large", f"{len(series)} series; kept the {max_series} highest")
+        series = sorted(series, key=_peak, reverse=True)[:max_series]
+    if not series:
+        for reason in _absent_reasons(header.evidence):
+            bundle.gap(origin, "absent", reason)
+    data = {"resultType": answer.data.get("resultType"), "result": series}
+    body = json.dumps({"status": "success", "data": data}, separators=(",", ":"))
+    text = header.to_line() + "\n" + body + "\n"
+    names = "-".join(dict.fromkeys(ref.id for ref in header.evidence))
+    path = f"prometheus/{index:03d}-{_slug(names)}.json"
+    artefact = Artefact(
+        path=path,
+        origin=origin,
+        format=FORMAT_NAME,
+        started=started,
+        seconds=round(answer.seconds, 3),
+        truncated=truncated,
+    )
+    bundle.add(path, text.encode(), artefact)
+
+
+def _absent_reasons(refs: Iterable[EvidenceRef]) -> list[str]:
+    return list(
+        dict.fromkeys(
+            f"{ref.failure_mode}/{ref.id}: no series; {ref.absent_means}"
+            for ref in refs
+            if ref.absent_means
+        )
+    )
