@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kubewhy.scanning.scanner import LineMatch
 
 MAX_BUCKETS = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class HitGroup:
 
 
 class _Tally:
-    __slots__ = ("count", "first", "head", "last", "rate", "tail", "width")
+    __slots__ = ("count", "current", "first", "head", "last", "rate", "tail", "width")
 
     def __init__(self, tail: int, width: int) -> None:
         self.count = 0
@@ -50,6 +51,8 @@ class _Tally:
         self.tail: deque[LineMatch] = deque(maxlen=tail)
         self.rate: dict[int, int] = {}  # bucket start, epoch seconds -> matches
         self.width = width
+        # The bucket the last time fell in: (start, end, start in epoch seconds).
+        self.current = (_EPOCH, _EPOCH, 0)
 
 
 class HitAggregator:
@@ -76,13 +79,18 @@ class HitAggregator:
             tally.tail.append(match)
         if time is None:
             return
-        time = time.replace(tzinfo=UTC) if time.tzinfo is None else time.astimezone(UTC)
+        if time.tzinfo is not UTC:
+            time = time.replace(tzinfo=UTC) if time.tzinfo is None else time.astimezone(UTC)
         if tally.first is None or time < tally.first:
             tally.first = time
         if tally.last is None or time > tally.last:
             tally.last = time
-        seconds = int(time.timestamp())
-        bucket = seconds - seconds % tally.width
+        low, high, bucket = tally.current
+        if not low <= time < high:  # floods stay in one bucket for long: skip the arithmetic
+            seconds = int(time.timestamp())
+            bucket = seconds - seconds % tally.width
+            low = datetime.fromtimestamp(bucket, UTC)
+            tally.current = (low, low + timedelta(seconds=tally.width), bucket)
         tally.rate[bucket] = tally.rate.get(bucket, 0) + 1
         if len(tally.rate) > MAX_BUCKETS:
             _widen(tally)
@@ -108,6 +116,7 @@ class HitAggregator:
 
 def _widen(tally: _Tally) -> None:
     """Double the bucket width until the buckets fit (epoch-aligned, so buckets pair up)."""
+    tally.current = (_EPOCH, _EPOCH, 0)
     while len(tally.rate) > MAX_BUCKETS:
         tally.width *= 2
         merged: dict[int, int] = {}

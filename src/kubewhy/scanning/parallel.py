@@ -107,7 +107,6 @@ def scan_files(
                 results.append(scan_one(scanner, path, line_time, key))
                 progress.advance()
             return results
-        Scanner(job.patterns)  # fail fast on a bad pattern, before starting workers
         return _scan_pool(paths, job, min(jobs, len(paths)), progress)
     finally:
         progress.stop()
@@ -127,6 +126,8 @@ def _scan_pool(paths: Sequence[Path], job: _Job, jobs: int, progress: _Progress)
                 try:
                     results[index] = future.result()
                 except BrokenProcessPool as err:
+                    if not any(results):
+                        Scanner(job.patterns)  # a pattern that failed every worker: raise it here
                     results[index] = FileScan(paths[index], 0, 0, [], "", f"worker died: {err}")
                 progress.advance()
             progress.tick()

@@ -74,7 +74,52 @@ def _zstd(raw: IO[bytes]) -> Any:
         zstandard = importlib.import_module("zstandard")
     except ImportError as err:
         raise StreamError("zstd input needs the zstandard module") from err
-    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return _ZstdFrames(zstandard.ZstdDecompressor(), raw)
+
+
+class _ZstdFrames(io.RawIOBase):
+    """All the frames of a zstd stream, with an error for a truncated last frame (the
+    zstandard stream reader ends quietly there)."""
+
+    # Compressed bytes fed at a time: bounds the output held at once.
+    _FEED = 64 << 10
+
+    def __init__(self, context: Any, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._context = context
+        self._frame = context.decompressobj()
+        self._raw = raw
+        self._pending = b""
+        self._at = 0
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._pending):
+            compressed = self._raw.read(self._FEED)
+            if not compressed:
+                if self._in_frame:
+                    raise StreamError("corrupt zstd data: truncated frame")
+                return 0
+            self._pending = self._decompress(compressed)
+            self._at = 0
+        view = memoryview(buffer).cast("B")
+        size = min(len(view), len(self._pending) - self._at)
+        view[:size] = self._pending[self._at : self._at + size]
+        self._at += size
+        return size
+
+    def _decompress(self, compressed: bytes) -> bytes:
+        out = []
+        while compressed:
+            if self._frame.eof:
+                self._frame = self._context.decompressobj()
+            out.append(self._frame.decompress(compressed))
+            self._in_frame = not self._frame.eof
+            compressed = self._frame.unused_data if self._frame.eof else b""
+        return b"".join(out)
 
 
 _OPENERS: dict[str, Callable[[IO[bytes]], Any]] = {
