@@ -1,0 +1,173 @@
+"""Kubernetes objects: pods, nodes, events, lists, multi-document YAML, cluster-info dump."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.objects import ObjectsFormat, parse_quantity
+
+FORMAT = ObjectsFormat()
+
+
+def test_docs_pod(parse, facts_by_entity) -> None:
+    result = parse(FORMAT, "pod_nginx_running.yaml")
+    pod = "pod/default/nginx-deployment-67d4bdd6f5-w6kd7"
+    container = "container/default/nginx-deployment-67d4bdd6f5-w6kd7/nginx"
+    assert facts_by_entity(result, "pod.phase") == {pod: "Running"}
+    assert facts_by_entity(result, "pod.node") == {pod: "kube-worker-1"}
+    assert facts_by_entity(result, "pod.qos_class") == {pod: "Guaranteed"}
+    assert facts_by_entity(result, "pod.ready") == {pod: True}
+    assert facts_by_entity(result, "container.state") == {container: "running"}
+    assert facts_by_entity(result, "container.memory_limit_bytes") == {container: 128 * 2**20}
+    # limit == request: not over.
+    assert facts_by_entity(result, "pod.memory_limit_over_request") == {}
+    assert facts_by_entity(result, "node.pods.count") == {"node/kube-worker-1": 1}
+    assert result.records == []  # nothing wrong to match
+    assert result.malformed == 0
+
+
+def test_docs_node(parse, facts) -> None:
+    result = parse(FORMAT, "node_kube_worker_1.yaml")
+    assert facts(result, "node.ready") == [True]
+    assert facts(result, "node.condition.Ready.reason") == ["KubeletReady"]
+    assert facts(result, "node.condition.MemoryPressure") == ["False"]
+    assert facts(result, "kernel.release") == ["5.13.0-28-generic"]
+    assert facts(result, "os.pretty_name") == ["Ubuntu 21.10"]
+    assert facts(result, "node.kubelet_version") == ["v1.23.3"]
+    assert facts(result, "node.container_runtime") == ["containerd://1.5.9"]
+    assert facts(result, "node.capacity.pods") == [110]
+    assert facts(result, "cluster.nodes.count") == [1]
+    ready = next(r for r in result.records if r.text.startswith("Ready True"))
+    assert ready.stamp is not None and ready.stamp.value.isoformat() == "2022-02-17T22:15:15+00:00"
+    assert len(result.anchors) == 5
+
+
+def test_pod_list_counts_and_control_plane(parse, facts_by_entity) -> None:
+    result = parse(FORMAT, "pods_list.json")
+    assert facts_by_entity(result, "cluster.pods.count") == {"cluster/cluster": 8}
+    assert facts_by_entity(result, "node.pods.count") == {"node/master-1": 2, "node/node-a": 5}
+    assert facts_by_entity(result, "node.pods.pending")["node/node-a"] == 2
+    assert facts_by_entity(result, "node.pods.pending_with_running_containers")["node/node-a"] == 1
+    assert facts_by_entity(result, "node.pods.waiting_container_creating")["node/node-a"] == 2
+    assert facts_by_entity(result, "node.coredns_pods") == {"node/master-1": 0, "node/node-a": 2}
+    assert facts_by_entity(result, "cluster.etcd_stacked") == {"cluster/cluster": True}
+    assert facts_by_entity(result, "component.oom_killed") == {
+        "component/kube-apiserver": True,
+        "component/etcd": False,
+    }
+    assert facts_by_entity(result, "component.restarts")["component/kube-apiserver"] == 4
+    assert facts_by_entity(result, "pod.has_exec_probe") == {"pod/prod/web-1": True}
+    apiserver = "container/kube-system/kube-apiserver-master-1/kube-apiserver"
+    assert facts_by_entity(result, "container.last_terminated_reason") == {apiserver: "OOMKilled"}
+    assert facts_by_entity(result, "container.last_exit_code") == {apiserver: 137}
+    assert facts_by_entity(result, "pod.memory_limit_over_request") == {
+        "pod/kube-system/kube-apiserver-master-1": True
+    }
+    texts = [r.text for r in result.records]
+    assert "kube-apiserver lastState terminated reason OOMKilled exitCode 137" in texts
+    assert (
+        "PodScheduled False Unschedulable: 0/3 nodes are available: 3 Insufficient memory." in texts
+    )
+    assert any(t.startswith("pod Evicted: The node was low on resource: memory.") for t in texts)
+    assert result.extras["pod_counts"]["node-a"]["node.pods.count"] == 5
+
+
+def test_secrets_are_never_kept(parse) -> None:
+    for sample in ("pods_list.json", "events_k8s_io_v1.yaml"):
+        result = parse(FORMAT, sample)
+        seen = repr(result)
+        assert "c2VjcmV0" not in seen and "bm90LWtlcHQ=" not in seen
+        assert all(e.kind != "secret" for e in result.entities)
+
+
+def test_event_lists_both_apis(parse, facts_by_entity) -> None:
+    core = parse(FORMAT, "events_core_v1.json")
+    assert facts_by_entity(core, "node.reboots") == {"node/node-a": 2}
+    unhealthy = next(r for r in core.records if r.text.startswith("Unhealthy"))
+    assert unhealthy.entity is not None and unhealthy.entity.ref() == "pod/prod/web-1"
+    assert unhealthy.entity.node == "node-a"
+    assert unhealthy.stamp is not None
+    assert unhealthy.stamp.value.isoformat() == "2020-06-14T05:29:00+00:00"
+    new = parse(FORMAT, "events_k8s_io_v1.yaml")
+    (record,) = new.records
+    assert record.text.startswith("FailedCreatePodSandBox: Failed to create pod sandbox")
+    assert record.stamp is not None  # series.lastObservedTime wins over eventTime
+    assert record.stamp.value.isoformat() == "2023-03-01T10:20:00+00:00"
+
+
+def test_cluster_info_dump_stream(parse, facts_by_entity) -> None:
+    result = parse(FORMAT, "cluster_info_dump_stdout.txt")
+    assert facts_by_entity(result, "cluster.nodes.count") == {"cluster/cluster": 2}
+    assert facts_by_entity(result, "node.ready") == {"node/master-1": True, "node/node-a": False}
+    message = facts_by_entity(result, "node.condition.Ready.message")["node/node-a"]
+    assert str(message).startswith("PLEG is not healthy")
+    # Only the apiserver pod is in this dump: not stacked with etcd.
+    assert facts_by_entity(result, "cluster.etcd_stacked") == {"cluster/cluster": False}
+    assert result.malformed == 1  # the broken document at the end; the log section is skipped
+
+
+def test_items_without_kind_take_the_list_kind() -> None:
+    text = json.dumps(
+        {"kind": "PodList", "items": [{"metadata": {"name": "a"}, "status": {"phase": "Running"}}]}
+    )
+    result = FORMAT.parse(text, Context("pods.json", namespace="kube-system"))
+    assert [(f.entity.ref(), f.value) for f in result.facts if f.name == "pod.phase"] == [
+        ("pod/kube-system/a", "Running")
+    ]
+
+
+def test_broken_yaml_is_counted() -> None:
+    result = FORMAT.parse("apiVersion: v1\nkind: Pod\nmetadata: {name: [\n", Context("x"))
+    assert result.facts == [] and result.malformed == 1
+
+
+def test_quantities() -> None:
+    assert parse_quantity("3436Mi") == 3436 * 2**20
+    assert parse_quantity("1e3") == 1000
+    assert parse_quantity("129M") == 129_000_000
+    assert parse_quantity("") is None
+
+
+def _pod_list(count: int) -> str:
+    items = []
+    for index in range(count):
+        items.append(
+            {
+                "metadata": {"name": f"web-{index}", "namespace": f"ns-{index % 50}"},
+                "spec": {
+                    "nodeName": f"node-{index % 500}",
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "nginx:1.25",
+                            "resources": {"limits": {"memory": "256Mi"}},
+                        },
+                        {"name": "sidecar", "image": "envoy:1"},
+                    ],
+                },
+                "status": {
+                    "phase": "Running",
+                    "qosClass": "Burstable",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [
+                        {"name": "app", "restartCount": 1, "state": {"running": {}}},
+                        {"name": "sidecar", "restartCount": 0, "state": {"running": {}}},
+                    ],
+                },
+            }
+        )
+    return json.dumps({"kind": "PodList", "apiVersion": "v1", "items": items}, indent=4)
+
+
+def test_large_pod_list_is_fast() -> None:
+    text = _pod_list(20_000)
+    # CPU time, not wall time: the suite shares its cores with other work.
+    started = time.process_time()
+    result = FORMAT.parse(text, Context("pods.json"))
+    elapsed = time.process_time() - started
+    assert [f.value for f in result.facts if f.name == "cluster.pods.count"] == [20_000]
+    assert len([f for f in result.facts if f.name == "node.pods.count"]) == 500
+    # 20,000 pods in well under 10 s of CPU even on a slow runner (about 1.3 s measured).
+    assert elapsed < 10
