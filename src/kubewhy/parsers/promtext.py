@@ -1,0 +1,191 @@
+"""Prometheus text exposition format (``/metrics``, the kubelet's ``/metrics/cadvisor``)::
+
+    # HELP container_threads Number of threads running inside the container
+    # TYPE container_threads gauge
+    container_threads{container="app",namespace="prod",pod="web-1"} 46120 1592112939781
+
+Only the series the knowledge base reasons about are read (an exporter answers thousands): the
+same names and facts as saved Prometheus query answers (:mod:`kubewhy.parsers.promjson`), so
+``container_threads`` of a container -> ``container.threads``, of the root cgroup (``id="/"``)
+-> ``metrics.container_threads_sum`` for the node, node-exporter's ``node_processes_*`` -> node
+facts, and a few kubelet gauges -> ``metrics.<name>``. A series without a ``node`` or
+``instance`` label belongs to the node the file came from (a kubelet endpoint is per node).
+Label values are unescaped (``\\\\``, ``\\"``, ``\\n``); the optional timestamp is milliseconds.
+
+>>> text = '''# TYPE container_threads gauge
+... container_threads{container="app",id="/kubepods/x",namespace="prod",pod="web-1"} 4612
+... container_threads{container="",id="/",image="",namespace="",pod=""} 46950
+... '''
+>>> r = PromTextFormat().parse(text, Context("metrics-cadvisor.txt", node="n1"))
+>>> sorted((f.name, f.entity.name, f.value) for f in r.facts)
+[('container.threads', 'web-1/app', 4612), ('metrics.container_threads_sum', 'n1', 46950)]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact, Value
+from kubewhy.model.times import Stamp
+from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.promjson import fact_name
+
+# The metric families kubewhy reads; collectors keep only these lines of an endpoint's answer.
+WANTED: frozenset[str] = frozenset(
+    {
+        "container_threads",
+        "container_threads_max",
+        "node_processes_threads",
+        "node_processes_max_threads",
+        "node_processes_max_processes",
+        "node_processes_pids",
+        "node_processes_state",
+        "kubelet_running_pods",
+        "kubelet_running_containers",
+        "kubelet_pleg_last_seen_seconds",
+        "go_goroutines",
+        "process_resident_memory_bytes",
+    }
+)
+MAX_SERIES = 50_000
+_LINE = re.compile(
+    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+"
+    r"(?P<value>[^\s]+)(?:\s+(?P<ts>-?\d+))?\s*$"
+)
+_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def metric_name(line: str) -> str | None:
+    """The metric a sample line belongs to (None for comments and blank lines).
+
+    >>> metric_name('container_threads{pod="a"} 3'), metric_name("# HELP x y")
+    ('container_threads', None)
+    """
+    if not line or line[0] == "#":
+        return None
+    end = len(line)
+    for stop in ("{", " ", "\t"):
+        found = line.find(stop)
+        if found != -1:
+            end = min(end, found)
+    return line[:end] or None
+
+
+def wanted_line(line: str) -> bool:
+    """A line worth keeping from an endpoint's answer: a wanted sample or its HELP/TYPE."""
+    if line.startswith(("# HELP ", "# TYPE ")):
+        parts = line.split(None, 3)
+        return len(parts) > 2 and parts[2] in WANTED
+    return metric_name(line) in WANTED
+
+
+def parse_labels(text: str) -> dict[str, str] | None:
+    """Labels of a sample, unescaped; None when they do not parse.
+
+    >>> parse_labels('pod="a\\\\"b",container="c"')
+    {'pod': 'a"b', 'container': 'c'}
+    """
+    labels: dict[str, str] = {}
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        found = _LABEL.match(text, position)
+        if not found:
+            return None
+        value = re.sub(r"\\[\\\"n]", lambda m: _UNESCAPE[m.group(0)], found.group(2))
+        labels[found.group(1)] = value
+        position = found.end()
+    return labels
+
+
+def _number(raw: str) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _entity(labels: Mapping[str, str], node: str | None) -> Entity:
+    node = labels.get("node") or re.sub(r":\d+$", "", labels.get("instance", "")) or node
+    namespace = labels.get("namespace") or None
+    pod = labels.get("pod") or labels.get("pod_name") or None
+    container = labels.get("container") or labels.get("container_name") or None
+    if pod and container and container != "POD":
+        return Entity.container(container, pod=pod, namespace=namespace, node=node)
+    if pod:
+        return Entity.pod(pod, namespace, node)
+    if node:
+        return Entity.for_node(node)
+    return Entity.cluster()
+
+
+class PromTextFormat:
+    name = "prometheus-text"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        if not lines:
+            return 0.0
+        typed = sum(1 for line in lines if line.startswith(("# HELP ", "# TYPE ")))
+        samples = sum(1 for line in lines if not line.startswith("#") and _LINE.match(line))
+        if typed and typed + samples >= 0.9 * len(lines):
+            return 0.9
+        if samples == len(lines) and all("{" in line for line in lines[:5]):
+            return 0.5
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        series = 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            name = metric_name(line)
+            if name not in WANTED:
+                continue
+            found = _LINE.match(line)
+            labels = parse_labels(found.group("labels") or "") if found else None
+            value = _number(found.group("value")) if found else None
+            if found is None or labels is None or value is None:
+                result.malformed += 1
+                continue
+            series += 1
+            if series > MAX_SERIES:
+                break
+            self._sample(result, ctx, number, line, name, labels, value, found.group("ts"))
+        return result
+
+    def _sample(
+        self,
+        result: ParseResult,
+        ctx: Context,
+        number: int,
+        line: str,
+        metric: str,
+        labels: dict[str, str],
+        number_value: float,
+        timestamp: str | None,
+    ) -> None:
+        # cAdvisor's pod-level cgroups (container="") are sums of their containers: skip them.
+        if metric.startswith("container_") and not labels.get("container") and labels.get("pod"):
+            return
+        entity = _entity(labels, ctx.node)
+        value: Value = int(number_value) if number_value.is_integer() else round(number_value, 6)
+        moment = datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC) if timestamp else None
+        name = fact_name(metric, labels, entity)
+        result.entities.append(entity)
+        evidence = Evidence(ctx.source, number, moment, line.strip()).clipped()
+        if name is not None:
+            result.facts.append(Fact(name, entity, value, evidence))
+        if metric in ("container_threads", "node_processes_threads"):
+            result.records.append(
+                Record(line.strip(), number, Stamp(moment) if moment else None, entity)
+            )
+
+
+FORMATS = [PromTextFormat()]

@@ -1,0 +1,280 @@
+"""GET requests to the Kubernetes API through the official client, politely.
+
+kubewhy is often run against an API server that is already in trouble (seed 002: an apiserver
+killed by its clients), so every request is bounded: a deadline for the whole answer (not just
+per socket read), a cap on the bytes read, lists in pages (``limit`` + ``continue``), retries only
+for answers that ask for them (429 with ``Retry-After``, 5xx, a dropped connection), with
+exponential backoff, and never a watch. Authentication (tokens, client certificates, exec
+plugins) is the client's: the same kubeconfig and context rules as kubectl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import kubernetes.client
+import kubernetes.config
+import urllib3
+
+from kubewhy.errors import InputError
+from kubewhy.sources.bundle import GapReason
+
+PAGE_SIZE = 500
+MAX_BODY_BYTES = 256 << 20
+MAX_RETRY_AFTER = 30.0
+_CHUNK = 1 << 16
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class UnreadableError(Exception):
+    """An answer kubewhy could not get; becomes a gap in the bundle."""
+
+    def __init__(
+        self,
+        reason: GapReason,
+        detail: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.reason: GapReason = reason
+        self.detail = detail
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: bytes
+    truncated: bool
+    seconds: float
+
+
+@dataclass
+class Counters:
+    """What the collector asked for, for the bundle's caller and for tests."""
+
+    requests: int = 0
+    retries: int = 0
+    objects: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, *, requests: int = 0, retries: int = 0, objects: int = 0) -> None:
+        with self.lock:
+            self.requests += requests
+            self.retries += retries
+            self.objects += objects
+
+
+def api_client(kubeconfig: str | None, context: str | None) -> Any:
+    """A client configured like kubectl: ``--kubeconfig``/``$KUBECONFIG``/``~/.kube/config`` and
+    ``--context``; the pod's service account when running in a cluster without either."""
+    configuration = kubernetes.client.Configuration()
+    try:
+        if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            kubernetes.config.load_incluster_config(  # type: ignore[no-untyped-call]
+                client_configuration=configuration
+            )
+        else:
+            kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig,
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+    except (kubernetes.config.ConfigException, OSError, ValueError, TypeError) as exc:
+        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        raise InputError(f"cannot use the cluster configuration {where}: {exc}") from None
+    configuration.retries = False  # retries are ours: bounded, with backoff and Retry-After
+    return kubernetes.client.ApiClient(configuration)
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (the API server sends whole seconds)."""
+    raw = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    try:
+        return max(0.0, float(str(raw))) if raw is not None else None
+    except ValueError:
+        return None
+
+
+class Transport:
+    """Bounded GETs against one API server."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        timeout: float = 15.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.counters = Counters()
+
+    def url(self, path: str, query: Mapping[str, str | int | bool] | None = None) -> str:
+        host = str(self.client.configuration.host).rstrip("/")
+        quoted = quote(path, safe="/:@-._~")
+        if not query:
+            return host + quoted
+        pairs = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items()}
+        return f"{host}{quoted}?{urlencode(pairs)}"
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept, "User-Agent": "kubewhy"}
+        # auth_settings() refreshes expiring tokens (exec plugins, service account files).
+        for setting in self.client.configuration.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[setting["key"]] = setting["value"]
+        return headers
+
+    def get(
+        self,
+        path: str,
+        query: Mapping[str, str | int | bool] | None = None,
+        *,
+        accept: str = "application/json",
+        max_bytes: int = MAX_BODY_BYTES,
+    ) -> Answer:
+        """The body of ``GET path?query``; raises :class:`UnreadableError` when there is none."""
+        url = self.url(path, query)
+        attempt = 0
+        while True:
+            self.counters.count(requests=1)
+            try:
+                return self._once(url, accept, max_bytes)
+            except UnreadableError as exc:
+                if not exc.retryable or attempt >= self.retries:
+                    raise
+                delay = self._delay(attempt, exc)
+                if delay is None:
+                    raise
+            attempt += 1
+            self.counters.count(retries=1)
+            self.sleep(delay)
+
+    def _delay(self, attempt: int, exc: UnreadableError) -> float | None:
+        """Seconds to wait before the next attempt; None when the server asks for too long."""
+        backoff = min(self.backoff * (2.0**attempt) * (1 + random.random() / 4), 8.0)
+        if exc.retry_after is None:
+            return backoff
+        return None if exc.retry_after > MAX_RETRY_AFTER else exc.retry_after
+
+    def _once(self, url: str, accept: str, max_bytes: int) -> Answer:
+        started = time.monotonic()
+        deadline = started + self.timeout
+        try:
+            response = self.client.rest_client.request(
+                "GET",
+                url,
+                headers=self._headers(accept),
+                _request_timeout=(min(self.timeout, 5.0), self.timeout),
+            )
+        except kubernetes.client.ApiException as exc:  # older clients raise for any error status
+            body = exc.body if isinstance(exc.body, bytes) else str(exc.body or "").encode()
+            raise _status_error(int(exc.status or 0), exc.headers, body) from None
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+            raise UnreadableError(
+                "timeout", f"no answer within {self.timeout:g}s ({exc})"
+            ) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise UnreadableError("error", f"connection failed: {exc}", retryable=True) from None
+        raw = getattr(response, "response", None)
+        status = int(response.status)
+        try:
+            body, truncated = _read_bounded(response, raw, deadline, max_bytes, self.timeout)
+        finally:
+            if raw is not None and hasattr(raw, "release_conn"):
+                raw.release_conn()
+        if status >= 300:
+            headers = dict(raw.headers) if raw is not None else {}
+            raise _status_error(status, headers, body)
+        return Answer(body, truncated, time.monotonic() - started)
+
+    def pages(
+        self,
+        path: str,
+        query: Mapping[str, str | int | bool] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        max_items: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The items of a list, one page at a time (``limit`` + ``continue``)."""
+        token: str | None = None
+        seen = 0
+        while True:
+            params: dict[str, str | int | bool] = dict(query or {})
+            params["limit"] = page_size
+            if token:
+                params["continue"] = token
+            answer = self.get(path, params)
+            try:
+                document = json.loads(answer.body)
+            except ValueError:
+                raise UnreadableError("error", f"{path}: the answer is not JSON") from None
+            items = [i for i in document.get("items") or () if isinstance(i, dict)]
+            self.counters.count(objects=len(items))
+            seen += len(items)
+            yield items
+            token = (document.get("metadata") or {}).get("continue") or None
+            if not token:
+                return
+            if max_items is not None and seen >= max_items:
+                raise UnreadableError("too-large", f"{path}: stopped after {seen} objects")
+
+
+def _read_bounded(
+    response: Any, raw: Any, deadline: float, max_bytes: int, timeout: float
+) -> tuple[bytes, bool]:
+    if raw is None or not hasattr(raw, "read") or getattr(response, "data", None):
+        data = bytes(response.data or b"")
+        return data[:max_bytes], len(data) > max_bytes
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= max_bytes:
+            if time.monotonic() > deadline:
+                raise UnreadableError("timeout", f"answer not complete within {timeout:g}s")
+            chunk = raw.read(_CHUNK)
+            if not chunk:
+                return b"".join(chunks), False
+            chunks.append(chunk)
+            size += len(chunk)
+    except (urllib3.exceptions.TimeoutError, TimeoutError):
+        raise UnreadableError("timeout", f"answer not complete within {timeout:g}s") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise UnreadableError("error", f"connection dropped: {exc}", retryable=True) from None
+    return b"".join(chunks)[:max_bytes], True
+
+
+def _status_error(status: int, headers: Mapping[str, str] | None, body: bytes) -> UnreadableError:
+    message = ""
+    try:
+        message = str(json.loads(body).get("message") or "")
+    except (ValueError, AttributeError):
+        message = body[:200].decode("utf-8", "replace")
+    detail = f"HTTP {status}" + (f": {message}" if message else "")
+    if status in (401, 403):
+        return UnreadableError("permission", detail, status=status)
+    if status == 404:
+        return UnreadableError("absent", detail, status=status)
+    retry_after = _retry_after(headers) if status == 429 else None
+    return UnreadableError(
+        "error", detail, status=status, retryable=status in _RETRY_STATUS, retry_after=retry_after
+    )
