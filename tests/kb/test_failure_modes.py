@@ -84,17 +84,6 @@ def test_every_pattern_matches_its_examples_in_every_engine(kb: KnowledgeBase) -
     assert not failures, "\n".join(failures)
 
 
-def test_patterns_name_only_known_entities(kb: KnowledgeBase) -> None:
-    known = {"pod", "namespace", "node", "container", "pid", "process", "image", "cgroup"}
-    unknown = {
-        f"{fm_id}/{s.id}: {name}"
-        for fm_id, s in _symptoms(kb)
-        for name in re.compile(s.pattern).groupindex
-        if name not in known
-    }
-    assert not unknown, sorted(unknown)
-
-
 def test_patterns_start_with_a_literal_where_the_scanner_can_anchor(kb: KnowledgeBase) -> None:
     # A pattern with no literal of 4+ characters forces the scanner to run a regex on every line.
     weak = [
