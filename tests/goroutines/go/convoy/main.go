@@ -51,13 +51,20 @@ func main() {
 	ready := make(chan struct{})
 	go m.setupLink(ready)
 	<-ready
+	var queued sync.WaitGroup
+	queued.Add(*waiters)
 	for i := 0; i < *waiters; i++ {
-		if i%4 == 0 {
-			go m.ReleaseIP(i)
-		} else {
-			go m.AllocateIP(i)
-		}
+		go func(pod int) {
+			queued.Done()
+			if pod%4 == 0 {
+				m.ReleaseIP(pod)
+			} else {
+				m.AllocateIP(pod)
+			}
+		}(i)
 	}
+	queued.Wait()
+	time.Sleep(100 * time.Millisecond) // let the last waiters park on the mutex
 	serve()
 }
 
