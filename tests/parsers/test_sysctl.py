@@ -55,3 +55,8 @@ def test_real_sysctl_output() -> None:
         expected = int(handle.read())
     assert [f.value for f in result.facts if f.name == "sysctl.kernel.pid_max"] == [expected]
     assert result.malformed == 0
+
+
+def test_long_transcript_is_claimed_only_weakly() -> None:
+    lines = ["# cat /proc/sys/kernel/pid_max", "32768"] + [f"other output {i}" for i in range(20)]
+    assert 0.3 <= FORMAT.sniff(lines) < 0.5

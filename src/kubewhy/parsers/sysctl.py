@@ -65,8 +65,12 @@ class SysctlFormat:
         lines = [line for line in head if line.strip()]
         if not lines:
             return 0.0
-        if any(_CAT.match(line) or _SYSCTL_N.match(line) for line in lines):
+        commands = sum(1 for line in lines if _CAT.match(line) or _SYSCTL_N.match(line))
+        if commands and 2 * commands >= 0.5 * len(lines):
             return 0.8
+        if commands:
+            # A long transcript of other commands too: ours only if no better reader claims it.
+            return 0.35
         assignments = sum(1 for line in lines if _ASSIGNMENT.match(line))
         if assignments >= 2 and assignments >= 0.8 * len(lines):
             return 0.9
