@@ -85,11 +85,12 @@ def _with_minutes(text: str, minutes_by_function: dict[str, int]) -> str:
     of the functions (the first match wins)."""
     blocks = []
     for block in text.split("\n\n"):
+        edited = block
         for function, minutes in minutes_by_function.items():
             if function in block:
-                block = re.sub(r"^(goroutine \d+ \[[^,\]]+)", rf"\1, {minutes} minutes", block)
+                edited = re.sub(r"^(goroutine \d+ \[[^,\]]+)", rf"\1, {minutes} minutes", block)
                 break
-        blocks.append(block)
+        blocks.append(edited)
     return "\n\n".join(blocks)
 
 

@@ -316,7 +316,10 @@ class _Aggregator:
             if not block:
                 return
         if not (block.startswith("goroutine ") and block[10:11] in _DIGITS):
-            self._other(block)
+            if block.startswith("goroutine ") and not block.startswith("goroutine profile:"):
+                self.malformed += block.count("\n") + 1  # a header without a goroutine id
+            else:
+                self._other(block)
             return
         head, _, body = block.partition("\n")
         if "\ngoroutine " in body:  # two goroutines with no blank line between them
@@ -641,10 +644,10 @@ def _stack_line(line: str) -> str | None:
     return None
 
 
-def clean_log_lines(lines: Iterable[str]) -> Iterator[str]:
+def clean_log_lines(lines: Iterable[str], noise: list[int] | None = None) -> Iterator[str]:
     """Lines of a log with a dump inside, as lines of a clean dump (each ending in a newline).
 
-    Noise becomes a blank line so that it separates records.
+    Noise becomes a blank line so that it separates records; ``noise[0]`` counts those lines.
 
     >>> list(clean_log_lines(["Jun 14 13:14:38 node kubelet[9]: goroutine 5 [running]:",
     ...     "kubelet: sync.runtime_SemacquireMutex()kubelet: sync.(*Mutex).Lock()",
@@ -660,7 +663,12 @@ def clean_log_lines(lines: Iterable[str]) -> Iterator[str]:
         pieces = line.split(program) if program and program in line else [line]
         for piece in pieces:
             cleaned = _stack_line(piece.rstrip())
-            yield "\n" if cleaned is None else cleaned + "\n"
+            if cleaned is None:
+                if noise is not None:
+                    noise[0] += 1
+                yield "\n"
+            else:
+                yield cleaned + "\n"
 
 
 # -- entry points ---------------------------------------------------------------------------
@@ -694,9 +702,11 @@ def parse_goroutine_chunks(chunks: Iterable[str]) -> GoroutineDump:
     pieces = iter(chunks)
     first = next(pieces, "")
     aggregator = _Aggregator()
-    if needs_cleaning(first[: 1 << 16].splitlines()[:SNIFF_LINES]):
-        for text in _batches(clean_log_lines(_split_lines(chain([first], pieces)))):
+    if needs_cleaning(first[:HEAD_CHARS].splitlines()[:SNIFF_LINES]):
+        noise = [0]
+        for text in _batches(clean_log_lines(_split_lines(chain([first], pieces)), noise)):
             aggregator.feed(text)
+        aggregator.ignored += noise[0]
     else:
         aggregator.feed(first)
         for text in pieces:
