@@ -36,6 +36,7 @@ class Scenario:
     logs: dict[str, str] = field(default_factory=dict)
     # "node/path" (path below /proxy/) -> answer body
     proxy: dict[str, str] = field(default_factory=dict)
+    version: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def load(path: Path) -> Scenario:
@@ -47,6 +48,7 @@ class Scenario:
             namespaces=data.get("namespaces", ["default", "kube-system"]),
             logs=data.get("logs", {}),
             proxy=data.get("proxy", {}),
+            version=data.get("version", {}),
         )
 
 
@@ -217,7 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, query: dict[str, str]) -> None:
         parts = path.strip("/").split("/")
         scenario = self.api.scenario
-        if "secrets" in parts:
+        if parts == ["version"]:
+            self._json(200, dict(scenario.version), path, query)
+        elif "secrets" in parts:
             self._json(403, _status(403, "Forbidden", "secrets are not for kubewhy"), path, query)
         elif parts[:3] == ["api", "v1", "nodes"] and len(parts) == 3:
             self._list("NodeList", "v1", scenario.nodes, path, query)
@@ -287,7 +291,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _list(
         self, kind: str, version: str, items: list[dict[str, Any]], path: str, query: dict[str, str]
     ) -> None:
-        selected = [i for i in items if _selected(i, query.get("fieldSelector", ""))]
+        # Lists come in storage key order: namespace, then name.
+        selected = sorted(
+            (i for i in items if _selected(i, query.get("fieldSelector", ""))),
+            key=lambda i: (_meta(i).get("namespace") or "", _meta(i).get("name") or ""),
+        )
         start = 0
         if query.get("continue"):
             token = json.loads(base64.urlsafe_b64decode(query["continue"]))

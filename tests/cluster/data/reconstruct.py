@@ -570,10 +570,7 @@ def seed003() -> dict[str, Any]:
 def seed004() -> dict[str, Any]:
     """Node NotReady: PLEG not healthy because the CNI daemon (terwayd) hangs in netlink."""
     n = "cn-hangzhou.10.0.0.77"
-    message = (
-        "container runtime is down,PLEG is not healthy: pleg was last seen active 3m0.0s ago; "
-        "threshold is 3m0s"
-    )
+    message = "PLEG is not healthy: pleg was last seen active 3m0.0s ago; threshold is 3m0s"
     bad = node(n, ready=("False", "KubeletNotReady", message), kubelet="v1.14.8",
                runtime="docker://18.9.2", when="2019-11-20T03:21:45Z")  # fmt: skip
     terway_image = "registry.aliyuncs.com/acs/terway:v1.0.9"
@@ -605,9 +602,31 @@ SEEDS = {
 }
 
 
+VERSIONS = {"seed000": "v1.16.9", "seed001": "v1.18.4", "seed002": "v1.18.4",
+            "seed003": "v1.12.3", "seed004": "v1.14.8"}  # fmt: skip
+
+
+def version(git: str) -> dict[str, str]:
+    """The /version answer (k8s.io/apimachinery/pkg/version.Info)."""
+    major, minor = git.lstrip("v").split(".")[:2]
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": git,
+        "gitCommit": hashlib.sha1(git.encode()).hexdigest(),  # noqa: S324
+        "gitTreeState": "clean",
+        "buildDate": "2020-06-17T11:33:59Z",
+        "goVersion": "go1.13.9",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
 def main() -> None:
     for name, build in SEEDS.items():
-        (HERE / f"{name}.json").write_text(json.dumps(build(), indent=1) + "\n")
+        scenario = build()
+        scenario["version"] = version(VERSIONS[name])
+        (HERE / f"{name}.json").write_text(json.dumps(scenario, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -282,7 +282,11 @@ class ClusterCollector:
 
     def node_endpoints(self, nodes: Iterable[str]) -> None:
         work = [(node, endpoint) for node in nodes for endpoint in ENDPOINTS]
-        self.parallel(self._endpoint, work)
+        if not work:
+            return
+        # The first answer says whether nodes/proxy is granted at all; ask once before the rest.
+        self._endpoint(work[0])
+        self.parallel(self._endpoint, work[1:])
 
     def _endpoint(self, item: tuple[str, Endpoint]) -> None:
         node, endpoint = item
@@ -309,7 +313,23 @@ class ClusterCollector:
 
     # plans ------------------------------------------------------------------------------------
 
+    def server_version(self) -> None:
+        """``/version``: one small request that tells which kube-apiserver bugs apply."""
+
+        def read() -> None:
+            answer = self.transport.get("/version", max_bytes=64 << 10)
+            self.layout.add_file(
+                "version.json",
+                answer.body.decode("utf-8", "replace"),
+                "GET /version",
+                fmt="apiserver-version",
+                seconds=answer.seconds,
+            )
+
+        self.attempt("/version", read)
+
     def run(self) -> BundleWriter:
+        self.server_version()
         kind = self.target.kind
         if kind == "node":
             self.for_node(str(self.target.name))
