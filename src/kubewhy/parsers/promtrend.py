@@ -51,11 +51,11 @@ HEADER_PREFIX = "# kubewhy-prometheus "
 EntityKind = Literal["node", "pod", "container", "component", "cluster"]
 TrendKind = Literal["growing", "falling", "step", "flat", "varying"]
 # A change smaller than this share of the level is noise (a node's thread count moves a little).
-FLAT_SHARE = 0.05
+FLAT_SHARE = 0.1
 # One jump holding this share of the whole range makes a step, not a trend.
 STEP_SHARE = 0.6
-# Growth must be this share of all movement (up + down) to be called growth.
-DIRECTED_SHARE = 0.8
+# Growth may fall back from its running peak by at most this share of the range (noise).
+SETBACK_SHARE = 0.3
 _JOB_COMPONENTS = {
     "apiserver": "kube-apiserver",
     "kube-apiserver": "kube-apiserver",
@@ -71,6 +71,10 @@ _JOB_COMPONENTS = {
     "node-exporter": "node-exporter",
 }
 _KNOWN_COMPONENTS = frozenset(_JOB_COMPONENTS.values())
+# Functions whose result is still a value of the metric they read.
+_SAME_MEANING = frozenset(
+    {"sum", "max", "min", "avg", "topk", "bottomk", "max_over_time", "last_over_time"}
+)
 
 
 class EvidenceRef(BaseModel):
@@ -113,6 +117,15 @@ class Trend:
     growth_per_hour: float
 
 
+def _largest_fall(values: Sequence[float]) -> float:
+    """The largest drop from a running peak."""
+    peak, fall = -math.inf, 0.0
+    for value in values:
+        peak = max(peak, value)
+        fall = max(fall, peak - value)
+    return fall
+
+
 def classify_trend(samples: Sequence[tuple[float, float]]) -> Trend | None:
     """The shape of a series of (unix time, value) samples; None under three samples.
 
@@ -141,13 +154,32 @@ def classify_trend(samples: Sequence[tuple[float, float]]) -> Trend | None:
         kind = "flat"
     elif max(abs(d) for d in diffs) >= STEP_SHARE * span and moved <= 1.5 * span:
         kind = "step"
-    elif last - first >= 0.5 * span and sum(d for d in diffs if d > 0) >= DIRECTED_SHARE * moved:
+    elif last - first >= 0.5 * span and _largest_fall(values) <= SETBACK_SHARE * span:
         kind = "growing"
-    elif first - last >= 0.5 * span and sum(-d for d in diffs if d < 0) >= DIRECTED_SHARE * moved:
+    elif first - last >= 0.5 * span and _largest_fall([-v for v in values]) <= SETBACK_SHARE * span:
         kind = "falling"
     else:
         kind = "varying"
     return Trend(kind, first, last, low, high, growth)
+
+
+def keeps_metric_meaning(query: str) -> bool:
+    """Whether a query's values are still values of its metric (a selector, a max, a sum ...),
+    so that the metric's own fact name fits them; a rate, a ratio or a quantile does not.
+
+    >>> keeps_metric_meaning('topk(5, max by (pod) (container_threads{container!=""}))')
+    True
+    >>> keeps_metric_meaning("node_processes_threads / node_processes_max_processes")
+    False
+    >>> keeps_metric_meaning("rate(node_forks_total[1m])")
+    False
+    """
+    bare = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", "", query)
+    bare = re.sub(r"\b(?:by|without)\s*\([^)]*\)", "", bare)
+    if re.search(r"[-+*/%^<>=!]|\b(?:and|or|unless|offset|bool)\b", bare):
+        return False
+    calls = re.findall(r"([a-zA-Z_]\w*)\s*\(", bare)
+    return all(call in _SAME_MEANING for call in calls)
 
 
 def node_of(labels: Mapping[str, str]) -> str | None:
@@ -236,9 +268,7 @@ class PromEvidenceFormat:
             result = PromJsonFormat().parse(body or first, ctx)
             result.malformed += 1
             return result
-        # The generic parser names aggregations from a query line before the JSON.
-        preamble = f"GET /api/v1/query?query={quote_plus(header.query)}\n"
-        result = PromJsonFormat().parse(preamble + body, ctx)
+        result = self._generic(header.query, body, ctx)
         try:
             answer = json.loads(body)
             series_list = answer["data"]["result"]
@@ -258,6 +288,14 @@ class PromEvidenceFormat:
             if isinstance(series, dict):
                 self._series(header, series, ctx, result)
         return result
+
+    def _generic(self, query: str, body: str, ctx: Context) -> ParseResult:
+        """The generic facts of the answer, when its values still mean what its metric means."""
+        if not keeps_metric_meaning(query):
+            return ParseResult()
+        # The generic parser names aggregations from a query line before the JSON.
+        preamble = f"GET /api/v1/query?query={quote_plus(query)}\n"
+        return PromJsonFormat().parse(preamble + body, ctx)
 
     def _series(
         self, header: QueryHeader, series: Mapping[str, Any], ctx: Context, result: ParseResult
