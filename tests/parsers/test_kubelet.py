@@ -76,3 +76,27 @@ def test_broken_config_is_counted() -> None:
     result = FORMAT.parse("kind: KubeletConfiguration\nmaxPods: [unclosed\n", Context("c"))
     assert result.facts == []
     assert result.malformed == 1
+
+
+def test_grep_transcript_with_version() -> None:
+    text = (
+        "root@kub07:~# ps -ef | grep [k]ubelet\n"
+        "root      2231     1 11 Aug20 ?        2-01:13:52 /usr/bin/kubelet"
+        " --kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml"
+        " --cgroup-driver=cgroupfs --v=2\n"
+        "root@kub07:~# kubelet --version\nKubernetes v1.11.2\n"
+    )
+    assert FORMAT.sniff(text.splitlines()) >= 0.8
+    result = FORMAT.parse(text, Context("cmdline.txt", node="kub07"))
+    assert {f.name: f.value for f in result.facts} == {
+        "kubelet.cgroup_driver": "cgroupfs",
+        "node.kubelet_version": "v1.11.2",
+        "kubelet.config_source": "flags",
+    }
+
+
+def test_full_ps_listing_is_not_ours() -> None:
+    text = "UID  PID PPID C STIME TTY TIME CMD\n"
+    text += "root 2231 1 11 Aug20 ? 2-01:13:52 /usr/bin/kubelet --a=1 --b=2 --c=3\n"
+    text += "root 1 0 0 Aug20 ? 00:01:00 /sbin/init\nroot 2 0 0 Aug20 ? 00:00:00 [kthreadd]\n"
+    assert FORMAT.sniff(text.splitlines()) == 0.0

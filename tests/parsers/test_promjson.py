@@ -85,3 +85,27 @@ def test_query_metric() -> None:
     assert query_metric('sum(container_threads{node="x"}) by (node)') == "container_threads"
     assert query_metric("max_over_time(node_processes_threads[1h])") == "node_processes_threads"
     assert query_metric("vector(1)") is None
+
+
+def test_unnamed_series_named_from_the_file_name() -> None:
+    body = '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},'
+    body += '"values":[[1690119600,"2897"],[1690119630,"46035"]]}]}}'
+    ctx = Context("bundle.tgz!prom-query_range-sum-container_threads-node-xx.json", node="node-xx")
+    result = FORMAT.parse(body, ctx)
+    assert [(f.name, f.entity.ref(), f.value) for f in result.facts] == [
+        ("metrics.container_threads_sum", "node/node-xx", 46035)
+    ]
+    anonymous = FORMAT.parse(body, Context("answer.json"))
+    assert anonymous.facts == [] and len(anonymous.records) == 1
+
+
+def test_rate_of_a_node_exporter_counter_is_the_nodes() -> None:
+    body = (
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":'
+        '{"container":"node-exporter","instance":"10.20.14.37:9100","pod":"node-exporter-9zqfk",'
+        '"namespace":"monitoring"},"values":[[1690119600,"34.5"],[1690119630,"999.7"]]}]}}'
+    )
+    result = FORMAT.parse(body, Context("prom-query_range-rate-node_forks_total.json"))
+    assert [(f.name, f.entity.ref(), f.value) for f in result.facts] == [
+        ("metrics.node_forks_total_rate", "node/10.20.14.37", 999.7)
+    ]

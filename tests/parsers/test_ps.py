@@ -109,3 +109,13 @@ def test_live_ps_sees_a_real_zombie() -> None:
     finally:
         parent.kill()
         parent.wait(timeout=10)
+
+
+def test_vmstat_rows_are_not_ps_rows() -> None:
+    text = (
+        "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n"
+        " r  b   swpd   free   buff  cache   si   so    bi    bo   in   cs us sy id wa st\n"
+        " 9  1      0 1198585   1127 2388869    0    0  7138   388 9474 13818 32  2 62  4  0\n"
+        " 7  2      0 1198000   1127 2388000    0    0  7000   300 9400 13000 30  2 64  4  0\n"
+    )
+    assert FORMAT.sniff(text.splitlines()) == 0.0

@@ -60,3 +60,28 @@ def test_real_sysctl_output() -> None:
 def test_long_transcript_is_claimed_only_weakly() -> None:
     lines = ["# cat /proc/sys/kernel/pid_max", "32768"] + [f"other output {i}" for i in range(20)]
     assert 0.3 <= FORMAT.sniff(lines) < 0.5
+
+
+def test_other_one_line_checks_of_a_transcript() -> None:
+    text = (
+        "root@kube-node-1 ~ # cat /proc/sys/kernel/pid_max\n32768\n"
+        "root@kube-node-1 ~ # sysctl kernel.pid_max kernel.threads-max\n"
+        "kernel.pid_max = 32768\nkernel.threads-max = 257215\n"
+        "root@kube-node-1 ~ # ps -eLf | wc -l\n32541\n"
+        "root@kube-node-1 ~ # ps -eo stat | grep -c '^Z'\n25873\n"
+        "root@kube-node-1 ~ # uname -r\n4.15.0-45-generic\n"
+        "root@kube-node-1 ~ # ulimit -u\nunlimited\n"
+    )
+    assert FORMAT.sniff(text.splitlines()) >= 0.8
+    result = FORMAT.parse(text, Context("checks.txt", node="kube-node-1"))
+    got = {f.name: f.value for f in result.facts}
+    assert got == {
+        "sysctl.kernel.pid_max": 32768,
+        "sysctl.kernel.threads_max": 257215,
+        "node.threads.total": 32540,  # less the header line
+        "node.zombies.total": 25873,
+        "kernel.release": "4.15.0-45-generic",
+    }
+    assert result.malformed == 1  # `ulimit -u` printed no number
+    threads = next(f for f in result.facts if f.name == "node.threads.total")
+    assert threads.evidence is not None and threads.evidence.text == "ps -eLf | wc -l -> 32541"

@@ -46,3 +46,14 @@ def test_unlimited_and_malformed() -> None:
     result = FORMAT.parse(text, Context("u"))
     assert [f.value for f in result.facts] == ["unlimited"]
     assert result.malformed == 2
+
+
+def test_transcript_with_ulimit_u() -> None:
+    text = "[root@node-xx ~]# ulimit -u\n204800\n[root@node-xx ~]# ulimit -a\n"
+    text += "max user processes              (-u) 204800\nopen files (-n) 655350\n"
+    result = FORMAT.parse(text, Context("ulimit.txt"))
+    assert [(f.value, f.evidence.line if f.evidence else None) for f in result.facts] == [
+        (204800, 2),
+        (204800, 4),
+    ]
+    assert result.malformed == 0

@@ -8,7 +8,8 @@ file (``KUBELET_KUBEADM_ARGS="--..."``) or ``cat /proc/<pid>/cmdline`` (NUL-sepa
 
 The config file is YAML or JSON with ``kind: KubeletConfiguration``; ``/configz`` answers
 ``{"kubeletconfig": {...}}`` with the same keys. Only settings actually present become
-``kubelet.*`` facts: defaults are the reasoning's business, not the parser's.
+``kubelet.*`` facts: defaults are the reasoning's business, not the parser's. A ``kubelet
+--version`` answer (``Kubernetes v1.11.2``) next to the command line gives node.kubelet_version.
 
 >>> r = KubeletFormat().parse("/usr/bin/kubelet --kube-api-qps=5 --pod-max-pids=1024",
 ...                           Context("cmdline", node="n1"))
@@ -102,6 +103,10 @@ _KUBELET_WORD = re.compile(r"(?:^|[\s/=\"'])kubelet(?:\s|$|\x00)")
 _FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=((?:\"[^\"]*\"|'[^']*'|[^\s\"'\x00])*))?")
 _ARGS_ENV = re.compile(r"^\s*(?:Environment=)?\"?KUBELET_\w*ARGS=")
 _EXEC_START = re.compile(r"^\s*ExecStart=\S*kubelet\b")
+# The kubelet binary at the start of a command line (a ps row puts it after its columns).
+_BINARY = re.compile(r"(?:^|\s)(?:/\S*/)?kubelet\s+--")
+_PS_HEADER = re.compile(r"^\s*(?:USER|UID)?\s*PID\s")
+_VERSION = re.compile(r"^\s*Kubernetes\s+(v\d+\.\d+\S*)\s*$")
 
 
 def eviction_memory_bytes(eviction_hard: str) -> int | None:
@@ -189,6 +194,11 @@ class KubeletFormat:
         )
         if command_lines and command_lines >= 0.5 * len(lines):
             return 0.9
+        # A transcript around `ps -ef | grep kubelet`; a full ps listing is the ps reader's.
+        if not any(_PS_HEADER.match(line) for line in lines[:3]) and any(
+            _BINARY.search(line) and len(_FLAG.findall(line)) >= 3 for line in lines
+        ):
+            return 0.85
         return 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
@@ -205,6 +215,11 @@ class KubeletFormat:
         facts: list[Fact] = []
         placeholder = Entity.for_node(UNKNOWN_NODE)
         for number, line in enumerate(text.replace("\x00", " ").splitlines(), start=1):
+            version = _VERSION.match(line)
+            if version:  # what `kubelet --version` prints
+                evidence = Evidence(ctx.source, number, None, line.strip())
+                facts.append(Fact("node.kubelet_version", placeholder, version.group(1), evidence))
+                continue
             if "--" not in line:
                 continue
             evidence = Evidence(ctx.source, number, None, line.strip())
@@ -214,8 +229,9 @@ class KubeletFormat:
         node = Entity.for_node(node_name or UNKNOWN_NODE)
         result.entities.append(node)
         result.facts = [Fact(f.name, node, f.value, f.evidence) for f in facts]
-        if facts:
-            result.facts.append(Fact("kubelet.config_source", node, "flags", facts[0].evidence))
+        flags = [f for f in facts if f.name.startswith("kubelet.")]
+        if flags:
+            result.facts.append(Fact("kubelet.config_source", node, "flags", flags[0].evidence))
         return result
 
     def _config(self, text: str, ctx: Context, source: str) -> ParseResult:

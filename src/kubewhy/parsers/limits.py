@@ -30,6 +30,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.sysctl import PROMPT
 
 _ITEMS = (
     "core|data|fsize|memlock|nofile|rss|stack|cpu|nproc|as|maxlogins|maxsyslogins|nonewprivs|"
@@ -39,9 +40,7 @@ _ENTRY = re.compile(rf"^\s*(\S+)\s+(soft|hard|-)\s+({_ITEMS})\s+(\S+)\s*(?:#.*)?
 _PATH = r"(/etc/security/limits(?:\.conf|\.d/[^\s<]+))"
 _HEADERS = (
     re.compile(rf"^==>\s*{_PATH}\s*<==\s*$"),
-    re.compile(
-        rf"^\s*(?:\[[^\]]*\]\s*)?\S*\s*[#$]\s*(?:cat|more|less|head|tail)\s+(?:-\S+\s+)*{_PATH}\s*$"
-    ),
+    re.compile(PROMPT + rf"(?:cat|more|less|head|tail)\s+(?:-\S+\s+)*{_PATH}\s*$"),
     re.compile(rf"^\s*#\s*{_PATH}\s*$"),
 )
 _DOMAIN_HEADER = re.compile(r"^#\s*<domain>\s+<type>\s+<item>\s+<value>")

@@ -540,7 +540,8 @@ class _Reader:
         if self.nodes:
             text = f"{len(self.nodes)} nodes in {self.ctx.source}"
             self.fact("cluster.nodes.count", cluster, len(self.nodes), self.evidence(text))
-        if any("kube-apiserver" in found for found in self.components.values()):
+        # Stacked or not is known only when the evidence shows where etcd runs.
+        if any("etcd" in found for found in self.components.values()):
             stacked = sorted(
                 node
                 for node, found in self.components.items()

@@ -10,9 +10,11 @@ Each series becomes a fact named by its metric (the peak of a matrix, the value 
 ``node.threads.total``, ``node_processes_max_threads`` -> ``sysctl.kernel.threads_max``,
 ``node_processes_max_processes`` -> ``sysctl.kernel.pid_max``, ``node_processes_pids`` ->
 ``node.processes.total``, ``node_processes_state{state="Z"}`` -> ``node.zombies.total``; any other
-metric -> ``metrics.<name>``. Series without ``__name__`` (an aggregation) are named from the
-query when the saved file shows it (a ``curl ...query=...`` line before the JSON). Every series
-is also a record (``container_threads{container="app",pod="web-1"} = 46120``).
+metric -> ``metrics.<name>`` (``metrics.<name>_rate`` for a ``rate()``). Series without
+``__name__`` (an aggregation) are named from the query when the saved file shows it (a ``curl
+...query=...`` line before the JSON), else from the file name (``prom-query_range-sum-
+container_threads-node-xx.json``), else they give a record only. Every series is also a record
+(``container_threads{container="app",pod="web-1"} = 46120``).
 
 >>> text = ('{"status":"success","data":{"resultType":"vector","result":[{"metric":'
 ...         '{"__name__":"node_processes_threads","instance":"n1:9100"},'
@@ -39,6 +41,8 @@ from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, ParseResult, Record
 
 _QUERY = re.compile(r"[?&]query=([^&'\"\s]+)")
+_RATE = re.compile(r"\b(?:rate|irate|increase|deriv)\s*\(")
+_NAME_PART = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 _IDENTIFIER = re.compile(r"[a-zA-Z_:][\w:]*")
 _NOT_METRICS = {
     "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
@@ -72,6 +76,23 @@ def query_metric(query: str) -> str | None:
     return None
 
 
+def source_metric(source: str) -> tuple[str, bool] | None:
+    """The metric a saved answer's file name names (the query itself was not kept), and
+    whether a rate of it was asked.
+
+    >>> source_metric("prom-query_range-rate-node_forks_total.json")
+    ('node_forks_total', True)
+    """
+    name = source.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    stem = name.rsplit(".", 1)[0]
+    parts = [p for p in _NAME_PART.findall(stem) if p not in ("query_range", "query")]
+    if not parts:
+        return None
+    metric = parts[-1]
+    before = stem[: stem.rfind(metric)]
+    return metric, bool(re.search(r"(?:^|[-_])(?:rate|irate|increase)(?:[-_]|$)", before))
+
+
 def _number(raw: object) -> float | None:
     try:
         value = float(str(raw))
@@ -95,8 +116,11 @@ def _node_of(metric: str, labels: Mapping[str, str]) -> str | None:
     return None
 
 
-def _entity(metric: str, labels: Mapping[str, str]) -> Entity:
-    node = _node_of(metric, labels)
+def _entity(metric: str, labels: Mapping[str, str], ctx_node: str | None = None) -> Entity:
+    node = _node_of(metric, labels) or ctx_node
+    if metric.startswith("node_"):
+        # node-exporter series describe the node; pod/container labels name the exporter.
+        return Entity.for_node(node) if node else Entity.cluster()
     namespace = labels.get("namespace")
     pod = labels.get("pod") or labels.get("pod_name")
     container = labels.get("container") or labels.get("container_name")
@@ -148,7 +172,16 @@ class PromJsonFormat:
         start = found.end() - 1 if found else -1
         preamble = text[:start] if start > 0 else ""
         query = _QUERY.search(preamble)
-        query_name = query_metric(unquote_plus(query.group(1))) if query else None
+        query_name: str | None = None
+        if query:
+            promql = unquote_plus(query.group(1))
+            query_name = query_metric(promql)
+            if query_name and _RATE.search(promql):
+                query_name += "_rate"
+        else:
+            named = source_metric(ctx.source)
+            if named:
+                query_name = named[0] + ("_rate" if named[1] else "")
         try:
             answer = json.loads(text[start:]) if start >= 0 else None
         except ValueError:
@@ -192,18 +225,18 @@ class PromJsonFormat:
                 best = (number, unix)
         if best is None:
             return False
-        metric = labels.get("__name__") or query_name or "unnamed"
-        entity = _entity(metric, labels)
+        metric = labels.get("__name__") or query_name
+        entity = _entity(metric or "", labels, ctx.node)
         value = _value(best[0])
         moment = datetime.fromtimestamp(best[1], tz=UTC)
-        text = _series_text(metric, labels, value)
+        text = _series_text(metric or "(unnamed query)", labels, value)
         if len(samples) > 1:
             text += f" (peak of {len(samples)} samples)"
         result.entities.append(entity)
         result.records.append(Record(text, line, Stamp(moment), entity))
         if not result.anchors:
             result.anchors.append(Stamp(moment))
-        name = fact_name(metric, labels, entity)
+        name = fact_name(metric, labels, entity) if metric else None
         if name is not None:
             evidence = Evidence(ctx.source, line, moment, text)
             result.facts.append(Fact(name, entity, value, evidence))

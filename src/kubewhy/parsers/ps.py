@@ -65,10 +65,13 @@ _COLUMNS = {
 # lstart prints five words ("Mon Dec  1 21:28:01 2026").
 _WIDTHS = {"STARTED": 5, "LSTART": 5}
 _HEADER = re.compile(r"^\s*(?:\S+\s+)*?PID\b.*\b(?:CMD|COMMAND|COMM|ARGS|UCOMM)\b")
+# Rows without a header (ps ... | grep): the TIME column (m:ss, hh:mm:ss, d-hh:mm:ss) tells them
+# from other tables of numbers (vmstat, iostat).
+_TIME = r"(?:\d+-)?\d+:\d\d(?::\d\d)?"
 _AUX_ROW = re.compile(
-    r"^\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+\S+\s"
+    rf"^\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
 )
-_EF_ROW = re.compile(r"^\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+\d[\d:.-]*\s+\S")
+_EF_ROW = re.compile(rf"^\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
 _DEFAULT_AUX = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
 _DEFAULT_EF = "UID PID PPID C STIME TTY TIME CMD"
 _TREE = re.compile(r"^([\s|]*)\\_ ")

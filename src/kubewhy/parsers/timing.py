@@ -26,9 +26,9 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.sysctl import PROMPT
 
-_PROMPT = r"^\s*(?:\[[^\]]*\]\s*)?(?:[\w@.\-~:/]*\s*)?[#$>%]\s*"
-_TIMED = re.compile(_PROMPT + r"time\s+(.+?)\s*$")
+_TIMED = re.compile(PROMPT + r"time\s+(.+?)\s*$")
 _REAL = re.compile(r"^\s*real\s+(?:(\d+)m)?(\d+(?:[.,]\d+)?)s?\s*$")
 _USER_SYS = re.compile(r"^\s*(?:user|sys)\s+(?:\d+m)?\d+(?:[.,]\d+)?s?\s*$")
 _ZSH = re.compile(

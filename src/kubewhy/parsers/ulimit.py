@@ -10,7 +10,8 @@ dash::
     process              204800
     nofiles              1048576
 
-The user-process limit becomes ``node.ulimit.max_user_processes`` (an int, or ``"unlimited"``).
+The user-process limit becomes ``node.ulimit.max_user_processes`` (an int, or ``"unlimited"``);
+a ``ulimit -u`` command line followed by its value gives it too.
 
 >>> text = "open files            (-n) 1024\\nmax user processes    (-u) 4096\\n"
 >>> [(f.name, f.value) for f in UlimitFormat().parse(text, Context("ulimit.txt")).facts]
@@ -26,6 +27,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.sysctl import PROMPT
 
 _BASH = re.compile(r"^([a-zA-Z][\w /-]*?)\s+\((?:[^)]*?,\s*)?-(\w)\)\s+(\S+)\s*$")
 _DASH = re.compile(
@@ -33,6 +35,8 @@ _DASH = re.compile(
     r"rtprio|nice|sbsize|pipesize|sigpending|msgqueue|rttime)(?:\((?:[\w ]+)\))?\s+(\S+)\s*$"
 )
 _VALUE = re.compile(r"^(?:\d+|unlimited)$")
+_COMMAND = re.compile(PROMPT + r"\S")
+_ULIMIT_U = re.compile(PROMPT + r"ulimit\s+-u\s*$")
 
 
 def limit_value(text: str) -> Value:
@@ -57,9 +61,20 @@ class UlimitFormat:
     def parse(self, text: str, ctx: Context) -> ParseResult:
         node = Entity.for_node(ctx.node or UNKNOWN_NODE)
         result = ParseResult(entities=[node])
+        asked_nproc = False  # the previous line was `ulimit -u`: this one is its value
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            if _COMMAND.match(line):
+                asked_nproc = bool(_ULIMIT_U.match(line))
+                continue
+            if asked_nproc and _VALUE.match(line.strip()):
+                asked_nproc = False
+                evidence = Evidence(ctx.source, number, None, f"ulimit -u -> {line.strip()}")
+                value = limit_value(line.strip())
+                result.facts.append(Fact("node.ulimit.max_user_processes", node, value, evidence))
+                continue
+            asked_nproc = False
             bash = _BASH.match(line)
             dash = None if bash else _DASH.match(line)
             if bash:
