@@ -13,6 +13,7 @@ objects it returned, so tests can assert what kubewhy read.
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-TOKEN = "kubewhy-test-token-3f9a1c"  # noqa: S105 - a fake bearer token the tests look for
+TOKEN = "kubewhy-test-token-3f9a1c"
 
 
 @dataclass
@@ -201,7 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
             if delay:
                 time.sleep(delay)
             if code == 403:
-                message = f'forbidden: User "system:serviceaccount:kubewhy:kubewhy" cannot get {path}'
+                message = (
+                    f'forbidden: User "system:serviceaccount:kubewhy:kubewhy" cannot get {path}'
+                )
                 self._json(403, _status(403, "Forbidden", message), path, query)
                 return
             if code in (429, 503):
@@ -209,10 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {"Retry-After": str(self.api.faults.retry_after)} if code == 429 else {}
                 self._json(code, _status(code, reason, "try again later"), path, query, headers)
                 return
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self._route(path, query)
-        except BrokenPipeError:
-            pass
 
     # routing ------------------------------------------------------------------------------
 
@@ -242,7 +243,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._list("EventList", "events.k8s.io/v1", events, path, query)
         elif parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
             if parts[3] in scenario.namespaces:
-                namespace = {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": parts[3]}}
+                namespace = {
+                    "kind": "Namespace",
+                    "apiVersion": "v1",
+                    "metadata": {"name": parts[3]},
+                }
                 self._json(200, namespace, path, query, objects=1)
             else:
                 self._one(None, "Namespace", path, query)
@@ -253,7 +258,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _namespaced(self, ns: str, rest: list[str], path: str, query: dict[str, str]) -> None:
         scenario = self.api.scenario
-        in_ns = lambda items: [i for i in items if _meta(i).get("namespace") == ns]  # noqa: E731
+
+        def in_ns(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [i for i in items if _meta(i).get("namespace") == ns]
+
         if rest == ["pods"]:
             self._list("PodList", "v1", in_ns(scenario.pods), path, query)
         elif rest == ["events"]:
@@ -266,9 +274,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._one(None, "Pod", path, query)
                 return
             container = query.get("container") or pod["spec"]["containers"][0]["name"]
-            key = f"{ns}/{rest[1]}/{container}" + ("/previous" if query.get("previous") == "true" else "")
+            key = f"{ns}/{rest[1]}/{container}" + (
+                "/previous" if query.get("previous") == "true" else ""
+            )
             if key not in scenario.logs:
-                message = f'previous terminated container "{container}" in pod "{rest[1]}" not found'
+                message = (
+                    f'previous terminated container "{container}" in pod "{rest[1]}" not found'
+                )
                 self._json(400, _status(400, "BadRequest", message), path, query)
                 return
             lines = scenario.logs[key].splitlines(keepends=True)
@@ -332,7 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, text.encode(), "text/plain; charset=utf-8", None)
         self.api.record(Seen(path, query, code, 0))
 
-    def _send(self, code: int, data: bytes, content_type: str, headers: dict[str, str] | None) -> None:
+    def _send(
+        self, code: int, data: bytes, content_type: str, headers: dict[str, str] | None
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -46,11 +46,15 @@ def test_node_target_reads_its_pods_not_the_cluster(serve: Serve) -> None:
     scenario = _big_cluster(nodes=40, pods_per_node=30)  # 1,200 pods
     with serve(scenario) as (api, kubeconfig):
         bundle = collect_cluster("node/worker-007", kubeconfig=kubeconfig, context="recorded")
-    pod_lists = [s for s in api.seen if s.path in ("/api/v1/pods", "/api/v1/namespaces/default/pods")]
+    pod_lists = [
+        s for s in api.seen if s.path in ("/api/v1/pods", "/api/v1/namespaces/default/pods")
+    ]
     assert pod_lists and all(
         s.query.get("fieldSelector") == "spec.nodeName=worker-007" for s in pod_lists
     )
-    assert not api.requests("/api/v1/nodes?") and not any(s.path == "/api/v1/nodes" for s in api.seen)
+    assert not api.requests("/api/v1/nodes?") and not any(
+        s.path == "/api/v1/nodes" for s in api.seen
+    )
     assert api.objects_read() <= 30 + 5  # the node's pods, the node, its events
     assert len(api.seen) <= 15
     pods = _items(bundle, "default/pods.json")
@@ -80,7 +84,9 @@ def test_events_from_both_apis_are_kept_once(serve: Serve) -> None:
 
 
 def test_forbidden_reads_become_gaps(serve: Serve) -> None:
-    faults = Faults(forbidden=["/api/v1/nodes/node-xx/proxy", "/api/v1/namespaces/kube-system/pods/"])
+    faults = Faults(
+        forbidden=["/api/v1/nodes/node-xx/proxy", "/api/v1/namespaces/kube-system/pods/"]
+    )
     with serve(seed("seed000"), faults) as (api, kubeconfig):
         bundle = collect_cluster("node/node-xx", kubeconfig=kubeconfig, context="recorded")
     gaps = {(g.origin, g.reason) for g in bundle.manifest.gaps}
@@ -102,7 +108,7 @@ def test_throttled_requests_wait_for_retry_after(serve: Serve) -> None:
     assert statuses == [429, 429, 200]
     assert [s.status for s in api.seen if s.path == "/api/v1/events"] == [503, 200]
     assert took >= 2.0  # two Retry-After: 1
-    assert len(_items(bundle, "prod/pods.json")) == 1 and not bundle.manifest.gaps or all(
+    assert (len(_items(bundle, "prod/pods.json")) == 1 and not bundle.manifest.gaps) or all(
         g.reason != "error" for g in bundle.manifest.gaps
     )
 

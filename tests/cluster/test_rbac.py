@@ -49,7 +49,11 @@ def test_covers_what_kubewhy_reads() -> None:
 
 def test_bindings_name_the_service_account() -> None:
     documents = [d for d in yaml.safe_load_all(RBAC.read_text()) if d]
-    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in documents if d["kind"] == "ServiceAccount"}
+    accounts = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in documents
+        if d["kind"] == "ServiceAccount"
+    }
     bindings = [d for d in documents if d["kind"] == "ClusterRoleBinding"]
     assert {b["roleRef"]["name"] for b in bindings} == {r["metadata"]["name"] for r in _roles()}  # type: ignore[index]
     for binding in bindings:

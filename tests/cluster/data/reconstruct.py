@@ -84,16 +84,25 @@ def node(
             },
             "conditions": [
                 condition(
-                    "MemoryPressure", "False", "KubeletHasSufficientMemory",
-                    "kubelet has sufficient memory available", when,
+                    "MemoryPressure",
+                    "False",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                    when,
                 ),
                 condition(
-                    "DiskPressure", "False", "KubeletHasNoDiskPressure",
-                    "kubelet has no disk pressure", when,
+                    "DiskPressure",
+                    "False",
+                    "KubeletHasNoDiskPressure",
+                    "kubelet has no disk pressure",
+                    when,
                 ),
                 condition(
-                    "PIDPressure", "False", "KubeletHasSufficientPID",
-                    "kubelet has sufficient PID available", when,
+                    "PIDPressure",
+                    "False",
+                    "KubeletHasSufficientPID",
+                    "kubelet has sufficient PID available",
+                    when,
                 ),
                 condition("Ready", ready[0], ready[1], ready[2], when),
             ],
@@ -103,7 +112,7 @@ def node(
             ],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {
-                "machineID": hashlib.md5(name.encode()).hexdigest(),  # noqa: S324
+                "machineID": hashlib.md5(name.encode()).hexdigest(),
                 "systemUUID": uid("system", name).upper(),
                 "bootID": uid("boot", name),
                 "kernelVersion": kernel,
@@ -134,7 +143,7 @@ def container_status(
         "ready": ready,
         "restartCount": restarts,
         "image": image,
-        "imageID": f"docker-pullable://{image.split(':')[0]}@sha256:"
+        "imageID": f"docker-pullable://{image.split(':', maxsplit=1)[0]}@sha256:"
         + hashlib.sha256(image.encode()).hexdigest(),
         "containerID": "docker://" + hashlib.sha256(name.encode()).hexdigest(),
         "started": ready,
@@ -211,8 +220,8 @@ def pod(
         ]
     if static:
         meta["annotations"] = {
-            "kubernetes.io/config.hash": hashlib.md5(name.encode()).hexdigest(),  # noqa: S324
-            "kubernetes.io/config.mirror": hashlib.md5(name.encode()).hexdigest(),  # noqa: S324
+            "kubernetes.io/config.hash": hashlib.md5(name.encode()).hexdigest(),
+            "kubernetes.io/config.mirror": hashlib.md5(name.encode()).hexdigest(),
             "kubernetes.io/config.source": "file",
         }
         meta["ownerReferences"] = [
@@ -268,10 +277,22 @@ def pod(
         "status": {
             "phase": phase,
             "conditions": [
-                {"type": "Initialized", "status": "True", "lastTransitionTime": "2020-12-09T07:02:21Z"},
+                {
+                    "type": "Initialized",
+                    "status": "True",
+                    "lastTransitionTime": "2020-12-09T07:02:21Z",
+                },
                 {"type": "Ready", "status": ready, "lastTransitionTime": "2021-09-07T06:59:30Z"},
-                {"type": "ContainersReady", "status": ready, "lastTransitionTime": "2021-09-07T06:59:30Z"},
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2020-12-09T07:02:21Z"},
+                {
+                    "type": "ContainersReady",
+                    "status": ready,
+                    "lastTransitionTime": "2021-09-07T06:59:30Z",
+                },
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastTransitionTime": "2020-12-09T07:02:21Z",
+                },
             ],
             "hostIP": "10.0.0.21",
             "podIP": "192.168.57.4",
@@ -443,7 +464,8 @@ def seed000() -> dict[str, Any]:
         "events": events,
         "logs": {
             "kube-system/calico-node-7xq2m/calico-node/previous": (
-                "2020-06-14 05:35:02.114 [INFO][54] felix/int_dataplane.go 1035: Applying dataplane updates\n"
+                "2020-06-14 05:35:02.114 [INFO][54] felix/int_dataplane.go 1035: "
+                "Applying dataplane updates\n"
                 "runtime: failed to create new OS thread (have 5 already; errno=11)\n"
                 "runtime: may need to increase max user processes (ulimit -u)\n"
                 "fatal error: newosproc\n"
@@ -529,10 +551,10 @@ def seed002() -> dict[str, Any]:
         ),
         "kube-system/kube-apiserver-10.0.0.8/kube-apiserver/previous": (
             "W0907 07:04:12.377316       1 clientconn.go:1208] grpc: addrConn.createTransport "
-            'failed to connect to {https://etcd0:2379  <nil> 0 <nil>}. Err :connection error: '
+            "failed to connect to {https://etcd0:2379  <nil> 0 <nil>}. Err :connection error: "
             'desc = "transport: Error while dialing dial tcp 10.0.0.8:2379: i/o timeout". '
             "Reconnecting...\n"
-            "I0907 07:04:40.391602       1 trace.go:116] Trace[2032502471]: \"Update\" "
+            'I0907 07:04:40.391602       1 trace.go:116] Trace[2032502471]: "Update" '
             "url:/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/10.0.0.8,"
             "user-agent:kubelet/v1.18.4 (linux/amd64) kubernetes/f8797eb,client:10.0.0.8 "
             "(started: 2021-09-07 07:04:17.392952999 +0800 CST m=+23472113.988249966) "
@@ -613,7 +635,7 @@ def version(git: str) -> dict[str, str]:
         "major": major,
         "minor": minor,
         "gitVersion": git,
-        "gitCommit": hashlib.sha1(git.encode()).hexdigest(),  # noqa: S324
+        "gitCommit": hashlib.sha1(git.encode()).hexdigest(),
         "gitTreeState": "clean",
         "buildDate": "2020-06-17T11:33:59Z",
         "goVersion": "go1.13.9",
