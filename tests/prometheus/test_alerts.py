@@ -119,3 +119,18 @@ def test_every_rule_evaluates_in_prometheus(peers: Peers, kb: KnowledgeBase) -> 
         r["name"]: r.get("lastError") for g in groups for r in g["rules"] if r["health"] != "ok"
     }
     assert broken == {}
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+
+
+def test_shipped_example_rules_are_current_and_valid(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """deploy/prometheus holds ``kubewhy alerts`` output; regenerate it when alerts change:
+    ``kubewhy alerts -o deploy/prometheus/kubewhy-rules.yml`` (and ``--format prometheusrule``)."""
+    plain = DEPLOY / "kubewhy-rules.yml"
+    _promtool_check(plain)
+    names = {a.alert for fm in kb for a in fm.prevention.alerts}
+    assert set(_rules(yaml.safe_load(plain.read_text())["groups"])) == names
+    operator = yaml.safe_load((DEPLOY / "kubewhy-prometheusrule.yaml").read_text())
+    assert operator["kind"] == "PrometheusRule"
+    assert set(_rules(operator["spec"]["groups"])) == names
