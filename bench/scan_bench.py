@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,11 +46,13 @@ compiled = time.perf_counter() - start
 lines = 0
 with open_stream(Path(sys.argv[2])) as stream:
     start = time.perf_counter()
+    cpu = time.process_time()
     scan = scanner.scan_stream(stream, int(sys.argv[3]))
     for _ in scan:
         lines += 1
     seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "compile": compiled, "matches": lines,
+    cpu = time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "scan_cpu": cpu, "compile": compiled, "matches": lines,
                   "bytes": scan.bytes_scanned, "engine": scanner.engine,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -136,7 +139,13 @@ def grep_pattern(regex: str, ignore_case: bool) -> str:
     return "".join(out)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_tool(name: str, argv: list[str], size: int, env: dict[str, str] | None = None) -> dict:
+    cpu = _children_cpu()
     start = time.perf_counter()
     try:
         done = subprocess.run(
@@ -149,10 +158,12 @@ def run_tool(name: str, argv: list[str], size: int, env: dict[str, str] | None =
     seconds = time.perf_counter() - start
     if done.returncode not in {0, 1}:
         return {"name": name, "error": done.stderr.strip()[:300]}
+    cpu = _children_cpu() - cpu
     return {
         "name": name,
         "seconds": seconds,
         "mbps": size / seconds / 1e6,
+        "cpu": cpu,
         "matches": int(done.stdout.strip() or 0),
     }
 
@@ -175,6 +186,7 @@ def split_file(path: Path, parts: int, directory: Path) -> list[Path]:
 
 def python_child(code: str, args: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "src"))
+    cpu = _children_cpu()
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -185,7 +197,9 @@ def python_child(code: str, args: list[str]) -> dict:
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    result["cpu"] = _children_cpu() - cpu  # includes pattern compilation and start-up
+    return result
 
 
 def main() -> None:
@@ -213,6 +227,7 @@ def main() -> None:
         (work / "rg.txt").write_text("\n".join(rg_pattern(p, ic) for p, ic in patterns) + "\n")
         (work / "grep.txt").write_text("\n".join(grep_pattern(p, ic) for p, ic in patterns) + "\n")
         subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm cache
+        load_before = os.getloadavg()[0]
 
         rows = []
         one = python_child(
@@ -223,10 +238,12 @@ def main() -> None:
                 "name": f"kubewhy 1 core ({one['engine']})",
                 "seconds": one["seconds"],
                 "mbps": size / one["seconds"] / 1e6,
+                "cpu": one["scan_cpu"],
                 "matches": one["matches"],
             }
         )
         parts = split_file(log, args.jobs, work)
+        os.sync()  # no writeback of the split files while they are scanned
         par = python_child(
             _PARALLEL, [str(work / "patterns.json"), str(args.jobs), *map(str, parts)]
         )
@@ -237,6 +254,7 @@ def main() -> None:
                 "name": f"kubewhy --jobs {args.jobs} (split files)",
                 "seconds": par["seconds"],
                 "mbps": size / par["seconds"] / 1e6,
+                "cpu": par["cpu"],
                 "matches": None,
             }
         )
@@ -249,13 +267,19 @@ def main() -> None:
             rows.append(run_tool("grep -E -c -f (LC_ALL=C)", grep, size, env))
 
         print(f"file: {size / 1e6:.0f} MB; compile {one['compile']:.2f}s; engine {one['engine']}")
-        print(f"{'tool':40} {'seconds':>8} {'MB/s':>8} {'matching lines':>15}")
+        print(f"load average before: {load_before:.2f} (other work on the machine skews MB/s)")
+        head = f"{'tool':40} {'seconds':>8} {'MB/s':>8} {'CPU s':>7} {'MB/CPU-s':>9}"
+        print(f"{head} {'matching lines':>15}")
         for row in rows:
             if "error" in row:
                 print(f"{row['name']:40} {row['error']}")
                 continue
             matches = "" if row["matches"] is None else str(row["matches"])
-            print(f"{row['name']:40} {row['seconds']:8.2f} {row['mbps']:8.0f} {matches:>15}")
+            per_cpu = size / row["cpu"] / 1e6 if row["cpu"] else 0.0
+            print(
+                f"{row['name']:40} {row['seconds']:8.2f} {row['mbps']:8.0f} {row['cpu']:7.2f} "
+                f"{per_cpu:9.0f} {matches:>15}"
+            )
         rg_row = next((r for r in rows if r["name"] == "rg -c -f" and "mbps" in r), None)
         if rg_row:
             print(

@@ -21,7 +21,17 @@ import pytest
 from kubewhy.scanning import PatternSpec, Scanner, open_stream
 from kubewhy.scanning.journal import JournalFormatError
 
-JOURNALD = Path("/lib/systemd/systemd-journald")
+JOURNALD = next(
+    (
+        path
+        for path in (
+            Path("/lib/systemd/systemd-journald"),
+            Path("/usr/lib/systemd/systemd-journald"),
+        )
+        if path.exists()
+    ),
+    Path("/lib/systemd/systemd-journald"),
+)
 
 SENDER = r"""
 import socket, struct, sys

@@ -93,3 +93,11 @@ def test_bad_pattern_raises_with_its_index(tmp_path: Path, jobs: int) -> None:
     with pytest.raises(PatternError) as caught:
         scan_files(paths, [PatternSpec("ok"), PatternSpec("(unclosed")], jobs=jobs)
     assert caught.value.index == 1
+
+
+def test_default_jobs_is_one_worker_per_cpu_with_the_same_answer(tmp_path: Path) -> None:
+    paths = _write_inputs(tmp_path)[:2]
+    default = scan_files(paths, PATTERNS)
+    assert [_summary(r) for r in default] == [
+        _summary(r) for r in scan_files(paths, PATTERNS, jobs=1)
+    ]

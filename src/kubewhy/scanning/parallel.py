@@ -94,7 +94,8 @@ def scan_files(
     ``jobs`` worker processes (default: one per CPU; 1 scans in this process). ``line_time``
     and ``key`` must be module-level functions so they can be sent to the workers.
     """
-    jobs = os.cpu_count() or 1 if jobs is None else jobs
+    if jobs is None:
+        jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     job = _Job(tuple(patterns), line_time, key)
