@@ -41,7 +41,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, pairwise
-from operator import methodcaller
+from operator import itemgetter, methodcaller
+from typing import cast
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
@@ -63,7 +64,6 @@ MAX_CACHED_KEYS = 1 << 16
 
 _DIGITS = frozenset("0123456789")
 HEAD_CHARS = 1 << 16
-_GOROUTINE_ID = re.compile(r"\ngoroutine \d+ ")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _FRAME_POINTERS = re.compile(r" fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+")
 _CREATED_IN = re.compile(r" in goroutine \d+$", re.MULTILINE)
@@ -210,6 +210,7 @@ class _Aggregator:
         self.groups: dict[tuple[str, ...], GoroutineGroup] = {}
         self.bodies: dict[str, _Learned] = {}
         self.headers: dict[str, _Header | None] = {}
+        self.keys: dict[str, _KeyMeaning] = {}
         self.total = 0
         self.malformed = 0
         self.ignored = 0
@@ -243,7 +244,7 @@ class _Aggregator:
         if rest:
             self._chunk(rest)
         return GoroutineDump(
-            groups=list(self.groups.values()),
+            groups=[g for g in self.groups.values() if g.count],
             total=self.total,
             declared_total=self.declared_total,
             malformed=self.malformed,
@@ -265,48 +266,59 @@ class _Aggregator:
     def _counted(self, text: str) -> bool:
         """The fast path; False (nothing done) when ``text`` is not a plain run of goroutines.
 
-        Goroutine ids are cut from the headers, so that identical blocks can be counted at
-        C speed; the id of a block chosen to represent its group is looked up afterwards.
+        Blocks are cut after ``goroutine N [`` so that identical ones can be counted at C
+        speed; the id of a block chosen to represent its group is looked up afterwards.
         """
-        blocks = _GOROUTINE_ID.sub("\ngoroutine ", text).split("\n\n")
-        first = blocks[0]
-        blocks[0] = "goroutine " + first[first.find("[") :]
-        if not all(map(_starts_as_stripped, blocks)):
+        blocks = text.split("\n\n")
+        if text.count("\n\ngoroutine ") != len(blocks) - 1:
             return False
-        resolved: list[tuple[str, int, _Header, int]] = []
-        header_of = self._header
-        for key, count in Counter(blocks).items():
-            close = key.find("]:")
-            header = header_of(key[11:close]) if close > 0 else None
-            if header is None or "\ngoroutine " in key:
-                return False
-            resolved.append((key, count, header, close))
-        bodies = self.bodies
-        for key, count, (state, minutes, locked), close in resolved:
-            body = key[close + 3 :]
-            learned = bodies.get(body) or self._learned(body)
-            group = learned.group
-            if learned.malformed:
-                self.malformed += learned.malformed * count
+        parts = list(map(_split_header, blocks))
+        ids = "".join(map(_before_header, parts)).replace("goroutine ", "")
+        if not ids.isdigit():  # a bad id, or Go 1.23's "gp=.. m=..": record by record
+            return False
+        keys = list(map(_after_header, parts))
+        counts = Counter(keys)
+        known = self.keys
+        resolved = [known.get(key) or self._key(key) for key in counts]
+        if None in resolved:
+            return False
+        meanings = cast(list[_KeyMeaning], resolved)
+        for (key, count), (group, state, minutes, locked, malformed) in zip(
+            counts.items(), meanings, strict=True
+        ):
+            if malformed:
+                self.malformed += malformed * count
             group.count += count
             states = group.states
             states[state] = states.get(state, 0) + count
             if minutes is not None:
+                self.has_waits = True
                 waits = group.waits
                 waits[state, minutes] = waits.get((state, minutes), 0) + count
                 if group.longest_wait is None or minutes > group.longest_wait:
                     group.longest_wait = minutes
                     group.longest_state = state
-                    group.longest_id = _id_of_block(text, key)
+                    group.longest_id = _goroutine_id(parts[keys.index(key)][0])
             if group.first_id is None:
-                group.first_id = _id_of_block(text, key)
+                group.first_id = _goroutine_id(parts[keys.index(key)][0])
             if locked:
                 group.locked_to_thread += count
         self.total += len(blocks)
-        self.has_waits = self.has_waits or any(
-            header[1] is not None for _, _, header, _ in resolved
-        )
         return True
+
+    def _key(self, key: str) -> _KeyMeaning | None:
+        """What a block after its ``goroutine N [`` (``state]:\\nframes``) stands for; None
+        if it is not a goroutine."""
+        close = key.find("]:")
+        header = self._header(key[:close]) if close > 0 else None
+        if header is None or "\ngoroutine " in key:
+            return None
+        learned = self._learned(key[close + 3 :])
+        meaning = (learned.group, *header, learned.malformed)
+        if len(self.keys) >= MAX_CACHED_KEYS:
+            self.keys.clear()
+        self.keys[key] = meaning
+        return meaning
 
     # -- one record ---------------------------------------------------------------------
     def record(self, block: str) -> None:
@@ -442,20 +454,14 @@ class _Aggregator:
 
 
 _Header = tuple[str, int | None, bool]
+# group, state, wait minutes, locked to thread, malformed lines
+_KeyMeaning = tuple[GoroutineGroup, str, int | None, bool, int]
 _UNSEEN: _Header = ("", None, False)
-_starts_as_stripped = methodcaller("startswith", "goroutine [")
 
 
-def _id_of_block(text: str, key: str) -> int | None:
-    """The id of the first goroutine in ``text`` whose block, id cut, reads ``key``."""
-    tail = key[10:]  # "[state]:\nframes"
-    at = text.find(tail + "\n\n")
-    if at < 0 and text.endswith(tail):
-        at = len(text) - len(tail)
-    if at < 0:
-        return None
-    start = text.rfind("\ngoroutine ", 0, at) + 1
-    return _goroutine_id(text[start:at])
+_split_header = methodcaller("partition", " [")
+_before_header = itemgetter(0)
+_after_header = itemgetter(2)
 
 
 def _normalise(text: str) -> str:

@@ -65,6 +65,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "unexpected success")
 		}
 	}
+	time.Sleep(200 * time.Millisecond) // let the last distributors park on their send
 	serve()
 }
 

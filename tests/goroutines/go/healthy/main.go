@@ -7,10 +7,12 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"runtime"
+	"sync"
 	"time"
 )
 
-func worker(jobs <-chan int, results chan<- int) {
+func worker(started *sync.WaitGroup, jobs <-chan int, results chan<- int) {
+	started.Done()
 	for j := range jobs {
 		results <- j * 2
 	}
@@ -31,10 +33,14 @@ func housekeeping(stop <-chan struct{}) {
 func main() {
 	jobs := make(chan int)
 	results := make(chan int, 8)
+	var started sync.WaitGroup
+	started.Add(8)
 	for i := 0; i < 8; i++ {
-		go worker(jobs, results)
+		go worker(&started, jobs, results)
 	}
 	go housekeeping(make(chan struct{}))
+	started.Wait()
+	time.Sleep(100 * time.Millisecond) // let every goroutine park before the port is announced
 	http.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello")
 	})
