@@ -53,7 +53,14 @@ def test_reads_the_nodes_real_threads_and_limits(peers: Peers, kb: KnowledgeBase
     # The peak over 20 s of a count that moves a little while tests run.
     assert 0.7 * min(before, after) <= threads <= 1.3 * max(before, after) + 50
     assert _int(store, NODE_A, "metrics.node_threads.max") == threads
-    assert store.value(NODE_A, "metrics.node_threads.trend") in ("flat", "varying", "growing")
+    # Other programs come and go on a shared machine: any shape, but a shape.
+    assert store.value(NODE_A, "metrics.node_threads.trend") in (
+        "flat",
+        "varying",
+        "growing",
+        "falling",
+        "step",
+    )
     assert _int(store, NODE_A, "node.pids.limit") == min(pid_max, threads_max)
     ratio = store.value(NODE_A, "node.pids.used_ratio")
     assert isinstance(ratio, float) and ratio == pytest.approx(

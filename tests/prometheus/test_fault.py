@@ -18,7 +18,7 @@ from kubewhy.sources.prometheus import gather_prometheus
 from .peers import CALM_POD, LEAK_POD, Peers, get_json, need, thread_leak, wait_until
 
 pytestmark = [pytest.mark.peer, pytest.mark.realfault]
-LEAK = 600
+LEAK = 1000
 LEAK_SECONDS = 4.0
 WATCHED = ("KubewhyNodePidUsageHigh", "KubewhyContainerThreadsHigh")
 
@@ -93,7 +93,8 @@ def test_thread_leak_grows_in_the_window_and_fires_alerts(
     growth = store.value(leak, "metrics.container_threads.growth_per_hour")
     assert isinstance(growth, float) and growth > 0
     assert store.canonical(leak).node == "node-a"  # attributed to its node too
-    assert store.value(calm, "metrics.container_threads.trend") == "flat"
+    # The calm container (this test process: a few threads come and go) does not grow.
+    assert store.value(calm, "metrics.container_threads.trend") in ("flat", "varying", "falling")
     calm_threads = store.value(calm, "container.threads")
     assert isinstance(calm_threads, int) and calm_threads < leak_threads
     # node-exporter sees the same leak in the node's total.
