@@ -7,11 +7,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +23,7 @@ from kubewhy.errors import UsageError
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.sources.prometheus import PromClient, QueryFailure, collect_prometheus, plan_queries
 
-from .peers import free_port
+from .peers import free_port, need
 
 EMPTY = {"status": "success", "data": {"resultType": "vector", "result": []}}
 
@@ -31,7 +35,7 @@ class _Server:
 
 
 @contextlib.contextmanager
-def fake_prometheus(mode: str) -> Iterator[tuple[str, _Server]]:
+def fake_prometheus(mode: str, tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, _Server]]:
     state = _Server(mode)
 
     class Handler(BaseHTTPRequestHandler):
@@ -63,10 +67,13 @@ def fake_prometheus(mode: str) -> Iterator[tuple[str, _Server]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls else "http"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}", state
     finally:
         server.shutdown()
         server.server_close()
@@ -130,3 +137,25 @@ def test_bad_urls_and_windows_are_usage_errors(kb: KnowledgeBase) -> None:
         collect_prometheus("http://127.0.0.1:9", "yesterday", None, kb)
     with pytest.raises(UsageError, match="is not before"):
         collect_prometheus("http://127.0.0.1:9", "1m", "2m", kb)
+
+
+def test_https_with_a_private_ca(tmp_path: Path) -> None:
+    openssl = shutil.which("openssl")
+    need(openssl is not None, "openssl is not installed")
+    assert openssl is not None
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    with fake_prometheus("ok", server_tls) as (url, _):
+        trusted = PromClient(url, ca_file=str(cert)).get("query", {"query": "up"})
+        untrusted = PromClient(url, timeout=2).get("query", {"query": "up"})
+    assert not isinstance(trusted, QueryFailure), trusted
+    assert isinstance(untrusted, QueryFailure) and "CERTIFICATE_VERIFY_FAILED" in untrusted.detail
+    with pytest.raises(UsageError):
+        PromClient(url, ca_file=str(tmp_path / "missing.pem"))
