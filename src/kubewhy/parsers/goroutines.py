@@ -42,7 +42,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, pairwise
 from operator import itemgetter, methodcaller
-from typing import cast
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
@@ -210,7 +209,11 @@ class _Aggregator:
         self.groups: dict[tuple[str, ...], GoroutineGroup] = {}
         self.bodies: dict[str, _Learned] = {}
         self.headers: dict[str, _Header | None] = {}
+        # Blocks (after "goroutine N [") of the fast path: their meaning, how many were seen
+        # since the last fold, and the "goroutine N" of one of them.
         self.keys: dict[str, _KeyMeaning] = {}
+        self.pending: Counter[str] = Counter()
+        self.pending_ids: dict[str, str] = {}
         self.total = 0
         self.malformed = 0
         self.ignored = 0
@@ -243,6 +246,7 @@ class _Aggregator:
         self._pending = ""
         if rest:
             self._chunk(rest)
+        self._fold()
         return GoroutineDump(
             groups=[g for g in self.groups.values() if g.count],
             total=self.total,
@@ -266,26 +270,33 @@ class _Aggregator:
     def _counted(self, text: str) -> bool:
         """The fast path; False (nothing done) when ``text`` is not a plain run of goroutines.
 
-        Blocks are cut after ``goroutine N [`` so that identical ones can be counted at C
-        speed; the id of a block chosen to represent its group is looked up afterwards.
+        Blocks are cut after ``goroutine N [``, so that identical ones are counted at C speed
+        into ``pending`` (with one goroutine id each); :meth:`_fold` adds them to the groups.
         """
         blocks = text.split("\n\n")
         if text.count("\n\ngoroutine ") != len(blocks) - 1:
             return False
         parts = list(map(_split_header, blocks))
-        ids = "".join(map(_before_header, parts)).replace("goroutine ", "")
-        if not ids.isdigit():  # a bad id, or Go 1.23's "gp=.. m=..": record by record
-            return False
+        heads = list(map(_before_header, parts))
+        if not "".join(heads).replace("goroutine ", "").isdigit():
+            return False  # a bad id, or Go 1.23's "gp=.. m=..": record by record
         keys = list(map(_after_header, parts))
-        counts = Counter(keys)
-        known = self.keys
-        resolved = [known.get(key) or self._key(key) for key in counts]
-        if None in resolved:
-            return False
-        meanings = cast(list[_KeyMeaning], resolved)
-        for (key, count), (group, state, minutes, locked, malformed) in zip(
-            counts.items(), meanings, strict=True
-        ):
+        for key in set(keys).difference(self.keys):
+            if self._key(key) is None:
+                return False
+        self.pending.update(keys)
+        self.pending_ids.update(zip(keys, heads, strict=True))
+        self.total += len(blocks)
+        if len(self.pending) >= MAX_CACHED_KEYS:
+            self._fold()
+        return True
+
+    def _fold(self) -> None:
+        """Add the blocks counted by :meth:`_counted` to their groups."""
+        meanings = self.keys
+        ids = self.pending_ids
+        for key, count in self.pending.items():
+            group, state, minutes, locked, malformed = meanings[key]
             if malformed:
                 self.malformed += malformed * count
             group.count += count
@@ -298,13 +309,15 @@ class _Aggregator:
                 if group.longest_wait is None or minutes > group.longest_wait:
                     group.longest_wait = minutes
                     group.longest_state = state
-                    group.longest_id = _goroutine_id(parts[keys.index(key)][0])
+                    group.longest_id = _goroutine_id(ids[key])
             if group.first_id is None:
-                group.first_id = _goroutine_id(parts[keys.index(key)][0])
+                group.first_id = _goroutine_id(ids[key])
             if locked:
                 group.locked_to_thread += count
-        self.total += len(blocks)
-        return True
+        self.pending.clear()
+        ids.clear()
+        if len(meanings) >= MAX_CACHED_KEYS:
+            meanings.clear()
 
     def _key(self, key: str) -> _KeyMeaning | None:
         """What a block after its ``goroutine N [`` (``state]:\\nframes``) stands for; None
@@ -315,8 +328,6 @@ class _Aggregator:
             return None
         learned = self._learned(key[close + 3 :])
         meaning = (learned.group, *header, learned.malformed)
-        if len(self.keys) >= MAX_CACHED_KEYS:
-            self.keys.clear()
         self.keys[key] = meaning
         return meaning
 
