@@ -58,14 +58,17 @@ def build_all(out_dir: Path) -> dict[str, Path]:
     binaries = {}
     for name in PROGRAMS:
         binary = out_dir / name
-        subprocess.run(
+        built = subprocess.run(
             ["go", "build", "-trimpath", "-o", str(binary), "."],
             cwd=GO_DIR / name,
             env=env,
-            check=True,
             capture_output=True,
+            text=True,
             timeout=BUILD_TIMEOUT,
+            check=False,
         )
+        if built.returncode != 0:
+            raise RuntimeError(f"go build of {name} failed: {built.stderr.strip()}")
         binaries[name] = binary
     return binaries
 

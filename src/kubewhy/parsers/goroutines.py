@@ -75,13 +75,15 @@ _PROFILE_COUNT = re.compile(r"^(\d+) @( 0x[0-9a-f]+)*$")
 _FUNCTION_NAME = re.compile(r"^[\w$.*/%~·\-\[\](){},:;]+$")
 # Prefixes of lines in logs: syslog/journald short (or ISO), RFC 3339 (kubectl --timestamps,
 # CRI "stderr F"), klog headers and a bare "program[pid]: ".
-_PREFIX = re.compile(
+_PREFIXES = re.compile(
     r"(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ |"
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? (?:\S+ (?=\S+: ))?|"
     r"(?:stdout|stderr) [FP] |"
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] |"
-    r"(?P<program>[A-Za-z][\w.\-]*(?:\[\d+\])?: ))"
+    r"(?P<program>[A-Za-z][\w.\-]*(?:\[\d+\])?: ))+"
 )
+# A frame line with its arguments: a name without spaces, then "(...)".
+_FRAME_LIKE = re.compile(r"[^\s(]\S*\(.*\)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -635,14 +637,10 @@ def _is_header(line: str) -> bool:
 
 def _strip_prefixes(line: str) -> tuple[str, str | None]:
     """The line without its log prefixes, and the bare program prefix if there was one."""
-    program = None
-    while True:
-        match = _PREFIX.match(line)
-        if match is None or match.end() == 0:
-            break
-        program = match.group("program") or program
-        line = line[match.end() :]
-    return line, program
+    match = _PREFIXES.match(line)
+    if match is None:
+        return line, None
+    return line[match.end() :], match.group("program")
 
 
 def _stack_line(line: str) -> str | None:
@@ -656,7 +654,7 @@ def _stack_line(line: str) -> str | None:
         return "\t" + line.strip()
     if line[0] in " \t":
         return line if not line.strip() else None
-    if _PROFILE_COUNT.match(line) or function_name(line) is not None:
+    if _FRAME_LIKE.match(line) or _PROFILE_COUNT.match(line) or function_name(line):
         return line
     return None
 
