@@ -13,11 +13,13 @@ Shapes read:
   kubelet[123]: ``, with rsyslog's ``#011`` for a tab), a bare ``kubelet: ``, klog headers or
   RFC 3339 timestamps; two frames glued on one line (``kubelet: f()kubelet: g()``) are split.
 
-Memory is bounded by the number of distinct stack signatures, not of goroutines: each goroutine
-only bumps counters of its group. The hot loop works on whole records (the text between blank
-lines) with C-level string methods: the frames of a goroutine are looked up by its file lines,
-which, unlike the argument values on the function lines, are identical for every goroutine with
-the same stack.
+Memory is bounded by the number of distinct stacks (times distinct wait minutes), not of
+goroutines: each goroutine only bumps counters of its group. Text is read in big chunks; the
+values that differ between goroutines with one stack (arguments, frame pointers, the creator's
+goroutine id) are cut with one regex pass per chunk, and the blocks between blank lines are
+then counted with C-level string methods and a ``Counter``, so Python code runs once per
+distinct block, not once per goroutine or line. Lines of a log go through a slower line-by-line
+cleaner first.
 
 >>> dump = parse_goroutine_lines([
 ...     "goroutine 7 [chan send, 429 minutes]:",
