@@ -17,13 +17,13 @@ from .peers import (
     NODE_EXPORTER,
     PROMETHEUS,
     Peers,
-    _start,
     cgroup_threads_exporter,
     free_port,
     need,
     node_exporter_args,
     pids_cgroup,
     prometheus_config,
+    start_process,
     stop,
     wait_until,
 )
@@ -48,14 +48,14 @@ def peers(kb: KnowledgeBase) -> Iterator[Peers]:
             exporters = {"node-a": free_port(), "node-b": free_port()}
             for node, port in exporters.items():
                 args = node_exporter_args(port, processes=node == "node-a")
-                processes.append(_start(args, workdir / f"{node}.log"))
+                processes.append(start_process(args, workdir / f"{node}.log"))
             rules = workdir / "rules.yml"
             rules.write_text(render_alerts(kb, "prometheus", {}))
             config = workdir / "prometheus.yml"
             config.write_text(prometheus_config(exporters, cg_port, rules))
             port = free_port()
             processes.append(
-                _start(
+                start_process(
                     [
                         PROMETHEUS,
                         f"--config.file={config}",

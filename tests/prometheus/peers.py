@@ -98,7 +98,7 @@ class Peers:
         get_json(f"{self.prometheus}/-/reload", method="POST")
 
 
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

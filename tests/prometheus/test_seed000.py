@@ -24,7 +24,7 @@ from kubewhy.kb.load import KnowledgeBase
 from kubewhy.model.entities import Entity
 from kubewhy.sources.prometheus import diagnose_prometheus, gather_prometheus
 
-from .peers import PROMETHEUS, PROMTOOL, _start, free_port, get_json, need, stop, wait_until
+from .peers import PROMETHEUS, PROMTOOL, free_port, get_json, need, start_process, stop, wait_until
 
 pytestmark = pytest.mark.peer
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed000-calico-pid-exhaustion"
@@ -79,7 +79,7 @@ def seed_prometheus() -> Iterator[str]:
         )
         (workdir / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
         port = free_port()
-        process = _start(
+        process = start_process(
             [
                 PROMETHEUS,
                 f"--config.file={workdir / 'prometheus.yml'}",
