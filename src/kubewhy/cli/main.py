@@ -215,28 +215,28 @@ def version() -> None:
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: user errors become one line and exit code 2, never a traceback."""
     try:
-        app(args=argv, prog_name="kubewhy", standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = app(args=argv, prog_name="kubewhy", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except KubewhyError as exc:
         typer.echo(f"kubewhy: {exc}", err=True)
         sys.exit(2)
-    except (typer.BadParameter, typer.Abort) as exc:
+    except typer.BadParameter as exc:
         typer.echo(f"kubewhy: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("kubewhy: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # pragma: no cover - last line of defence
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            typer.echo(f"kubewhy: {exc.format_message()}", err=True)
+    except Exception as exc:
+        # typer's own usage errors (a vendored click) carry a message and an exit code.
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message):
+            typer.echo(f"kubewhy: {format_message()}", err=True)
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
         typer.echo(f"kubewhy: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
-    sys.exit(0)
 
 
 def run_kubectl_plugin() -> None:

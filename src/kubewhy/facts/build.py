@@ -33,16 +33,22 @@ from kubewhy.scanning import LineMatch, PatternSpec, Scanner, open_stream
 from kubewhy.sources.files import InputFile, Inputs
 
 HEAD_BYTES = 64 << 10
+MAX_TRANSCRIPT_BYTES = 16 << 20
+# A shell prompt with its user and host (root@node:~# cmd, [root@node ~]# cmd) or a bare "$ cmd":
+# a file with several is a pasted terminal session, one section per command.
+PROMPT = re.compile(
+    r"^(?:\[[\w.-]+@[\w.-]+[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?(?: \S+)?)\s*[#$] \S|^\$ \S"
+)
 MAX_DOCUMENT_BYTES = 1 << 30
 _IDENT = re.compile(r"^[\w.-]+$")
 # Named groups that name the entity a line is about (they override what the input's context says).
-_NAMING_GROUPS = frozenset({"node", "pod", "container", "pid"})
+_NAMING_GROUPS = frozenset({"node", "pod", "container", "pid", "cgroup"})
 
 
 @dataclass
 class Gathered:
     store: FactStore = field(default_factory=FactStore)
-    hits: dict[tuple[str, str, Entity], SymptomHit] = field(default_factory=dict)
+    hits: dict[tuple[str, str, Entity, str | None], SymptomHit] = field(default_factory=dict)
     inputs: list[InputRef] = field(default_factory=list)
     extras: list[tuple[Context, str, object]] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
@@ -55,6 +61,7 @@ class _Doc:
     file: InputFile
     ctx: Context
     result: ParseResult
+    head_stamps: list[Stamp]
 
 
 @dataclass
@@ -101,6 +108,30 @@ def _format_by_name(name: str) -> Detected | None:
     return None
 
 
+def transcript_sections(text: str) -> list[tuple[int, str]] | None:
+    """Split a pasted terminal session into (first line number, text) per command.
+
+    Each section keeps its place in the file: earlier lines become blank lines, so the line
+    numbers that parsers cite are the file's own.
+
+    >>> s = transcript_sections("root@n1:~# uname -r\\n4.4.0-104-generic\\nroot@n1:~# nproc\\n8\\n")
+    >>> [(start, body.strip()) for start, body in s]
+    [(1, 'root@n1:~# uname -r\\n4.4.0-104-generic'), (3, 'root@n1:~# nproc\\n8')]
+    """
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if PROMPT.match(line)]
+    if len(starts) < 2:
+        return None
+    if starts[0] != 0 and any(line.strip() for line in lines[: starts[0]]):
+        starts.insert(0, 0)
+    sections = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        body = "\n" * start + "\n".join(lines[start:end]) + "\n"
+        sections.append((start + 1, body))
+    return sections
+
+
 def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None = None) -> Gathered:
     out = Gathered()
     out.gaps.extend(
@@ -118,11 +149,17 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
             out.gaps.append(f"could not read {file.display}: {exc}")
             continue
         detected = (_format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
+        if not file.format_hint and PROMPT.match(head[0] if head else ""):
+            sections = _transcript(file)
+            if sections:
+                for start, body in sections:
+                    _add_section(file, ctx, start, body, out, docs)
+                continue
         out.inputs.append(InputRef(path=file.display, format=detected.name))
         if detected.document is not None:
             result = _parse_document(file, detected, ctx, out)
             if result is not None:
-                docs.append(_Doc(file, ctx, result))
+                docs.append(_Doc(file, ctx, result, exact_stamps(head)))
         elif detected.name != "empty":
             out.nodes.observe_log_head(head, detected.log)
             logs.append(_Log(file, ctx, detected.log, exact_stamps(head)))
@@ -138,10 +175,10 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
         if log.ctx.node:
             out.nodes.add(log.ctx.node)
 
-    anchors = [a for d in docs for a in d.result.anchors] + [
-        s for lg in logs for s in lg.head_stamps
-    ]
-    local = [s for lg in logs for s in lg.head_stamps]
+    # Stamps written in a local zone (logs, describe output) tell the hosts' zone; API objects'
+    # UTC stamps tell only the year.
+    local = [s for lg in logs for s in lg.head_stamps] + [s for d in docs for s in d.head_stamps]
+    anchors = [a for d in docs for a in d.result.anchors] + local
     base = infer_context(anchors, local, forced_offset_minutes)
 
     for doc in docs:
@@ -161,6 +198,37 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
     # Checks that reason over several hits at once (pull queues) read them from the store.
     out.store.extras.append((Entity.cluster(), "hits", list(out.hits.values())))
     return out
+
+
+def _transcript(file: InputFile) -> list[tuple[int, str]] | None:
+    try:
+        with open_stream(file.path) as stream:
+            data = stream.read(MAX_TRANSCRIPT_BYTES + 1)
+    except (OSError, EOFError, ValueError):
+        return None
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        return None
+    return transcript_sections(data.decode("utf-8", errors="replace"))
+
+
+def _add_section(
+    file: InputFile, ctx: Context, start: int, body: str, out: Gathered, docs: list[_Doc]
+) -> None:
+    """One command of a terminal session, detected and parsed on its own."""
+    lines = body.splitlines()
+    detected = detect(lines)
+    out.inputs.append(InputRef(path=f"{file.display}:{start}", format=detected.name))
+    if detected.document is not None:
+        try:
+            result = detected.document.parse(body, ctx)
+        except Exception as exc:  # a parser bug must not sink the diagnosis: record it
+            out.gaps.append(f"{file.display}:{start}: {detected.name} parser failed: {exc}")
+            return
+        docs.append(_Doc(file, ctx, result, exact_stamps(lines)))
+        return
+    # Output of a command no parser knows: still matched against the log patterns.
+    records = [Record(text, n) for n, text in enumerate(lines, 1) if text.strip()]
+    docs.append(_Doc(file, ctx, ParseResult(records=records), exact_stamps(lines)))
 
 
 def _parse_document(
@@ -193,8 +261,11 @@ def _entity_for(
     node = nodes.canonical(node) if node else nodes.default()
     pod = groups.get("pod") or ctx.pod
     namespace = groups.get("namespace") or ctx.namespace
+    if groups.get("cgroup"):
+        return Entity.cgroup(groups["cgroup"], node)
     if groups.get("pid", "").isdigit():
-        return Entity.process(int(groups["pid"]), groups.get("command", "?"), node)
+        command = groups.get("command") or groups.get("process") or "?"
+        return Entity.process(int(groups["pid"]), command, node)
     if groups.get("container") and pod:
         return Entity.container(groups["container"], pod, namespace, node)
     if pod and _IDENT.match(pod):
@@ -222,10 +293,11 @@ def _record_hit(
     groups = table.scanner.groups(index, text) if table.has_groups[index] else {}
     if entity is None or _NAMING_GROUPS.intersection(groups):
         entity = _entity_for(groups, ctx, line, out.nodes)
-    key = (fm_id, symptom.id, entity)
+    part = groups.get(symptom.split_by) if symptom.split_by else None
+    key = (fm_id, symptom.id, entity, part)
     hit = out.hits.get(key)
     if hit is None:
-        hit = out.hits[key] = SymptomHit(fm_id, symptom.id, entity)
+        hit = out.hits[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
     hit.add(evidence, groups)
 
 

@@ -92,7 +92,26 @@ def _process_facts(store: FactStore, node: Entity) -> None:
         _add_once(store, "node.zombies.total", node, len(zombies), zombies[0].evidence)
 
 
+def _pod_facts(store: FactStore, node: Entity) -> None:
+    pods = store.on_node(node.name, Kind.POD.value)
+    phases = [(p, f) for p in pods if (f := store.fact(p, "pod.phase")) is not None]
+    if phases:
+        _add_once(store, "node.pods.count", node, len(pods), phases[0][1].evidence)
+    # Pending in the API while the runtime runs its containers: status updates are not arriving.
+    stale = [
+        (p, f)
+        for p, f in phases
+        if f.value == "Pending"
+        and (_number(store, p, "pod.containers_running") or (0, None))[0] > 0
+    ]
+    if stale:
+        running = store.fact(stale[0][0], "pod.containers_running")
+        evidence = running.evidence if running else stale[0][1].evidence
+        _add_once(store, "node.pods.pending_with_running_containers", node, len(stale), evidence)
+
+
 def _derive_node(store: FactStore, node: Entity) -> None:
+    _pod_facts(store, node)
     _pid_facts(store, node)
     _memory_facts(store, node)
     _process_facts(store, node)

@@ -57,8 +57,10 @@ def zombies_under_one_parent(store: FactStore, subject: Entity) -> list[Evidence
 
 @dataclass(frozen=True)
 class Pull:
-    entity: Entity
+    """One image's pull on a node, from the first to the last line that mentions it."""
+
     image: str
+    entity: Entity
     start: datetime
     end: datetime
     evidence: list[Evidence]
@@ -68,27 +70,33 @@ class Pull:
         return (self.end - self.start).total_seconds()
 
 
+PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
+
+
 def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
-    starts: dict[Entity, SymptomHit] = {}
-    ends: dict[Entity, SymptomHit] = {}
+    spans: dict[str, list[SymptomHit]] = {}
     for hit in _hits(store):
-        if hit.failure_mode != "serialized-image-pulls" or not _on_subject_node(
-            hit.entity, subject
+        if (
+            hit.failure_mode == "serialized-image-pulls"
+            and hit.symptom in PULL_SYMPTOMS
+            and hit.part
+            and _on_subject_node(hit.entity, subject)
         ):
-            continue
-        if hit.symptom == "pull-started" and hit.first is not None:
-            starts[hit.entity] = hit
-        elif hit.symptom in ("pull-done", "pull-took-minutes") and hit.last is not None:
-            ends.setdefault(hit.entity, hit)
+            spans.setdefault(hit.part, []).append(hit)
     pulls = []
-    for entity, start in starts.items():
-        end = ends.get(entity)
-        if end is None or start.first is None or end.last is None or end.last < start.first:
+    for image, hits in spans.items():
+        timed = [h for h in hits if h.first is not None and h.last is not None]
+        if not timed:
             continue
-        image = start.groups.get("image") or end.groups.get("image") or "?"
-        pulls.append(
-            Pull(entity, image, start.first, end.last, [start.samples[0], end.samples[-1]])
-        )
+        first = min(timed, key=lambda h: h.first or datetime.max)
+        last = max(timed, key=lambda h: h.last or datetime.min)
+        if first.first is None or last.last is None:
+            continue
+        evidence = [first.samples[0], last.samples[-1]]
+        # Name the pod that pulls the image where some source says it (events, describe).
+        pods = [h.entity for h in hits if h.entity.kind == Kind.POD.value]
+        owner = pods[0] if pods else first.entity
+        pulls.append(Pull(image, owner, first.first, last.last, evidence))
     return pulls
 
 
@@ -98,12 +106,12 @@ def slow_pulls(store: FactStore, subject: Entity, minimum_seconds: float = 120) 
 
 @check
 def pulls_queued_behind_slow_pull(store: FactStore, subject: Entity) -> list[Evidence]:
-    """Pods on the node whose pull began as another pod's minutes-long pull ended."""
+    """Other images whose pull began only as a minutes-long pull ended (kubelet's serial queue)."""
     pulls = _pulls(store, subject)
     evidence: list[Evidence] = []
     for slow in (p for p in pulls if p.seconds >= 120):
         for other in pulls:
-            if other.entity == slow.entity:
+            if other.image == slow.image:
                 continue
             gap = (other.start - slow.end).total_seconds()
             if -5 <= gap <= 90:

@@ -111,6 +111,9 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         for link in fm.causes:
             if link.failure_mode not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: links to unknown {link.failure_mode!r}")
+        for general in fm.subsumes:
+            if general not in modes:
+                raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")
     _check_patterns_compile(modes)
     return KnowledgeBase(modes, conditions)
 

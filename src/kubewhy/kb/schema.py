@@ -55,6 +55,10 @@ class LogSymptom(Strict):
     supporting: bool = False
     # Only lines from these components count (matched against the source's component).
     components: list[str] = []
+    # A symptom that counts only when repeated (one slow fsync is noise, a hundred are not).
+    min_count: Annotated[int, Field(ge=1)] = 1
+    # A named group whose values are counted apart (one hit per image, per device ...).
+    split_by: str | None = None
     examples: Annotated[list[str], Field(min_length=1)]
     counter_examples: list[str] = []
 
@@ -104,10 +108,17 @@ class Risk(Strict):
 
 
 class Link(Strict):
-    """This failure mode leads to another one."""
+    """This failure mode leads to another one.
+
+    ``causes``: the other one is a consequence (a victim, ranked below this one).
+    ``triggers``: this one sets off a latent defect in the other (a known bug); the defect stays
+    the root cause, since fixing it makes the trigger harmless, and this one is shown as its
+    trigger.
+    """
 
     failure_mode: str
     statement: str
+    kind: Literal["causes", "triggers"] = "causes"
 
 
 class Confirm(Strict):
@@ -199,6 +210,9 @@ class FailureMode(Strict):
     metrics: list[MetricEvidence] = []
     risks: list[Risk] = []
     causes: list[Link] = []
+    # More general failure modes that this one is a specific case of: when both are found on
+    # the same place, only this one is reported (it carries the same lines and more).
+    subsumes: list[str] = []
     culprit: str | None = None  # name of a culprit finder in reasoning.culprit
     confirm: list[Confirm] = []
     remediation: Annotated[list[str], Field(min_length=1)]

@@ -23,6 +23,8 @@ class SymptomHit:
     last: datetime | None = None
     samples: list[Evidence] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)
+    # The value of the symptom's split_by group, when hits are counted apart by it.
+    part: str | None = None
 
     def add(self, evidence: Evidence, groups: dict[str, str], max_samples: int = 5) -> None:
         self.count += 1

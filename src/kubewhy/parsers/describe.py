@@ -149,6 +149,7 @@ class _Block:
         self.pods_on_node: list[tuple[str, str]] = []
         capacity: dict[str, tuple[str, int]] = {}
         info: dict[str, tuple[str, int]] = {}
+        self.addresses: list[tuple[int, str, str]] = []
         for number, text in self.lines:
             if not text.strip():
                 continue
@@ -179,6 +180,10 @@ class _Block:
                 key = _KEY.match(text)
                 if key and key.group(2) in _SYSTEM_INFO:
                     info[key.group(2)] = (key.group(3) or "", number)
+            elif section == "Addresses":
+                key = _KEY.match(text)
+                if key and key.group(3):
+                    self.addresses.append((number, key.group(3).strip(), text.strip()))
             elif section == "Capacity":
                 key = _KEY.match(text)
                 if key:
@@ -257,6 +262,10 @@ class _Block:
         self.result.entities.append(pod)
         if node_name:
             self.fact("pod.node", pod, node_name, node_line, f"Node: {node_value}")
+            address = node_value.split("/", 1)[1] if "/" in node_value else ""
+            if address and address != "<none>":
+                node = Entity.for_node(node_name)
+                self.fact("node.address", node, address, node_line, f"Node: {node_value}")
         status, status_line = self.top.get("Status", ("", 0))
         if status:
             self.fact("pod.phase", pod, status.split()[0], status_line, f"Status: {status}")
@@ -382,6 +391,10 @@ class _Block:
         name = self.top.get("Name", ("", 0))[0]
         node = Entity.for_node(name)
         self.result.entities.append(node)
+        # InternalIP and Hostname: the names other sources (journal hosts, scrapes) use.
+        for number, address, text in self.addresses:
+            if address != name:
+                self.fact("node.address", node, address, number, text)
         for number, text in self.conditions:
             found = _CONDITION.match(text)
             if not found:

@@ -233,6 +233,13 @@ class PromJsonFormat:
         if len(samples) > 1:
             text += f" (peak of {len(samples)} samples)"
         result.entities.append(entity)
+        instance = re.sub(r":\d+$", "", labels.get("instance", ""))
+        if labels.get("node") and instance and instance != labels["node"]:
+            # A series that names both tells which scrape address is which node.
+            alias = Evidence(ctx.source, line, None, text)
+            result.facts.append(
+                Fact("node.address", Entity.for_node(labels["node"]), instance, alias)
+            )
         result.records.append(Record(text, line, Stamp(moment), entity))
         if not result.anchors:
             result.anchors.append(Stamp(moment))

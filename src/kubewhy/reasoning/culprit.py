@@ -191,6 +191,5 @@ def slow_pull_pod(store: FactStore, subject: Entity) -> Culprit | None:
     if not pulls:
         return None
     slow = max(pulls, key=lambda p: p.seconds)
-    return Culprit(
-        slow.entity, f"pulled {slow.image} for {slow.seconds / 60:.0f} minutes", slow.evidence
-    )
+    why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes and held the pull queue"
+    return Culprit(slow.entity, why, slow.evidence)

@@ -181,7 +181,10 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
             found[key] = Hypothesis(fm, subject)
         return found[key]
 
+    min_counts = {(fm.id, s.id): s.min_count for fm in kb.failure_modes.values() for s in fm.logs}
     for hit in hits:
+        if hit.count < min_counts.get((hit.failure_mode, hit.symptom), 1):
+            continue
         fm = kb.get(hit.failure_mode)
         weight, supporting = fm.symptom_weight(hit.symptom)
         subject = subject_for(hit.entity, fm.scope, store)

@@ -48,7 +48,7 @@ class Ranked:
 def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
     edges: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
     for i, cause in enumerate(hyps):
-        effects = {link.failure_mode for link in cause.fm.causes}
+        effects = {link.failure_mode for link in cause.fm.causes if link.kind == "causes"}
         for j, effect in enumerate(hyps):
             if i != j and effect.fm.id in effects and same_place(cause.subject, effect.subject):
                 edges[i].append(j)
@@ -68,7 +68,19 @@ def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
     return seen
 
 
+def drop_subsumed(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+    """Drop general hypotheses that a more specific one found on the same place replaces."""
+    return [
+        h
+        for h in hyps
+        if not any(
+            h.fm.id in other.fm.subsumes and same_place(other.subject, h.subject) for other in hyps
+        )
+    ]
+
+
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
+    hyps = drop_subsumed(hyps)
     edges = _edges(hyps)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
 
@@ -125,12 +137,23 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
 
 def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypothesis, str]]:
     """The root and the hypotheses it explains, in causal order, each with the link statement."""
-    out: list[tuple[Hypothesis, str]] = [(root, root.fm.summary.strip())]
-    seen = {root.key}
+    out: list[tuple[Hypothesis, str]] = []
+    for trigger in hyps:
+        for link in trigger.fm.causes:
+            if (
+                link.kind == "triggers"
+                and link.failure_mode == root.fm.id
+                and same_place(trigger.subject, root.subject)
+            ):
+                out.append((trigger, f"Trigger: {link.statement.strip()}"))
+    out.append((root, root.fm.summary.strip()))
+    seen = {root.key} | {h.key for h, _ in out}
     frontier = [root]
     while frontier:
         cause = frontier.pop(0)
         for link in cause.fm.causes:
+            if link.kind != "causes":
+                continue
             for effect in hyps:
                 if (
                     effect.fm.id == link.failure_mode

@@ -10,10 +10,16 @@ import io
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.text import Text
 
 from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
 from kubewhy.reports.redact import redact
+
+
+def _say(console: Console, text: str, indent: int, style: str = "") -> None:
+    """Print wrapped with a hanging indent, so long statements stay readable at 80 columns."""
+    console.print(Padding(Text(text, style=style), (0, 0, 0, indent)))
 
 
 def _where(ev: EvidenceRef) -> str:
@@ -46,15 +52,15 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
     if f.explained_by:
         console.print(f"   explained by: {f.explained_by}", style="dim")
     if f.why_ranked and detailed:
-        console.print(Text(f"   why this rank: {f.why_ranked}", style="dim"))
+        _say(console, f"why this rank: {f.why_ranked}", 3, "dim")
     for note in f.version_notes:
-        console.print(Text(f"   version: {note}"))
+        _say(console, f"version: {note}", 3)
     if not detailed:
         return
     console.print("   chain:", style="bold")
     for i, link in enumerate(f.chain, 1):
         refs = "".join(f"[{e}]" for e in link.evidence)
-        console.print(Text(f"    {i}. {link.failure_mode}: {link.statement} {refs}".rstrip()))
+        _say(console, f"{i}. {link.failure_mode}: {link.statement} {refs}".rstrip(), 4)
     console.print("   evidence:", style="bold")
     for ev in f.evidence[:12]:
         when = f" {ev.time}" if ev.time else ""
@@ -65,15 +71,15 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
         console.print(f"    ... {len(f.evidence) - 12} more in --format json", style="dim")
     console.print("   fix:", style="bold")
     for step in f.remediation:
-        console.print(Text(f"    $ {step}" if not step.startswith(("#", "-")) else f"    {step}"))
+        _say(console, f"$ {step}", 4)
     if f.prevention:
         console.print("   prevent:", style="bold")
         for item in f.prevention:
-            console.print(Text(f"    - {item}"))
+            _say(console, f"- {item}", 4)
     if f.references:
         console.print("   references:", style="bold")
         for ref in f.references[:6]:
-            console.print(Text(f"    {ref}"))
+            _say(console, ref, 4)
 
 
 def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> str:
@@ -110,7 +116,7 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
     if diagnosis.missing_evidence:
         console.print("Evidence that would confirm or rule out these findings:", style="bold")
         for item in diagnosis.missing_evidence:
-            console.print(Text(f"  - {item}"))
+            _say(console, f"- {item}", 2)
         console.print()
     if diagnosis.parse_errors:
         skipped = sum(diagnosis.parse_errors.values())
@@ -118,4 +124,5 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
             f"{skipped} malformed line(s) skipped in {len(diagnosis.parse_errors)} input(s).",
             style="dim",
         )
-    return redact(buffer.getvalue())
+    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+    return redact(text) + "\n"

@@ -1,0 +1,131 @@
+"""Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``) and ``docker ps``, whose
+container names (``k8s_<container>_<pod>_<namespace>_<uid>_<attempt>``) say which pod a running
+container belongs to.
+
+>>> text = '''NAME        READY   STATUS    RESTARTS   AGE   IP       NODE
+... sphinx-0    0/2     Pending   0          1m    <none>   ss-dev-kub07'''
+>>> r = TABLES.parse(text, Context("get-pods.txt"))
+>>> sorted((f.name, f.value) for f in r.facts if f.name.startswith("pod."))[:3]
+[('pod.containers_total', 2), ('pod.node', 'ss-dev-kub07'), ('pod.phase', 'Pending')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact
+from kubewhy.parsers.base import Context, ParseResult, Record
+
+POD_HEADER = re.compile(r"^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\b")
+DOCKER_HEADER = re.compile(r"^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\b")
+# kubelet names docker containers k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>
+DOCKER_NAME = re.compile(
+    r"\bk8s_(?P<container>[^_\s]+)_(?P<pod>[^_\s]+)_(?P<ns>[^_\s]+)_[0-9a-f-]+_\d+\b"
+)
+# Pod STATUS words that mean the pod has not started yet.
+PENDING_STATUSES = {"Pending", "ContainerCreating", "PodInitializing"}
+PHASES = {
+    "Running": "Running",
+    "Completed": "Succeeded",
+    "Succeeded": "Succeeded",
+    "Failed": "Failed",
+}
+
+
+def _pods(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
+    header = lines[0][1]
+    split = header.split()
+    for n, line in lines[1:]:
+        parts = line.split()
+        if len(parts) < 5:
+            result.malformed += 1
+            continue
+        if split[0] == "NAMESPACE":
+            namespace, name, ready, status = parts[0], parts[1], parts[2], parts[3]
+            rest = parts[4:]
+        else:
+            namespace, name, ready, status = (
+                ctx.namespace or "default",
+                parts[0],
+                parts[1],
+                parts[2],
+            )
+            rest = parts[3:]
+        node = None
+        if "NODE" in split:
+            idx = split.index("NODE") - (1 if split[0] == "NAMESPACE" else 0) - 3
+            # RESTARTS may read "3 (2m ago)": take the node from the end when it shifts.
+            node = rest[idx] if idx < len(rest) else None
+            if node and "(" in " ".join(rest[:idx]):
+                node = rest[idx + 2] if idx + 2 < len(rest) else None
+            if node in ("<none>", None):
+                node = None
+        found = re.fullmatch(r"(\d+)/(\d+)", ready)
+        pod = Entity.pod(name, namespace, node)
+        ev = Evidence(ctx.source, n, None, line.strip())
+        result.entities.append(pod)
+        phase = PHASES.get(status, "Pending" if status in PENDING_STATUSES else None)
+        if phase:
+            result.facts.append(Fact("pod.phase", pod, phase, ev))
+        if found:
+            result.facts.append(Fact("pod.containers_total", pod, int(found.group(2)), ev))
+            result.facts.append(Fact("pod.ready", pod, found.group(1) == found.group(2), ev))
+        if node:
+            result.facts.append(Fact("pod.node", pod, node, ev))
+        result.records.append(Record(f"Pod {namespace}/{name} status {status}", n, None, pod))
+
+
+def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
+    node = ctx.node or UNKNOWN_NODE
+    running: Counter[Entity] = Counter()
+    first_line: dict[Entity, Evidence] = {}
+    for n, line in lines[1:]:
+        found = DOCKER_NAME.search(line)
+        if not found:
+            continue
+        if found.group("container") == "POD":  # the sandbox (pause) container
+            continue
+        pod = Entity.pod(found.group("pod"), found.group("ns"), node)
+        ev = Evidence(ctx.source, n, None, line.strip())
+        if " Up " in f" {line} " or "Running" in line:
+            running[pod] += 1
+            first_line.setdefault(pod, ev)
+        container = Entity.container(
+            found.group("container"), found.group("pod"), found.group("ns"), node
+        )
+        state = "running" if " Up " in f" {line} " else "exited"
+        result.facts.append(Fact("container.state", container, state, ev))
+    for pod, count in running.items():
+        result.facts.append(Fact("pod.containers_running", pod, count, first_line[pod]))
+
+
+class Tables:
+    name = "table"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        if not head:
+            return 0.0
+        first = head[0]
+        if POD_HEADER.match(first) or DOCKER_HEADER.match(first):
+            return 0.9
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if not lines:
+            return result
+        header = lines[0][1]
+        if POD_HEADER.match(header):
+            _pods(lines, ctx, result)
+        elif DOCKER_HEADER.match(header):
+            _docker(lines, ctx, result)
+        return result
+
+
+TABLES = Tables()
+FORMATS = [TABLES]

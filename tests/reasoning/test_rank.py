@@ -1,0 +1,60 @@
+"""Ranking: root causes above their consequences, triggers versus causes, cycles."""
+
+from __future__ import annotations
+
+from kubewhy.kb.load import default_knowledge_base
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.reasoning.match import Hypothesis, Matched
+from kubewhy.reasoning.rank import chain_order, rank
+
+KB = default_knowledge_base()
+EV = Evidence("kubelet.log", 1, None, "line")
+
+
+def hyp(fm_id: str, subject: Entity, confidence: float) -> Hypothesis:
+    h = Hypothesis(KB.get(fm_id), subject)
+    h.add(Matched("s", confidence, False, [EV]))
+    h.confidence = confidence
+    return h
+
+
+def test_victim_ranks_below_its_cause_on_the_same_node() -> None:
+    node = Entity.for_node("n1")
+    probe = hyp("probe-failure", Entity.pod("calico-node-1", "kube-system", node="n1"), 0.9)
+    pids = hyp("node-pid-exhaustion", node, 0.6)
+    ranked = rank([probe, pids])
+    assert [r.hypothesis.fm.id for r in ranked] == ["node-pid-exhaustion", "probe-failure"]
+    assert ranked[0].explained_by is None
+    assert ranked[1].explained_by is pids
+    assert "probe-failure" in ranked[0].why
+
+
+def test_no_link_across_nodes() -> None:
+    probe = hyp("probe-failure", Entity.pod("web-1", "prod", node="n2"), 0.9)
+    pids = hyp("node-pid-exhaustion", Entity.for_node("n1"), 0.6)
+    ranked = rank([probe, pids])
+    assert all(r.explained_by is None for r in ranked)
+    assert ranked[0].hypothesis is probe  # the stronger one first when unrelated
+
+
+def test_trigger_does_not_demote_the_defect_it_sets_off() -> None:
+    cluster = Entity.cluster()
+    apiserver = Entity.component("kube-apiserver", "m1")
+    etcd = hyp("etcd-unavailable", cluster, 0.95)
+    leak = hyp("apiserver-goroutine-leak-oom", apiserver, 0.9)
+    ranked = rank([etcd, leak])
+    assert ranked[0].hypothesis is leak
+    assert ranked[1].explained_by is leak
+    chain = chain_order(leak, [etcd, leak])
+    assert chain[0][0] is etcd and chain[0][1].startswith("Trigger:")
+    assert chain[1][0] is leak
+
+
+def test_explaining_more_raises_the_score() -> None:
+    node = Entity.for_node("n1")
+    pids = hyp("node-pid-exhaustion", node, 0.6)
+    alone = rank([pids])[0].score
+    probe = hyp("probe-failure", Entity.pod("p", "ns", node="n1"), 0.8)
+    together = rank([pids, probe])[0].score
+    assert together > alone
