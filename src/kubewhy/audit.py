@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubewhy.facts.build import Gathered
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
@@ -17,6 +18,9 @@ from kubewhy.model.diagnosis import EvidenceRef, Risk
 from kubewhy.model.entities import Entity
 from kubewhy.reasoning.assemble import entity_ref
 from kubewhy.reports.redact import redact
+
+if TYPE_CHECKING:
+    from kubewhy.diagnose import LiveSources
 
 ORDER = {
     Severity.CRITICAL.value: 0,
@@ -75,20 +79,25 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
     return found
 
 
-def audit_paths(paths: list[Path], kb: KnowledgeBase | None = None) -> list[Risk]:
-    from kubewhy.diagnose import gather_paths
+def audit_sources(
+    paths: list[Path], live: LiveSources | None = None, kb: KnowledgeBase | None = None
+) -> list[Risk]:
+    from kubewhy.diagnose import gather_all
 
     kb = kb or default_knowledge_base()
-    return evaluate_risks(gather_paths(paths, kb), kb)
+    return evaluate_risks(gather_all(paths, live, kb), kb)
+
+
+def audit_paths(paths: list[Path], kb: KnowledgeBase | None = None) -> list[Risk]:
+    return audit_sources(paths, None, kb)
 
 
 def audit_node(
     root: Path, extra_paths: list[Path] | None = None, kb: KnowledgeBase | None = None
 ) -> list[Risk]:
-    from kubewhy.diagnose import gather_node
+    from kubewhy.diagnose import LiveSources
 
-    kb = kb or default_knowledge_base()
-    return evaluate_risks(gather_node(root, extra_paths or [], kb), kb)
+    return audit_sources(extra_paths or [], LiveSources(node_root=root), kb)
 
 
 def render_audit(risks: list[Risk], fmt: str) -> str:

@@ -148,11 +148,15 @@ def test_output_file_and_markdown(tmp_path: Path) -> None:
 
 
 def test_rules_and_explain_render_every_failure_mode() -> None:
+    from kubewhy.kb.load import default_knowledge_base
+    from kubewhy.reports.explain import render_explain
+
     rules = json.loads(kubewhy("rules", "--format", "json").stdout)
-    assert len(rules) >= 16
+    assert len(rules) >= 40
+    kb = default_knowledge_base()
+    assert {r["id"] for r in rules} == set(kb.failure_modes)
     for rule in rules:
-        page = kubewhy("explain", rule["id"])
-        assert page.returncode == 0, page.stderr
+        page = render_explain(kb, kb.get(rule["id"]))
         for heading in (
             "## Meaning",
             "## Diagnosis",
@@ -160,4 +164,25 @@ def test_rules_and_explain_render_every_failure_mode() -> None:
             "## Prevention",
             "## References",
         ):
-            assert heading in page.stdout
+            assert heading in page, (rule["id"], heading)
+    # And once through the command line, as a user calls it.
+    page = kubewhy("explain", rules[0]["id"])
+    assert page.returncode == 0 and "## Meaning" in page.stdout
+
+
+def test_kubectl_plugin_maps_to_a_cluster_diagnosis() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv=['kubectl-why', 'node/x', '--kubeconfig', "
+            "'/nonexistent/kubeconfig']; from kubewhy.cli.main import run_kubectl_plugin; "
+            "run_kubectl_plugin()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "kubeconfig" in run.stderr and "Traceback" not in run.stderr

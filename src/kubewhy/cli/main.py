@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from kubewhy import __version__
 from kubewhy.errors import KubewhyError, UsageError
 from kubewhy.model.diagnosis import Diagnosis
+
+if TYPE_CHECKING:
+    from kubewhy.diagnose import LiveSources
+    from kubewhy.sources.bundle import BundleWriter
 
 app = typer.Typer(
     add_completion=False,
@@ -86,17 +91,100 @@ def _render(diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None) -> Non
     emit(render(diagnosis, fmt.value, width=max(width, 80), color=color), output)
 
 
+TARGET = re.compile(r"^(?:node|no|nodes|pod|po|pods|namespace|ns)/[\w.:-]+$")
+
+
+@dataclass
+class _LiveOptions:
+    node: bool
+    root: Path
+    prometheus: str | None
+    since: str | None
+    until: str | None
+    prom_ca: Path | None
+    cluster: bool
+    namespace: str | None
+    context: str | None
+    kubeconfig: Path | None
+
+
+def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], str | None]:
+    """With --cluster, an argument like node/NAME that is not a file is the target."""
+    files: list[Path] = []
+    target = None
+    for path in paths or []:
+        if cluster and TARGET.match(str(path)) and not path.exists():
+            if target is not None:
+                raise UsageError(f"one TARGET at a time: {target} and {path}")
+            target = str(path)
+        else:
+            files.append(path)
+    return files, target
+
+
+def _live(options: _LiveOptions, target: str | None) -> LiveSources:
+    from kubewhy.diagnose import LiveSources
+
+    live = LiveSources()
+    if options.node:
+        live.node_root = options.root
+    if options.cluster:
+        live.cluster = {
+            "target": target,
+            "namespace": options.namespace,
+            "context": options.context,
+            "kubeconfig": str(options.kubeconfig) if options.kubeconfig else None,
+        }
+    if options.prometheus:
+        live.prometheus = {
+            "url": options.prometheus,
+            "since": options.since,
+            "until": options.until,
+            "ca_file": str(options.prom_ca) if options.prom_ca else None,
+        }
+    return live
+
+
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Files, folders or archives of evidence (with --cluster: or a TARGET)."),
+]
+NodeOption = Annotated[bool, typer.Option("--node", help="Read the machine kubewhy runs on.")]
+RootOption = Annotated[
+    Path, typer.Option("--root", help="Where the node's filesystem is mounted (/host in a pod).")
+]
+PromOption = Annotated[
+    str | None,
+    typer.Option("--prometheus", help="Read metrics from this Prometheus (http://host:9090)."),
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Start of the metrics window (RFC 3339, 2h, now).")
+]
+UntilOption = Annotated[str | None, typer.Option("--until", help="End of the metrics window.")]
+PromCaOption = Annotated[
+    Path | None, typer.Option("--prometheus-ca", help="CA file for an HTTPS Prometheus.")
+]
+ClusterOption = Annotated[
+    bool, typer.Option("--cluster", help="Read the cluster's API server (TARGET: node/N, pod/N).")
+]
+NamespaceOption = Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace.")]
+ContextOption = Annotated[str | None, typer.Option("--context", help="kubeconfig context.")]
+KubeconfigOption = Annotated[Path | None, typer.Option("--kubeconfig", help="kubeconfig file.")]
+
+
 @app.command()
 def diagnose(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files, folders or archives of evidence.")
-    ] = None,
-    node: Annotated[
-        bool, typer.Option("--node", help="Diagnose the machine kubewhy runs on.")
-    ] = False,
-    root: Annotated[
-        Path, typer.Option("--root", help="Where the node's filesystem is mounted.")
-    ] = Path("/"),
+    paths: PathsArgument = None,
+    node: NodeOption = False,
+    root: RootOption = Path("/"),
+    prometheus: PromOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    prometheus_ca: PromCaOption = None,
+    cluster: ClusterOption = False,
+    namespace: NamespaceOption = None,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
     timezone: Annotated[
@@ -104,44 +192,89 @@ def diagnose(
     ] = None,
 ) -> None:
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
-    from kubewhy.diagnose import diagnose_paths
+    from kubewhy.diagnose import diagnose as run_diagnosis
 
     tz = parse_timezone(timezone)
-    if node:
-        from kubewhy.diagnose import diagnose_node
-
-        diagnosis = diagnose_node(root, extra_paths=list(paths or []), tz_offset_minutes=tz)
-    elif not paths:
-        raise UsageError("give evidence PATHs, or --node")
-    else:
-        diagnosis = diagnose_paths(list(paths), tz_offset_minutes=tz)
+    files, target = _split_paths(paths, cluster)
+    options = _LiveOptions(
+        node, root, prometheus, since, until, prometheus_ca, cluster, namespace, context, kubeconfig
+    )
+    if not files and not (node or cluster or prometheus):
+        raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
+    diagnosis = run_diagnosis(files, _live(options, target), tz_offset_minutes=tz)
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if diagnosis.findings else 0)
 
 
 @app.command()
 def audit(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Evidence to audit.")] = None,
-    node: Annotated[
-        bool, typer.Option("--node", help="Audit the machine kubewhy runs on.")
-    ] = False,
-    root: Annotated[
-        Path, typer.Option("--root", help="Where the node's filesystem is mounted.")
-    ] = Path("/"),
+    paths: PathsArgument = None,
+    node: NodeOption = False,
+    root: RootOption = Path("/"),
+    prometheus: PromOption = None,
+    cluster: ClusterOption = False,
+    namespace: NamespaceOption = None,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
 ) -> None:
     """List the risks the incidents teach, before anything breaks (most serious first)."""
-    from kubewhy.audit import audit_node, audit_paths, render_audit
+    from kubewhy.audit import audit_sources, render_audit
 
-    if node:
-        risks = audit_node(root, extra_paths=list(paths or []))
-    elif not paths:
-        raise UsageError("give evidence PATHs, or --node")
-    else:
-        risks = audit_paths(list(paths))
+    files, target = _split_paths(paths, cluster)
+    options = _LiveOptions(
+        node, root, prometheus, None, None, None, cluster, namespace, context, kubeconfig
+    )
+    if not files and not (node or cluster or prometheus):
+        raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
+    risks = audit_sources(files, _live(options, target))
     emit(render_audit(risks, fmt.value), output)
     raise typer.Exit(1 if risks else 0)
+
+
+class AlertFormat(StrEnum):
+    prometheus = "prometheus"
+    prometheusrule = "prometheusrule"
+
+
+@app.command()
+def alerts(
+    fmt: Annotated[AlertFormat, typer.Option("--format", "-f", help="Rule file format.")] = (
+        AlertFormat.prometheus
+    ),
+    output: OutputOption = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A threshold: name=value or KubewhyAlert.name=value."),
+    ] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="A YAML file of thresholds.")
+    ] = None,
+    for_: Annotated[
+        list[str] | None, typer.Option("--for", help="A for-duration: KubewhyAlert=5m.")
+    ] = None,
+) -> None:
+    """Prometheus alerting rules for every failure mode that metrics can show."""
+    from kubewhy.kb.load import default_knowledge_base
+    from kubewhy.prevent import (
+        parse_durations,
+        parse_overrides,
+        parse_threshold_file,
+        render_alerts,
+    )
+
+    overrides: dict[str, float] = {}
+    if thresholds is not None:
+        try:
+            overrides.update(parse_threshold_file(thresholds.read_text(), str(thresholds)))
+        except OSError as exc:
+            raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
+    overrides.update(parse_overrides(set_ or []))
+    text = render_alerts(
+        default_knowledge_base(), fmt.value, overrides, parse_durations(for_ or [])
+    )
+    emit(text, output)
 
 
 @app.command()
@@ -196,7 +329,49 @@ def collect_node_cmd(
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
     from kubewhy.sources.node import collect_node
 
-    bundle = collect_node(root, node_name=node_name)
+    _write_bundle(collect_node(root, node_name=node_name), output)
+
+
+@collect_app.command("cluster")
+def collect_cluster_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write (.tar.gz).")],
+    target: Annotated[
+        str | None, typer.Argument(help="node/NAME, pod/NAME, namespace/NAME.")
+    ] = None,
+    namespace: NamespaceOption = None,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
+) -> None:
+    """Read what TARGET needs from the API server into a bundle (Secrets are never read)."""
+    from kubewhy.sources.cluster import collect_cluster
+
+    bundle = collect_cluster(
+        target,
+        namespace=namespace,
+        context=context,
+        kubeconfig=str(kubeconfig) if kubeconfig else None,
+    )
+    _write_bundle(bundle, output)
+
+
+@collect_app.command("prometheus")
+def collect_prometheus_cmd(
+    url: Annotated[str, typer.Argument(help="The Prometheus to read (http://host:9090).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write (.tar.gz).")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    prometheus_ca: PromCaOption = None,
+) -> None:
+    """Run the knowledge base's metric queries over the window into a bundle."""
+    from kubewhy.kb.load import default_knowledge_base
+    from kubewhy.sources.prometheus import collect_prometheus
+
+    ca = str(prometheus_ca) if prometheus_ca else None
+    bundle = collect_prometheus(url, since, until, default_knowledge_base(), ca_file=ca)
+    _write_bundle(bundle, output)
+
+
+def _write_bundle(bundle: BundleWriter, output: Path) -> None:
     try:
         bundle.write_tar_gz(output)
     except OSError as exc:
@@ -240,23 +415,24 @@ def run(argv: list[str] | None = None) -> None:
 
 
 def run_kubectl_plugin() -> None:
-    """``kubectl why [TARGET]``: diagnose the live cluster (or TARGET) through the API."""
+    """``kubectl why [TARGET] [-n NS] [--context C]``: diagnose the live cluster, or TARGET."""
     args = sys.argv[1:]
-    if args and args[0] in (
+    commands = (
         "diagnose",
         "audit",
         "rules",
         "explain",
         "goroutines",
         "collect",
+        "alerts",
         "version",
-    ):
-        run(args)
-    run(
-        ["diagnose", "--cluster", *args]
-        if args and not args[0].startswith("-")
-        else ["diagnose", "--cluster", "", *args]
     )
+    if args and args[0] in commands:
+        run(args)
+    elif args and args[0] in ("-h", "--help"):
+        run(["diagnose", "--help"])
+    else:
+        run(["diagnose", "--cluster", *args])
 
 
 if __name__ == "__main__":

@@ -14,13 +14,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
 
 from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
 from kubewhy.facts.timeline import exact_stamps, file_context, infer_context
-from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.diagnosis import InputRef
 from kubewhy.model.entities import Entity
@@ -29,7 +28,7 @@ from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import Stamp, TimeContext
 from kubewhy.parsers.base import Context, LogFormat, LogLine, ParseResult, Record
 from kubewhy.parsers.registry import Detected, all_formats, detect
-from kubewhy.scanning import LineMatch, PatternSpec, Scanner, open_stream
+from kubewhy.scanning import LineMatch, open_stream
 from kubewhy.sources.files import InputFile, Inputs
 
 HEAD_BYTES = 64 << 10
@@ -72,18 +71,14 @@ class _Log:
     head_stamps: list[Stamp]
 
 
-@cache
-def _scanner_for(kb_id: int, patterns: tuple[tuple[str, bool], ...]) -> Scanner:
-    return Scanner([PatternSpec(p, i) for p, i in patterns])
-
-
 class PatternTable:
-    """The knowledge base's log patterns, compiled once into one scanner."""
+    """The knowledge base's log patterns and the scanner they were compiled into."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.entries: list[tuple[str, LogSymptom]] = kb.log_patterns()
-        key = tuple((s.pattern, s.ignore_case) for _, s in self.entries)
-        self.scanner = _scanner_for(id(kb), key)
+        if kb.scanner is None:
+            kb.scanner = compile_patterns(kb)
+        self.scanner = kb.scanner
         self.has_groups = ["(?P<" in s.pattern for _, s in self.entries]
 
 

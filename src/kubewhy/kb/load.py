@@ -21,16 +21,19 @@ from kubewhy.errors import KubewhyError
 from kubewhy.facts.catalog import is_catalogued
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
+from kubewhy.scanning import PatternError, PatternSpec, Scanner
 
 
 class KnowledgeBaseError(KubewhyError):
     """A failure-mode file that does not load, with its id and the reason."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class KnowledgeBase:
     failure_modes: dict[str, FailureMode]
     conditions: dict[str, Condition] = field(repr=False)
+    # Every log pattern compiled once, in the order of log_patterns().
+    scanner: Scanner | None = field(default=None, repr=False)
 
     def get(self, failure_mode_id: str) -> FailureMode:
         return self.failure_modes[failure_mode_id]
@@ -114,26 +117,25 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         for general in fm.subsumes:
             if general not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")
-    _check_patterns_compile(modes)
-    return KnowledgeBase(modes, conditions)
+    kb = KnowledgeBase(modes, conditions)
+    kb.scanner = compile_patterns(kb)
+    return kb
 
 
-def _check_patterns_compile(modes: dict[str, FailureMode]) -> None:
-    """Compile every log pattern in every available engine, so that all engines agree."""
-    try:
-        from kubewhy.scanning import PatternError, PatternSpec, Scanner, available_engines
-    except ImportError:  # the engine package is optional while it is being built
-        return
-    entries = [(fm.id, s) for fm in modes.values() for s in fm.logs]
+def compile_patterns(kb: KnowledgeBase, engine: str = "auto") -> Scanner:
+    """One scanner for every log pattern of ``kb``; a pattern the engine refuses is reported with
+    its failure mode. Constructs that only some engines run (lookarounds, backreferences) are
+    already refused by the schema, so every engine accepts the same knowledge base (a test
+    compiles it in each one)."""
+    entries = kb.log_patterns()
     specs = [PatternSpec(s.pattern, s.ignore_case) for _, s in entries]
-    for engine in available_engines():
-        try:
-            Scanner(specs, engine=engine)
-        except PatternError as exc:
-            fm_id, symptom = entries[exc.index]
-            raise KnowledgeBaseError(
-                f"{fm_id}: pattern {symptom.id!r} rejected by {engine}: {exc}"
-            ) from None
+    try:
+        return Scanner(specs, engine=engine)
+    except PatternError as exc:
+        fm_id, symptom = entries[exc.index]
+        raise KnowledgeBaseError(
+            f"{fm_id}: pattern {symptom.id!r} rejected by {engine}: {exc}"
+        ) from None
 
 
 @cache
