@@ -112,10 +112,6 @@ def test_seed001_in_one_namespace(serve: Serve) -> None:
     assert any("kubeAPIQPS" in e.text for e in finding.evidence)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge base: Rebooted events and a 4.4 kernel alone stay below the threshold",
-)
 def test_seed003_reboots_top_is_the_kernel_bug(serve: Serve) -> None:
     diagnosis = _diagnose(serve, seed("seed003"), None)
     assert _modes(diagnosis)[:1] == ["kernel-bug-node-reboot"]
