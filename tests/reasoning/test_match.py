@@ -3,13 +3,29 @@ move the confidence with the version in the evidence."""
 
 from __future__ import annotations
 
+import ast
+import random
+from collections.abc import Callable
+
 from kubewhy.facts.store import FactStore
+from kubewhy.kb.checks import CHECKS
+from kubewhy.kb.conditions import Condition
 from kubewhy.kb.load import default_knowledge_base
+from kubewhy.kb.schema import Scope
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
-from kubewhy.model.facts import Fact
+from kubewhy.model.facts import Fact, Value
 from kubewhy.model.hits import SymptomHit
-from kubewhy.reasoning.match import Hypothesis, apply_known_bugs, hypotheses
+from kubewhy.reasoning.match import (
+    Hypothesis,
+    Matched,
+    apply_known_bugs,
+    hypotheses,
+    subjects_where,
+)
+from kubewhy.reasoning.match import (
+    _confidence as confidence_of,
+)
 
 KB = default_knowledge_base()
 
@@ -60,3 +76,155 @@ def test_known_bug_version_moves_confidence_and_says_so() -> None:
     assert any("is affected" in n for n in notes["v1.11.2"][1])
     assert notes["v1.28.3"][0] == 0.5
     assert any("already has the fix (fixed in 1.27.0)" in n for n in notes["v1.28.3"][1])
+
+
+# --- indexed evaluation == evaluating every candidate ------------------------------------------
+
+KINDS = ["node", "pod", "container", "component", "cgroup"]
+NODES = ["n1", "n2", "n3"]
+
+
+def _constants(cond: Condition) -> list[Value]:
+    found: list[Value] = []
+    for part in ast.walk(cond.tree):
+        if isinstance(part, ast.Constant) and isinstance(part.value, int | float | str):
+            found.append(part.value)
+    return found
+
+
+class RandomStore:
+    """A store filled at random, with its own record of what every view must be."""
+
+    def __init__(self, rng: random.Random, names: list[str], values: list[Value]) -> None:
+        self.store = FactStore()
+        self.last: dict[tuple[object, ...], dict[str, Value]] = {}
+        for _ in range(rng.randint(5, 120)):
+            kind = rng.choice([*KINDS, "cluster"])
+            node = rng.choice([*NODES, None])
+            if kind == "cluster":
+                entity = Entity.cluster()
+            elif kind == "node":
+                entity = Entity.for_node(rng.choice(NODES))
+            else:
+                name = f"{kind}-{rng.randint(0, 15)}"
+                entity = Entity(kind, name, "ns" if kind in ("pod", "container") else None, node)
+            if rng.random() < 0.3:
+                self.store.add_entity(entity)
+                continue
+            name = rng.choice(names)
+            value = rng.choice(values)
+            self.store.add(Fact(name, entity, value, ev(f"{name}={value}")))
+            key = (entity.kind, entity.namespace, entity.name, entity.pid)
+            self.last.setdefault(key, {})[name] = value
+
+    def own(self, entity: Entity) -> dict[str, Value]:
+        return dict(self.last.get((entity.kind, entity.namespace, entity.name, entity.pid), {}))
+
+    def view(self, entity: Entity) -> dict[str, Value]:
+        entity = self.store.canonical(entity)
+        merged = self.own(Entity.cluster())
+        if entity.kind != "node" and entity.node:
+            merged.update(self.own(Entity.for_node(entity.node)))
+        merged.update(self.own(entity))
+        return merged
+
+    def brute_force(self, cond: Condition, scope: Scope) -> set[Entity]:
+        candidates = (
+            [Entity.cluster()] if scope == Scope.CLUSTER else self.store.entities(scope.value)
+        )
+        return {e for e in candidates if cond.evaluate(self.view(e))}
+
+
+RANDOM_CONDITIONS = [
+    "a >= 2",
+    "absent(a)",
+    "has(b) and not has(c)",
+    "absent(a) and absent(b)",
+    "a > 1 or absent(c)",
+    "not (b == 'x')",
+    "a + b >= 3 or c in ('x', 'y')",
+    "absent(a) or a < 2",
+    "not a",
+]
+
+
+def test_indexed_conditions_match_brute_force_on_random_stores() -> None:
+    rng = random.Random(20240611)
+    conditions = [Condition.parse(c) for c in RANDOM_CONDITIONS]
+    for _ in range(300):
+        model = RandomStore(rng, ["a", "b", "c", "d"], [0, 1, 2, 3, "x", "y", True, False])
+        for cond in conditions:
+            for scope in Scope:
+                expected = model.brute_force(cond, scope)
+                assert subjects_where(cond, scope, model.store) == expected, (cond.source, scope)
+
+
+def test_knowledge_base_conditions_match_brute_force() -> None:
+    conditions = {(fm.scope, KB.condition(s.when)) for fm in KB for s in fm.facts}
+    names = sorted({n for _, c in conditions for n in c.names})
+    values: list[Value] = [0, 1, True, False]
+    for _, cond in conditions:
+        for constant in _constants(cond):
+            values.append(constant)
+            if isinstance(constant, int | float) and not isinstance(constant, bool):
+                values.extend([constant + 1, constant - 1, constant * 2])
+    rng = random.Random(7)
+    for _ in range(60):
+        model = RandomStore(rng, names, values)
+        for scope, cond in conditions:
+            assert subjects_where(cond, scope, model.store) == model.brute_force(cond, scope)
+
+
+def _summary(hyps: list[Hypothesis]) -> list[tuple[object, ...]]:
+    return [
+        (h.fm.id, h.subject, sorted(h.matched), h.confidence, [e.text for e in h.evidence()])
+        for h in hyps
+    ]
+
+
+def _brute_force_hypotheses(
+    store: FactStore, view: Callable[[Entity], dict[str, Value]]
+) -> list[Hypothesis]:
+    """The hypotheses of facts and checks, every candidate visited (no log hits)."""
+    found: dict[tuple[str, Entity], Hypothesis] = {}
+    for fm in KB:
+        candidates = [Entity.cluster()] if fm.scope == Scope.CLUSTER else store.entities(fm.scope)
+        for subject in candidates:
+            for symptom in fm.facts:
+                cond = KB.condition(symptom.when)
+                if cond.evaluate(view(subject)):
+                    h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
+                    evidence = store.evidence(subject, sorted(cond.names))
+                    h.add(Matched(symptom.id, symptom.weight, symptom.supporting, evidence))
+            for chk in fm.checks:
+                evidence = CHECKS[chk.check](store, subject)
+                if evidence:
+                    h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
+                    h.add(Matched(chk.id, chk.weight, chk.supporting, evidence, len(evidence)))
+    active = []
+    for h in found.values():
+        if any(not m.supporting for m in h.matched.values()):
+            factor = apply_known_bugs(h, store)
+            h.confidence = round(min(confidence_of(h), 0.99) * factor, 3)
+            if h.active():
+                active.append(h)
+    return active
+
+
+def test_hypotheses_equal_brute_force_on_random_stores() -> None:
+    names = sorted({n for fm in KB for s in fm.facts for n in KB.condition(s.when).names})
+    values: list[Value] = [0, 1, True, False]
+    for fm in KB:
+        for s in fm.facts:
+            for constant in _constants(KB.condition(s.when)):
+                values.append(constant)
+                if isinstance(constant, int | float) and not isinstance(constant, bool):
+                    values.extend([constant + 1, constant * 2])
+    rng = random.Random(11)
+    compared = 0
+    for _ in range(40):
+        model = RandomStore(rng, names, values)
+        expected = _summary(_brute_force_hypotheses(model.store, model.view))
+        assert _summary(hypotheses(KB, model.store, [])) == expected
+        compared += len(expected)
+    assert compared > 20  # the random stores did produce findings

@@ -4,6 +4,9 @@ The same entity is often seen from several inputs with more or less detail (a po
 without its node). The store keys entities by identity (kind, namespace, name, pid) and keeps
 the most detailed version, so facts from every source meet on one entity.
 
+A cluster holds hundreds of thousands of entities, so lookups by kind, by node and by fact name
+are indexed, and the merged view of an entity is cached until the store changes.
+
 >>> from kubewhy.model.facts import Fact
 >>> store = FactStore()
 >>> store.add(Fact("pod.phase", Entity.pod("web-1", "prod"), "Pending"))
@@ -12,18 +15,21 @@ the most detailed version, so facts from every source meet on one entity.
 ['n1']
 >>> store.view(Entity.pod("web-1", "prod"))["pod.phase"]
 'Pending'
+>>> store.on_node("n1", "pod") == store.holders("pod", ["pod.phase"]) == store.entities("pod")
+True
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 
 Identity = tuple[str, str | None, str, int | None]
+_CLUSTER = Entity.cluster()
 
 
 def identity(entity: Entity) -> Identity:
@@ -33,21 +39,51 @@ def identity(entity: Entity) -> Identity:
 class FactStore:
     def __init__(self) -> None:
         self._entities: dict[Identity, Entity] = {}
-        self._facts: dict[Identity, dict[str, list[Fact]]] = defaultdict(dict)
+        # First-seen order of every identity: listings follow it whatever index they come from.
+        self._order: dict[Identity, int] = {}
+        self._by_kind: defaultdict[str, dict[Identity, Entity]] = defaultdict(dict)
+        self._by_node: defaultdict[tuple[str, str], dict[Identity, Entity]] = defaultdict(dict)
+        # (node, kind) buckets that got an entity out of first-seen order (it learnt its node).
+        self._unsorted: set[tuple[str, str]] = set()
+        self._facts: defaultdict[Identity, dict[str, list[Fact]]] = defaultdict(dict)
+        self._values: defaultdict[Identity, dict[str, Value]] = defaultdict(dict)
+        self._holders: defaultdict[tuple[str, str], dict[Identity, None]] = defaultdict(dict)
+        self._views: dict[Entity, dict[str, Value]] = {}
         # Structured results that are not single values (goroutine analyses), per entity.
         self.extras: list[tuple[Entity, str, object]] = []
+
+    def _changed(self) -> None:
+        if self._views:
+            self._views.clear()
 
     def add_entity(self, entity: Entity) -> Entity:
         key = identity(entity)
         known = self._entities.get(key)
-        if known is None or (known.node is None and entity.node is not None):
-            self._entities[key] = entity
-            return entity
-        return known
+        if known is not None and (known.node is not None or entity.node is None):
+            return known
+        self._changed()
+        if known is None:
+            self._order[key] = len(self._order)
+        self._entities[key] = entity
+        self._by_kind[entity.kind][key] = entity
+        if entity.node is not None:
+            bucket = self._by_node[(entity.node, entity.kind)]
+            if known is not None and bucket:
+                self._unsorted.add((entity.node, entity.kind))
+            bucket[key] = entity
+        return entity
 
     def add(self, fact: Fact) -> None:
         self.add_entity(fact.entity)
-        self._facts[identity(fact.entity)].setdefault(fact.name, []).append(fact)
+        key = identity(fact.entity)
+        self._changed()
+        named = self._facts[key]
+        if fact.name in named:
+            named[fact.name].append(fact)
+        else:
+            named[fact.name] = [fact]
+            self._holders[(key[0], fact.name)][key] = None
+        self._values[key][fact.name] = fact.value
 
     def extend(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
@@ -57,13 +93,36 @@ class FactStore:
         return self._entities.get(identity(entity), entity)
 
     def entities(self, kind: str | None = None) -> list[Entity]:
-        return [e for e in self._entities.values() if kind is None or e.kind == kind]
+        if kind is None:
+            return list(self._entities.values())
+        return list(self._by_kind[kind].values()) if kind in self._by_kind else []
 
     def on_node(self, node: str, kind: str) -> list[Entity]:
-        return [e for e in self._entities.values() if e.kind == kind and e.node == node]
+        bucket = self._by_node.get((node, kind))
+        if not bucket:
+            return []
+        if (node, kind) in self._unsorted:
+            self._unsorted.discard((node, kind))
+            ordered = sorted(bucket.items(), key=lambda item: self._order[item[0]])
+            bucket.clear()
+            bucket.update(ordered)
+        return list(bucket.values())
+
+    def holders(self, kind: str, names: Iterable[str]) -> list[Entity]:
+        """Entities of ``kind`` that hold a fact of one of ``names`` themselves, in store order."""
+        keys: dict[Identity, None] = {}
+        for name in names:
+            keys.update(self._holders.get((kind, name), {}))
+        return self.in_order(self._entities[key] for key in keys)
+
+    def in_order(self, entities: Iterable[Entity]) -> list[Entity]:
+        """``entities`` (known to the store) in the order the store first saw them."""
+        order = self._order
+        return sorted(entities, key=lambda e: order.get(identity(e), len(order)))
 
     def facts(self, entity: Entity, name: str) -> list[Fact]:
-        return self._facts.get(identity(entity), {}).get(name, [])
+        named = self._facts.get(identity(entity))
+        return named.get(name, []) if named else []
 
     def fact(self, entity: Entity, name: str) -> Fact | None:
         """The last fact of that name (later sources refine earlier ones)."""
@@ -71,22 +130,26 @@ class FactStore:
         return found[-1] if found else None
 
     def value(self, entity: Entity, name: str) -> Value | None:
-        found = self.fact(entity, name)
-        return found.value if found else None
+        values = self._values.get(identity(entity))
+        return values.get(name) if values else None
 
-    def own(self, entity: Entity) -> dict[str, Value]:
-        return {
-            name: facts[-1].value for name, facts in self._facts.get(identity(entity), {}).items()
-        }
+    def own(self, entity: Entity) -> Mapping[str, Value]:
+        """The entity's own facts, the last value of each name (read only)."""
+        return self._values.get(identity(entity)) or {}
 
-    def view(self, entity: Entity) -> dict[str, Value]:
-        """Facts visible when reasoning about ``entity``: its own, its node's and the cluster's."""
+    def view(self, entity: Entity) -> Mapping[str, Value]:
+        """Facts visible when reasoning about ``entity``: its own, its node's and the cluster's
+        (read only; cached until the store changes)."""
         entity = self.canonical(entity)
-        merged = dict(self.own(Entity.cluster()))
+        cached = self._views.get(entity)
+        if cached is not None:
+            return cached
+        merged = dict(self.own(_CLUSTER))
         node = entity.on_node()
         if node is not None and node != entity:
             merged.update(self.own(node))
         merged.update(self.own(entity))
+        self._views[entity] = merged
         return merged
 
     def evidence(self, entity: Entity, names: Iterable[str]) -> list[Evidence]:
@@ -95,7 +158,7 @@ class FactStore:
         node = entity.on_node()
         if node is not None and node != entity:
             scopes.append(node)
-        scopes.append(Entity.cluster())
+        scopes.append(_CLUSTER)
         found: list[Evidence] = []
         for name in names:
             for scope in scopes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import CHECKS
-from kubewhy.kb.conditions import version_tuple
+from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, KnownBug, Scope
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
@@ -103,6 +103,34 @@ def _candidates(scope: Scope, store: FactStore) -> list[Entity]:
     return store.entities(scope.value)
 
 
+def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entity]:
+    """The subjects of ``scope`` whose view satisfies ``cond``: the same set as evaluating
+    every candidate, without visiting the ones that cannot differ.
+
+    A condition reads only its own names, and a subject's view is its own facts over its
+    node's over the cluster's. A subject holding none of the names sees what its node sees,
+    and a node holding none of them sees what the cluster sees: so only holders are evaluated
+    one by one, then each node holding a name once for its other subjects, then the cluster
+    once for all the rest.
+    """
+    cluster = Entity.cluster()
+    if scope == Scope.CLUSTER:
+        return {cluster} if cond.evaluate(store.view(cluster)) else set()
+    kind = scope.value
+    holders = store.holders(kind, cond.names)
+    found = {e for e in holders if cond.evaluate(store.view(e))}
+    decided = set(holders)
+    if kind != Kind.NODE.value:
+        for node in store.holders(Kind.NODE.value, cond.names):
+            on_node = store.on_node(node.name, kind)
+            if on_node and cond.evaluate(store.view(node)):
+                found.update(e for e in on_node if e not in decided)
+            decided.update(on_node)
+    if cond.evaluate(store.view(cluster)):
+        found.update(e for e in store.entities(kind) if e not in decided)
+    return found
+
+
 def _confidence(h: Hypothesis) -> float:
     miss = 1.0
     for m in h.matched.values():
@@ -181,6 +209,13 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
             found[key] = Hypothesis(fm, subject)
         return found[key]
 
+    known: dict[tuple[str, Scope], set[Entity]] = {}
+
+    def satisfied(when: str, scope: Scope) -> set[Entity]:
+        if (when, scope) not in known:
+            known[(when, scope)] = subjects_where(kb.condition(when), scope, store)
+        return known[(when, scope)]
+
     min_counts = {(fm.id, s.id): s.min_count for fm in kb.failure_modes.values() for s in fm.logs}
     for hit in hits:
         if hit.count < min_counts.get((hit.failure_mode, hit.symptom), 1):
@@ -196,11 +231,17 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
     for fm in kb.failure_modes.values():
         if not fm.facts and not fm.checks:
             continue
-        for subject in _candidates(fm.scope, store):
-            view = store.view(subject)
-            for symptom in fm.facts:
+        where = [satisfied(s.when, fm.scope) for s in fm.facts]
+        # Checks are arbitrary code: they still see every candidate.
+        subjects = (
+            _candidates(fm.scope, store)
+            if fm.checks
+            else store.in_order(set[Entity]().union(*where))
+        )
+        for subject in subjects:
+            for symptom, subjects_true in zip(fm.facts, where, strict=True):
                 cond = kb.condition(symptom.when)
-                if cond.evaluate(view):
+                if subject in subjects_true:
                     ev = store.evidence(subject, sorted(cond.names))
                     get(fm, subject).add(
                         Matched(
