@@ -71,6 +71,7 @@ def gather_all(
     live: LiveSources | None = None,
     kb: KnowledgeBase | None = None,
     tz_offset_minutes: int | None = None,
+    jobs: int | None = None,
 ) -> Gathered:
     """Collect the live sources, then gather them with the paths as one body of evidence."""
     kb = kb or default_knowledge_base()
@@ -82,7 +83,7 @@ def gather_all(
             bundle.write_dir(folder)
             labels[folder] = label
         with open_inputs([*labels, *paths], labels=labels) as inputs:
-            return gather(inputs, kb, tz_offset_minutes)
+            return gather(inputs, kb, tz_offset_minutes, jobs)
 
 
 def gather_paths(
@@ -96,17 +97,21 @@ def diagnose(
     live: LiveSources | None = None,
     kb: KnowledgeBase | None = None,
     tz_offset_minutes: int | None = None,
+    jobs: int | None = None,
 ) -> Diagnosis:
-    """Diagnose paths and live sources together."""
+    """Diagnose paths and live sources together (big logs on up to ``jobs`` processes)."""
     kb = kb or default_knowledge_base()
-    return reason(gather_all(paths, live, kb, tz_offset_minutes), kb)
+    return reason(gather_all(paths, live, kb, tz_offset_minutes, jobs), kb)
 
 
 def diagnose_paths(
-    paths: list[Path], kb: KnowledgeBase | None = None, tz_offset_minutes: int | None = None
+    paths: list[Path],
+    kb: KnowledgeBase | None = None,
+    tz_offset_minutes: int | None = None,
+    jobs: int | None = None,
 ) -> Diagnosis:
     """Diagnose files, folders and archives of evidence."""
-    return diagnose(paths, None, kb, tz_offset_minutes)
+    return diagnose(paths, None, kb, tz_offset_minutes, jobs)
 
 
 def gather_node(

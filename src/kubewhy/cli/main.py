@@ -190,6 +190,10 @@ def diagnose(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="Zone of timestamps that carry none (+08:00).")
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Processes for big logs (default: the cores)."),
+    ] = None,
 ) -> None:
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
     from kubewhy.diagnose import diagnose as run_diagnosis
@@ -201,7 +205,7 @@ def diagnose(
     )
     if not files and not (node or cluster or prometheus):
         raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
-    diagnosis = run_diagnosis(files, _live(options, target), tz_offset_minutes=tz)
+    diagnosis = run_diagnosis(files, _live(options, target), tz_offset_minutes=tz, jobs=jobs)
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if diagnosis.findings else 0)
 

@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.nodes import NodeNames
@@ -127,8 +131,14 @@ def transcript_sections(text: str) -> list[tuple[int, str]] | None:
     return sections
 
 
-def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None = None) -> Gathered:
+def gather(
+    inputs: Inputs,
+    kb: KnowledgeBase,
+    forced_offset_minutes: int | None = None,
+    jobs: int | None = None,
+) -> Gathered:
     out = Gathered()
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     out.gaps.extend(
         f"could not read {g.origin}: {g.reason}" + (f" ({g.detail})" if g.detail else "")
         for g in inputs.gaps
@@ -187,8 +197,16 @@ def gather(inputs: Inputs, kb: KnowledgeBase, forced_offset_minutes: int | None 
         if doc.result.malformed:
             out.parse_errors[doc.file.display] = doc.result.malformed
     forced = forced_offset_minutes is not None
-    for log in logs:
-        _scan_log(log, table, file_context(base, log.head_stamps, forced), out)
+    scan_jobs = [(log, file_context(base, log.head_stamps, forced)) for log in logs]
+    for log, scan in zip(logs, _scan_logs(scan_jobs, table, kb, jobs, out.nodes), strict=True):
+        for key, hit in scan.hits.items():
+            if key in out.hits:
+                out.hits[key].merge(hit)
+            else:
+                out.hits[key] = hit
+        out.gaps.extend(scan.gaps)
+        if scan.malformed:
+            out.parse_errors[log.file.display] = scan.malformed
     derive_facts(out.store, out.nodes)
     # Checks that reason over several hits at once (pull queues) read them from the store.
     out.store.extras.append((Entity.cluster(), "hits", list(out.hits.values())))
@@ -296,23 +314,88 @@ def _record_hit(
     hit.add(evidence, groups)
 
 
-def _scan_log(log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered) -> None:
+@dataclass
+class _LogScan:
+    """What one log file gave: its hits, what could not be read, matched lines not parsed."""
+
+    hits: dict[tuple[str, str, Entity, str | None], SymptomHit]
+    gaps: list[str]
+    malformed: int
+
+
+def _scan_log(log: _Log, table: PatternTable, ctx: TimeContext, nodes: NodeNames) -> _LogScan:
+    part = Gathered(nodes=nodes)
+    malformed = 0
     try:
         with open_stream(log.file.path) as stream:
             for match in table.scanner.scan_stream(stream):
-                _on_log_match(log, table, ctx, out, match)
+                malformed += _on_log_match(log, table, ctx, part, match)
     except (OSError, EOFError, ValueError) as exc:
-        out.gaps.append(f"could not read all of {log.file.display}: {exc}")
+        part.gaps.append(f"could not read all of {log.file.display}: {exc}")
+    return _LogScan(part.hits, part.gaps, malformed)
 
 
 def _on_log_match(
     log: _Log, table: PatternTable, ctx: TimeContext, out: Gathered, match: LineMatch
-) -> None:
+) -> int:
+    """Record the hits of one matched line; 1 if the line is not of the file's format."""
     line = log.fmt.parse_line(match.text) if log.fmt else None
     when: datetime | None = line.stamp.resolve(ctx) if line and line.stamp else None
     evidence = Evidence(log.file.display, match.line_no, when, match.text).clipped()
     for index in match.patterns:
         _record_hit(out, table, index, match.text, evidence, log.ctx, line)
+    return 1 if log.fmt is not None and line is None else 0
+
+
+# Below this much log, starting worker processes (each loads the knowledge base) costs more
+# than it saves.
+PARALLEL_MIN_BYTES = 256 << 20
+_WORKER_TABLE: PatternTable | None = None
+
+
+def _init_worker(kb_dir: str | None) -> None:
+    global _WORKER_TABLE  # noqa: PLW0603 - one table per worker process, built once
+    from kubewhy.kb.load import default_knowledge_base, load_knowledge_base
+
+    kb = load_knowledge_base(Path(kb_dir)) if kb_dir else default_knowledge_base()
+    _WORKER_TABLE = PatternTable(kb)
+
+
+def _scan_in_worker(log: _Log, ctx: TimeContext, nodes: NodeNames) -> _LogScan:
+    assert _WORKER_TABLE is not None
+    return _scan_log(log, _WORKER_TABLE, ctx, nodes)
+
+
+def _scan_logs(
+    jobs: list[tuple[_Log, TimeContext]],
+    table: PatternTable,
+    kb: KnowledgeBase,
+    workers: int,
+    nodes: NodeNames,
+) -> list[_LogScan]:
+    """Scan every log once; big evidence on several processes (one file each), else here.
+
+    Any failure to start workers (a node that cannot fork, no threads) falls back to scanning
+    in this process: kubewhy must still answer."""
+    total = sum(_size(log.file.path) for log, _ in jobs)
+    if workers > 1 and len(jobs) > 1 and total >= PARALLEL_MIN_BYTES:
+        kb_dir = str(kb.directory) if kb.directory else None
+        try:
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(jobs)), initializer=_init_worker, initargs=(kb_dir,)
+            ) as pool:
+                futures = [pool.submit(_scan_in_worker, log, ctx, nodes) for log, ctx in jobs]
+                return [f.result() for f in futures]
+        except (OSError, RuntimeError, BrokenProcessPool):
+            pass
+    return [_scan_log(log, table, ctx, nodes) for log, ctx in jobs]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _match_records(doc: _Doc, table: PatternTable, ctx: TimeContext, out: Gathered) -> None:

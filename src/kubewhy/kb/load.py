@@ -34,6 +34,8 @@ class KnowledgeBase:
     conditions: dict[str, Condition] = field(repr=False)
     # Every log pattern compiled once, in the order of log_patterns().
     scanner: Scanner | None = field(default=None, repr=False)
+    # Where the files were read from (worker processes load the same knowledge base).
+    directory: Path | None = None
 
     def get(self, failure_mode_id: str) -> FailureMode:
         return self.failure_modes[failure_mode_id]
@@ -117,7 +119,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         for general in fm.subsumes:
             if general not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")
-    kb = KnowledgeBase(modes, conditions)
+    kb = KnowledgeBase(modes, conditions, directory=directory)
     kb.scanner = compile_patterns(kb)
     return kb
 

@@ -26,6 +26,20 @@ class SymptomHit:
     # The value of the symptom's split_by group, when hits are counted apart by it.
     part: str | None = None
 
+    def merge(self, other: SymptomHit, max_samples: int = 5) -> None:
+        """Fold in the same symptom's hits from another file."""
+        self.count += other.count
+        firsts = [t for t in (self.first, other.first) if t is not None]
+        lasts = [t for t in (self.last, other.last) if t is not None]
+        self.first = min(firsts) if firsts else None
+        self.last = max(lasts) if lasts else None
+        samples = self.samples + other.samples
+        if len(samples) > max_samples:
+            samples = samples[: max_samples - 1] + samples[-1:]
+        self.samples = samples
+        for key, value in other.groups.items():
+            self.groups.setdefault(key, value)
+
     def add(self, evidence: Evidence, groups: dict[str, str], max_samples: int = 5) -> None:
         self.count += 1
         if evidence.time is not None:

@@ -1,0 +1,28 @@
+"""Big evidence is scanned on several processes: the findings must not depend on it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kubewhy.diagnose import diagnose_paths
+from kubewhy.facts import build
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_parallel_scan_gives_the_same_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("seed000-calico-pid-exhaustion", "seed004-pleg-cni-hang"):
+        shutil.copytree(ROOT / "examples" / name, tmp_path / name)
+    alone = diagnose_paths([tmp_path], jobs=1)
+    monkeypatch.setattr(build, "PARALLEL_MIN_BYTES", 0)
+    spread = diagnose_paths([tmp_path], jobs=2)
+    assert [f.failure_mode for f in spread.findings] == [f.failure_mode for f in alone.findings]
+    assert [e.count for f in spread.findings for e in f.evidence] == [
+        e.count for f in alone.findings for e in f.evidence
+    ]
+    assert spread.timeline == alone.timeline
