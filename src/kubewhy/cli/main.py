@@ -386,6 +386,31 @@ def _write_bundle(bundle: BundleWriter, output: Path) -> None:
 
 
 @app.command()
+def watch(
+    root: RootOption = Path("/"),
+    interval: Annotated[
+        float, typer.Option("--interval", min=1, help="Seconds between runs.")
+    ] = 60,
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT for the metrics endpoint.")
+    ] = "127.0.0.1:9808",
+    runs: Annotated[int | None, typer.Option("--runs", min=1, help="Stop after N runs.")] = None,
+    node_name: Annotated[str | None, typer.Option("--node-name", help="The node's name.")] = None,
+) -> None:
+    """Diagnose this node on an interval and serve findings and risks as Prometheus metrics."""
+    from kubewhy.agent.watch import watch as run_watch
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--listen {listen!r}: use HOST:PORT")
+    try:
+        code = run_watch(root, interval, host.strip("[]"), int(port), runs, node_name)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
+    raise typer.Exit(code)
+
+
+@app.command()
 def version() -> None:
     """Print kubewhy's version."""
     typer.echo(__version__)

@@ -1,0 +1,70 @@
+"""The node agent for real: it diagnoses this machine, serves metrics on 127.0.0.1, and stops."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        return str(answer.read().decode())
+
+
+def test_watch_exports_this_machines_risks() -> None:
+    port = _free_port()
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubewhy",
+            "watch",
+            "--interval",
+            "1",
+            "--runs",
+            "3",
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        text = ""
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                text = _scrape(port)
+            except OSError:
+                text = ""
+            if "kubewhy_last_run_timestamp_seconds " in text and not text.count(
+                "kubewhy_last_run_timestamp_seconds 0.0"
+            ):
+                break
+            if agent.poll() is not None:
+                pytest.fail(f"agent exited early: {agent.stderr.read() if agent.stderr else ''}")
+            time.sleep(0.3)
+        assert 'kubewhy_info{version="' in text
+        assert "kubewhy_run_duration_seconds" in text
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+        if pid_max <= 65536:
+            # A real risk of this machine must be exported, labelled with its failure mode.
+            assert "kubewhy_risk{entity=" in text and 'failure_mode="node-pid-exhaustion"' in text
+        assert agent.wait(timeout=60) == 0
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait(timeout=10)
