@@ -48,3 +48,15 @@ def test_case_is_diagnosed_as_expected(folder: Path) -> None:
 def test_there_are_seed_examples() -> None:
     seeds = [c for c in CASES if c.name.startswith("seed")]
     assert len(seeds) >= 10
+
+
+def test_a_victim_alone_asks_for_the_evidence_of_its_causes(tmp_path: Path) -> None:
+    """Only calico's describe output: the probe failures point at PID exhaustion, and the
+    report says which node evidence would confirm it (seed 000: the engineers needed pid_max)."""
+    source = ROOT / "examples" / "seed000-calico-pid-exhaustion" / "describe-pod-calico-node.txt"
+    (tmp_path / "describe.txt").write_text(source.read_text())
+    diagnosis = diagnose_paths([tmp_path])
+    assert "probe-failure" in [f.failure_mode for f in diagnosis.findings]
+    asks = " ".join(diagnosis.missing_evidence)
+    assert "cat /proc/sys/kernel/pid_max" in asks
+    assert "container_threads" in asks
