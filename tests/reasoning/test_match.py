@@ -73,7 +73,7 @@ def test_known_bug_version_moves_confidence_and_says_so() -> None:
         factor = apply_known_bugs(h, store)
         notes[version] = (factor, h.version_notes, set(h.matched))
     assert notes["v1.11.2"][0] == 1.0 and "known-bug:kubelet" in notes["v1.11.2"][2]
-    assert any("is affected" in n for n in notes["v1.11.2"][1])
+    assert any("fixed in 1.27.0, you run v1.11.2" in n for n in notes["v1.11.2"][1])
     assert notes["v1.28.3"][0] == 0.5
     assert any("already has the fix (fixed in 1.27.0)" in n for n in notes["v1.28.3"][1])
 

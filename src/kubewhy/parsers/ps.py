@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
@@ -299,18 +299,45 @@ class PsFormat:
             self._process_facts(process, processes, ctx, node, result)
         if 1 not in processes:
             return  # a filtered listing (ps | grep): no node totals
-        evidence = Evidence(ctx.source, None, None, f"{len(processes)} processes listed")
-        totals: list[tuple[str, int]] = [
-            ("node.processes.total", len(processes)),
-            ("node.zombies.total", zombies),
-            ("node.cni_plugin_processes", cni),
+
+        # Each total cites what it counts, with the first line of that kind as the example.
+        def example(kind: str, first: _Process | None) -> Evidence:
+            where = (first.line, f"{kind}, e.g. {first.text.strip()}") if first else (None, kind)
+            return Evidence(ctx.source, where[0], None, where[1])
+
+        def first_of(test: Callable[[_Process], bool]) -> _Process | None:
+            return next((p for p in processes.values() if test(p)), None)
+
+        def is_cni(p: _Process) -> bool:
+            return p.name in CNI_PLUGINS or p.args.startswith("/opt/cni/bin/")
+
+        totals: list[tuple[str, int, Evidence]] = [
+            (
+                "node.processes.total",
+                len(processes),
+                example(f"{len(processes)} processes listed", None),
+            ),
+            (
+                "node.zombies.total",
+                zombies,
+                example(f"{zombies} zombie processes", first_of(lambda p: p.state == "Z")),
+            ),
+            (
+                "node.cni_plugin_processes",
+                cni,
+                example(f"{cni} CNI plugin processes", first_of(is_cni)),
+            ),
         ]
         if any(p.stat for p in processes.values()):
-            totals.append(("node.dstate.total", dstate))
+            first = first_of(lambda p: p.state == "D")
+            totals.append(
+                ("node.dstate.total", dstate, example(f"{dstate} processes in D state", first))
+            )
         threads = [p.threads for p in processes.values()]
         if all(t is not None for t in threads):
-            totals.append(("node.threads.total", sum(t or 0 for t in threads)))
-        for name, value in totals:
+            total = sum(t or 0 for t in threads)
+            totals.append(("node.threads.total", total, example(f"{total} threads listed", None)))
+        for name, value, evidence in totals:
             result.facts.append(Fact(name, node, value, evidence))
 
     def _process_facts(

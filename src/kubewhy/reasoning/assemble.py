@@ -28,6 +28,7 @@ from kubewhy.reasoning.rank import Ranked, chain_order
 
 MAX_FINDINGS = 25
 MAX_EVIDENCE_PER_LINK = 4
+MAX_EVIDENCE_PER_STEP = 6
 MAX_TIMELINE = 80
 MISSING_FOR_TOP = 3
 
@@ -94,6 +95,22 @@ def _references(fm: FailureMode) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
+def _cite(h: Hypothesis, ids: _EvidenceIds) -> list[int]:
+    """Cite a few samples of each symptom, strongest first; a flood's first sample says how many
+    lines it stands for."""
+    cited: list[int] = []
+    for m in sorted(h.matched.values(), key=lambda m: (m.supporting, -m.weight)):
+        samples = m.evidence[:MAX_EVIDENCE_PER_LINK]
+        for n, ev in enumerate(samples):
+            if len(cited) >= MAX_EVIDENCE_PER_STEP:
+                return cited
+            count = max(m.count - len(samples) + 1, 1) if n == 0 else 1
+            evidence_id = ids.add(ev.clipped(), count)
+            if evidence_id not in cited:
+                cited.append(evidence_id)
+    return cited
+
+
 def build_finding(
     rank_no: int, ranked: Ranked, active: Sequence[Hypothesis], store: FactStore
 ) -> Finding:
@@ -102,15 +119,11 @@ def build_finding(
     chain: list[ChainLink] = []
     steps = chain_order(h, active) if ranked.explained_by is None else [(h, h.fm.summary.strip())]
     for step, statement in steps:
-        evidence_ids = []
-        for m in sorted(step.matched.values(), key=lambda m: (m.supporting, -m.weight)):
-            for ev in m.evidence[:MAX_EVIDENCE_PER_LINK]:
-                evidence_ids.append(ids.add(ev.clipped(), m.count if len(m.evidence) == 1 else 1))
         chain.append(
             ChainLink(
                 failure_mode=step.fm.id,
                 statement=_statement(step, statement),
-                evidence=list(dict.fromkeys(evidence_ids)),
+                evidence=_cite(step, ids),
             )
         )
     if ranked.explained_by is not None:

@@ -182,9 +182,9 @@ def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
             )
         ev = store.evidence(h.subject, [name])
         if affected:
-            fixed = f"; fixed in {bug.fixed_in}" if bug.fixed_in else "; no fixed release known"
+            fixed = f"fixed in {bug.fixed_in}" if bug.fixed_in else "no fixed release known"
             h.version_notes.append(
-                f"{bug.component} {version} is affected ({bug.reference}{fixed})"
+                f"known bug in {bug.component}: {fixed}, you run {version} ({bug.reference})"
             )
             h.add(
                 Matched(

@@ -17,6 +17,26 @@ from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
 from kubewhy.reports.redact import redact
 
 
+COMMANDS = frozenset(
+    "kubectl kubeadm kubewhy crictl docker ctr systemctl journalctl sysctl cat grep find ps top "
+    "kill ls awk sar vmstat free dmesg mount umount df du conntrack ip iptables ipvsadm echo for "
+    "etcdctl curl openssl chronyc timedatectl sed tail head time fio ionice nsenter pidof "
+    "kdump-config ulimit".split()
+)
+
+
+def looks_like_command(step: str) -> bool:
+    """A remediation step to type (shown after ``$``) rather than advice in prose.
+
+    >>> looks_like_command("sysctl -w kernel.pid_max=4194304"), looks_like_command("restart kubelet")
+    (True, False)
+    >>> looks_like_command("ETCDCTL_API=3 etcdctl endpoint health")
+    True
+    """
+    words = [w for w in step.split() if "=" not in w or w.startswith("-")]
+    return bool(words) and words[0] in COMMANDS
+
+
 def _say(console: Console, text: str, indent: int, style: str = "") -> None:
     """Print wrapped with a hanging indent, so long statements stay readable at 80 columns."""
     console.print(Padding(Text(text, style=style), (0, 0, 0, indent)))
@@ -63,15 +83,16 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
         _say(console, f"{i}. {link.failure_mode}: {link.statement} {refs}".rstrip(), 4)
     console.print("   evidence:", style="bold")
     for ev in f.evidence[:12]:
-        when = f" {ev.time}" if ev.time else ""
-        times = f" (x{ev.count})" if ev.count > 1 else ""
-        console.print(Text(f"    [{ev.id}] {_where(ev)}{when}{times}", style="cyan"))
+        # Seconds are enough to read a timeline; the JSON report keeps the full stamp.
+        when = f"{ev.time[:19]}Z " if ev.time else ""
+        times = f"(x{ev.count}) " if ev.count > 1 else ""
+        console.print(Text(f"    [{ev.id}] {when}{times}{_where(ev)}", style="cyan"))
         console.print(Text(f"        {ev.text}"), overflow="ellipsis", no_wrap=True)
     if len(f.evidence) > 12:
         console.print(f"    ... {len(f.evidence) - 12} more in --format json", style="dim")
     console.print("   fix:", style="bold")
     for step in f.remediation:
-        _say(console, f"$ {step}", 4)
+        _say(console, f"$ {step}" if looks_like_command(step) else f"- {step}", 4)
     if f.prevention:
         console.print("   prevent:", style="bold")
         for item in f.prevention:
