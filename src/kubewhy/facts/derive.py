@@ -6,11 +6,13 @@ Derived facts cite the evidence of the facts they come from, so a finding built 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
-from kubewhy.model.facts import Fact
+from kubewhy.model.facts import Fact, Value
 
 
 def _number(store: FactStore, entity: Entity, name: str) -> tuple[float, Evidence | None] | None:
@@ -92,22 +94,86 @@ def _process_facts(store: FactStore, node: Entity) -> None:
         _add_once(store, "node.zombies.total", node, len(zombies), zombies[0].evidence)
 
 
+def _listed(store: FactStore, pod: Entity) -> bool:
+    """A pod some listing of pods says is there (an API object, a table, a describe)."""
+    return store.fact(pod, "pod.phase") is not None or store.fact(pod, "pod.node") is not None
+
+
+def _summary(store: FactStore, example: Entity, names: list[str], text: str) -> Evidence:
+    """Evidence for a total: its text, from the source of one of the facts counted."""
+    fact = next((f for n in names if (f := store.fact(example, n)) is not None), None)
+    source = fact.evidence.source if fact is not None and fact.evidence else "(derived)"
+    return Evidence(source, None, None, text)
+
+
 def _pod_facts(store: FactStore, node: Entity) -> None:
-    pods = store.on_node(node.name, Kind.POD.value)
-    phases = [(p, f) for p in pods if (f := store.fact(p, "pod.phase")) is not None]
-    if phases:
-        _add_once(store, "node.pods.count", node, len(pods), phases[0][1].evidence)
+    """Pod totals of the node, over every listing of pods (a dump has one per namespace)."""
+    pods = [p for p in store.on_node(node.name, Kind.POD.value) if _listed(store, p)]
+    if not pods:
+        return
+    phase = {p: store.value(p, "pod.phase") for p in pods}
+    pending = [p for p in pods if phase[p] == "Pending"]
     # Pending in the API while the runtime runs its containers: status updates are not arriving.
-    stale = [
-        (p, f)
-        for p, f in phases
-        if f.value == "Pending"
-        and (_number(store, p, "pod.containers_running") or (0, None))[0] > 0
-    ]
-    if stale:
-        running = store.fact(stale[0][0], "pod.containers_running")
-        evidence = running.evidence if running else stale[0][1].evidence
-        _add_once(store, "node.pods.pending_with_running_containers", node, len(stale), evidence)
+    stale = [p for p in pending if (_number(store, p, "pod.containers_running") or (0, None))[0]]
+    creating = {
+        (c.namespace, c.name.split("/", 1)[0])
+        for c in store.on_node(node.name, Kind.CONTAINER.value)
+        if "/" in c.name and store.value(c, "container.waiting_reason") == "ContainerCreating"
+    }
+    # CoreDNS by its deployment's pod names, as `kubectl describe node` lists them.
+    dns = [p for p in pods if phase[p] == "Running" and p.name.startswith("coredns-")]
+    counts = {
+        "node.pods.count": len(pods),
+        "node.pods.pending": len(pending),
+        "node.pods.pending_with_running_containers": len(stale),
+        "node.pods.waiting_container_creating": sum(
+            (p.namespace, p.name) in creating for p in pods
+        ),
+        "node.coredns_pods": len(dns),
+    }
+    text = f"Node {node.name}: " + ", ".join(f"{k.split('.', 1)[1]}={v}" for k, v in counts.items())
+    evidence = _summary(store, pods[0], ["pod.phase", "pod.node"], text)
+    for name, value in counts.items():
+        if name == "node.pods.pending_with_running_containers" and stale:
+            running = store.fact(stale[0], "pod.containers_running")
+            _add_once(store, name, node, value, running.evidence if running else evidence)
+        else:
+            _add_once(store, name, node, value, evidence)
+
+
+def _cluster_counts(store: FactStore) -> None:
+    cluster = Entity.cluster()
+    for kind, names, name in (
+        (Kind.POD.value, ["pod.phase", "pod.node"], "cluster.pods.count"),
+        (Kind.NODE.value, ["node.ready", "node.kubelet_version"], "cluster.nodes.count"),
+    ):
+        found = store.holders(kind, names)
+        if found:
+            text = f"{len(found)} {kind}s in the evidence"
+            _add_once(store, name, cluster, len(found), _summary(store, found[0], names, text))
+
+
+# The worst instance speaks for a component: three kube-apiservers are one component, and an
+# OOM kill on any master is the component's.
+ACROSS_INSTANCES: dict[str, Callable[[list[Value]], Value]] = {
+    "component.oom_killed": any,
+    "component.restarts": max,
+    "component.goroutines": max,
+    "component.rss_bytes": max,
+}
+
+
+def _component_facts(store: FactStore) -> None:
+    for name, combine in ACROSS_INSTANCES.items():
+        for component in store.holders(Kind.COMPONENT.value, [name]):
+            facts = store.facts(component, name)
+            values = [f.value for f in facts]
+            if len(facts) < 2 or any(not isinstance(v, int | float) for v in values):
+                continue
+            worst = combine(values)
+            if facts[-1].value != worst:
+                # Re-added last so that it is the value seen, citing the instance it came from.
+                store.add(next(f for f in facts if f.value == worst))
 
 
 def _derive_node(store: FactStore, node: Entity) -> None:
@@ -128,5 +194,7 @@ def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fa
 def derive_facts(store: FactStore, nodes: NodeNames) -> None:
     for name in nodes.known():
         store.add_entity(Entity.for_node(name))
+    _component_facts(store)
     for node in store.entities(Kind.NODE.value):
         _derive_node(store, node)
+    _cluster_counts(store)

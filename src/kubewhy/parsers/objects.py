@@ -6,14 +6,15 @@ concatenated JSON documents, and the files written by ``kubectl cluster-info dum
 
     {"kind": "PodList", "apiVersion": "v1", "items": [{"kind": "Pod", "metadata": ...}]}
 
-Pods give phase, node, QoS class, readiness, container states, restarts, last terminations,
-images, memory limits/requests and exec probes; Nodes give conditions and nodeInfo; Events
-(core/v1 and events.k8s.io/v1) become records stamped with their last time. Per node and for the
-cluster, pods are counted (pending, ContainerCreating, CoreDNS) and control-plane static pods
-give component facts and whether etcd is stacked with kube-apiserver. Secrets are skipped whole.
-
-Per-file counts are also left in ``extras["pod_counts"]`` (node -> counters) so that a caller
-reading one ``pods.json`` per namespace can add them up.
+Every pod gives its phase, node and exec probes. A pod with something to say (not Running,
+a condition not True, a container not running or not ready, restarts, a previous termination)
+and every control-plane static pod also give QoS class, readiness, container states, restarts,
+last terminations, images and memory limits/requests, and records for what went wrong: a healthy
+pod of a 150,000-pod cluster costs two facts. Pods are counted per node and for the cluster from
+the store (:mod:`kubewhy.facts.derive`), across the one ``pods.json`` per namespace of a dump.
+Nodes give conditions and nodeInfo; Events (core/v1 and events.k8s.io/v1) become records
+stamped with their last time. Control-plane static pods give component facts and whether etcd
+is stacked with kube-apiserver. Secrets are skipped whole.
 
 >>> doc = ('{"kind": "Pod", "metadata": {"name": "web", "namespace": "prod"},'
 ...        ' "spec": {"nodeName": "n1"}, "status": {"phase": "Pending"}}')
@@ -208,34 +209,16 @@ def _objects(document: Any, item_kind: str | None = None) -> Iterator[dict[str, 
 # --- the parser ----------------------------------------------------------------------------------
 
 
-class _NodeCounts:
-    __slots__ = ("coredns", "count", "creating", "pending", "pending_running")
-
-    def __init__(self) -> None:
-        self.count = self.pending = self.pending_running = self.creating = self.coredns = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "node.pods.count": self.count,
-            "node.pods.pending": self.pending,
-            "node.pods.pending_with_running_containers": self.pending_running,
-            "node.pods.waiting_container_creating": self.creating,
-            "node.coredns_pods": self.coredns,
-        }
-
-
 class _Reader:
     """Turns objects into facts and records; one per parse."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.result = ParseResult()
-        self.per_node: defaultdict[str, _NodeCounts] = defaultdict(_NodeCounts)
-        self.pods = 0
-        self.nodes: set[str] = set()
         self.components: defaultdict[str, set[str]] = defaultdict(set)
         self.reboots: Counter[str] = Counter()
-        self.seen_pods = False
+        # Events name the same few objects over and over: one entity each.
+        self.event_entities: dict[tuple[str, str, str | None, str | None], Entity | None] = {}
 
     def evidence(self, text: str) -> Evidence:
         return Evidence(self.ctx.source, None, None, text)
@@ -268,13 +251,16 @@ class _Reader:
         qos = status.get("qosClass")
         pod = Entity.pod(name, namespace, node)
         self.result.entities.append(pod)
-        self.seen_pods = True
-        self.pods += 1
         evidence = self.evidence(f"Pod {namespace}/{name}: phase={phase} node={node} qos={qos}")
         if phase:
             self.fact("pod.phase", pod, phase, evidence)
         if node:
             self.fact("pod.node", pod, node, evidence)
+        component = control_plane_component(name, namespace, node, meta.get("labels"))
+        if component is None and _quiet(status):
+            # Most pods of a cluster: phase and node are all they tell (derive counts them).
+            self.exec_probe(pod, spec)
+            return
         if qos:
             self.fact("pod.qos_class", pod, qos, evidence)
         for condition in status.get("conditions") or ():
@@ -285,15 +271,13 @@ class _Reader:
 
         specs = {c.get("name"): c for c in spec.get("containers") or () if isinstance(c, dict)}
         statuses = [s for s in status.get("containerStatuses") or () if isinstance(s, dict)]
-        component = control_plane_component(name, namespace, node, meta.get("labels"))
-        running = creating = restarts = 0
+        running = restarts = 0
         oom = False
         for container_status in statuses:
-            state, reason, restart_count, oom_killed = self.container(
+            state, restart_count, oom_killed = self.container(
                 pod, container_status, specs.get(container_status.get("name")) or {}
             )
             running += state == "running"
-            creating |= reason == "ContainerCreating"
             # A control-plane pod's health is its main container's (sidecars aside).
             if len(statuses) == 1 or container_status.get("name") == component:
                 restarts += restart_count
@@ -304,13 +288,19 @@ class _Reader:
         self.fact("pod.containers_total", pod, len(specs) or len(statuses), evidence)
         if statuses:
             self.fact("pod.containers_running", pod, running, evidence)
-        probes = [c for c in specs.values() if _has_exec_probe(c)]
-        if probes:
-            text = f"Pod {namespace}/{name}: container {probes[0].get('name')} has an exec probe"
-            self.fact("pod.has_exec_probe", pod, True, self.evidence(text))
-        self.count_on_node(node, name, meta, phase=phase, running=running, creating=bool(creating))
+        self.exec_probe(pod, spec)
         if component:
             self.component(component, node, restarts, oom, evidence)
+
+    def exec_probe(self, pod: Entity, spec: dict[str, Any]) -> None:
+        for container in spec.get("containers") or ():
+            if isinstance(container, dict) and _has_exec_probe(container):
+                text = (
+                    f"Pod {pod.namespace}/{pod.name}: container {container.get('name')} "
+                    "has an exec probe"
+                )
+                self.fact("pod.has_exec_probe", pod, True, self.evidence(text))
+                return
 
     def pod_condition(self, pod: Entity, condition: Any) -> None:
         if not isinstance(condition, dict):
@@ -330,7 +320,7 @@ class _Reader:
 
     def container(
         self, pod: Entity, status: dict[str, Any], spec: dict[str, Any]
-    ) -> tuple[str | None, str | None, int, bool]:
+    ) -> tuple[str | None, int, bool]:
         name = str(status.get("name") or "")
         entity = Entity.container(name, pod=pod.name, namespace=pod.namespace, node=pod.node)
         self.result.entities.append(entity)
@@ -377,7 +367,7 @@ class _Reader:
             text = status_text(name, "lastState", "terminated", last_reason, exit_code=exit_code)
             self.record(text, parse_time(last.get("finishedAt")), entity)
         oom_killed = "OOMKilled" in (last_reason, reason)
-        return state_name, reason, restart_count, oom_killed
+        return state_name, restart_count, oom_killed
 
     def container_spec(self, pod: Entity, spec: dict[str, Any]) -> None:
         name = str(spec.get("name") or "")
@@ -407,30 +397,6 @@ class _Reader:
         self.result.records.append(Record(text, None, Stamp(moment) if moment else None, entity))
         add_anchor(self.result, moment)
 
-    def count_on_node(
-        self,
-        node: str | None,
-        name: str,
-        meta: dict[str, Any],
-        *,
-        phase: object,
-        running: int,
-        creating: bool,
-    ) -> None:
-        if not node:
-            return
-        counts = self.per_node[node]
-        counts.count += 1
-        if phase == "Pending":
-            counts.pending += 1
-            counts.pending_running += running > 0
-        counts.creating += creating
-        labels = meta.get("labels") or {}
-        if phase == "Running" and (
-            name.startswith("coredns-") or labels.get("k8s-app") == "kube-dns"
-        ):
-            counts.coredns += 1
-
     def component(
         self, component: str, node: str | None, restarts: int, oom: bool, evidence: Evidence
     ) -> None:
@@ -451,7 +417,6 @@ class _Reader:
             return
         node = Entity.for_node(name)
         self.result.entities.append(node)
-        self.nodes.add(name)
         for condition in status.get("conditions") or ():
             if not isinstance(condition, dict) or not condition.get("type"):
                 continue
@@ -502,14 +467,18 @@ class _Reader:
                 break
         moment = parse_time(series.get("lastObservedTime")) or moment
         host = (obj.get("source") or {}).get("host") or obj.get("reportingInstance")
-        entity = event_entity(
+        about = (
             str(target.get("kind") or ""),
             str(target.get("name") or ""),
             target.get("namespace") or meta.get("namespace"),
             host if isinstance(host, str) else None,
         )
-        if entity is not None:
-            self.result.entities.append(entity)
+        if about in self.event_entities:
+            entity = self.event_entities[about]
+        else:
+            entity = self.event_entities[about] = event_entity(*about)
+            if entity is not None:
+                self.result.entities.append(entity)
         text = f"{reason}: {' '.join(str(message).split())}"
         self.result.records.append(
             Record(text, None, Stamp(moment) if moment else None, entity, component=None)
@@ -522,24 +491,6 @@ class _Reader:
 
     def finish(self) -> ParseResult:
         cluster = Entity.cluster()
-        if self.seen_pods:
-            text = f"{self.pods} pods in {self.ctx.source}"
-            self.fact("cluster.pods.count", cluster, self.pods, self.evidence(text))
-            for name in sorted(self.nodes | set(self.per_node)):
-                counts = self.per_node[name].as_dict()
-                node = Entity.for_node(name)
-                evidence = self.evidence(
-                    f"Node {name}: "
-                    + ", ".join(f"{k.split('.', 1)[1]}={v}" for k, v in counts.items())
-                )
-                for fact, value in counts.items():
-                    self.fact(fact, node, value, evidence)
-            self.result.extras["pod_counts"] = {
-                name: counts.as_dict() for name, counts in self.per_node.items()
-            }
-        if self.nodes:
-            text = f"{len(self.nodes)} nodes in {self.ctx.source}"
-            self.fact("cluster.nodes.count", cluster, len(self.nodes), self.evidence(text))
         # Stacked or not is known only when the evidence shows where etcd runs.
         if any("etcd" in found for found in self.components.values()):
             stacked = sorted(
@@ -590,6 +541,37 @@ def _state(value: Any) -> tuple[str | None, dict[str, Any]]:
             if isinstance(detail, dict):
                 return name, detail
     return None, {}
+
+
+def _quiet(status: dict[str, Any]) -> bool:
+    """A pod with nothing to say: Running, every condition True, every container running and
+    ready, never restarted, no previous termination.
+
+    >>> running = {"state": {"running": {}}, "ready": True, "restartCount": 0}
+    >>> _quiet({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+    ...         "containerStatuses": [running]})
+    True
+    >>> _quiet({"phase": "Running", "containerStatuses": [{"state": {"running": {}}, "ready": True,
+    ...         "restartCount": 1, "lastState": {"terminated": {"reason": "OOMKilled"}}}]})
+    False
+    """
+    if status.get("phase") != "Running" or status.get("reason") or status.get("message"):
+        return False
+    for condition in status.get("conditions") or ():
+        if not isinstance(condition, dict) or condition.get("status") != "True":
+            return False
+    statuses = status.get("containerStatuses")
+    if not statuses or not isinstance(statuses, list):
+        return False
+    for container in statuses:
+        if not isinstance(container, dict) or container.get("ready") is not True:
+            return False
+        if container.get("restartCount") or container.get("lastState"):
+            return False
+        state = container.get("state")
+        if not isinstance(state, dict) or len(state) != 1 or "running" not in state:
+            return False
+    return True
 
 
 def _has_exec_probe(spec: dict[str, Any]) -> bool:
