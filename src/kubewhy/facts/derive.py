@@ -61,9 +61,9 @@ def _pid_facts(store: FactStore, node: Entity) -> None:
         tasks.append((sum(x[0] for _, x in per_container), per_container[0][1][1]))
     if tasks:
         used, evidence = max(tasks, key=lambda x: x[0])
-        _add_once(store, "node.pids.used_ratio", node, round(used / limit[0], 4), evidence)
+        _add_once(store, "node.pids.used_ratio", node, round(used / limit[0], 6), evidence)
     for container, (threads, evidence) in per_container:
-        share = round(threads / limit[0], 4)
+        share = round(threads / limit[0], 6)
         _add_once(store, "container.threads_share", container, share, evidence)
 
 
@@ -71,7 +71,7 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
     total = _number(store, node, "node.memory.total_bytes")
     available = _number(store, node, "node.memory.available_bytes")
     if total and available and total[0] > 0:
-        ratio = round(available[0] / total[0], 4)
+        ratio = round(available[0] / total[0], 6)
         _add_once(store, "node.memory.available_ratio", node, ratio, available[1])
     stalls = [f for f in _facts_with_prefix(store, node, "node.vmstat.allocstall_")]
     if stalls:
