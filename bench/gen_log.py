@@ -1,20 +1,25 @@
 # ruff: noqa: E501 - log templates are single long lines
-"""Write a realistic node log for the scan benchmark: journald short lines around klog (kubelet,
+"""Write a realistic node log for the benchmarks: journald short lines around klog (kubelet,
 kube-proxy), containerd logfmt, kernel messages, and CRI-format kube-apiserver and etcd lines,
-with about 0.01% failure lines (the examples of ``scan_patterns.PATTERNS``) mixed in.
+with about 0.01% failure lines mixed in: the knowledge base's own ``examples:`` lines (default)
+or the examples of ``scan_patterns.PATTERNS`` (``--failures builtin``).
 
-    python bench/gen_log.py /tmp/node.log --size 1G
+    PYTHONPATH=src python bench/gen_log.py /tmp/node.log --size 1G [--journal --host node-xx]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from scan_patterns import PATTERNS
 
@@ -78,7 +83,42 @@ ETCD = [
 ]
 
 
-def _fields(rng: random.Random) -> dict[str, str]:
+def kb_examples(failure_modes: Sequence[str] | None = None) -> list[str]:
+    """The ``examples:`` lines of the log symptoms of the built-in knowledge base (of these
+    failure modes only, if given)."""
+    kb_load = importlib.import_module("kubewhy.kb.load")
+    symptoms = kb_load.load_knowledge_base().log_patterns()
+    wanted = set(failure_modes) if failure_modes is not None else None
+    lines = [
+        line
+        for fm_id, symptom in symptoms
+        if wanted is None or fm_id in wanted
+        for line in symptom.examples
+    ]
+    if not lines:
+        raise ValueError(f"no log symptom examples for failure modes {sorted(wanted or [])}")
+    return lines
+
+
+def builtin_examples() -> list[str]:
+    """The example line of each pattern of the built-in bench set, as kubelet error lines."""
+    return [f"E{{klog}}    1873 {example}" for _, _, example in PATTERNS]
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    bytes: int
+    lines: int
+    failure_lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    host: str = HOST
+    journal_only: bool = False  # journald lines only (no CRI container-log lines)
+
+
+def _fields(rng: random.Random, host: str) -> dict[str, str]:
     return {
         "ns": rng.choice(NAMESPACES),
         "pod": rng.choice(PODS),
@@ -86,31 +126,38 @@ def _fields(rng: random.Random) -> dict[str, str]:
         "hex": f"{rng.getrandbits(64):016x}{rng.getrandbits(64):016x}",
         "short": f"{rng.getrandbits(24):06x}",
         "port": str(rng.randint(1, 999)),
-        "host": HOST,
+        "host": host,
     }
 
 
-def _line(rng: random.Random, now: datetime, message_rate: float) -> str:
+def _line(
+    rng: random.Random, now: datetime, failures: Sequence[str], rate: float, shape: _Shape
+) -> tuple[str, bool]:
+    """One line and whether it is a failure line."""
     stamp = now.strftime("%b %d %H:%M:%S")
     klog_time = now.strftime("%m%d %H:%M:%S.%f")
     iso = now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
-    fields = _fields(rng)
+    host = shape.host
+    fields = _fields(rng, host)
     fields["iso"] = iso
-    if rng.random() < message_rate:  # a failure line
-        _, _, example = rng.choice(PATTERNS)
-        return f"{stamp} {HOST} kubelet[1873]: E{klog_time}    1873 {example}"
-    roll = rng.random()
+    if rng.random() < rate:  # a failure line, as the kubelet's journal would hold it
+        example = rng.choice(failures).replace("{klog}", klog_time)
+        return f"{stamp} {host} kubelet[1873]: {example}", True
+    roll = rng.random() * (0.83 if shape.journal_only else 1.0)
     if roll < 0.55:
         message = rng.choice(KUBELET).format(**fields)
-        return f"{stamp} {HOST} kubelet[1873]: I{klog_time}    1873 {rng.choice(FILES)}:{fields['port']}] {message}"
+        return (
+            f"{stamp} {host} kubelet[1873]: I{klog_time}    1873 {rng.choice(FILES)}:{fields['port']}] {message}",
+            False,
+        )
     if roll < 0.75:
-        return f"{stamp} {HOST} containerd[912]: {rng.choice(CONTAINERD).format(**fields)}"
+        return f"{stamp} {host} containerd[912]: {rng.choice(CONTAINERD).format(**fields)}", False
     if roll < 0.83:
-        return f"{stamp} {HOST} kernel: {rng.choice(KERNEL).format(**fields)}"
+        return f"{stamp} {host} kernel: {rng.choice(KERNEL).format(**fields)}", False
     if roll < 0.95:
         message = rng.choice(APISERVER).format(**fields)
-        return f"{iso} stderr F I{klog_time}       1 {message}"
-    return f"{iso} stderr F {rng.choice(ETCD).format(**fields)}"
+        return f"{iso} stderr F I{klog_time}       1 {message}", False
+    return f"{iso} stderr F {rng.choice(ETCD).format(**fields)}", False
 
 
 def parse_size(text: str) -> int:
@@ -121,21 +168,38 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
-def generate(path: Path, size: int, seed: int = 7, failure_rate: float = 1e-4) -> int:
-    """Write about ``size`` bytes of log to ``path``; the number of failure lines injected."""
+def generate(
+    path: Path,
+    size: int,
+    failures: Sequence[str] | None = None,
+    *,
+    seed: int = 7,
+    failure_rate: float = 1e-4,
+    host: str = HOST,
+    journal_only: bool = False,
+    start: datetime = datetime(2023, 7, 23, 22, 0, tzinfo=UTC),
+    step_us: tuple[int, int] = (100, 20000),
+) -> Generated:
+    """Write about ``size`` bytes of log to ``path``, a share ``failure_rate`` of its lines
+    drawn from ``failures`` (default: the built-in bench set's examples)."""
+    failures = list(failures) if failures is not None else builtin_examples()
+    shape = _Shape(host, journal_only)
     rng = random.Random(seed)
-    now = datetime(2023, 7, 23, 22, 0, tzinfo=UTC)
-    written = 0
+    now = start
+    written = lines = failed = 0
     with path.open("w", encoding="utf-8", newline="\n") as out:
         while written < size:
             batch = []
             for _ in range(20000):
-                now += timedelta(microseconds=rng.randint(100, 20000))
-                batch.append(_line(rng, now, failure_rate))
+                now += timedelta(microseconds=rng.randint(*step_us))
+                line, is_failure = _line(rng, now, failures, failure_rate, shape)
+                batch.append(line)
+                failed += is_failure
             text = "\n".join(batch) + "\n"
             out.write(text)
             written += len(text.encode())
-    return written
+            lines += len(batch)
+    return Generated(written, lines, failed)
 
 
 def main() -> None:
@@ -143,9 +207,27 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--size", default="1G", help="approximate size, e.g. 200M, 1G")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--failures", choices=["kb", "builtin"], default="kb")
+    parser.add_argument(
+        "--modes", help="with --failures kb: only these failure modes' examples (a,b,c)"
+    )
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--journal", action="store_true", help="journald lines only")
     args = parser.parse_args()
-    written = generate(args.path, parse_size(args.size), args.seed)
-    print(f"wrote {written / 1e6:.0f} MB to {args.path}")
+    modes = args.modes.split(",") if args.modes else None
+    failures = kb_examples(modes) if args.failures == "kb" else builtin_examples()
+    done = generate(
+        args.path,
+        parse_size(args.size),
+        failures,
+        seed=args.seed,
+        host=args.host,
+        journal_only=args.journal,
+    )
+    print(
+        f"wrote {done.bytes / 1e6:.0f} MB, {done.lines} lines, {done.failure_lines} failure lines"
+        f" to {args.path}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,346 @@
+"""End to end: ``kubewhy diagnose BUNDLE --format json`` on a bundle holding a 1 GB journal.
+
+    PYTHONPATH=src python bench/e2e_bench.py --size 1G [--profile]
+
+The bundle is a copy of one example folder (real-shaped small files and its ``expect.yaml``)
+plus a generated node journal (kubelet, containerd and kernel lines of the example's node) of
+``--size``. Its failure lines (about 0.01%) are the knowledge base's ``examples:`` lines of the
+failure modes the example expects (``--failures incident``) or of every failure mode
+(``--failures kb``: evidence of ~100 failure modes at once).
+
+Each run is a fresh ``python -m kubewhy diagnose`` child, as a user runs it: wall clock, CPU
+seconds and peak RSS (``wait4`` rusage of that child and the workers it waited for), best of
+``--repeat``, with numpy importable and with it blocked. The ranking is checked against the
+example's ``top:``. ``--profile`` adds, in fresh children: the time of each phase of
+``diagnose_paths`` on one process, the cProfile functions that dominate, and measurements of
+the changes that would speed it up (a byte-range split of the big file on two processes forked
+after the knowledge base is loaded, and a serialized Hyperscan database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT / "src"))
+
+from gen_log import generate, kb_examples, parse_size  # noqa: E402
+
+RUN_TIMEOUT = 600
+GOAL_SECONDS = 3.0
+GOAL_RSS_MB = 300
+BIG_LOG = "kubelet-journal.log"
+# Runs kubewhy's command line with numpy made unimportable (an import of it raises ImportError).
+_NO_NUMPY = (
+    "import runpy, sys; sys.modules['numpy'] = None; sys.argv[0] = 'kubewhy'; "
+    "runpy.run_module('kubewhy', run_name='__main__', alter_sys=True)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    exit_code: int
+    top: str | None
+    load: float
+
+
+def expected(example: Path) -> dict[str, object]:
+    data = yaml.safe_load((example / "expect.yaml").read_text())
+    return data if isinstance(data, dict) else {}
+
+
+def incident_modes(want: dict[str, object]) -> list[str]:
+    """The failure modes an example expects: its top and the ones also found."""
+    also = want.get("also")
+    return [str(want.get("top")), *(map(str, also) if isinstance(also, list) else [])]
+
+
+def build_bundle(work: Path, example: Path, log: Path) -> Path:
+    """The example's files plus the big journal (a hard link when possible, else a copy)."""
+    bundle = work / "bundle"
+    shutil.copytree(example, bundle)
+    try:
+        os.link(log, bundle / BIG_LOG)
+    except OSError:
+        shutil.copyfile(log, bundle / BIG_LOG)
+    return bundle
+
+
+def child_env() -> dict[str, str]:
+    src = str(ROOT / "src")
+    path = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=f"{src}{os.pathsep}{path}" if path else src)
+
+
+def run_cli(bundle: Path, numpy: bool, work: Path, jobs: int | None) -> Run:
+    """One ``kubewhy diagnose`` child; its own rusage, read with wait4."""
+    launcher = ["-m", "kubewhy"] if numpy else ["-c", _NO_NUMPY]
+    argv = [sys.executable, *launcher, "diagnose", str(bundle), "--format", "json"]
+    argv += ["--jobs", str(jobs)] if jobs else []
+    out_path = work / "diagnosis.json"
+    load = os.getloadavg()[0]
+    with out_path.open("wb") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=child_env())
+        status, usage = _wait(child)
+        wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in {0, 1}:
+        raise RuntimeError(f"kubewhy exited {code}: {child.stderr.read()[-2000:]!r}")
+    child.stderr.close()
+    findings = json.loads(out_path.read_text())["findings"]
+    top = findings[0]["failure_mode"] if findings else None
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss / 1024, code, top, load)
+
+
+def _wait(child: subprocess.Popen[bytes]) -> tuple[int, os.struct_rusage]:  # type: ignore[name-defined]
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            child.returncode = os.waitstatus_to_exitcode(status)
+            return status, usage
+        if time.monotonic() > deadline:
+            child.kill()
+            os.wait4(child.pid, 0)
+            raise RuntimeError(f"kubewhy diagnose did not finish in {RUN_TIMEOUT}s")
+        time.sleep(0.01)
+
+
+def print_runs(label: str, runs: list[Run], want: object) -> bool:
+    """The table rows and whether the goals are met."""
+    best_wall = min(r.wall for r in runs)
+    best_cpu = min(r.cpu for r in runs)
+    rss = max(r.rss_mb for r in runs)
+    tops = sorted({str(r.top) for r in runs})
+    loads = [r.load for r in runs]
+    walls = ", ".join(f"{r.wall:.2f}" for r in runs)
+    load = f"{min(loads):4.1f}-{max(loads):4.1f}"
+    print(
+        f"{label:22} {best_wall:7.2f} {best_cpu:7.2f} {rss:7.0f}  {load}  {','.join(tops):24}"
+        f" [{walls}]"
+    )
+    return best_wall < GOAL_SECONDS and rss < GOAL_RSS_MB and tops == [str(want)]
+
+
+# Phases of diagnose_paths on one process, each timed apart, in a fresh interpreter.
+_PHASES = """
+import json, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+import kubewhy.diagnose as d
+from kubewhy.kb import load as kb_load
+t1 = time.perf_counter()
+compile_s = []
+real_compile = kb_load.compile_patterns
+def timed_compile(kb, engine="auto"):
+    start = time.perf_counter()
+    try:
+        return real_compile(kb, engine)
+    finally:
+        compile_s.append(time.perf_counter() - start)
+kb_load.compile_patterns = timed_compile
+kb = kb_load.load_knowledge_base()
+t2 = time.perf_counter()
+gathered = d.gather_all([Path(sys.argv[1])], None, kb, None, 1)
+t3 = time.perf_counter()
+diagnosis = d.reason(gathered, kb)
+t4 = time.perf_counter()
+from kubewhy.scanning import open_stream
+with open_stream(Path(sys.argv[1]) / sys.argv[2]) as stream:
+    start = time.perf_counter()
+    matched = sum(1 for _ in kb.scanner.scan_stream(stream))
+    scan = time.perf_counter() - start
+print(json.dumps({"import": t1 - t0, "kb_load": t2 - t1 - sum(compile_s),
+                  "compile": sum(compile_s), "gather": t3 - t2, "reason": t4 - t3,
+                  "scan_only": scan, "matched": matched,
+                  "top": diagnosis.findings[0].failure_mode if diagnosis.findings else None}))
+"""
+
+_PROFILE = """
+import cProfile, pstats, sys
+from pathlib import Path
+profiler = cProfile.Profile()
+profiler.enable()
+from kubewhy.diagnose import diagnose_paths
+diagnose_paths([Path(sys.argv[1])], jobs=1)
+profiler.disable()
+stats = pstats.Stats(profiler)
+stats.sort_stats("tottime").print_stats(14)
+"""
+
+# The change measured: the big file cut at newlines into byte ranges, scanned by processes
+# forked after the knowledge base is loaded (they inherit the compiled database).
+_SPLIT = """
+import io, json, multiprocessing, os, sys, time
+from pathlib import Path
+from kubewhy.kb.load import default_knowledge_base
+from kubewhy.scanning.scanner import Scanner
+
+class Range(io.RawIOBase):
+    def __init__(self, path, start, stop):
+        self._file = open(path, "rb", buffering=0)
+        self._file.seek(start)
+        self._left = stop - start
+    def readable(self):
+        return True
+    def readinto(self, buf):
+        view = memoryview(buf)[: self._left]
+        got = self._file.readinto(view)
+        self._left -= got
+        return got
+    def close(self):
+        self._file.close()
+        super().close()
+
+def cuts(path, parts):
+    size = path.stat().st_size
+    bounds = [0]
+    with open(path, "rb") as f:
+        for k in range(1, parts):
+            f.seek(size * k // parts)
+            f.readline()
+            bounds.append(f.tell())
+    return list(zip(bounds, bounds[1:] + [size]))
+
+def scan_range(args):
+    path, start, stop = args
+    cpu = time.process_time()
+    with Range(path, start, stop) as stream:
+        scan = SCANNER.scan_stream(stream)
+        matched = sum(1 for _ in scan)
+    return matched, scan.lines, time.process_time() - cpu
+
+path, parts = Path(sys.argv[1]), int(sys.argv[2])
+start = time.perf_counter()
+SCANNER = default_knowledge_base().scanner
+loaded = time.perf_counter() - start
+start = time.perf_counter()
+with multiprocessing.get_context("fork").Pool(parts) as pool:
+    results = pool.map(scan_range, [(path, a, b) for a, b in cuts(path, parts)])
+split = time.perf_counter() - start
+print(json.dumps({"kb_load": loaded, "split_scan": split, "parts": parts,
+                  "matched": sum(r[0] for r in results), "lines": sum(r[1] for r in results),
+                  "worker_cpu": [r[2] for r in results]}))
+"""
+
+_HS_CACHE = """
+import json, time, hyperscan
+from kubewhy.kb.load import default_knowledge_base
+db = default_knowledge_base().scanner._finder._db
+blob = hyperscan.dumpb(db)
+start = time.perf_counter()
+loaded = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+loaded.scratch = hyperscan.Scratch(loaded)
+loaded.scan(b"PLEG is not healthy\\n", match_event_handler=lambda *a: None)
+print(json.dumps({"bytes": len(blob), "load_s": time.perf_counter() - start}))
+"""
+
+
+def python_child(code: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env=child_env(),
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return done.stdout
+
+
+def profile(bundle: Path) -> None:
+    phases = json.loads(python_child(_PHASES, str(bundle), BIG_LOG).strip().splitlines()[-1])
+    print("\nphases of diagnose_paths on one process (fresh interpreter, no profiler):")
+    for name in ("import", "kb_load", "compile", "gather", "reason", "scan_only"):
+        print(f"  {name:10} {phases[name]:6.2f} s")
+    parse = phases["gather"] - phases["scan_only"]
+    print(f"  gather - scan_only = {parse:.2f} s (other inputs, matched-line parsing, hits)")
+    print(f"  {phases['matched']} matched lines in the big journal; top: {phases['top']}")
+    split = json.loads(python_child(_SPLIT, str(bundle / BIG_LOG), "2").strip().splitlines()[-1])
+    cpus = ", ".join(f"{c:.2f}" for c in split["worker_cpu"])
+    print(
+        f"byte-range split on 2 forked processes: {split['split_scan']:.2f} s wall "
+        f"(worker CPU s: {cpus}), {split['matched']} matched lines; vs scan_only "
+        f"{phases['scan_only']:.2f} s"
+    )
+    cache = json.loads(python_child(_HS_CACHE).strip().splitlines()[-1])
+    print(
+        f"serialized Hyperscan database: {cache['bytes'] / 1e3:.0f} kB, loads in "
+        f"{cache['load_s'] * 1e3:.1f} ms vs {phases['compile']:.2f} s to compile"
+    )
+    print("\ncProfile of diagnose_paths(jobs=1), by own time:")
+    report = python_child(_PROFILE, str(bundle))
+    lines = report.splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    print("\n".join(lines[start : start + 16]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="1G", help="size of the generated journal")
+    parser.add_argument("--log", type=Path, help="use this journal instead of generating one")
+    parser.add_argument(
+        "--example", type=Path, default=ROOT / "examples/seed000-calico-pid-exhaustion"
+    )
+    parser.add_argument("--host", default="node-xx", help="node name in the generated journal")
+    parser.add_argument("--failures", choices=["incident", "kb"], default="incident")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, help="kubewhy --jobs (default: its own)")
+    parser.add_argument("--profile", action="store_true", help="phases, cProfile, what-ifs")
+    args = parser.parse_args()
+
+    want = expected(args.example)
+    work = Path(tempfile.mkdtemp(prefix="kubewhy-e2e-"))
+    try:
+        log = args.log
+        if log is None:
+            log = work / "journal.log"
+            modes = incident_modes(want) if args.failures == "incident" else None
+            failures = kb_examples(modes)
+            started = time.perf_counter()
+            made = generate(log, parse_size(args.size), failures, host=args.host, journal_only=True)
+            print(
+                f"generated {made.bytes / 1e6:.0f} MB journal, {made.lines} lines, "
+                f"{made.failure_lines} failure lines ({args.failures}) in "
+                f"{time.perf_counter() - started:.0f}s"
+            )
+        bundle = build_bundle(work, args.example, log)
+        size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+        print(f"bundle: {args.example.name} + {BIG_LOG}, {size / 1e6:.0f} MB in all")
+        subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True, timeout=600)
+        print(f"{os.cpu_count()} CPUs; expected top: {want.get('top')}")
+        print(f"{'kubewhy diagnose':22} {'best s':>7} {'CPU s':>7} {'RSS MB':>7}  {'load':9}  top")
+        met = True
+        for numpy in (True, False):
+            runs = [run_cli(bundle, numpy, work, args.jobs) for _ in range(args.repeat)]
+            met &= print_runs("with numpy" if numpy else "numpy blocked", runs, want.get("top"))
+        goal = f"under {GOAL_SECONDS:.0f} s, peak RSS < {GOAL_RSS_MB} MB, expected top"
+        print(f"goal ({goal}): {'met' if met else 'MISSED'}")
+        if args.profile:
+            profile(bundle)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
