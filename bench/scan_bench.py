@@ -61,6 +61,9 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "compile": compiled, "matches"
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+# Makes ``import numpy`` raise ImportError, as where numpy is not installed.
+_BLOCK_NUMPY = "import sys; sys.modules['numpy'] = None\n"
+
 
 @dataclass
 class Runs:
@@ -125,16 +128,19 @@ def run_rg(runs: Runs, patterns_file: Path, log: Path) -> None:
     runs.matches.add(int(done.stdout.strip() or 0))
 
 
-def run_kubewhy(runs: Runs, patterns_file: Path, log: Path, chunk: int) -> dict[str, object]:
+def run_kubewhy(
+    runs: Runs, patterns_file: Path, log: Path, chunk: int, numpy: bool
+) -> dict[str, object]:
     env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "src"))
-    argv = [sys.executable, "-c", _ONE_CORE, str(patterns_file), str(log), str(chunk)]
+    code = _ONE_CORE if numpy else _BLOCK_NUMPY + _ONE_CORE
+    argv = [sys.executable, "-c", code, str(patterns_file), str(log), str(chunk)]
     done = subprocess.run(
         argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=env, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    runs.name = f"kubewhy 1 core ({result['engine']})"
+    runs.name = f"kubewhy 1 core ({result['engine']}{'' if numpy else ', no numpy'})"
     runs.seconds.append(float(str(result["seconds"])))
     runs.cpu.append(float(str(result["cpu"])))  # the scan loop only, not start-up nor compile
     runs.matches.add(int(str(result["matches"])))
@@ -142,20 +148,21 @@ def run_kubewhy(runs: Runs, patterns_file: Path, log: Path, chunk: int) -> dict[
     return result
 
 
-def report(size: int, kubewhy: Runs, rg: Runs, loads: list[float], compile_s: float) -> bool:
+def report(size: int, kubewhys: list[Runs], rg: Runs, loads: list[float], compile_s: float) -> bool:
     """Print the table and the goals; whether the match counts agree."""
     print(f"file: {size / 1e6:.0f} MB; kubewhy pattern compile {compile_s:.2f}s (not counted)")
     print(f"load average (1 min) during the runs: {min(loads):.2f} .. {max(loads):.2f}")
-    head = f"{'tool':28} {'best s':>7} {'MB/s':>6} {'best CPU s':>10} {'MB/CPU-s':>9}"
+    head = f"{'tool':36} {'best s':>7} {'MB/s':>6} {'best CPU s':>10} {'MB/CPU-s':>9}"
     print(f"{head} {'matching lines':>15}")
-    for runs in (kubewhy, rg):
+    kubewhy = kubewhys[0]
+    for runs in (*kubewhys, rg):
         if runs.error:
-            print(f"{runs.name:28} {runs.error}")
+            print(f"{runs.name:36} {runs.error}")
             continue
         seconds, cpu = runs.best()
         counts = ",".join(str(n) for n in sorted(runs.matches))
         print(
-            f"{runs.name:28} {seconds:7.2f} {size / seconds / 1e6:6.0f} {cpu:10.2f} "
+            f"{runs.name:36} {seconds:7.2f} {size / seconds / 1e6:6.0f} {cpu:10.2f} "
             f"{size / cpu / 1e6:9.0f} {counts:>15}"
         )
     agree = not rg.error and len(kubewhy.matches | rg.matches) == 1
@@ -166,8 +173,13 @@ def report(size: int, kubewhy: Runs, rg: Runs, loads: list[float], compile_s: fl
         met = "met" if min(ratio, r_cpu / k_cpu) >= GOAL_RATIO else "MISSED"
         print(f"goal scan >= {GOAL_RATIO:.0f}x ripgrep on one core: {met}")
         print("matching lines: " + ("same count" if agree else "DIFFERENT counts"))
-    met = "met" if kubewhy.rss_mb < GOAL_RSS_MB else "MISSED"
-    print(f"kubewhy peak RSS: {kubewhy.rss_mb:.0f} MB (goal < {GOAL_RSS_MB} MB: {met})")
+    if len(kubewhys) > 1:
+        no_numpy = kubewhys[1]
+        print(f"without numpy: {no_numpy.best()[1] / kubewhy.best()[1]:.2f}x the CPU seconds")
+        agree = agree and no_numpy.matches == kubewhy.matches
+    rss = max(k.rss_mb for k in kubewhys)
+    met = "met" if rss < GOAL_RSS_MB else "MISSED"
+    print(f"kubewhy peak RSS: {rss:.0f} MB (goal < {GOAL_RSS_MB} MB: {met})")
     return agree
 
 
@@ -178,8 +190,12 @@ def main() -> None:
     parser.add_argument("--patterns", choices=["kb", "builtin"], default="kb")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each tool (best kept)")
     parser.add_argument("--chunk", default="4M", help="kubewhy read size")
+    parser.add_argument(
+        "--numpy", choices=["both", "yes", "no"], default="both", help="kubewhy with numpy?"
+    )
     args = parser.parse_args()
 
+    chunk = parse_size(args.chunk)
     which, patterns, failures = load_patterns(args.patterns)
     print(f"patterns: {which}")
     work = Path(tempfile.mkdtemp(prefix="kubewhy-bench-"))
@@ -199,17 +215,19 @@ def main() -> None:
         rg_file.write_text("\n".join(rg_pattern(p, ic) for p, ic in patterns) + "\n")
         subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True, timeout=600)
 
-        kubewhy, rg = Runs("kubewhy 1 core"), Runs("rg -c -f")
+        numpys = [True, False] if args.numpy == "both" else [args.numpy == "yes"]
+        kubewhys, rg = [Runs("kubewhy 1 core") for _ in numpys], Runs("rg -c -f")
         loads: list[float] = []
         compile_s = 0.0
         for _ in range(args.repeat):
-            loads.append(os.getloadavg()[0])
-            one = run_kubewhy(kubewhy, work / "patterns.json", log, parse_size(args.chunk))
-            compile_s = float(str(one["compile"]))
+            for runs, numpy in zip(kubewhys, numpys, strict=True):
+                loads.append(os.getloadavg()[0])
+                one = run_kubewhy(runs, work / "patterns.json", log, chunk, numpy)
+                compile_s = float(str(one["compile"]))
             loads.append(os.getloadavg()[0])
             if not rg.error:
                 run_rg(rg, rg_file, log)
-        agree = report(size, kubewhy, rg, loads, compile_s)
+        agree = report(size, kubewhys, rg, loads, compile_s)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(0 if agree else 1)
