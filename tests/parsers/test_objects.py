@@ -16,14 +16,13 @@ FORMAT = ObjectsFormat()
 DATA = Path(__file__).parent / "data"
 
 
-def test_docs_pod_healthy_tells_phase_and_node_only(parse, facts_by_entity) -> None:
+def test_docs_pod_healthy_tells_its_phase_only(parse, facts_by_entity) -> None:
     result = parse(FORMAT, "pod_nginx_running.yaml")
     pod = "pod/default/nginx-deployment-67d4bdd6f5-w6kd7"
     assert facts_by_entity(result, "pod.phase") == {pod: "Running"}
-    assert facts_by_entity(result, "pod.node") == {pod: "kube-worker-1"}
     # Running, Ready, never restarted: nothing any failure mode reads, so no other fact.
-    assert {f.name for f in result.facts} == {"pod.phase", "pod.node"}
-    assert [e.ref() for e in result.entities] == [pod]
+    assert {f.name for f in result.facts} == {"pod.phase"}
+    assert [(e.ref(), e.node) for e in result.entities] == [(pod, "kube-worker-1")]
     assert result.records == []  # nothing wrong to match
     assert result.malformed == 0
 

@@ -74,16 +74,21 @@ class FactStore:
         return entity
 
     def add(self, fact: Fact) -> None:
-        self.add_entity(fact.entity)
-        key = identity(fact.entity)
-        self._changed()
+        entity = fact.entity
+        key = (entity.kind, entity.namespace, entity.name, entity.pid)
+        known = self._entities.get(key)
+        if known is None or (known.node is None and entity.node is not None):
+            self.add_entity(entity)
+        if self._views:
+            self._views.clear()
+        name = fact.name
         named = self._facts[key]
-        if fact.name in named:
-            named[fact.name].append(fact)
+        if name in named:
+            named[name].append(fact)
         else:
-            named[fact.name] = [fact]
-            self._holders[(key[0], fact.name)][key] = None
-        self._values[key][fact.name] = fact.value
+            named[name] = [fact]
+            self._holders[(key[0], name)][key] = None
+        self._values[key][name] = fact.value
 
     def extend(self, facts: Iterable[Fact]) -> None:
         for fact in facts:

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic_core
 import yaml
 
 from kubewhy.model.entities import Entity
@@ -157,7 +158,8 @@ def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:
     """Every JSON document in ``text``: one, or several concatenated (``cluster-info dump`` to
     stdout also interleaves container logs, which are skipped)."""
     try:
-        yield json.loads(text)
+        # pydantic's JSON reader: a third faster than the standard one on API lists.
+        yield pydantic_core.from_json(text, cache_strings="keys")
         return
     except ValueError:
         pass
@@ -219,6 +221,7 @@ class _Reader:
         self.reboots: Counter[str] = Counter()
         # Events name the same few objects over and over: one entity each.
         self.event_entities: dict[tuple[str, str, str | None, str | None], Entity | None] = {}
+        self.stamps: dict[str, Stamp | None] = {}
 
     def evidence(self, text: str) -> Evidence:
         return Evidence(self.ctx.source, None, None, text)
@@ -254,13 +257,13 @@ class _Reader:
         evidence = self.evidence(f"Pod {namespace}/{name}: phase={phase} node={node} qos={qos}")
         if phase:
             self.fact("pod.phase", pod, phase, evidence)
-        if node:
-            self.fact("pod.node", pod, node, evidence)
         component = control_plane_component(name, namespace, node, meta.get("labels"))
         if component is None and _quiet(status):
-            # Most pods of a cluster: phase and node are all they tell (derive counts them).
+            # Most pods of a cluster: the phase is all they tell (the entity has the node).
             self.exec_probe(pod, spec)
             return
+        if node:
+            self.fact("pod.node", pod, node, evidence)
         if qos:
             self.fact("pod.qos_class", pod, qos, evidence)
         for condition in status.get("conditions") or ():
@@ -454,23 +457,22 @@ class _Reader:
     # Events -----------------------------------------------------------------------------------
 
     def event(self, obj: dict[str, Any]) -> None:
-        meta = obj.get("metadata") or {}
-        target = obj.get("regarding") or obj.get("involvedObject") or {}
-        reason = obj.get("reason") or ""
-        message = obj.get("note") or obj.get("message") or ""
-        series = obj.get("series") or {}
-        count = series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1
-        moment = None
-        for key in ("lastTimestamp", "deprecatedLastTimestamp", "eventTime", "firstTimestamp"):
-            moment = parse_time(obj.get(key))
-            if moment:
-                break
-        moment = parse_time(series.get("lastObservedTime")) or moment
-        host = (obj.get("source") or {}).get("host") or obj.get("reportingInstance")
+        get = obj.get
+        target = get("regarding") or get("involvedObject") or {}
+        reason = get("reason") or ""
+        message = get("note") or get("message") or ""
+        series = get("series") or {}
+        stamp = self.stamp(series.get("lastObservedTime")) if series else None
+        if stamp is None:
+            for key in ("lastTimestamp", "deprecatedLastTimestamp", "eventTime", "firstTimestamp"):
+                stamp = self.stamp(get(key))
+                if stamp is not None:
+                    break
+        host = (get("source") or {}).get("host") or get("reportingInstance")
         about = (
             str(target.get("kind") or ""),
             str(target.get("name") or ""),
-            target.get("namespace") or meta.get("namespace"),
+            target.get("namespace") or (get("metadata") or {}).get("namespace"),
             host if isinstance(host, str) else None,
         )
         if about in self.event_entities:
@@ -480,12 +482,21 @@ class _Reader:
             if entity is not None:
                 self.result.entities.append(entity)
         text = f"{reason}: {' '.join(str(message).split())}"
-        self.result.records.append(
-            Record(text, None, Stamp(moment) if moment else None, entity, component=None)
-        )
-        add_anchor(self.result, moment)
+        self.result.records.append(Record(text, None, stamp, entity))
+        if stamp is not None:
+            add_anchor(self.result, stamp.value)
         if reason == "Rebooted" and entity is not None and entity.kind == "node":
+            count = series.get("count") or get("count") or get("deprecatedCount") or 1
             self.reboots[entity.name] += count if isinstance(count, int) else 1
+
+    def stamp(self, text: object) -> Stamp | None:
+        """The stamp of an API time; events of one burst share their stamps."""
+        if not isinstance(text, str):
+            return None
+        if text not in self.stamps:
+            moment = parse_time(text)
+            self.stamps[text] = Stamp(moment) if moment else None
+        return self.stamps[text]
 
     # Totals -----------------------------------------------------------------------------------
 
