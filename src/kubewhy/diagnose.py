@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubewhy.facts.build import Gathered, gather
+from kubewhy.facts.build import Gathered, Progress, gather
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.reasoning.assemble import assemble
@@ -72,6 +72,7 @@ def gather_all(
     kb: KnowledgeBase | None = None,
     tz_offset_minutes: int | None = None,
     jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> Gathered:
     """Collect the live sources, then gather them with the paths as one body of evidence."""
     kb = kb or default_knowledge_base()
@@ -83,7 +84,7 @@ def gather_all(
             bundle.write_dir(folder)
             labels[folder] = label
         with open_inputs([*labels, *paths], labels=labels) as inputs:
-            return gather(inputs, kb, tz_offset_minutes, jobs)
+            return gather(inputs, kb, tz_offset_minutes, jobs, progress)
 
 
 def gather_paths(
@@ -98,10 +99,11 @@ def diagnose(
     kb: KnowledgeBase | None = None,
     tz_offset_minutes: int | None = None,
     jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> Diagnosis:
     """Diagnose paths and live sources together (big logs on up to ``jobs`` processes)."""
     kb = kb or default_knowledge_base()
-    return reason(gather_all(paths, live, kb, tz_offset_minutes, jobs), kb)
+    return reason(gather_all(paths, live, kb, tz_offset_minutes, jobs, progress), kb)
 
 
 def diagnose_paths(

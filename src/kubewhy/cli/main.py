@@ -205,7 +205,11 @@ def diagnose(
     )
     if not files and not (node or cluster or prometheus):
         raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
-    diagnosis = run_diagnosis(files, _live(options, target), tz_offset_minutes=tz, jobs=jobs)
+    from kubewhy.cli.progress import ScanProgress
+
+    diagnosis = run_diagnosis(
+        files, _live(options, target), tz_offset_minutes=tz, jobs=jobs, progress=ScanProgress()
+    )
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if diagnosis.findings else 0)
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.nodes import NodeNames
@@ -136,6 +138,7 @@ def gather(
     kb: KnowledgeBase,
     forced_offset_minutes: int | None = None,
     jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> Gathered:
     out = Gathered()
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -198,7 +201,10 @@ def gather(
             out.parse_errors[doc.file.display] = doc.result.malformed
     forced = forced_offset_minutes is not None
     scan_jobs = [(log, file_context(base, log.head_stamps, forced)) for log in logs]
-    for log, scan in zip(logs, _scan_logs(scan_jobs, table, kb, jobs, out.nodes), strict=True):
+    scans = _scan_logs(scan_jobs, table, kb, jobs, out.nodes, progress)
+    if progress is not None:
+        progress.finish()
+    for log, scan in zip(logs, scans, strict=True):
         for key, hit in scan.hits.items():
             if key in out.hits:
                 out.hits[key].merge(hit)
@@ -314,6 +320,34 @@ def _record_hit(
     hit.add(evidence, groups)
 
 
+class Progress(Protocol):
+    """Told how many bytes of log there are and how many have been scanned."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Counting(io.RawIOBase):
+    """A stream that reports the bytes read through it."""
+
+    def __init__(self, inner: BinaryIO, progress: Progress) -> None:
+        super().__init__()
+        self.inner = inner
+        self.progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        got = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        if got:
+            self.progress.advance(int(got))
+        return int(got or 0)
+
+
 @dataclass
 class _LogScan:
     """What one log file gave: its hits, what could not be read, matched lines not parsed."""
@@ -323,11 +357,18 @@ class _LogScan:
     malformed: int
 
 
-def _scan_log(log: _Log, table: PatternTable, ctx: TimeContext, nodes: NodeNames) -> _LogScan:
+def _scan_log(
+    log: _Log,
+    table: PatternTable,
+    ctx: TimeContext,
+    nodes: NodeNames,
+    progress: Progress | None = None,
+) -> _LogScan:
     part = Gathered(nodes=nodes)
     malformed = 0
     try:
-        with open_stream(log.file.path) as stream:
+        with open_stream(log.file.path) as raw:
+            stream: BinaryIO = raw if progress is None else _Counting(raw, progress)  # type: ignore[assignment]
             for match in table.scanner.scan_stream(stream):
                 malformed += _on_log_match(log, table, ctx, part, match)
     except (OSError, EOFError, ValueError) as exc:
@@ -372,12 +413,15 @@ def _scan_logs(
     kb: KnowledgeBase,
     workers: int,
     nodes: NodeNames,
+    progress: Progress | None = None,
 ) -> list[_LogScan]:
     """Scan every log once; big evidence on several processes (one file each), else here.
 
     Any failure to start workers (a node that cannot fork, no threads) falls back to scanning
     in this process: kubewhy must still answer."""
     total = sum(_size(log.file.path) for log, _ in jobs)
+    if progress is not None:
+        progress.start(total)
     if workers > 1 and len(jobs) > 1 and total >= PARALLEL_MIN_BYTES:
         kb_dir = str(kb.directory) if kb.directory else None
         try:
@@ -385,10 +429,15 @@ def _scan_logs(
                 max_workers=min(workers, len(jobs)), initializer=_init_worker, initargs=(kb_dir,)
             ) as pool:
                 futures = [pool.submit(_scan_in_worker, log, ctx, nodes) for log, ctx in jobs]
-                return [f.result() for f in futures]
+                results = []
+                for (log, _), future in zip(jobs, futures, strict=True):
+                    results.append(future.result())
+                    if progress is not None:
+                        progress.advance(_size(log.file.path))
+                return results
         except (OSError, RuntimeError, BrokenProcessPool):
             pass
-    return [_scan_log(log, table, ctx, nodes) for log, ctx in jobs]
+    return [_scan_log(log, table, ctx, nodes, progress) for log, ctx in jobs]
 
 
 def _size(path: Path) -> int:
