@@ -22,13 +22,15 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TypeVar, cast
 
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 
 Identity = tuple[str, str | None, str, int | None]
+T = TypeVar("T")
 _CLUSTER = Entity.cluster()
 
 
@@ -49,12 +51,29 @@ class FactStore:
         self._values: defaultdict[Identity, dict[str, Value]] = defaultdict(dict)
         self._holders: defaultdict[tuple[str, str], dict[Identity, None]] = defaultdict(dict)
         self._views: dict[Entity, dict[str, Value]] = {}
+        self._memos: dict[Hashable, tuple[int, object]] = {}
         # Structured results that are not single values (goroutine analyses), per entity.
         self.extras: list[tuple[Entity, str, object]] = []
 
     def _changed(self) -> None:
         if self._views:
             self._views.clear()
+        if self._memos:
+            self._memos.clear()
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the store or its extras change: for what checks derive
+        once per diagnosis and read for every subject.
+
+        >>> store, calls = FactStore(), []
+        >>> [store.memo("k", lambda: calls.append(1) or len(calls)) for _ in range(2)]
+        [1, 1]
+        """
+        extras = len(self.extras)
+        found = self._memos.get(key)
+        if found is None or found[0] != extras:
+            found = self._memos[key] = (extras, compute())
+        return cast(T, found[1])
 
     def add_entity(self, entity: Entity) -> Entity:
         key = identity(entity)
@@ -79,8 +98,8 @@ class FactStore:
         known = self._entities.get(key)
         if known is None or (known.node is None and entity.node is not None):
             self.add_entity(entity)
-        if self._views:
-            self._views.clear()
+        if self._views or self._memos:
+            self._changed()
         name = fact.name
         named = self._facts[key]
         if name in named:
