@@ -175,7 +175,7 @@ print(json.dumps({"import": t1 - t0, "kb_load": t2 - t1 - sum(compile_s),
 """
 
 _PROFILE = """
-import cProfile, pstats, sys
+import cProfile, json, pstats, sys
 from pathlib import Path
 profiler = cProfile.Profile()
 profiler.enable()
@@ -183,7 +183,17 @@ from kubewhy.diagnose import diagnose_paths
 diagnose_paths([Path(sys.argv[1])], jobs=1)
 profiler.disable()
 stats = pstats.Stats(profiler)
-stats.sort_stats("tottime").print_stats(14)
+stats.sort_stats("tottime").print_stats(12)
+wanted = {"load_knowledge_base": "KB load", "_load_file": "  YAML + schema",
+          "compile_patterns": "  pattern compile", "_parse_document": "document parsing",
+          "_match_records": "document record matching", "_scan_log": "log scan",
+          "count_newlines": "  newline counting", "_on_log_match": "  matched-line parsing, hits",
+          "reason": "reasoning"}
+cumulative = dict.fromkeys(wanted.values(), 0.0)
+for (_file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
+    if name in wanted:
+        cumulative[wanted[name]] += ct
+print(json.dumps(cumulative))
 """
 
 # The change measured: the big file cut at newlines into byte ranges, scanned by processes
@@ -299,10 +309,16 @@ def python_child(code: str, *args: str) -> str:
 def profile(bundle: Path) -> None:
     phases = json.loads(python_child(_PHASES, str(bundle), BIG_LOG).strip().splitlines()[-1])
     print("\nphases of diagnose_paths on one process (fresh interpreter, no profiler):")
-    for name in ("import", "kb_load", "compile", "gather", "reason", "scan_only"):
-        print(f"  {name:10} {phases[name]:6.2f} s")
-    parse = phases["gather"] - phases["scan_only"]
-    print(f"  gather - scan_only = {parse:.2f} s (other inputs, matched-line parsing, hits)")
+    labels = {
+        "import": "imports",
+        "kb_load": "KB load less compile",
+        "compile": "pattern compile",
+        "gather": "gather (scan, parsing)",
+        "reason": "reasoning",
+        "scan_only": "scan alone, again",
+    }
+    for name, label in labels.items():
+        print(f"  {label:24} {phases[name]:6.2f} s")
     print(f"  {phases['matched']} matched lines in the big journal; top: {phases['top']}")
     split = json.loads(python_child(_SPLIT, str(bundle / BIG_LOG), "2").strip().splitlines()[-1])
     cpus = ", ".join(f"{c:.2f}" for c in split["worker_cpu"])
@@ -323,10 +339,12 @@ def profile(bundle: Path) -> None:
         f"(top: {what_if['top']}), imports included, interpreter start-up not"
     )
     print("\ncProfile of diagnose_paths(jobs=1), by own time:")
-    report = python_child(_PROFILE, str(bundle))
-    lines = report.splitlines()
+    lines = python_child(_PROFILE, str(bundle)).strip().splitlines()
     start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
-    print("\n".join(lines[start : start + 16]))
+    print("\n".join(lines[start : start + 13]))
+    print("cumulative seconds under the profiler:")
+    for name, seconds in json.loads(lines[-1]).items():
+        print(f"  {name:34} {seconds:6.2f}")
 
 
 def main() -> None:
