@@ -42,8 +42,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice, pairwise
-from operator import itemgetter, methodcaller
+from itertools import chain, compress, filterfalse, islice, pairwise, repeat
+from operator import is_, itemgetter, methodcaller
+from typing import TypeVar, cast
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
@@ -62,6 +63,14 @@ SNIFF_LINES = 200
 MAX_PENDING = 1 << 25
 # Caches of stack texts and headers; cleared when full so memory stays bounded on odd inputs.
 MAX_CACHED_KEYS = 1 << 16
+# Once MIN_SAMPLE goroutines went the fast path, more than one in FRESH_SHARE with frames never
+# seen before (values differ between goroutines) makes the dump cut values from whole chunks.
+MIN_SAMPLE = 4096
+FRESH_SHARE = 4
+# Text cut for the fast path (characters): its lists of pieces stay in the CPU caches.
+FAST_CHARS = 1 << 18
+# Key hashes remembered by the fast path (about 100 bytes each).
+MAX_KINDS = 1 << 21
 
 _DIGITS = frozenset("0123456789")
 HEAD_CHARS = 1 << 16
@@ -202,22 +211,46 @@ class _Learned:
 class _Aggregator:
     """Folds records (blank-line separated blocks of a clean dump) into groups.
 
-    A chunk of text is first normalised with three C-level substitutions (argument values,
-    ``fp=`` suffixes and ``in goroutine N`` differ between goroutines with the same stack).
-    When the chunk is a plain run of goroutines, the blocks are counted with a ``Counter`` on
-    "header without id + frames", so Python code runs once per distinct block, not per
-    goroutine; anything else goes record by record.
+    The fast path cuts a chunk at each ``\\n\\ngoroutine `` and drops the goroutine id that
+    starts every piece (``lstrip`` of digits). What remains, `` [state]:`` and the frames (its
+    *key*), reads the same for goroutines that share a stack and a wait, so it is hashed at C
+    speed and looked up in ``kinds``: hash -> *kind*, a small int for a (frames, header) pair;
+    a ``Counter`` then counts kinds. Python code runs once per distinct kind (and C-level maps
+    once per distinct key), not once per goroutine. Keys are looked up by their 64-bit string
+    hash, not their text, which keeps memory small; two different keys in one dump share a
+    hash with odds below 1e-8 even with a million distinct keys.
+
+    Argument values, frame pointers and ``in goroutine N`` are cut from frames only when the
+    frames are first seen. When most goroutines of a chunk bring frames never seen (values
+    differ between goroutines, as in most real dumps), the dump switches to cutting those
+    values from whole chunks first, with three C-level regex passes. Anything that is not a
+    plain run of goroutines (noise, a bad header, a profile) goes record by record.
     """
 
     def __init__(self) -> None:
         self.groups: dict[tuple[str, ...], GoroutineGroup] = {}
         self.bodies: dict[str, _Learned] = {}
         self.headers: dict[str, _Header | None] = {}
-        # Blocks (after "goroutine N [") of the fast path: their meaning, how many were seen
-        # since the last fold, and the "goroutine N" of one of them.
-        self.keys: dict[str, _KeyMeaning] = {}
-        self.pending: Counter[str] = Counter()
-        self.pending_ids: dict[str, str] = {}
+        # The fast path: key hash -> kind; kind -> meaning; what a kind is made of.
+        self.kinds: dict[int, int] = {}
+        self.meanings: list[_KeyMeaning] = []
+        self.kind_of: dict[tuple[int, int], int] = {}
+        # Frames and header lines as they read in the dump -> index in frame_meanings /
+        # header_meanings (the values of frames not yet cut).
+        self.frame_index: dict[str, int] = {}
+        self.frame_meanings: list[_Learned] = []
+        self.learned_at: dict[int, int] = {}
+        self.header_index: dict[str, int] = {}
+        self.header_meanings: list[_Header] = []
+        # Goroutines per kind since the last fold; the id of the first goroutine of each
+        # kind, in order of first appearance.
+        self.pending: Counter[int] = Counter()
+        self.pending_ids: dict[int, int] = {}
+        # Goroutines the fast path saw, and how many brought frames never seen: when those
+        # are many, values differ between goroutines and are cut from whole chunks first.
+        self.sampled = 0
+        self.unseen_frames = 0
+        self.normalise_first = False
         self.total = 0
         self.malformed = 0
         self.ignored = 0
@@ -262,45 +295,171 @@ class _Aggregator:
         )
 
     def _chunk(self, text: str) -> None:
+        if not text.startswith("goroutine "):
+            # A preamble ("SIGQUIT: quit", "panic: ..."): record by record up to the first
+            # goroutine, so the goroutines after it still take the fast path.
+            start = text.find(_NEXT_GOROUTINE)
+            if start < 0:
+                self._records(text)
+                return
+            self._records(text[:start])
+            text = text[start + 2 :]
+        # Pieces that fit in the CPU caches: the lists of the fast path stay hot.
+        start = 0
+        while (cut := text.find(_NEXT_GOROUTINE, start + FAST_CHARS)) >= 0:
+            self._fast_or_records(text[start:cut])
+            start = cut + 2
+        self._fast_or_records(text[start:] if start else text)
+
+    def _fast_or_records(self, text: str) -> None:
+        if self.normalise_first:
+            text = _normalise(text)
+        if not self._counted(text):
+            self._records(text)
+
+    def _records(self, text: str) -> None:
+        """The slow path: every blank-line separated block of ``text`` on its own."""
+        self._fold()  # goroutines counted so far come first (first and longest ids)
         text = _normalise(text)
         if text[:1] == "\n" or text[-1:] == "\n":
             text = text.strip("\n")
-        if not (text.startswith("goroutine ") and self._counted(text)):
-            record = self.record
-            for block in text.split("\n\n"):
-                if block:
-                    record(block)
+        record = self.record
+        for block in text.split("\n\n"):
+            if block:
+                record(block)
 
+    # -- the fast path ------------------------------------------------------------------
     def _counted(self, text: str) -> bool:
-        """The fast path; False (nothing done) when ``text`` is not a plain run of goroutines.
-
-        Blocks are cut after ``goroutine N [``, so that identical ones are counted at C speed
-        into ``pending`` (with one goroutine id each); :meth:`_fold` adds them to the groups.
-        """
-        blocks = text.split("\n\n")
-        parts = list(map(_split_header, blocks))
-        heads = list(map(_before_header, parts))
-        # Every block starts "goroutine <digits> [" (else: noise, a bad id, Go 1.23's
-        # "gp=.. m=..": record by record); blocks holding two goroutines fail in _key.
-        if not "".join(heads).replace("goroutine ", "").isdigit():
+        """Count the goroutines of ``text`` (starting ``goroutine ``); False, with nothing
+        counted, when it is not a plain run of goroutines."""
+        if "goroutine  [" in text:  # no id: the slow path counts it as malformed
             return False
-        keys = list(map(_after_header, parts))
-        for key in set(keys).difference(self.keys):
-            if self._key(key) is None:
+        parts = text.split(_NEXT_GOROUTINE)
+        parts[0] = parts[0][10:]
+        keys = list(map(_without_id, parts))
+        hashes = list(map(hash, keys))
+        found = list(map(self.kinds.get, hashes))
+        if None in found:
+            unseen = self._learn_keys(_unknown(keys, found))
+            if unseen is None:
                 return False
-        self.pending.update(keys)
-        self.pending_ids.update(zip(keys, heads, strict=True))
-        self.total += len(blocks)
+            self._sample(len(parts), unseen)
+            kinds = list(map(self.kinds.__getitem__, hashes))
+        else:
+            self._sample(len(parts), 0)
+            kinds = cast(list[int], found)  # no None in it
+        self.pending.update(kinds)
+        self._note_first_ids(parts, keys, kinds)
+        self.total += len(parts)
         if len(self.pending) >= MAX_CACHED_KEYS:
             self._fold()
         return True
 
-    def _fold(self) -> None:
-        """Add the blocks counted by :meth:`_counted` to their groups."""
-        meanings = self.keys
+    def _sample(self, goroutines: int, unseen_frames: int) -> None:
+        self.sampled += goroutines
+        self.unseen_frames += unseen_frames
+        if self.sampled >= MIN_SAMPLE and self.unseen_frames * FRESH_SHARE > self.sampled:
+            self.normalise_first = True  # values differ between goroutines: cut them first
+
+    def _learn_keys(self, keys: list[str]) -> int | None:
+        """Give each key its kind, with C-level maps (keys are many when stacks come with
+        many wait times): how many frames were new, None if a key is not a plain goroutine."""
+        known = max(len(self.meanings), len(self.frame_index), len(self.header_index))
+        if known + len(keys) > MAX_CACHED_KEYS:
+            self._forget_kinds()  # before learning: indices learned below must stay
+        lines = list(map(_split_first_line, keys))
+        frames = list(map(_third, lines))
+        unseen = self._learn_all(frames, self.frame_index, self._learn_frames)
+        headers = list(map(_first, lines))
+        if (
+            unseen is None
+            or self._learn_all(headers, self.header_index, self._learn_header) is None
+        ):
+            return None
+        pairs = list(
+            zip(
+                map(self.frame_index.__getitem__, frames),
+                map(self.header_index.__getitem__, headers),
+                strict=True,
+            )
+        )
+        found = list(map(self.kind_of.get, pairs))
+        for pair in _unknown(pairs, found) if None in found else ():
+            self.kind_of[pair] = len(self.meanings)
+            learned = self.frame_meanings[pair[0]]
+            header = self.header_meanings[pair[1]]
+            self.meanings.append((learned.group, *header, learned.malformed))
+        kinds = map(self.kind_of.__getitem__, pairs)
+        if len(self.kinds) >= MAX_KINDS:
+            self.kinds.clear()
+        self.kinds.update(zip(map(hash, keys), kinds, strict=True))
+        return unseen
+
+    @staticmethod
+    def _learn_all(
+        texts: list[str], index: dict[str, int], learn: Callable[[str], bool]
+    ) -> int | None:
+        """Add the texts not yet in ``index`` with ``learn``: how many there were, or None
+        if one is not valid."""
+        found = list(map(index.get, texts))
+        if None not in found:
+            return 0
+        unseen = _unknown(texts, found)
+        if not all(map(learn, unseen)):
+            return None
+        return len(unseen)
+
+    def _learn_frames(self, frames: str) -> bool:
+        """Index frames as they read in the dump; False if they hold more than one goroutine
+        (a blank line: noise or two goroutines; a header line: no blank line between)."""
+        if "\n\n" in frames or "\ngoroutine " in frames:
+            return False
+        learned = self._learned(_normalise(frames))
+        # One index per meaning, so frames that differ only in values make one kind.
+        at = self.learned_at.setdefault(id(learned), len(self.frame_meanings))
+        if at == len(self.frame_meanings):
+            self.frame_meanings.append(learned)  # also keeps id(learned) unique
+        self.frame_index[frames] = at
+        return True
+
+    def _learn_header(self, line: str) -> bool:
+        """Index a header line without its id (`` [state, N minutes]:``); False if bad."""
+        if not (line.startswith(" [") and line.endswith("]:")):
+            return False
+        header = self._header(line[2:-2])
+        if header is None:
+            return False
+        self.header_index[line] = len(self.header_meanings)
+        self.header_meanings.append(header)
+        return True
+
+    def _forget_kinds(self) -> None:
+        """Bound memory on odd inputs (many distinct stacks or waits): fold, then drop every
+        index of the fast path."""
+        self._fold()
+        for cache in (self.kinds, self.kind_of, self.frame_index, self.header_index):
+            cache.clear()
+        self.learned_at.clear()
+        self.meanings.clear()
+        self.frame_meanings.clear()
+        self.header_meanings.clear()
+
+    def _note_first_ids(self, parts: list[str], keys: list[str], kinds: list[int]) -> None:
+        """Remember the id of the first goroutine of each kind not seen since the last fold,
+        in the order the kinds first appear (so that folding keeps the order of the dump)."""
+        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
         ids = self.pending_ids
-        for key, count in self.pending.items():
-            group, state, minutes, locked, malformed = meanings[key]
+        for kind in sorted(filterfalse(ids.__contains__, first_at), key=first_at.__getitem__):
+            at = first_at[kind]
+            ids[kind] = int(parts[at][: len(parts[at]) - len(keys[at])])
+
+    def _fold(self) -> None:
+        """Add the goroutines counted by :meth:`_counted` to their groups."""
+        meanings = self.meanings
+        counts = self.pending
+        for kind, goroutine_id in self.pending_ids.items():
+            count = counts[kind]
+            group, state, minutes, locked, malformed = meanings[kind]
             if malformed:
                 self.malformed += malformed * count
             group.count += count
@@ -313,27 +472,13 @@ class _Aggregator:
                 if group.longest_wait is None or minutes > group.longest_wait:
                     group.longest_wait = minutes
                     group.longest_state = state
-                    group.longest_id = _goroutine_id(ids[key])
+                    group.longest_id = goroutine_id
             if group.first_id is None:
-                group.first_id = _goroutine_id(ids[key])
+                group.first_id = goroutine_id
             if locked:
                 group.locked_to_thread += count
-        self.pending.clear()
-        ids.clear()
-        if len(meanings) >= MAX_CACHED_KEYS:
-            meanings.clear()
-
-    def _key(self, key: str) -> _KeyMeaning | None:
-        """What a block after its ``goroutine N [`` (``state]:\\nframes``) stands for; None
-        if it is not a goroutine."""
-        close = key.find("]:")
-        header = self._header(key[:close]) if close > 0 else None
-        if header is None or "\ngoroutine " in key:
-            return None
-        learned = self._learned(key[close + 3 :])
-        meaning = (learned.group, *header, learned.malformed)
-        self.keys[key] = meaning
-        return meaning
+        counts.clear()
+        self.pending_ids.clear()
 
     # -- one record ---------------------------------------------------------------------
     def record(self, block: str) -> None:
@@ -468,15 +613,26 @@ class _Aggregator:
         self.total += count
 
 
+_T = TypeVar("_T")
 _Header = tuple[str, int | None, bool]
 # group, state, wait minutes, locked to thread, malformed lines
 _KeyMeaning = tuple[GoroutineGroup, str, int | None, bool, int]
 _UNSEEN: _Header = ("", None, False)
 
 
-_split_header = methodcaller("partition", " [")
-_before_header = itemgetter(0)
-_after_header = itemgetter(2)
+# Between two goroutines of a clean dump.
+_NEXT_GOROUTINE = "\n\ngoroutine "
+# " [state]:\nframes" of "<id> [state]:\nframes".
+_without_id = methodcaller("lstrip", "0123456789")
+_split_first_line = methodcaller("partition", "\n")
+_first = itemgetter(0)
+_third = itemgetter(2)
+
+
+def _unknown(items: Iterable[_T], found: Iterable[object]) -> list[_T]:
+    """The items whose lookup found None, once each, in order (what is learned first decides
+    the file and line a group shows, as on the slow path)."""
+    return list(dict.fromkeys(compress(items, map(is_, found, repeat(None)))))
 
 
 def _normalise(text: str) -> str:
