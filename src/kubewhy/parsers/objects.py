@@ -191,21 +191,30 @@ def _yaml_documents(text: str, result: ParseResult) -> Iterator[Any]:
         result.malformed += 1
 
 
-def _objects(document: Any, item_kind: str | None = None) -> Iterator[dict[str, Any]]:
-    """The objects of a document; items of a typed list (``PodList``) often carry no ``kind``
-    (API list answers, ``cluster-info dump`` files), so they get the list's."""
+def _objects(document: Any, item_kind: str | None = None) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The objects of a document with their kind; items of a typed list (``PodList``) often
+    carry no ``kind`` (API list answers, ``cluster-info dump`` files), so they get the list's.
+
+    Each item of a list is released once read, while it is still in the processor's cache:
+    freeing a 150,000-pod list at the end costs as much as reading it.
+    """
     if isinstance(document, list):
-        for item in document:
-            yield from _objects(item, item_kind)
+        for index, item in enumerate(document):
+            kind = item.get("kind") if isinstance(item, dict) else None
+            if isinstance(item, dict) and not (isinstance(kind, str) and kind.endswith("List")):
+                kind = kind or item_kind
+                if kind != "Secret":
+                    yield kind, item
+            else:
+                yield from _objects(item, item_kind)
+            document[index] = None
     elif isinstance(document, dict):
         kind = document.get("kind") or item_kind
         if isinstance(kind, str) and kind.endswith("List") and "items" in document:
             inner = kind[: -len("List")] or None
             yield from _objects(document.get("items") or [], inner)
         elif kind != "Secret":
-            if kind and "kind" not in document:
-                document = dict(document, kind=kind)
-            yield document
+            yield kind, document
 
 
 # --- the parser ----------------------------------------------------------------------------------
@@ -229,8 +238,7 @@ class _Reader:
     def fact(self, name: str, entity: Entity, value: Value, evidence: Evidence) -> None:
         self.result.facts.append(Fact(name, entity, value, evidence))
 
-    def read(self, obj: dict[str, Any]) -> None:
-        kind = obj.get("kind")
+    def read(self, kind: object, obj: dict[str, Any]) -> None:
         if kind == "Pod" or (kind is None and "containers" in (obj.get("spec") or {})):
             self.pod(obj)
         elif kind == "Node":
@@ -647,8 +655,8 @@ class ObjectsFormat:
             else:
                 documents = _yaml_documents(text, reader.result)
             for document in documents:
-                for obj in _objects(document):
-                    reader.read(obj)
+                for kind, obj in _objects(document):
+                    reader.read(kind, obj)
             return reader.finish()
 
 
