@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,7 +99,9 @@ def run_cli(bundle: Path, numpy: bool, work: Path, jobs: int | None) -> Run:
     load = os.getloadavg()[0]
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env())
+        child = subprocess.Popen(
+            argv, stdout=out, stderr=err, env=child_env(), start_new_session=True
+        )
         status, usage = _wait(child)
         wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -117,8 +120,8 @@ def _wait(child: subprocess.Popen[bytes]) -> tuple[int, resource.struct_rusage]:
         if pid:
             child.returncode = os.waitstatus_to_exitcode(status)
             return status, usage
-        if time.monotonic() > deadline:
-            child.kill()
+        if time.monotonic() > deadline:  # its workers too: they share its new session
+            os.killpg(child.pid, signal.SIGKILL)
             os.wait4(child.pid, 0)
             raise RuntimeError(f"kubewhy diagnose did not finish in {RUN_TIMEOUT}s")
         time.sleep(0.01)
