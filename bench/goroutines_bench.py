@@ -1,11 +1,15 @@
 """Goroutine dump parsing and analysis speed on a dump of a million goroutines.
 
 The dump is made of real stacks (tests/goroutines/data, see PROVENANCE.md) with new goroutine
-ids and wait times: 30% carry no wait stamp, the others 1-1600 minutes. It is written to a
-temporary file, then parsed and analysed from that file in a fresh child process, whose CPU
-time and peak RSS are reported. Figures are printed, not asserted.
+ids and wait times: 30% carry no wait stamp, the others 1-1600 minutes. The captured stacks
+are copied verbatim, so their argument values and frame pointers repeat; ``--vary-values``
+gives each goroutine its own values instead, as in a real dump of that size. The dump is
+written to a temporary file, then parsed and analysed from that file in fresh child
+processes (``--runs``, best of them reported): CPU seconds, wall seconds, peak RSS. Figures
+are printed, not asserted.
 
     PYTHONPATH=src python bench/goroutines_bench.py [--goroutines N] [--shape debug2|sigquit]
+        [--vary-values] [--runs 3]
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -24,6 +29,9 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "goroutines" / "data"
 PROGRAMS = ("distributor", "convoy", "healthy")
 NO_STAMP_SHARE = 0.3
 MAX_MINUTES = 1600
+# Heap-sized values in argument lists, and frame/stack pointers: they differ per goroutine.
+_VALUES = re.compile(r"(?<=[(, {])0x[0-9a-f]{6,}|(?<=[fs]p=)0x[0-9a-f]+")
+_SLOT = "\x00"
 
 
 def real_stacks(shape: str) -> list[tuple[str, str]]:
@@ -40,13 +48,19 @@ def real_stacks(shape: str) -> list[tuple[str, str]]:
     return stacks
 
 
-def write_dump(path: Path, goroutines: int, shape: str, seed: int = 7) -> int:
+def write_dump(
+    path: Path, goroutines: int, shape: str, seed: int = 7, vary_values: bool = False
+) -> int:
     rng = random.Random(seed)
     stacks = real_stacks(shape)
+    if vary_values:
+        stacks = [(state, _VALUES.sub(_SLOT, body)) for state, body in stacks]
     with path.open("w") as out:
         batch = []
         for gid in range(1, goroutines + 1):
             state, body = rng.choice(stacks)
+            if vary_values:
+                body = body.replace(_SLOT, f"{0xC000000000 + gid * 0x40:#x}")
             if rng.random() >= NO_STAMP_SHARE:
                 state = f"{state}, {rng.randint(1, MAX_MINUTES)} minutes"
             batch.append(f"goroutine {gid * 7 + 1} [{state}]:\n{body}\n\n")
@@ -67,10 +81,28 @@ def measure(path: Path) -> None:
     print(cpu, wall, report.total, len(report.groups), len(report.leaks), len(report.convoys))
 
 
+def run_child(dump: Path) -> tuple[float, float, list[str]]:
+    """Parse ``dump`` in a fresh process: its CPU seconds, wall seconds and findings."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(DATA.parents[2] / "src"), env.get("PYTHONPATH", "")])
+    child = subprocess.run(
+        [sys.executable, __file__, "--measure", str(dump)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
+    cpu, wall, *found = child.stdout.split()
+    return float(cpu), float(wall), found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--goroutines", type=int, default=1_000_000)
     parser.add_argument("--shape", choices=("debug2", "sigquit"), default="debug2")
+    parser.add_argument("--vary-values", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -78,24 +110,16 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "dump.txt"
-        size = write_dump(dump, args.goroutines, args.shape)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(DATA.parents[2] / "src"), env.get("PYTHONPATH", "")]
-        )
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(dump)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            check=True,
-        )
-    cpu, wall, total, groups, leaks, convoys = child.stdout.split()
+        size = write_dump(dump, args.goroutines, args.shape, vary_values=args.vary_values)
+        runs = [run_child(dump) for _ in range(args.runs)]
+    cpu, wall, (total, groups, leaks, convoys) = min(runs)
+    # The largest RSS any child reached (the runs parse the same file).
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"dump: {int(total):,} goroutines ({args.shape} stacks), {size / 1e6:.0f} MB")
-    print(f"parse + analysis: {float(cpu):.2f} s CPU, {float(wall):.2f} s wall")
-    print(f"throughput: {int(total) / float(cpu):,.0f} goroutines/s (CPU)")
+    values = "values differ per goroutine" if args.vary_values else "captured values"
+    print(f"dump: {int(total):,} goroutines ({args.shape} stacks, {values}), {size / 1e6:.0f} MB")
+    print("runs (CPU s / wall s): " + ", ".join(f"{c:.2f}/{w:.2f}" for c, w, _ in runs))
+    print(f"parse + analysis, best of {len(runs)}: {cpu:.2f} s CPU, {wall:.2f} s wall")
+    print(f"throughput: {int(total) / cpu:,.0f} goroutines/s (CPU)")
     print(f"peak RSS of the parsing process: {peak_mb:.0f} MB")
     print(f"found: {groups} stack groups, {leaks} leaks, {convoys} convoys")
 

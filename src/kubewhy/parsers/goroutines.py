@@ -447,8 +447,10 @@ class _Aggregator:
     def _note_first_ids(self, parts: list[str], keys: list[str], kinds: list[int]) -> None:
         """Remember the id of the first goroutine of each kind not seen since the last fold,
         in the order the kinds first appear (so that folding keeps the order of the dump)."""
-        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
         ids = self.pending_ids
+        if all(map(ids.__contains__, kinds)):  # the common case once a dump is under way
+            return
+        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
         for kind in sorted(filterfalse(ids.__contains__, first_at), key=first_at.__getitem__):
             at = first_at[kind]
             ids[kind] = int(parts[at][: len(parts[at]) - len(keys[at])])
