@@ -295,6 +295,27 @@ print(json.dumps({"seconds": time.perf_counter() - start,
 """
 
 
+# diagnose_paths on 2 processes with workers that keep the table the parent built before
+# forking, instead of loading the knowledge base again (patched in).
+_WHAT_IF_INHERIT = """
+import time
+start = time.perf_counter()
+import json, resource, sys
+from pathlib import Path
+from kubewhy.diagnose import diagnose_paths
+from kubewhy.facts import build
+from kubewhy.kb.load import default_knowledge_base
+kb = default_knowledge_base()
+build._WORKER_TABLE = build.PatternTable(kb)
+build._init_worker = lambda kb_dir: None
+diagnosis = diagnose_paths([Path(sys.argv[1])], kb=kb, jobs=2)
+cpu = sum(getattr(resource.getrusage(who), field) for who in
+          (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for field in ("ru_utime", "ru_stime"))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu,
+                  "top": diagnosis.findings[0].failure_mode if diagnosis.findings else None}))
+"""
+
+
 def python_child(code: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -340,6 +361,11 @@ def profile(bundle: Path) -> None:
     print(
         f"one process with libyaml and the cached database: {what_if['seconds']:.2f} s "
         f"(top: {what_if['top']}), imports included, interpreter start-up not"
+    )
+    inherit = json.loads(python_child(_WHAT_IF_INHERIT, str(bundle)).strip().splitlines()[-1])
+    print(
+        f"2 processes whose workers inherit the parent's knowledge base: {inherit['seconds']:.2f}"
+        f" s, {inherit['cpu']:.2f} CPU s (top: {inherit['top']}), imports included"
     )
     print("\ncProfile of diagnose_paths(jobs=1), by own time:")
     lines = python_child(_PROFILE, str(bundle)).strip().splitlines()
