@@ -25,6 +25,7 @@ from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
 from kubewhy.facts.timeline import exact_stamps, file_context, infer_context
+from kubewhy.facts.versions import derive_versions
 from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.diagnosis import InputRef
@@ -214,6 +215,7 @@ def gather(
         if scan.malformed:
             out.parse_errors[log.file.display] = scan.malformed
     derive_facts(out.store, out.nodes)
+    derive_versions(out.store)
     # Checks that reason over several hits at once (pull queues) read them from the store.
     out.store.extras.append((Entity.cluster(), "hits", list(out.hits.values())))
     return out
