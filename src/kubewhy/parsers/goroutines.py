@@ -14,12 +14,15 @@ Shapes read:
   RFC 3339 timestamps; two frames glued on one line (``kubelet: f()kubelet: g()``) are split.
 
 Memory is bounded by the number of distinct stacks (times distinct wait minutes), not of
-goroutines: each goroutine only bumps counters of its group. Text is read in big chunks; the
-values that differ between goroutines with one stack (arguments, frame pointers, the creator's
-goroutine id) are cut with one regex pass per chunk, and the blocks between blank lines are
-then counted with C-level string methods and a ``Counter``, so Python code runs once per
-distinct block, not once per goroutine or line. Lines of a log go through a slower line-by-line
-cleaner first.
+goroutines: each goroutine only bumps counters of its group. Text is read in big chunks and
+cut at every ``goroutine N [``; each goroutine's text without its id is hashed and counted
+with C-level string methods and a ``Counter``, so Python code runs once per distinct text, not
+once per goroutine or line. The values that differ between goroutines with one stack
+(arguments, frame pointers, the creator's goroutine id) are cut with regexes from texts seen
+for the first time, or from whole chunks when most texts are new (see :class:`_Aggregator`).
+A goroutine's group shows the files and lines of the first goroutine of that group in the
+dump, and its first and longest-waiting ids are the first such goroutines in the dump. Lines
+of a log go through a slower line-by-line cleaner first.
 
 >>> dump = parse_goroutine_lines([
 ...     "goroutine 7 [chan send, 429 minutes]:",
@@ -337,14 +340,14 @@ class _Aggregator:
         parts = text.split(_NEXT_GOROUTINE)
         parts[0] = parts[0][10:]
         keys = list(map(_without_id, parts))
-        hashes = list(map(hash, keys))
-        found = list(map(self.kinds.get, hashes))
+        # Hashes are not kept: each is a new int object, and a string caches its own hash.
+        found = list(map(self.kinds.get, map(hash, keys)))
         if None in found:
             unseen = self._learn_keys(_unknown(keys, found))
             if unseen is None:
                 return False
             self._sample(len(parts), unseen)
-            kinds = list(map(self.kinds.__getitem__, hashes))
+            kinds = list(map(self.kinds.__getitem__, map(hash, keys)))
         else:
             self._sample(len(parts), 0)
             kinds = cast(list[int], found)  # no None in it
@@ -448,11 +451,8 @@ class _Aggregator:
         """Remember the id of the first goroutine of each kind not seen since the last fold,
         in the order the kinds first appear (so that folding keeps the order of the dump)."""
         ids = self.pending_ids
-        if all(map(ids.__contains__, kinds)):  # the common case once a dump is under way
-            return
-        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
-        for kind in sorted(filterfalse(ids.__contains__, first_at), key=first_at.__getitem__):
-            at = first_at[kind]
+        for kind in filterfalse(ids.__contains__, dict.fromkeys(kinds)):
+            at = kinds.index(kind)
             ids[kind] = int(parts[at][: len(parts[at]) - len(keys[at])])
 
     def _fold(self) -> None:
