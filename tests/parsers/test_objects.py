@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
 from kubewhy.facts.catalog import is_catalogued
@@ -183,3 +185,56 @@ def test_large_pod_list_is_fast() -> None:
     assert len([f for f in result.facts if f.name == "container.restart_count"]) == 40_000
     # 20,000 pods in well under 10 s of CPU even on a slow runner (about 1.3 s measured).
     assert elapsed < 10
+
+
+def _running_pod(**changes: Any) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": "app",
+        "ready": True,
+        "restartCount": 0,
+        "state": {"running": {}},
+        "lastState": {},
+    }
+    container.update(changes.pop("container", {}))
+    status: dict[str, Any] = {
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True"}],
+        "containerStatuses": [container],
+    }
+    status.update(changes)
+    return {
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "prod"},
+        "spec": {"nodeName": "n1", "containers": [{"name": "app", "image": "web:1"}]},
+        "status": status,
+    }
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"container": {"restartCount": 3}},
+        {"container": {"lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}},
+        {"container": {"state": {"waiting": {"reason": "CrashLoopBackOff"}}}},
+        {"container": {"ready": False}},
+        {"conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]},
+        {"phase": "Pending"},
+        {"reason": "Evicted", "message": "The node was low on resource: memory."},
+    ],
+)
+def test_any_sign_of_trouble_gives_every_fact(changes: dict[str, Any]) -> None:
+    result = FORMAT.parse(json.dumps(_running_pod(**changes)), Context("pod.json"))
+    names = {f.name for f in result.facts}
+    assert {"pod.node", "container.restart_count", "container.image"} <= names
+    assert any(e.kind == "container" for e in result.entities)
+
+
+def test_a_healthy_pod_gives_its_phase_and_exec_probe_only() -> None:
+    pod = _running_pod()
+    pod["spec"]["containers"][0]["livenessProbe"] = {"exec": {"command": ["true"]}}
+    result = FORMAT.parse(json.dumps(pod), Context("pod.json"))
+    assert sorted((f.name, f.value) for f in result.facts) == [
+        ("pod.has_exec_probe", True),
+        ("pod.phase", "Running"),
+    ]
+    assert [(e.ref(), e.node) for e in result.entities] == [("pod/prod/web", "n1")]
