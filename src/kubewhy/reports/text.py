@@ -16,7 +16,6 @@ from rich.text import Text
 from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
 from kubewhy.reports.redact import redact
 
-
 COMMANDS = frozenset(
     "kubectl kubeadm kubewhy crictl docker ctr systemctl journalctl sysctl cat grep find ps top "
     "kill ls awk sar vmstat free dmesg mount umount df du conntrack ip iptables ipvsadm echo for "
@@ -28,8 +27,10 @@ COMMANDS = frozenset(
 def looks_like_command(step: str) -> bool:
     """A remediation step to type (shown after ``$``) rather than advice in prose.
 
-    >>> looks_like_command("sysctl -w kernel.pid_max=4194304"), looks_like_command("restart kubelet")
-    (True, False)
+    >>> looks_like_command("sysctl -w kernel.pid_max=4194304")
+    True
+    >>> looks_like_command("restart kubelet once the daemon answers")
+    False
     >>> looks_like_command("ETCDCTL_API=3 etcdctl endpoint health")
     True
     """
