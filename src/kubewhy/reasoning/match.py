@@ -153,6 +153,10 @@ def _version_of(store: FactStore, subject: Entity, bug: KnownBug) -> tuple[str, 
         if name in view:
             return name, view[name]
     # A cluster-wide view: any node's value will do for node-level components.
+    return store.memo(("version on any node", tuple(names)), lambda: _on_any_node(store, names))
+
+
+def _on_any_node(store: FactStore, names: list[str]) -> tuple[str, object] | None:
     for node in store.entities(Kind.NODE.value):
         nview = store.own(node)
         for name in names:
