@@ -19,7 +19,7 @@ def test_parallel_scan_gives_the_same_diagnosis(
     for name in ("seed000-calico-pid-exhaustion", "seed004-pleg-cni-hang"):
         shutil.copytree(ROOT / "examples" / name, tmp_path / name)
     alone = diagnose_paths([tmp_path], jobs=1)
-    monkeypatch.setattr(build, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(build, "PARALLEL_MIN_BYTES", 1)
     spread = diagnose_paths([tmp_path], jobs=2)
     assert [f.failure_mode for f in spread.findings] == [f.failure_mode for f in alone.findings]
     assert [e.count for f in spread.findings for e in f.evidence] == [

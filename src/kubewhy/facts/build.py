@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
 from collections.abc import Iterator
@@ -390,14 +391,17 @@ def _on_log_match(
     return 1 if log.fmt is not None and line is None else 0
 
 
-# Below this much log, starting worker processes (each loads the knowledge base) costs more
-# than it saves.
-PARALLEL_MIN_BYTES = 256 << 20
+# Workers pay off only when at least two logs are this big: one big file is scanned by one
+# process either way, and small ones cost less than starting a worker.
+PARALLEL_MIN_BYTES = 32 << 20
+# The parent's pattern table; forked workers inherit it instead of loading and compiling again.
 _WORKER_TABLE: PatternTable | None = None
 
 
 def _init_worker(kb_dir: str | None) -> None:
     global _WORKER_TABLE  # noqa: PLW0603 - one table per worker process, built once
+    if _WORKER_TABLE is not None:  # forked: already there
+        return
     from kubewhy.kb.load import default_knowledge_base, load_knowledge_base
 
     kb = load_knowledge_base(Path(kb_dir)) if kb_dir else default_knowledge_base()
@@ -421,14 +425,20 @@ def _scan_logs(
 
     Any failure to start workers (a node that cannot fork, no threads) falls back to scanning
     in this process: kubewhy must still answer."""
-    total = sum(_size(log.file.path) for log, _ in jobs)
+    global _WORKER_TABLE  # noqa: PLW0603 - handed to forked workers
+    sizes = [_size(log.file.path) for log, _ in jobs]
     if progress is not None:
-        progress.start(total)
-    if workers > 1 and len(jobs) > 1 and total >= PARALLEL_MIN_BYTES:
+        progress.start(sum(sizes))
+    big = sum(1 for size in sizes if size >= PARALLEL_MIN_BYTES)
+    if workers > 1 and big >= 2:
         kb_dir = str(kb.directory) if kb.directory else None
+        _WORKER_TABLE = table
         try:
             with ProcessPoolExecutor(
-                max_workers=min(workers, len(jobs)), initializer=_init_worker, initargs=(kb_dir,)
+                max_workers=min(workers, big),
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker,
+                initargs=(kb_dir,),
             ) as pool:
                 futures = [pool.submit(_scan_in_worker, log, ctx, nodes) for log, ctx in jobs]
                 results = []

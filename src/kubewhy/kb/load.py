@@ -23,6 +23,8 @@ from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
 
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class KnowledgeBaseError(KubewhyError):
     """A failure-mode file that does not load, with its id and the reason."""
@@ -67,7 +69,8 @@ def builtin_dir() -> Path:
 
 def _load_file(path: Path) -> FailureMode:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader when present: ten times faster, the same safe subset of YAML.
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path.stem}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
