@@ -67,10 +67,6 @@ def test_seed002_apiserver_oomkilled(serve: Serve) -> None:
     assert _asks(diagnosis)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ranking: kube-controller-manager's crash loop (a victim) outranks the apiserver OOM",
-)
 def test_seed002_top_is_the_apiserver_leak(serve: Serve) -> None:
     diagnosis = _diagnose(serve, seed("seed002"), None)
     assert _modes(diagnosis)[0] == "apiserver-goroutine-leak-oom"
@@ -91,10 +87,6 @@ def test_seed004_pleg_not_healthy(serve: Serve) -> None:
     assert _asks(diagnosis)  # the node-level evidence that would tell the causes apart
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="per-node pod counts are per pods.json file: the last namespace's counts win",
-)
 def test_seed001_pending_pods_with_running_containers(serve: Serve) -> None:
     diagnosis = _diagnose(serve, seed("seed001"), "node/10.0.0.23")
     assert _modes(diagnosis)[:1] == ["kubelet-api-throttling"]

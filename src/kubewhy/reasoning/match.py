@@ -73,11 +73,14 @@ class Hypothesis:
 
 def subject_for(entity: Entity, scope: Scope, store: FactStore) -> Entity:
     """The entity a finding of ``scope`` is about, given the entity a symptom was seen on."""
+    # The node the symptom was seen on wins over the stored entity's: components are stored by
+    # name (three apiservers are one component), but a line still happened on its own node.
+    seen_on = entity.on_node()
     entity = store.canonical(entity)
     if scope == Scope.CLUSTER:
         return Entity.cluster()
     if scope == Scope.NODE:
-        return entity.on_node() or Entity.for_node(UNKNOWN_NODE)
+        return seen_on or entity.on_node() or Entity.for_node(UNKNOWN_NODE)
     if scope == Scope.POD and entity.kind == Kind.CONTAINER.value and "/" in entity.name:
         return store.canonical(
             Entity.pod(entity.name.split("/", 1)[0], entity.namespace, entity.node)

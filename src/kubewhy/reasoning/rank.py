@@ -23,7 +23,9 @@ EXPLAIN_BONUS = 0.25
 
 
 def _node_of(entity: Entity) -> str | None:
-    if entity.kind == Kind.CLUSTER.value:
+    # A component is one entity across its instances (every master's apiserver): it is where
+    # any of them is, so it links with findings on any node.
+    if entity.kind in (Kind.CLUSTER.value, Kind.COMPONENT.value):
         return None
     node = entity.on_node()
     if node is None or node.name == UNKNOWN_NODE:
