@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kubewhy.kb.load import default_knowledge_base
 from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.sources.cluster import diagnose_cluster
