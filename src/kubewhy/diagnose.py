@@ -19,6 +19,7 @@ from typing import Any
 
 from kubewhy.facts.build import Gathered, Progress, gather
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
+from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.reasoning.assemble import assemble
 from kubewhy.reasoning.goroutine_hits import goroutine_hits
@@ -103,7 +104,10 @@ def diagnose(
 ) -> Diagnosis:
     """Diagnose paths and live sources together (big logs on up to ``jobs`` processes)."""
     kb = kb or default_knowledge_base()
-    return reason(gather_all(paths, live, kb, tz_offset_minutes, jobs, progress), kb)
+    # Millions of small acyclic objects (records, facts, entities) live until the end:
+    # cyclic collections would rescan them all, again and again, for nothing.
+    with no_cyclic_gc():
+        return reason(gather_all(paths, live, kb, tz_offset_minutes, jobs, progress), kb)
 
 
 def diagnose_paths(

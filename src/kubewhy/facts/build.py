@@ -193,7 +193,8 @@ def gather(
 
     for doc in docs:
         for fact in doc.result.facts:
-            out.store.add(replace(fact, entity=out.nodes.entity(fact.entity)))
+            entity = out.nodes.entity(fact.entity)
+            out.store.add(fact if entity is fact.entity else replace(fact, entity=entity))
         for entity in doc.result.entities:
             out.store.add_entity(out.nodes.entity(entity))
         _match_records(doc, table, base, out)

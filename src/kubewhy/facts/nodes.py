@@ -18,6 +18,7 @@ evidence when there is exactly one.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -28,6 +29,7 @@ _IP = re.compile(r"(?<!\d)(\d{1,3})[-.](\d{1,3})[-.](\d{1,3})[-.](\d{1,3})(?!\d)
 _NOT_HOSTS = {"localhost", "kernel", "-", ""}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     found = _IP.search(name)
     if found:

@@ -73,15 +73,20 @@ class Pull:
 PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
 
 
+def _pull_hits(store: FactStore) -> list[SymptomHit]:
+    return [
+        hit
+        for hit in _hits(store)
+        if hit.failure_mode == "serialized-image-pulls"
+        and hit.symptom in PULL_SYMPTOMS
+        and hit.part
+    ]
+
+
 def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
     spans: dict[str, list[SymptomHit]] = {}
-    for hit in _hits(store):
-        if (
-            hit.failure_mode == "serialized-image-pulls"
-            and hit.symptom in PULL_SYMPTOMS
-            and hit.part
-            and _on_subject_node(hit.entity, subject)
-        ):
+    for hit in store.memo("pull-hits", lambda: _pull_hits(store)):
+        if hit.part and _on_subject_node(hit.entity, subject):
             spans.setdefault(hit.part, []).append(hit)
     pulls = []
     for image, hits in spans.items():

@@ -25,18 +25,17 @@ is stacked with kube-apiserver. Secrets are skipped whole.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pydantic_core
 import yaml
 
+from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -599,20 +598,6 @@ def _has_exec_probe(spec: dict[str, Any]) -> bool:
         if isinstance(probe, dict) and "exec" in probe:
             return True
     return False
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: building millions of small acyclic objects (a
-    150,000-pod list) otherwise triggers full collections over an ever larger heap, which cost
-    three times the parsing itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _looks_json(lines: Sequence[str]) -> bool:

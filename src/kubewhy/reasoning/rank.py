@@ -48,11 +48,15 @@ class Ranked:
 
 
 def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
+    by_mode: dict[str, list[int]] = {}
+    for j, effect in enumerate(hyps):
+        by_mode.setdefault(effect.fm.id, []).append(j)
     edges: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
     for i, cause in enumerate(hyps):
         effects = {link.failure_mode for link in cause.fm.causes if link.kind == "causes"}
-        for j, effect in enumerate(hyps):
-            if i != j and effect.fm.id in effects and same_place(cause.subject, effect.subject):
+        candidates = sorted(j for mode in effects for j in by_mode.get(mode, ()))
+        for j in candidates:
+            if i != j and same_place(cause.subject, hyps[j].subject):
                 edges[i].append(j)
     return edges
 
@@ -72,12 +76,14 @@ def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
 
 def drop_subsumed(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
     """Drop general hypotheses that a more specific one found on the same place replaces."""
+    subsumers: dict[str, list[Hypothesis]] = {}
+    for other in hyps:
+        for mode in other.fm.subsumes:
+            subsumers.setdefault(mode, []).append(other)
     return [
         h
         for h in hyps
-        if not any(
-            h.fm.id in other.fm.subsumes and same_place(other.subject, h.subject) for other in hyps
-        )
+        if not any(same_place(other.subject, h.subject) for other in subsumers.get(h.fm.id, ()))
     ]
 
 
@@ -85,13 +91,17 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     hyps = drop_subsumed(hyps)
     edges = _edges(hyps)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
+    reached_by: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
+    for j in range(len(hyps)):
+        for i in sorted(reach[j]):
+            reached_by[i].append(j)
 
     # i is dominated when some j reaches i and i does not reach j back (j is upstream), or when
     # they are in one cycle and j has the stronger own evidence.
     def upstream_of(i: int) -> list[int]:
         ups = []
-        for j in range(len(hyps)):
-            if j == i or i not in reach[j]:
+        for j in reached_by[i]:
+            if j == i:
                 continue
             if j not in reach[i] or (hyps[j].confidence, -j) > (hyps[i].confidence, -i):
                 ups.append(j)
