@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from kubewhy.facts.build import Gathered
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
-from kubewhy.kb.schema import Scope, Severity
+from kubewhy.kb.schema import Severity
 from kubewhy.model.diagnosis import EvidenceRef, Risk
-from kubewhy.model.entities import Entity
 from kubewhy.reasoning.assemble import entity_ref
+from kubewhy.reasoning.match import subjects_where
 from kubewhy.reports.redact import redact
 
 if TYPE_CHECKING:
@@ -46,17 +46,10 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
     store = gathered.store
     found: list[Risk] = []
     for fm in kb.failure_modes.values():
-        if not fm.risks:
-            continue
-        subjects = (
-            [Entity.cluster()] if fm.scope == Scope.CLUSTER else store.entities(fm.scope.value)
-        )
-        for subject in subjects:
-            view = store.view(subject)
-            for risk in fm.risks:
-                cond = kb.condition(risk.when)
-                if not cond.evaluate(view):
-                    continue
+        for risk in fm.risks:
+            cond = kb.condition(risk.when)
+            # Only subjects whose view can satisfy the condition, as the diagnosis does.
+            for subject in store.in_order(subjects_where(cond, fm.scope, store)):
                 evidence = store.evidence(subject, sorted(cond.names))
                 if not evidence:
                     continue
@@ -70,7 +63,7 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
                         risk=risk.id,
                         severity=risk.severity.value,
                         entity=entity_ref(subject),
-                        message=fill(risk.message, dict(view)),
+                        message=fill(risk.message, dict(store.view(subject))),
                         fix=risk.fix,
                         evidence=refs,
                     )

@@ -43,6 +43,7 @@ HEAD_BYTES = 64 << 10
 MAX_TRANSCRIPT_BYTES = 16 << 20
 # A shell prompt with its user and host (root@node:~# cmd, [root@node ~]# cmd) or a bare "$ cmd":
 # a file with several is a pasted terminal session, one section per command.
+PROMPT_HOST = re.compile(r"^\[?[\w.-]+@([\w.-]+)")
 PROMPT = re.compile(
     r"^(?:\[[\w.-]+@[\w.-]+[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?(?: \S+)?)\s*[#$] \S|^\$ \S"
 )
@@ -237,8 +238,12 @@ def _transcript(file: InputFile) -> list[tuple[int, str]] | None:
 def _add_section(
     file: InputFile, ctx: Context, start: int, body: str, out: Gathered, docs: list[_Doc]
 ) -> None:
-    """One command of a terminal session, detected and parsed on its own."""
+    """One command of a terminal session, detected and parsed on its own; the prompt's host
+    (root@node-7:~#) says which node the output is from."""
     lines = body.splitlines()
+    host = PROMPT_HOST.search(lines[start - 1]) if len(lines) >= start else None
+    if host and ctx.node is None:
+        ctx = replace(ctx, node=host.group(1))
     detected = detect(lines)
     out.inputs.append(InputRef(path=f"{file.display}:{start}", format=detected.name))
     if detected.document is not None:
