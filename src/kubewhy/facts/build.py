@@ -30,7 +30,7 @@ from kubewhy.facts.versions import derive_versions
 from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.diagnosis import InputRef
-from kubewhy.model.entities import Entity
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import Stamp, TimeContext
@@ -110,6 +110,27 @@ def _format_by_name(name: str) -> Detected | None:
         if doc.name == name:
             return Detected(name, None, doc, 1.0)
     return None
+
+
+def _folder_nodes(docs: list[_Doc], logs: list[_Log], nodes: NodeNames) -> dict[Path, str]:
+    """The node each folder is about, where its files name exactly one (a uname, a journal's
+    host, a prompt): a person collects one node's outputs into one folder, so the files there
+    that name no node are about that one."""
+    seen: dict[Path, set[str]] = {}
+    for doc in docs:
+        named = {
+            e.name
+            for e in (*doc.result.entities, *(f.entity for f in doc.result.facts))
+            if e.kind == "node" and e.name != UNKNOWN_NODE
+        }
+        if doc.ctx.node:
+            named.add(doc.ctx.node)
+        if len(named) == 1:
+            seen.setdefault(doc.file.path.parent, set()).add(nodes.canonical(named.pop()))
+    for log in logs:
+        if log.ctx.node:
+            seen.setdefault(log.file.path.parent, set()).add(nodes.canonical(log.ctx.node))
+    return {folder: names.pop() for folder, names in seen.items() if len(names) == 1}
 
 
 def transcript_sections(text: str) -> list[tuple[int, str]] | None:
@@ -192,12 +213,14 @@ def gather(
     anchors = [a for d in docs for a in d.result.anchors] + local
     base = infer_context(anchors, local, forced_offset_minutes)
 
+    folder_node = _folder_nodes(docs, logs, out.nodes)
     for doc in docs:
+        fallback = folder_node.get(doc.file.path.parent)
         for fact in doc.result.facts:
-            entity = out.nodes.entity(fact.entity)
+            entity = out.nodes.entity(fact.entity, fallback)
             out.store.add(fact if entity is fact.entity else replace(fact, entity=entity))
         for entity in doc.result.entities:
-            out.store.add_entity(out.nodes.entity(entity))
+            out.store.add_entity(out.nodes.entity(entity, fallback))
         _match_records(doc, table, base, out)
         for name, extra in doc.result.extras.items():
             out.extras.append((doc.ctx, name, extra))

@@ -82,18 +82,22 @@ class NodeNames:
         names = set(self._by_key.values())
         return names.pop() if len(names) == 1 else UNKNOWN_NODE
 
-    def entity(self, entity: Entity) -> Entity:
+    def entity(self, entity: Entity, fallback: str | None = None) -> Entity:
+        """The entity with its node's one name. Evidence that names no node belongs to the only
+        node of the evidence, else to ``fallback`` (the node its folder is about), if any."""
+        default = self.default()
+        if default == UNKNOWN_NODE and fallback:
+            default = self.canonical(fallback)
         if entity.kind == Kind.NODE.value:
-            name = self.canonical(entity.name)
+            name = default if entity.name == UNKNOWN_NODE else self.canonical(entity.name)
             return entity if name == entity.name else Entity.for_node(name)
         if entity.kind == Kind.CLUSTER.value:
             return entity
         if entity.node is None:
             if entity.kind in (Kind.PROCESS.value, Kind.CGROUP.value):
-                default = self.default()
                 return Entity(entity.kind, entity.name, entity.namespace, default, entity.pid)
             return entity
-        node = self.canonical(entity.node)
+        node = default if entity.node == UNKNOWN_NODE else self.canonical(entity.node)
         if node == entity.node:
             return entity
         return Entity(entity.kind, entity.name, entity.namespace, node, entity.pid)
