@@ -8,17 +8,19 @@ diagnosis exactly like any other evidence.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kubewhy.facts.build import Gathered, gather
-from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
-from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.collector import ClusterCollector, Limits
 from kubewhy.sources.cluster.target import Target, parse_target
 from kubewhy.sources.cluster.transport import Transport, api_client
-from kubewhy.sources.files import open_inputs
+
+if TYPE_CHECKING:
+    from kubewhy.diagnose import LiveSources
+    from kubewhy.facts.build import Gathered
+    from kubewhy.kb.load import KnowledgeBase
+    from kubewhy.model.diagnosis import Diagnosis
 
 __all__ = [
     "Limits",
@@ -58,62 +60,36 @@ def collect_cluster(
         client.close()
 
 
+def _live(target: str | None, **options: Any) -> LiveSources:
+    from kubewhy.diagnose import LiveSources
+
+    return LiveSources(cluster={"target": target, **options})
+
+
 def gather_cluster(
     target: str | None,
     extra_paths: list[Path],
     kb: KnowledgeBase,
     *,
-    namespace: str | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
     tz_offset_minutes: int | None = None,
-    logs_tail: int = 500,
-    max_concurrency: int = 4,
-    timeout: float = 15.0,
+    **options: Any,
 ) -> Gathered:
-    """Collect from the cluster into an in-memory bundle, then gather it like any evidence."""
-    bundle = collect_cluster(
-        target,
-        namespace=namespace,
-        kubeconfig=kubeconfig,
-        context=context,
-        logs_tail=logs_tail,
-        max_concurrency=max_concurrency,
-        timeout=timeout,
-    )
-    with tempfile.TemporaryDirectory(prefix="kubewhy-cluster-") as tmp:
-        bundle.write_dir(Path(tmp))
-        with open_inputs([Path(tmp), *extra_paths], labels={Path(tmp): "cluster"}) as inputs:
-            return gather(inputs, kb, tz_offset_minutes)
+    """Collect from the cluster, then gather it like any evidence. ``options`` are
+    :func:`collect_cluster`'s (namespace, kubeconfig, context, logs_tail, ...)."""
+    from kubewhy.diagnose import gather_all
+
+    return gather_all(extra_paths, _live(target, **options), kb, tz_offset_minutes)
 
 
 def diagnose_cluster(
     target: str | None = None,
     *,
-    namespace: str | None = None,
-    kubeconfig: str | None = None,
-    context: str | None = None,
     extra_paths: list[Path] | None = None,
     kb: KnowledgeBase | None = None,
     tz_offset_minutes: int | None = None,
-    logs_tail: int = 500,
-    max_concurrency: int = 4,
-    timeout: float = 15.0,
+    **options: Any,
 ) -> Diagnosis:
     """Diagnose ``target`` of a live cluster (what ``kubectl why TARGET`` prints)."""
-    from kubewhy.diagnose import reason
+    from kubewhy.diagnose import diagnose
 
-    kb = kb or default_knowledge_base()
-    gathered = gather_cluster(
-        target,
-        extra_paths or [],
-        kb,
-        namespace=namespace,
-        kubeconfig=kubeconfig,
-        context=context,
-        tz_offset_minutes=tz_offset_minutes,
-        logs_tail=logs_tail,
-        max_concurrency=max_concurrency,
-        timeout=timeout,
-    )
-    return reason(gathered, kb)
+    return diagnose(extra_paths or [], _live(target, **options), kb, tz_offset_minutes)

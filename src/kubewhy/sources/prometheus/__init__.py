@@ -6,10 +6,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
 from kubewhy.sources.prometheus.collect import (
@@ -21,6 +20,7 @@ from kubewhy.sources.prometheus.collect import (
 )
 
 if TYPE_CHECKING:
+    from kubewhy.diagnose import LiveSources
     from kubewhy.facts.build import Gathered
     from kubewhy.kb.load import KnowledgeBase
     from kubewhy.model.diagnosis import Diagnosis
@@ -39,43 +39,25 @@ __all__ = [
 ]
 
 
+def _live(url: str, since: object, until: object, **options: Any) -> LiveSources:
+    from kubewhy.diagnose import LiveSources
+
+    return LiveSources(prometheus={"url": url, "since": since, "until": until, **options})
+
+
 def gather_prometheus(
     url: str,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     kb: KnowledgeBase | None = None,
     extra_paths: list[Path] | None = None,
-    *,
-    token: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    ca_file: str | None = None,
-    timeout: float = 10.0,
-    max_series: int = 500,
+    **options: Any,
 ) -> Gathered:
-    """Collect from Prometheus into a temporary bundle, then gather it with any other evidence."""
-    from kubewhy.facts.build import gather
-    from kubewhy.kb.load import default_knowledge_base
-    from kubewhy.sources.files import open_inputs
+    """Collect from Prometheus, then gather it with any other evidence. ``options`` are
+    :func:`collect_prometheus`'s (token, username, password, ca_file, timeout, max_series)."""
+    from kubewhy.diagnose import gather_all
 
-    kb = kb or default_knowledge_base()
-    bundle = collect_prometheus(
-        url,
-        since,
-        until,
-        kb,
-        token=token,
-        username=username,
-        password=password,
-        ca_file=ca_file,
-        timeout=timeout,
-        max_series=max_series,
-    )
-    with tempfile.TemporaryDirectory(prefix="kubewhy-prometheus-") as tmp:
-        bundle.write_dir(Path(tmp))
-        paths = [Path(tmp), *(extra_paths or [])]
-        with open_inputs(paths, labels={Path(tmp): "prometheus"}) as inputs:
-            return gather(inputs, kb)
+    return gather_all(extra_paths or [], _live(url, since, until, **options), kb)
 
 
 def diagnose_prometheus(
@@ -84,30 +66,9 @@ def diagnose_prometheus(
     until: str | datetime | None = None,
     kb: KnowledgeBase | None = None,
     extra_paths: list[Path] | None = None,
-    *,
-    token: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    ca_file: str | None = None,
-    timeout: float = 10.0,
-    max_series: int = 500,
+    **options: Any,
 ) -> Diagnosis:
     """Diagnose from what Prometheus saw over the window (plus any other evidence paths)."""
-    from kubewhy.diagnose import reason
-    from kubewhy.kb.load import default_knowledge_base
+    from kubewhy.diagnose import diagnose
 
-    kb = kb or default_knowledge_base()
-    gathered = gather_prometheus(
-        url,
-        since,
-        until,
-        kb,
-        extra_paths,
-        token=token,
-        username=username,
-        password=password,
-        ca_file=ca_file,
-        timeout=timeout,
-        max_series=max_series,
-    )
-    return reason(gathered, kb)
+    return diagnose(extra_paths or [], _live(url, since, until, **options), kb)
