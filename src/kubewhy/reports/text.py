@@ -69,7 +69,7 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
     )
     console.print(f"   on {escape(entity)}")
     if f.culprit:
-        console.print(Text("   culprit: ", style="bold") + Text(_culprit(f)))
+        _say(console, f"culprit: {_culprit(f)}", 3, "bold")
     if f.explained_by:
         console.print(f"   explained by: {f.explained_by}", style="dim")
     if f.why_ranked and detailed:
