@@ -183,3 +183,21 @@ def test_a_dump_with_one_pods_file_per_namespace(tmp_path: Path) -> None:
     assert store.value(Entity.for_node("n1"), "node.pods.count") == 5
     assert store.value(Entity.cluster(), "cluster.pods.count") == 5
     assert len(store.entities("pod")) == 5
+
+
+def test_reboots_counted_by_several_files_keep_the_largest() -> None:
+    from kubewhy.facts.derive import derive_facts
+    from kubewhy.facts.nodes import NodeNames
+    from kubewhy.facts.store import FactStore
+    from kubewhy.model.entities import Entity
+    from kubewhy.model.evidence import Evidence
+    from kubewhy.model.facts import Fact
+
+    store = FactStore()
+    node = Entity.for_node("n1")
+    store.add(Fact("node.reboots", node, 3, Evidence("kube-system/events.json", None, None, "3")))
+    store.add(Fact("node.reboots", node, 1, Evidence("default/events.json", None, None, "1")))
+    names = NodeNames()
+    names.add("n1")
+    derive_facts(store, names)
+    assert store.value(node, "node.reboots") == 3

@@ -176,7 +176,22 @@ def _component_facts(store: FactStore) -> None:
                 store.add(next(f for f in facts if f.value == worst))
 
 
+def _worst_of_sources(store: FactStore, entity: Entity, name: str) -> None:
+    """A count reported by several inputs (each events file counts its own Rebooted events):
+    the largest wins, not the last read. Summing could count one event twice (an events table
+    and a describe of the same node)."""
+    facts = store.facts(entity, name)
+    numbers = [
+        f for f in facts if isinstance(f.value, int | float) and not isinstance(f.value, bool)
+    ]
+    if len(numbers) > 1:
+        worst = max(numbers, key=lambda f: f.value)
+        if worst is not facts[-1]:
+            store.add(worst)
+
+
 def _derive_node(store: FactStore, node: Entity) -> None:
+    _worst_of_sources(store, node, "node.reboots")
     _pod_facts(store, node)
     _pid_facts(store, node)
     _memory_facts(store, node)
@@ -192,6 +207,7 @@ def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fa
 
 
 def derive_facts(store: FactStore, nodes: NodeNames) -> None:
+    _worst_of_sources(store, Entity.cluster(), "cluster.reboots")
     for name in nodes.known():
         store.add_entity(Entity.for_node(name))
     _component_facts(store)
