@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kubewhy.facts.build import Gathered
+from kubewhy.facts.catalog import with_sources
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.kb.schema import Severity
 from kubewhy.model.diagnosis import EvidenceRef, Risk
@@ -50,7 +51,7 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
             cond = kb.condition(risk.when)
             # Only subjects whose view can satisfy the condition, as the diagnosis does.
             for subject in store.in_order(subjects_where(cond, fm.scope, store)):
-                evidence = store.evidence(subject, sorted(cond.names))
+                evidence = store.evidence(subject, with_sources(sorted(cond.names)))
                 if not evidence:
                     continue
                 refs = [

@@ -12,6 +12,8 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 FACTS: dict[str, str] = {
     # --- node: kernel limits and usage -------------------------------------------------------
     "sysctl.*": "a kernel parameter, dots kept and dashes as underscores (kernel.threads_max)",
@@ -142,6 +144,35 @@ FACTS: dict[str, str] = {
 }
 
 _PREFIXES = tuple(name[:-1] for name in FACTS if name.endswith(".*"))
+
+# Derived facts and the facts they are computed from: a finding built on a ratio cites the
+# lines it comes from (``kernel.pid_max = 49152`` and the thread count), not only the ratio.
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "node.pids.limit": ("sysctl.kernel.pid_max", "sysctl.kernel.threads_max"),
+    "node.pids.used_ratio": (
+        "node.threads.total",
+        "metrics.container_threads_sum",
+        "sysctl.kernel.pid_max",
+        "sysctl.kernel.threads_max",
+    ),
+    "container.threads_share": ("container.threads", "sysctl.kernel.pid_max"),
+    "node.memory.available_ratio": ("node.memory.available_bytes", "node.memory.total_bytes"),
+    "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
+}
+
+
+def with_sources(names: Iterable[str]) -> list[str]:
+    """``names`` and, after each derived one, the facts it is computed from.
+
+    >>> with_sources(["node.pids.used_ratio"])[:3]
+    ['node.pids.used_ratio', 'node.threads.total', 'metrics.container_threads_sum']
+    """
+    out: list[str] = []
+    for name in names:
+        for item in (name, *DERIVED_FROM.get(name, ())):
+            if item not in out:
+                out.append(item)
+    return out
 
 
 def is_catalogued(name: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import CHECKS
 from kubewhy.kb.conditions import Condition, version_tuple
@@ -249,7 +250,7 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
             for symptom, subjects_true in zip(fm.facts, where, strict=True):
                 cond = kb.condition(symptom.when)
                 if subject in subjects_true:
-                    ev = store.evidence(subject, sorted(cond.names))
+                    ev = store.evidence(subject, with_sources(sorted(cond.names)))
                     get(fm, subject).add(
                         Matched(
                             symptom.id,
