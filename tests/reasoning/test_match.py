@@ -7,6 +7,7 @@ import ast
 import random
 from collections.abc import Callable
 
+from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import CHECKS
 from kubewhy.kb.conditions import Condition
@@ -194,7 +195,7 @@ def _brute_force_hypotheses(
                 cond = KB.condition(symptom.when)
                 if cond.evaluate(view(subject)):
                     h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
-                    evidence = store.evidence(subject, sorted(cond.names))
+                    evidence = store.evidence(subject, with_sources(sorted(cond.names)))
                     h.add(Matched(symptom.id, symptom.weight, symptom.supporting, evidence))
             for chk in fm.checks:
                 evidence = CHECKS[chk.check](store, subject)
