@@ -82,18 +82,6 @@ def audit_sources(
     return evaluate_risks(gather_all(paths, live, kb), kb)
 
 
-def audit_paths(paths: list[Path], kb: KnowledgeBase | None = None) -> list[Risk]:
-    return audit_sources(paths, None, kb)
-
-
-def audit_node(
-    root: Path, extra_paths: list[Path] | None = None, kb: KnowledgeBase | None = None
-) -> list[Risk]:
-    from kubewhy.diagnose import LiveSources
-
-    return audit_sources(extra_paths or [], LiveSources(node_root=root), kb)
-
-
 def render_audit(risks: list[Risk], fmt: str) -> str:
     if fmt == "json":
         return redact(json.dumps([r.model_dump() for r in risks], indent=2)) + "\n"

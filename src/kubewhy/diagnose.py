@@ -120,18 +120,6 @@ def diagnose_paths(
     return diagnose(paths, None, kb, tz_offset_minutes, jobs)
 
 
-def gather_node(
-    root: Path,
-    extra_paths: list[Path],
-    kb: KnowledgeBase,
-    node_name: str | None = None,
-    tz_offset_minutes: int | None = None,
-) -> Gathered:
-    """Collect the live node, then gather it like any evidence."""
-    live = LiveSources(node_root=root, node_name=node_name)
-    return gather_all(extra_paths, live, kb, tz_offset_minutes)
-
-
 def diagnose_node(
     root: Path = Path("/"),
     node_name: str | None = None,

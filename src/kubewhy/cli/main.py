@@ -95,17 +95,47 @@ TARGET = re.compile(r"^(?:node|no|nodes|pod|po|pods|namespace|ns)/[\w.:-]+$")
 
 
 @dataclass
-class _LiveOptions:
-    node: bool
-    root: Path
-    prometheus: str | None
-    since: str | None
-    until: str | None
-    prom_ca: Path | None
-    cluster: bool
-    namespace: str | None
-    context: str | None
-    kubeconfig: Path | None
+class _Evidence:
+    """What a diagnose or audit command line asks to read: paths and live sources."""
+
+    paths: list[Path] | None
+    node: bool = False
+    root: Path = Path("/")
+    prometheus: str | None = None
+    since: str | None = None
+    until: str | None = None
+    prom_ca: Path | None = None
+    cluster: bool = False
+    namespace: str | None = None
+    context: str | None = None
+    kubeconfig: Path | None = None
+
+    def resolve(self) -> tuple[list[Path], LiveSources]:
+        """The files to read and the live sources to collect; a usage error if there is none."""
+        from kubewhy.diagnose import LiveSources
+
+        files, target = _split_paths(self.paths, self.cluster)
+        if not files and not (self.node or self.cluster or self.prometheus):
+            raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
+        live = LiveSources()
+        if self.node:
+            live.node_root = self.root
+        if self.cluster:
+            kubeconfig = str(self.kubeconfig) if self.kubeconfig else None
+            live.cluster = {
+                "target": target,
+                "namespace": self.namespace,
+                "context": self.context,
+                "kubeconfig": kubeconfig,
+            }
+        if self.prometheus:
+            live.prometheus = {
+                "url": self.prometheus,
+                "since": self.since,
+                "until": self.until,
+                "ca_file": str(self.prom_ca) if self.prom_ca else None,
+            }
+        return files, live
 
 
 def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], str | None]:
@@ -120,29 +150,6 @@ def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], s
         else:
             files.append(path)
     return files, target
-
-
-def _live(options: _LiveOptions, target: str | None) -> LiveSources:
-    from kubewhy.diagnose import LiveSources
-
-    live = LiveSources()
-    if options.node:
-        live.node_root = options.root
-    if options.cluster:
-        live.cluster = {
-            "target": target,
-            "namespace": options.namespace,
-            "context": options.context,
-            "kubeconfig": str(options.kubeconfig) if options.kubeconfig else None,
-        }
-    if options.prometheus:
-        live.prometheus = {
-            "url": options.prometheus,
-            "since": options.since,
-            "until": options.until,
-            "ca_file": str(options.prom_ca) if options.prom_ca else None,
-        }
-    return live
 
 
 PathsArgument = Annotated[
@@ -196,20 +203,24 @@ def diagnose(
     ] = None,
 ) -> None:
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
+    from kubewhy.cli.progress import ScanProgress
     from kubewhy.diagnose import diagnose as run_diagnosis
 
     tz = parse_timezone(timezone)
-    files, target = _split_paths(paths, cluster)
-    options = _LiveOptions(
-        node, root, prometheus, since, until, prometheus_ca, cluster, namespace, context, kubeconfig
-    )
-    if not files and not (node or cluster or prometheus):
-        raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
-    from kubewhy.cli.progress import ScanProgress
-
-    diagnosis = run_diagnosis(
-        files, _live(options, target), tz_offset_minutes=tz, jobs=jobs, progress=ScanProgress()
-    )
+    files, live = _Evidence(
+        paths,
+        node,
+        root,
+        prometheus,
+        since,
+        until,
+        prometheus_ca,
+        cluster,
+        namespace,
+        context,
+        kubeconfig,
+    ).resolve()
+    diagnosis = run_diagnosis(files, live, tz_offset_minutes=tz, jobs=jobs, progress=ScanProgress())
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if diagnosis.findings else 0)
 
@@ -230,13 +241,17 @@ def audit(
     """List the risks the incidents teach, before anything breaks (most serious first)."""
     from kubewhy.audit import audit_sources, render_audit
 
-    files, target = _split_paths(paths, cluster)
-    options = _LiveOptions(
-        node, root, prometheus, None, None, None, cluster, namespace, context, kubeconfig
-    )
-    if not files and not (node or cluster or prometheus):
-        raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
-    risks = audit_sources(files, _live(options, target))
+    files, live = _Evidence(
+        paths,
+        node,
+        root,
+        prometheus,
+        cluster=cluster,
+        namespace=namespace,
+        context=context,
+        kubeconfig=kubeconfig,
+    ).resolve()
+    risks = audit_sources(files, live)
     emit(render_audit(risks, fmt.value), output)
     raise typer.Exit(1 if risks else 0)
 

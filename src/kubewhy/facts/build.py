@@ -14,7 +14,6 @@ import io
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -501,10 +500,3 @@ def _match_records(doc: _Doc, table: PatternTable, ctx: TimeContext, out: Gather
         entity = out.nodes.entity(record.entity) if record.entity else None
         for index in match.patterns:
             _record_hit(out, table, index, match.text, evidence, doc.ctx, line, entity)
-
-
-def iter_evidence_times(out: Gathered) -> Iterator[datetime]:
-    for hit in out.hits.values():
-        for sample in hit.samples:
-            if sample.time is not None:
-                yield sample.time

@@ -77,11 +77,8 @@ def top_thread_owner(store: FactStore, subject: Entity) -> Culprit | None:
     if best is None:
         return None
     entity, threads = best
-    limit = (
-        _numeric(store, entity.on_node() or subject, "node.pids.limit")
-        if entity.on_node()
-        else None
-    )
+    node = entity.on_node()
+    limit = _numeric(store, node, "node.pids.limit") if node else None
     share = f", {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
     fact = store.fact(entity, name)
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []

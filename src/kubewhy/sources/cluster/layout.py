@@ -76,10 +76,6 @@ class DumpLayout:
             self._origins.setdefault(f"{namespace}/events.json", set()).add(origin)
         return True
 
-    def pod_names(self) -> dict[str, set[str]]:
-        with self._lock:
-            return {ns: set(pods) for ns, pods in self._pods.items()}
-
     # plain files ------------------------------------------------------------------------------
 
     def add_file(
