@@ -137,6 +137,12 @@ class GroupSummary(BaseModel):
     max_wait_minutes: int | None
     function: str
     frames: list[str]
+    # Goroutines per wait bucket (minutes), for the text and markdown reports; not in the JSON.
+    _waits: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def waits(self) -> dict[str, int]:
+        return self._waits
 
 
 class Leak(BaseModel):
@@ -292,13 +298,15 @@ def _summary(group: GoroutineGroup, function: str) -> GroupSummary:
         frames.append("...additional frames elided...")
     if group.created_by:
         frames.append(f"created by {group.created_by}")
-    return GroupSummary(
+    summary = GroupSummary(
         count=group.count,
         state=group.state,
         max_wait_minutes=group.max_wait,
         function=function,
         frames=frames,
     )
+    summary.waits.update(group.histogram())
+    return summary
 
 
 @dataclass(slots=True)

@@ -90,6 +90,9 @@ def _text(report: GoroutineReport) -> str:
 def _text_group(group: GroupSummary) -> list[str]:
     wait = f", max wait {group.max_wait_minutes} min" if group.max_wait_minutes is not None else ""
     lines = [_clip(f"  {group.count:>7}  [{group.state}{wait}] {group.function}")]
+    if len(group.waits) > 1:  # a spread of waits: when the goroutines got stuck
+        spread = ", ".join(f"{bucket} min: {n}" for bucket, n in group.waits.items())
+        lines.append(_clip(f"             waited {spread}"))
     frames = group.frames[:TOP_FRAMES]
     lines += [_clip(f"             {_short_frame(frame)}") for frame in frames]
     if len(group.frames) > TOP_FRAMES:
