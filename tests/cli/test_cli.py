@@ -60,8 +60,6 @@ def test_findings_exit_1_and_json_contract() -> None:
 
 
 def test_healthy_exits_0() -> None:
-    if not HEALTHY.is_dir():
-        pytest.skip("no healthy example")
     run = kubewhy("diagnose", str(HEALTHY))
     assert run.returncode == 0, run.stdout
     assert "no finding" in run.stdout
