@@ -13,7 +13,7 @@ knowledge base and one reasoning serve offline and live evidence alike.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,9 @@ class LiveSources:
     cluster: dict[str, Any] | None = None
     # Keyword arguments of collect_prometheus (url, since, until, token, ...).
     prometheus: dict[str, Any] | None = None
-    extra: list[tuple[str, BundleWriter]] = field(default_factory=list)
 
     def collect(self, kb: KnowledgeBase) -> list[tuple[str, BundleWriter]]:
-        bundles = list(self.extra)
+        bundles: list[tuple[str, BundleWriter]] = []
         if self.node_root is not None:
             from kubewhy.sources.node import collect_node
 

@@ -470,13 +470,13 @@ def _scan_logs(
             ) as pool:
                 futures = [pool.submit(_scan_in_worker, log, ctx, nodes) for log, ctx in jobs]
                 results = []
-                for (log, _), future in zip(jobs, futures, strict=True):
+                for size, future in zip(sizes, futures, strict=True):
                     results.append(future.result())
                     if progress is not None:
-                        progress.advance(_size(log.file.path))
+                        progress.advance(size)
                 return results
         except (OSError, RuntimeError, BrokenProcessPool):
-            pass
+            pass  # no workers on this node (cannot fork, no threads): scan here instead
     return [_scan_log(log, table, ctx, nodes, progress) for log, ctx in jobs]
 
 
