@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 from kubewhy.model.times import Stamp, TimeContext
+from kubewhy.parsers.journald import MONTHS
 
 # An exact timestamp inside free text:
 # 2021-09-07 07:04:16.635225967 +0800 CST, 2021-09-10T17:14:50.559+0800
@@ -37,12 +38,6 @@ RFC1123 = re.compile(
     r"(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
     r"(\d\d):(\d\d):(\d\d) ([+-]\d{4})"
 )
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
-    )
-}
 
 
 def _zone(text: str) -> timezone:
