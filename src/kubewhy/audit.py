@@ -16,9 +16,9 @@ from kubewhy.facts.catalog import with_sources
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.kb.schema import Severity
 from kubewhy.model.diagnosis import EvidenceRef, Risk
+from kubewhy.model.redact import redact
 from kubewhy.reasoning.assemble import entity_ref
 from kubewhy.reasoning.match import subjects_where
-from kubewhy.reports.redact import redact
 
 if TYPE_CHECKING:
     from kubewhy.diagnose import LiveSources

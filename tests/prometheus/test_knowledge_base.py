@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubewhy.facts.catalog import is_catalogued
 from kubewhy.kb.load import KnowledgeBase
-from kubewhy.parsers.promtrend import EvidenceRef
+from kubewhy.model.bundle import MetricEvidence
 
 
 def test_metric_facts_are_catalogued_and_ids_unique(kb: KnowledgeBase) -> None:
@@ -12,7 +12,7 @@ def test_metric_facts_are_catalogued_and_ids_unique(kb: KnowledgeBase) -> None:
     for fm in kb:
         for metric in fm.metrics:
             assert is_catalogued(metric.fact), f"{fm.id}/{metric.id}: {metric.fact}"
-            ref = EvidenceRef(
+            ref = MetricEvidence(
                 failure_mode=fm.id, id=metric.id, fact=metric.fact, entity=metric.entity
             )
             # Trend facts are named by the evidence id: two modes must not share one.

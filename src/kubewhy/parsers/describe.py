@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -52,7 +53,6 @@ from kubewhy.parsers.base import Context, ParseResult, Record
 from kubewhy.parsers.events import cut_boundary_ok, slice_row, table_columns
 from kubewhy.parsers.objects import (
     add_anchor,
-    control_plane_component,
     parse_quantity,
     status_text,
 )
@@ -282,7 +282,7 @@ class _Block:
             found = _CONDITION.match(text)
             if found and found.group(1) == "Ready":
                 self.fact("pod.ready", pod, found.group(2) == "True", number, text)
-        component = control_plane_component(name, namespace, node_name)
+        component = static_pod_component(name, namespace, node_name)
         restarts, oom = 0, False
         for container in containers:
             oom_killed = self.container(pod, container)
@@ -433,7 +433,7 @@ class _Block:
         components = set()
         for namespace, pod in self.pods_on_node:
             self.result.entities.append(Entity.pod(pod, namespace, name))
-            component = control_plane_component(pod, namespace, name)
+            component = static_pod_component(pod, namespace, name)
             if component:
                 components.add(component)
         if "kube-apiserver" in components:

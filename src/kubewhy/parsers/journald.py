@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from kubewhy.model.components import of_journal_identifier
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogLine
 
@@ -29,23 +30,6 @@ ISO = re.compile(
     r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)"
 )
 MARKER = re.compile(r"-- (Reboot|Logs begin at|Journal begins at|No entries)")
-
-# journald identifiers -> the component names kubewhy reasons about
-COMPONENTS = {
-    "dockerd": "docker",
-    "docker": "docker",
-    "containerd": "containerd",
-    "kubelet": "kubelet",
-    "kernel": "kernel",
-    "etcd": "etcd",
-    "kube-apiserver": "kube-apiserver",
-    "crio": "crio",
-    "systemd": "systemd",
-}
-
-
-def component_of(ident: str) -> str:
-    return COMPONENTS.get(ident, ident)
 
 
 def _iso_stamp(text: str, zone: str | None) -> Stamp | None:
@@ -84,11 +68,15 @@ class JournaldFormat:
                 stamp: Stamp | None = Stamp(value, has_year=False)
             except ValueError:
                 stamp = None
-            return LogLine(stamp, found.group(7), component_of(found.group(8)), found.group(10))
+            return LogLine(
+                stamp, found.group(7), of_journal_identifier(found.group(8)), found.group(10)
+            )
         found = ISO.match(line)
         if found:
             stamp = _iso_stamp(found.group(1), found.group(2))
-            return LogLine(stamp, found.group(3), component_of(found.group(4)), found.group(6))
+            return LogLine(
+                stamp, found.group(3), of_journal_identifier(found.group(4)), found.group(6)
+            )
         if MARKER.match(line):
             return LogLine(None, None, "journald", line.strip())
         return None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ import pydantic_core
 import yaml
 
 from kubewhy.memory import no_cyclic_gc
+from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -50,7 +51,6 @@ _QUANTITY = re.compile(
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 
-CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 MAX_ANCHORS = 256
 
 
@@ -91,30 +91,6 @@ def parse_time(text: object) -> datetime | None:
     if value.tzinfo is None:
         return None
     return value.astimezone(UTC)
-
-
-def control_plane_component(
-    pod: str, namespace: str | None, node: str | None, labels: Mapping[str, Any] | None = None
-) -> str | None:
-    """The control-plane component a pod runs, for kubeadm-style static pods
-    (``kube-apiserver-<node>``, label ``component: kube-apiserver``).
-
-    >>> control_plane_component("etcd-master-1", "kube-system", "master-1")
-    'etcd'
-    >>> control_plane_component("etcd-operator-5d8", "default", None) is None
-    True
-    """
-    if namespace not in (None, "kube-system"):
-        return None
-    label = (labels or {}).get("component")
-    if label in CONTROL_PLANE:
-        return str(label)
-    for component in CONTROL_PLANE:
-        if node and pod == f"{component}-{node}":
-            return component
-        if not node and pod.startswith(component + "-") and namespace == "kube-system":
-            return component
-    return None
 
 
 def status_text(
@@ -264,7 +240,7 @@ class _Reader:
         evidence = self.evidence(f"Pod {namespace}/{name}: phase={phase} node={node} qos={qos}")
         if phase:
             self.fact("pod.phase", pod, phase, evidence)
-        component = control_plane_component(name, namespace, node, meta.get("labels"))
+        component = static_pod_component(name, namespace, node, meta.get("labels"))
         if component is None and _quiet(status):
             # Most pods of a cluster: the phase is all they tell (the entity has the node).
             self.exec_probe(pod, spec)

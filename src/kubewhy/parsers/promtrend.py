@@ -14,7 +14,8 @@ and for a range: ``metrics.<id>.trend`` (growing, falling, step, flat or varying
 ``metrics.<id>.max``, ``.min``, ``.last`` and ``.growth_per_hour`` (``<id>`` with dashes as
 underscores). A query that returned nothing gives ``metrics.<id>.absent = true`` on the cluster.
 
->>> header = QueryHeader(query="node_processes_threads", kind="range", evidence=[EvidenceRef(
+>>> from kubewhy.model.bundle import MetricEvidence, MetricQuery
+>>> header = MetricQuery(query="node_processes_threads", kind="range", evidence=[MetricEvidence(
 ...     failure_mode="node-pid-exhaustion", id="node-threads", fact="node.threads.total",
 ...     entity="node")])
 >>> body = ('{"status":"success","data":{"resultType":"matrix","result":[{"metric":'
@@ -38,17 +39,21 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote_plus
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
+from kubewhy.model.bundle import (
+    PROMETHEUS_EVIDENCE_FORMAT,
+    PROMETHEUS_HEADER_PREFIX,
+    MetricEntityKind,
+    MetricQuery,
+)
+from kubewhy.model.components import of_metric_labels
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record
 from kubewhy.parsers.promjson import PromJsonFormat
 
-FORMAT_NAME = "prometheus-evidence"
-HEADER_PREFIX = "# kubewhy-prometheus "
-EntityKind = Literal["node", "pod", "container", "component", "cluster"]
 TrendKind = Literal["growing", "falling", "step", "flat", "varying"]
 # A change smaller than this share of the level is noise (a node's thread count moves a little).
 FLAT_SHARE = 0.1
@@ -56,55 +61,10 @@ FLAT_SHARE = 0.1
 STEP_SHARE = 0.6
 # Growth may fall back from its running peak by at most this share of the range (noise).
 SETBACK_SHARE = 0.3
-_JOB_COMPONENTS = {
-    "apiserver": "kube-apiserver",
-    "kube-apiserver": "kube-apiserver",
-    "kubernetes-apiservers": "kube-apiserver",
-    "etcd": "etcd",
-    "kube-etcd": "etcd",
-    "kubelet": "kubelet",
-    "kubernetes-nodes": "kubelet",
-    "kube-controller-manager": "kube-controller-manager",
-    "kube-scheduler": "kube-scheduler",
-    "coredns": "coredns",
-    "kube-dns": "coredns",
-    "node-exporter": "node-exporter",
-}
-_KNOWN_COMPONENTS = frozenset(_JOB_COMPONENTS.values())
 # Functions whose result is still a value of the metric they read.
 _SAME_MEANING = frozenset(
     {"sum", "max", "min", "avg", "topk", "bottomk", "max_over_time", "last_over_time"}
 )
-
-
-class EvidenceRef(BaseModel):
-    """One ``metrics:`` entry of a failure mode that a query serves."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    failure_mode: str
-    id: str
-    fact: str
-    entity: EntityKind
-    absent_means: str | None = None
-
-    @property
-    def stem(self) -> str:
-        """The fact prefix of this entry's derived facts: ``metrics.<id>``."""
-        return "metrics." + re.sub(r"[^a-z0-9_]", "_", self.id.lower())
-
-
-class QueryHeader(BaseModel):
-    """The first line of a collected answer: which query, which evidence."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    query: str
-    kind: Literal["instant", "range"]
-    evidence: list[EvidenceRef]
-
-    def to_line(self) -> str:
-        return HEADER_PREFIX + self.model_dump_json(exclude_none=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,24 +151,7 @@ def node_of(labels: Mapping[str, str]) -> str | None:
     return re.sub(r":\d+$", "", instance) if instance else None
 
 
-def component_of(labels: Mapping[str, str]) -> str | None:
-    """The component a control-plane series is about, from its labels.
-
-    >>> component_of({"job": "apiserver"}), component_of({"job": "my-etcd"})
-    ('kube-apiserver', 'my-etcd')
-    >>> component_of({"job": "kube-state-metrics", "container": "kube-apiserver"})
-    'kube-apiserver'
-    """
-    if labels.get("component"):
-        return labels["component"]
-    # kube-state-metrics series name the component in ``container``, their job is the exporter.
-    if labels.get("container") in _KNOWN_COMPONENTS:
-        return labels["container"]
-    job = labels.get("job")
-    return _JOB_COMPONENTS.get(job, job) if job else None
-
-
-def entity_for(kind: EntityKind, labels: Mapping[str, str]) -> Entity:
+def entity_for(kind: MetricEntityKind, labels: Mapping[str, str]) -> Entity:
     """The entity of ``kind`` that a series' labels name (the cluster when they name none)."""
     node = node_of(labels)
     pod = labels.get("pod") or labels.get("pod_name")
@@ -221,7 +164,7 @@ def entity_for(kind: EntityKind, labels: Mapping[str, str]) -> Entity:
     if kind == "pod" and pod:
         return Entity.pod(pod, namespace, node)
     if kind == "component":
-        component = component_of(labels)
+        component = of_metric_labels(labels)
         if component:
             return Entity.component(component, node)
     if kind in ("node", "pod", "component") and node:
@@ -255,15 +198,15 @@ def _shown(query: str, labels: Mapping[str, str]) -> str:
 
 
 class PromEvidenceFormat:
-    name = FORMAT_NAME
+    name = PROMETHEUS_EVIDENCE_FORMAT
 
     def sniff(self, head: Sequence[str]) -> float:
-        return 0.99 if head and head[0].startswith(HEADER_PREFIX) else 0.0
+        return 0.99 if head and head[0].startswith(PROMETHEUS_HEADER_PREFIX) else 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         first, _, body = text.partition("\n")
         try:
-            header = QueryHeader.model_validate_json(first.removeprefix(HEADER_PREFIX))
+            header = MetricQuery.model_validate_json(first.removeprefix(PROMETHEUS_HEADER_PREFIX))
         except ValidationError:
             result = PromJsonFormat().parse(body or first, ctx)
             result.malformed += 1
@@ -298,7 +241,7 @@ class PromEvidenceFormat:
         return PromJsonFormat().parse(preamble + body, ctx)
 
     def _series(
-        self, header: QueryHeader, series: Mapping[str, Any], ctx: Context, result: ParseResult
+        self, header: MetricQuery, series: Mapping[str, Any], ctx: Context, result: ParseResult
     ) -> None:
         labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
         samples = _samples(series)

@@ -11,6 +11,7 @@ import re
 
 from kubewhy.facts.build import Gathered
 from kubewhy.kb.load import KnowledgeBase
+from kubewhy.model.components import of_stack_frames
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
@@ -27,7 +28,7 @@ def goroutine_hits(gathered: Gathered, kb: KnowledgeBase) -> list[SymptomHit]:
     for ctx, dump in extras:
         report = analyze(dump, signatures)  # type: ignore[arg-type]
         node = gathered.nodes.canonical(ctx.node) if ctx.node else gathered.nodes.default()
-        entity = Entity.component(ctx.component or _guess_component(report), node)
+        entity = Entity.component(ctx.component or _program_of(report), node)
         gathered.store.add_entity(entity)
         gathered.store.extras.append((entity, "goroutines", report))
         counted = {s.failure_mode: s.count for s in report.signatures}
@@ -49,15 +50,5 @@ def goroutine_hits(gathered: Gathered, kb: KnowledgeBase) -> list[SymptomHit]:
     return hits
 
 
-def _guess_component(report: object) -> str:
-    frames = " ".join(f for g in getattr(report, "groups", [])[:20] for f in g.frames)
-    for needle, name in (
-        ("k8s.io/apiserver", "kube-apiserver"),
-        ("pkg/kubelet", "kubelet"),
-        ("terway", "terwayd"),
-        ("go.etcd.io/etcd", "etcd"),
-        ("containerd", "containerd"),
-    ):
-        if needle in frames:
-            return name
-    return "go-program"
+def _program_of(report: object) -> str:
+    return of_stack_frames(f for g in getattr(report, "groups", [])[:20] for f in g.frames)

@@ -18,6 +18,7 @@ from kubewhy.kb.checks import CHECKS
 from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, KnownBug, Scope
+from kubewhy.model.components import of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
@@ -87,15 +88,11 @@ def subject_for(entity: Entity, scope: Scope, store: FactStore) -> Entity:
             Entity.pod(entity.name.split("/", 1)[0], entity.namespace, entity.node)
         )
     if scope == Scope.COMPONENT and entity.kind == Kind.POD.value:
-        from kubewhy.sources.files import component_of_pod
-
-        component = component_of_pod(entity.name)
+        component = of_pod_name(entity.name)
         if component:
             return Entity.component(component, entity.node)
     if scope == Scope.COMPONENT and entity.kind == Kind.CONTAINER.value:
-        from kubewhy.sources.files import component_of_pod
-
-        component = component_of_pod(entity.name.split("/", 1)[0])
+        component = of_pod_name(entity.name.split("/", 1)[0])
         if component:
             return Entity.component(component, entity.node)
     return entity

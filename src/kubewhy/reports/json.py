@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubewhy.model.diagnosis import Diagnosis
-from kubewhy.reports.redact import redact
+from kubewhy.model.redact import redact
 
 
 def render_json(diagnosis: Diagnosis) -> str:

@@ -4,7 +4,7 @@ impact, timeline, root cause, why-chain, evidence, follow-up TODOs."""
 from __future__ import annotations
 
 from kubewhy.model.diagnosis import Diagnosis, Finding
-from kubewhy.reports.redact import redact
+from kubewhy.model.redact import redact
 
 
 def _cell(text: str) -> str:

@@ -14,7 +14,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
-from kubewhy.reports.redact import redact
+from kubewhy.model.redact import redact
 
 COMMANDS = frozenset(
     "kubectl kubeadm kubewhy crictl docker ctr systemctl journalctl sysctl cat grep find ps top "

@@ -20,27 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from kubewhy.errors import InputError
-from kubewhy.sources.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
+from kubewhy.model.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
+from kubewhy.model.components import of_pod_name
 
 MAX_MEMBERS = 200_000
 MAX_EXTRACTED_BYTES = 64 << 30
 SKIP_NAMES = {".DS_Store", "README.md", "PROVENANCE.md", "expect.yaml", MANIFEST_NAME}
-
-# Pods of the control plane and node agents, recognised from a pod name (cluster-info dump).
-_COMPONENT_PREFIXES = (
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kube-proxy",
-    "etcd",
-    "coredns",
-    "calico-node",
-    "calico-kube-controllers",
-    "terway",
-    "flannel",
-    "cilium",
-    "node-problem-detector",
-)
 
 
 @dataclass(frozen=True)
@@ -59,18 +44,6 @@ class Inputs:
     files: list[InputFile] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     manifests: list[Manifest] = field(default_factory=list)
-
-
-def component_of_pod(pod: str) -> str | None:
-    """The component a pod runs, from its name.
-
-    >>> component_of_pod("kube-apiserver-10.0.0.8"), component_of_pod("web-5d9c")
-    ('kube-apiserver', None)
-    """
-    for prefix in _COMPONENT_PREFIXES:
-        if pod == prefix or pod.startswith(prefix + "-"):
-            return prefix
-    return None
 
 
 def _is_archive(path: Path) -> bool:
@@ -123,7 +96,7 @@ def _context_from_path(rel: PurePosixPath) -> dict[str, str | None]:
     parts = rel.parts
     if len(parts) >= 3 and parts[-1] in ("logs.txt", "logs-previous.txt"):
         pod = parts[-2]
-        return {"namespace": parts[-3], "pod": pod, "component": component_of_pod(pod)}
+        return {"namespace": parts[-3], "pod": pod, "component": of_pod_name(pod)}
     return {}
 
 

@@ -30,13 +30,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kubewhy.errors import InputError
-from kubewhy.parsers.objects import control_plane_component
+from kubewhy.model.components import CONTROL_PLANE, of_pod_name, static_pod_component
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.layout import DumpLayout
 from kubewhy.sources.cluster.proxy import ENDPOINTS, Endpoint, read_node_endpoint
 from kubewhy.sources.cluster.target import Target
 from kubewhy.sources.cluster.transport import Transport, UnreadableError
-from kubewhy.sources.files import component_of_pod
 
 T = TypeVar("T")
 
@@ -82,7 +81,7 @@ class PodBrief:
                 trouble += 1
             if "waiting" in (item.get("state") or {}):
                 trouble += 1
-        component = component_of_pod(name) or control_plane_component(
+        component = of_pod_name(name) or static_pod_component(
             name, namespace, node, meta.get("labels")
         )
         return PodBrief(namespace, name, node, containers, tuple(restarted), trouble, component)
@@ -389,11 +388,8 @@ class ClusterCollector:
             "events (events.k8s.io/v1)", "/apis/events.k8s.io/v1/events", {}, self.add_new_event
         )
         system = [p for p in self.pods.values() if p.namespace == "kube-system" and p.component]
-        self.logs_for(p for p in system if p.trouble or p.component in _CONTROL_PLANE)
+        self.logs_for(p for p in system if p.trouble or p.component in CONTROL_PLANE)
         self.node_endpoints(self.suspect_nodes())
-
-
-_CONTROL_PLANE = frozenset({"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler"})
 
 
 def _node(name: str) -> str:

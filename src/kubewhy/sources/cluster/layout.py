@@ -22,9 +22,10 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from kubewhy.sources.bundle import Artefact, BundleWriter
+from kubewhy.model.bundle import Artefact
+from kubewhy.model.components import of_pod_name
+from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.sanitize import scrub, scrub_text
-from kubewhy.sources.files import component_of_pod
 
 OBJECTS_FORMAT = "k8s-objects"
 
@@ -97,7 +98,7 @@ class DumpLayout:
             node=node,
             namespace=namespace,
             pod=pod,
-            component=component_of_pod(pod) if pod else None,
+            component=of_pod_name(pod) if pod else None,
             format=fmt,
             started=_now(),
             seconds=round(seconds, 3),

@@ -4,7 +4,7 @@
 :mod:`kubewhy.parsers.kubelet` reads); ``/metrics/cadvisor`` gives ``container_threads`` per
 container (the thread leak of seed 000); ``/metrics`` gives the kubelet's own gauges. The metric
 answers are large (tens of MB on a busy node), so only the families kubewhy reads are kept
-(:data:`kubewhy.parsers.promtext.WANTED`). ``nodes/proxy`` is a powerful permission that many
+(:data:`kubewhy.model.metric_families.WANTED`). ``nodes/proxy`` is a powerful permission that many
 clusters do not grant: without it, each endpoint is a gap and the diagnosis goes on.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubewhy.parsers.promtext import wanted_line
+from kubewhy.model.metric_families import wanted_line
 from kubewhy.sources.cluster.layout import DumpLayout
 from kubewhy.sources.cluster.transport import Transport, UnreadableError
 

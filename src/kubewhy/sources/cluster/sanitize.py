@@ -2,7 +2,7 @@
 
 Secrets are never requested at all. What remains to scrub are secrets that people put where they
 should not: tokens in container arguments, passwords in environment values, keys in annotations.
-Every string goes through :func:`kubewhy.reports.redact.redact`; environment values whose name
+Every string goes through :func:`kubewhy.model.redact.redact`; environment values whose name
 says they are secret are replaced whole; ``managedFields`` and the last-applied annotation (a
 copy of the whole object, environment included) are dropped, which also halves the size.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubewhy.reports.redact import redact
+from kubewhy.model.redact import redact
 
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # Strings that might hold something redact() would change: only those are passed to it.

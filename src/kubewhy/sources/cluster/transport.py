@@ -25,7 +25,7 @@ import kubernetes.config
 import urllib3
 
 from kubewhy.errors import InputError
-from kubewhy.sources.bundle import GapReason
+from kubewhy.model.bundle import GapReason
 
 PAGE_SIZE = 500
 MAX_BODY_BYTES = 256 << 20

@@ -13,7 +13,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kubewhy.sources.bundle import Artefact, BundleWriter
+from kubewhy.model.bundle import Artefact
+from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.node import cgroups, journals, kernel, kmsg, limits, processes
 from kubewhy.sources.node.reader import Content, NodeReader, Unreadable
 from kubewhy.sources.node.snapshot import dumps_snapshot

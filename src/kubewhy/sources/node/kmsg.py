@@ -15,7 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from kubewhy.sources.bundle import GapReason
+from kubewhy.model.bundle import GapReason
 from kubewhy.sources.node.reader import NodeReader, ReadTimeoutError, Unreadable, time_limit
 
 KMSG_CAP = 16 << 20

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from kubewhy.sources.bundle import GapReason
+from kubewhy.model.bundle import GapReason
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_CAP = 1 << 20  # 1 MiB: every kernel file kubewhy reads is far smaller

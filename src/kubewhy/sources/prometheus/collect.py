@@ -20,8 +20,13 @@ from typing import Any
 
 from kubewhy.errors import UsageError
 from kubewhy.kb.load import KnowledgeBase
-from kubewhy.parsers.promtrend import FORMAT_NAME, EvidenceRef, QueryHeader
-from kubewhy.sources.bundle import Artefact, BundleWriter
+from kubewhy.model.bundle import (
+    PROMETHEUS_EVIDENCE_FORMAT,
+    Artefact,
+    MetricEvidence,
+    MetricQuery,
+)
+from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
 
 DEFAULT_WINDOW = timedelta(hours=1)
@@ -95,13 +100,13 @@ def resolve_window(
     return Window(start, end)
 
 
-def plan_queries(kb: KnowledgeBase) -> list[QueryHeader]:
+def plan_queries(kb: KnowledgeBase) -> list[MetricQuery]:
     """One query per distinct (PromQL, kind) in the knowledge base, with the evidence it serves."""
-    plans: dict[tuple[str, str], list[EvidenceRef]] = {}
+    plans: dict[tuple[str, str], list[MetricEvidence]] = {}
     for fm in kb:
         for metric in fm.metrics:
             plans.setdefault((metric.query.strip(), metric.kind), []).append(
-                EvidenceRef(
+                MetricEvidence(
                     failure_mode=fm.id,
                     id=metric.id,
                     fact=metric.fact,
@@ -109,10 +114,10 @@ def plan_queries(kb: KnowledgeBase) -> list[QueryHeader]:
                     absent_means=metric.absent_means,
                 )
             )
-    return [QueryHeader(query=q, kind=k, evidence=refs) for (q, k), refs in plans.items()]
+    return [MetricQuery(query=q, kind=k, evidence=refs) for (q, k), refs in plans.items()]
 
 
-def _params(header: QueryHeader, window: Window) -> tuple[str, dict[str, str]]:
+def _params(header: MetricQuery, window: Window) -> tuple[str, dict[str, str]]:
     if header.kind == "range":
         return "query_range", {
             "query": header.query,
@@ -179,7 +184,7 @@ def collect_prometheus(
 
 
 def _ask(
-    client: PromClient, header: QueryHeader, window: Window
+    client: PromClient, header: MetricQuery, window: Window
 ) -> tuple[str, datetime, QueryAnswer | QueryFailure]:
     api, params = _params(header, window)
     started = datetime.now(UTC)
@@ -189,7 +194,7 @@ def _ask(
 def _record(
     bundle: BundleWriter,
     index: int,
-    header: QueryHeader,
+    header: MetricQuery,
     origin: str,
     started: datetime,
     answer: QueryAnswer | QueryFailure,
@@ -215,7 +220,7 @@ def _record(
     artefact = Artefact(
         path=path,
         origin=origin,
-        format=FORMAT_NAME,
+        format=PROMETHEUS_EVIDENCE_FORMAT,
         started=started,
         seconds=round(answer.seconds, 3),
         truncated=truncated,
@@ -223,7 +228,7 @@ def _record(
     bundle.add(path, text.encode(), artefact)
 
 
-def _absent_reasons(refs: Iterable[EvidenceRef]) -> list[str]:
+def _absent_reasons(refs: Iterable[MetricEvidence]) -> list[str]:
     return list(
         dict.fromkeys(
             f"{ref.failure_mode}/{ref.id}: no series; {ref.absent_means}"

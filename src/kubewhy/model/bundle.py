@@ -1,0 +1,105 @@
+"""The bundle contract: what a collector writes and what the readers of a bundle rely on.
+
+``kubewhy collect node|cluster|prometheus -o FILE.tar.gz`` writes a bundle; ``kubewhy diagnose
+FILE.tar.gz`` reads it back on any machine. The manifest (``kubewhy-manifest.json`` at the root)
+records for every artefact where it came from, when, whether it was cut, and what could not be
+read (a gap, with its reason), so the diagnosis can say what evidence is missing and why.
+
+A Prometheus answer in a bundle starts with one header line naming the query and the
+knowledge-base evidence it serves (:class:`MetricQuery`), then the API's JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kubewhy import __version__
+
+MANIFEST_NAME = "kubewhy-manifest.json"
+PROMETHEUS_EVIDENCE_FORMAT = "prometheus-evidence"
+PROMETHEUS_HEADER_PREFIX = "# kubewhy-prometheus "
+GapReason = Literal["permission", "timeout", "absent", "too-large", "error", "cannot-fork"]
+MetricEntityKind = Literal["node", "pod", "container", "component", "cluster"]
+
+
+class Artefact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # inside the bundle
+    origin: str  # the file read or the command run ("/proc/meminfo", "journalctl -u kubelet")
+    node: str | None = None
+    component: str | None = None
+    namespace: str | None = None
+    pod: str | None = None
+    format: str | None = None  # a format name that overrides detection by content
+    started: datetime
+    seconds: float = 0.0
+    returncode: int | None = None
+    truncated: bool = False
+
+
+class Gap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    origin: str
+    reason: GapReason
+    detail: str = ""
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kubewhy_version: str = __version__
+    kind: Literal["node", "cluster", "prometheus", "mixed"]
+    created: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    node: str | None = None
+    artefacts: list[Artefact] = []
+    gaps: list[Gap] = []
+
+    def artefact(self, path: str) -> Artefact | None:
+        for item in self.artefacts:
+            if item.path == path:
+                return item
+        return None
+
+
+def read_manifest(data: bytes) -> Manifest | None:
+    try:
+        return Manifest.model_validate(json.loads(data))
+    except (ValueError, TypeError):
+        return None
+
+
+class MetricEvidence(BaseModel):
+    """One ``metrics:`` entry of a failure mode that a query serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    failure_mode: str
+    id: str
+    fact: str
+    entity: MetricEntityKind
+    absent_means: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The fact prefix of this entry's derived facts: ``metrics.<id>``."""
+        return "metrics." + re.sub(r"[^a-z0-9_]", "_", self.id.lower())
+
+
+class MetricQuery(BaseModel):
+    """The first line of a collected answer: which query, which evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str
+    kind: Literal["instant", "range"]
+    evidence: list[MetricEvidence]
+
+    def to_line(self) -> str:
+        return PROMETHEUS_HEADER_PREFIX + self.model_dump_json(exclude_none=True)

@@ -1,0 +1,136 @@
+"""Which component a piece of evidence is about: the one place that answers it.
+
+Evidence names its component in many ways: a pod's name in a cluster-info dump
+(``kube-apiserver-10.0.0.8/logs.txt``), a static pod's ``component`` label, a journald
+identifier (``dockerd[812]:``), a metric's ``job`` label, or only the packages in a goroutine
+dump's stack frames. Every stage asks here, so a component has one name whatever the source.
+
+>>> of_pod_name("kube-apiserver-10.0.0.8"), of_pod_name("web-5d9c")
+('kube-apiserver', None)
+>>> static_pod_component("etcd-master-1", "kube-system", "master-1")
+'etcd'
+>>> static_pod_component("etcd-operator-5d8", "default", None) is None
+True
+>>> of_journal_identifier("dockerd"), of_journal_identifier("my-daemon")
+('docker', 'my-daemon')
+>>> of_metric_labels({"job": "apiserver"}), of_metric_labels({"job": "my-etcd"})
+('kube-apiserver', 'my-etcd')
+>>> of_metric_labels({"job": "kube-state-metrics", "container": "kube-apiserver"})
+'kube-apiserver'
+>>> of_stack_frames(["k8s.io/apiserver/pkg/registry/generic/registry.(*Store).DeleteCollection"])
+'kube-apiserver'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# The control plane's static pods (kubeadm: ``kube-apiserver-<node>``, label ``component``).
+CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
+
+# Pods of the control plane and node agents, recognised from a pod's name alone.
+POD_NAME_PREFIXES = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "etcd",
+    "coredns",
+    "calico-node",
+    "calico-kube-controllers",
+    "terway",
+    "flannel",
+    "cilium",
+    "node-problem-detector",
+)
+
+# journald identifiers (SYSLOG_IDENTIFIER) -> the component names kubewhy reasons about.
+JOURNAL_IDENTIFIERS = {
+    "dockerd": "docker",
+    "docker": "docker",
+    "containerd": "containerd",
+    "kubelet": "kubelet",
+    "kernel": "kernel",
+    "etcd": "etcd",
+    "kube-apiserver": "kube-apiserver",
+    "crio": "crio",
+    "systemd": "systemd",
+}
+
+# Prometheus ``job`` labels of the usual scrape configurations -> components.
+METRIC_JOBS = {
+    "apiserver": "kube-apiserver",
+    "kube-apiserver": "kube-apiserver",
+    "kubernetes-apiservers": "kube-apiserver",
+    "etcd": "etcd",
+    "kube-etcd": "etcd",
+    "kubelet": "kubelet",
+    "kubernetes-nodes": "kubelet",
+    "kube-controller-manager": "kube-controller-manager",
+    "kube-scheduler": "kube-scheduler",
+    "coredns": "coredns",
+    "kube-dns": "coredns",
+    "node-exporter": "node-exporter",
+}
+KNOWN_METRIC_COMPONENTS = frozenset(METRIC_JOBS.values())
+
+# Go packages whose presence in a dump's stacks names the program that was dumped.
+STACK_PACKAGES = (
+    ("k8s.io/apiserver", "kube-apiserver"),
+    ("pkg/kubelet", "kubelet"),
+    ("terway", "terwayd"),
+    ("go.etcd.io/etcd", "etcd"),
+    ("containerd", "containerd"),
+)
+UNKNOWN_GO_PROGRAM = "go-program"
+
+
+def of_pod_name(pod: str) -> str | None:
+    """The component a pod runs, from its name alone (a cluster-info dump's folders)."""
+    for prefix in POD_NAME_PREFIXES:
+        if pod == prefix or pod.startswith(prefix + "-"):
+            return prefix
+    return None
+
+
+def static_pod_component(
+    pod: str, namespace: str | None, node: str | None, labels: Mapping[str, Any] | None = None
+) -> str | None:
+    """The control-plane component a kubeadm-style static pod runs (``kube-apiserver-<node>``,
+    label ``component: kube-apiserver``); None for any other pod."""
+    if namespace not in (None, "kube-system"):
+        return None
+    label = (labels or {}).get("component")
+    if label in CONTROL_PLANE:
+        return str(label)
+    for component in CONTROL_PLANE:
+        if node and pod == f"{component}-{node}":
+            return component
+        if not node and pod.startswith(component + "-") and namespace == "kube-system":
+            return component
+    return None
+
+
+def of_journal_identifier(identifier: str) -> str:
+    return JOURNAL_IDENTIFIERS.get(identifier, identifier)
+
+
+def of_metric_labels(labels: Mapping[str, str]) -> str | None:
+    """The component a control-plane series is about, from its labels."""
+    if labels.get("component"):
+        return labels["component"]
+    # kube-state-metrics series name the component in ``container``, their job is the exporter.
+    if labels.get("container") in KNOWN_METRIC_COMPONENTS:
+        return labels["container"]
+    job = labels.get("job")
+    return METRIC_JOBS.get(job, job) if job else None
+
+
+def of_stack_frames(frames: Iterable[str]) -> str:
+    """The program a goroutine dump came from, from the packages in its stacks."""
+    joined = " ".join(frames)
+    for needle, name in STACK_PACKAGES:
+        if needle in joined:
+            return name
+    return UNKNOWN_GO_PROGRAM
