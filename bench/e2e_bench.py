@@ -12,7 +12,7 @@ Each run is a fresh ``python -m kubewhy diagnose`` child, as a user runs it: wal
 seconds and peak RSS (``wait4`` rusage of that child and the workers it waited for), best of
 ``--repeat``, with numpy importable and with it blocked. The ranking is checked against the
 example's ``top:``. ``--profile`` adds, in fresh children: the time of each phase of
-``diagnose_paths`` on one process, the cProfile functions that dominate, and measurements of
+``diagnose`` on one process, the cProfile functions that dominate, and measurements of
 the changes that would speed it up (a byte-range split of the big file on two processes forked
 after the knowledge base is loaded, and a serialized Hyperscan database).
 """
@@ -143,13 +143,14 @@ def print_runs(label: str, runs: list[Run], want: object) -> bool:
     return best_wall < GOAL_SECONDS and rss < GOAL_RSS_MB and tops == [str(want)]
 
 
-# Phases of diagnose_paths on one process, each timed apart, in a fresh interpreter.
+# The pipeline's stages on one process, each timed apart, in a fresh interpreter.
 _PHASES = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-import kubewhy.diagnose as d
+from kubewhy import pipeline
 from kubewhy.kb import load as kb_load
+from kubewhy.reasoning import reason
 t1 = time.perf_counter()
 compile_s = []
 real_compile = kb_load.compile_patterns
@@ -162,11 +163,11 @@ def timed_compile(kb, engine="auto"):
 kb_load.compile_patterns = timed_compile
 kb = kb_load.load_knowledge_base()
 t2 = time.perf_counter()
-gathered = d.gather_all([Path(sys.argv[1])], None, kb, None, 1)
+observation = pipeline.observe(pipeline.Request(paths=(Path(sys.argv[1]),), jobs=1), kb)
 t3 = time.perf_counter()
-diagnosis = d.reason(gathered, kb)
+diagnosis = reason(observation.seen, kb, observation.read)
 t4 = time.perf_counter()
-from kubewhy.scanning import open_stream
+from kubewhy.sources.streams import open_stream
 with open_stream(Path(sys.argv[1]) / sys.argv[2]) as stream:
     start = time.perf_counter()
     matched = sum(1 for _ in kb.scanner.scan_stream(stream))
@@ -182,13 +183,14 @@ import cProfile, json, pstats, sys
 from pathlib import Path
 profiler = cProfile.Profile()
 profiler.enable()
-from kubewhy.diagnose import diagnose_paths
-diagnose_paths([Path(sys.argv[1])], jobs=1)
+from kubewhy.pipeline import Request, diagnose
+diagnose(Request(paths=(Path(sys.argv[1]),), jobs=1))
 profiler.disable()
 stats = pstats.Stats(profiler)
 stats.sort_stats("tottime").print_stats(12)
 wanted = {"load_knowledge_base": "KB load", "_load_file": "  YAML + schema",
-          "compile_patterns": "  pattern compile", "_parse_document": "document parsing",
+          "compile_patterns": "  pattern compile", "parse_inputs": "detection, document parsing",
+          "build_facts": "facts",
           "_match_records": "document record matching", "_scan_log": "log scan",
           "count_newlines": "  newline counting", "_on_log_match": "  matched-line parsing, hits",
           "reason": "reasoning"}
@@ -273,49 +275,6 @@ print(json.dumps({"bytes": len(blob), "load_s": time.perf_counter() - start}))
 """
 
 
-# What diagnose_paths on one process would take with two of the proposed changes, patched in:
-# YAML read by libyaml (CSafeLoader) and the Hyperscan database loaded from a file.
-_WHAT_IF = """
-import time
-start = time.perf_counter()
-import json, sys, hyperscan, yaml
-from pathlib import Path
-from kubewhy.scanning import engines
-blob = open(sys.argv[2], "rb").read()
-def cached(self, prefilters):
-    self._count = max(index for index, _ in prefilters) + 1
-    self._db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
-    self._db.scratch = hyperscan.Scratch(self._db)
-engines.HyperscanFinder.__init__ = cached
-yaml.safe_load = lambda text: yaml.load(text, Loader=yaml.CSafeLoader)
-from kubewhy.diagnose import diagnose_paths
-diagnosis = diagnose_paths([Path(sys.argv[1])], jobs=1)
-print(json.dumps({"seconds": time.perf_counter() - start,
-                  "top": diagnosis.findings[0].failure_mode if diagnosis.findings else None}))
-"""
-
-
-# diagnose_paths on 2 processes with workers that keep the table the parent built before
-# forking, instead of loading the knowledge base again (patched in).
-_WHAT_IF_INHERIT = """
-import time
-start = time.perf_counter()
-import json, resource, sys
-from pathlib import Path
-from kubewhy.diagnose import diagnose_paths
-from kubewhy.facts import build
-from kubewhy.kb.load import default_knowledge_base
-kb = default_knowledge_base()
-build._WORKER_TABLE = build.PatternTable(kb)
-build._init_worker = lambda kb_dir: None
-diagnosis = diagnose_paths([Path(sys.argv[1])], kb=kb, jobs=2)
-cpu = sum(getattr(resource.getrusage(who), field) for who in
-          (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN) for field in ("ru_utime", "ru_stime"))
-print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu,
-                  "top": diagnosis.findings[0].failure_mode if diagnosis.findings else None}))
-"""
-
-
 def python_child(code: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -332,12 +291,12 @@ def python_child(code: str, *args: str) -> str:
 
 def profile(bundle: Path) -> None:
     phases = json.loads(python_child(_PHASES, str(bundle), BIG_LOG).strip().splitlines()[-1])
-    print("\nphases of diagnose_paths on one process (fresh interpreter, no profiler):")
+    print("\nstages of diagnose on one process (fresh interpreter, no profiler):")
     labels = {
         "import": "imports",
         "kb_load": "KB load less compile",
         "compile": "pattern compile",
-        "gather": "gather (scan, parsing)",
+        "gather": "observe (parse, facts, scan)",
         "reason": "reasoning",
         "scan_only": "scan alone, again",
     }
@@ -357,17 +316,7 @@ def profile(bundle: Path) -> None:
         f"serialized Hyperscan database: {cache['bytes'] / 1e3:.0f} kB, loads in "
         f"{cache['load_s'] * 1e3:.1f} ms vs {phases['compile']:.2f} s to compile"
     )
-    what_if = json.loads(python_child(_WHAT_IF, str(bundle), str(blob)).strip().splitlines()[-1])
-    print(
-        f"one process with libyaml and the cached database: {what_if['seconds']:.2f} s "
-        f"(top: {what_if['top']}), imports included, interpreter start-up not"
-    )
-    inherit = json.loads(python_child(_WHAT_IF_INHERIT, str(bundle)).strip().splitlines()[-1])
-    print(
-        f"2 processes whose workers inherit the parent's knowledge base: {inherit['seconds']:.2f}"
-        f" s, {inherit['cpu']:.2f} CPU s (top: {inherit['top']}), imports included"
-    )
-    print("\ncProfile of diagnose_paths(jobs=1), by own time:")
+    print("\ncProfile of diagnose(jobs=1), by own time:")
     lines = python_child(_PROFILE, str(bundle)).strip().splitlines()
     start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
     print("\n".join(lines[start : start + 13]))

@@ -73,10 +73,10 @@ def write_dump(
 
 def measure(path: Path) -> None:
     """Child process: parse and analyse ``path``, print CPU seconds, wall seconds, total."""
-    from kubewhy.reasoning.goroutines import analyze_path
+    from kubewhy.pipeline.goroutines import analyze_dump
 
     cpu, wall = time.process_time(), time.perf_counter()
-    report = analyze_path(path)
+    report = analyze_dump(path)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(cpu, wall, report.total, len(report.groups), len(report.leaks), len(report.convoys))
 

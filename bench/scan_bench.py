@@ -42,7 +42,8 @@ _ONE_CORE = """
 import json, os, resource, sys, time
 from pathlib import Path
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-from kubewhy.scanning import PatternSpec, Scanner, open_stream
+from kubewhy.scanning import PatternSpec, Scanner
+from kubewhy.sources.streams import open_stream
 specs = [PatternSpec(p, ic) for p, ic in json.load(open(sys.argv[1]))]
 start = time.perf_counter()
 scanner = Scanner(specs)

@@ -1,7 +1,7 @@
 """Each seed incident, diagnosed from recorded API answers alone, as far as they allow.
 
 The answers are reconstructions (see data/PROVENANCE.md) served by the recorded API server; the
-path from kubeconfig to findings is the production one (``diagnose_cluster``).
+path from kubeconfig to findings is the production one (the pipeline's cluster source).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kubewhy.kb.load import default_knowledge_base
 from kubewhy.model.diagnosis import Diagnosis
-from kubewhy.sources.cluster import diagnose_cluster
+from kubewhy.pipeline import ClusterSource, Request, diagnose, observe
 
 from .apiserver import Faults, Scenario
 from .conftest import Serve, seed
@@ -20,7 +20,8 @@ def _diagnose(
     serve: Serve, scenario: Scenario, target: str | None, faults: Faults | None = None
 ) -> Diagnosis:
     with serve(scenario, faults) as (_, kubeconfig):
-        return diagnose_cluster(target, kubeconfig=kubeconfig, context="recorded")
+        source = ClusterSource(target, kubeconfig=kubeconfig, context="recorded")
+        return diagnose(Request(cluster=source))
 
 
 def _modes(diagnosis: Diagnosis) -> list[str]:
@@ -50,7 +51,7 @@ def test_seed000_without_node_proxy_still_sees_the_fork_failures(serve: Serve) -
     assert "probe-failure" in modes and "thread-leak-container" not in modes
     probe = next(f for f in diagnosis.findings if f.failure_mode == "probe-failure")
     assert any("Resource temporarily unavailable" in e.text for e in probe.evidence)
-    assert any("nodes/proxy" in g and "permission" in g for g in diagnosis.gaps)
+    assert any("nodes/proxy" in g.origin and g.reason == "permission" for g in diagnosis.gaps)
     assert diagnosis.missing_evidence
 
 
@@ -110,14 +111,11 @@ def test_seed003_reboots_top_is_the_kernel_bug(serve: Serve) -> None:
 
 def test_seed003_reboots_are_counted(serve: Serve, tmp_path: Path) -> None:
     from kubewhy.model.entities import Entity
-    from kubewhy.sources.cluster import gather_cluster
 
     with serve(seed("seed003")) as (_, kubeconfig):
-        gathered = gather_cluster(
-            None, [], default_knowledge_base(), kubeconfig=kubeconfig, context="recorded"
-        )
-    assert gathered.store.value(Entity.cluster(), "cluster.reboots") == 4
-    assert gathered.store.value(Entity.for_node("k8s-node-07"), "kernel.release") == (
-        "4.4.0-104-generic"
-    )
-    assert any(h.failure_mode == "kernel-bug-node-reboot" for h in gathered.hits.values())
+        source = ClusterSource(kubeconfig=kubeconfig, context="recorded")
+        gathered = observe(Request(cluster=source), default_knowledge_base())
+    store = gathered.facts.store
+    assert store.value(Entity.cluster(), "cluster.reboots") == 4
+    assert store.value(Entity.for_node("k8s-node-07"), "kernel.release") == ("4.4.0-104-generic")
+    assert any(h.failure_mode == "kernel-bug-node-reboot" for h in gathered.seen.hits)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubewhy.diagnose import diagnose_paths
+from kubewhy.pipeline import Request, diagnose
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(
@@ -21,7 +21,7 @@ CASES = sorted(
 @pytest.mark.parametrize("folder", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_case_is_diagnosed_as_expected(folder: Path) -> None:
     expect = yaml.safe_load((folder / "expect.yaml").read_text())
-    diagnosis = diagnose_paths([folder])
+    diagnosis = diagnose(Request(paths=(folder,)))
     found = [f.failure_mode for f in diagnosis.findings]
     if expect.get("top") is None:
         assert diagnosis.findings == [], f"expected no finding, got {found}"
@@ -55,7 +55,7 @@ def test_a_victim_alone_asks_for_the_evidence_of_its_causes(tmp_path: Path) -> N
     report says which node evidence would confirm it (seed 000: the engineers needed pid_max)."""
     source = ROOT / "examples" / "seed000-calico-pid-exhaustion" / "describe-pod-calico-node.txt"
     (tmp_path / "describe.txt").write_text(source.read_text())
-    diagnosis = diagnose_paths([tmp_path])
+    diagnosis = diagnose(Request(paths=(tmp_path,)))
     assert "probe-failure" in [f.failure_mode for f in diagnosis.findings]
     asks = " ".join(diagnosis.missing_evidence)
     assert "cat /proc/sys/kernel/pid_max" in asks

@@ -7,15 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kubewhy.diagnose import gather_paths
 from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
+from kubewhy.kb.load import default_knowledge_base
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.objects import ObjectsFormat
+from kubewhy.pipeline import Request, observe
 
 DATA = Path(__file__).parents[1] / "parsers" / "data"
 FORMAT = ObjectsFormat()
@@ -179,7 +180,7 @@ def test_a_dump_with_one_pods_file_per_namespace(tmp_path: Path) -> None:
         (tmp_path / namespace).mkdir()
         pods = _pod_list(*(_pod(name, "n1") for name in names))
         (tmp_path / namespace / "pods.json").write_text(json.dumps(pods))
-    store = gather_paths([tmp_path]).store
+    store = observe(Request(paths=(tmp_path,)), default_knowledge_base()).facts.store
     assert store.value(Entity.for_node("n1"), "node.pods.count") == 5
     assert store.value(Entity.cluster(), "cluster.pods.count") == 5
     assert len(store.entities("pod")) == 5

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kubewhy.facts.goroutines import analyze
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.goroutines import (
     GOROUTINES,
@@ -18,7 +19,6 @@ from kubewhy.parsers.goroutines import (
     parse_goroutine_lines,
     parse_goroutine_stream,
 )
-from kubewhy.reasoning.goroutines import analyze
 
 DATA = Path(__file__).parent / "data"
 
@@ -227,7 +227,7 @@ def test_document_format_sniff_and_parse() -> None:
         "go-program",
         "n1",
     )
-    dump = result.extras["goroutines"]
+    (dump,) = result.goroutine_dumps
     assert isinstance(dump, GoroutineDump) and dump.total == 124
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from kubewhy.cli.goroutines import goroutines_command
+from kubewhy.facts.goroutines import GoroutineReport, analyze
 from kubewhy.kb.schema import GoroutineSignature
 from kubewhy.parsers.goroutines import parse_goroutine_lines
-from kubewhy.reasoning.goroutines import GoroutineReport, analyze, analyze_path
+from kubewhy.pipeline.goroutines import analyze_dump
 
 from .conftest import LEAKED_DISTRIBUTORS, MUTEX_WAITERS
 from .peers import Dumps
@@ -166,4 +167,4 @@ def test_command_exit_codes_and_json_contract(
     assert data["leaks"][0]["count"] == LEAKED_DISTRIBUTORS
     assert goroutines_command(healthy, "markdown", tmp_path / "h.md") == 0
     assert "| Goroutines | State |" in (tmp_path / "h.md").read_text()
-    assert analyze_path(leaky).total == report_of(distributor_dumps.sigquit).total
+    assert analyze_dump(leaky).total == report_of(distributor_dumps.sigquit).total

@@ -3,8 +3,8 @@ while the JSON contract stays as it is."""
 
 from __future__ import annotations
 
+from kubewhy.facts.goroutines import analyze
 from kubewhy.parsers.goroutines import parse_goroutine_lines
-from kubewhy.reasoning.goroutines import analyze
 from kubewhy.reports.goroutines import render
 
 STACK = """goroutine {id} [chan send, {minutes} minutes]:

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from kubewhy.cli.main import app
-from kubewhy.diagnose import diagnose_paths
 from kubewhy.kb.load import KnowledgeBase, load_knowledge_base
+from kubewhy.pipeline import Request, diagnose
 from kubewhy.reports.explain import render_explain
 
 from .helpers import HEALTHY_DIR, load_with_stubs, missing_link_targets, shipped_files
@@ -50,7 +50,7 @@ def test_builtin_knowledge_base_loads_as_shipped() -> None:
 
 
 def test_healthy_corpus_diagnoses_to_no_finding() -> None:
-    diagnosis = diagnose_paths([Path(HEALTHY_DIR)])
+    diagnosis = diagnose(Request(paths=(Path(HEALTHY_DIR),)))
     found = [(f.failure_mode, f.confidence) for f in diagnosis.findings]
     assert found == [], f"healthy logs raised findings: {found}"
     assert len(diagnosis.inputs) >= 10

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kubewhy.diagnose import diagnose_node, diagnose_paths
+from kubewhy.pipeline import NodeSource, Request, diagnose
 from kubewhy.sources.node import collect_node
 
 from .conftest import diagnose_node_json, findings_of, need
@@ -87,8 +87,8 @@ def test_thread_leak_in_a_pids_cgroup(thread_leak: ThreadLeak) -> None:
 def test_a_bundle_diagnoses_like_the_live_node(thread_leak: ThreadLeak, tmp_path: Path) -> None:
     bundle_path = tmp_path / "node.tar.gz"
     collect_node().write_tar_gz(bundle_path)
-    from_file = diagnose_paths([bundle_path])
-    live = diagnose_node()
+    from_file = diagnose(Request(paths=(bundle_path,)))
+    live = diagnose(Request(node=NodeSource()))
 
     def keyed(findings: list[Any]) -> set[tuple[str, str, str]]:
         return {(f.failure_mode, f.entity.kind, f.entity.name) for f in findings}

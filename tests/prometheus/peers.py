@@ -26,6 +26,12 @@ from typing import Any
 
 import pytest
 
+from kubewhy.kb.load import KnowledgeBase
+from kubewhy.kb.metrics import plan_queries
+from kubewhy.model.diagnosis import Diagnosis
+from kubewhy.pipeline import Observation, PrometheusSource, Request, diagnose, observe
+from kubewhy.sources.bundle import BundleWriter
+
 PROMETHEUS = shutil.which("prometheus")
 NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
 PROMTOOL = shutil.which("promtool")
@@ -238,3 +244,27 @@ def node_exporter_args(port: int, processes: bool) -> list[str]:
         "--collector.stat",
     ]
     return [*args, "--collector.processes"] if processes else args
+
+
+def observe_prometheus(
+    url: str, since: object, until: object, kb: KnowledgeBase, *paths: Path
+) -> Observation:
+    """What the pipeline reads from Prometheus (and ``paths``), before reasoning."""
+    source = PrometheusSource(url, since, until)  # type: ignore[arg-type]
+    return observe(Request(paths=paths, prometheus=source), kb)
+
+
+def diagnose_prometheus(
+    url: str, since: object, until: object, kb: KnowledgeBase, *paths: Path
+) -> Diagnosis:
+    source = PrometheusSource(url, since, until)  # type: ignore[arg-type]
+    return diagnose(Request(paths=paths, prometheus=source), kb)
+
+
+def collect_prometheus(
+    url: str, since: object, until: object, kb: KnowledgeBase, **options: Any
+) -> BundleWriter:
+    """The Prometheus source as the pipeline calls it, with the knowledge base's queries."""
+    from kubewhy.sources.prometheus import collect_prometheus as collect
+
+    return collect(url, since, until, plan_queries(kb), **options)  # type: ignore[arg-type]

@@ -21,9 +21,10 @@ import pytest
 
 from kubewhy.errors import UsageError
 from kubewhy.kb.load import KnowledgeBase
-from kubewhy.sources.prometheus import PromClient, QueryFailure, collect_prometheus, plan_queries
+from kubewhy.kb.metrics import plan_queries
+from kubewhy.sources.prometheus import PromClient, QueryFailure
 
-from .peers import free_port, need
+from .peers import collect_prometheus, free_port, need
 
 EMPTY = {"status": "success", "data": {"resultType": "vector", "result": []}}
 

@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kubewhy.diagnose import diagnose_paths, gather_paths
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.load import KnowledgeBase, load_knowledge_base
+from kubewhy.kb.metrics import plan_queries
 from kubewhy.model.entities import Entity
-from kubewhy.sources.prometheus import (
-    collect_prometheus,
-    diagnose_prometheus,
-    gather_prometheus,
-    plan_queries,
-)
+from kubewhy.pipeline import Request, diagnose, observe
 
-from .peers import Peers
+from .peers import Peers, collect_prometheus, diagnose_prometheus, observe_prometheus
 
 pytestmark = pytest.mark.peer
 NODE_A = Entity.for_node("node-a")
@@ -42,9 +37,9 @@ def _int(store: FactStore, entity: Entity, name: str) -> int:
 
 def test_reads_the_nodes_real_threads_and_limits(peers: Peers, kb: KnowledgeBase) -> None:
     before = _threads_now()
-    gathered = gather_prometheus(peers.prometheus, since="20s", kb=kb)
+    gathered = observe_prometheus(peers.prometheus, "20s", None, kb)
     after = _threads_now()
-    store = gathered.store
+    store = gathered.facts.store
     pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
     threads_max = int(Path("/proc/sys/kernel/threads-max").read_text())
     assert _int(store, NODE_A, "sysctl.kernel.pid_max") == pid_max
@@ -74,7 +69,7 @@ def test_reads_the_nodes_real_threads_and_limits(peers: Peers, kb: KnowledgeBase
 
 
 def test_a_missing_processes_collector_is_a_finding(peers: Peers, kb: KnowledgeBase) -> None:
-    diagnosis = diagnose_prometheus(peers.prometheus, since="20s", kb=kb)
+    diagnosis = diagnose_prometheus(peers.prometheus, "20s", None, kb)
     gaps = [f for f in diagnosis.findings if f.failure_mode == "telemetry-gap-node-processes"]
     assert [f.entity.name for f in gaps] == ["node-b"]
     cited = " ".join(e.text for e in gaps[0].evidence)
@@ -130,9 +125,9 @@ references: [{url: "https://prometheus.io/docs/prometheus/latest/querying/api/",
     assert [(g.reason, g.detail) for g in bundle.manifest.gaps] == [
         ("absent", "only-absent/nothing: no series; the test exporter does not serve it")
     ]
-    gathered = gather_prometheus(peers.prometheus, "30s", None, kb)
-    assert gathered.store.value(Entity.cluster(), "metrics.nothing.absent") is True
-    assert any("the test exporter does not serve it" in g for g in gathered.gaps)
+    gathered = observe_prometheus(peers.prometheus, "30s", None, kb)
+    assert gathered.facts.store.value(Entity.cluster(), "metrics.nothing.absent") is True
+    assert any("the test exporter does not serve it" in g.detail for g in gathered.read.gaps)
 
 
 def test_a_written_bundle_diagnoses_the_same_offline(
@@ -143,9 +138,9 @@ def test_a_written_bundle_diagnoses_the_same_offline(
     bundle.write_tar_gz(archive)
     with tarfile.open(archive) as tar:
         assert "kubewhy-manifest.json" in tar.getnames()
-    gathered = gather_paths([archive], kb)
-    assert gathered.store.value(NODE_A, "sysctl.kernel.pid_max") == int(
+    gathered = observe(Request(paths=(archive,)), kb)
+    assert gathered.facts.store.value(NODE_A, "sysctl.kernel.pid_max") == int(
         Path("/proc/sys/kernel/pid_max").read_text()
     )
-    findings = [f.failure_mode for f in diagnose_paths([archive], kb).findings]
+    findings = [f.failure_mode for f in diagnose(Request(paths=(archive,)), kb).findings]
     assert "telemetry-gap-node-processes" in findings

@@ -13,9 +13,17 @@ import pytest
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.model.entities import Entity
 from kubewhy.prevent import render_alerts
-from kubewhy.sources.prometheus import gather_prometheus
 
-from .peers import CALM_POD, LEAK_POD, Peers, get_json, need, thread_leak, wait_until
+from .peers import (
+    CALM_POD,
+    LEAK_POD,
+    Peers,
+    get_json,
+    need,
+    observe_prometheus,
+    thread_leak,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.peer, pytest.mark.realfault]
 LEAK = 1000
@@ -80,10 +88,10 @@ def test_thread_leak_grows_in_the_window_and_fires_alerts(
         assert wait_until(lambda: len((cgroup / "tasks").read_text().split()) >= LEAK, timeout=15)
         time.sleep(3)  # the plateau reaches Prometheus
         assert leaker.poll() is None, "the leaking process died"
-        gathered = gather_prometheus(
+        gathered = observe_prometheus(
             peers.prometheus, started - timedelta(seconds=6), datetime.now(UTC), kb
         )
-    store = gathered.store
+    store = gathered.facts.store
     leak = Entity.container("app", pod=LEAK_POD, namespace="shop")
     calm = Entity.container("nginx", pod=CALM_POD, namespace="web")
     node = Entity.for_node("node-a")

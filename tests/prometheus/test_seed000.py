@@ -1,6 +1,6 @@
 """Seed 000 diagnosed from Prometheus: the example's recorded ``container_threads`` series are
 loaded into a real Prometheus (``promtool tsdb create-blocks-from openmetrics``), then
-``diagnose_prometheus`` queries it over the incident window with the knowledge base's PromQL.
+the pipeline queries it over the incident window with the knowledge base's PromQL.
 
 As in the postmortem, node-exporter runs without ``--collector.processes``: its
 ``node_uname_info`` is there, ``node_processes_threads`` is not.
@@ -19,12 +19,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubewhy.diagnose import diagnose_paths
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.model.entities import Entity
-from kubewhy.sources.prometheus import diagnose_prometheus, gather_prometheus
+from kubewhy.pipeline import Request, diagnose
 
-from .peers import PROMETHEUS, PROMTOOL, free_port, get_json, need, start_process, stop, wait_until
+from .peers import (
+    PROMETHEUS,
+    PROMTOOL,
+    diagnose_prometheus,
+    free_port,
+    get_json,
+    need,
+    observe_prometheus,
+    start_process,
+    stop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.peer
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed000-calico-pid-exhaustion"
@@ -108,9 +118,9 @@ def seed_prometheus() -> Iterator[str]:
 def test_the_leaking_container_is_found_from_prometheus_alone(
     seed_prometheus: str, kb: KnowledgeBase
 ) -> None:
-    gathered = gather_prometheus(seed_prometheus, SINCE, UNTIL, kb)
+    gathered = observe_prometheus(seed_prometheus, SINCE, UNTIL, kb)
     leak = Entity.container("order-service", pod="order-service-6b9f7c8d4-qz2lk", namespace="shop")
-    store = gathered.store
+    store = gathered.facts.store
     assert store.value(leak, "metrics.container_threads.trend") == "growing"
     threads = store.value(leak, "container.threads")
     assert isinstance(threads, int) and threads > 40_000
@@ -135,7 +145,7 @@ def test_prometheus_plus_the_node_shell_output_reach_the_seeds_conclusion(
         if not path.name.startswith("prom-") and path.name != "expect.yaml":
             shutil.copy(path, tmp_path / path.name)
     expect = yaml.safe_load((SEED / "expect.yaml").read_text())
-    diagnosis = diagnose_prometheus(seed_prometheus, SINCE, UNTIL, kb, [tmp_path])
+    diagnosis = diagnose_prometheus(seed_prometheus, SINCE, UNTIL, kb, tmp_path)
     found = [f.failure_mode for f in diagnosis.findings]
     top = diagnosis.findings[0]
     assert top.failure_mode == expect["top"], found
@@ -143,6 +153,6 @@ def test_prometheus_plus_the_node_shell_output_reach_the_seeds_conclusion(
     for other in expect["also"]:
         assert other in found
     # Without Prometheus the same files show the victim (the node's PID space), not who leaked.
-    alone = diagnose_paths([tmp_path], kb)
+    alone = diagnose(Request(paths=(tmp_path,)), kb)
     assert alone.findings[0].failure_mode != "thread-leak-container"
     assert not any(f.culprit and "order-service" in f.culprit.name for f in alone.findings)

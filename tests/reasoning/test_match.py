@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
-from kubewhy.kb.checks import CHECKS
+from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition
 from kubewhy.kb.load import default_knowledge_base
 from kubewhy.kb.schema import Scope
@@ -39,7 +39,7 @@ def test_supporting_fact_alone_gives_no_finding() -> None:
     store = FactStore()
     node = Entity.for_node("n1")
     store.add(Fact("sysctl.kernel.pid_max", node, 32768, ev("kernel.pid_max = 32768")))
-    found = {h.fm.id for h in hypotheses(KB, store, [])}
+    found = {h.fm.id for h in hypotheses(KB, Observed(store))}
     assert "node-pid-exhaustion" not in found
 
 
@@ -48,7 +48,7 @@ def test_primary_fact_with_support_reinforces() -> None:
     node = Entity.for_node("n1")
     store.add(Fact("sysctl.kernel.pid_max", node, 32768, ev("kernel.pid_max = 32768")))
     store.add(Fact("node.pids.used_ratio", node, 0.97, ev("ps -eLf | wc -l: 31800")))
-    by_id = {h.fm.id: h for h in hypotheses(KB, store, [])}
+    by_id = {h.fm.id: h for h in hypotheses(KB, Observed(store))}
     h = by_id["node-pid-exhaustion"]
     assert {"pids-nearly-full", "pid-max-low"} <= set(h.matched)
     assert h.confidence > KB.get("node-pid-exhaustion").facts[0].weight
@@ -59,7 +59,7 @@ def test_log_hits_become_hypotheses_on_the_subject_node() -> None:
     kubelet = Entity.component("kubelet", "n1")
     hit = SymptomHit("node-pid-exhaustion", "go-newosproc", kubelet)
     hit.add(ev("runtime: failed to create new OS thread (have 5 already; errno=11)"), {})
-    (h,) = [h for h in hypotheses(KB, store, [hit]) if h.fm.id == "node-pid-exhaustion"]
+    (h,) = [h for h in hypotheses(KB, Observed(store, [hit])) if h.fm.id == "node-pid-exhaustion"]
     assert h.subject == Entity.for_node("n1")
 
 
@@ -198,7 +198,7 @@ def _brute_force_hypotheses(
                     evidence = store.evidence(subject, with_sources(sorted(cond.names)))
                     h.add(Matched(symptom.id, symptom.weight, symptom.supporting, evidence))
             for chk in fm.checks:
-                evidence = CHECKS[chk.check](store, subject)
+                evidence = CHECKS[chk.check](Observed(store), subject)
                 if evidence:
                     h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
                     h.add(Matched(chk.id, chk.weight, chk.supporting, evidence, len(evidence)))
@@ -226,6 +226,6 @@ def test_hypotheses_equal_brute_force_on_random_stores() -> None:
     for _ in range(40):
         model = RandomStore(rng, names, values)
         expected = _summary(_brute_force_hypotheses(model.store, model.view))
-        assert _summary(hypotheses(KB, model.store, [])) == expected
+        assert _summary(hypotheses(KB, Observed(model.store))) == expected
         compared += len(expected)
     assert compared > 20  # the random stores did produce findings

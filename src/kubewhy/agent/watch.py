@@ -19,9 +19,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
 
 from kubewhy import __version__
-from kubewhy.audit import evaluate_risks
-from kubewhy.diagnose import LiveSources, gather_all, reason
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
+from kubewhy.pipeline import NodeSource, Request, observe
+from kubewhy.reasoning import reason
+from kubewhy.reasoning.risks import evaluate_risks
 
 
 @dataclass
@@ -58,11 +59,11 @@ def new_metrics() -> WatchMetrics:
     )
 
 
-def run_once(metrics: WatchMetrics, live: LiveSources, kb: KnowledgeBase) -> None:
+def run_once(metrics: WatchMetrics, request: Request, kb: KnowledgeBase) -> None:
     started = time.monotonic()
-    gathered = gather_all([], live, kb, jobs=1)
-    risks = evaluate_risks(gathered, kb)
-    diagnosis = reason(gathered, kb)
+    observation = observe(request, kb)
+    risks = evaluate_risks(observation.facts.store, kb)
+    diagnosis = reason(observation.seen, kb, observation.read)
     metrics.findings.clear()
     for f in diagnosis.findings:
         role = "consequence" if f.explained_by else "root-cause"
@@ -108,12 +109,12 @@ def watch(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    live = LiveSources(node_root=root, node_name=node_name)
+    request = Request(node=NodeSource(root=root, node_name=node_name), jobs=1)
     done = 0
     try:
         while not stop.is_set():
             try:
-                run_once(metrics, live, kb)
+                run_once(metrics, request, kb)
             except Exception:  # one failed run must not stop the agent; it is counted
                 metrics.failures.inc()
             done += 1

@@ -15,7 +15,7 @@ from typing import get_args
 
 from kubewhy.errors import KubewhyError
 from kubewhy.kb.schema import GoroutineSignature
-from kubewhy.reasoning.goroutines import analyze_path
+from kubewhy.pipeline.goroutines import analyze_dump
 from kubewhy.reports.goroutines import Format, render
 
 EXIT_OK = 0
@@ -49,7 +49,7 @@ def goroutines_command(dump: Path, fmt: str = "text", output: Path | None = None
     if not dump.is_file():
         return _fail(f"{dump}: no such file")
     try:
-        report = analyze_path(dump, knowledge_base_signatures())
+        report = analyze_dump(dump, knowledge_base_signatures())
     except READ_ERRORS as exc:
         return _fail(f"{dump}: cannot read: {exc}")
     if report.total == 0:

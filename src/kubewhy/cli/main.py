@@ -19,7 +19,7 @@ from kubewhy.errors import KubewhyError, UsageError
 from kubewhy.model.diagnosis import Diagnosis
 
 if TYPE_CHECKING:
-    from kubewhy.diagnose import LiveSources
+    from kubewhy.pipeline import Request
     from kubewhy.sources.bundle import BundleWriter
 
 app = typer.Typer(
@@ -110,32 +110,39 @@ class _Evidence:
     context: str | None = None
     kubeconfig: Path | None = None
 
-    def resolve(self) -> tuple[list[Path], LiveSources]:
-        """The files to read and the live sources to collect; a usage error if there is none."""
-        from kubewhy.diagnose import LiveSources
+    def resolve(self, tz_offset_minutes: int | None = None, jobs: int | None = None) -> Request:
+        """The request: files to read and live sources; a usage error if there is none."""
+        from kubewhy.cli.progress import ScanProgress
+        from kubewhy.pipeline import ClusterSource, NodeSource, PrometheusSource, Request
 
         files, target = _split_paths(self.paths, self.cluster)
         if not files and not (self.node or self.cluster or self.prometheus):
             raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
-        live = LiveSources()
-        if self.node:
-            live.node_root = self.root
+        cluster = None
         if self.cluster:
-            kubeconfig = str(self.kubeconfig) if self.kubeconfig else None
-            live.cluster = {
-                "target": target,
-                "namespace": self.namespace,
-                "context": self.context,
-                "kubeconfig": kubeconfig,
-            }
+            cluster = ClusterSource(
+                target=target,
+                namespace=self.namespace,
+                context=self.context,
+                kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
+            )
+        prometheus = None
         if self.prometheus:
-            live.prometheus = {
-                "url": self.prometheus,
-                "since": self.since,
-                "until": self.until,
-                "ca_file": str(self.prom_ca) if self.prom_ca else None,
-            }
-        return files, live
+            prometheus = PrometheusSource(
+                url=self.prometheus,
+                since=self.since,
+                until=self.until,
+                ca_file=str(self.prom_ca) if self.prom_ca else None,
+            )
+        return Request(
+            paths=tuple(files),
+            node=NodeSource(root=self.root) if self.node else None,
+            cluster=cluster,
+            prometheus=prometheus,
+            tz_offset_minutes=tz_offset_minutes,
+            jobs=jobs,
+            progress=ScanProgress(),
+        )
 
 
 def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], str | None]:
@@ -203,11 +210,9 @@ def diagnose(
     ] = None,
 ) -> None:
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
-    from kubewhy.cli.progress import ScanProgress
-    from kubewhy.diagnose import diagnose as run_diagnosis
+    from kubewhy.pipeline import diagnose as run_diagnosis
 
-    tz = parse_timezone(timezone)
-    files, live = _Evidence(
+    request = _Evidence(
         paths,
         node,
         root,
@@ -219,8 +224,8 @@ def diagnose(
         namespace,
         context,
         kubeconfig,
-    ).resolve()
-    diagnosis = run_diagnosis(files, live, tz_offset_minutes=tz, jobs=jobs, progress=ScanProgress())
+    ).resolve(parse_timezone(timezone), jobs)
+    diagnosis = run_diagnosis(request)
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if diagnosis.findings else 0)
 
@@ -239,9 +244,10 @@ def audit(
     output: OutputOption = None,
 ) -> None:
     """List the risks the incidents teach, before anything breaks (most serious first)."""
-    from kubewhy.audit import audit_sources, render_audit
+    from kubewhy.pipeline import audit as run_audit
+    from kubewhy.reports.audit import render_audit
 
-    files, live = _Evidence(
+    request = _Evidence(
         paths,
         node,
         root,
@@ -251,7 +257,7 @@ def audit(
         context=context,
         kubeconfig=kubeconfig,
     ).resolve()
-    risks = audit_sources(files, live)
+    risks = run_audit(request)
     emit(render_audit(risks, fmt.value), output)
     raise typer.Exit(1 if risks else 0)
 
@@ -350,9 +356,10 @@ def collect_node_cmd(
     ] = None,
 ) -> None:
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
-    from kubewhy.sources.node import collect_node
+    from kubewhy.pipeline import NodeSource, Request, collect
 
-    _write_bundle(collect_node(root, node_name=node_name), output)
+    [(_, bundle)] = collect(Request(node=NodeSource(root=root, node_name=node_name)))
+    _write_bundle(bundle, output)
 
 
 @collect_app.command("cluster")
@@ -366,14 +373,15 @@ def collect_cluster_cmd(
     kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Read what TARGET needs from the API server into a bundle (Secrets are never read)."""
-    from kubewhy.sources.cluster import collect_cluster
+    from kubewhy.pipeline import ClusterSource, Request, collect
 
-    bundle = collect_cluster(
-        target,
+    source = ClusterSource(
+        target=target,
         namespace=namespace,
         context=context,
         kubeconfig=str(kubeconfig) if kubeconfig else None,
     )
+    [(_, bundle)] = collect(Request(cluster=source))
     _write_bundle(bundle, output)
 
 
@@ -386,11 +394,11 @@ def collect_prometheus_cmd(
     prometheus_ca: PromCaOption = None,
 ) -> None:
     """Run the knowledge base's metric queries over the window into a bundle."""
-    from kubewhy.kb.load import default_knowledge_base
-    from kubewhy.sources.prometheus import collect_prometheus
+    from kubewhy.pipeline import PrometheusSource, Request, collect
 
     ca = str(prometheus_ca) if prometheus_ca else None
-    bundle = collect_prometheus(url, since, until, default_knowledge_base(), ca_file=ca)
+    source = PrometheusSource(url=url, since=since, until=until, ca_file=ca)
+    [(_, bundle)] = collect(Request(prometheus=source))
     _write_bundle(bundle, output)
 
 

@@ -51,9 +51,7 @@ class FactStore:
         self._values: defaultdict[Identity, dict[str, Value]] = defaultdict(dict)
         self._holders: defaultdict[tuple[str, str], dict[Identity, None]] = defaultdict(dict)
         self._views: dict[Entity, dict[str, Value]] = {}
-        self._memos: dict[Hashable, tuple[int, object]] = {}
-        # Structured results that are not single values (goroutine analyses), per entity.
-        self.extras: list[tuple[Entity, str, object]] = []
+        self._memos: dict[Hashable, object] = {}
 
     def _changed(self) -> None:
         if self._views:
@@ -62,18 +60,16 @@ class FactStore:
             self._memos.clear()
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``, kept until the store or its extras change: for what checks derive
-        once per diagnosis and read for every subject.
+        """``compute()``, kept until the store changes: for what checks derive once per
+        diagnosis and read for every subject.
 
         >>> store, calls = FactStore(), []
         >>> [store.memo("k", lambda: calls.append(1) or len(calls)) for _ in range(2)]
         [1, 1]
         """
-        extras = len(self.extras)
-        found = self._memos.get(key)
-        if found is None or found[0] != extras:
-            found = self._memos[key] = (extras, compute())
-        return cast(T, found[1])
+        if key not in self._memos:
+            self._memos[key] = compute()
+        return cast(T, self._memos[key])
 
     def add_entity(self, entity: Entity) -> Entity:
         key = identity(entity)

@@ -1,21 +1,33 @@
 """Named Python checks for symptoms that data alone cannot express.
 
-A check receives the fact view of one subject entity and returns the evidence that makes it
-true, or an empty list. Keep each check small and named after what it finds.
+A check receives what the evidence shows (:class:`Observed`: the facts, the symptom hits, the
+analysed goroutine dumps) and one subject entity, and returns the evidence that makes it true,
+or an empty list. Keep each check small and named after what it finds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kubewhy.facts.goroutines import DumpAnalysis
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 
-Check = Callable[[FactStore, Entity], list[Evidence]]
+
+@dataclass(frozen=True)
+class Observed:
+    """What the evidence shows, as checks and culprit finders read it."""
+
+    store: FactStore
+    hits: Sequence[SymptomHit] = ()
+    dumps: Sequence[DumpAnalysis] = ()
+
+
+Check = Callable[[Observed, Entity], list[Evidence]]
 
 CHECKS: dict[str, Check] = {}
 
@@ -23,14 +35,6 @@ CHECKS: dict[str, Check] = {}
 def check(fn: Check) -> Check:
     CHECKS[fn.__name__] = fn
     return fn
-
-
-def _hits(store: FactStore) -> list[SymptomHit]:
-    found: list[SymptomHit] = []
-    for _, name, value in store.extras:
-        if name == "hits" and isinstance(value, list):
-            found.extend(h for h in value if isinstance(h, SymptomHit))
-    return found
 
 
 def _on_subject_node(entity: Entity, subject: Entity) -> bool:
@@ -41,8 +45,9 @@ def _on_subject_node(entity: Entity, subject: Entity) -> bool:
 
 
 @check
-def zombies_under_one_parent(store: FactStore, subject: Entity) -> list[Evidence]:
+def zombies_under_one_parent(seen: Observed, subject: Entity) -> list[Evidence]:
     """A process on the subject's node with ten or more zombie children."""
+    store = seen.store
     node = subject.on_node()
     procs = (
         store.on_node(node.name, Kind.PROCESS.value) if node else store.entities(Kind.PROCESS.value)
@@ -73,19 +78,19 @@ class Pull:
 PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
 
 
-def _pull_hits(store: FactStore) -> list[SymptomHit]:
+def _pull_hits(seen: Observed) -> list[SymptomHit]:
     return [
         hit
-        for hit in _hits(store)
+        for hit in seen.hits
         if hit.failure_mode == "serialized-image-pulls"
         and hit.symptom in PULL_SYMPTOMS
         and hit.part
     ]
 
 
-def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
+def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
     spans: dict[str, list[SymptomHit]] = {}
-    for hit in store.memo("pull-hits", lambda: _pull_hits(store)):
+    for hit in seen.store.memo("pull-hits", lambda: _pull_hits(seen)):
         if hit.part and _on_subject_node(hit.entity, subject):
             spans.setdefault(hit.part, []).append(hit)
     pulls = []
@@ -105,14 +110,14 @@ def _pulls(store: FactStore, subject: Entity) -> list[Pull]:
     return pulls
 
 
-def slow_pulls(store: FactStore, subject: Entity, minimum_seconds: float = 120) -> list[Pull]:
-    return [p for p in _pulls(store, subject) if p.seconds >= minimum_seconds]
+def slow_pulls(seen: Observed, subject: Entity, minimum_seconds: float = 120) -> list[Pull]:
+    return [p for p in _pulls(seen, subject) if p.seconds >= minimum_seconds]
 
 
 @check
-def pulls_queued_behind_slow_pull(store: FactStore, subject: Entity) -> list[Evidence]:
+def pulls_queued_behind_slow_pull(seen: Observed, subject: Entity) -> list[Evidence]:
     """Other images whose pull began only as a minutes-long pull ended (kubelet's serial queue)."""
-    pulls = _pulls(store, subject)
+    pulls = _pulls(seen, subject)
     evidence: list[Evidence] = []
     for slow in (p for p in pulls if p.seconds >= 120):
         for other in pulls:

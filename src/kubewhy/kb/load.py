@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from kubewhy.errors import KubewhyError
-from kubewhy.facts.catalog import is_catalogued
+from kubewhy.facts.catalog import is_catalogued, with_sources
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
@@ -50,6 +50,16 @@ class KnowledgeBase:
 
     def goroutine_signatures(self) -> list[tuple[str, GoroutineSignature]]:
         return [(fm.id, g) for fm in self.failure_modes.values() for g in fm.goroutines]
+
+    def sysctls(self) -> list[str]:
+        """The kernel parameters the conditions read (``kernel.pid_max``), derived facts'
+        sources included: what a node collector must read for them to be decided."""
+        names = sorted({name for cond in self.conditions.values() for name in cond.names})
+        return [
+            name.removeprefix("sysctl.")
+            for name in with_sources(names)
+            if name.startswith("sysctl.")
+        ]
 
     def condition(self, source: str) -> Condition:
         return self.conditions[source]
@@ -93,7 +103,7 @@ def _conditions_of(fm: FailureMode) -> list[str]:
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base)."""
     from kubewhy.kb.checks import CHECKS
-    from kubewhy.reasoning.culprit import CULPRIT_FINDERS
+    from kubewhy.kb.culprits import CULPRIT_FINDERS
 
     directory = directory or builtin_dir()
     modes: dict[str, FailureMode] = {}

@@ -44,11 +44,19 @@ class Artefact(BaseModel):
 
 
 class Gap(BaseModel):
+    """Evidence that could not be read, and why: never taken for an all-clear."""
+
     model_config = ConfigDict(extra="forbid")
 
     origin: str
     reason: GapReason
     detail: str = ""
+
+    def describe(self) -> str:
+        """One line for people: ``could not read /proc/1/stack: permission (EACCES)``."""
+        return f"could not read {self.origin}: {self.reason}" + (
+            f" ({self.detail})" if self.detail else ""
+        )
 
 
 class Manifest(BaseModel):

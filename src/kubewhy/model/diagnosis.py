@@ -14,12 +14,16 @@
      "missing_evidence": [str]}
 
 Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
-that consumers may ignore; the contract's fields never change meaning.
+that consumers may ignore; the contract's fields never change meaning. ``gaps`` lists what could
+not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one of permission, timeout,
+absent, too-large, error, cannot-fork.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from kubewhy.model.bundle import Gap
 
 
 class _Model(BaseModel):
@@ -99,6 +103,6 @@ class Diagnosis(_Model):
     findings: list[Finding] = []
     timeline: list[TimelineEntry] = []
     missing_evidence: list[str] = []
-    gaps: list[str] = []
+    gaps: list[Gap] = []
     risks: list[Risk] = []
     parse_errors: dict[str, int] = {}

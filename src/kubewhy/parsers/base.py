@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
+
+if TYPE_CHECKING:
+    from kubewhy.parsers.goroutines import GoroutineDump
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,8 @@ class ParseResult:
     entities: list[Entity] = field(default_factory=list)
     # Full, exact timestamps seen (year and zone known): anchors for the timeline.
     anchors: list[Stamp] = field(default_factory=list)
-    # Extra structured results keyed by name (e.g. "goroutines" -> a dump summary).
-    extras: dict[str, object] = field(default_factory=dict)
+    # Goroutine dumps found in the document (a SIGQUIT dump, pprof output, a dump in a log).
+    goroutine_dumps: list[GoroutineDump] = field(default_factory=list)
     malformed: int = 0
 
 

@@ -49,6 +49,7 @@ from itertools import chain, compress, filterfalse, islice, pairwise, repeat
 from operator import is_, itemgetter, methodcaller
 from typing import TypeVar, cast
 
+from kubewhy.model.components import UNKNOWN_GO_PROGRAM
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
@@ -940,13 +941,13 @@ class GoroutinesFormat:
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         dump = parse_goroutine_lines(io.StringIO(text))
-        entity = Entity.component(ctx.component or "go-program", ctx.node)
+        entity = Entity.component(ctx.component or UNKNOWN_GO_PROGRAM, ctx.node)
         summary = f"goroutine dump: {dump.total} goroutines in {len(dump.groups)} stack groups"
         evidence = Evidence(ctx.source, None, None, summary)
         return ParseResult(
             facts=[Fact("component.goroutines", entity, dump.total, evidence)],
             entities=[entity],
-            extras={"goroutines": dump},
+            goroutine_dumps=[dump],
             malformed=dump.malformed,
         )
 

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from kubewhy import __version__
 from kubewhy.facts.store import FactStore
+from kubewhy.kb.checks import Observed
+from kubewhy.kb.culprits import CULPRIT_FINDERS, Culprit
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode
 from kubewhy.model.diagnosis import (
@@ -17,12 +19,11 @@ from kubewhy.model.diagnosis import (
     EntityRef,
     EvidenceRef,
     Finding,
-    InputRef,
     TimelineEntry,
 )
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
-from kubewhy.reasoning.culprit import CULPRIT_FINDERS, Culprit
+from kubewhy.model.reading import ReadReport
 from kubewhy.reasoning.match import Hypothesis
 from kubewhy.reasoning.rank import Ranked, chain_order
 
@@ -64,10 +65,10 @@ class _EvidenceIds:
         return self._ids[key]
 
 
-def find_culprit(h: Hypothesis, store: FactStore) -> Culprit | None:
+def find_culprit(h: Hypothesis, seen: Observed) -> Culprit | None:
     if h.fm.culprit is None:
         return None
-    return CULPRIT_FINDERS[h.fm.culprit](store, h.subject)
+    return CULPRIT_FINDERS[h.fm.culprit](seen, h.subject)
 
 
 def _statement(h: Hypothesis, link_statement: str) -> str:
@@ -212,24 +213,20 @@ def timeline(active: Sequence[Hypothesis]) -> list[TimelineEntry]:
 
 
 def assemble(
-    ranked: Sequence[Ranked],
-    kb: KnowledgeBase,
-    store: FactStore,
-    inputs: list[InputRef],
-    gaps: list[str],
-    parse_errors: dict[str, int],
+    ranked: Sequence[Ranked], kb: KnowledgeBase, seen: Observed, read: ReadReport
 ) -> Diagnosis:
+    store = seen.store
     active = [r.hypothesis for r in ranked]
     for h in active:
-        h.culprit = find_culprit(h, store)
+        h.culprit = find_culprit(h, seen)
     findings = [build_finding(i, r, active, store) for i, r in enumerate(ranked[:MAX_FINDINGS], 1)]
     missing = missing_evidence(ranked, kb, store)
     return Diagnosis(
         kubewhy_version=__version__,
-        inputs=inputs,
+        inputs=read.inputs,
         findings=findings,
         timeline=timeline(active),
-        missing_evidence=missing + [f"gap: {g}" for g in gaps],
-        gaps=gaps,
-        parse_errors=parse_errors,
+        missing_evidence=missing + [f"gap: {g.describe()}" for g in read.gaps],
+        gaps=read.gaps,
+        parse_errors=read.parse_errors,
     )

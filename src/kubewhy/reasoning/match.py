@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 
 from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
-from kubewhy.kb.checks import CHECKS
+from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition, version_tuple
+from kubewhy.kb.culprits import Culprit
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, KnownBug, Scope
 from kubewhy.model.components import of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
-from kubewhy.model.hits import SymptomHit
-from kubewhy.reasoning.culprit import Culprit
 
 
 @dataclass
@@ -205,7 +204,8 @@ def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
     return factor
 
 
-def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> list[Hypothesis]:
+def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
+    store = seen.store
     found: dict[tuple[str, Entity], Hypothesis] = {}
 
     def get(fm: FailureMode, subject: Entity) -> Hypothesis:
@@ -222,7 +222,7 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
         return known[(when, scope)]
 
     min_counts = {(fm.id, s.id): s.min_count for fm in kb.failure_modes.values() for s in fm.logs}
-    for hit in hits:
+    for hit in seen.hits:
         if hit.count < min_counts.get((hit.failure_mode, hit.symptom), 1):
             continue
         fm = kb.get(hit.failure_mode)
@@ -259,7 +259,7 @@ def hypotheses(kb: KnowledgeBase, store: FactStore, hits: list[SymptomHit]) -> l
                         )
                     )
             for chk in fm.checks:
-                ev = CHECKS[chk.check](store, subject)
+                ev = CHECKS[chk.check](seen, subject)
                 if ev:
                     get(fm, subject).add(
                         Matched(chk.id, chk.weight, chk.supporting, ev, len(ev), chk.description)

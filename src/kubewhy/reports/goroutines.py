@@ -6,7 +6,7 @@ import json
 import textwrap
 from typing import Literal
 
-from kubewhy.reasoning.goroutines import Convoy, GoroutineReport, GroupSummary
+from kubewhy.facts.goroutines import Convoy, GoroutineReport, GroupSummary
 
 Format = Literal["text", "json", "markdown"]
 TOP_GROUPS = 10
@@ -17,7 +17,7 @@ WIDTH = 80
 def render(report: GoroutineReport, fmt: Format) -> str:
     """The report in ``fmt``; text and Markdown end with a newline.
 
-    >>> from kubewhy.reasoning.goroutines import GoroutineReport
+    >>> from kubewhy.facts.goroutines import GoroutineReport
     >>> empty = GoroutineReport(total=0, groups=[], leaks=[], convoys=[], signatures=[])
     >>> render(empty, "json")
     '{"total": 0, "groups": [], "leaks": [], "convoys": [], "signatures": []}'

@@ -2,12 +2,12 @@
 
 One multi-pattern database (Hyperscan, else RE2, else ``re``) proposes candidate lines over
 large blocks; Python ``re`` then decides each candidate, so every engine gives the same answer.
+The streams it scans are opened by :mod:`kubewhy.sources` (decompressed, journald converted).
 """
 
 from kubewhy.scanning.engines import available_engines
 from kubewhy.scanning.patterns import PatternError, PatternSpec
 from kubewhy.scanning.scanner import LineMatch, Scanner, StreamScan
-from kubewhy.scanning.streams import open_stream
 
 __all__ = [
     "LineMatch",
@@ -16,5 +16,4 @@ __all__ = [
     "Scanner",
     "StreamScan",
     "available_engines",
-    "open_stream",
 ]

@@ -18,10 +18,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from kubewhy.errors import InputError
 from kubewhy.model.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
 from kubewhy.model.components import of_pod_name
+from kubewhy.sources.bundle import BundleWriter
+from kubewhy.sources.streams import open_bytes, open_stream
 
 MAX_MEMBERS = 200_000
 MAX_EXTRACTED_BYTES = 64 << 30
@@ -30,6 +33,9 @@ SKIP_NAMES = {".DS_Store", "README.md", "PROVENANCE.md", "expect.yaml", MANIFEST
 
 @dataclass(frozen=True)
 class InputFile:
+    """One input: a file on disk, or bytes a live collector read (``data``), with what its place
+    (a path, a bundle manifest) says about it."""
+
     path: Path
     display: str
     node: str | None = None
@@ -37,6 +43,19 @@ class InputFile:
     namespace: str | None = None
     pod: str | None = None
     format_hint: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+    def open(self) -> BinaryIO:
+        """The content, decompressed and journald-converted; close it when done."""
+        return open_stream(self.path) if self.data is None else open_bytes(self.data)
+
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
 
 
 @dataclass
@@ -100,6 +119,39 @@ def _context_from_path(rel: PurePosixPath) -> dict[str, str | None]:
     return {}
 
 
+def _input(
+    path: Path,
+    rel: PurePosixPath,
+    display: str,
+    manifest: Manifest | None,
+    data: bytes | None = None,
+) -> InputFile:
+    """An input with what its place says: the manifest's entry for it, else the layout of a
+    cluster-info dump."""
+    hints = _context_from_path(rel)
+    art = manifest.artefact(str(rel)) if manifest else None
+    if art is None:
+        return InputFile(
+            path,
+            display,
+            node=manifest.node if manifest else None,
+            component=hints.get("component"),
+            namespace=hints.get("namespace"),
+            pod=hints.get("pod"),
+            data=data,
+        )
+    return InputFile(
+        path,
+        display,
+        node=art.node or (manifest.node if manifest else None),
+        component=art.component or hints.get("component"),
+        namespace=art.namespace or hints.get("namespace"),
+        pod=art.pod or hints.get("pod"),
+        format_hint=art.format,
+        data=data,
+    )
+
+
 def _walk(root: Path, display_root: str, manifest: Manifest | None) -> Iterator[InputFile]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -115,34 +167,29 @@ def _walk(root: Path, display_root: str, manifest: Manifest | None) -> Iterator[
                 continue
             rel = PurePosixPath(path.relative_to(root).as_posix())
             display = f"{display_root}/{rel}" if display_root else str(rel)
-            hints = _context_from_path(rel)
-            art = manifest.artefact(str(rel)) if manifest else None
-            if art is not None:
-                yield InputFile(
-                    path,
-                    display,
-                    node=art.node or (manifest.node if manifest else None),
-                    component=art.component or hints.get("component"),
-                    namespace=art.namespace or hints.get("namespace"),
-                    pod=art.pod or hints.get("pod"),
-                    format_hint=art.format,
-                )
-            else:
-                yield InputFile(
-                    path,
-                    display,
-                    node=manifest.node if manifest else None,
-                    component=hints.get("component"),
-                    namespace=hints.get("namespace"),
-                    pod=hints.get("pod"),
-                )
+            yield _input(path, rel, display, manifest)
+
+
+def _walk_order(name: str) -> tuple[tuple[int, str], ...]:
+    """The order :func:`_walk` meets a bundle's files in: a folder's files, then its folders."""
+    *folders, file = PurePosixPath(name).parts
+    return (*((1, folder) for folder in folders), (0, file))
+
+
+def bundle_inputs(bundle: BundleWriter, label: str) -> Inputs:
+    """What a live collector read, handed on in memory (nothing is written to disk)."""
+    inputs = Inputs(manifests=[bundle.manifest], gaps=list(bundle.manifest.gaps))
+    for name in sorted(bundle.files, key=_walk_order):
+        rel = PurePosixPath(name)
+        inputs.files.append(
+            _input(Path(label) / rel, rel, f"{label}/{rel}", bundle.manifest, bundle.files[name])
+        )
+    return inputs
 
 
 @contextlib.contextmanager
-def open_inputs(paths: list[Path], labels: dict[Path, str] | None = None) -> Iterator[Inputs]:
-    """All input files under ``paths``; extracted archives live until the context ends.
-
-    ``labels`` names a path in citations instead of its location (a temporary folder)."""
+def open_inputs(paths: list[Path]) -> Iterator[Inputs]:
+    """All input files under ``paths``; extracted archives live until the context ends."""
     inputs = Inputs()
     scratch: list[Path] = []
     try:
@@ -150,8 +197,7 @@ def open_inputs(paths: list[Path], labels: dict[Path, str] | None = None) -> Ite
             if not given.exists():
                 raise InputError(f"{given}: no such file or directory")
             if given.is_dir():
-                label = (labels or {}).get(given, str(given).rstrip("/"))
-                _add_tree(inputs, given, label)
+                _add_tree(inputs, given, str(given).rstrip("/"))
             elif _is_archive(given):
                 into = Path(tempfile.mkdtemp(prefix="kubewhy-"))
                 scratch.append(into)

@@ -2,32 +2,20 @@
 
 ``collect_cluster(target, namespace=..., kubeconfig=..., context=...) -> BundleWriter`` reads
 what a target needs (see :mod:`kubewhy.sources.cluster.collector`) into a bundle in the layout of
-``kubectl cluster-info dump``; :func:`gather_cluster` and :func:`diagnose_cluster` turn it into a
-diagnosis exactly like any other evidence.
+``kubectl cluster-info dump``, which the pipeline diagnoses like any other evidence.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.collector import ClusterCollector, Limits
 from kubewhy.sources.cluster.target import Target, parse_target
 from kubewhy.sources.cluster.transport import Transport, api_client
 
-if TYPE_CHECKING:
-    from kubewhy.diagnose import LiveSources
-    from kubewhy.facts.build import Gathered
-    from kubewhy.kb.load import KnowledgeBase
-    from kubewhy.model.diagnosis import Diagnosis
-
 __all__ = [
     "Limits",
     "Target",
     "collect_cluster",
-    "diagnose_cluster",
-    "gather_cluster",
     "parse_target",
 ]
 
@@ -58,38 +46,3 @@ def collect_cluster(
         return ClusterCollector(transport, parsed, limits, max_concurrency).run()
     finally:
         client.close()
-
-
-def _live(target: str | None, **options: Any) -> LiveSources:
-    from kubewhy.diagnose import LiveSources
-
-    return LiveSources(cluster={"target": target, **options})
-
-
-def gather_cluster(
-    target: str | None,
-    extra_paths: list[Path],
-    kb: KnowledgeBase,
-    *,
-    tz_offset_minutes: int | None = None,
-    **options: Any,
-) -> Gathered:
-    """Collect from the cluster, then gather it like any evidence. ``options`` are
-    :func:`collect_cluster`'s (namespace, kubeconfig, context, logs_tail, ...)."""
-    from kubewhy.diagnose import gather_all
-
-    return gather_all(extra_paths, _live(target, **options), kb, tz_offset_minutes)
-
-
-def diagnose_cluster(
-    target: str | None = None,
-    *,
-    extra_paths: list[Path] | None = None,
-    kb: KnowledgeBase | None = None,
-    tz_offset_minutes: int | None = None,
-    **options: Any,
-) -> Diagnosis:
-    """Diagnose ``target`` of a live cluster (what ``kubectl why TARGET`` prints)."""
-    from kubewhy.diagnose import diagnose
-
-    return diagnose(extra_paths or [], _live(target, **options), kb, tz_offset_minutes)

@@ -10,6 +10,7 @@ reason and the rest goes on. Nothing here starts a thread; the only processes st
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,10 +170,10 @@ def _cgroups(c: _Collection) -> None:
     )
 
 
-def _limits(c: _Collection) -> None:
+def _limits(c: _Collection, wanted_sysctls: Collection[str]) -> None:
     started = _now()
     t0 = time.monotonic()
-    sysctls, gaps = limits.read_sysctls(c.reader)
+    sysctls, gaps = limits.read_sysctls(c.reader, wanted_sysctls)
     entries, more = limits.read_limits_conf(c.reader)
     for unreadable in gaps + more:
         c.gap(unreadable)
@@ -315,11 +316,13 @@ def collect_node(
     *,
     timeout: float = 2.0,
     journal_since: str = "-6h",
+    sysctls: Collection[str] = (),
 ) -> BundleWriter:
     """Everything kubewhy reads on a node, below ``root``, as an in-memory bundle.
 
     ``node_name`` defaults to the host name read below ``root``. ``timeout`` bounds each read;
-    the process walk has its own overall limit. The bundle's manifest lists every artefact and
+    the process walk has its own overall limit. ``sysctls`` are kernel parameters to read besides
+    the usual ones (the knowledge base names them). The bundle's manifest lists every artefact and
     every gap.
     """
     reader = NodeReader(root, timeout)
@@ -328,7 +331,7 @@ def collect_node(
     _proc_files(c)
     rows = _processes(c)
     _cgroups(c)
-    _limits(c)
+    _limits(c, sysctls)
     _kernel(c)
     _kernel_log(c)
     _kubelet(c, rows)

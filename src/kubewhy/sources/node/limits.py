@@ -3,6 +3,8 @@ ulimits: the numbers to compare usage against."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kubewhy.sources.node.reader import Content, NodeReader, Unreadable
 
 SYSCTLS = (
@@ -31,16 +33,45 @@ LIMITS_FILES_MAX = 200
 LIMITS_ENTRIES_MAX = 2_000
 
 
-def read_sysctls(reader: NodeReader) -> tuple[dict[str, str], list[Unreadable]]:
+def read_sysctls(
+    reader: NodeReader, wanted: Iterable[str] = ()
+) -> tuple[dict[str, str], list[Unreadable]]:
+    """The kernel parameters kubewhy compares usage against: :data:`SYSCTLS` and ``wanted``
+    (fact-style names the knowledge base uses, ``kernel.threads_max`` for ``threads-max``)."""
     values: dict[str, str] = {}
     gaps: list[Unreadable] = []
-    for name in SYSCTLS:
+    names = list(SYSCTLS)
+    known = {_fact_style(n) for n in names}
+    for name in wanted:
+        if _fact_style(name) not in known:
+            found = _real_name(reader, name)
+            if found is not None:
+                names.append(found)
+                known.add(_fact_style(found))
+    for name in names:
         result = reader.read("/proc/sys/" + name.replace(".", "/"), 4096)
         if isinstance(result, Content):
             values[name] = " ".join(result.text().split())
         elif name in EXPECTED:  # the others exist only with their module or kernel option
             gaps.append(result)
     return values, gaps
+
+
+def _fact_style(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def _real_name(reader: NodeReader, name: str) -> str | None:
+    """The sysctl a fact-style name means, as the kernel spells it (``-`` or ``_``), if the
+    kernel has it."""
+    *folders, leaf = name.split(".")
+    listing = reader.listdir("/proc/sys/" + "/".join(folders))
+    if isinstance(listing, Unreadable):
+        return None
+    for entry in listing:
+        if _fact_style(entry) == leaf:
+            return ".".join([*folders, entry])
+    return None
 
 
 def limits_conf_files(reader: NodeReader) -> list[str]:

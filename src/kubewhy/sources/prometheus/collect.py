@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubewhy.errors import UsageError
-from kubewhy.kb.load import KnowledgeBase
 from kubewhy.model.bundle import (
     PROMETHEUS_EVIDENCE_FORMAT,
     Artefact,
@@ -100,23 +99,6 @@ def resolve_window(
     return Window(start, end)
 
 
-def plan_queries(kb: KnowledgeBase) -> list[MetricQuery]:
-    """One query per distinct (PromQL, kind) in the knowledge base, with the evidence it serves."""
-    plans: dict[tuple[str, str], list[MetricEvidence]] = {}
-    for fm in kb:
-        for metric in fm.metrics:
-            plans.setdefault((metric.query.strip(), metric.kind), []).append(
-                MetricEvidence(
-                    failure_mode=fm.id,
-                    id=metric.id,
-                    fact=metric.fact,
-                    entity=metric.entity,
-                    absent_means=metric.absent_means,
-                )
-            )
-    return [MetricQuery(query=q, kind=k, evidence=refs) for (q, k), refs in plans.items()]
-
-
 def _params(header: MetricQuery, window: Window) -> tuple[str, dict[str, str]]:
     if header.kind == "range":
         return "query_range", {
@@ -151,7 +133,7 @@ def collect_prometheus(
     url: str,
     since: str | datetime | None,
     until: str | datetime | None,
-    kb: KnowledgeBase,
+    queries: list[MetricQuery],
     *,
     token: str | None = None,
     username: str | None = None,
@@ -160,7 +142,7 @@ def collect_prometheus(
     timeout: float = 10.0,
     max_series: int = 500,
 ) -> BundleWriter:
-    """Query every metric evidence of ``kb`` and return the answers as a bundle.
+    """Run ``queries`` (the knowledge base's metric evidence) and return the answers as a bundle.
 
     Credentials default to the environment (``KUBEWHY_PROM_TOKEN``, ``KUBEWHY_PROM_USER``,
     ``KUBEWHY_PROM_PASSWORD``). Raises :class:`UsageError` only for a malformed URL, window or
@@ -175,7 +157,7 @@ def collect_prometheus(
     if isinstance(probe, QueryFailure):
         bundle.gap(f"prometheus {client.base}", probe.reason, probe.detail)
         return bundle
-    headers = plan_queries(kb)
+    headers = queries
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kubewhy-prom") as pool:
         answers = list(pool.map(lambda h: _ask(client, h, window), headers))
     for index, (header, (origin, started, answer)) in enumerate(zip(headers, answers, strict=True)):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from kubewhy.scanning import PatternSpec, Scanner, open_stream
-from kubewhy.scanning.streams import StreamError
+from kubewhy.scanning import PatternSpec, Scanner
+from kubewhy.sources.streams import StreamError, open_stream
 
 LOG = (
     b"".join(

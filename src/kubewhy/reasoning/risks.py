@@ -6,22 +6,15 @@ absent says nothing about the system, so it is not a risk (it may be missing evi
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from kubewhy.facts.build import Gathered
 from kubewhy.facts.catalog import with_sources
-from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
+from kubewhy.facts.store import FactStore
+from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import Severity
 from kubewhy.model.diagnosis import EvidenceRef, Risk
-from kubewhy.model.redact import redact
 from kubewhy.reasoning.assemble import entity_ref
 from kubewhy.reasoning.match import subjects_where
-
-if TYPE_CHECKING:
-    from kubewhy.diagnose import LiveSources
 
 ORDER = {
     Severity.CRITICAL.value: 0,
@@ -43,8 +36,7 @@ def fill(message: str, view: dict[str, object]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(view.get(m.group(1), m.group(0))), message)
 
 
-def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
-    store = gathered.store
+def evaluate_risks(store: FactStore, kb: KnowledgeBase) -> list[Risk]:
     found: list[Risk] = []
     for fm in kb.failure_modes.values():
         for risk in fm.risks:
@@ -71,39 +63,3 @@ def evaluate_risks(gathered: Gathered, kb: KnowledgeBase) -> list[Risk]:
                 )
     found.sort(key=lambda r: (ORDER[r.severity], r.failure_mode, r.entity.name))
     return found
-
-
-def audit_sources(
-    paths: list[Path], live: LiveSources | None = None, kb: KnowledgeBase | None = None
-) -> list[Risk]:
-    from kubewhy.diagnose import gather_all
-
-    kb = kb or default_knowledge_base()
-    return evaluate_risks(gather_all(paths, live, kb), kb)
-
-
-def render_audit(risks: list[Risk], fmt: str) -> str:
-    if fmt == "json":
-        return redact(json.dumps([r.model_dump() for r in risks], indent=2)) + "\n"
-    if not risks:
-        return "kubewhy audit: no risk found in the evidence.\n"
-    md = fmt == "markdown"
-    lines = [
-        "# kubewhy audit" if md else f"kubewhy audit: {len(risks)} risk(s), most serious first",
-        "",
-    ]
-    for i, r in enumerate(risks, 1):
-        where = f"{r.entity.kind}/{r.entity.name}"
-        lines.append(
-            f"{i}. [{r.severity}] {r.message}" if not md else f"{i}. **{r.severity}** {r.message}"
-        )
-        lines.append(
-            f"   on {where}; leads to: {r.failure_mode} (kubewhy explain {r.failure_mode})"
-        )
-        for ev in r.evidence[:3]:
-            lines.append(
-                f"   evidence: {ev.source}{':' + str(ev.line) if ev.line else ''}: {ev.text[:160]}"
-            )
-        lines.append(f"   fix: {r.fix}")
-        lines.append("")
-    return redact("\n".join(lines))

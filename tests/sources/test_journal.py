@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from kubewhy.scanning import PatternSpec, Scanner, open_stream
-from kubewhy.scanning.journal import JournalFormatError
+from kubewhy.scanning import PatternSpec, Scanner
+from kubewhy.sources.journal_export import JournalFormatError
+from kubewhy.sources.streams import open_stream
 
 JOURNALD = next(
     (

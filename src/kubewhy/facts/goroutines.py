@@ -37,26 +37,35 @@ stamps them only at a GC, and only from one minute on) only the kind of wait dec
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import importlib
-import io
-import lzma
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, cast
+from typing import Protocol
 
 from pydantic import BaseModel, PrivateAttr
 
-from kubewhy.kb.schema import GoroutineSignature
+from kubewhy.model.entities import Entity
 from kubewhy.parsers.goroutines import (
     UNKNOWN_STATE,
     GoroutineDump,
     GoroutineGroup,
-    parse_goroutine_stream,
 )
+
+
+class GoroutineSignature(Protocol):
+    """A stack shape that identifies a failure mode (the knowledge base's ``goroutines:``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def function(self) -> str: ...
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def min_count(self) -> int: ...
+    @property
+    def min_wait_minutes(self) -> int | None: ...
+
 
 LOW_LEVEL_PACKAGES = frozenset(
     {"sync", "sync/atomic", "syscall", "golang.org/x/sys/unix", "net", "os", "os/exec"}
@@ -407,6 +416,13 @@ def _holder(
     return min(pool, key=lambda c: (c[0], c[1].count > 1, -(c[1].max_wait or -1)))[1]
 
 
+def match_signatures(
+    dump: GoroutineDump, signatures: Sequence[tuple[str, GoroutineSignature]]
+) -> list[SignatureMatch]:
+    """The failure modes whose goroutine signatures ``dump`` shows, most goroutines first."""
+    return _signatures(dump.ranked(), signatures, [])
+
+
 def _signatures(
     groups: list[GoroutineGroup],
     signatures: Sequence[tuple[str, GoroutineSignature]],
@@ -431,37 +447,11 @@ def _signatures(
     return [SignatureMatch(failure_mode=fm, count=n) for fm, n in ranked]
 
 
-def analyze_path(
-    path: Path,
-    signatures: Sequence[tuple[str, GoroutineSignature]] = (),
-    thresholds: Thresholds | None = None,
-) -> GoroutineReport:
-    """Parse and analyse a dump file (compressed ones too)."""
-    with open_text(path) as stream:
-        dump = parse_goroutine_stream(stream)
-    return analyze(dump, signatures, thresholds)
+@dataclass(frozen=True)
+class DumpAnalysis:
+    """A goroutine dump found in the evidence, analysed, on the component it came from."""
 
-
-def open_text(path: Path) -> io.TextIOWrapper:
-    """``path`` decompressed (gzip, bzip2, xz, zstd) as text; bad bytes become U+FFFD.
-
-    Uses the scanning engine's opener when it is there, which also converts binary journals.
-    """
-    try:
-        scanning = importlib.import_module("kubewhy.scanning")
-        opener: Callable[[Path], IO[bytes]] = scanning.open_stream
-    except (ImportError, AttributeError):
-        opener = _open_compressed
-    return io.TextIOWrapper(opener(path), encoding="utf-8", errors="replace", newline="")
-
-
-def _open_compressed(path: Path) -> IO[bytes]:
-    with open(path, "rb") as probe:
-        magic = probe.read(6)
-    if magic.startswith(b"\x1f\x8b"):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    if magic.startswith(b"BZh"):
-        return cast(IO[bytes], bz2.open(path, "rb"))
-    if magic.startswith(b"\xfd7zXZ"):
-        return cast(IO[bytes], lzma.open(path, "rb"))
-    return open(path, "rb")
+    entity: Entity
+    source: str
+    dump: GoroutineDump
+    report: GoroutineReport

@@ -1,7 +1,8 @@
 """Culprit finders: name the entity behind a cause (the leaking container, the reaping-less PID 1).
 
-A finder gets the fact store and the subject of a finding and returns the culprit with the
-evidence that names it, or None when the evidence does not say.
+A finder gets what the evidence shows (:class:`~kubewhy.kb.checks.Observed`) and the subject of
+a finding, and returns the culprit with the evidence that names it, or None when the evidence
+does not say.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Leak
 from kubewhy.facts.store import FactStore
+from kubewhy.kb.checks import Observed, slow_pulls
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 
@@ -21,7 +24,7 @@ class Culprit:
     evidence: list[Evidence]
 
 
-Finder = Callable[[FactStore, Entity], Culprit | None]
+Finder = Callable[[Observed, Entity], Culprit | None]
 CULPRIT_FINDERS: dict[str, Finder] = {}
 
 
@@ -53,8 +56,9 @@ def _scope_entities(store: FactStore, subject: Entity, kind: str) -> list[Entity
 
 
 @finder
-def top_thread_owner(store: FactStore, subject: Entity) -> Culprit | None:
+def top_thread_owner(seen: Observed, subject: Entity) -> Culprit | None:
     """The container, else the process, that owns the most threads where the subject is."""
+    store = seen.store
     if subject.kind == Kind.CONTAINER.value:
         candidates = [subject]
     else:
@@ -86,8 +90,9 @@ def top_thread_owner(store: FactStore, subject: Entity) -> Culprit | None:
 
 
 @finder
-def zombie_parent(store: FactStore, subject: Entity) -> Culprit | None:
+def zombie_parent(seen: Observed, subject: Entity) -> Culprit | None:
     """The process with the most zombie children: it does not reap them."""
+    store = seen.store
     procs = _scope_entities(store, subject, Kind.PROCESS.value)
     best = max(
         (
@@ -109,7 +114,8 @@ def zombie_parent(store: FactStore, subject: Entity) -> Culprit | None:
 
 
 @finder
-def top_memory_process(store: FactStore, subject: Entity) -> Culprit | None:
+def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
+    store = seen.store
     procs = _scope_entities(store, subject, Kind.PROCESS.value)
     best = max(
         ((p, r) for p in procs if (r := _numeric(store, p, "process.rss_bytes")) is not None),
@@ -124,12 +130,12 @@ def top_memory_process(store: FactStore, subject: Entity) -> Culprit | None:
     return Culprit(entity, f"largest resident memory: {rss / (1 << 30):.1f} GiB", evidence)
 
 
-def _goroutine_reports(store: FactStore, subject: Entity) -> list[tuple[Entity, object]]:
+def _dumps_where(seen: Observed, subject: Entity) -> list[DumpAnalysis]:
+    """The analysed goroutine dumps of the subject's component, on its node."""
     node = subject.on_node()
     found = []
-    for entity, name, report in store.extras:
-        if name != "goroutines":
-            continue
+    for dump in seen.dumps:
+        entity = dump.entity
         if subject.kind == Kind.COMPONENT.value and entity.name != subject.name:
             continue
         if (
@@ -138,22 +144,23 @@ def _goroutine_reports(store: FactStore, subject: Entity) -> list[tuple[Entity, 
             and entity.node not in (None, UNKNOWN_NODE, node.name)
         ):
             continue
-        found.append((entity, report))
+        found.append(dump)
     return found
 
 
 @finder
-def lock_holder_goroutine(store: FactStore, subject: Entity) -> Culprit | None:
+def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
     """The goroutine that holds the lock a convoy waits for, in the dumps where the subject is."""
-    best = None
-    for entity, report in _goroutine_reports(store, subject):
-        for convoy in getattr(report, "convoys", []):
+    best: tuple[Entity, Convoy] | None = None
+    for dump in _dumps_where(seen, subject):
+        for convoy in dump.report.convoys:
             if convoy.holder is not None and (best is None or convoy.waiters > best[1].waiters):
-                best = (entity, convoy)
+                best = (dump.entity, convoy)
     if best is None:
         return None
     entity, convoy = best
     holder = convoy.holder
+    assert holder is not None
     waited = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
     why = (
         f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} "
@@ -164,13 +171,13 @@ def lock_holder_goroutine(store: FactStore, subject: Entity) -> Culprit | None:
 
 
 @finder
-def leaking_goroutine_site(store: FactStore, subject: Entity) -> Culprit | None:
+def leaking_goroutine_site(seen: Observed, subject: Entity) -> Culprit | None:
     """The component whose dump shows the biggest goroutine leak, and where it leaks."""
-    best = None
-    for entity, report in _goroutine_reports(store, subject):
-        for leak in getattr(report, "leaks", [])[:1]:
+    best: tuple[Entity, Leak] | None = None
+    for dump in _dumps_where(seen, subject):
+        for leak in dump.report.leaks[:1]:
             if best is None or leak.count > best[1].count:
-                best = (entity, leak)
+                best = (dump.entity, leak)
     if best is None:
         return None
     entity, leak = best
@@ -180,11 +187,9 @@ def leaking_goroutine_site(store: FactStore, subject: Entity) -> Culprit | None:
 
 
 @finder
-def slow_pull_pod(store: FactStore, subject: Entity) -> Culprit | None:
+def slow_pull_pod(seen: Observed, subject: Entity) -> Culprit | None:
     """The pod whose minutes-long image pull holds kubelet's serial pull queue."""
-    from kubewhy.kb.checks import slow_pulls
-
-    pulls = slow_pulls(store, subject)
+    pulls = slow_pulls(seen, subject)
     if not pulls:
         return None
     slow = max(pulls, key=lambda p: p.seconds)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from kubewhy.scanning.journal import JournalShape, converted, sniff_journal
+from kubewhy.sources.journal_export import JournalShape, converted, sniff_journal
 
 _READ_BUFFER = 1 << 20
 _MAGIC: list[tuple[bytes, str]] = [
@@ -48,7 +48,20 @@ def open_stream(path: Path) -> BinaryIO:
 
     Close it when done (it is a context manager).
     """
-    raw = open(path, "rb")  # noqa: SIM115 - handed to the caller, closed through the wrapper
+    return _decoded(open(path, "rb"))
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    """``path`` decoded like :func:`open_stream`, as text; bad bytes become U+FFFD."""
+    return io.TextIOWrapper(open_stream(path), encoding="utf-8", errors="replace", newline="")
+
+
+def open_bytes(data: bytes) -> BinaryIO:
+    """The same for evidence already in memory (what a live collector read)."""
+    return _decoded(io.BytesIO(data))
+
+
+def _decoded(raw: IO[bytes]) -> BinaryIO:
     try:
         stream = _decompressed(raw)
         shape = sniff_journal(stream.peek(64 << 10))
@@ -58,6 +71,36 @@ def open_stream(path: Path) -> BinaryIO:
     except Exception:
         raw.close()
         raise
+
+
+def counted(inner: BinaryIO, advance: Callable[[int], None]) -> BinaryIO:
+    """``inner``, reporting the bytes read through it to ``advance`` (a progress bar's feed)."""
+    return _as_binary(io.BufferedReader(_Counted(inner, advance), _READ_BUFFER))
+
+
+class _Counted(io.RawIOBase):
+    """A stream that reports the bytes read through it (a progress bar's feed)."""
+
+    def __init__(self, inner: BinaryIO, advance: Callable[[int], None]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._advance = advance
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._inner.read(len(view))
+        got = len(data)
+        view[:got] = data
+        if got:
+            self._advance(got)
+        return got
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 
 def _decompressed(raw: IO[bytes]) -> io.BufferedReader:

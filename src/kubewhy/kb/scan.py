@@ -1,0 +1,255 @@
+"""The knowledge base's scan: every log read once with every pattern, documents' records and
+goroutine dumps matched too, each match recorded as a symptom hit on the entity it is about.
+
+Logs are never parsed line by line in full: the scanning engine finds the lines that match a
+pattern, and only those lines go through their format's ``parse_line`` for time, host and
+component. Floods keep a count, first and last time and a few samples (:class:`SymptomHit`).
+Big evidence (two or more logs of 32 MiB) is scanned on forked worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kubewhy.facts.build import FactBase
+from kubewhy.facts.goroutines import DumpAnalysis, match_signatures
+from kubewhy.facts.nodes import NodeNames
+from kubewhy.kb.load import KnowledgeBase, compile_patterns
+from kubewhy.kb.schema import LogSymptom
+from kubewhy.model.bundle import Gap
+from kubewhy.model.entities import Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.hits import SymptomHit
+from kubewhy.model.times import TimeContext
+from kubewhy.parsers.base import Context, LogLine, Record
+from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
+from kubewhy.scanning import LineMatch, Scanner
+from kubewhy.scanning.pool import Progress, map_forked
+from kubewhy.sources.streams import counted
+
+_IDENT = re.compile(r"^[\w.-]+$")
+# Named groups that name the entity a line is about (they override what the input's context says).
+_NAMING_GROUPS = frozenset({"node", "pod", "container", "pid", "cgroup"})
+# Workers pay off only when at least two logs are this big: one big file is scanned by one
+# process either way, and small ones cost less than starting a worker.
+PARALLEL_MIN_BYTES = 32 << 20
+
+HitKey = tuple[str, str, Entity, str | None]
+
+
+@dataclass
+class Scan:
+    """What the scan found: the hits, in the order first met; what could not be read; lines of a
+    log's format that did not parse, per input."""
+
+    hits: list[SymptomHit] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    parse_errors: dict[str, int] = field(default_factory=dict)
+
+
+class PatternTable:
+    """The knowledge base's log patterns and the scanner they were compiled into."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries: list[tuple[str, LogSymptom]] = kb.log_patterns()
+        if kb.scanner is None:
+            kb.scanner = compile_patterns(kb)
+        self.scanner: Scanner = kb.scanner
+        self.has_groups = ["(?P<" in s.pattern for _, s in self.entries]
+
+
+class _Hits:
+    """Hits keyed by failure mode, symptom, entity and split value, folded as they come."""
+
+    def __init__(self, table: PatternTable, nodes: NodeNames) -> None:
+        self.table = table
+        self.nodes = nodes
+        self.by_key: dict[HitKey, SymptomHit] = {}
+
+    def record(
+        self,
+        index: int,
+        text: str,
+        evidence: Evidence,
+        ctx: Context,
+        line: LogLine | None,
+        entity: Entity | None = None,
+    ) -> None:
+        fm_id, symptom = self.table.entries[index]
+        component = (line.component if line else None) or ctx.component
+        if symptom.components and component and component not in symptom.components:
+            return
+        groups = self.table.scanner.groups(index, text) if self.table.has_groups[index] else {}
+        if entity is None or _NAMING_GROUPS.intersection(groups):
+            entity = _entity_for(groups, ctx, line, self.nodes)
+        part = groups.get(symptom.split_by) if symptom.split_by else None
+        key = (fm_id, symptom.id, entity, part)
+        hit = self.by_key.get(key)
+        if hit is None:
+            hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
+        hit.add(evidence, groups)
+
+    def fold(self, other: dict[HitKey, SymptomHit]) -> None:
+        for key, hit in other.items():
+            if key in self.by_key:
+                self.by_key[key].merge(hit)
+            else:
+                self.by_key[key] = hit
+
+
+def scan_evidence(
+    parsed: Parsed,
+    facts: FactBase,
+    kb: KnowledgeBase,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Scan:
+    """Documents' records first, then every log, then goroutine dumps."""
+    table = PatternTable(kb)
+    hits = _Hits(table, facts.nodes)
+    out = Scan()
+    for doc in parsed.documents:
+        _match_records(doc, facts.time, hits)
+    logs = list(zip(parsed.logs, facts.log_times, strict=True))
+    scans = _scan_logs(logs, table, facts.nodes, jobs, progress)
+    for log, scan in zip(parsed.logs, scans, strict=True):
+        hits.fold(scan.hits)
+        out.gaps.extend(scan.gaps)
+        if scan.malformed:
+            out.parse_errors[log.file.display] = scan.malformed
+    out.hits = list(hits.by_key.values())
+    out.hits.extend(goroutine_hits(facts.dumps, kb))
+    return out
+
+
+def _entity_for(
+    groups: dict[str, str], ctx: Context, line: LogLine | None, nodes: NodeNames
+) -> Entity:
+    node = groups.get("node") or (line.host if line and line.host else None) or ctx.node
+    node = nodes.canonical(node) if node else nodes.default()
+    pod = groups.get("pod") or ctx.pod
+    namespace = groups.get("namespace") or ctx.namespace
+    if groups.get("cgroup"):
+        return Entity.cgroup(groups["cgroup"], node)
+    if groups.get("pid", "").isdigit():
+        command = groups.get("command") or groups.get("process") or "?"
+        return Entity.process(int(groups["pid"]), command, node)
+    if groups.get("container") and pod:
+        return Entity.container(groups["container"], pod, namespace, node)
+    if pod and _IDENT.match(pod):
+        return Entity.pod(pod, namespace, node)
+    component = (line.component if line and line.component else None) or ctx.component
+    if component and component not in ("kernel", "journald", "systemd"):
+        return Entity.component(component, node)
+    return Entity.for_node(node)
+
+
+def _match_records(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
+    records = doc.result.records
+    if not records:
+        return
+    text = "\n".join(r.text.replace("\n", " ") for r in records)
+    for match in hits.table.scanner.scan_bytes(text.encode()):
+        record: Record = records[match.line_no - 1]
+        when = record.stamp.resolve(ctx) if record.stamp else None
+        evidence = Evidence(doc.file.display, record.line, when, record.text).clipped()
+        line = LogLine(record.stamp, None, record.component, record.text)
+        entity = hits.nodes.entity(record.entity) if record.entity else None
+        for index in match.patterns:
+            hits.record(index, match.text, evidence, doc.ctx, line, entity)
+
+
+@dataclass
+class _LogScan:
+    """What one log file gave: its hits, what could not be read, matched lines not parsed."""
+
+    hits: dict[HitKey, SymptomHit]
+    gaps: list[Gap]
+    malformed: int
+
+
+def _scan_log(
+    log: LogInput,
+    ctx: TimeContext,
+    table: PatternTable,
+    nodes: NodeNames,
+    advance: Callable[[int], None] | None = None,
+) -> _LogScan:
+    hits = _Hits(table, nodes)
+    gaps: list[Gap] = []
+    malformed = 0
+    try:
+        with log.file.open() as raw:
+            stream = raw if advance is None else counted(raw, advance)
+            for match in table.scanner.scan_stream(stream):
+                malformed += _on_log_match(log, ctx, hits, match)
+    except (OSError, EOFError, ValueError) as exc:
+        gaps.append(
+            Gap(origin=log.file.display, reason="error", detail=f"not read to the end: {exc}")
+        )
+    return _LogScan(hits.by_key, gaps, malformed)
+
+
+def _on_log_match(log: LogInput, ctx: TimeContext, hits: _Hits, match: LineMatch) -> int:
+    """Record the hits of one matched line; 1 if the line is not of the file's format."""
+    line = log.fmt.parse_line(match.text) if log.fmt else None
+    when: datetime | None = line.stamp.resolve(ctx) if line and line.stamp else None
+    evidence = Evidence(log.file.display, match.line_no, when, match.text).clipped()
+    for index in match.patterns:
+        hits.record(index, match.text, evidence, log.ctx, line)
+    return 1 if log.fmt is not None and line is None else 0
+
+
+def _scan_logs(
+    logs: list[tuple[LogInput, TimeContext]],
+    table: PatternTable,
+    nodes: NodeNames,
+    workers: int,
+    progress: Progress | None = None,
+) -> list[_LogScan]:
+    """Scan every log once; big evidence on several processes (one file each), else here."""
+    sizes = [log.file.size() for log, _ in logs]
+    if progress is not None:
+        progress.start(sum(sizes))
+    big = sum(1 for size in sizes if size >= PARALLEL_MIN_BYTES)
+    scans = None
+    if workers > 1 and big >= 2:
+        scans = map_forked(
+            lambda job: _scan_log(job[0], job[1], table, nodes),
+            logs,
+            min(workers, big),
+            done=(lambda i: progress.advance(sizes[i])) if progress is not None else None,
+        )
+    if scans is None:
+        advance = progress.advance if progress is not None else None
+        scans = [_scan_log(log, ctx, table, nodes, advance) for log, ctx in logs]
+    if progress is not None:
+        progress.finish()
+    return scans
+
+
+def goroutine_hits(dumps: list[DumpAnalysis], kb: KnowledgeBase) -> list[SymptomHit]:
+    """A knowledge-base goroutine signature that a dump shows becomes a hit of its failure mode
+    on the dump's component, citing the stack group that matched."""
+    signatures = kb.goroutine_signatures()
+    hits: list[SymptomHit] = []
+    for found in dumps:
+        counted = {m.failure_mode: m.count for m in match_signatures(found.dump, signatures)}
+        for fm_id, signature in signatures:
+            if fm_id not in counted:
+                continue
+            pattern = re.compile(signature.function)
+            groups = found.report.groups
+            group = next((g for g in groups if any(pattern.search(f) for f in g.frames)), None)
+            if group is None:
+                continue
+            waited = f", up to {group.max_wait_minutes} minutes" if group.max_wait_minutes else ""
+            text = f"{group.count} goroutines [{group.state}{waited}] in {group.function}"
+            hit = SymptomHit(fm_id, signature.id, found.entity)
+            hit.add(Evidence(found.source, None, None, text), {})
+            hit.count = group.count
+            hits.append(hit)
+    return hits

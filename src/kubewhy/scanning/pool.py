@@ -1,0 +1,65 @@
+"""One pool of worker processes for work that pays for them (scanning several big logs).
+
+Workers are forked, so they inherit what the parent built (the compiled pattern database, the
+node names) instead of building it again; only results travel back. A node that cannot fork or
+start threads gets no pool: the caller does the work itself, because kubewhy must still answer.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Progress(Protocol):
+    """Told how many bytes of evidence there are and how many have been scanned."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+# The work of the current pool: set before the fork, so workers inherit it.
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _run(index: int) -> Any:
+    assert _WORK is not None
+    work, items = _WORK
+    return work(items[index])
+
+
+def map_forked(
+    work: Callable[[T], R],
+    items: Sequence[T],
+    workers: int,
+    done: Callable[[int], None] | None = None,
+) -> list[R] | None:
+    """``work`` over ``items`` on up to ``workers`` forked processes, results in order;
+    ``done(i)`` as each finishes in order. None when no worker could be started."""
+    global _WORK  # noqa: PLW0603 - handed to the forked workers
+    _WORK = (work, items)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(workers, len(items))),
+            mp_context=multiprocessing.get_context("fork"),
+        ) as pool:
+            futures = [pool.submit(_run, index) for index in range(len(items))]
+            results = []
+            for index, future in enumerate(futures):
+                results.append(future.result())
+                if done is not None:
+                    done(index)
+            return results
+    except (OSError, RuntimeError, BrokenProcessPool):
+        return None  # no workers on this node (cannot fork, no threads)
+    finally:
+        _WORK = None
