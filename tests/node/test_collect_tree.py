@@ -210,3 +210,49 @@ def test_a_journal_is_read_only_where_journal_files_exist(tmp_path: Path) -> Non
         "--directory",
         str(tmp_path / "var/log/journal"),
     ]
+
+
+DIRTY_WRITEBACK = """\
+id: dirty-page-writeback-stall
+title: Writers stall behind a huge dirty page cache
+scope: node
+summary: A test failure mode that reads a kernel setting no other failure mode reads.
+mechanism: Only here to show that the node collector reads what the knowledge base names.
+facts:
+  - id: dirty-ratio-high
+    description: vm.dirty_ratio lets a large share of memory be dirty before writers block
+    when: sysctl.vm.dirty_ratio >= 40
+    weight: 0.6
+remediation: [lower vm.dirty_ratio]
+prevention:
+  settings: [vm.dirty_ratio = 10]
+references:
+  - url: https://docs.kernel.org/admin-guide/sysctl/vm.html#dirty-ratio
+    note: the kernel's documentation of vm.dirty_ratio
+"""
+
+
+def test_the_node_collector_reads_the_sysctls_the_knowledge_base_names(tmp_path: Path) -> None:
+    """A failure mode that needs a new kernel setting is a YAML file, nothing else: the node
+    source reads what the knowledge base's conditions name (here vm.dirty_ratio, which the
+    collector's own list does not hold), from this machine's real /proc/sys."""
+    import shutil
+
+    from kubewhy.kb.load import builtin_dir, load_knowledge_base
+    from kubewhy.pipeline import NodeSource, Request, observe
+    from kubewhy.sources.node.limits import SYSCTLS
+
+    assert "vm.dirty_ratio" not in SYSCTLS
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(builtin_dir(), kb_dir)
+    (kb_dir / "dirty-page-writeback-stall.yaml").write_text(DIRTY_WRITEBACK)
+    kb = load_knowledge_base(kb_dir)
+    assert "vm.dirty_ratio" in kb.sysctls()
+    store = observe(Request(node=NodeSource()), kb).facts.store
+    (node,) = store.entities("node")
+    real = int(Path("/proc/sys/vm/dirty_ratio").read_text())
+    assert store.value(node, "sysctl.vm.dirty_ratio") == real
+    # Names that the kernel spells with a dash are found from their fact-style spelling.
+    assert store.value(node, "sysctl.kernel.threads_max") == int(
+        Path("/proc/sys/kernel/threads-max").read_text()
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -57,3 +58,32 @@ def test_a_journal_read_that_cannot_fork_is_a_gap() -> None:
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert done.stdout.decode().startswith("cannot-fork journalctl --version")
     assert done.refused >= 1  # type: ignore[attr-defined]
+
+
+def test_diagnose_node_answers_with_a_read_only_temp_dir() -> None:
+    """A node whose disk is full or whose /tmp is read-only: live evidence never goes through
+    the disk, so the diagnosis still comes. Every place Python's tempfile would try (/tmp,
+    /var/tmp, the working directory) is bind-mounted read-only onto itself in a private mount
+    namespace: its files stay visible (a clone under /tmp still runs), nothing can be written,
+    and the machine's own mounts are untouched."""
+    need(os.geteuid() == 0, "needs root for a private mount namespace")
+    need(shutil.which("unshare") is not None, "needs unshare (util-linux)")
+    argv = " ".join(kubewhy_command("diagnose", "--node", "--format", "json"))
+    script = (
+        "for d in /tmp /var/tmp; do mount --bind $d $d && mount -o remount,bind,ro $d $d; done && "
+        "! touch /tmp/kubewhy-probe /var/tmp/kubewhy-probe 2>/dev/null && "
+        f"cd /tmp && TMPDIR=/tmp exec {argv}"
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script],
+        capture_output=True,
+        timeout=120,
+        env=kubewhy_env(),
+        check=False,
+    )
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode in (0, 1), stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["inputs"], "nothing was read"
+    assert any(i["path"].startswith("node/") for i in report["inputs"])
+    assert "internal error" not in stderr
