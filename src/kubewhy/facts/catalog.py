@@ -56,6 +56,14 @@ FACTS: dict[str, str] = {
     "node.systemd.version": "systemd version number",
     "node.systemd.mount_units": "loaded systemd mount units",
     "node.systemd.kubelet_mount_units": "loaded mount units under /var/lib/kubelet/pods",
+    "node.systemd.units": "units systemd has loaded (systemctl list-units --all | wc -l)",
+    "node.mounts.total": "mounts in the node's mount table",
+    "node.containers.total": "containers the runtime lists, stopped ones included (ps -a)",
+    "node.kmod.*": "a kernel module is loaded (lsmod), e.g. node.kmod.br_netfilter",
+    "node.iptables.backend": "the iptables binary's backend: nf_tables or legacy",
+    "node.clock.year": "the year the node's clock showed (date)",
+    "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
+    "node.exporter.processes_metrics": "node-exporter serves node_processes_* (its processes collector runs)",
     # --- node: Kubernetes view -----------------------------------------------------------------
     "node.condition.*": "a node condition (Ready = True|False|Unknown), with .reason and .message",
     "node.ready": "the Ready condition is True",
@@ -140,6 +148,7 @@ FACTS: dict[str, str] = {
     "cluster.etcd_stacked": "etcd runs on the same nodes as kube-apiserver",
     "cluster.apiserver_version": "kube-apiserver version (gitVersion)",
     "cluster.reboots": "Rebooted events across the cluster",
+    "cluster.objects.*": "objects of a resource in the cluster (kubectl get <resource> | wc -l)",
     "metrics.*": "a Prometheus-derived fact named in a failure mode's metrics section",
 }
 

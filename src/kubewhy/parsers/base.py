@@ -68,6 +68,8 @@ class Context:
     component: str | None = None
     namespace: str | None = None
     pod: str | None = None
+    # The command whose output this is (a section of a pasted terminal session).
+    command: str | None = None
 
 
 class LogFormat(Protocol):

@@ -1,115 +1,453 @@
-"""Short command outputs recognised by the command that produced them (one section of a pasted
-terminal session): ``kubelet --version``, ``kdump-config show``,
-``cat /sys/kernel/kexec_crash_loaded``, ``ls /var/crash``, ``docker version``.
+"""Command outputs read by the command that produced them (a section of a pasted terminal session).
+
+The same bytes mean different things after different commands: ``131079`` after
+``systemctl list-units --all | wc -l`` is the number of units systemd has loaded, after
+``cat /proc/sys/kernel/pid_max`` a kernel limit. Each reader below knows one family of commands
+(:mod:`kubewhy.parsers.shell` parses the command line) and turns its output into facts whose
+evidence cites the output line and the command. Listings cut by ``head`` or filtered by ``grep``
+are never taken for totals; a ``grep`` that printed nothing is evidence of absence; commands that
+change the node (``sysctl -w``, ``echo 1 > /proc/...``) print the new state, not the diagnosed
+one, and give no fact.
 
 >>> r = COMMANDS.parse("root@n1:~# kubelet --version\\nKubernetes v1.11.2\\n", Context("t", "n1"))
 >>> [(f.name, f.value) for f in r.facts]
 [('node.kubelet_version', 'v1.11.2')]
->>> r = COMMANDS.parse("$ cat /sys/kernel/kexec_crash_loaded\\n0\\n", Context("t", "n1"))
->>> [(f.name, f.value) for f in r.facts]
-[('node.kdump.enabled', False)]
+>>> r = COMMANDS.parse("kube-3 ~ # systemctl list-units --all | wc -l\\n131079\\n", Context("t"))
+>>> [(f.name, f.value, f.evidence.text) for f in r.facts]
+[('node.systemd.units', 131079, 'systemctl list-units --all | wc -l -> 131079')]
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.sessions import prompt_of
+from kubewhy.parsers.shell import Pipeline, Stage, parse_command
 
-_PROMPT_COMMAND = re.compile(
-    r"^(?:\[[\w.-]+@[\w.-]+[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?(?: \S+)?)?\s*[#$] (?P<cmd>\S.*?)\s*$"
+Output = list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A fact a command's output gives: name, entity (None: the node), value, output line."""
+
+    name: str
+    value: Value
+    line: int
+    entity: Entity | None = None
+
+
+Reader = Callable[[Pipeline, Output], list[Reading] | None]
+_INT = re.compile(r"^\s*(-?\d+)\s*$")
+_CGROUP_FILE = re.compile(
+    r"^/sys/fs/cgroup/(?:(?P<controller>pids|memory|cpu,cpuacct|cpu|unified)/)?(?P<path>.*?)/?"
+    r"(?P<file>pids\.max|pids\.current|pids\.events|memory\.limit_in_bytes|memory\.max|"
+    r"memory\.failcnt|memory\.oom_control|memory\.events)$"
 )
+_ZOMBIE_GREP = re.compile(r"defunc|\^Z|^Z$|\[Z\]|\bZ\b|stat ?~ ?/?\^?Z")
 
-Reader = Callable[[list[tuple[int, str]]], list[tuple[str, Value, int]]]
 
-
-def _kubelet_version(out: list[tuple[int, str]]) -> list[tuple[str, Value, int]]:
+def _first_int(out: Output) -> tuple[int, int] | None:
+    """(value, line) of the first line that is a number (``nl | tail -1``: its first word)."""
     for n, line in out:
-        found = re.match(r"\s*Kubernetes (v\d+\.\d+\.\d+\S*)", line)
+        found = _INT.match(line) or re.match(r"^\s*(\d+)\s+\S", line)
         if found:
-            return [("node.kubelet_version", found.group(1), n)]
-    return []
-
-
-def _crash_loaded(out: list[tuple[int, str]]) -> list[tuple[str, Value, int]]:
-    for n, line in out:
-        if line.strip() in ("0", "1"):
-            return [("node.kdump.enabled", line.strip() == "1", n)]
-    return []
-
-
-def _kdump_config(out: list[tuple[int, str]]) -> list[tuple[str, Value, int]]:
-    for n, line in out:
-        text = line.strip()
-        if re.search(r"current state:\s+ready to kdump", text, re.I):
-            return [("node.kdump.enabled", True, n)]
-        if re.search(r"current state:\s+not ready|not installed|command not found", text, re.I):
-            return [("node.kdump.enabled", False, n)]
-    return []
-
-
-def _ls_crash(out: list[tuple[int, str]]) -> list[tuple[str, Value, int]]:
-    names = [
-        (n, line.split()[-1]) for n, line in out if line.split() and not line.startswith("total")
-    ]
-    dumps = [(n, name) for n, name in names if name not in (".", "..")]
-    line = dumps[0][0] if dumps else (out[0][0] if out else 1)
-    return [("node.crash_dumps", len(dumps), line)]
-
-
-def _docker_version(out: list[tuple[int, str]]) -> list[tuple[str, Value, int]]:
-    in_server = False
-    for n, line in out:
-        if line.startswith("Server"):
-            in_server = True
-        found = re.match(r"\s*Version:\s+(\S+)", line)
-        if found and in_server:
-            return [("node.container_runtime", f"docker://{found.group(1)}", n)]
-    return []
-
-
-READERS: list[tuple[re.Pattern[str], Reader]] = [
-    (re.compile(r"^kubelet\s+--version\b"), _kubelet_version),
-    (re.compile(r"^cat\s+/sys/kernel/kexec_crash_loaded\b"), _crash_loaded),
-    (re.compile(r"^kdump-config\s+show\b"), _kdump_config),
-    (re.compile(r"^ls(?:\s+-\w+)*\s+/var/crash/?\s*$"), _ls_crash),
-    (re.compile(r"^docker\s+version\b"), _docker_version),
-]
-
-
-def _reader(first: str) -> Reader | None:
-    found = _PROMPT_COMMAND.match(first)
-    if not found:
-        return None
-    for pattern, reader in READERS:
-        if pattern.match(found.group("cmd")):
-            return reader
+            return int(found.group(1)), n
     return None
 
 
+def _has_header(stage: Stage) -> bool:
+    return not stage.has_flag("--no-headers", "--no-header", "--no-legend") and not (
+        stage.name == "ps"
+        and any(
+            a in ("h", "--no-headers") or a.startswith("h")
+            for a in stage.args
+            if not a.startswith("-")
+        )
+    )
+
+
+# --- one number: what did the pipeline count? ---------------------------------------------------
+
+
+def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
+    """The fact a count stands for and how much to take off (a header, the grep itself)."""
+    src, greps = p.source, p.grep_patterns
+    unfiltered = not p.filtered
+    header = 1 if unfiltered and _has_header(src) else 0
+    if src.name == "ps":
+        if any(_ZOMBIE_GREP.search(g) for g in greps):
+            # `ps aux | grep defunct` lists the grep too: its command line holds the word.
+            itself = 1 if any("defunc" in g for g in greps) and _shows_args(src) else 0
+            return "node.zombies.total", itself
+        if unfiltered:
+            threads = src.has_flag("-L", "-T", "-m") or any("L" in a for a in src.words)
+            return ("node.threads.total" if threads else "node.processes.total"), header
+        return None
+    if src.name == "systemctl" and src.words[:1] in (("list-units",), ("list-unit-files",)):
+        unit_type = src.option("--type", "-t")
+        if unit_type == "mount" or any(g.strip("'\"").endswith("mount") for g in greps):
+            return "node.systemd.mount_units", header
+        return ("node.systemd.units", 0) if unfiltered else None
+    if (
+        src.name == "find"
+        and src.paths[:1]
+        and src.paths[0].rstrip("/")
+        in (
+            "/sys/fs/cgroup/memory",
+            "/sys/fs/cgroup",
+        )
+    ):
+        return ("node.memcg.live_cgroups", 0) if src.option("-type") == "d" and unfiltered else None
+    if src.name in ("kubectl", "k", "oc") and src.words[:1] == ("get",) and unfiltered:
+        resource = src.words[1].split(",")[0] if len(src.words) > 1 else ""
+        if resource in ("pods", "pod", "po"):
+            return "cluster.pods.count", header
+        if resource in ("nodes", "node", "no"):
+            return "cluster.nodes.count", header
+        return (
+            (f"cluster.objects.{re.sub(r'[^a-z0-9]', '_', resource)}", header) if resource else None
+        )
+    if src.name in ("docker", "crictl", "nerdctl", "podman") and src.words[:1] == ("ps",):
+        return (
+            ("node.containers.total", header)
+            if unfiltered and src.has_flag("-a", "--all")
+            else None
+        )
+    if (src.name == "mount" and not src.args) or (
+        src.name == "cat" and src.paths == ("/proc/mounts",)
+    ):
+        return ("node.mounts.total", 0) if unfiltered else None
+    return None
+
+
+def _shows_args(ps: Stage) -> bool:
+    """ps prints command lines (aux, -ef, -o args/command/cmd)."""
+    columns = ps.option("-o", "--format") or ""
+    return (
+        any("a" in w for w in ps.words)
+        or ps.has_flag("-f", "-F")
+        or any(c in columns for c in ("args", "command", "cmd"))
+    )
+
+
+def _read_count(p: Pipeline, out: Output) -> list[Reading] | None:
+    meaning = _count_meaning(p)
+    if meaning is None:
+        return None
+    found = _first_int(out)
+    if found is None:
+        return []
+    name, less = meaning
+    value, line = found
+    return [Reading(name, max(0, value - less), line)]
+
+
+# --- tables of counts: `ps -o stat,ppid,comm | grep ^Z | sort | uniq -c` -------------------------
+
+
+def _read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
+    src = p.source
+    columns = [c.split("=")[0] for c in (src.option("-o", "--format") or "").split(",") if c]
+    if (
+        src.name != "ps"
+        or "ppid" not in columns
+        or not any(_ZOMBIE_GREP.search(g) for g in p.grep_patterns)
+    ):
+        return None
+    ppid_at = columns.index("ppid") + 1  # after uniq's count
+    per_parent: dict[int, tuple[int, int]] = {}
+    total = 0
+    for n, line in out:
+        cells = line.split()
+        if len(cells) <= ppid_at or not cells[0].isdigit() or not cells[ppid_at].isdigit():
+            continue
+        count, parent = int(cells[0]), int(cells[ppid_at])
+        total += count
+        seen, first = per_parent.get(parent, (0, n))
+        per_parent[parent] = (seen + count, first)
+    if not total:
+        return []
+    readings = [Reading("node.zombies.total", total, out[0][0])]
+    for parent, (count, first_line) in per_parent.items():
+        entity = Entity.process(parent, "pid 1" if parent == 1 else f"pid {parent}")
+        readings.append(Reading("process.zombie_children", count, first_line, entity))
+    return readings
+
+
+# --- files read with cat ------------------------------------------------------------------------
+
+
+def _read_cat(p: Pipeline, out: Output) -> list[Reading] | None:
+    src = p.source
+    if src.name != "cat" or len(src.paths) != 1 or p.filtered or p.counts_lines:
+        return None
+    path = src.paths[0]
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if path.startswith("/proc/sys/"):
+        if len(lines) != 1:
+            return []
+        name = "sysctl." + path.removeprefix("/proc/sys/").replace("/", ".").replace("-", "_")
+        return [Reading(name, _value(lines[0][1]), lines[0][0])]
+    found = _CGROUP_FILE.match(path)
+    if found is None:
+        return None
+    cgroup = Entity.cgroup("/" + found.group("path").strip("/"))
+    return _cgroup_readings(found.group("file"), lines, cgroup)
+
+
+def _cgroup_readings(file: str, lines: list[tuple[int, str]], cgroup: Entity) -> list[Reading]:
+    if file in (
+        "pids.max",
+        "pids.current",
+        "memory.limit_in_bytes",
+        "memory.max",
+        "memory.failcnt",
+    ):
+        if len(lines) != 1:
+            return []
+        text = lines[0][1]
+        if file in ("pids.max", "memory.max") and text == "max":
+            return []  # unlimited: no limit to compare with
+        if not text.isdigit():
+            return []
+        name = {
+            "pids.max": "cgroup.pids.max",
+            "pids.current": "cgroup.pids.current",
+            "memory.limit_in_bytes": "cgroup.memory.limit_bytes",
+            "memory.max": "cgroup.memory.limit_bytes",
+            "memory.failcnt": "cgroup.memory.failcnt",
+        }[file]
+        return [Reading(name, int(text), lines[0][0], cgroup)]
+    wanted = {"pids.events": ("max", "cgroup.pids.events_max")}.get(
+        file, ("oom_kill", "cgroup.memory.oom_kills")
+    )
+    for n, text in lines:
+        key, _, value = text.partition(" ")
+        if key == wanted[0] and value.strip().isdigit():
+            return [Reading(wanted[1], int(value), n, cgroup)]
+    return []
+
+
+# --- other one-line checks ----------------------------------------------------------------------
+
+
+def _read_sysctl(p: Pipeline, out: Output) -> list[Reading] | None:
+    src = p.source
+    if src.name != "sysctl" or p.filtered or src.has_flag("-a"):
+        return None
+    names = [w for w in src.words if re.match(r"^(?:abi|debug|dev|fs|kernel|net|user|vm)\.", w)]
+    if not names:
+        return None
+    lines = [
+        (n, line.strip()) for n, line in out if line.strip() and not line.startswith("sysctl:")
+    ]
+    readings = []
+    if src.has_flag("-n") or src.has_flag("-b"):
+        for name, (n, text) in zip(names, lines, strict=False):
+            readings.append(Reading(_sysctl_fact(name), _value(text), n))
+        return readings
+    for n, text in lines:
+        key, sep, value = text.partition("=")
+        if sep:
+            readings.append(Reading(_sysctl_fact(key.strip()), _value(value), n))
+    return readings
+
+
+def _sysctl_fact(key: str) -> str:
+    return "sysctl." + key.strip("/").replace("/", ".").replace("-", "_")
+
+
+def _value(text: str) -> Value:
+    stripped = text.strip()
+    if re.fullmatch(r"-?\d+", stripped):
+        return int(stripped)
+    return " ".join(stripped.split())
+
+
+def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
+    src = p.source
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if src.name == "uname" and src.args == ("-r",):
+        return [Reading("kernel.release", text, n) for n, text in lines[:1]]
+    if src.name == "ulimit" and src.args == ("-u",):
+        numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]
+        return [Reading("node.ulimit.max_user_processes", int(t), n) for n, t in numbers]
+    if src.name == "kubelet" and src.has_flag("--version"):
+        for n, line in lines:
+            found = re.match(r"Kubernetes (v\d+\.\d+\.\d+\S*)", line)
+            if found:
+                return [Reading("node.kubelet_version", found.group(1), n)]
+        return []
+    if src.name in ("iptables", "ip6tables") and src.has_flag("--version", "-V"):
+        for n, line in lines:
+            found = re.search(r"v\d+\.\d+(?:\.\d+)?\s*(?:\((nf_tables|legacy)\))?", line)
+            if found:
+                return [Reading("node.iptables.backend", found.group(1) or "legacy", n)]
+        return []
+    if src.name == "date" and not any(a.startswith(("-s", "--set", "+")) for a in src.args):
+        moment = _date_output(lines[0][1]) if lines else None
+        return [Reading("node.clock.year", moment.year, lines[0][0])] if moment else []
+    if src.name == "timedatectl" and not src.words[1:]:
+        for n, line in lines:
+            found = re.match(r"(?:System clock synchronized|NTP synchronized):\s*(yes|no)", line)
+            if found:
+                return [Reading("node.clock.synchronized", found.group(1) == "yes", n)]
+        return []
+    return None
+
+
+def _date_output(text: str) -> datetime | None:
+    """``date`` output in its default C-locale shape: ``Thu Jan  1 00:48:00 UTC 1970``."""
+    found = re.match(r"^\w{3} (\w{3})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (?:\S+ )?(\d{4})$", text)
+    if not found:
+        return None
+    try:
+        moment = datetime.strptime(
+            f"{found.group(1)} {found.group(2)} {found.group(3)} {found.group(4)}",
+            "%b %d %H:%M:%S %Y",
+        )
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC)
+
+
+def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
+    """A grep for a kernel module or a metric that printed nothing (or what it found)."""
+    src, greps = p.source, p.grep_patterns
+    if len(greps) != 1 or p.counts_lines:
+        return None
+    wanted = greps[0].strip("'\"^ ")
+    lines = [(n, line) for n, line in out if line.strip()]
+    if src.name == "lsmod" and re.fullmatch(r"\w+", wanted):
+        loaded = any(line.split()[0] == wanted for _, line in lines if line.split())
+        line = lines[0][0] if lines else (out[0][0] if out else 1)
+        return [Reading(f"node.kmod.{wanted}", loaded, line)]
+    scrape = src.name in ("curl", "wget") and any("metrics" in a for a in src.args)
+    if scrape and wanted.startswith("node_processes"):
+        samples = [(n, line) for n, line in lines if line.startswith("node_processes")]
+        line = samples[0][0] if samples else (out[0][0] if out else 1)
+        return [Reading("node.exporter.processes_metrics", bool(samples), line)]
+    return None
+
+
+READERS: Sequence[Reader] = (
+    _read_grouped_zombies,
+    _read_count,
+    _read_cat,
+    _read_sysctl,
+    _read_simple,
+    _read_absence,
+)
+
+
+def interpret(command: str, out: Output) -> list[Reading] | None:
+    """What ``out``, printed by ``command``, says; None when no reader knows the command, [] when
+    it is known but printed nothing usable (or changed the node instead of reading it)."""
+    pipeline = parse_command(command)
+    if pipeline is None:
+        return None
+    if pipeline.writes:
+        return []
+    for reader in READERS:
+        found = reader(pipeline, out)
+        if found is not None:
+            return found
+    return None
+
+
+def knows(command: str) -> bool:
+    """A reader understands this command (whatever it printed)."""
+    pipeline = parse_command(command)
+    if pipeline is None:
+        return False
+    if pipeline.writes:
+        return True
+    return any(reader(pipeline, []) is not None for reader in READERS)
+
+
+def _kdump(command: str, out: Output) -> list[Reading] | None:
+    """Checks of the crash-dump setup (kdump), read as before the session parser existed."""
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if re.match(r"^cat\s+/sys/kernel/kexec_crash_loaded\b", command):
+        return [Reading("node.kdump.enabled", t == "1", n) for n, t in lines[:1] if t in ("0", "1")]
+    if re.match(r"^kdump-config\s+show\b", command):
+        for n, text in lines:
+            if re.search(r"current state:\s+ready to kdump", text, re.I):
+                return [Reading("node.kdump.enabled", True, n)]
+            if re.search(r"current state:\s+not ready|not installed|command not found", text, re.I):
+                return [Reading("node.kdump.enabled", False, n)]
+        return []
+    if re.match(r"^ls(?:\s+-\w+)*\s+/var/crash/?\s*$", command):
+        dumps = [
+            (n, t.split()[-1])
+            for n, t in lines
+            if t.split() and not t.startswith("total") and t.split()[-1] not in (".", "..")
+        ]
+        line = dumps[0][0] if dumps else (out[0][0] if out else 1)
+        return [Reading("node.crash_dumps", len(dumps), line)]
+    if re.match(r"^docker\s+version\b", command):
+        in_server = False
+        for n, text in lines:
+            in_server = in_server or text.startswith("Server")
+            found = re.match(r"Version:\s+(\S+)", text)
+            if found and in_server:
+                return [Reading("node.container_runtime", f"docker://{found.group(1)}", n)]
+        return []
+    return None
+
+
+def read_output(command: str, out: Output) -> list[Reading] | None:
+    return _kdump(command, out) if _kdump(command, []) is not None else interpret(command, out)
+
+
+def facts_of(command: str, out: Output, ctx: Context) -> list[Fact] | None:
+    """The facts of one command's output, each citing its line and the command."""
+    readings = read_output(command, out)
+    if readings is None:
+        return None
+    node = Entity.for_node(ctx.node or UNKNOWN_NODE)
+    texts = dict(out)
+    facts = []
+    for r in readings:
+        entity = r.entity or node
+        if entity.kind != node.kind and entity.node is None and ctx.node:
+            entity = Entity(entity.kind, entity.name, entity.namespace, ctx.node, entity.pid)
+        shown = texts.get(r.line, "").strip()
+        evidence = Evidence(ctx.source, r.line, None, f"{command} -> {shown or '(no output)'}")
+        facts.append(Fact(r.name, entity, r.value, evidence))
+    return facts
+
+
 class CommandOutputs:
+    """One section of a session whose command a reader knows."""
+
     name = "command-output"
 
     def sniff(self, head: Sequence[str]) -> float:
-        return 0.95 if head and _reader(head[0]) is not None else 0.0
+        """One prompt with a command a reader knows; a whole session of several commands is
+        split first (a transcript of ``cat /proc/sys/...`` lines is the sysctl format's)."""
+        prompt = prompt_of(head[0]) if head else None
+        if prompt is None or any(prompt_of(line) for line in head[1:]):
+            return 0.0
+        return 0.95 if _kdump(prompt.command, []) is not None or knows(prompt.command) else 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
-        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1)]
         result = ParseResult()
-        if not numbered:
+        first = next(((n, line) for n, line in numbered if line.strip()), None)
+        prompt = prompt_of(first[1]) if first else None
+        if first is None or prompt is None:
             return result
-        reader = _reader(numbered[0][1])
-        if reader is None:
-            return result
-        node = Entity.for_node(ctx.node or UNKNOWN_NODE)
-        lines = dict(numbered)
-        for name, value, n in reader(numbered[1:]):
-            evidence = Evidence(ctx.source, n, None, lines.get(n, numbered[0][1]).strip())
-            result.facts.append(Fact(name, node, value, evidence))
+        facts = facts_of(prompt.command, [(n, t) for n, t in numbered if n > first[0]], ctx)
+        result.facts.extend(facts or [])
         return result
 
 

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field, replace
 
 from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import InputRef
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, LogFormat, ParseResult, Record
+from kubewhy.parsers.commands import COMMANDS
 from kubewhy.parsers.registry import Detected, all_formats, detect
-from kubewhy.parsers.sessions import prompt_host, starts_session, transcript_sections
+from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
 from kubewhy.parsers.stamps import exact_stamps
 from kubewhy.sources.files import InputFile, Inputs
 
@@ -70,8 +73,8 @@ def parse_inputs(inputs: Inputs) -> Parsed:
         if not file.format_hint and starts_session(head[0] if head else ""):
             sections = _transcript(file)
             if sections:
-                for start, body in sections:
-                    _add_section(file, ctx, start, body, out)
+                for section in sections:
+                    _add_section(file, ctx, section, len(sections) > 1, out)
                 continue
         out.read.append(InputRef(path=file.display, format=detected.name))
         if detected.document is not None:
@@ -106,7 +109,7 @@ def _format_by_name(name: str) -> Detected | None:
     return None
 
 
-def _transcript(file: InputFile) -> list[tuple[int, str]] | None:
+def _transcript(file: InputFile) -> list[Section] | None:
     try:
         with file.open() as stream:
             data = stream.read(MAX_TRANSCRIPT_BYTES + 1)
@@ -117,31 +120,73 @@ def _transcript(file: InputFile) -> list[tuple[int, str]] | None:
     return transcript_sections(data.decode("utf-8", errors="replace"))
 
 
-def _add_section(file: InputFile, ctx: Context, start: int, body: str, out: Parsed) -> None:
-    """One command of a terminal session, detected and parsed on its own; the prompt's host
-    (root@node-7:~#) says which node the output is from."""
-    lines = body.splitlines()
-    host = prompt_host(lines[start - 1]) if len(lines) >= start else None
-    if host and ctx.node is None:
-        ctx = replace(ctx, node=host)
-    detected = detect(lines)
-    out.read.append(InputRef(path=f"{file.display}:{start}", format=detected.name))
+def _add_section(
+    file: InputFile, ctx: Context, section: Section, several: bool, out: Parsed
+) -> None:
+    """One command of a terminal session, read with the command that printed it; the prompt's
+    host (root@node-7:~#) says which node the output is from. Line numbers are the file's."""
+    lines = section.body.splitlines()
+    if section.prompt is not None:
+        if section.prompt.host and ctx.node is None:
+            ctx = replace(ctx, node=section.prompt.host)
+        ctx = replace(ctx, command=section.prompt.command)
+    detected = _section_format(lines)
+    where = f"{file.display}:{section.start}" if several else file.display
+    out.read.append(InputRef(path=where, format=detected.name))
+    offset = section.start - 1
     if detected.document is not None:
         try:
-            result = detected.document.parse(body, ctx)
+            result = detected.document.parse(section.body, ctx)
         except Exception as exc:  # a parser bug must not sink the diagnosis: record it
             detail = f"{detected.name} parser failed: {exc}"
-            out.gaps.append(Gap(origin=f"{file.display}:{start}", reason="error", detail=detail))
+            out.gaps.append(Gap(origin=where, reason="error", detail=detail))
             return
-        out.documents.append(ParsedDocument(file, ctx, result, exact_stamps(lines)))
+        out.documents.append(
+            ParsedDocument(file, ctx, _shifted(result, offset), exact_stamps(lines))
+        )
         if result.malformed:
             out.parse_errors[file.display] = result.malformed
         return
     # Output of a command no parser knows: still matched against the log patterns.
-    records = [Record(text, n) for n, text in enumerate(lines, 1) if text.strip()]
+    records = [Record(text, n + offset) for n, text in enumerate(lines, 1) if text.strip()]
     out.documents.append(
         ParsedDocument(file, ctx, ParseResult(records=records), exact_stamps(lines))
     )
+
+
+def _section_format(lines: list[str]) -> Detected:
+    """A known command's reader first; else the output's own format, detected with the prompt
+    line and, failing that, without it (a table under a prompt is still a table)."""
+    if lines and COMMANDS.sniff(lines[:1]) > 0:
+        return Detected(COMMANDS.name, None, COMMANDS, 1.0)
+    detected = detect(lines)
+    if detected.document is None and detected.log is None and len(lines) > 1:
+        without_prompt = detect(lines[1:])
+        if without_prompt.document is not None:
+            return without_prompt
+    return detected
+
+
+def _shifted(result: ParseResult, offset: int) -> ParseResult:
+    """``result`` with every cited line moved down by ``offset`` (a section's place in its file)."""
+    if not offset:
+        return result
+
+    def moved(evidence: Evidence | None) -> Evidence | None:
+        if evidence is None or evidence.line is None:
+            return evidence
+        return replace(evidence, line=evidence.line + offset)
+
+    result.facts = [
+        fact
+        if fact.evidence is None or fact.evidence.line is None
+        else Fact(fact.name, fact.entity, fact.value, moved(fact.evidence))
+        for fact in result.facts
+    ]
+    result.records = [
+        replace(r, line=r.line + offset) if r.line is not None else r for r in result.records
+    ]
+    return result
 
 
 def _parse_document(

@@ -1,48 +1,137 @@
-"""Pasted terminal sessions: one file holding several commands and their outputs.
+"""Pasted terminal sessions: one file holding commands and their outputs.
 
-A shell prompt with its user and host (``root@node:~# cmd``, ``[root@node ~]# cmd``) or a bare
-``$ cmd`` starts a section; a file with several is split so that each command's output is
-detected and parsed on its own, and the prompt's host says which node the output is from.
+People paste what their terminal showed: prompts in many styles, a command, its output, the next
+prompt. Each prompt starts a section; a section's output is detected and parsed on its own, with
+the command that produced it (:class:`Prompt`), and the prompt's host says which node it is from.
+
+Prompt styles recognised (``cmd`` stands for the command):
+
+- ``user@host:~$ cmd``, ``[root@host dir]# cmd``, ``(venv)user@host:/tmp$ cmd``,
+  ``10.0.0.5 root@host:/# cmd`` (an address before the prompt);
+- ``host ~ # cmd``, ``host [~]$ cmd``, ``Mac:~ user$ cmd`` (host, then a path or a user);
+- bare ``$ cmd``, ``# cmd``, ``% cmd``, ``> cmd``, ``/ # cmd``, ``~ # cmd`` and the arrows of zsh
+  themes (``➜ cmd``, ``✗ cmd``, ``❯ cmd``).
+
+A prompt without ``user@host`` counts only when its command starts with a known command or a path
+to a program, so that ``# HELP``, ``# comment`` or ``> quoted text`` never start a section. The
+scan is one pass over the lines: linear in the size of the paste.
+
+>>> s = transcript_sections("root@n1:~# uname -r\\n4.4.0-104-generic\\nroot@n1:~# nproc\\n8\\n")
+>>> [(sec.start, sec.prompt.command, sec.body.splitlines()[1:]) for sec in s]
+[(1, 'uname -r', ['4.4.0-104-generic']), (3, 'nproc', ['8'])]
+>>> prompt_of("kube-3 ~ # systemctl list-units --all | wc -l")
+Prompt(host='kube-3', command='systemctl list-units --all | wc -l')
+>>> prompt_of("/ # ps -o stat,ppid,comm | grep ^Z | wc -l")
+Prompt(host=None, command='ps -o stat,ppid,comm | grep ^Z | wc -l')
+>>> prompt_of("# HELP node_procs_blocked Number of processes blocked") is None
+True
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-PROMPT_HOST = re.compile(r"^\[?[\w.-]+@([\w.-]+)")
-PROMPT = re.compile(
-    r"^(?:\[[\w.-]+@[\w.-]+[^\]]*\]|[\w.-]+@[\w.-]+(?::\S*)?(?: \S+)?)\s*[#$] \S|^\$ \S"
+# Commands people run while collecting evidence on a node (and the shell built-ins they type).
+KNOWN_COMMANDS = frozenset(
+    """
+    apt aws awk az blkid brctl bridge cat cd cgget chronyc conntrack containerd coredumpctl cp
+    crictl crio ctr curl cut date df dig dmesg docker dockerd dpkg du echo egrep eksctl env
+    etcdctl ethtool export fgrep file find findmnt free gcloud getconf go grep head helm host
+    hostname id iostat ip ip6tables ipset iptables iptables-legacy iptables-nft iptables-save
+    ipvsadm java jcmd jstack journalctl k k3s kubeadm kubectl kubelet kill less ln ls lsblk lscpu
+    lsmod lsns lsof mkdir modprobe more mount mtr nc nerdctl netstat nft nl nproc nsenter nslookup
+    ntpq numactl openssl perf pgrep pidof ping pkill podman printf ps pstree python python3 readlink
+    resolvectl rke2 rm rmdir rpm runc sar sed service sort ss stat strace sudo sysctl systemctl
+    systemd-cgls systemd-cgtop systemd-resolve tail talosctl taskset tcpdump timedatectl top touch
+    traceroute tree tshark ulimit umount uname uniq uptime vmstat watch wc wget which xargs yum
+    zcat zgrep
+    """.split()
 )
+
+_USER_HOST = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3}){3}\s+)?(?:\([\w.-]+\)\s?)?\[?[\w.-]+@(?P<host>[\w.-]+)"
+    r"(?::[^\s#$%\]]*)?(?:\s+[^\s#$%\]]+)?\]?\s?[#$%]\s?(?P<cmd>.*?)\s*$"
+)
+_HOST_PATH = re.compile(
+    r"^(?P<host>[A-Za-z][\w.-]*)(?::\S*)?\s+(?:\[[^\]\s]*\]|~\S*|/\S*|[\w.-]+)\s?[#$%]\s(?P<cmd>.*?)\s*$"
+)
+_BARE = re.compile(r"^\s*(?:[~/][^\s#$%]*\s)?(?:[#$%>❯➜✗λ»]\s+)(?P<cmd>\S.*?)\s*$")
+_ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A prompt line: the host it names (if any) and the command typed after it."""
+
+    host: str | None
+    command: str
+
+
+def _runs_a_known_command(command: str) -> bool:
+    words = _ENV_PREFIX.sub("", command).split()
+    if not words:
+        return False
+    first = words[0]
+    if first in ("sudo", "time", "nohup") and len(words) > 1:
+        first = words[1]
+    return first in KNOWN_COMMANDS or first.startswith(("/", "./", "~/"))
+
+
+def prompt_of(line: str) -> Prompt | None:
+    """The prompt at the start of ``line``, or None if the line is not a prompt."""
+    if not line or (line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">"))):
+        return None
+    found = _USER_HOST.match(line)
+    if found:
+        return Prompt(found.group("host"), found.group("cmd"))
+    found = _HOST_PATH.match(line)
+    if found and _runs_a_known_command(found.group("cmd")):
+        return Prompt(found.group("host"), found.group("cmd"))
+    found = _BARE.match(line)
+    if found and _runs_a_known_command(found.group("cmd")):
+        return Prompt(None, found.group("cmd"))
+    return None
 
 
 def starts_session(first_line: str) -> bool:
-    return PROMPT.match(first_line) is not None
+    return prompt_of(first_line) is not None
 
 
 def prompt_host(line: str) -> str | None:
-    found = PROMPT_HOST.search(line)
-    return found.group(1) if found else None
+    prompt = prompt_of(line)
+    return prompt.host if prompt else None
 
 
-def transcript_sections(text: str) -> list[tuple[int, str]] | None:
-    """Split a pasted terminal session into (first line number, text) per command.
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One command of a session: the 1-based line in the file where it starts (its prompt), the
+    prompt, and its own lines (a parser numbers them from 1; add ``start - 1`` for the file's)."""
 
-    Each section keeps its place in the file: earlier lines become blank lines, so the line
-    numbers that parsers cite are the file's own.
+    start: int
+    prompt: Prompt | None
+    body: str
 
-    >>> s = transcript_sections("root@n1:~# uname -r\\n4.4.0-104-generic\\nroot@n1:~# nproc\\n8\\n")
-    >>> [(start, body.strip()) for start, body in s]
-    [(1, 'root@n1:~# uname -r\\n4.4.0-104-generic'), (3, 'root@n1:~# nproc\\n8')]
+
+def transcript_sections(text: str) -> list[Section] | None:
+    """Split a pasted terminal session into one section per command.
+
+    A file is a session when it holds two prompts, or one prompt as its first non-blank line.
+    Text before the first prompt is a section of its own (no command).
     """
     lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if PROMPT.match(line)]
-    if len(starts) < 2:
+    starts: list[tuple[int, Prompt]] = []
+    first_text = next((i for i, line in enumerate(lines) if line.strip()), None)
+    for index, line in enumerate(lines):
+        prompt = prompt_of(line)
+        if prompt is not None:
+            starts.append((index, prompt))
+    if not starts or (len(starts) < 2 and starts[0][0] != first_text):
         return None
-    if starts[0] != 0 and any(line.strip() for line in lines[: starts[0]]):
-        starts.insert(0, 0)
-    sections = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        body = "\n" * start + "\n".join(lines[start:end]) + "\n"
-        sections.append((start + 1, body))
+    sections: list[Section] = []
+    if starts[0][0] != 0 and any(line.strip() for line in lines[: starts[0][0]]):
+        sections.append(Section(1, None, "\n".join(lines[: starts[0][0]]) + "\n"))
+    for n, (start, prompt) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        sections.append(Section(start + 1, prompt, "\n".join(lines[start:end]) + "\n"))
     return sections

@@ -1,0 +1,175 @@
+"""A command line as typed at a prompt: its pipeline, and what the pipeline does to the output.
+
+The output of ``ps aux | grep defunct | wc -l`` is one number whose meaning lives only in the
+command line: a count of zombie lines (one of them the grep itself). A listing cut by ``| head``
+is a sample, one filtered by ``| grep`` a subset: neither is a total. This module reads a command
+line into stages so that readers of outputs can say what a number or a listing stands for.
+
+>>> p = parse_command("sudo ps -eo stat,ppid,comm | grep ^Z | sort | uniq -c")
+>>> p.source.name, p.source.args, p.grep_patterns, p.groups_counted, p.sampled
+('ps', ('-eo', 'stat,ppid,comm'), ['^Z'], True, False)
+>>> parse_command("systemctl list-units --all | wc -l").counts_lines
+True
+>>> parse_command("cat /proc/sys/kernel/pid_max").source.paths
+('/proc/sys/kernel/pid_max',)
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+# Wrappers whose own arguments end where the real command starts.
+_WRAPPERS = {"sudo", "nohup", "env", "watch", "nice"}
+_NSENTER_ARGS_END = "--"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One command of a pipeline, wrappers (sudo, env, nsenter ... --) removed."""
+
+    name: str
+    args: tuple[str, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(a for a in self.args if a.startswith("/"))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Arguments that are not options."""
+        return tuple(a for a in self.args if not a.startswith("-"))
+
+    def has_flag(self, *flags: str) -> bool:
+        """Any of ``flags`` given, also inside a group of short flags (``-eLf`` has ``-L``)."""
+        for arg in self.args:
+            if arg in flags:
+                return True
+            if arg.startswith("-") and not arg.startswith("--"):
+                letters = set(arg[1:])
+                if any(len(f) == 2 and f[0] == "-" and f[1] in letters for f in flags):
+                    return True
+        return False
+
+    def option(self, *names: str) -> str | None:
+        """The value of an option (``--type=mount``, ``--type mount``, ``-o stat,ppid``)."""
+        for index, arg in enumerate(self.args):
+            for name in names:
+                if arg.startswith(name + "=") and name.startswith("--"):
+                    return arg.split("=", 1)[1]
+                if arg == name and index + 1 < len(self.args):
+                    return self.args[index + 1]
+                if len(name) == 2 and arg.startswith(name) and len(arg) > 2:
+                    return arg[2:]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    text: str
+    stages: tuple[Stage, ...]
+
+    @property
+    def source(self) -> Stage:
+        return self.stages[0]
+
+    @property
+    def filters(self) -> tuple[Stage, ...]:
+        return self.stages[1:]
+
+    @property
+    def grep_patterns(self) -> list[str]:
+        """Patterns of the greps that keep matching lines (``grep -v`` ones are exclusions)."""
+        found = []
+        for stage in self.stages[1:]:
+            if stage.name in ("grep", "egrep", "fgrep", "zgrep") and not stage.has_flag("-v"):
+                pattern = stage.option("-e") or next(iter(stage.words), None)
+                if pattern is not None:
+                    found.append(pattern)
+        return found
+
+    @property
+    def counts_lines(self) -> bool:
+        """The output is one number: the lines the pipeline kept (``wc -l``, ``grep -c``,
+        ``nl | tail -1`` keeps the last number)."""
+        last = self.stages[-1]
+        if last.name == "wc" and last.has_flag("-l"):
+            return True
+        if last.name in ("grep", "egrep") and last.has_flag("-c"):
+            return True
+        names = [s.name for s in self.stages]
+        return names[-2:] == ["nl", "tail"]
+
+    @property
+    def groups_counted(self) -> bool:
+        return any(s.name == "uniq" and s.has_flag("-c") for s in self.stages[1:])
+
+    @property
+    def sampled(self) -> bool:
+        """Only part of the output was kept (``head``, ``tail``, ``less``, ``more``)."""
+        if self.counts_lines:
+            return False
+        return any(s.name in ("head", "tail") for s in self.stages[1:])
+
+    @property
+    def filtered(self) -> bool:
+        return any(s.name in ("grep", "egrep", "fgrep", "awk", "sed") for s in self.stages[1:])
+
+    @property
+    def writes(self) -> bool:
+        """The command changes the node (``sysctl -w``, ``echo 1 > /proc/...``): its output is
+        not the state that was diagnosed."""
+        src = self.source
+        if src.name == "sysctl" and (src.has_flag("-w") or any("=" in w for w in src.words)):
+            return True
+        return re.search(r">>?\s*/(?:proc|sys)/", self.text) is not None
+
+
+def _stage(words: list[str]) -> Stage | None:
+    while words:
+        head = posixpath.basename(words[0])
+        if head in _WRAPPERS:
+            words = words[1:]
+            while words and (words[0].startswith("-") or "=" in words[0]):
+                words = words[1:]
+            continue
+        if head == "nsenter":
+            words = (
+                words[words.index(_NSENTER_ARGS_END) + 1 :] if _NSENTER_ARGS_END in words else []
+            )
+            continue
+        return Stage(head, tuple(words[1:]))
+    return None
+
+
+def parse_command(text: str) -> Pipeline | None:
+    """The pipeline of a single command line; None for lists of commands (``a; b``, ``a && b``),
+    unbalanced quotes and empty lines."""
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars="|;&<>")
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:
+        return None
+    stages: list[Stage] = []
+    current: list[str] = []
+    for token in tokens:
+        if token == "|":
+            stage = _stage(current)
+            if stage is None:
+                return None
+            stages.append(stage)
+            current = []
+        elif token in (";", "&&", "||", "&"):
+            return None
+        elif set(token) <= {"<", ">", "&", "|"}:
+            current.append(token)  # a redirection: kept for ``writes``
+        else:
+            current.append(token)
+    stage = _stage(current)
+    if stage is None:
+        return None
+    stages.append(stage)
+    return Pipeline(text, tuple(stages))
