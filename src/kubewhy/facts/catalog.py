@@ -63,7 +63,7 @@ FACTS: dict[str, str] = {
     "node.iptables.backend": "the iptables binary's backend: nf_tables or legacy",
     "node.clock.year": "the year the node's clock showed (date)",
     "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
-    "node.exporter.processes_metrics": "node-exporter serves node_processes_* (its processes collector runs)",
+    "node.exporter.processes_metrics": "node-exporter serves node_processes_* metrics",
     # --- node: Kubernetes view -----------------------------------------------------------------
     "node.condition.*": "a node condition (Ready = True|False|Unknown), with .reason and .message",
     "node.ready": "the Ready condition is True",
