@@ -120,12 +120,23 @@ def _examples() -> list[Case]:
     return cases
 
 
+# The label and the notes about a case are not evidence: kubewhy must never read them.
+NOT_EVIDENCE = frozenset({"case.yaml", "PROVENANCE.md", "expect.yaml", "README.md"})
+
+
+def evidence_files(folder: Path) -> tuple[Path, ...]:
+    return tuple(
+        sorted(p for p in folder.iterdir() if p.name not in NOT_EVIDENCE and not p.is_dir())
+    ) + tuple(sorted(p for p in folder.iterdir() if p.is_dir()))
+
+
 def _diagnose(folder: str) -> dict[str, Any]:
-    """What ``kubewhy diagnose --format json FOLDER`` prints, parsed."""
+    """What ``kubewhy diagnose --format json FILES...`` prints for the case's evidence files."""
     from kubewhy.pipeline import Request, diagnose
     from kubewhy.reports import render
 
-    return dict(json.loads(render(diagnose(Request(paths=(Path(folder),), jobs=1)), "json")))
+    request = Request(paths=evidence_files(Path(folder)), jobs=1)
+    return dict(json.loads(render(diagnose(request), "json")))
 
 
 def _judge(case: Case, report: dict[str, Any]) -> Outcome:

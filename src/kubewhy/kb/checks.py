@@ -44,9 +44,7 @@ def _on_subject_node(entity: Entity, subject: Entity) -> bool:
     return entity.node in (None, node.name) or entity == node
 
 
-@check
-def zombies_under_one_parent(seen: Observed, subject: Entity) -> list[Evidence]:
-    """A process on the subject's node with ten or more zombie children."""
+def _zombie_parents(seen: Observed, subject: Entity, at_least: int) -> list[Evidence]:
     store = seen.store
     node = subject.on_node()
     procs = (
@@ -55,9 +53,27 @@ def zombies_under_one_parent(seen: Observed, subject: Entity) -> list[Evidence]:
     evidence = []
     for proc in procs:
         fact = store.fact(proc, "process.zombie_children")
-        if fact is not None and isinstance(fact.value, int) and fact.value >= 10 and fact.evidence:
+        if (
+            fact is not None
+            and isinstance(fact.value, int)
+            and fact.value >= at_least
+            and fact.evidence
+        ):
             evidence.append(fact.evidence)
     return evidence
+
+
+@check
+def zombies_under_one_parent(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A process on the subject's node with ten or more zombie children."""
+    return _zombie_parents(seen, subject, 10)
+
+
+@check
+def zombies_kept_by_a_parent(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A process on the subject's node with three or more zombie children at once: a parent that
+    reaps collects each child within milliseconds, so zombies that wait together are not reaped."""
+    return _zombie_parents(seen, subject, 3)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def _shows_args(ps: Stage) -> bool:
 
 
 def _read_count(p: Pipeline, out: Output) -> list[Reading] | None:
-    meaning = _count_meaning(p)
+    meaning = _count_meaning(p) if p.counts_lines else None
     if meaning is None:
         return None
     found = _first_int(out)

@@ -68,14 +68,33 @@ _HEADER = re.compile(r"^\s*(?:\S+\s+)*?PID\b.*\b(?:CMD|COMMAND|COMM|ARGS|UCOMM)\
 # Rows without a header (ps ... | grep): the TIME column (m:ss, hh:mm:ss, d-hh:mm:ss) tells them
 # from other tables of numbers (vmstat, iostat).
 _TIME = r"(?:\d+-)?\d+:\d\d(?::\d\d)?"
+# A numeric user (``ps auxn``) is right-aligned: the row may start with spaces.
 _AUX_ROW = re.compile(
-    rf"^\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
+    rf"^\s*\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
 )
-_EF_ROW = re.compile(rf"^\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
+_EF_ROW = re.compile(rf"^\s*\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
 _DEFAULT_AUX = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
 _DEFAULT_EF = "UID PID PPID C STIME TTY TIME CMD"
 _TREE = re.compile(r"^([\s|]*)\\_ ")
 _SHIM = re.compile(r"^(?:docker-)?containerd-shim|^conmon$")
+# Programs made to be PID 1: they reap every orphan.
+_INITS = frozenset(
+    {
+        "systemd",
+        "init",
+        "tini",
+        "docker-init",
+        "dumb-init",
+        "catatonit",
+        "s6-svscan",
+        "runit",
+        "pause",
+        "sinit",
+        "openrc-init",
+        "upstart",
+        "launchd",
+    }
+)
 # Plugin binaries from /opt/cni/bin that kubelet/runtime exec per pod; a pile of them still
 # alive means CNI calls hang. (Daemons such as calico-node or flanneld are not plugins.)
 CNI_PLUGINS = frozenset(
@@ -286,10 +305,16 @@ class PsFormat:
             for process in processes.values():
                 process.threads = process.threads or process.rows
         zombies = dstate = cni = 0
+        # A listing without parents (ps aux) of a container whose PID 1 is not an init: the
+        # kernel reparents every orphan to PID 1, so its zombies are PID 1's to reap.
+        init = processes.get(1)
+        orphans_to = init if init is not None and init.name not in _INITS else None
         for process in processes.values():
             if process.state == "Z":
                 zombies += 1
                 parent = processes.get(process.ppid) if process.ppid is not None else None
+                if parent is None and process.ppid is None and orphans_to is not None:
+                    parent = orphans_to
                 if parent is not None:
                     parent.zombies.append(process.pid)
             elif process.state == "D":
