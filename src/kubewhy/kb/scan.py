@@ -113,6 +113,7 @@ def scan_evidence(
     out = Scan()
     for doc in parsed.documents:
         _match_records(doc, facts.time, hits)
+        _scan_raw_lines(doc, hits)
     logs = list(zip(parsed.logs, facts.log_times, strict=True))
     scans = _scan_logs(logs, table, facts.nodes, jobs, progress)
     for log, scan in zip(parsed.logs, scans, strict=True):
@@ -160,6 +161,26 @@ def _match_records(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
         entity = hits.nodes.entity(record.entity) if record.entity else None
         for index in match.patterns:
             hits.record(index, match.text, evidence, doc.ctx, line, entity)
+
+
+def _scan_raw_lines(doc: ParsedDocument, hits: _Hits) -> None:
+    """The document's own lines, scanned like a log's: what its parser did not turn into a
+    record (a log line pasted under a command, a warning above a table) is read too. Lines the
+    records already cite are skipped, so nothing counts twice."""
+    if not doc.text:
+        return
+    covered = {r.line for r in doc.result.records if r.line is not None}
+    offset = doc.first_line - 1
+    # A document about one pod (its describe) speaks of that pod on every line.
+    pods = {e for e in doc.result.entities if e.kind == "pod"}
+    about = hits.nodes.entity(next(iter(pods))) if len(pods) == 1 else None
+    for match in hits.table.scanner.scan_bytes(doc.text.encode()):
+        number = match.line_no + offset
+        if number in covered:
+            continue
+        evidence = Evidence(doc.file.display, number, None, match.text).clipped()
+        for index in match.patterns:
+            hits.record(index, match.text, evidence, doc.ctx, None, about)
 
 
 @dataclass

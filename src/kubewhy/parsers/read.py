@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from kubewhy.model.bundle import Gap
@@ -16,7 +17,7 @@ from kubewhy.model.diagnosis import InputRef
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, LogFormat, ParseResult, Record
+from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
 from kubewhy.parsers.registry import Detected, all_formats, detect
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
@@ -26,16 +27,40 @@ from kubewhy.sources.files import InputFile, Inputs
 HEAD_BYTES = 64 << 10
 MAX_TRANSCRIPT_BYTES = 16 << 20
 MAX_DOCUMENT_BYTES = 1 << 30
+# A goroutine dump inside a log (a SIGQUIT written to the kubelet's journal) is looked for in
+# logs up to this size; bigger ones are scanned for symptoms only.
+MAX_DUMP_SEARCH_BYTES = 64 << 20
+_DUMP_HEADER = re.compile(rb"(?:^|\n)[^\n]{0,120}?goroutine \d+ \[[^\]\n]{1,80}\]:")
+# Structured documents whose lines are not messages: their records are what they say, and a
+# scan of their raw lines would only repeat (or invent) them.
+STRUCTURED = frozenset(
+    {
+        "k8s-objects",
+        "prometheus-json",
+        "prometheus-evidence",
+        "prometheus-text",
+        "events-export",
+        "apiserver-version",
+        "node-processes",
+        "node-cgroups",
+        "node-kernel",
+        "node-limits",
+    }
+)
 
 
 @dataclass
 class ParsedDocument:
-    """A document input (or one command of a terminal session), parsed."""
+    """A document input (or one command of a terminal session), parsed. ``text`` keeps its
+    lines (numbered from ``first_line``) for the scan of raw lines: a document is read for
+    everything it holds, not only for what its format's parser understood."""
 
     file: InputFile
     ctx: Context
     result: ParseResult
     head_stamps: list[Stamp]
+    text: str | None = field(default=None, repr=False)
+    first_line: int = 1
 
 
 @dataclass
@@ -78,13 +103,16 @@ def parse_inputs(inputs: Inputs) -> Parsed:
                 continue
         out.read.append(InputRef(path=file.display, format=detected.name))
         if detected.document is not None:
-            result = _parse_document(file, detected, ctx, out)
-            if result is not None:
-                out.documents.append(ParsedDocument(file, ctx, result, exact_stamps(head)))
+            parsed = _parse_document(file, detected, ctx, out)
+            if parsed is not None:
+                result, text = parsed
+                raw = None if detected.name in STRUCTURED else text
+                out.documents.append(ParsedDocument(file, ctx, result, exact_stamps(head), raw))
                 if result.malformed:
                     out.parse_errors[file.display] = result.malformed
         elif detected.name != "empty":
             out.logs.append(LogInput(file, ctx, detected.log, head, exact_stamps(head)))
+            _dump_in_log(file, ctx, out)
     return out
 
 
@@ -147,10 +175,9 @@ def _add_section(
         if result.malformed:
             out.parse_errors[file.display] = result.malformed
         return
-    # Output of a command no parser knows: still matched against the log patterns.
-    records = [Record(text, n + offset) for n, text in enumerate(lines, 1) if text.strip()]
+    # Output of a command no parser knows: its raw lines are scanned like a log's.
     out.documents.append(
-        ParsedDocument(file, ctx, ParseResult(records=records), exact_stamps(lines))
+        ParsedDocument(file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start)
     )
 
 
@@ -191,7 +218,7 @@ def _shifted(result: ParseResult, offset: int) -> ParseResult:
 
 def _parse_document(
     file: InputFile, detected: Detected, ctx: Context, out: Parsed
-) -> ParseResult | None:
+) -> tuple[ParseResult, str] | None:
     assert detected.document is not None
     try:
         with file.open() as stream:
@@ -205,8 +232,28 @@ def _parse_document(
         return None
     text = data.decode("utf-8", errors="replace")
     try:
-        return detected.document.parse(text, ctx)
+        return detected.document.parse(text, ctx), text
     except Exception as exc:  # a parser bug must not sink the diagnosis: record it
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
         return None
+
+
+def _dump_in_log(file: InputFile, ctx: Context, out: Parsed) -> None:
+    """A goroutine dump anywhere in a log (a SIGQUIT or SIGABRT written to the journal): parsed
+    beside the log, which is still scanned for symptoms."""
+    if file.size() > MAX_DUMP_SEARCH_BYTES:
+        return
+    try:
+        with file.open() as stream:
+            data = stream.read(MAX_DUMP_SEARCH_BYTES + 1)
+    except (OSError, EOFError, ValueError):
+        return  # the log scan reports what cannot be read
+    if len(data) > MAX_DUMP_SEARCH_BYTES or not _DUMP_HEADER.search(data):
+        return
+    from kubewhy.parsers.goroutines import GOROUTINES
+
+    result = GOROUTINES.parse(data.decode("utf-8", errors="replace"), ctx)
+    if result.goroutine_dumps and result.goroutine_dumps[0].total:
+        out.read.append(InputRef(path=file.display, format=GOROUTINES.name))
+        out.documents.append(ParsedDocument(file, ctx, result, []))
