@@ -157,7 +157,8 @@ def _read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
     src = p.source
     columns = [c.split("=")[0] for c in (src.option("-o", "--format") or "").split(",") if c]
     if (
-        src.name != "ps"
+        not p.groups_counted
+        or src.name != "ps"
         or "ppid" not in columns
         or not any(_ZOMBIE_GREP.search(g) for g in p.grep_patterns)
     ):

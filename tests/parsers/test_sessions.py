@@ -1,0 +1,203 @@
+"""Pasted terminal sessions: prompts as people paste them, command lines, and the meaning of what
+a command printed.
+
+Lines marked "public" are as posted in public issue threads (the thread is named); the others are
+real output of this machine's own commands, made by the test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.commands import COMMANDS, facts_of, interpret
+from kubewhy.parsers.sessions import prompt_of, transcript_sections
+from kubewhy.parsers.shell import parse_command
+
+
+@pytest.mark.parametrize(
+    ("line", "host", "command"),
+    [
+        ("root@node-1:~# uname -r", "node-1", "uname -r"),
+        ("[root@k8s-master01 ~]# kubectl describe po -n kube-system x", "k8s-master01", None),
+        ("(venv)buildbot@33c1b2f3efed:/tmp/test$ ps auxw | grep defunc", "33c1b2f3efed", None),
+        ("10.35.16.155 root@sparrow-dev:/var/lib/cni/br0# crictl rmp ec2f", "sparrow-dev", None),
+        ("kube-3 ~ # systemctl list-units --all | wc -l", "kube-3", None),  # public: k8s#57345
+        ("k3os-30178 [~]$ date -u", "k3os-30178", None),  # public: rancher/k3os#381
+        ("Tylers-MacBook-Pro:~ tylerlisowski$ kubectl get secrets -A | wc -l", None, None),
+        ("/ # ps -o stat,pid,ppid,comm | grep ^Z | wc -l", None, None),  # public: habitat#1099
+        ("# cat /proc/sys/fs/inotify/max_user_watches", None, None),
+        ("$ curl -s localhost:9100/metrics | grep '^node_processes_pids '", None, None),
+        ("✗ kubectl -n kindling get pods -o wide", None, None),
+    ],
+)
+def test_prompts_in_many_styles(line: str, host: str | None, command: str | None) -> None:
+    prompt = prompt_of(line)
+    assert prompt is not None, line
+    if host is not None:
+        assert prompt.host == host
+    if command is not None:
+        assert prompt.command == command
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "# HELP node_procs_blocked Number of processes blocked waiting for I/O",
+        "# Controls the maximum number of processes",
+        "> this is quoted text, not a command",
+        "$ ",
+        "Warning  Unhealthy  3m  kubelet  Readiness probe failed",
+    ],
+)
+def test_lines_that_are_not_prompts(line: str) -> None:
+    assert prompt_of(line) is None
+
+
+def test_one_prompt_on_top_makes_a_session_and_line_numbers_stay_the_files() -> None:
+    text = "intro line\n$ uname -r\n4.4.0-104-generic\n$ nproc\n8\n"
+    sections = transcript_sections(text)
+    assert sections is not None
+    assert [(s.start, s.prompt.command if s.prompt else None) for s in sections] == [
+        (1, None),
+        (2, "uname -r"),
+        (4, "nproc"),
+    ]
+    assert transcript_sections("# ps auxw\nUSER PID\n") is not None
+    assert transcript_sections("plain log line\n# ps auxw\n") is None  # one prompt, not on top
+
+
+def test_splitting_is_linear() -> None:
+    """A session of 20,000 commands (about 1 MB) splits in well under a second."""
+    text = "".join(f"root@n1:~# cat /proc/sys/kernel/pid_max\n{n}\n" for n in range(20_000))
+    started = time.perf_counter()
+    sections = transcript_sections(text)
+    assert sections is not None and len(sections) == 20_000
+    assert time.perf_counter() - started < 2.0
+
+
+def test_pipelines() -> None:
+    p = parse_command("sudo ps auxw | grep defunc | nl | tail -1")
+    assert p is not None
+    assert (p.source.name, p.grep_patterns, p.counts_lines, p.sampled) == (
+        "ps",
+        ["defunc"],
+        True,
+        False,
+    )
+    head = parse_command("kubectl get pods -A | head -20")
+    assert head is not None and head.sampled and not head.counts_lines
+    assert parse_command("ps aux; uptime") is None  # two commands: outputs cannot be told apart
+    writes = parse_command("echo 1048576 > /proc/sys/fs/inotify/max_user_watches")
+    assert writes is not None and writes.writes
+    assert parse_command("sysctl -w fs.inotify.max_user_instances=1000").writes  # type: ignore[union-attr]
+    assert not parse_command("cat /proc/self/status > /dev/null").writes  # type: ignore[union-attr]
+
+
+def _values(command: str, *out: str) -> dict[str, object]:
+    readings = interpret(command, list(enumerate(out, 2)))
+    assert readings is not None, command
+    return {r.name: r.value for r in readings}
+
+
+def test_counts_take_their_meaning_from_the_command() -> None:
+    # public: kubernetes/kubernetes#57345
+    assert _values("systemctl list-units --all | wc -l", "131079") == {"node.systemd.units": 131079}
+    assert _values("systemctl list-units --type=mount --all | wc -l", "9000") == {
+        "node.systemd.mount_units": 8999
+    }
+    # public: habitat-sh/core-plans#1099 (the grep of ^Z does not list itself)
+    assert _values("ps -o stat,pid,ppid,comm | grep ^Z | wc -l", "120") == {
+        "node.zombies.total": 120
+    }
+    # public: datalad/datalad#132 -- `grep defunc` lists its own process: 587 lines, 586 zombies
+    line = (
+        "   587  buildbot 17850  0.0  0.0   8872   784 ?  S+  19:04   0:00 grep --color=auto defunc"
+    )
+    assert _values("ps auxw | grep defunc | nl | tail -1", line) == {"node.zombies.total": 586}
+    assert _values("ps -eLf | wc -l", "32541") == {"node.threads.total": 32540}
+    assert _values("kubectl get pods --all-namespaces -o wide --no-headers | wc -l", "13274") == {
+        "cluster.pods.count": 13274
+    }
+    # A filtered or sampled listing is not a total: no reading.
+    assert interpret("ps aux | grep java | wc -l", [(2, "12")]) is None
+
+
+def test_grouped_zombie_counts_name_their_parent() -> None:
+    # public: habitat-sh/core-plans#1099
+    readings = interpret(
+        "ps -o stat,ppid,comm | grep ^Z | sort | uniq -c",
+        [(2, "     27 Z        1 epmd"), (3, "     26 Z        1 erl_child_setup")],
+    )
+    assert readings is not None
+    by_name = {(r.name, r.entity.pid if r.entity else None): r.value for r in readings}
+    assert by_name == {("node.zombies.total", None): 53, ("process.zombie_children", 1): 53}
+
+
+def test_cat_of_kernel_and_cgroup_files_and_writes() -> None:
+    real = subprocess.run(
+        ["cat", "/proc/sys/kernel/pid_max"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert _values("cat /proc/sys/kernel/pid_max", real) == {"sysctl.kernel.pid_max": int(real)}
+    readings = interpret("cat /sys/fs/cgroup/pids/kubepods/pod1/pids.max", [(2, "1024")])
+    assert readings is not None
+    (r,) = readings
+    assert (r.name, r.value, r.entity) == ("cgroup.pids.max", 1024, r.entity)
+    assert r.entity is not None and r.entity.name == "/kubepods/pod1"
+    assert _values(
+        "cat /sys/fs/cgroup/memory/x/memory.oom_control",
+        "oom_kill_disable 0",
+        "under_oom 0",
+        "oom_kill 3",
+    ) == {"cgroup.memory.oom_kills": 3}
+    # public: kyma-project/kyma#13265 -- the value printed by `sysctl -w` is the new one
+    assert (
+        interpret(
+            "sysctl -w fs.inotify.max_user_instances=1000",
+            [(2, "fs.inotify.max_user_instances = 1000")],
+        )
+        == []
+    )
+    assert _values(
+        "sysctl fs.inotify.max_user_instances", "fs.inotify.max_user_instances = 128"
+    ) == {"sysctl.fs.inotify.max_user_instances": 128}
+
+
+def test_empty_greps_are_evidence_of_absence() -> None:
+    # public: prometheus/node_exporter#1669
+    assert _values("curl -s localhost:9100/metrics | grep '^node_processes_pids '") == {
+        "node.exporter.processes_metrics": False
+    }
+    # public: NVIDIA/NemoClaw#2418
+    assert _values("lsmod | grep br_netfilter") == {"node.kmod.br_netfilter": False}
+    assert _values("lsmod | grep br_netfilter", "br_netfilter           24576  0") == {
+        "node.kmod.br_netfilter": True
+    }
+
+
+def test_clock_and_backend_checks() -> None:
+    # public: rancher/k3os#381
+    assert _values("date -u", "Thu Jan  1 00:48:00 UTC 1970") == {"node.clock.year": 1970}
+    real = subprocess.run(["date"], capture_output=True, text=True, check=True, env={"LC_ALL": "C"})
+    year = _values("date", real.stdout.strip())["node.clock.year"]
+    assert isinstance(year, int) and year >= 2024
+    assert _values("iptables --version", "iptables v1.8.2 (nf_tables)") == {
+        "node.iptables.backend": "nf_tables"
+    }
+
+
+def test_a_section_cites_the_command_and_its_output_line() -> None:
+    text = "kube-3 ~ # systemctl list-units --all | wc -l\n131079\n"
+    assert COMMANDS.sniff(text.splitlines()) > 0.9
+    result = COMMANDS.parse(text, Context("terminal.txt", node="kube-3"))
+    (fact,) = result.facts
+    assert fact.evidence is not None
+    assert (fact.evidence.line, fact.evidence.text) == (
+        2,
+        "systemctl list-units --all | wc -l -> 131079",
+    )
+    facts = facts_of("uname -r", [(7, "5.4.0-1")], Context("t", node="n1"))
+    assert facts is not None and facts[0].entity.name == "n1"
