@@ -41,6 +41,12 @@ FACTS: dict[str, str] = {
     "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
     "node.oom_kills": "OOM kills in the kernel log",
     "node.cpu.iowait_percent": "CPU time in iowait",
+    "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
+    "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
+    "node.fs.max_used_percent": "the fullest disk filesystem by blocks (df)",
+    "node.fs.max_inodes_used_percent": "the fullest disk filesystem by inodes (df -i)",
+    "node.resolv_conf.nameservers": "name servers in the node's resolv.conf, comma separated",
+    "node.resolv_conf.loopback": "a resolv.conf name server is on loopback (127.0.0.53 ...)",
     # --- node: kernel, OS, boot ----------------------------------------------------------------
     "kernel.release": "uname -r (e.g. 4.4.0-104-generic)",
     "kernel.bug_lines": "kernel BUG/oops lines in the kernel log",

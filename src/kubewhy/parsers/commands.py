@@ -339,7 +339,20 @@ def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
     return None
 
 
+def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``cat /proc/cgroups`` (or its memory row through grep): the memory cgroups the kernel
+    counts, removed-but-not-freed ones included."""
+    if p.source.name != "cat" or p.source.paths != ("/proc/cgroups",) or p.counts_lines:
+        return None
+    for n, line in out:
+        cells = line.split()
+        if len(cells) >= 3 and cells[0] == "memory" and cells[2].isdigit():
+            return [Reading("node.memcg.num_cgroups", int(cells[2]), n)]
+    return []
+
+
 READERS: Sequence[Reader] = (
+    _read_proc_cgroups,
     _read_grouped_zombies,
     _read_count,
     _read_cat,

@@ -104,8 +104,12 @@ class PromTextFormat:
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult()
         series = 0
+        histograms = Histograms()
         for number, line in enumerate(text.splitlines(), start=1):
             name = metric_name(line)
+            if name is not None and name.endswith("_bucket"):
+                histograms.add(name.removesuffix("_bucket"), line, number, ctx)
+                continue
             if name not in WANTED:
                 continue
             found = _LINE.match(line)
@@ -118,6 +122,7 @@ class PromTextFormat:
             if series > MAX_SERIES:
                 break
             self._sample(result, ctx, number, line, name, labels, value, found.group("ts"))
+        histograms.facts(result, ctx)
         return result
 
     def _sample(
@@ -146,6 +151,70 @@ class PromTextFormat:
             result.records.append(
                 Record(line.strip(), number, Stamp(moment) if moment else None, entity)
             )
+
+
+class Histograms:
+    """Every histogram in an exposition, summed over its series per entity: the tail of a
+    latency is what says a disk or a server is slow (``etcd_disk_wal_fsync_duration_seconds``:
+    p99 above 10 ms is a slow disk for etcd), and a sum and a count alone hide it."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, Entity], dict[float, float]] = {}
+        self.first: dict[tuple[str, Entity], tuple[int, str]] = {}
+
+    def add(self, family: str, line: str, number: int, ctx: Context) -> None:
+        found = _LINE.match(line)
+        labels = parse_labels(found.group("labels") or "") if found else None
+        if found is None or labels is None or "le" not in labels:
+            return
+        try:
+            bound, count = float(labels.pop("le")), float(found.group("value"))
+        except ValueError:
+            return
+        if math.isnan(count):
+            return
+        key = (family, _entity(labels, ctx.node))
+        per_bound = self.buckets.setdefault(key, {})
+        per_bound[bound] = per_bound.get(bound, 0.0) + count
+        self.first.setdefault(key, (number, line.strip()))
+
+    def facts(self, result: ParseResult, ctx: Context) -> None:
+        for (family, entity), per_bound in self.buckets.items():
+            bounds = sorted(per_bound.items())
+            total = bounds[-1][1] if bounds else 0.0
+            if total <= 0 or not math.isinf(bounds[-1][0]):
+                continue
+            number, _ = self.first[(family, entity)]
+            stem = "metrics." + family.replace(":", "_")
+            for name, q in (("p50", 0.5), ("p99", 0.99)):
+                value = quantile(bounds, q)
+                shown = f"{family}: {name} {value:g} s over {int(total)} observations"
+                evidence = Evidence(ctx.source, number, None, shown)
+                result.facts.append(Fact(f"{stem}.{name}", entity, round(value, 6), evidence))
+            result.entities.append(entity)
+
+
+def quantile(bounds: list[tuple[float, float]], q: float) -> float:
+    """The q-quantile of cumulative buckets [(le, count)], interpolated inside its bucket as
+    Prometheus' histogram_quantile does; the highest finite bound when it falls in +Inf.
+
+    >>> quantile([(0.01, 90.0), (0.1, 99.0), (1.0, 100.0), (math.inf, 100.0)], 0.99)
+    0.1
+    """
+    total = bounds[-1][1]
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in bounds:
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
+        lower_bound, lower_count = bound, count
+    return lower_bound
 
 
 FORMATS = [PromTextFormat()]

@@ -1,0 +1,301 @@
+"""Outputs of the everyday node tools, recognised by their shape: ``/etc/resolv.conf``, ``top``,
+``free``, ``df -h`` and ``df -i``, ``perf top`` / ``perf report``.
+
+Each gives facts on the node the file is about (``(unknown node)`` when nothing says):
+
+- resolv.conf: its name servers, and whether one is on loopback (``127.0.0.53`` of
+  systemd-resolved, ``127.0.0.1`` of dnsmasq): a pod that inherits it (CoreDNS with
+  ``forward . /etc/resolv.conf``, ``dnsPolicy: Default``) sends queries to itself.
+- top: load, tasks and zombies, CPU time in iowait, memory and swap as top prints them (KiB,
+  MiB or GiB), and the processes it shows (state, %CPU, resident memory): kswapd's CPU share says
+  the kernel is reclaiming memory.
+- free: memory total and available, swap total.
+- df: the fullest filesystem by blocks or by inodes, with its row as evidence.
+- perf: the share of samples in kernel functions that name a mechanism (iterating memory
+  cgroups, reclaiming pages, spinning on locks, conntrack).
+
+>>> r = RESOLV_CONF.parse("nameserver 127.0.0.53\\noptions edns0\\n", Context("resolv.conf", "n1"))
+>>> {f.name: f.value for f in r.facts}
+{'node.resolv_conf.nameservers': '127.0.0.53', 'node.resolv_conf.loopback': True}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.base import Context, DocumentFormat, ParseResult, Record
+
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def _node(ctx: Context) -> Entity:
+    return Entity.for_node(ctx.node or UNKNOWN_NODE)
+
+
+def _fact(name: str, value: Value, ctx: Context, line: int, text: str) -> Fact:
+    return Fact(name, _node(ctx), value, Evidence(ctx.source, line, None, text.strip()))
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+# --- /etc/resolv.conf -----------------------------------------------------------------------------
+
+_RESOLV = re.compile(r"^\s*(?:nameserver|search|domain|options|sortlist)\s+\S|^\s*[#;]")
+
+
+class ResolvConf:
+    name = "resolv-conf"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        if not lines or not any(line.split()[:1] == ["nameserver"] for line in lines):
+            return 0.0
+        return 0.85 if all(_RESOLV.match(line) for line in lines) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        servers: list[tuple[int, str, str]] = []
+        for n, line in _lines(text):
+            words = line.split()
+            if words[0] == "nameserver" and len(words) > 1:
+                servers.append((n, words[1], line))
+        if not servers:
+            return result
+        first, _, first_text = servers[0]
+        result.facts.append(
+            _fact(
+                "node.resolv_conf.nameservers",
+                ",".join(s for _, s, _ in servers),
+                ctx,
+                first,
+                first_text,
+            )
+        )
+        # Only a loopback server is news: several copies of the file (the stub's and the
+        # upstream one of systemd-resolved) must not hide it behind the last one read.
+        loopback = [(n, line) for n, server, line in servers if _is_loopback(server)]
+        if loopback:
+            where, shown = loopback[0]
+            result.facts.append(_fact("node.resolv_conf.loopback", True, ctx, where, shown))
+        return result
+
+
+def _is_loopback(server: str) -> bool:
+    try:
+        return ipaddress.ip_address(server.split("%", maxsplit=1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+# --- top ----------------------------------------------------------------------------------------
+
+_TOP_HEAD = re.compile(r"^top - \d\d:\d\d:\d\d up ")
+_LOAD = re.compile(r"load average:\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)")
+_TASKS = re.compile(r"^(?:Tasks|Threads):\s*(\d+) total.*?(\d+) zombie")
+_CPU = re.compile(r"^%?Cpu\(s\):.*?([\d.]+)\s*wa\b")
+_MEM = re.compile(r"^(KiB|MiB|GiB) Mem\s*:\s*([\d.]+)\s*total,\s*([\d.]+)\s*free")
+_SWAP = re.compile(r"^(KiB|MiB|GiB) Swap\s*:\s*([\d.]+)\s*total.*?([\d.]+)\s*avail Mem")
+_TOP_ROW = re.compile(
+    r"^\s*(?P<pid>\d+)\s+\S+\s+\S+\s+-?\d+\s+\S+\s+(?P<res>\S+)\s+\S+\s+(?P<state>[RSDZTtIX])\s+"
+    r"(?P<cpu>[\d.]+)\s+(?P<mem>[\d.]+)\s+\S+\s+(?P<command>\S.*?)\s*$"
+)
+
+
+def _top_bytes(unit: str, number: str) -> int:
+    return int(float(number) * {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit])
+
+
+def _res_bytes(text: str) -> int | None:
+    """top's RES column: KiB by default, or with a unit letter (``1.2g``)."""
+    found = re.fullmatch(r"([\d.]+)([kmgtp]?)", text.lower())
+    if not found:
+        return None
+    return int(float(found.group(1)) * _UNITS.get(found.group(2) or "k", 1 << 10))
+
+
+class Top:
+    name = "top"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line.strip() for line in head if line.strip()]
+        return 0.9 if any(_TOP_HEAD.match(line) for line in lines[:3]) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        node = _node(ctx)
+        result = ParseResult(entities=[node])
+        facts = result.facts
+        for n, line in _lines(text):
+            stripped = line.strip()
+            if _TOP_HEAD.match(stripped) and (load := _LOAD.search(stripped)):
+                for minutes, value in zip(("1m", "5m", "15m"), load.groups(), strict=True):
+                    facts.append(_fact(f"node.loadavg.{minutes}", float(value), ctx, n, line))
+            elif tasks := _TASKS.match(stripped):
+                facts.append(_fact("node.zombies.total", int(tasks.group(2)), ctx, n, line))
+            elif cpu := _CPU.match(stripped):
+                facts.append(_fact("node.cpu.iowait_percent", float(cpu.group(1)), ctx, n, line))
+            elif mem := _MEM.match(stripped):
+                total = _top_bytes(mem.group(1), mem.group(2))
+                facts.append(_fact("node.memory.total_bytes", total, ctx, n, line))
+            elif swap := _SWAP.match(stripped):
+                unit = swap.group(1)
+                facts.append(
+                    _fact("node.swap.total_bytes", _top_bytes(unit, swap.group(2)), ctx, n, line)
+                )
+                available = _top_bytes(unit, swap.group(3))
+                facts.append(_fact("node.memory.available_bytes", available, ctx, n, line))
+            elif row := _TOP_ROW.match(line):
+                self._process(row, n, line, ctx, result)
+        return result
+
+    def _process(
+        self, row: re.Match[str], n: int, line: str, ctx: Context, result: ParseResult
+    ) -> None:
+        name = row.group("command").split()[0]
+        entity = Entity.process(int(row.group("pid")), name, node=ctx.node or UNKNOWN_NODE)
+        evidence = Evidence(ctx.source, n, None, line.strip())
+        result.entities.append(entity)
+        cpu = float(row.group("cpu"))
+        result.facts.append(Fact("process.state", entity, row.group("state"), evidence))
+        result.facts.append(Fact("process.cpu_percent", entity, cpu, evidence))
+        rss = _res_bytes(row.group("res"))
+        if rss is not None:
+            result.facts.append(Fact("process.rss_bytes", entity, rss, evidence))
+        if name.startswith("kswapd"):
+            result.facts.append(_fact("node.kswapd_cpu_percent", cpu, ctx, n, line))
+        if row.group("state") == "D":
+            result.records.append(Record(line.strip(), n, entity=entity))
+
+
+# --- free ---------------------------------------------------------------------------------------
+
+_FREE_HEAD = re.compile(r"^\s*total\s+used\s+free\s+shared\s+buff/cache\s+available\s*$")
+_FREE_UNITS = {"-b": 1, "-k": 1 << 10, "-m": 1 << 20, "-g": 1 << 30}
+
+
+class Free:
+    name = "free"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.9 if any(_FREE_HEAD.match(line) for line in head[:3]) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        flags = (ctx.command or "").split()
+        unit = next((_FREE_UNITS[f] for f in flags if f in _FREE_UNITS), 1 << 10)
+        human = "-h" in flags or any(f.startswith("--human") for f in flags)
+        for n, line in _lines(text):
+            cells = line.split()
+            if cells[:1] == ["Mem:"] and len(cells) >= 7:
+                total, available = _amount(cells[1], unit, human), _amount(cells[6], unit, human)
+                if total is not None:
+                    result.facts.append(_fact("node.memory.total_bytes", total, ctx, n, line))
+                if available is not None:
+                    result.facts.append(
+                        _fact("node.memory.available_bytes", available, ctx, n, line)
+                    )
+            elif cells[:1] == ["Swap:"] and len(cells) >= 2:
+                total = _amount(cells[1], unit, human)
+                if total is not None:
+                    result.facts.append(_fact("node.swap.total_bytes", total, ctx, n, line))
+        return result
+
+
+def _amount(text: str, unit: int, human: bool) -> int | None:
+    found = re.fullmatch(r"([\d.]+)([KMGTP]i?)?B?", text)
+    if not found:
+        return None
+    number = float(found.group(1))
+    if found.group(2):
+        return int(number * _UNITS[found.group(2)[0].lower()])
+    return None if human and number else int(number * unit)
+
+
+# --- df -----------------------------------------------------------------------------------------
+
+_DF_HEAD = re.compile(
+    r"^Filesystem\s+(?:(?:1K-blocks|Size|\d+[KMG]?-blocks)\s+Used\s+Avail(?:able)?\s+(?:Use%|Capacity)"
+    r"|Inodes\s+IUsed\s+IFree\s+IUse%)\s+Mounted on"
+)
+_DF_ROW = re.compile(r"^(?P<fs>\S+)\s+(?:\S+\s+){3}(?P<pct>\d+)%\s+(?P<mount>/\S*)\s*$")
+# Filesystems that cannot fill up the node's disk, or only mirror the one beneath them.
+_NOT_DISKS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "udev", "cgroup", "proc", "sysfs")
+
+
+class Df:
+    name = "df"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        return 0.9 if any(_DF_HEAD.match(line) for line in head[:3]) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        inodes = "IUse%" in text.splitlines()[0] if text.strip() else False
+        best: tuple[int, int, str] | None = None
+        for n, line in _lines(text):
+            if _DF_HEAD.match(line):
+                inodes = "IUse%" in line
+                continue
+            row = _DF_ROW.match(line.strip())
+            if row is None:
+                continue
+            if row.group("fs").split("/")[-1] in _NOT_DISKS or row.group("fs") in _NOT_DISKS:
+                continue
+            percent = int(row.group("pct"))
+            if best is None or percent > best[0]:
+                best = (percent, n, line)
+        if best is not None:
+            name = "node.fs.max_inodes_used_percent" if inodes else "node.fs.max_used_percent"
+            result.facts.append(_fact(name, best[0], ctx, best[1], best[2]))
+        return result
+
+
+# --- perf ---------------------------------------------------------------------------------------
+
+_PERF_ROW = re.compile(r"^\s*(?P<pct>[\d.]+)%\s+.*?\[k\]\s+(?P<symbol>[\w.]+)")
+# Kernel functions and the mechanism they belong to, from the kernel's own sources
+# (mm/memcontrol.c, kernel/cgroup, mm/vmscan.c, kernel/locking, net/netfilter).
+MECHANISMS = {
+    "memcg_iteration": re.compile(
+        r"^(?:memcg_stat_show|memcg_sum_events|memcg_page_state|mem_cgroup_iter|"
+        r"mem_cgroup_usage|mem_cgroup_node_nr_lru_pages|mem_cgroup_nr_lru_pages|"
+        r"css_next_descendant_pre|memory_stat_show|mem_cgroup_flush_stats|cgroup_rstat_flush)"
+    ),
+    "reclaim": re.compile(r"^(?:shrink_|isolate_lru_pages|page_referenced|kswapd|do_try_to_free)"),
+    "spinlock": re.compile(r"^(?:native_queued_spin_lock_slowpath|_raw_spin_lock|queued_spin)"),
+    "conntrack": re.compile(r"^(?:nf_conntrack|__nf_conntrack|nf_ct_)"),
+}
+
+
+class Perf:
+    name = "perf"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        rows = sum(1 for line in head if _PERF_ROW.match(line))
+        return 0.8 if rows >= 3 else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        shares: dict[str, tuple[float, int, str]] = {}
+        for n, line in _lines(text):
+            row = _PERF_ROW.match(line)
+            if row is None:
+                continue
+            for mechanism, pattern in MECHANISMS.items():
+                if pattern.match(row.group("symbol")):
+                    total, first, shown = shares.get(mechanism, (0.0, n, line))
+                    shares[mechanism] = (total + float(row.group("pct")), first, shown)
+        for mechanism, (total, n, line) in shares.items():
+            name = f"node.perf.{mechanism}_percent"
+            result.facts.append(_fact(name, round(total, 2), ctx, n, line))
+        return result
+
+
+RESOLV_CONF = ResolvConf()
+FORMATS: list[DocumentFormat] = [RESOLV_CONF, Top(), Free(), Df(), Perf()]

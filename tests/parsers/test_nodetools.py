@@ -1,0 +1,126 @@
+"""The everyday node tools: real output of this machine's top, free, df and resolv.conf, and
+public pastes (the thread is named) where the tool does not run here."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.nodetools import FORMATS, RESOLV_CONF
+from kubewhy.parsers.promtext import PromTextFormat, quantile
+from kubewhy.parsers.registry import detect
+
+BY_NAME = {f.name: f for f in FORMATS}
+
+
+def _run(*argv: str) -> str:
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    return subprocess.run(
+        argv, capture_output=True, text=True, check=True, env={"LC_ALL": "C", "COLUMNS": "200"}
+    ).stdout
+
+
+def _meminfo() -> dict[str, int]:
+    text = Path("/proc/meminfo").read_text()
+    return {line.split(":")[0]: int(line.split()[1]) * 1024 for line in text.splitlines()}
+
+
+def _facts(fmt: str, text: str, command: str | None = None) -> dict[str, object]:
+    result = BY_NAME[fmt].parse(text, Context("out.txt", node="n1", command=command))
+    return {f.name: f.value for f in result.facts if f.entity.kind == "node"}
+
+
+def test_real_top_batch_output() -> None:
+    text = _run("top", "-b", "-n", "1")
+    assert detect(text.splitlines()[:60]).name == "top"
+    facts = _facts("top", text)
+    meminfo = _meminfo()
+    total = facts["node.memory.total_bytes"]
+    assert isinstance(total, int) and abs(total - meminfo["MemTotal"]) <= 0.01 * total
+    assert isinstance(facts["node.cpu.iowait_percent"], float)
+    assert isinstance(facts["node.loadavg.1m"], float)
+
+
+def test_public_top_of_a_node_thrashing_without_swap() -> None:
+    # public: kubernetes/kubernetes#67796
+    text = """top - 11:50:54 up 17 min,  1 user,  load average: 10.74, 11.00, 6.96
+Tasks: 104 total,   4 running, 100 sleeping,   0 stopped,   0 zombie
+%Cpu(s):  0.3 us, 12.9 sy,  0.0 ni,  3.1 id, 64.8 wa,  0.0 hi, 18.8 si,  0.0 st
+KiB Mem :  1015368 total,    65532 free,   851408 used,    98428 buff/cache
+KiB Swap:        0 total,        0 free,        0 used.    24816 avail Mem
+
+  PID USER      PR  NI    VIRT    RES    SHR S  %CPU %MEM     TIME+ COMMAND
+   35 root      20   0       0      0      0 R  13.4  0.0   2:04.26 kswapd0
+ 2988 vagrant   20   0 1804676 674112      0 D   9.1 66.4   1:50.81 node
+"""
+    facts = _facts("top", text)
+    assert facts["node.cpu.iowait_percent"] == 64.8
+    assert facts["node.swap.total_bytes"] == 0
+    assert facts["node.memory.available_bytes"] == 24816 * 1024
+    assert facts["node.kswapd_cpu_percent"] == 13.4
+
+
+def test_real_free_output() -> None:
+    facts = _facts("free", _run("free", "-b"), command="free -b")
+    available = _meminfo()["MemAvailable"] // 1024
+    assert isinstance(facts["node.memory.available_bytes"], int)
+    assert abs(facts["node.memory.available_bytes"] - available * 1024) <= 0.05 * available * 1024
+    assert "node.swap.total_bytes" in facts
+
+
+def test_real_df_by_blocks_and_by_inodes() -> None:
+    blocks = _facts("df", _run("df", "-h"))
+    inodes = _facts("df", _run("df", "-i"))
+    assert 0 <= int(blocks["node.fs.max_used_percent"]) <= 100  # type: ignore[call-overload]
+    assert 0 <= int(inodes["node.fs.max_inodes_used_percent"]) <= 100  # type: ignore[call-overload]
+    assert "node.fs.max_used_percent" not in inodes
+
+
+def test_resolv_conf_on_loopback_and_not() -> None:
+    # public: coredns/coredns#2083 (the systemd-resolved stub) and this machine's own file
+    stub = RESOLV_CONF.parse(
+        "nameserver 127.0.0.53\nsearch ap-northeast-1.compute.internal\n", Context("r", "n1")
+    )
+    assert {f.name: f.value for f in stub.facts}["node.resolv_conf.loopback"] is True
+    upstream = RESOLV_CONF.parse("nameserver 10.0.0.2\nsearch x.internal\n", Context("r", "n1"))
+    assert {f.name for f in upstream.facts} == {"node.resolv_conf.nameservers"}
+    assert RESOLV_CONF.sniff(["nameserver 10.0.0.2", "some log line"]) == 0.0
+
+
+def test_perf_top_names_the_mechanism() -> None:
+    # public: google/cadvisor#1774
+    text = """    31.04%  [kernel]                                      [k] memcg_stat_show
+    18.61%  [kernel]                                      [k] memcg_sum_events.isra.22
+     9.41%  [kernel]                                      [k] mem_cgroup_iter
+     6.94%  [kernel]                                      [k] css_next_descendant_pre
+     1.22%  [kernel]                                      [k] nmi
+"""
+    assert detect(text.splitlines()).name == "perf"
+    assert _facts("perf", text) == {"node.perf.memcg_iteration_percent": 66.0}
+
+
+def test_histogram_tail_from_the_exposition_format() -> None:
+    # public: rancher/rke#2295 (etcd's WAL fsync histogram, cumulative buckets)
+    text = "\n".join(
+        f'etcd_disk_wal_fsync_duration_seconds_bucket{{le="{le}"}} {count}'
+        for le, count in (
+            ("0.002", "208222"),
+            ("0.004", "7.031156e+06"),
+            ("0.128", "1.1577606e+07"),
+            ("0.256", "1.1680821e+07"),
+            ("1.024", "1.1771849e+07"),
+            ("+Inf", "1.1775397e+07"),
+        )
+    )
+    result = PromTextFormat().parse(text, Context("metrics.txt", node="n1"))
+    got = {f.name: f.value for f in result.facts}
+    p99 = got["metrics.etcd_disk_wal_fsync_duration_seconds.p99"]
+    assert isinstance(p99, float) and 0.128 < p99 < 0.256
+    assert quantile([(1.0, 10.0), (math.inf, 10.0)], 0.99) == 0.99
+    assert quantile([(1.0, 0.0), (math.inf, 10.0)], 0.5) == 1.0  # the tail is past the last bound
