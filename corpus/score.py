@@ -10,7 +10,8 @@ that raises or runs past its time limit is a crash). ``examples`` scores ``examp
 exits 1 when a split falls below ``floors.yaml``.
 
 A case is right at top-1 when the first finding's failure mode is one of its
-``expect.failure_modes``; at top-3 when one of the first three is. The culprit is named when the
+``expect.failure_modes`` (or its ``expect.proposed`` id, once the knowledge base has a failure
+mode of that id); at top-3 when one of the first three is. The culprit is named when the
 best-ranked right finding names one of ``expect.culprit`` (in its culprit or its subject). A
 healthy case is a false positive when any finding is reported above the ``lead`` tier.
 """
@@ -77,9 +78,12 @@ def load_cases(splits: Iterable[str]) -> list[Case]:
                 continue
             exp = data.get("expect") or {}
             proposed = (exp.get("proposed") or {}).get("id")
-            modes = list(exp.get("failure_modes") or [])
+            # The labeller's proposed id names the same root cause in words of its own: once the
+            # knowledge base has a failure mode of that id, finding it is right.
+            modes = list(exp.get("failure_modes") or []) + ([proposed] if proposed else [])
             healthy = bool(exp.get("healthy"))
-            cls = "healthy" if healthy else (modes[0] if modes else f"(new) {proposed}")
+            named = exp.get("failure_modes") or []
+            cls = "healthy" if healthy else (named[0] if named else f"(new) {proposed}")
             cases.append(
                 Case(
                     folder.name,

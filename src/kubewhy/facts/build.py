@@ -25,6 +25,23 @@ from kubewhy.model.times import TimeContext
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 
 
+# Counts of what leaks or piles up: read twice, the larger is the symptom (the smaller one was
+# taken after a restart or a cleanup, as pasted sessions often show).
+PEAK_FACTS = (
+    "node.systemd.units",
+    "node.systemd.mount_units",
+    "node.systemd.kubelet_mount_units",
+    "node.zombies.total",
+    "node.threads.total",
+    "node.processes.total",
+    "node.memcg.num_cgroups",
+    "process.zombie_children",
+    "process.threads",
+    "container.threads",
+    "cgroup.pids.current",
+)
+
+
 @dataclass
 class FactBase:
     store: FactStore
@@ -54,6 +71,7 @@ def build_facts(parsed: Parsed, forced_offset_minutes: int | None = None) -> Fac
             store.add(fact if entity is fact.entity else replace(fact, entity=entity))
         for entity in doc.result.entities:
             store.add_entity(nodes.entity(entity, fallback))
+    store.keep_peaks(PEAK_FACTS)
     derive_facts(store, nodes)
     derive_versions(store)
     facts = FactBase(

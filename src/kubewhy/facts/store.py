@@ -105,6 +105,23 @@ class FactStore:
             self._holders[(key[0], name)][key] = None
         self._values[key][name] = fact.value
 
+    def keep_peaks(self, names: Iterable[str]) -> None:
+        """For counts of what accumulates (units, zombies, memory cgroups), the largest value
+        seen is the symptom: a later, smaller reading was taken after someone cleaned up."""
+        wanted = set(names)
+        for key, named in self._facts.items():
+            for name in wanted.intersection(named):
+                facts = named[name]
+                numeric = [f for f in facts if isinstance(f.value, int | float)]
+                if len(numeric) < 2:
+                    continue
+                peak = max(numeric, key=lambda f: float(f.value))
+                if peak is not facts[-1]:
+                    facts.remove(peak)
+                    facts.append(peak)
+                    self._values[key][name] = peak.value
+                    self._changed()
+
     def extend(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
             self.add(fact)

@@ -332,7 +332,8 @@ def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
         line = lines[0][0] if lines else (out[0][0] if out else 1)
         return [Reading(f"node.kmod.{wanted}", loaded, line)]
     scrape = src.name in ("curl", "wget") and any("metrics" in a for a in src.args)
-    if scrape and wanted.startswith("node_processes"):
+    # A grep that would have shown node_processes_* (by its name or a part of it).
+    if scrape and (wanted.startswith("node_processes") or wanted in "node_processes_"):
         samples = [(n, line) for n, line in lines if line.startswith("node_processes")]
         line = samples[0][0] if samples else (out[0][0] if out else 1)
         return [Reading("node.exporter.processes_metrics", bool(samples), line)]

@@ -153,6 +153,16 @@ class PromTextFormat:
             )
 
 
+# A metric's namespace names the program that exports it (etcd_disk_..., apiserver_request_...).
+_EMITTERS = {
+    "etcd": "etcd",
+    "apiserver": "kube-apiserver",
+    "kubelet": "kubelet",
+    "coredns": "coredns",
+    "scheduler": "kube-scheduler",
+}
+
+
 class Histograms:
     """Every histogram in an exposition, summed over its series per entity: the tail of a
     latency is what says a disk or a server is slow (``etcd_disk_wal_fsync_duration_seconds``:
@@ -173,7 +183,11 @@ class Histograms:
             return
         if math.isnan(count):
             return
-        key = (family, _entity(labels, ctx.node))
+        entity = _entity(labels, ctx.node)
+        emitter = _EMITTERS.get(family.split("_", 1)[0])
+        if emitter and entity.kind in ("node", "cluster"):
+            entity = Entity.component(emitter, ctx.node)
+        key = (family, entity)
         per_bound = self.buckets.setdefault(key, {})
         per_bound[bound] = per_bound.get(bound, 0.0) + count
         self.first.setdefault(key, (number, line.strip()))

@@ -95,7 +95,7 @@ def parse_inputs(inputs: Inputs) -> Parsed:
             out.gaps.append(Gap(origin=file.display, reason="error", detail=str(exc)))
             continue
         detected = (_format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
-        if not file.format_hint and starts_session(head[0] if head else ""):
+        if not file.format_hint and any(starts_session(line) for line in head):
             sections = _transcript(file)
             if sections:
                 for section in sections:
