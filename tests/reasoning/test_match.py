@@ -18,6 +18,7 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.hits import SymptomHit
 from kubewhy.reasoning.match import (
+    LEAD_FLOOR,
     Hypothesis,
     Matched,
     apply_known_bugs,
@@ -207,7 +208,7 @@ def _brute_force_hypotheses(
         if any(not m.supporting for m in h.matched.values()):
             factor = apply_known_bugs(h, store)
             h.confidence = round(min(confidence_of(h), 0.99) * factor, 3)
-            if h.active():
+            if h.confidence >= LEAD_FLOOR:  # findings and leads alike
                 active.append(h)
     return active
 

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
 
 from kubewhy import __version__
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
+from kubewhy.model.diagnosis import counts
 from kubewhy.pipeline import NodeSource, Request, observe
 from kubewhy.reasoning import reason
 from kubewhy.reasoning.risks import evaluate_risks
@@ -66,6 +67,8 @@ def run_once(metrics: WatchMetrics, request: Request, kb: KnowledgeBase) -> None
     diagnosis = reason(observation.seen, kb, observation.read)
     metrics.findings.clear()
     for f in diagnosis.findings:
+        if not counts(f):
+            continue  # leads and past events are for the report, not for alerts
         role = "consequence" if f.explained_by else "root-cause"
         culprit = f"{f.culprit.kind}/{f.culprit.name}" if f.culprit else ""
         labels = (f.failure_mode, f.entity.kind, f.entity.name, role, culprit)

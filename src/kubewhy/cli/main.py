@@ -1,6 +1,7 @@
 """The ``kubewhy`` command (also installed as ``kubectl-why``, a kubectl plugin).
 
-Exit codes: 0 no finding, 1 findings, 2 bad usage or unreadable input (one line on stderr).
+Exit codes: 0 no finding (leads and past findings aside), 1 findings, 2 bad usage or unreadable
+input (one line on stderr).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typer
 
 from kubewhy import __version__
 from kubewhy.errors import KubewhyError, UsageError
-from kubewhy.model.diagnosis import Diagnosis
+from kubewhy.model.diagnosis import Diagnosis, counts
 
 if TYPE_CHECKING:
     from kubewhy.pipeline import Request
@@ -227,7 +228,7 @@ def diagnose(
     ).resolve(parse_timezone(timezone), jobs)
     diagnosis = run_diagnosis(request)
     _render(diagnosis, fmt, output)
-    raise typer.Exit(1 if diagnosis.findings else 0)
+    raise typer.Exit(1 if any(counts(f) for f in diagnosis.findings) else 0)
 
 
 @app.command()

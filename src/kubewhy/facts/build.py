@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kubewhy.facts.derive import derive_facts
@@ -23,7 +24,6 @@ from kubewhy.model.components import of_stack_frames
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.times import TimeContext
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
-
 
 # Counts of what leaks or piles up: read twice, the larger is the symptom (the smaller one was
 # taken after a restart or a cleanup, as pasted sessions often show).
@@ -78,10 +78,26 @@ def build_facts(parsed: Parsed, forced_offset_minutes: int | None = None) -> Fac
         store,
         nodes,
         base,
-        [file_context(base, log.head_stamps, forced) for log in parsed.logs],
+        [
+            replace(file_context(base, log.head_stamps, forced), boot=_boot_of(log, store, nodes))
+            for log in parsed.logs
+        ],
     )
     facts.dumps.extend(_analysed_dumps(parsed.documents, facts))
     return facts
+
+
+def _boot_of(log: LogInput, store: FactStore, nodes: NodeNames) -> datetime | None:
+    """When the machine that wrote ``log`` booted, where a live read of it says (its kernel
+    log's ``[seconds]`` count from then)."""
+    name = nodes.canonical(log.ctx.node) if log.ctx.node else nodes.default()
+    booted = [(n, v) for n in store.entities("node") if (v := store.value(n, "node.boot_time"))]
+    value = next((v for n, v in booted if n.name == name), None)
+    if value is None and len(booted) == 1 and name == UNKNOWN_NODE:
+        value = booted[0][1]
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 def _unified_nodes(parsed: Parsed) -> NodeNames:

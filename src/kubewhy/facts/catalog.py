@@ -57,6 +57,8 @@ FACTS: dict[str, str] = {
     "node.crash_dumps": "vmcore files under /var/crash",
     "node.reboots": "reboots seen (journal -- Reboot -- markers, Rebooted events)",
     "node.uptime_seconds": "seconds since boot",
+    "node.collected_at": "when a live node was read (Unix seconds)",
+    "node.boot_time": "when the node booted (Unix seconds); kernel log [seconds] count from it",
     "node.boot_id": "the kernel's boot id (changes at every boot)",
     "node.loadavg.*": "load averages (1m, 5m, 15m)",
     "node.systemd.version": "systemd version number",

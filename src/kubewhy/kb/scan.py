@@ -80,7 +80,9 @@ class _Hits:
     ) -> None:
         fm_id, symptom = self.table.entries[index]
         component = (line.component if line else None) or ctx.component
-        if symptom.components and component and component not in symptom.components:
+        # A symptom scoped to components counts only where the component is known: the same
+        # words from another client (client-go's throttling in any program) are not its.
+        if symptom.components and component not in symptom.components:
             return
         groups = self.table.scanner.groups(index, text) if self.table.has_groups[index] else {}
         if entity is None or _NAMING_GROUPS.intersection(groups):

@@ -201,6 +201,9 @@ class FailureMode(Strict):
     title: str
     maturity: Literal["stable", "incubating"] = "stable"
     scope: Scope
+    # For scope component: the component the failure mode is about, whoever reports it (etcd's
+    # leader churn seen in kube-apiserver's log is still etcd's).
+    component: str | None = None
     summary: str
     mechanism: str  # how the fault works, in a few sentences: the "why" of the chain
     logs: list[LogSymptom] = []

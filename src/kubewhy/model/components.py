@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -84,6 +85,41 @@ STACK_PACKAGES = (
     ("containerd", "containerd"),
 )
 UNKNOWN_GO_PROGRAM = "go-program"
+
+
+# Words in a file's name that say whose log it is (a person saves the kubelet's journal as
+# kubelet.log or journalctl-u-kubelet.txt), most specific first.
+FILE_NAME_WORDS = (
+    ("kube-apiserver", "kube-apiserver"),
+    ("apiserver", "kube-apiserver"),
+    ("kube-controller-manager", "kube-controller-manager"),
+    ("controller-manager", "kube-controller-manager"),
+    ("kube-scheduler", "kube-scheduler"),
+    ("kube-proxy", "kube-proxy"),
+    ("kubelet", "kubelet"),
+    ("containerd", "containerd"),
+    ("dockerd", "docker"),
+    ("docker", "docker"),
+    ("crio", "crio"),
+    ("cri-o", "crio"),
+    ("etcd", "etcd"),
+    ("coredns", "coredns"),
+)
+
+
+def of_file_name(name: str) -> str | None:
+    """The component whose output a file's name says it holds.
+
+    >>> of_file_name("journalctl-u-kubelet.txt"), of_file_name("kube-apiserver-10.0.0.8.log")
+    ('kubelet', 'kube-apiserver')
+    >>> of_file_name("dmesg.txt") is None
+    True
+    """
+    lowered = name.lower()
+    for word, component in FILE_NAME_WORDS:
+        if re.search(rf"(?:^|[^a-z]){re.escape(word)}(?:[^a-z]|$)", lowered):
+            return component
+    return None
 
 
 def of_pod_name(pod: str) -> str | None:

@@ -14,12 +14,17 @@
      "missing_evidence": [str]}
 
 Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
-that consumers may ignore; the contract's fields never change meaning. ``gaps`` lists what could
+that consumers may ignore; the contract's fields never change meaning. Each finding also says its
+``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
+read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when the evidence has times).
+``gaps`` lists what could
 not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one of permission, timeout,
 absent, too-large, error, cannot-fork.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,11 +69,23 @@ class EvidenceRef(_Model):
     count: int = 1  # how many lines this sample stands for (floods are sampled)
 
 
+Tier = Literal["confirmed", "probable", "lead"]
+State = Literal["active", "past"]
+
+
 class Finding(_Model):
     rank: int
     failure_mode: str
     title: str
     confidence: float = Field(ge=0, le=1)
+    # confirmed (>= 0.8), probable (>= the failure mode's threshold) or lead: a weaker sign,
+    # shown with the evidence that would confirm or rule it out, never counted as a finding.
+    tier: Tier = "probable"
+    # past: on a live read, all of its evidence is old log lines (age says how old).
+    state: State = "active"
+    age: str = ""
+    first_seen: str | None = None
+    last_seen: str | None = None
     entity: EntityRef
     culprit: CulpritRef | None = None
     chain: list[ChainLink] = []
@@ -95,6 +112,12 @@ class Risk(_Model):
     message: str
     fix: str
     evidence: list[EvidenceRef] = []
+
+
+def counts(finding: Finding) -> bool:
+    """A finding that says something is wrong now: not a lead, not past (the exit code and the
+    agent's metrics count these)."""
+    return finding.tier != "lead" and finding.state == "active"
 
 
 class Diagnosis(_Model):

@@ -8,6 +8,11 @@ rest of the evidence.
 >>> s = Stamp(datetime(1900, 9, 7, 7, 4, 17), has_year=False)
 >>> s.resolve(TimeContext(year=2021, tz_offset_minutes=480)).isoformat()
 '2021-09-06T23:04:17+00:00'
+>>> boot = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+>>> Stamp.after_boot(90.5).resolve(TimeContext(2026, boot=boot)).isoformat()
+'2026-12-06T07:01:30.500000+00:00'
+>>> Stamp.after_boot(90.5).resolve(TimeContext(2026)) is None
+True
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+# The placeholder value of a stamp that counts from boot.
+_BOOT = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class TimeContext:
-    """The year and UTC offset assumed for stamps that do not say."""
+    """The year and UTC offset assumed for stamps that do not say, and when the machine that
+    wrote a kernel log booted (its ``[seconds]`` stamps count from then)."""
 
     year: int
     tz_offset_minutes: int = 0
+    boot: datetime | None = None
 
     def zone(self) -> timezone:
         return timezone(timedelta(minutes=self.tz_offset_minutes))
@@ -29,12 +39,21 @@ class TimeContext:
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    """A parsed time; naive values are local to the source, aware values are exact."""
+    """A parsed time; naive values are local to the source, aware values are exact. A kernel
+    log's ``[seconds]`` since boot is ``since_boot`` (``value`` then unused): it has a wall-clock
+    time only where the boot time is known."""
 
     value: datetime
     has_year: bool = True
+    since_boot: float | None = None
 
-    def resolve(self, ctx: TimeContext) -> datetime:
+    @staticmethod
+    def after_boot(seconds: float) -> Stamp:
+        return Stamp(_BOOT, True, seconds)
+
+    def resolve(self, ctx: TimeContext) -> datetime | None:
+        if self.since_boot is not None:
+            return ctx.boot + timedelta(seconds=self.since_boot) if ctx.boot else None
         value = self.value
         if not self.has_year:
             try:

@@ -1,7 +1,8 @@
 """Kernel log: ``dmesg`` (``[  123.456789] msg``), ``dmesg -T`` (``[Sun Jun 14 13:14:38 2020] msg``)
 and raw ``/dev/kmsg`` records (``6,1234,5678901,-;msg``).
 
-Seconds since boot are not wall-clock time: without the boot time they give no stamp.
+Seconds since boot are stamped as such: they become wall-clock time where the boot time of the
+machine is known (a live node, a node bundle), and no time otherwise.
 
 >>> KMSG.parse_line("[Sun Jun 14 13:14:38 2020] kernel BUG at fs.h:2582!").stamp.value.year
 2020
@@ -40,10 +41,12 @@ class KmsgFormat:
             return LogLine(Stamp(value), None, "kernel", found.group(2))
         found = UPTIME.match(line)
         if found:
-            return LogLine(None, None, "kernel", found.group(3))
+            seconds = float(f"{found.group(1)}.{found.group(2)}")
+            return LogLine(Stamp.after_boot(seconds), None, "kernel", found.group(3))
         found = RAW.match(line)
         if found:
-            return LogLine(None, None, "kernel", found.group(4))
+            seconds = int(found.group(3)) / 1e6
+            return LogLine(Stamp.after_boot(seconds), None, "kernel", found.group(4))
         return None
 
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
@@ -276,6 +277,16 @@ class NodeKernel(_Snapshot):
         fact: _FactAdder,
         result: ParseResult,
     ) -> None:
+        collected, uptime = header.get("collected_at"), header.get("uptime_seconds")
+        if isinstance(collected, str) and isinstance(uptime, int | float):
+            try:
+                at = datetime.fromisoformat(collected).timestamp()
+            except ValueError:
+                at = None
+            if at is not None:
+                text = f"collected at {collected}, up {uptime:.0f} s"
+                fact(node, "node.collected_at", at, 1, text)
+                fact(node, "node.boot_time", round(at - uptime, 3), 1, text)
         if header.get("release"):
             fact(
                 node,

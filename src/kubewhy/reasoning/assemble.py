@@ -167,7 +167,16 @@ def build_finding(
         explained_by=ranked.explained_by.fm.id if ranked.explained_by else None,
         why_ranked=ranked.why,
         version_notes=h.version_notes,
+        tier=h.tier,
+        state=h.state,
+        age=h.age,
+        first_seen=_iso(h.first_seen),
+        last_seen=_iso(h.last_seen),
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactStore) -> list[str]:

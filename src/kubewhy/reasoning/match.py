@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
@@ -23,6 +24,14 @@ from kubewhy.model.components import of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 
+# Confidence from which a finding is "confirmed"; below a failure mode's own threshold it is a
+# "lead" (kept down to LEAD_FLOOR, shown with what would confirm it, never counted as a finding
+# by the exit code or the agent).
+CONFIRMED = 0.8
+LEAD_FLOOR = 0.15
+# On a live node, a finding whose every line is older than this before the read is past.
+PAST_AFTER = timedelta(minutes=30)
+
 
 @dataclass
 class Matched:
@@ -32,6 +41,11 @@ class Matched:
     evidence: list[Evidence]
     count: int = 1
     description: str = ""
+    # When the symptom was first and last seen (log lines with a time); None for facts, which
+    # are the state when the evidence was read.
+    first: datetime | None = None
+    last: datetime | None = None
+    from_logs: bool = False
 
 
 @dataclass
@@ -47,6 +61,9 @@ class Hypothesis:
     def key(self) -> tuple[str, Entity]:
         return (self.fm.id, self.subject)
 
+    state: str = "active"  # "past": all its evidence is old log lines of a live read
+    age: str = ""
+
     def add(self, matched: Matched) -> None:
         known = self.matched.get(matched.symptom)
         if known is None:
@@ -54,11 +71,29 @@ class Hypothesis:
         else:
             known.count += matched.count
             known.evidence.extend(matched.evidence[: max(0, 5 - len(known.evidence))])
+            known.first = min((t for t in (known.first, matched.first) if t), default=None)
+            known.last = max((t for t in (known.last, matched.last) if t), default=None)
+
+    @property
+    def first_seen(self) -> datetime | None:
+        return min((m.first for m in self.matched.values() if m.first), default=None)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        return max((m.last for m in self.matched.values() if m.last), default=None)
+
+    @property
+    def tier(self) -> str:
+        """confirmed, probable (at or above the failure mode's threshold) or lead."""
+        if self.confidence >= CONFIRMED:
+            return "confirmed"
+        return "probable" if self.confidence >= self.fm.threshold else "lead"
+
+    def has_primary(self) -> bool:
+        return any(not m.supporting for m in self.matched.values())
 
     def active(self) -> bool:
-        return any(not m.supporting for m in self.matched.values()) and (
-            self.confidence >= self.fm.threshold
-        )
+        return self.has_primary() and self.confidence >= self.fm.threshold
 
     def evidence(self) -> list[Evidence]:
         seen: set[tuple[str, int | None, str]] = set()
@@ -72,12 +107,15 @@ class Hypothesis:
         return out
 
 
-def subject_for(entity: Entity, scope: Scope, store: FactStore) -> Entity:
-    """The entity a finding of ``scope`` is about, given the entity a symptom was seen on."""
+def subject_for(entity: Entity, fm: FailureMode, store: FactStore) -> Entity:
+    """The entity a finding of ``fm`` is about, given the entity a symptom was seen on."""
     # The node the symptom was seen on wins over the stored entity's: components are stored by
     # name (three apiservers are one component), but a line still happened on its own node.
+    scope = fm.scope
     seen_on = entity.on_node()
     entity = store.canonical(entity)
+    if scope == Scope.COMPONENT and fm.component:
+        return store.canonical(Entity.component(fm.component))
     if scope == Scope.CLUSTER:
         return Entity.cluster()
     if scope == Scope.NODE:
@@ -227,10 +265,20 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
             continue
         fm = kb.get(hit.failure_mode)
         weight, supporting = fm.symptom_weight(hit.symptom)
-        subject = subject_for(hit.entity, fm.scope, store)
+        subject = subject_for(hit.entity, fm, store)
         description = next((s.description for s in fm.logs if s.id == hit.symptom), "")
         get(fm, subject).add(
-            Matched(hit.symptom, weight, supporting, list(hit.samples), hit.count, description)
+            Matched(
+                hit.symptom,
+                weight,
+                supporting,
+                list(hit.samples),
+                hit.count,
+                description,
+                hit.first,
+                hit.last,
+                True,
+            )
         )
 
     for fm in kb.failure_modes.values():
@@ -265,12 +313,64 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
                         Matched(chk.id, chk.weight, chk.supporting, ev, len(ev), chk.description)
                     )
 
+    read_at = _read_at(store)
     result = []
-    for h in found.values():
-        if not any(not m.supporting for m in h.matched.values()):
+    for h in _merge_repeats(list(found.values())):
+        if not h.has_primary():
             continue
         factor = apply_known_bugs(h, store)
         h.confidence = round(min(_confidence(h), 0.99) * factor, 3)
-        if h.active():
+        if h.confidence >= LEAD_FLOOR:
+            _set_state(h, read_at, store)
             result.append(h)
     return result
+
+
+def _merge_repeats(hyps: list[Hypothesis]) -> list[Hypothesis]:
+    """One finding per fault: the same failure mode on processes of one program on one node (an
+    OOM kill of each new ``java``, a fork failure per PID) is one fault seen several times."""
+    merged: dict[tuple[str, str, str | None], Hypothesis] = {}
+    out: list[Hypothesis] = []
+    for h in hyps:
+        if h.subject.kind != Kind.PROCESS.value:
+            out.append(h)
+            continue
+        key = (h.fm.id, h.subject.name, h.subject.node)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = h
+            out.append(h)
+            continue
+        for m in h.matched.values():
+            first.add(m)
+    return out
+
+
+def _read_at(store: FactStore) -> datetime | None:
+    """When a live node was read: the reference against which old kernel lines are past."""
+    times = [
+        v
+        for n in store.entities(Kind.NODE.value)
+        if isinstance(v := store.value(n, "node.collected_at"), int | float)
+    ]
+    return datetime.fromtimestamp(max(times), tz=UTC) if times else None
+
+
+def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> None:
+    """Past, on a live read: every symptom is a log line (a fact is the state at the read, so a
+    fact symptom keeps the finding active), and the lines are older than PAST_AFTER or about a
+    process or cgroup that the read no longer found."""
+    last = h.last_seen
+    if read_at is None or last is None:
+        return
+    if any(not m.from_logs or m.last is None for m in h.matched.values()):
+        return
+    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not store.own(h.subject)
+    age = read_at - last
+    if age <= PAST_AFTER and not gone:
+        return
+    h.state = "past"
+    minutes = max(age.total_seconds(), 0) / 60
+    h.age = f"{minutes / 60:.0f} h ago" if minutes >= 60 else f"{minutes:.0f} min ago"
+    if gone:
+        h.age += f"; {h.subject.kind} gone"

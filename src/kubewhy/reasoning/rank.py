@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.reasoning.match import Hypothesis
 
 EXPLAIN_BONUS = 0.25
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 def _node_of(entity: Entity) -> str | None:
@@ -47,16 +49,27 @@ class Ranked:
     why: str = ""
 
 
+def in_time(cause: Hypothesis, effect: Hypothesis) -> bool:
+    """A cause does not begin after its effect has ended (a remediation attempt after the
+    incident is not its root). Unknown times do not rule a link out; clocks of different
+    sources get some slack."""
+    start, end = cause.first_seen, effect.last_seen
+    return start is None or end is None or start <= end + CLOCK_SLACK
+
+
 def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
     by_mode: dict[str, list[int]] = {}
     for j, effect in enumerate(hyps):
         by_mode.setdefault(effect.fm.id, []).append(j)
     edges: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
     for i, cause in enumerate(hyps):
+        if cause.tier == "lead":
+            continue  # a lead is a question, not an explanation of stronger findings
         effects = {link.failure_mode for link in cause.fm.causes if link.kind == "causes"}
         candidates = sorted(j for mode in effects for j in by_mode.get(mode, ()))
         for j in candidates:
-            if i != j and same_place(cause.subject, hyps[j].subject):
+            effect = hyps[j]
+            if i != j and same_place(cause.subject, effect.subject) and in_time(cause, effect):
                 edges[i].append(j)
     return edges
 
@@ -130,7 +143,16 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         if h.version_notes:
             why += "; " + "; ".join(h.version_notes)
         ranked.append(Ranked(h, round(score, 4), explained, None, why))
-    ranked.sort(key=lambda r: (-r.score, r.hypothesis.fm.id, r.hypothesis.subject.name))
+    # Active before past, findings before leads, then by score.
+    ranked.sort(
+        key=lambda r: (
+            r.hypothesis.state == "past",
+            r.hypothesis.tier == "lead",
+            -r.score,
+            r.hypothesis.fm.id,
+            r.hypothesis.subject.name,
+        )
+    )
     for i, j in victims.items():
         h = hyps[i]
         ranked_victim = Ranked(h, h.confidence, [], hyps[j])
@@ -142,7 +164,7 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     roots_part = [r for r in ranked if r.explained_by is None]
     victims_part = sorted(
         (r for r in ranked if r.explained_by is not None),
-        key=lambda r: (-r.score, r.hypothesis.fm.id),
+        key=lambda r: (r.hypothesis.state == "past", -r.score, r.hypothesis.fm.id),
     )
     return roots_part + victims_part
 

@@ -62,7 +62,10 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
     head = Text()
     head.append(f"#{f.rank} ", style="bold")
     head.append(f.title, style="bold red" if f.explained_by is None else "bold yellow")
-    head.append(f"  [{f.failure_mode}, confidence {f.confidence:.2f}]", style="dim")
+    status = [f.failure_mode, f"{f.tier} {f.confidence:.2f}"]
+    if f.state == "past":
+        status.append(f"past, {f.age}" if f.age else "past")
+    head.append(f"  [{', '.join(status)}]", style="dim")
     console.print(head)
     entity = (
         f"{f.entity.kind}/{f.entity.namespace + '/' if f.entity.namespace else ''}{f.entity.name}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import tarfile
@@ -22,7 +23,7 @@ from typing import BinaryIO
 
 from kubewhy.errors import InputError
 from kubewhy.model.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
-from kubewhy.model.components import of_pod_name
+from kubewhy.model.components import of_file_name, of_pod_name
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.streams import open_bytes, open_stream
 
@@ -110,13 +111,20 @@ def _extract(archive: Path, into: Path) -> None:
         raise InputError(f"{archive}: not a readable archive ({exc})") from None
 
 
+_NAME_ADDRESS = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
+
+
 def _context_from_path(rel: PurePosixPath) -> dict[str, str | None]:
     """cluster-info dump layout: <namespace>/<pod>/logs.txt."""
     parts = rel.parts
     if len(parts) >= 3 and parts[-1] in ("logs.txt", "logs-previous.txt"):
         pod = parts[-2]
         return {"namespace": parts[-3], "pod": pod, "component": of_pod_name(pod)}
-    return {}
+    if not parts:
+        return {}
+    # An address in the name says which machine the file is from (top-10.0.0.42.txt).
+    address = _NAME_ADDRESS.search(parts[-1])
+    return {"component": of_file_name(parts[-1]), "node": address.group(0) if address else None}
 
 
 def _input(
@@ -134,7 +142,7 @@ def _input(
         return InputFile(
             path,
             display,
-            node=manifest.node if manifest else None,
+            node=(manifest.node if manifest else None) or hints.get("node"),
             component=hints.get("component"),
             namespace=hints.get("namespace"),
             pod=hints.get("pod"),
@@ -204,7 +212,12 @@ def open_inputs(paths: list[Path]) -> Iterator[Inputs]:
                 _extract(given, into)
                 _add_tree(inputs, into, f"{given.name}!")
             elif given.is_file():
-                inputs.files.append(InputFile(given, str(given)))
+                hints = _context_from_path(PurePosixPath(given.name))
+                inputs.files.append(
+                    InputFile(
+                        given, str(given), node=hints.get("node"), component=hints.get("component")
+                    )
+                )
             else:
                 raise InputError(f"{given}: not a regular file or folder")
         yield inputs
