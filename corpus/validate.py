@@ -85,7 +85,9 @@ def problems(folder: Path, ids: set[str]) -> list[str]:
         out.append(f"{folder.name}: a healthy case names no failure mode")
     if not exp.healthy and not exp.failure_modes and not exp.proposed:
         out.append(f"{folder.name}: names no failure mode and no proposed one")
-    out.extend(f"{folder.name}: unknown failure mode {fm}" for fm in exp.failure_modes if fm not in ids)
+    out.extend(
+        f"{folder.name}: unknown failure mode {fm}" for fm in exp.failure_modes if fm not in ids
+    )
     evidence = [p for p in folder.rglob("*") if p.is_file() and p.name not in ("case.yaml",)]
     if not [p for p in evidence if p.name != "PROVENANCE.md"]:
         out.append(f"{folder.name}: no evidence files")
