@@ -261,10 +261,13 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
 
     min_counts = {(fm.id, s.id): s.min_count for fm in kb.failure_modes.values() for s in fm.logs}
     for hit in seen.hits:
-        if hit.count < min_counts.get((hit.failure_mode, hit.symptom), 1):
-            continue
         fm = kb.get(hit.failure_mode)
         weight, supporting = fm.symptom_weight(hit.symptom)
+        # A symptom that counts when repeated, seen fewer times (an excerpt someone pasted shows
+        # a line once): it weighs in proportion, a lead rather than silence.
+        needed = min_counts.get((hit.failure_mode, hit.symptom), 1)
+        if hit.count < needed:
+            weight *= hit.count / needed
         subject = subject_for(hit.entity, fm, store)
         description = next((s.description for s in fm.logs if s.id == hit.symptom), "")
         get(fm, subject).add(
