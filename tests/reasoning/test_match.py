@@ -205,11 +205,11 @@ def _brute_force_hypotheses(
                     h.add(Matched(chk.id, chk.weight, chk.supporting, evidence, len(evidence)))
     active = []
     for h in found.values():
-        if any(not m.supporting for m in h.matched.values()):
-            factor = apply_known_bugs(h, store)
-            h.confidence = round(min(confidence_of(h), 0.99) * factor, 3)
-            if h.confidence >= LEAD_FLOOR:  # findings and leads alike
-                active.append(h)
+        factor = apply_known_bugs(h, store)
+        h.confidence = round(min(confidence_of(h), 0.99) * factor, 3)
+        # Supporting facts alone are context, never a lead (no log line says anything happened).
+        if any(not m.supporting for m in h.matched.values()) and h.confidence >= LEAD_FLOOR:
+            active.append(h)  # findings and leads alike
     return active
 
 

@@ -29,6 +29,10 @@ from kubewhy.model.evidence import Evidence
 # by the exit code or the agent).
 CONFIRMED = 0.8
 LEAD_FLOOR = 0.15
+# A hypothesis of supporting symptoms alone stays a lead (at most this share of its threshold),
+# and needs more than one faint sign to be shown at all.
+SUPPORTING_ONLY_CAP = 0.9
+SUPPORTING_ONLY_FLOOR = 0.25
 # On a live node, a finding whose every line is older than this before the read is past.
 PAST_AFTER = timedelta(minutes=30)
 
@@ -319,14 +323,27 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
     read_at = _read_at(store)
     result = []
     for h in _merge_repeats(list(found.values())):
-        if not h.has_primary():
-            continue
         factor = apply_known_bugs(h, store)
         h.confidence = round(min(_confidence(h), 0.99) * factor, 3)
-        if h.confidence >= LEAD_FLOOR:
+        if not h.has_primary():
+            # Only supporting signs (an OOM killer invoked, the victim line not pasted): never a
+            # finding, but a lead that says what would confirm it is better than silence.
+            h.confidence = round(min(h.confidence, SUPPORTING_ONLY_CAP * h.fm.threshold), 3)
+        # Every finding cites what it rests on: a sign without a citable line or value (a
+        # condition true only because facts are absent) is no lead.
+        if h.confidence >= LEAD_FLOOR and (h.has_primary() or _a_sign_was_seen(h)):
             _set_state(h, read_at, store)
             result.append(h)
     return result
+
+
+def _a_sign_was_seen(h: Hypothesis) -> bool:
+    """Supporting symptoms make a lead only when one of them is an event that happened (a log
+    line with its evidence) and together they weigh enough: context alone (an old kernel, no
+    swap) points at nothing."""
+    return h.confidence >= SUPPORTING_ONLY_FLOOR and any(
+        m.from_logs and m.evidence for m in h.matched.values()
+    )
 
 
 def _merge_repeats(hyps: list[Hypothesis]) -> list[Hypothesis]:

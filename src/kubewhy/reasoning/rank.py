@@ -100,8 +100,19 @@ def drop_subsumed(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
     ]
 
 
+def drop_repeated_leads(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+    """A lead of a failure mode already found at the same place adds nothing but noise."""
+    found = [h for h in hyps if h.tier != "lead"]
+    return [
+        h
+        for h in hyps
+        if h.tier != "lead"
+        or not any(f.fm.id == h.fm.id and same_place(f.subject, h.subject) for f in found)
+    ]
+
+
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
-    hyps = drop_subsumed(hyps)
+    hyps = drop_repeated_leads(drop_subsumed(hyps))
     edges = _edges(hyps)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
     reached_by: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
@@ -160,13 +171,21 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
             f"explained by {hyps[j].fm.id} on {hyps[j].subject.ref()}: a consequence, not the root"
         )
         ranked.append(ranked_victim)
-    # Victims after every root, strongest first.
-    roots_part = [r for r in ranked if r.explained_by is None]
-    victims_part = sorted(
-        (r for r in ranked if r.explained_by is not None),
-        key=lambda r: (r.hypothesis.state == "past", -r.score, r.hypothesis.fm.id),
+
+    # Active findings first: roots, then their victims (strongest first); then leads; past
+    # findings last.
+    def band(r: Ranked) -> int:
+        if r.hypothesis.state == "past":
+            return 3
+        if r.hypothesis.tier == "lead":
+            return 2
+        return 0 if r.explained_by is None else 1
+
+    return (
+        sorted(ranked, key=lambda r: (band(r), 0 if r.explained_by is None else 1))
+        if ranked
+        else []
     )
-    return roots_part + victims_part
 
 
 def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypothesis, str]]:
