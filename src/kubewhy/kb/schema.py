@@ -53,6 +53,9 @@ class LogSymptom(Strict):
     weight: Annotated[float, Field(gt=0, le=1)]
     # Supporting symptoms add confidence but never raise a finding alone.
     supporting: bool = False
+    # A sign that what the other symptoms show was planned or benign (a graceful leadership
+    # transfer before a restart): it lowers the confidence by its weight's share instead.
+    refutes: bool = False
     # Only lines from these components count (matched against the source's component).
     components: list[str] = []
     # A symptom that counts only when repeated (one slow fsync is noise, a hundred are not).
@@ -244,9 +247,13 @@ class FailureMode(Strict):
             *self.facts,
             *self.checks,
         ]
-        if not any(not s.supporting for s in symptoms) and not (self.goroutines):
+        primary = [s for s in symptoms if not s.supporting and not getattr(s, "refutes", False)]
+        if not primary and not self.goroutines:
             raise ValueError("a failure mode needs at least one non-supporting symptom")
         return self
+
+    def refuting(self, symptom_id: str) -> bool:
+        return any(s.id == symptom_id and s.refutes for s in self.logs)
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
         symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [

@@ -50,6 +50,7 @@ class Matched:
     first: datetime | None = None
     last: datetime | None = None
     from_logs: bool = False
+    refutes: bool = False
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Hypothesis:
         return "probable" if self.confidence >= self.fm.threshold else "lead"
 
     def has_primary(self) -> bool:
-        return any(not m.supporting for m in self.matched.values())
+        return any(not m.supporting and not m.refutes for m in self.matched.values())
 
     def active(self) -> bool:
         return self.has_primary() and self.confidence >= self.fm.threshold
@@ -174,10 +175,14 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
 
 
 def _confidence(h: Hypothesis) -> float:
-    miss = 1.0
+    """``1 - prod(1 - w)`` over the signs, then each refuting sign takes its share away."""
+    miss = kept = 1.0
     for m in h.matched.values():
-        miss *= 1.0 - m.weight
-    return 1.0 - miss
+        if m.refutes:
+            kept *= 1.0 - m.weight
+        else:
+            miss *= 1.0 - m.weight
+    return (1.0 - miss) * kept
 
 
 def _version_of(store: FactStore, subject: Entity, bug: KnownBug) -> tuple[str, object] | None:
@@ -267,6 +272,7 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
     for hit in seen.hits:
         fm = kb.get(hit.failure_mode)
         weight, supporting = fm.symptom_weight(hit.symptom)
+        supporting = supporting or fm.refuting(hit.symptom)
         # A symptom that counts when repeated, seen fewer times (an excerpt someone pasted shows
         # a line once): it weighs in proportion, a lead rather than silence.
         needed = min_counts.get((hit.failure_mode, hit.symptom), 1)
@@ -285,6 +291,7 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
                 hit.first,
                 hit.last,
                 True,
+                fm.refuting(hit.symptom),
             )
         )
 
@@ -342,7 +349,7 @@ def _a_sign_was_seen(h: Hypothesis) -> bool:
     line with its evidence) and together they weigh enough: context alone (an old kernel, no
     swap) points at nothing."""
     return h.confidence >= SUPPORTING_ONLY_FLOOR and any(
-        m.from_logs and m.evidence for m in h.matched.values()
+        m.from_logs and m.evidence and not m.refutes for m in h.matched.values()
     )
 
 
