@@ -66,6 +66,9 @@ class Outcome:
     false_positive: bool = False
     crash: str | None = None
     seconds: float = 0.0
+    top_tier: str | None = None
+    top_confidence: float | None = None
+    leads_on_healthy: int = 0
 
 
 def load_cases(splits: Iterable[str]) -> list[Case]:
@@ -147,8 +150,12 @@ def _judge(case: Case, report: dict[str, Any]) -> Outcome:
     findings = report.get("findings") or []
     got = [f["failure_mode"] for f in findings]
     out = Outcome(case.id, case.split, case.cls, case.healthy, case.expected, got[:5])
+    if findings:
+        out.top_tier = findings[0].get("tier", "probable")
+        out.top_confidence = float(findings[0]["confidence"])
     if case.healthy:
         out.false_positive = any(f.get("tier", "confirmed") != "lead" for f in findings)
+        out.leads_on_healthy = sum(f.get("tier") == "lead" for f in findings)
         return out
     out.top1 = bool(got) and got[0] in case.expected
     out.top3 = any(mode in case.expected for mode in got[:3])
@@ -268,6 +275,22 @@ def class_table(outcomes: list[Outcome], split: str) -> str:
     return "\n".join(lines)
 
 
+def calibration(outcomes: list[Outcome], split: str) -> str:
+    """How often the top finding is right, per tier: what a tier's word is worth."""
+    lines = [f"calibration, {split} (top finding of incident cases, by tier):"]
+    lines.append("  tier        n  right  rate  mean confidence")
+    for tier in ("confirmed", "probable", "lead"):
+        rows = [o for o in outcomes if o.split == split and not o.healthy and o.top_tier == tier]
+        if not rows:
+            continue
+        right = sum(o.top1 for o in rows)
+        mean = sum(o.top_confidence or 0 for o in rows) / len(rows)
+        lines.append(f"  {tier:9} {len(rows):3} {right:6} {right / len(rows):5.2f}  {mean:5.2f}")
+    leads = sum(o.leads_on_healthy for o in outcomes if o.split == split and o.healthy)
+    lines.append(f"  leads shown on healthy cases: {leads}")
+    return "\n".join(lines)
+
+
 def misses(outcomes: list[Outcome], split: str) -> str:
     lines = [f"misses, {split}:"]
     for o in outcomes:
@@ -321,6 +344,8 @@ def main(argv: list[str]) -> int:
         if split in ("dev", "holdout", "seeds"):
             print()
             print(class_table(outcomes, split))
+            print()
+            print(calibration(outcomes, split))
     for split in args.misses or []:
         print()
         print(misses(outcomes, split))
