@@ -308,12 +308,18 @@ def alerts(
 
 
 @app.command()
-def rules(fmt: FormatOption = OutputFormat.text) -> None:
+def rules(
+    fmt: FormatOption = OutputFormat.text,
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Print the causal graph (Markdown with Mermaid).")
+    ] = False,
+) -> None:
     """List the knowledge base's failure modes."""
     from kubewhy.kb.load import default_knowledge_base
-    from kubewhy.reports.explain import render_rules
+    from kubewhy.reports.explain import render_graph, render_rules
 
-    emit(render_rules(default_knowledge_base(), fmt.value), None)
+    kb = default_knowledge_base()
+    emit(render_graph(kb) if graph else render_rules(kb, fmt.value), None)
 
 
 @app.command()
