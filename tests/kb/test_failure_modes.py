@@ -84,6 +84,37 @@ def test_every_pattern_matches_its_examples_in_every_engine(kb: KnowledgeBase) -
     assert not failures, "\n".join(failures)
 
 
+def test_a_symptom_that_blames_names_someone_in_one_of_its_examples(kb: KnowledgeBase) -> None:
+    # ``blames: "{process}"`` on a pattern whose group never captures would name no culprit.
+    silent = []
+    for fm_id, symptom in _symptoms(kb):
+        if not symptom.blames:
+            continue
+        python, _ = _compiled(symptom)
+        named = [
+            symptom.blamed(
+                {k: v for k, v in found.groupdict().items() if v is not None}, "a-component"
+            )
+            for example in symptom.examples
+            if (found := python.search(example))
+        ]
+        if not any(named):
+            silent.append(f"{fm_id}/{symptom.id}")
+    assert not silent, silent
+
+
+def test_blames_refers_only_to_the_patterns_groups() -> None:
+    with pytest.raises(ValueError, match="not named groups"):
+        LogSymptom(
+            id="x",
+            description="d",
+            pattern="killed process (?P<pid>\\d+)",
+            weight=0.5,
+            blames="{process}",
+            examples=["killed process 12"],
+        )
+
+
 def test_patterns_start_with_a_literal_where_the_scanner_can_anchor(kb: KnowledgeBase) -> None:
     # A pattern with no literal of 4+ characters forces the scanner to run a regex on every line.
     weak = [

@@ -92,7 +92,7 @@ class _Hits:
         hit = self.by_key.get(key)
         if hit is None:
             hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
-        hit.add(evidence, groups)
+        hit.add(evidence, groups, symptom.blamed(groups, component or ctx.program))
 
     def fold(self, other: dict[HitKey, SymptomHit]) -> None:
         for key, hit in other.items():

@@ -18,6 +18,8 @@ SCHEMA_VERSION = 1
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Constructs that a DFA engine (Hyperscan, RE2) cannot run: rejected so every engine agrees.
 UNSUPPORTED_REGEX = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?>|[*+?}]\+")
+# A ``{name}`` placeholder in a symptom's ``blames``.
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class Strict(BaseModel):
@@ -62,6 +64,11 @@ class LogSymptom(Strict):
     min_count: Annotated[int, Field(ge=1)] = 1
     # A named group whose values are counted apart (one hit per image, per device ...).
     split_by: str | None = None
+    # Who the line puts the fault on, when it says: a name (the program whose own wording this
+    # is, from its source), ``{group}`` from the pattern's named groups (the killed process, the
+    # plugin), or ``{component}``, the component that logged the line. The finding's culprit
+    # when no culprit finder names one.
+    blames: str | None = None
     examples: Annotated[list[str], Field(min_length=1)]
     counter_examples: list[str] = []
 
@@ -78,6 +85,25 @@ class LogSymptom(Strict):
             raise ValueError("patterns match anywhere in a line: drop ^ and $ anchors")
         re.compile(pattern)
         return pattern
+
+    def blamed(self, groups: dict[str, str], component: str | None) -> str | None:
+        """The name this line blames, or None when a placeholder has no value in it."""
+        if not self.blames:
+            return None
+        values = {**groups, "component": component or ""}
+        names = _PLACEHOLDER.findall(self.blames)
+        if any(not values.get(name) for name in names):
+            return None
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.blames)
+
+    @model_validator(mode="after")
+    def _blames_known_groups(self) -> LogSymptom:
+        if self.blames:
+            groups = set(re.compile(self.pattern).groupindex) | {"component"}
+            unknown = sorted(set(_PLACEHOLDER.findall(self.blames)) - groups)
+            if unknown:
+                raise ValueError(f"blames uses {unknown}, not named groups of the pattern")
+        return self
 
 
 class FactSymptom(Strict):

@@ -25,6 +25,8 @@ class SymptomHit:
     groups: dict[str, str] = field(default_factory=dict)
     # The value of the symptom's split_by group, when hits are counted apart by it.
     part: str | None = None
+    # Names the lines blame (``LogSymptom.blames``), with how many lines blame each.
+    blamed: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: SymptomHit, max_samples: int = 5) -> None:
         """Fold in the same symptom's hits from another file."""
@@ -39,9 +41,19 @@ class SymptomHit:
         self.samples = samples
         for key, value in other.groups.items():
             self.groups.setdefault(key, value)
+        for name, count in other.blamed.items():
+            self.blamed[name] = self.blamed.get(name, 0) + count
 
-    def add(self, evidence: Evidence, groups: dict[str, str], max_samples: int = 5) -> None:
+    def add(
+        self,
+        evidence: Evidence,
+        groups: dict[str, str],
+        blamed: str | None = None,
+        max_samples: int = 5,
+    ) -> None:
         self.count += 1
+        if blamed:
+            self.blamed[blamed] = self.blamed.get(blamed, 0) + 1
         if evidence.time is not None:
             if self.first is None or evidence.time < self.first:
                 self.first = evidence.time

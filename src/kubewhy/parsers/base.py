@@ -70,6 +70,8 @@ class Context:
     pod: str | None = None
     # The command whose output this is (a section of a pasted terminal session).
     command: str | None = None
+    # The program whose own words that output is (not a viewer of others' logs).
+    program: str | None = None
 
 
 class LogFormat(Protocol):

@@ -21,6 +21,7 @@ from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
 from kubewhy.parsers.registry import Detected, all_formats, detect
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
+from kubewhy.parsers.shell import origin_of, parse_command
 from kubewhy.parsers.stamps import exact_stamps
 from kubewhy.sources.files import InputFile, Inputs
 
@@ -157,7 +158,7 @@ def _add_section(
     if section.prompt is not None:
         if section.prompt.host and ctx.node is None:
             ctx = replace(ctx, node=section.prompt.host)
-        ctx = replace(ctx, command=section.prompt.command)
+        ctx = _with_origin(replace(ctx, command=section.prompt.command))
     detected = _section_format(lines)
     where = f"{file.display}:{section.start}" if several else file.display
     out.read.append(InputRef(path=where, format=detected.name))
@@ -178,6 +179,22 @@ def _add_section(
     # Output of a command no parser knows: its raw lines are scanned like a log's.
     out.documents.append(
         ParsedDocument(file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start)
+    )
+
+
+def _with_origin(ctx: Context) -> Context:
+    """What the command says about whose output follows (``kubectl logs coredns-x``,
+    ``journalctl -u containerd``), where the input itself did not say."""
+    pipeline = parse_command(ctx.command or "")
+    if pipeline is None:
+        return ctx
+    origin = origin_of(pipeline)
+    return replace(
+        ctx,
+        component=ctx.component or origin.component,
+        pod=ctx.pod or origin.pod,
+        namespace=ctx.namespace or origin.namespace,
+        program=origin.program,
     )
 
 

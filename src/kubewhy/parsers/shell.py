@@ -21,6 +21,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from kubewhy.model.components import of_file_name, of_journal_identifier, of_pod_name
+
 # Wrappers whose own arguments end where the real command starts.
 _WRAPPERS = {"sudo", "nohup", "env", "watch", "nice"}
 _NSENTER_ARGS_END = "--"
@@ -173,3 +175,80 @@ def parse_command(text: str) -> Pipeline | None:
         return None
     stages.append(stage)
     return Pipeline(text, tuple(stages))
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Whose output a command shows: the component (and pod) whose log it fetches, and the
+    program that printed it when the program speaks for itself."""
+
+    component: str | None = None
+    pod: str | None = None
+    namespace: str | None = None
+    # The program whose own words the output is (``kubectl apply``'s throttling notice); None
+    # for viewers of others' words (``cat``, ``journalctl``, ``kubectl describe``).
+    program: str | None = None
+
+
+# Programs that only show what others wrote.
+_VIEWERS = frozenset(
+    "cat tac tail head less more grep egrep fgrep zgrep zcat awk sed journalctl dmesg".split()
+)
+# Sub-commands of cluster and container clients that show others' words (events, logs).
+_VIEWING_SUBCOMMANDS = frozenset("describe events get logs inspect log".split())
+_CLUSTER_CLIENTS = frozenset({"kubectl", "k", "oc", "docker", "podman", "nerdctl", "crictl", "ctr"})
+_HEX_ID = re.compile(r"^[0-9a-f]{12,64}$")
+
+
+def origin_of(pipeline: Pipeline) -> Origin:
+    """Whose output ``pipeline`` shows.
+
+    >>> o = origin_of(parse_command("kubectl logs -n kube-system coredns-5d78c9869d-x2x4l"))
+    >>> o.component, o.pod, o.namespace, o.program
+    ('coredns', 'coredns-5d78c9869d-x2x4l', 'kube-system', None)
+    >>> origin_of(parse_command("sudo journalctl -u containerd.service --no-pager | tail"))
+    Origin(component='containerd', pod=None, namespace=None, program=None)
+    >>> origin_of(parse_command("kubectl apply -f big.yaml")).program
+    'kubectl'
+    """
+    src = pipeline.source
+    words = src.words
+    sub = words[0] if words else ""
+    if src.name in _CLUSTER_CLIENTS and sub in ("logs", "log"):
+        return _fetched_logs(src, words[1:])
+    if src.name == "journalctl":
+        unit = src.option("-u", "--unit") or src.option("-t", "--identifier")
+        if unit:
+            return Origin(component=of_journal_identifier(_unit_name(unit)))
+        if src.has_flag("-k", "--dmesg"):
+            return Origin(component="kernel")
+        return Origin()
+    if src.name == "dmesg":
+        return Origin(component="kernel")
+    if src.name == "systemctl" and sub == "status" and len(words) > 1:
+        return Origin(component=of_journal_identifier(_unit_name(words[1])))
+    if src.name in _VIEWERS:
+        named = next((of_file_name(posixpath.basename(p)) for p in src.paths), None)
+        return Origin(component=named)
+    if src.name in _CLUSTER_CLIENTS and sub in _VIEWING_SUBCOMMANDS:
+        return Origin()
+    return Origin(program=src.name)
+
+
+def _fetched_logs(src: Stage, args: tuple[str, ...]) -> Origin:
+    namespace = src.option("-n", "--namespace")
+    # Option values are words too: the pod is the first word that is not one of them.
+    values = {v for v in (namespace, src.option("-c", "--container")) if v}
+    target = next((w for w in args if w not in values and "=" not in w), None)
+    if target is None:
+        return Origin()
+    kind, _, name = target.rpartition("/")
+    if src.name in ("kubectl", "k", "oc"):
+        pod = name if kind in ("", "pod", "pods", "po") else None
+        component = of_pod_name(name) or (name if kind else None)
+        return Origin(component=component, pod=pod, namespace=namespace)
+    return Origin(component=None if _HEX_ID.match(name) else of_journal_identifier(name))
+
+
+def _unit_name(unit: str) -> str:
+    return re.sub(r"\.(?:service|scope|socket)$", "", unit)

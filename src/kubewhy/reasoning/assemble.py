@@ -66,9 +66,42 @@ class _EvidenceIds:
 
 
 def find_culprit(h: Hypothesis, seen: Observed) -> Culprit | None:
-    if h.fm.culprit is None:
+    """The failure mode's finder first (it measures: the most threads, the biggest memory);
+    else the name the matched lines blame."""
+    if h.fm.culprit is not None:
+        found = CULPRIT_FINDERS[h.fm.culprit](seen, h.subject)
+        if found is not None:
+            return found
+    return blamed_culprit(h)
+
+
+def blamed_culprit(h: Hypothesis) -> Culprit | None:
+    """The name the lines blame: the one the heaviest primary signs blame, then the one most
+    lines blame. Refuting signs blame no one."""
+    weight: dict[str, float] = {}
+    lines: dict[str, int] = {}
+    cited: dict[str, tuple[str, Evidence]] = {}
+    for m in sorted(h.matched.values(), key=lambda m: -m.weight):
+        if m.refutes:
+            continue
+        for name, count in m.blamed.items():
+            weight[name] = weight.get(name, 0.0) + (0.0 if m.supporting else m.weight)
+            lines[name] = lines.get(name, 0) + count
+            if name not in cited and m.evidence:
+                cited[name] = (m.description, m.evidence[0])
+    if not weight:
         return None
-    return CULPRIT_FINDERS[h.fm.culprit](seen, h.subject)
+    name = max(weight, key=lambda n: (weight[n], lines[n]))
+    description, evidence = cited.get(name, ("", None))
+    why = f"named by {lines[name]} line(s)"
+    if description:
+        why += f": {description.rstrip('.')}"
+    node = h.subject.on_node()
+    return Culprit(
+        Entity.component(name, node.name if node and node.name != UNKNOWN_NODE else None),
+        why,
+        [evidence] if evidence is not None else [],
+    )
 
 
 def _statement(h: Hypothesis, link_statement: str) -> str:

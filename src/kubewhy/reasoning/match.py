@@ -51,6 +51,8 @@ class Matched:
     last: datetime | None = None
     from_logs: bool = False
     refutes: bool = False
+    # Names the lines blame, with how many lines blame each (``LogSymptom.blames``).
+    blamed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +80,8 @@ class Hypothesis:
             known.evidence.extend(matched.evidence[: max(0, 5 - len(known.evidence))])
             known.first = min((t for t in (known.first, matched.first) if t), default=None)
             known.last = max((t for t in (known.last, matched.last) if t), default=None)
+            for name, count in matched.blamed.items():
+                known.blamed[name] = known.blamed.get(name, 0) + count
 
     @property
     def first_seen(self) -> datetime | None:
@@ -292,6 +296,7 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
                 hit.last,
                 True,
                 fm.refuting(hit.symptom),
+                dict(hit.blamed),
             )
         )
 

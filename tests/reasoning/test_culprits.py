@@ -1,0 +1,69 @@
+"""Culprits named by the lines themselves: a symptom's ``blames`` (the program whose wording it
+is, a group of the line, or the component that logged it) becomes the finding's culprit when no
+culprit finder measures one. The inputs are single lines in the emitters' documented wording
+(cited in the knowledge base), written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubewhy.model.diagnosis import Finding
+from kubewhy.pipeline import Request, diagnose
+
+
+def _top(tmp_path: Path, name: str, text: str) -> Finding:
+    path = tmp_path / name
+    path.write_text(text)
+    findings = diagnose(Request(paths=(path,))).findings
+    assert findings, "no finding"
+    return findings[0]
+
+
+def test_the_ipam_daemon_whose_wording_it_is(tmp_path: Path) -> None:
+    line = (
+        "Warning  FailedCreatePodSandBox  4m  kubelet  Failed to create pod sandbox: rpc error: "
+        'code = Unknown desc = failed to setup network for sandbox "0f1e": plugin type="aws-cni" '
+        'name="aws-cni" failed (add): add cmd: failed to assign an IP address to container\n'
+    )
+    top = _top(tmp_path, "events.txt", line)
+    assert top.failure_mode == "cni-ip-exhaustion"
+    assert top.culprit is not None and top.culprit.name == "aws-node"
+    assert "line" in top.culprit.why
+
+
+def test_the_process_the_kernel_names(tmp_path: Path) -> None:
+    lines = "".join(
+        f"[{100 + i}.000000] Out of memory: Killed process {4000 + i} (java) total-vm:9000000kB, "
+        "anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:16000kB oom_score_adj:0\n"
+        for i in range(3)
+    )
+    top = _top(tmp_path, "dmesg.txt", lines)
+    assert top.failure_mode == "node-oom-kill"
+    assert top.culprit is not None and top.culprit.name == "java"
+
+
+def test_the_program_of_the_pasted_command(tmp_path: Path) -> None:
+    # kubectl's own notice under the kubectl command that printed it: the client that throttles
+    # itself is kubectl (under `kubectl logs coredns-x` it would be coredns).
+    session = (
+        "$ kubectl apply -f big.yaml\n"
+        "I0301 10:00:00.000000   4242 request.go:665] Waited for 1.19s due to client-side "
+        "throttling, not priority and fairness, request: GET:https://10.0.0.1:6443/api/v1\n"
+        "I0301 10:00:02.000000   4242 request.go:665] Waited for 1.4s due to client-side "
+        "throttling, not priority and fairness, request: GET:https://10.0.0.1:6443/api/v1\n"
+        "deployment.apps/web configured\n"
+    )
+    top = _top(tmp_path, "terminal.txt", session)
+    assert top.failure_mode == "client-side-throttling"
+    assert top.culprit is not None and top.culprit.name == "kubectl"
+
+
+def test_no_blame_without_a_name(tmp_path: Path) -> None:
+    # The same notice with nothing saying which program printed it: no culprit is invented.
+    line = (
+        "I0301 10:00:00.000000   4242 request.go:665] Waited for 1.19s due to client-side "
+        "throttling, not priority and fairness, request: GET:https://10.0.0.1:6443/api/v1\n"
+    ) * 2
+    top = _top(tmp_path, "notes.txt", line)
+    assert top.failure_mode == "client-side-throttling"
+    assert top.culprit is None
