@@ -84,7 +84,6 @@ FACTS: dict[str, str] = {
     "node.pods.waiting_container_creating": "pods on the node waiting in ContainerCreating",
     "node.capacity.pods": "status.capacity.pods",
     "node.capacity.pids": "status.capacity / allocatable pids where reported",
-    "node.image_pull.longest_seconds": "longest image pull on the node (Pulling -> Pulled)",
     "node.image_pull.blocked_pods": "pods whose Pulling began only after another pod's pull ended",
     "node.cni_plugin_processes": "processes of CNI plugins (exec'd by kubelet) alive on the node",
     "node.coredns_pods": "CoreDNS pods running on the node",

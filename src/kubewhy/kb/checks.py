@@ -85,6 +85,8 @@ class Pull:
     start: datetime
     end: datetime
     evidence: list[Evidence]
+    # One Pulling and one Pulled line: the span is that pull's.
+    single: bool = False
 
     @property
     def seconds(self) -> float:
@@ -122,12 +124,28 @@ def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
         # Name the pod that pulls the image where some source says it (events, describe).
         pods = [h.entity for h in hits if h.entity.kind == Kind.POD.value]
         owner = pods[0] if pods else first.entity
-        pulls.append(Pull(image, owner, first.first, last.last, evidence))
+        counts: dict[str, int] = {}
+        for h in hits:
+            counts[h.symptom] = counts.get(h.symptom, 0) + h.count
+        single = counts.get("pull-started") == 1 and counts.get("pull-done") == 1
+        pulls.append(Pull(image, owner, first.first, last.last, evidence, single))
     return pulls
 
 
 def slow_pulls(seen: Observed, subject: Entity, minimum_seconds: float = 120) -> list[Pull]:
     return [p for p in _pulls(seen, subject) if p.seconds >= minimum_seconds]
+
+
+@check
+def one_pull_took_minutes(seen: Observed, subject: Entity) -> list[Evidence]:
+    """An image's only pull went from Pulling to Pulled in two minutes or more, measured by the
+    lines' own times (releases whose Pulled event gives no duration). An image pulled more than
+    once is left out: its first start and last end need not be one pull."""
+    evidence: list[Evidence] = []
+    for pull in _pulls(seen, subject):
+        if pull.seconds >= 120 and pull.single:
+            evidence.extend(pull.evidence)
+    return evidence
 
 
 @check

@@ -147,7 +147,11 @@ def subject_for(entity: Entity, fm: FailureMode, store: FactStore) -> Entity:
 def _candidates(scope: Scope, store: FactStore) -> list[Entity]:
     if scope == Scope.CLUSTER:
         return [Entity.cluster()]
-    return store.entities(scope.value)
+    found = store.entities(scope.value)
+    if not found and scope == Scope.NODE:
+        # Logs alone name no node: a check still reads them, about the node they came from.
+        return [Entity.for_node(UNKNOWN_NODE)]
+    return found
 
 
 def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entity]:
