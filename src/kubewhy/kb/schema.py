@@ -62,6 +62,9 @@ class LogSymptom(Strict):
     components: list[str] = []
     # A symptom that counts only when repeated (one slow fsync is noise, a hundred are not).
     min_count: Annotated[int, Field(ge=1)] = 1
+    # A symptom that counts only when it lasts: its lines span at least this many seconds (a
+    # message every kubelet prints for a second at start, still printed a minute later).
+    min_seconds: Annotated[float, Field(gt=0)] | None = None
     # A named group whose values are counted apart (one hit per image, per device ...).
     split_by: str | None = None
     # Who the line puts the fault on, when it says: a name (the program whose own wording this

@@ -52,6 +52,9 @@ JOURNAL_IDENTIFIERS = {
     "docker": "docker",
     "containerd": "containerd",
     "kubelet": "kubelet",
+    # OpenShift 3.x runs the kubelet inside its node service.
+    "origin-node": "kubelet",
+    "atomic-openshift-node": "kubelet",
     "kernel": "kernel",
     "etcd": "etcd",
     "kube-apiserver": "kube-apiserver",

@@ -277,6 +277,12 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
         return known[(when, scope)]
 
     min_counts = {(fm.id, s.id): s.min_count for fm in kb.failure_modes.values() for s in fm.logs}
+    min_seconds = {
+        (fm.id, s.id): s.min_seconds
+        for fm in kb.failure_modes.values()
+        for s in fm.logs
+        if s.min_seconds
+    }
     for hit in seen.hits:
         fm = kb.get(hit.failure_mode)
         weight, supporting = fm.symptom_weight(hit.symptom)
@@ -286,6 +292,13 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
         needed = min_counts.get((hit.failure_mode, hit.symptom), 1)
         if hit.count < needed:
             weight *= hit.count / needed
+        lasting = min_seconds.get((hit.failure_mode, hit.symptom))
+        if lasting is not None:
+            # Lines without times cannot show that it lasted: they weigh nothing.
+            span = (hit.last - hit.first).total_seconds() if hit.first and hit.last else 0.0
+            weight *= min(1.0, span / lasting)
+            if weight <= 0:
+                continue
         subject = subject_for(hit.entity, fm, store)
         description = next((s.description for s in fm.logs if s.id == hit.symptom), "")
         get(fm, subject).add(
