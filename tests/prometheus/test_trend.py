@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from kubewhy.parsers.promtrend import classify_trend, entity_for, keeps_metric_meaning
+from kubewhy.parsers.promtrend import classify_trend, keeps_metric_meaning
 
 
 def _series(values: list[float], step: float = 15.0) -> list[tuple[float, float]]:
@@ -40,19 +40,6 @@ def test_a_restart_is_a_step_down_and_a_drain_is_falling() -> None:
 def test_too_few_samples_have_no_trend() -> None:
     assert classify_trend(_series([1, 2])) is None
     assert classify_trend(_series([1, float("nan"), 2])) is None
-
-
-def test_entities_follow_the_evidence_kind() -> None:
-    labels = {"namespace": "shop", "pod": "web-1", "container": "app", "node": "n1"}
-    assert entity_for("container", labels).ref() == "container/shop/web-1/app"
-    assert entity_for("pod", labels).ref() == "pod/shop/web-1"
-    assert entity_for("node", labels).ref() == "node/n1"
-    assert entity_for("node", {"instance": "10.0.0.8:9100"}).ref() == "node/10.0.0.8"
-    assert entity_for("component", {"job": "apiserver", "instance": "10.0.0.8:6443"}).ref() == (
-        "component/kube-apiserver"
-    )
-    assert entity_for("container", {"pod": "p", "container": "POD"}).kind == "pod"
-    assert entity_for("node", {}).kind == "cluster"
 
 
 def test_only_same_meaning_queries_borrow_the_metric_name() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from kubewhy.model.entities import Entity
@@ -56,6 +57,16 @@ class ParseResult:
     # Goroutine dumps found in the document (a SIGQUIT dump, pprof output, a dump in a log).
     goroutine_dumps: list[GoroutineDump] = field(default_factory=list)
     malformed: int = 0
+
+
+# Exact stamps kept per document: enough to place it in time (a list of events has thousands).
+MAX_ANCHORS = 256
+
+
+def add_anchor(result: ParseResult, moment: datetime | None) -> None:
+    """Keep ``moment`` (aware UTC) as one of the document's exact time anchors."""
+    if moment is not None and len(result.anchors) < MAX_ANCHORS:
+        result.anchors.append(Stamp(moment))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,11 @@
 
 A pod gives phase, node, QoS class, readiness, container states, restarts, last terminations,
 images, memory limits/requests and exec probes; a node gives its conditions, System Info, pod
-capacity and the count of its non-terminated pods. Events become ``"Reason: Message"`` records
-about the pod or node (old layouts put the node in ``From``: ``kubelet, node-1``). Several
-describes in one input are split at each ``Name:``. A describe squashed onto one line (pasted
-from a web page) is read best-effort.
+capacity and the count of its non-terminated pods (read into the views of
+:mod:`kubewhy.parsers.kube_views`, which name the facts as for API objects). Events become
+``"Reason: Message"`` records about the pod or node (old layouts put the node in ``From``:
+``kubelet, node-1``). Several describes in one input are split at each ``Name:``. A describe
+squashed onto one line (pasted from a web page) is read best-effort.
 
 >>> text = '''Name: web-1
 ... Namespace: prod
@@ -48,14 +49,20 @@ from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
 from kubewhy.parsers.events import cut_boundary_ok, slice_row, table_columns
-from kubewhy.parsers.objects import (
-    add_anchor,
-    parse_quantity,
+from kubewhy.parsers.kube_views import (
+    Cited,
+    ConditionView,
+    ContainerView,
+    NodeView,
+    PodView,
+    StateView,
+    add_node,
+    add_pod,
     status_text,
 )
+from kubewhy.parsers.objects import parse_quantity
 
 _TOP = re.compile(r"^([A-Z][\w -]*?):(?:\s+(.*?))?\s*$")
 _NAME = re.compile(r"^Name:\s+(\S+)\s*$")
@@ -74,12 +81,9 @@ _EVENT_ROW = re.compile(
     r"(?P<Age>\S+(?: \(x\d+ over \S+\))?)\s+(?P<From>\S+(?:, \S+)?)\s{2,}(?P<Message>.*)$"
 )
 _SEPARATOR = re.compile(r"^\s*-{2,}(?:\s+-{2,})*\s*$")
-_SYSTEM_INFO = {
-    "Kernel Version": "kernel.release",
-    "OS Image": "os.pretty_name",
-    "Container Runtime Version": "node.container_runtime",
-    "Kubelet Version": "node.kubelet_version",
-}
+_SYSTEM_INFO = frozenset(
+    {"Kernel Version", "OS Image", "Container Runtime Version", "Kubelet Version"}
+)
 _SQUASHED_EVENT = re.compile(
     r"\b(Normal|Warning)\s+([A-Z]\w+)\s+"
     r"(<unknown>|\d+[smhdy][\dsmhdy]*(?:\s+\(x\d+ over [\dsmhdy]+\))?)"
@@ -258,121 +262,105 @@ class _Block:
         node_name = node_value.split("/", 1)[0] or None
         if node_name in ("<none>", ""):
             node_name = None
-        pod = Entity.pod(name, namespace, node_name)
-        self.result.entities.append(pod)
+        view = PodView(name, namespace)
         if node_name:
-            self.fact("pod.node", pod, node_name, node_line, f"Node: {node_value}")
+            placed = self.evidence(node_line, f"Node: {node_value}")
+            view.node = Cited(node_name, placed)
             address = node_value.split("/", 1)[1] if "/" in node_value else ""
             if address and address != "<none>":
-                node = Entity.for_node(node_name)
-                self.fact("node.address", node, address, node_line, f"Node: {node_value}")
+                view.node_address = Cited(address, placed)
         status, status_line = self.top.get("Status", ("", 0))
         if status:
-            self.fact("pod.phase", pod, status.split()[0], status_line, f"Status: {status}")
+            view.phase = Cited(status.split()[0], self.evidence(status_line, f"Status: {status}"))
         qos, qos_line = self.top.get("QoS Class", ("", 0))
         if qos:
-            self.fact("pod.qos_class", pod, qos, qos_line, f"QoS Class: {qos}")
+            view.qos_class = Cited(qos, self.evidence(qos_line, f"QoS Class: {qos}"))
         moment = parse_describe_time(self.top.get("Start Time", ("", 0))[0])
         add_anchor(self.result, moment)
         reason = self.top.get("Reason", ("", 0))
         if reason[0]:
             message = self.top.get("Message", ("", 0))[0]
-            self.result.records.append(Record(f"pod {reason[0]}: {message}", reason[1], entity=pod))
+            text = f"pod {reason[0]}: {message}"
+            self.result.records.append(Record(text, reason[1], entity=view.entity))
         for number, text in self.conditions:
             found = _CONDITION.match(text)
             if found and found.group(1) == "Ready":
-                self.fact("pod.ready", pod, found.group(2) == "True", number, text)
-        component = static_pod_component(name, namespace, node_name)
-        restarts, oom = 0, False
-        for container in containers:
-            oom_killed = self.container(pod, container)
-            # A control-plane pod's health is its main container's (sidecars aside).
-            if len(containers) == 1 or container.name == component:
-                restarts += container.restarts or 0
-                oom |= oom_killed
+                view.ready.append(Cited(found.group(2) == "True", self.evidence(number, text)))
+        view.containers = [self.container(container) for container in containers]
         if containers:
-            evidence_line = containers[0].line
-            self.fact("pod.containers_total", pod, len(containers), evidence_line, "Containers:")
-            running = sum(c.state == "running" for c in containers)
-            self.fact("pod.containers_running", pod, running, evidence_line, "Containers:")
+            cite = self.evidence(containers[0].line, "Containers:")
+            view.containers_total = Cited(len(containers), cite)
+            view.states_read = True
         probe = next((c for c in containers if c.exec_probe), None)
         if probe is not None:
             text, number = next(
                 (probe.lines[k] for k in ("Liveness", "Readiness", "Startup") if k in probe.lines),
                 ("", probe.line),
             )
-            self.fact("pod.has_exec_probe", pod, True, number, text)
+            view.exec_probe = self.evidence(number, text)
+        component = static_pod_component(name, namespace, node_name)
         if component:
-            entity = Entity.component(component, node_name)
-            self.result.entities.append(entity)
-            self.fact("component.restarts", entity, restarts, name_line, f"Name: {name}")
-            self.fact("component.oom_killed", entity, oom, name_line, f"Name: {name}")
-        self.event_records(pod)
+            view.component = Cited(component, self.evidence(name_line, f"Name: {name}"))
+        add_pod(view, self.result)
+        self.event_records(view.entity)
 
-    def container(self, pod: Entity, container: _Container) -> bool:
-        entity = Entity.container(
-            container.name, pod=pod.name, namespace=pod.namespace, node=pod.node
-        )
-        self.result.entities.append(entity)
-        facts: list[tuple[str, Value, str]] = []
-        if container.state:
-            facts.append(("container.state", container.state, "State"))
-        reason = container.state_detail.get("Reason", ("", 0))[0]
-        if container.state == "waiting" and reason:
-            facts.append(("container.waiting_reason", reason, "State"))
-        if container.restarts is not None:
-            facts.append(("container.restart_count", container.restarts, "Restart Count"))
-        if container.image:
-            facts.append(("container.image", container.image, "Image"))
-        last_reason = container.last_detail.get("Reason", ("", 0))[0]
-        exit_text = container.last_detail.get("Exit Code", ("", 0))[0]
-        exit_code = int(exit_text) if exit_text.lstrip("-").isdigit() else None
-        if container.last == "terminated" and last_reason:
-            facts.append(("container.last_terminated_reason", last_reason, "Last State"))
-        if container.last == "terminated" and exit_code is not None:
-            facts.append(("container.last_exit_code", exit_code, "Last State"))
-        for name, value, key in facts:
+    def container(self, container: _Container) -> ContainerView:
+        def cited(key: str) -> Evidence:
             text, number = container.lines.get(key) or container.lines.get(
                 "Last Termination State", ("", container.line)
             )
-            self.fact(name, entity, value, number, text)
-        if container.limit is not None:
-            text, number = container.lines.get("memory limit", ("", container.line))
-            self.fact("container.memory_limit_bytes", entity, container.limit, number, text)
-        if container.request is not None:
-            text, number = container.lines.get("memory request", ("", container.line))
-            self.fact("container.memory_request_bytes", entity, container.request, number, text)
-        limit, request = container.limit, container.request
-        if limit is not None and request is not None and limit > request:
-            text, number = container.lines.get("memory limit", ("", container.line))
-            self.fact("pod.memory_limit_over_request", pod, True, number, text)
-        # Records: waiting/terminated states and the last termination.
-        if container.state in ("waiting", "terminated") and reason:
-            code = container.state_detail.get("Exit Code", ("", 0))[0] or None
-            message = container.state_detail.get("Message", ("", 0))[0] or None
-            text = status_text(
-                container.name, "state", container.state, reason, exit_code=code, message=message
-            )
-            finished = parse_describe_time(container.state_detail.get("Finished", ("", 0))[0])
-            self.record(text, container.lines.get("State", ("", None))[1], finished, entity)
-        if container.last == "terminated":
-            text = status_text(
-                container.name, "lastState", "terminated", last_reason or None, exit_code=exit_code
-            )
-            finished = parse_describe_time(container.last_detail.get("Finished", ("", 0))[0])
-            line = container.last_detail.get("Reason", ("", container.line))[1]
-            self.record(text, line, finished, entity)
-        for detail in (container.state_detail, container.last_detail):
-            add_anchor(self.result, parse_describe_time(detail.get("Started", ("", 0))[0]))
-        return "OOMKilled" in (reason, last_reason)
+            return self.evidence(number, text)
 
-    def record(self, text: str, line: int | None, moment: datetime | None, entity: Entity) -> None:
-        stamp = Stamp(moment) if moment else None
-        self.result.records.append(Record(text, line, stamp, entity))
-        add_anchor(self.result, moment)
+        def detail(details: dict[str, tuple[str, int]], key: str) -> str:
+            return details.get(key, ("", 0))[0]
 
-    def event_records(self, entity: Entity) -> int:
-        reboots = 0
+        state: StateView | None = None
+        if "State" in container.lines:
+            told = container.state_detail
+            reason = detail(told, "Reason")
+            state = StateView(
+                container.state or "",
+                reason or None,
+                cited("State"),
+                detail(told, "Exit Code") or None,
+                # A describe's state is recorded with its reason (a message alone is not).
+                message=(detail(told, "Message") or None) if reason else None,
+                finished=parse_describe_time(detail(told, "Finished")),
+                started=parse_describe_time(detail(told, "Started")),
+                line=container.lines["State"][1],
+            )
+        last: StateView | None = None
+        if "Last State" in container.lines or "Last Termination State" in container.lines:
+            told = container.last_detail
+            exit_text = detail(told, "Exit Code")
+            last = StateView(
+                container.last or "",
+                detail(told, "Reason") or None,
+                cited("Last State"),
+                int(exit_text) if exit_text.lstrip("-").isdigit() else None,
+                finished=parse_describe_time(detail(told, "Finished")),
+                started=parse_describe_time(detail(told, "Started")),
+                line=told.get("Reason", ("", container.line))[1],
+            )
+
+        def memory(value: int | None, key: str) -> Cited[int] | None:
+            if value is None:
+                return None
+            text, number = container.lines.get(key, ("", container.line))
+            return Cited(value, self.evidence(number, text))
+
+        restarts = container.restarts
+        return ContainerView(
+            container.name,
+            state=state,
+            last_state=last,
+            restart_count=Cited(restarts, cited("Restart Count")) if restarts is not None else None,
+            image=Cited(container.image, cited("Image")) if container.image else None,
+            memory_limit=memory(container.limit, "memory limit"),
+            memory_request=memory(container.request, "memory request"),
+        )
+
+    def event_records(self, entity: Entity) -> None:
         for number, cells, _raw in self.events:
             source = cells.get("From") or ""
             target = entity
@@ -381,20 +369,23 @@ class _Block:
             reason = cells.get("Reason", "")
             message = " ".join(cells.get("Message", "").split())
             self.result.records.append(Record(f"{reason}: {message}", number, entity=target))
-            if reason == "Rebooted":
-                reboots += _count(cells.get("Age") or cells.get("Count") or "")
-        return reboots
+
+    def reboots(self) -> int:
+        return sum(
+            _count(cells.get("Age") or cells.get("Count") or "")
+            for _number, cells, _raw in self.events
+            if cells.get("Reason", "") == "Rebooted"
+        )
 
     # --- node --------------------------------------------------------------------------------
 
     def node(self, info: dict[str, tuple[str, int]], capacity: dict[str, tuple[str, int]]) -> None:
         name = self.top.get("Name", ("", 0))[0]
-        node = Entity.for_node(name)
-        self.result.entities.append(node)
+        view = NodeView(name)
         # InternalIP and Hostname: the names other sources (journal hosts, scrapes) use.
         for number, address, text in self.addresses:
             if address != name:
-                self.fact("node.address", node, address, number, text)
+                view.addresses.append(Cited(address, self.evidence(number, text)))
         for number, text in self.conditions:
             found = _CONDITION.match(text)
             if not found:
@@ -403,46 +394,47 @@ class _Block:
                 continue
             kind, status, _heartbeat, transition, reason, message = found.groups()
             moment = parse_describe_time(transition or "")
+            said = f"{kind} {status} {reason or ''}: {(message or '').strip()}"
             evidence = self.evidence(number, text, moment)
-            facts = [(f"node.condition.{kind}", status)]
-            if reason:
-                facts.append((f"node.condition.{kind}.reason", reason))
-            if message:
-                facts.append((f"node.condition.{kind}.message", message.strip()))
-            if kind == "Ready":
-                facts.append(("node.ready", status == "True"))
-            self.result.facts.extend(Fact(n, node, v, evidence) for n, v in facts)
-            stamp = Stamp(moment) if moment else None
-            line_text = f"{kind} {status} {reason or ''}: {(message or '').strip()}"
-            self.result.records.append(Record(line_text, number, stamp, node))
-            add_anchor(self.result, moment)
-        for key, (info_value, number) in info.items():
-            self.fact(_SYSTEM_INFO[key], node, info_value, number, f"{key}: {info_value}")
-        for key, fact in (("pods", "node.capacity.pods"), ("pid", "node.capacity.pids")):
-            if key in capacity:
-                value = parse_quantity(capacity[key][0])
-                if value is not None:
-                    self.fact(fact, node, value, capacity[key][1], f"{key}: {capacity[key][0]}")
+            message = message.strip() if message else None
+            view.conditions.append(ConditionView(kind, status, reason, message, said, evidence))
+        told = {
+            key: Cited(value, self.evidence(number, f"{key}: {value}"))
+            for key, (value, number) in info.items()
+        }
+        view.kernel_release = told.get("Kernel Version")
+        view.os_image = told.get("OS Image")
+        view.container_runtime = told.get("Container Runtime Version")
+        view.kubelet_version = told.get("Kubelet Version")
+        capacities = {
+            key: Cited(value, self.evidence(number, f"{key}: {told}"))
+            for key, (told, number) in capacity.items()
+            if (value := parse_quantity(told)) is not None
+        }
+        view.capacity_pods = capacities.get("pods")
+        view.capacity_pids = capacities.get("pid")
         total, total_line = self.top.get("Non-terminated Pods", ("", 0))
         counted = re.search(r"\((\d+) in total\)", total)
         if counted:
-            text = f"Non-terminated Pods: {total}"
-            self.fact("node.pods.count", node, int(counted.group(1)), total_line, text)
+            cite = self.evidence(total_line, f"Non-terminated Pods: {total}")
+            view.pods_count = Cited(int(counted.group(1)), cite)
             coredns = sum(1 for ns, pod in self.pods_on_node if pod.startswith("coredns-"))
-            self.fact("node.coredns_pods", node, coredns, total_line, text)
-        components = set()
-        for namespace, pod in self.pods_on_node:
-            self.result.entities.append(Entity.pod(pod, namespace, name))
-            component = static_pod_component(pod, namespace, name)
-            if component:
-                components.add(component)
+            view.coredns_pods = Cited(coredns, cite)
+        view.pods = list(self.pods_on_node)
+        reboots = self.reboots()
+        if reboots:
+            view.reboots = Cited(reboots, self.evidence(total_line, f"{reboots} Rebooted events"))
+        add_node(view, self.result)
+        components = {
+            component
+            for namespace, pod in self.pods_on_node
+            if (component := static_pod_component(pod, namespace, name))
+        }
         if "kube-apiserver" in components:
             stacked = "etcd" in components
             text = f"node {name} runs kube-apiserver {'and' if stacked else 'without'} etcd pods"
             self.fact("cluster.etcd_stacked", Entity.cluster(), stacked, total_line, text)
-        reboots = self.event_records(node)
-        if reboots:
-            self.fact("node.reboots", node, reboots, total_line, f"{reboots} Rebooted events")
+        self.event_records(view.entity)
 
 
 def _blocks(text: str) -> list[list[tuple[int, str]]]:

@@ -30,8 +30,8 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, ParseResult, Record
-from kubewhy.parsers.objects import MAX_ANCHORS, event_entity
+from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record
+from kubewhy.parsers.objects import event_entity
 
 # --- fixed-width tables (kubectl's tabwriter), shared with the describe parser ------------------
 

@@ -14,7 +14,8 @@ pod of a 150,000-pod cluster costs two facts. Pods are counted per node and for 
 the store (:mod:`kubewhy.facts.derive`), across the one ``pods.json`` per namespace of a dump.
 Nodes give conditions and nodeInfo; Events (core/v1 and events.k8s.io/v1) become records
 stamped with their last time. Control-plane static pods give component facts and whether etcd
-is stacked with kube-apiserver. Secrets are skipped whole.
+is stacked with kube-apiserver. Secrets are skipped whole. Pods and nodes are read into the views
+of :mod:`kubewhy.parsers.kube_views`, which name their facts (the same as a describe's).
 
 >>> doc = ('{"kind": "Pod", "metadata": {"name": "web", "namespace": "prod"},'
 ...        ' "spec": {"nodeName": "n1"}, "status": {"phase": "Pending"}}')
@@ -41,17 +42,25 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
+from kubewhy.parsers.kube_views import (
+    Cited,
+    ConditionView,
+    ContainerView,
+    NodeView,
+    PodView,
+    StateView,
+    add_node,
+    add_pod,
+)
 
-# --- shared helpers (also used by the describe, events and kubelet parsers) ---------------------
+# --- shared helpers (also used by the describe and kubelet parsers) -----------------------------
 
 _QUANTITY = re.compile(
     r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?\s*$"
 )
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-
-MAX_ANCHORS = 256
 
 
 def parse_quantity(text: object) -> int | None:
@@ -91,35 +100,6 @@ def parse_time(text: object) -> datetime | None:
     if value.tzinfo is None:
         return None
     return value.astimezone(UTC)
-
-
-def status_text(
-    container: str,
-    which: str,
-    state: str,
-    reason: str | None,
-    *,
-    exit_code: object = None,
-    message: str | None = None,
-) -> str:
-    """The record line for a container state, the same from objects and from describe.
-
-    >>> status_text("kube-apiserver", "lastState", "terminated", "OOMKilled", exit_code=137)
-    'kube-apiserver lastState terminated reason OOMKilled exitCode 137'
-    """
-    text = f"{container} {which} {state}"
-    if reason:
-        text += f" reason {reason}"
-    if exit_code is not None:
-        text += f" exitCode {exit_code}"
-    if message:
-        text += f": {' '.join(str(message).split())}"
-    return text
-
-
-def add_anchor(result: ParseResult, moment: datetime | None) -> None:
-    if moment is not None and len(result.anchors) < MAX_ANCHORS:
-        result.anchors.append(Stamp(moment))
 
 
 # --- reading documents -------------------------------------------------------------------------
@@ -235,81 +215,66 @@ class _Reader:
         node = spec.get("nodeName") or None
         phase = status.get("phase")
         qos = status.get("qosClass")
-        pod = Entity.pod(name, namespace, node)
-        self.result.entities.append(pod)
         evidence = self.evidence(f"Pod {namespace}/{name}: phase={phase} node={node} qos={qos}")
-        if phase:
-            self.fact("pod.phase", pod, phase, evidence)
         component = static_pod_component(name, namespace, node, meta.get("labels"))
-        if component is None and _quiet(status):
+        view = PodView(
+            name,
+            namespace,
+            node=Cited(str(node), evidence) if node else None,
+            phase=Cited(str(phase), evidence) if phase else None,
             # Most pods of a cluster: the phase is all they tell (the entity has the node).
-            self.exec_probe(pod, spec)
+            phase_only=component is None and _quiet(status),
+            exec_probe=self.exec_probe(namespace, name, spec),
+        )
+        if view.phase_only:
+            add_pod(view, self.result)
             return
-        if node:
-            self.fact("pod.node", pod, node, evidence)
         if qos:
-            self.fact("pod.qos_class", pod, qos, evidence)
+            view.qos_class = Cited(str(qos), evidence)
         for condition in status.get("conditions") or ():
-            self.pod_condition(pod, condition)
+            self.pod_condition(view, condition)
         if status.get("reason") or status.get("message"):
             text = f"pod {status.get('reason') or ''}: {status.get('message') or ''}".strip()
-            self.result.records.append(Record(text, None, entity=pod))
-
+            self.result.records.append(Record(text, None, entity=view.entity))
         specs = {c.get("name"): c for c in spec.get("containers") or () if isinstance(c, dict)}
         statuses = [s for s in status.get("containerStatuses") or () if isinstance(s, dict)]
-        running = restarts = 0
-        oom = False
-        for container_status in statuses:
-            state, restart_count, oom_killed = self.container(
-                pod, container_status, specs.get(container_status.get("name")) or {}
-            )
-            running += state == "running"
-            # A control-plane pod's health is its main container's (sidecars aside).
-            if len(statuses) == 1 or container_status.get("name") == component:
-                restarts += restart_count
-                oom |= oom_killed
-        if not statuses:
-            for container_spec in specs.values():
-                self.container_spec(pod, container_spec)
-        self.fact("pod.containers_total", pod, len(specs) or len(statuses), evidence)
-        if statuses:
-            self.fact("pod.containers_running", pod, running, evidence)
-        self.exec_probe(pod, spec)
+        view.containers = [
+            self.container(namespace, name, s, specs.get(s.get("name")) or {}) for s in statuses
+        ] or [self.container_spec(namespace, name, c) for c in specs.values()]
+        view.containers_total = Cited(len(specs) or len(statuses), evidence)
+        view.states_read = bool(statuses)
         if component:
-            self.component(component, node, restarts, oom, evidence)
+            view.component = Cited(component, evidence)
+            self.components[node or ""].add(component)
+        add_pod(view, self.result)
 
-    def exec_probe(self, pod: Entity, spec: dict[str, Any]) -> None:
+    def exec_probe(self, namespace: str, name: str, spec: dict[str, Any]) -> Evidence | None:
         for container in spec.get("containers") or ():
             if isinstance(container, dict) and _has_exec_probe(container):
-                text = (
-                    f"Pod {pod.namespace}/{pod.name}: container {container.get('name')} "
-                    "has an exec probe"
-                )
-                self.fact("pod.has_exec_probe", pod, True, self.evidence(text))
-                return
+                said = f"container {container.get('name')} has an exec probe"
+                return self.evidence(f"Pod {namespace}/{name}: {said}")
+        return None
 
-    def pod_condition(self, pod: Entity, condition: Any) -> None:
+    def pod_condition(self, view: PodView, condition: Any) -> None:
         if not isinstance(condition, dict):
             return
         kind, status = condition.get("type"), condition.get("status")
         if kind == "Ready" and status in ("True", "False"):
-            text = f"Pod {pod.namespace}/{pod.name}: condition Ready={status}"
-            self.fact("pod.ready", pod, status == "True", self.evidence(text))
+            text = f"Pod {view.namespace}/{view.name}: condition Ready={status}"
+            view.ready.append(Cited(status == "True", self.evidence(text)))
         if status != "True" and (condition.get("reason") or condition.get("message")):
             moment = parse_time(condition.get("lastTransitionTime"))
             text = (
                 f"{kind} {status} {condition.get('reason') or ''}: {condition.get('message') or ''}"
             )
             stamp = Stamp(moment) if moment else None
-            self.result.records.append(Record(text.strip(), None, stamp, pod))
+            self.result.records.append(Record(text.strip(), None, stamp, view.entity))
             add_anchor(self.result, moment)
 
     def container(
-        self, pod: Entity, status: dict[str, Any], spec: dict[str, Any]
-    ) -> tuple[str | None, int, bool]:
+        self, namespace: str, pod: str, status: dict[str, Any], spec: dict[str, Any]
+    ) -> ContainerView:
         name = str(status.get("name") or "")
-        entity = Entity.container(name, pod=pod.name, namespace=pod.namespace, node=pod.node)
-        self.result.entities.append(entity)
         state_name, state = _state(status.get("state"))
         reason = state.get("reason")
         restarts = status.get("restartCount")
@@ -318,79 +283,63 @@ class _Reader:
         last_reason = last.get("reason") if last_name == "terminated" else None
         exit_code = last.get("exitCode") if last_name == "terminated" else None
         summary = (
-            f"container {pod.namespace}/{pod.name}/{name}: state={state_name}"
+            f"container {namespace}/{pod}/{name}: state={state_name}"
             + (f" reason={reason}" if reason else "")
             + f" restartCount={restart_count}"
             + (f" lastState=terminated reason={last_reason} exitCode={exit_code}" if last else "")
         )
         evidence = self.evidence(summary)
-        if state_name:
-            self.fact("container.state", entity, state_name, evidence)
-        if state_name == "waiting" and reason:
-            self.fact("container.waiting_reason", entity, reason, evidence)
-        self.fact("container.restart_count", entity, restart_count, evidence)
-        if last_reason:
-            self.fact("container.last_terminated_reason", entity, last_reason, evidence)
-        if isinstance(exit_code, int):
-            self.fact("container.last_exit_code", entity, exit_code, evidence)
         image = spec.get("image") or status.get("image")
-        if image:
-            self.fact("container.image", entity, str(image), evidence)
-        self.resources(pod, entity, spec)
-        # Records: only states worth matching (waiting, terminated, a previous termination).
-        if state_name in ("waiting", "terminated") and (reason or state.get("message")):
-            text = status_text(
-                name,
-                "state",
-                state_name,
-                reason,
-                exit_code=state.get("exitCode"),
-                message=state.get("message"),
-            )
-            moment = parse_time(state.get("finishedAt"))
-            self.record(text, moment, entity)
+        limit, request = self.resources(namespace, pod, name, spec)
+        # Only a previous termination tells anything (the API sets no other last state).
+        previous = None
         if last_name == "terminated":
-            text = status_text(name, "lastState", "terminated", last_reason, exit_code=exit_code)
-            self.record(text, parse_time(last.get("finishedAt")), entity)
-        oom_killed = "OOMKilled" in (last_reason, reason)
-        return state_name, restart_count, oom_killed
+            finished = parse_time(last.get("finishedAt"))
+            previous = StateView(
+                last_name, _text(last_reason), evidence, _shown(exit_code), finished=finished
+            )
+        return ContainerView(
+            name,
+            state=StateView(
+                state_name or "",
+                _text(reason),
+                evidence,
+                _shown(state.get("exitCode")),
+                message=_text(state.get("message")),
+                finished=parse_time(state.get("finishedAt")),
+            ),
+            last_state=previous,
+            restart_count=Cited(restart_count, evidence),
+            image=Cited(str(image), evidence) if image else None,
+            memory_limit=limit,
+            memory_request=request,
+        )
 
-    def container_spec(self, pod: Entity, spec: dict[str, Any]) -> None:
+    def container_spec(self, namespace: str, pod: str, spec: dict[str, Any]) -> ContainerView:
+        """A container not started yet: its image and resources."""
         name = str(spec.get("name") or "")
-        entity = Entity.container(name, pod=pod.name, namespace=pod.namespace, node=pod.node)
-        self.result.entities.append(entity)
+        image: Cited[str] | None = None
         if spec.get("image"):
-            text = f"container {pod.namespace}/{pod.name}/{name}: image={spec.get('image')}"
-            self.fact("container.image", entity, str(spec["image"]), self.evidence(text))
-        self.resources(pod, entity, spec)
+            text = f"container {namespace}/{pod}/{name}: image={spec.get('image')}"
+            image = Cited(str(spec["image"]), self.evidence(text))
+        limit, request = self.resources(namespace, pod, name, spec)
+        return ContainerView(name, image=image, memory_limit=limit, memory_request=request)
 
-    def resources(self, pod: Entity, entity: Entity, spec: dict[str, Any]) -> None:
+    def resources(
+        self, namespace: str, pod: str, name: str, spec: dict[str, Any]
+    ) -> tuple[Cited[int] | None, Cited[int] | None]:
+        """A container's memory limit and request."""
         resources = spec.get("resources") or {}
         limit = parse_quantity((resources.get("limits") or {}).get("memory", ""))
         request = parse_quantity((resources.get("requests") or {}).get("memory", ""))
         if limit is None and request is None:
-            return
-        text = f"container {entity.namespace}/{entity.name}: memory limit={limit} request={request}"
+            return None, None
+        text = f"container {namespace}/{pod}/{name}: memory limit={limit} request={request}"
         evidence = self.evidence(text)
-        if limit is not None:
-            self.fact("container.memory_limit_bytes", entity, limit, evidence)
-        if request is not None:
-            self.fact("container.memory_request_bytes", entity, request, evidence)
-        if limit is not None and request is not None and limit > request:
-            self.fact("pod.memory_limit_over_request", pod, True, evidence)
-
-    def record(self, text: str, moment: datetime | None, entity: Entity) -> None:
-        self.result.records.append(Record(text, None, Stamp(moment) if moment else None, entity))
-        add_anchor(self.result, moment)
-
-    def component(
-        self, component: str, node: str | None, restarts: int, oom: bool, evidence: Evidence
-    ) -> None:
-        entity = Entity.component(component, node)
-        self.result.entities.append(entity)
-        self.fact("component.restarts", entity, restarts, evidence)
-        self.fact("component.oom_killed", entity, oom, evidence)
-        self.components[node or ""].add(component)
+        return (
+            Cited(limit, evidence) if limit is not None else None,
+            Cited(request, evidence) if request is not None else None,
+        )
 
     # Nodes ------------------------------------------------------------------------------------
 
@@ -401,41 +350,39 @@ class _Reader:
         if not name:
             self.result.malformed += 1
             return
-        node = Entity.for_node(name)
-        self.result.entities.append(node)
+        view = NodeView(name)
         for condition in status.get("conditions") or ():
             if not isinstance(condition, dict) or not condition.get("type"):
                 continue
-            kind, state = condition["type"], str(condition.get("status"))
+            kind, state = str(condition["type"]), str(condition.get("status"))
             reason, message = condition.get("reason") or "", condition.get("message") or ""
             moment = parse_time(condition.get("lastTransitionTime"))
             text = f"{kind} {state} {reason}: {message}".strip()
             evidence = Evidence(self.ctx.source, None, moment, f"Node {name}: {text}")
-            self.fact(f"node.condition.{kind}", node, state, evidence)
-            if reason:
-                self.fact(f"node.condition.{kind}.reason", node, reason, evidence)
-            if message:
-                self.fact(f"node.condition.{kind}.message", node, message, evidence)
-            if kind == "Ready":
-                self.fact("node.ready", node, state == "True", evidence)
-            self.result.records.append(Record(text, None, Stamp(moment) if moment else None, node))
-            add_anchor(self.result, moment)
+            view.conditions.append(
+                ConditionView(kind, state, _text(reason), _text(message), text, evidence)
+            )
         info = status.get("nodeInfo") or {}
-        for key, fact in (
-            ("kernelVersion", "kernel.release"),
-            ("osImage", "os.pretty_name"),
-            ("kubeletVersion", "node.kubelet_version"),
-            ("containerRuntimeVersion", "node.container_runtime"),
-        ):
-            if info.get(key):
-                text = f"Node {name}: nodeInfo.{key}={info[key]}"
-                self.fact(fact, node, str(info[key]), self.evidence(text))
         capacity = status.get("capacity") or {}
-        for key, fact in (("pods", "node.capacity.pods"), ("pids", "node.capacity.pids")):
+
+        def told(key: str) -> Cited[str] | None:
+            if not info.get(key):
+                return None
+            return Cited(str(info[key]), self.evidence(f"Node {name}: nodeInfo.{key}={info[key]}"))
+
+        def counted(key: str) -> Cited[int] | None:
             value = parse_quantity(capacity.get(key, ""))
-            if value is not None:
-                text = f"Node {name}: capacity.{key}={capacity[key]}"
-                self.fact(fact, node, value, self.evidence(text))
+            if value is None:
+                return None
+            return Cited(value, self.evidence(f"Node {name}: capacity.{key}={capacity[key]}"))
+
+        view.kernel_release = told("kernelVersion")
+        view.os_image = told("osImage")
+        view.kubelet_version = told("kubeletVersion")
+        view.container_runtime = told("containerRuntimeVersion")
+        view.capacity_pods = counted("pods")
+        view.capacity_pids = counted("pids")
+        add_node(view, self.result)
 
     # Events -----------------------------------------------------------------------------------
 
@@ -535,6 +482,16 @@ def _state(value: Any) -> tuple[str | None, dict[str, Any]]:
             if isinstance(detail, dict):
                 return name, detail
     return None, {}
+
+
+def _text(value: Any) -> str | None:
+    """A free-text field of an object (a reason, a message); None when empty."""
+    return (value if isinstance(value, str) else str(value)) if value else None
+
+
+def _shown(value: Any) -> Value | None:
+    """An exit code as the object shows it (a number, or whatever else it holds, as text)."""
+    return value if value is None or isinstance(value, int | float | str) else str(value)
 
 
 def _quiet(status: dict[str, Any]) -> bool:

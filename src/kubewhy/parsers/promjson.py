@@ -39,6 +39,7 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.metric_labels import instance_host, series_entity
 
 _QUERY = re.compile(r"[?&]query=([^&'\"\s]+)")
 _RATE = re.compile(r"\b(?:rate|irate|increase|deriv)\s*\(")
@@ -105,32 +106,15 @@ def _value(number: float) -> Value:
     return int(number) if number.is_integer() else round(number, 6)
 
 
-def _node_of(metric: str, labels: Mapping[str, str]) -> str | None:
-    for key in ("node", "kubernetes_io_hostname", "nodename", "hostname"):
-        if labels.get(key):
-            return labels[key]
-    instance = labels.get("instance")
-    # The scrape target is the node only for per-node exporters (node-exporter, cAdvisor).
-    if instance and metric.startswith(("node_", "container_", "machine_")):
-        return re.sub(r":\d+$", "", instance)
-    return None
-
-
 def _entity(metric: str, labels: Mapping[str, str], ctx_node: str | None = None) -> Entity:
-    node = _node_of(metric, labels) or ctx_node
-    if metric.startswith("node_"):
+    return series_entity(
+        labels,
         # node-exporter series describe the node; pod/container labels name the exporter.
-        return Entity.for_node(node) if node else Entity.cluster()
-    namespace = labels.get("namespace")
-    pod = labels.get("pod") or labels.get("pod_name")
-    container = labels.get("container") or labels.get("container_name")
-    if pod and container and container != "POD":
-        return Entity.container(container, pod=pod, namespace=namespace, node=node)
-    if pod:
-        return Entity.pod(pod, namespace, node)
-    if node:
-        return Entity.for_node(node)
-    return Entity.cluster()
+        "node" if metric.startswith("node_") else None,
+        default_node=ctx_node,
+        # The scrape target is the node only for per-node exporters (node-exporter, cAdvisor).
+        instance_is_node=metric.startswith(("node_", "container_", "machine_")),
+    )
 
 
 def fact_name(metric: str, labels: Mapping[str, str], entity: Entity) -> str | None:
@@ -233,7 +217,7 @@ class PromJsonFormat:
         if len(samples) > 1:
             text += f" (peak of {len(samples)} samples)"
         result.entities.append(entity)
-        instance = re.sub(r":\d+$", "", labels.get("instance", ""))
+        instance = instance_host(labels)
         if labels.get("node") and instance and instance != labels["node"]:
             # A series that names both tells which scrape address is which node.
             alias = Evidence(ctx.source, line, None, text)

@@ -34,6 +34,7 @@ from kubewhy.model.facts import Fact, Value
 from kubewhy.model.metric_families import WANTED, metric_name
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.metric_labels import series_entity
 from kubewhy.parsers.promjson import fact_name
 
 MAX_SERIES = 50_000
@@ -73,17 +74,8 @@ def _number(raw: str) -> float | None:
 
 
 def _entity(labels: Mapping[str, str], node: str | None) -> Entity:
-    node = labels.get("node") or re.sub(r":\d+$", "", labels.get("instance", "")) or node
-    namespace = labels.get("namespace") or None
-    pod = labels.get("pod") or labels.get("pod_name") or None
-    container = labels.get("container") or labels.get("container_name") or None
-    if pod and container and container != "POD":
-        return Entity.container(container, pod=pod, namespace=namespace, node=node)
-    if pod:
-        return Entity.pod(pod, namespace, node)
-    if node:
-        return Entity.for_node(node)
-    return Entity.cluster()
+    # Only ``node`` names the node here: an exporter's own /metrics has no relabelled hosts.
+    return series_entity(labels, default_node=node, node_labels=("node",))
 
 
 class PromTextFormat:

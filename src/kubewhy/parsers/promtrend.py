@@ -44,14 +44,13 @@ from pydantic import ValidationError
 from kubewhy.model.bundle import (
     PROMETHEUS_EVIDENCE_FORMAT,
     PROMETHEUS_HEADER_PREFIX,
-    MetricEntityKind,
     MetricQuery,
 )
-from kubewhy.model.components import of_metric_labels
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.metric_labels import series_entity
 from kubewhy.parsers.promjson import PromJsonFormat
 
 TrendKind = Literal["growing", "falling", "step", "flat", "varying"]
@@ -142,36 +141,6 @@ def keeps_metric_meaning(query: str) -> bool:
     return all(call in _SAME_MEANING for call in calls)
 
 
-def node_of(labels: Mapping[str, str]) -> str | None:
-    """The node a series is about, named as :mod:`kubewhy.parsers.promjson` names it."""
-    for key in ("node", "kubernetes_io_hostname", "nodename", "hostname"):
-        if labels.get(key):
-            return labels[key]
-    instance = labels.get("instance")
-    return re.sub(r":\d+$", "", instance) if instance else None
-
-
-def entity_for(kind: MetricEntityKind, labels: Mapping[str, str]) -> Entity:
-    """The entity of ``kind`` that a series' labels name (the cluster when they name none)."""
-    node = node_of(labels)
-    pod = labels.get("pod") or labels.get("pod_name")
-    namespace = labels.get("namespace")
-    if kind == "container":
-        container = labels.get("container") or labels.get("container_name")
-        if container and container != "POD":
-            return Entity.container(container, pod=pod, namespace=namespace, node=node)
-        kind = "pod"
-    if kind == "pod" and pod:
-        return Entity.pod(pod, namespace, node)
-    if kind == "component":
-        component = of_metric_labels(labels)
-        if component:
-            return Entity.component(component, node)
-    if kind in ("node", "pod", "component") and node:
-        return Entity.for_node(node)
-    return Entity.cluster()
-
-
 def _value(number: float) -> Value:
     return int(number) if number.is_integer() else round(number, 6)
 
@@ -251,7 +220,7 @@ class PromEvidenceFormat:
         shown = _shown(header.query, labels)
         trend = classify_trend(samples) if header.kind == "range" else None
         for ref in header.evidence:
-            entity = entity_for(ref.entity, labels)
+            entity = series_entity(labels, ref.entity)
             result.entities.append(entity)
             moment = datetime.fromtimestamp(peak_time, tz=UTC)
             text = f"{shown} = {_value(peak)}" + (" (peak)" if len(samples) > 1 else "")
