@@ -82,6 +82,20 @@ def test_real_df_by_blocks_and_by_inodes() -> None:
     assert "node.fs.max_used_percent" not in inodes
 
 
+def test_df_leaves_out_what_is_full_by_construction() -> None:
+    # df -h of an Ubuntu node with snaps (squashfs images on loop devices, always 100%), written
+    # for this test in df's format; the fullest real disk is the root at 71%.
+    text = """Filesystem      Size  Used Avail Use% Mounted on
+/dev/root        97G   68G   29G  71% /
+tmpfs           7.8G     0  7.8G   0% /dev/shm
+/dev/loop0       56M   56M     0 100% /snap/core18/2785
+/dev/loop1       92M   92M     0 100% /snap/lxd/24061
+/dev/sr0        1.2G  1.2G     0 100% /media/cdrom
+/dev/loop7      2.0G  1.0G  1.0G  50% /var/lib/images
+"""
+    assert _facts("df", text)["node.fs.max_used_percent"] == 71
+
+
 def test_resolv_conf_on_loopback_and_not() -> None:
     # public: coredns/coredns#2083 (the systemd-resolved stub) and this machine's own file
     stub = RESOLV_CONF.parse(

@@ -225,6 +225,9 @@ _DF_HEAD = re.compile(
 )
 _DF_ROW = re.compile(r"^(?P<fs>\S+)\s+(?:\S+\s+){3}(?P<pct>\d+)%\s+(?P<mount>/\S*)\s*$")
 # Filesystems that cannot fill up the node's disk, or only mirror the one beneath them.
+# Read-only images always show 100%: snaps (squashfs on a loop device), optical drives.
+_READ_ONLY_IMAGE = re.compile(r"^/dev/sr\d+$")
+_SNAP_MOUNT = re.compile(r"^(?:/var/lib/snapd)?/snap/")
 _NOT_DISKS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "udev", "cgroup", "proc", "sysfs")
 
 
@@ -247,6 +250,8 @@ class Df:
                 continue
             if row.group("fs").split("/")[-1] in _NOT_DISKS or row.group("fs") in _NOT_DISKS:
                 continue
+            if _READ_ONLY_IMAGE.match(row.group("fs")) or _SNAP_MOUNT.match(row.group("mount")):
+                continue  # a squashfs snap or an ISO is full by construction
             percent = int(row.group("pct"))
             if best is None or percent > best[0]:
                 best = (percent, n, line)
