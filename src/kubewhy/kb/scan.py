@@ -134,7 +134,9 @@ def _entity_for(
     node = groups.get("node") or (line.host if line and line.host else None) or ctx.node
     node = nodes.canonical(node) if node else nodes.default()
     pod = groups.get("pod") or ctx.pod
-    namespace = groups.get("namespace") or ctx.namespace
+    namespace = (
+        groups.get("namespace") or ctx.namespace or (nodes.namespace_of(pod) if pod else None)
+    )
     if groups.get("cgroup"):
         return Entity.cgroup(groups["cgroup"], node)
     if groups.get("pid", "").isdigit():
