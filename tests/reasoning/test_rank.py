@@ -75,3 +75,12 @@ def test_an_unnamed_node_is_the_one_named_node() -> None:
     pids = hyp("node-pid-exhaustion", Entity.for_node("(unknown node)"), 0.6)
     ranked = rank([probe, pids])
     assert ranked[0].hypothesis is pids and ranked[1].explained_by is pids
+
+
+def test_a_node_wide_root_comes_before_a_single_containers_when_about_as_strong() -> None:
+    oom = hyp("container-oomkilled", Entity.container("app", "web-1", "prod", "n1"), 0.9)
+    reboot = hyp("kernel-bug-node-reboot", Entity.for_node("n1"), 0.85)
+    assert [r.hypothesis for r in rank([oom, reboot])] == [reboot, oom]
+    # ...but not when the container's evidence is clearly the stronger.
+    weak = hyp("kernel-bug-node-reboot", Entity.for_node("n1"), 0.5)
+    assert [r.hypothesis for r in rank([oom, weak])] == [oom, weak]

@@ -17,10 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from kubewhy.kb.schema import Scope
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.reasoning.match import Hypothesis
 
 EXPLAIN_BONUS = 0.25
+# Among unrelated roots, one that breaks a whole node, the control plane or the cluster comes
+# before one that breaks a single pod or container, when their evidence is about as strong.
+BREADTH_BONUS = 0.1
+BROAD = frozenset({Scope.NODE, Scope.CLUSTER, Scope.COMPONENT})
 CLOCK_SLACK = timedelta(minutes=10)
 
 
@@ -176,7 +181,7 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         h = hyps[i]
         explained = [hyps[j] for j in sorted(reach[i]) if j in victims]
         bonus = EXPLAIN_BONUS * sum(e.confidence for e in explained) / (1 + len(explained))
-        score = h.confidence + bonus
+        score = h.confidence + bonus + (BREADTH_BONUS if h.fm.scope in BROAD else 0.0)
         why = f"own evidence {h.confidence:.2f}"
         if explained:
             names = ", ".join(sorted({e.fm.id for e in explained}))
