@@ -85,6 +85,8 @@ class _Hits:
         if symptom.components and component not in symptom.components:
             return
         groups = self.table.scanner.groups(index, text) if self.table.has_groups[index] else {}
+        if symptom.measure is not None and not symptom.measure.counts(groups):
+            return  # the number the line carries is in the normal range
         if entity is None or _NAMING_GROUPS.intersection(groups):
             entity = _entity_for(groups, ctx, line, self.nodes)
         part = groups.get(symptom.split_by) if symptom.split_by else None

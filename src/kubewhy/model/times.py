@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -63,3 +64,42 @@ class Stamp:
         if value.tzinfo is None:
             value = value.replace(tzinfo=ctx.zone())
         return value.astimezone(UTC)
+
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def seconds_of(text: str) -> float | None:
+    """A number of seconds, or a Go duration as Go prints it (``3m24.612s``, ``1h0m0s``,
+    ``850ms``); None for anything else.
+
+    >>> seconds_of("3m24.5s"), seconds_of("61.0015"), seconds_of("850ms"), seconds_of("x")
+    (204.5, 61.0015, 0.85, None)
+    """
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    total = 0.0
+    at = 0
+    for part in _GO_DURATION_PART.finditer(body):
+        if part.start() != at:
+            return None
+        total += float(part.group(1)) * _GO_UNITS[part.group(2)]
+        at = part.end()
+    if at == 0 or at != len(body):
+        return None
+    return sign * total

@@ -128,9 +128,7 @@ def drop_subsumed(hyps: Sequence[Hypothesis], places: Places) -> list[Hypothesis
         for mode in other.fm.subsumes:
             subsumers.setdefault(mode, []).append(other)
     return [
-        h
-        for h in hyps
-        if not any(places.same(other, h) for other in subsumers.get(h.fm.id, ()))
+        h for h in hyps if not any(places.same(other, h) for other in subsumers.get(h.fm.id, ()))
     ]
 
 
@@ -140,8 +138,7 @@ def drop_repeated_leads(hyps: Sequence[Hypothesis], places: Places) -> list[Hypo
     return [
         h
         for h in hyps
-        if h.tier != "lead"
-        or not any(f.fm.id == h.fm.id and places.same(f, h) for f in found)
+        if h.tier != "lead" or not any(f.fm.id == h.fm.id and places.same(f, h) for f in found)
     ]
 
 
