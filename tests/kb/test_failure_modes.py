@@ -46,6 +46,7 @@ REQUIRED_IDS = [
     "pod-sandbox-creation-failed",
     "cni-ip-exhaustion",
     "cgroup-driver-mismatch",
+    "host-loopback-stub-resolver",
 ]
 
 
