@@ -47,6 +47,7 @@ REQUIRED_IDS = [
     "cni-ip-exhaustion",
     "cgroup-driver-mismatch",
     "host-loopback-stub-resolver",
+    "host-resolv-conf-no-nameserver",
 ]
 
 
