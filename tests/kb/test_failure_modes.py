@@ -48,6 +48,7 @@ REQUIRED_IDS = [
     "cgroup-driver-mismatch",
     "host-loopback-stub-resolver",
     "host-resolv-conf-no-nameserver",
+    "bridge-netfilter-disabled",
 ]
 
 
