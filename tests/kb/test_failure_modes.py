@@ -49,6 +49,7 @@ REQUIRED_IDS = [
     "host-loopback-stub-resolver",
     "host-resolv-conf-no-nameserver",
     "bridge-netfilter-disabled",
+    "iptables-backend-mismatch",
 ]
 
 
