@@ -50,6 +50,7 @@ REQUIRED_IDS = [
     "host-resolv-conf-no-nameserver",
     "bridge-netfilter-disabled",
     "iptables-backend-mismatch",
+    "stale-udp-conntrack-entry",
 ]
 
 
