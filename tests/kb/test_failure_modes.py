@@ -51,6 +51,7 @@ REQUIRED_IDS = [
     "bridge-netfilter-disabled",
     "iptables-backend-mismatch",
     "stale-udp-conntrack-entry",
+    "vxlan-checksum-offload-drop",
 ]
 
 
