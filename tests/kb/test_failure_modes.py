@@ -52,6 +52,7 @@ REQUIRED_IDS = [
     "iptables-backend-mismatch",
     "stale-udp-conntrack-entry",
     "vxlan-checksum-offload-drop",
+    "pod-network-mtu-mismatch",
 ]
 
 
