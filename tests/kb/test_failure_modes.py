@@ -53,6 +53,7 @@ REQUIRED_IDS = [
     "stale-udp-conntrack-entry",
     "vxlan-checksum-offload-drop",
     "pod-network-mtu-mismatch",
+    "memcg-kmem-accounting-broken",
 ]
 
 
