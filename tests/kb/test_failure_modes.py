@@ -54,6 +54,7 @@ REQUIRED_IDS = [
     "vxlan-checksum-offload-drop",
     "pod-network-mtu-mismatch",
     "memcg-kmem-accounting-broken",
+    "etcd-expensive-range-requests",
 ]
 
 
