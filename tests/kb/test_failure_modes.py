@@ -55,6 +55,7 @@ REQUIRED_IDS = [
     "pod-network-mtu-mismatch",
     "memcg-kmem-accounting-broken",
     "etcd-expensive-range-requests",
+    "apiserver-client-flood",
 ]
 
 
