@@ -56,6 +56,7 @@ REQUIRED_IDS = [
     "memcg-kmem-accounting-broken",
     "etcd-expensive-range-requests",
     "apiserver-client-flood",
+    "etcd-member-lost-quorum-kept",
 ]
 
 
