@@ -46,6 +46,17 @@ REQUIRED_IDS = [
     "pod-sandbox-creation-failed",
     "cni-ip-exhaustion",
     "cgroup-driver-mismatch",
+    "host-loopback-stub-resolver",
+    "host-resolv-conf-no-nameserver",
+    "bridge-netfilter-disabled",
+    "iptables-backend-mismatch",
+    "stale-udp-conntrack-entry",
+    "vxlan-checksum-offload-drop",
+    "pod-network-mtu-mismatch",
+    "memcg-kmem-accounting-broken",
+    "etcd-expensive-range-requests",
+    "apiserver-client-flood",
+    "etcd-member-lost-quorum-kept",
 ]
 
 
