@@ -153,3 +153,5 @@ class Diagnosis(_Model):
     parse_errors: dict[str, int] = {}
     near_misses: list[NearMiss] = []
     unread: list[Unread] = []
+    # Matching log lines left out because their time is outside --since/--until.
+    lines_outside_window: int = 0

@@ -322,4 +322,5 @@ def assemble(
         parse_errors=read.parse_errors,
         near_misses=near_misses(near),
         unread=unread_inputs(read, seen),
+        lines_outside_window=read.outside_window,
     )

@@ -176,6 +176,11 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
         names = ", ".join(u.path for u in diagnosis.unread[:5])
         more = f" and {len(diagnosis.unread) - 5} more" if len(diagnosis.unread) > 5 else ""
         console.print(f"Not understood (read as plain text, nothing matched): {names}{more}.")
+    if diagnosis.lines_outside_window:
+        console.print(
+            f"{diagnosis.lines_outside_window} matching line(s) outside --since/--until left out.",
+            style="dim",
+        )
     if diagnosis.parse_errors:
         skipped = sum(diagnosis.parse_errors.values())
         console.print(
