@@ -88,8 +88,10 @@ def test_broken_archive_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "evidence.tgz"
     broken.write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
     run = kubewhy("diagnose", str(broken))
-    assert run.returncode == 2
+    # Nothing of what was asked could be read: exit 3, one line naming it, no "all clear".
+    assert run.returncode == 3, (run.stdout, run.stderr)
     assert "evidence.tgz" in run.stderr and "Traceback" not in run.stderr
+    assert run.stdout == ""
 
 
 def test_archives_give_the_same_findings_as_the_folder(tmp_path: Path) -> None:
@@ -125,9 +127,17 @@ def test_archive_with_path_traversal_is_contained(tmp_path: Path) -> None:
         tar.addfile(link)
     run = kubewhy("diagnose", str(evil), "-f", "json")
     assert run.returncode in (0, 1), run.stderr
-    paths = [i["path"] for i in json.loads(run.stdout)["inputs"]]
-    assert paths == ["evil.tar!/ok/kubelet.log"]
+    report = json.loads(run.stdout)
+    # Member names are data: unsafe ones are read under encoded names, the link is not followed.
+    paths = sorted(i["path"] for i in report["inputs"])
+    assert paths == [
+        "evil.tar!/%2E%2E/escaped.log",
+        "evil.tar!/abs/escaped.log",
+        "evil.tar!/ok/kubelet.log",
+    ]
     assert not (tmp_path / "escaped.log").exists()
+    details = " ".join(g["detail"] for g in report["gaps"])
+    assert "1 links not extracted" in details and "encoded names" in details
 
 
 def test_output_file_and_markdown(tmp_path: Path) -> None:

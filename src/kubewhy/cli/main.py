@@ -1,12 +1,23 @@
 """The ``kubewhy`` command (also installed as ``kubectl-why``, a kubectl plugin).
 
-Exit codes: 0 no finding (leads and past findings aside), 1 findings, 2 bad usage or unreadable
-input (one line on stderr).
+Exit codes (every non-zero one with one line on stderr, never a traceback):
+
+===  =============================================================================================
+0    no finding (leads and past findings aside)
+1    findings (``audit``: risks)
+2    bad usage, or an input that is not usable at all (no such file, not a file or folder)
+3    none of the requested evidence could be read (connection refused, 401/403 on everything,
+     empty or unrecognised input, no ``/proc`` under ``--root``): the line names what and why
+4    internal error: a bug in kubewhy (the fuzz tests keep this class at zero)
+130  interrupted (Ctrl-C, SIGTERM, SIGHUP); temporary folders are removed first
+===  =============================================================================================
 """
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,8 +27,11 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from kubewhy import __version__
-from kubewhy.errors import KubewhyError, UsageError
+from kubewhy.errors import KubewhyError, NothingReadError, UsageError
+from kubewhy.model.caps import Caps
 from kubewhy.model.diagnosis import Diagnosis, counts
+from kubewhy.model.obfuscate import Obfuscator
+from kubewhy.model.redact import redact
 
 if TYPE_CHECKING:
     from kubewhy.pipeline import Request
@@ -48,9 +62,20 @@ OutputOption = Annotated[
 ]
 
 
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREAD, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def say(message: str) -> None:
+    """One line of kubewhy's own on stderr: redacted, control characters escaped."""
+    from kubewhy.reports.safe import safe_text
+
+    line = safe_text(redact(message)).replace("\n", " ")
+    typer.echo(f"kubewhy: {line}", err=True)
+
+
 def fail(message: str) -> NoReturn:
-    typer.echo(f"kubewhy: {message}", err=True)
-    raise typer.Exit(2)
+    say(message)
+    raise typer.Exit(EXIT_USAGE)
 
 
 def parse_timezone(value: str | None) -> int | None:
@@ -80,7 +105,9 @@ def emit(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
-def _render(diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None) -> None:
+def _render(
+    diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None, obfuscate: bool = False
+) -> None:
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
@@ -89,7 +116,9 @@ def _render(diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None) -> Non
         if output is not None or not sys.stdout.isatty()
         else min(typer.get_terminal_size()[0], 120)
     )
-    emit(render(diagnosis, fmt.value, width=max(width, 80), color=color), output)
+    obfuscator = Obfuscator() if obfuscate else None
+    text = render(diagnosis, fmt.value, width=max(width, 80), color=color, obfuscator=obfuscator)
+    emit(text, output)
 
 
 TARGET = re.compile(r"^(?:node|no|nodes|pod|po|pods|namespace|ns)/[\w.:-]+$")
@@ -110,6 +139,8 @@ class _Evidence:
     namespace: str | None = None
     context: str | None = None
     kubeconfig: Path | None = None
+    timeout: float = 30.0
+    limits: list[str] | None = None
 
     def resolve(self, tz_offset_minutes: int | None = None, jobs: int | None = None) -> Request:
         """The request: files to read and live sources; a usage error if there is none."""
@@ -120,6 +151,7 @@ class _Evidence:
         from kubewhy.pipeline import ClusterSource, NodeSource, PrometheusSource, Request
 
         files, target = _split_paths(self.paths, self.cluster)
+        caps = parse_limits(self.limits)
         if not files and not (self.node or self.cluster or self.prometheus):
             raise UsageError("give evidence PATHs, or --node, --cluster or --prometheus URL")
         cluster = None
@@ -129,6 +161,7 @@ class _Evidence:
                 namespace=self.namespace,
                 context=self.context,
                 kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
+                timeout=self.timeout,
             )
         prometheus = None
         if self.prometheus:
@@ -137,17 +170,26 @@ class _Evidence:
                 since=self.since,
                 until=self.until,
                 ca_file=str(self.prom_ca) if self.prom_ca else None,
+                timeout=self.timeout,
             )
         return Request(
             window=TimeWindow.parse(self.since, self.until, datetime.now(UTC)),
             paths=tuple(files),
-            node=NodeSource(root=self.root) if self.node else None,
+            node=NodeSource(root=self.root, deadline=self.timeout) if self.node else None,
             cluster=cluster,
             prometheus=prometheus,
             tz_offset_minutes=tz_offset_minutes,
             jobs=jobs,
             progress=ScanProgress(),
+            caps=caps,
         )
+
+
+def parse_limits(items: list[str] | None) -> Caps:
+    try:
+        return Caps().with_overrides(items or [])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], str | None]:
@@ -195,6 +237,25 @@ ClusterOption = Annotated[
 NamespaceOption = Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace.")]
 ContextOption = Annotated[str | None, typer.Option("--context", help="kubeconfig context.")]
 KubeconfigOption = Annotated[Path | None, typer.Option("--kubeconfig", help="kubeconfig file.")]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        help="Seconds each live source (API server, Prometheus, node) may take in all.",
+    ),
+]
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        help="Raise or lower a cap: NAME=VALUE (input-bytes=8G, ratio=2000, depth=5, ...).",
+    ),
+]
+ObfuscateOption = Annotated[
+    bool,
+    typer.Option("--obfuscate", help="Replace IP/MAC addresses and host names, consistently."),
+]
 
 
 @app.command()
@@ -219,6 +280,9 @@ def diagnose(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Processes for big logs (default: the cores)."),
     ] = None,
+    timeout: TimeoutOption = 30.0,
+    limit: LimitOption = None,
+    obfuscate: ObfuscateOption = False,
 ) -> None:
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
     from kubewhy.pipeline import diagnose as run_diagnosis
@@ -235,10 +299,12 @@ def diagnose(
         namespace,
         context,
         kubeconfig,
+        timeout,
+        limit,
     ).resolve(parse_timezone(timezone), jobs)
     diagnosis = run_diagnosis(request)
-    _render(diagnosis, fmt, output)
-    raise typer.Exit(1 if any(counts(f) for f in diagnosis.findings) else 0)
+    _render(diagnosis, fmt, output, obfuscate)
+    raise typer.Exit(EXIT_FINDINGS if any(counts(f) for f in diagnosis.findings) else EXIT_OK)
 
 
 @app.command()
@@ -253,6 +319,9 @@ def audit(
     kubeconfig: KubeconfigOption = None,
     fmt: FormatOption = OutputFormat.text,
     output: OutputOption = None,
+    timeout: TimeoutOption = 30.0,
+    limit: LimitOption = None,
+    obfuscate: ObfuscateOption = False,
 ) -> None:
     """List the risks the incidents teach, before anything breaks (most serious first)."""
     from kubewhy.pipeline import audit as run_audit
@@ -267,9 +336,11 @@ def audit(
         namespace=namespace,
         context=context,
         kubeconfig=kubeconfig,
+        timeout=timeout,
+        limits=limit,
     ).resolve()
     risks = run_audit(request)
-    emit(render_audit(risks, fmt.value), output)
+    emit(render_audit(risks, fmt.value, Obfuscator() if obfuscate else None), output)
     raise typer.Exit(1 if risks else 0)
 
 
@@ -371,12 +442,15 @@ def collect_node_cmd(
     node_name: Annotated[
         str | None, typer.Option("--node-name", help="The node's Kubernetes name.")
     ] = None,
+    timeout: TimeoutOption = 30.0,
+    obfuscate: ObfuscateOption = False,
 ) -> None:
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
     from kubewhy.pipeline import NodeSource, Request, collect
 
-    [(_, bundle)] = collect(Request(node=NodeSource(root=root, node_name=node_name)))
-    _write_bundle(bundle, output)
+    source = NodeSource(root=root, node_name=node_name, deadline=timeout)
+    [(_, bundle)] = collect(Request(node=source))
+    _write_bundle(bundle, output, obfuscate)
 
 
 @collect_app.command("cluster")
@@ -388,6 +462,8 @@ def collect_cluster_cmd(
     namespace: NamespaceOption = None,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
+    timeout: TimeoutOption = 30.0,
+    obfuscate: ObfuscateOption = False,
 ) -> None:
     """Read what TARGET needs from the API server into a bundle (Secrets are never read)."""
     from kubewhy.pipeline import ClusterSource, Request, collect
@@ -397,9 +473,10 @@ def collect_cluster_cmd(
         namespace=namespace,
         context=context,
         kubeconfig=str(kubeconfig) if kubeconfig else None,
+        timeout=timeout,
     )
     [(_, bundle)] = collect(Request(cluster=source))
-    _write_bundle(bundle, output)
+    _write_bundle(bundle, output, obfuscate)
 
 
 @collect_app.command("prometheus")
@@ -409,17 +486,21 @@ def collect_prometheus_cmd(
     since: SinceOption = None,
     until: UntilOption = None,
     prometheus_ca: PromCaOption = None,
+    timeout: TimeoutOption = 30.0,
+    obfuscate: ObfuscateOption = False,
 ) -> None:
     """Run the knowledge base's metric queries over the window into a bundle."""
     from kubewhy.pipeline import PrometheusSource, Request, collect
 
     ca = str(prometheus_ca) if prometheus_ca else None
-    source = PrometheusSource(url=url, since=since, until=until, ca_file=ca)
+    source = PrometheusSource(url=url, since=since, until=until, ca_file=ca, timeout=timeout)
     [(_, bundle)] = collect(Request(prometheus=source))
-    _write_bundle(bundle, output)
+    _write_bundle(bundle, output, obfuscate)
 
 
-def _write_bundle(bundle: BundleWriter, output: Path) -> None:
+def _write_bundle(bundle: BundleWriter, output: Path, obfuscate: bool = False) -> None:
+    if obfuscate:
+        bundle.obfuscate(Obfuscator())
     try:
         bundle.write_tar_gz(output)
     except OSError as exc:
@@ -460,31 +541,60 @@ def version() -> None:
     typer.echo(__version__)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that it unwinds like Ctrl-C: every
+    temporary folder removed, every connection closed."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # Further signals while unwinding are ignored: the cleanup is short and must finish.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _on_signals() -> None:
+    signal.signal(signal.SIGINT, _interrupt)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup's choice stays
+            signal.signal(sig, _interrupt)
+
+
+def _finish(code: int) -> NoReturn:
+    """Exit now: after an interrupt, threads blocked on a dead peer must not hold the exit."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code == EXIT_INTERRUPTED:
+        os._exit(code)
+    sys.exit(code)
+
+
 def run(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors become one line and exit code 2, never a traceback."""
+    """Console entry point: every outcome is an exit code and at most one line on stderr."""
+    _on_signals()
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
         code = app(args=argv, prog_name="kubewhy", standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        _finish(code if isinstance(code, int) else EXIT_OK)
     except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except KubewhyError as exc:
-        typer.echo(f"kubewhy: {exc}", err=True)
-        sys.exit(2)
-    except typer.BadParameter as exc:
-        typer.echo(f"kubewhy: {exc}", err=True)
-        sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("kubewhy: interrupted", err=True)
-        sys.exit(130)
+        _finish(done.exit_code)
+    except NothingReadError as exc:
+        say(str(exc))
+        _finish(EXIT_UNREAD)
+    except (KubewhyError, typer.BadParameter) as exc:
+        say(str(exc))
+        _finish(EXIT_USAGE)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        say(f"interrupted ({exc})" if str(exc) else "interrupted")
+        _finish(EXIT_INTERRUPTED)
     except Exception as exc:
         # typer's own usage errors (a vendored click) carry a message and an exit code.
         format_message = getattr(exc, "format_message", None)
         if callable(format_message):
-            typer.echo(f"kubewhy: {format_message()}", err=True)
-            sys.exit(2)
-        typer.echo(f"kubewhy: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(2)
+            say(str(format_message()))
+            _finish(EXIT_USAGE)
+        say(f"internal error (a bug in kubewhy, please report it): {type(exc).__name__}: {exc}")
+        _finish(EXIT_BUG)
 
 
 def run_kubectl_plugin() -> None:

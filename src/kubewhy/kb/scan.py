@@ -28,7 +28,7 @@ from kubewhy.parsers.base import Context, LogLine, Record
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.pool import Progress, map_forked
-from kubewhy.sources.streams import counted
+from kubewhy.sources.streams import counted, notes_of
 
 _IDENT = re.compile(r"^[\w.-]+$")
 # Named groups that name the entity a line is about (they override what the input's context says).
@@ -228,10 +228,11 @@ def _scan_log(
             stream = raw if advance is None else counted(raw, advance)
             for match in table.scanner.scan_stream(stream):
                 malformed += _on_log_match(log, ctx, hits, match)
+            gaps.extend(Gap(origin=log.file.display, reason=r, detail=d) for r, d in notes_of(raw))
     except (OSError, EOFError, ValueError) as exc:
-        gaps.append(
-            Gap(origin=log.file.display, reason="error", detail=f"not read to the end: {exc}")
-        )
+        reason = getattr(exc, "reason", "error")
+        detail = f"not read to the end: {exc}"
+        gaps.append(Gap(origin=log.file.display, reason=reason, detail=detail))
     return _LogScan(hits.by_key, gaps, malformed, hits.outside_window)
 
 

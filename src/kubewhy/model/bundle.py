@@ -23,7 +23,29 @@ from kubewhy import __version__
 MANIFEST_NAME = "kubewhy-manifest.json"
 PROMETHEUS_EVIDENCE_FORMAT = "prometheus-evidence"
 PROMETHEUS_HEADER_PREFIX = "# kubewhy-prometheus "
-GapReason = Literal["permission", "timeout", "absent", "too-large", "error", "cannot-fork"]
+# Why evidence could not be read (or not all of it). Live sources tell apart: refused (nothing
+# listens), timeout (the deadline passed), tls (no trusted TLS session), unauthenticated (401),
+# permission (403), rate-limited (429), server-error (5xx). Inputs: too-large, cap (a bound of
+# kubewhy.model.caps.Caps reached: the detail names it and how to raise it), unreadable (not a
+# regular file, binary, a link where none was expected), encoding (read as another encoding than
+# UTF-8: a note more than a loss), interrupted (the run was stopped).
+GapReason = Literal[
+    "permission",
+    "unauthenticated",
+    "timeout",
+    "refused",
+    "tls",
+    "rate-limited",
+    "server-error",
+    "absent",
+    "too-large",
+    "cap",
+    "unreadable",
+    "encoding",
+    "error",
+    "cannot-fork",
+    "interrupted",
+]
 MetricEntityKind = Literal["node", "pod", "container", "component", "cluster"]
 
 
@@ -79,7 +101,7 @@ class Manifest(BaseModel):
 def read_manifest(data: bytes) -> Manifest | None:
     try:
         return Manifest.model_validate(json.loads(data))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
 
 

@@ -17,11 +17,12 @@ Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps`
 that consumers may ignore; the contract's fields never change meaning. Each finding also says its
 ``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
 read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when the evidence has times).
-``near_misses``
-lists hypotheses too weak even for a lead, with what was seen and what would settle them;
-``unread`` the inputs read but not understood (``{"path", "format", "reason"}``). ``gaps``
-lists what could not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one of
-permission, timeout, absent, too-large, error, cannot-fork.
+``near_misses`` lists hypotheses too weak even for a lead, with what was seen and what would
+settle them; ``unread`` the inputs read but not understood (``{"path", "format", "reason"}``).
+``gaps`` lists what could not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one
+of :data:`kubewhy.model.bundle.GapReason` (permission, unauthenticated, timeout, refused, tls,
+rate-limited, server-error, absent, too-large, cap, unreadable, encoding, error, cannot-fork,
+interrupted).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from kubewhy.model.redact import redact
+
 MAX_TEXT = 600
 
 
@@ -22,6 +24,11 @@ class Evidence:
     text: str
 
     def clipped(self) -> Evidence:
+        """At most :data:`MAX_TEXT` characters; a long line is redacted before it is cut, so a
+        secret cut in half is never shown (short lines are redacted with the report)."""
         if len(self.text) <= MAX_TEXT:
             return self
-        return replace(self, text=self.text[: MAX_TEXT - 3] + "...")
+        text = redact(self.text)
+        if len(text) <= MAX_TEXT:
+            return replace(self, text=text)
+        return replace(self, text=text[: MAX_TEXT - 3] + "...")

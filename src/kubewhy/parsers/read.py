@@ -24,10 +24,10 @@ from kubewhy.parsers.sessions import Section, starts_session, transcript_section
 from kubewhy.parsers.shell import origin_of, parse_command
 from kubewhy.parsers.stamps import exact_stamps
 from kubewhy.sources.files import InputFile, Inputs
+from kubewhy.sources.streams import notes_of
 
 HEAD_BYTES = 64 << 10
 MAX_TRANSCRIPT_BYTES = 16 << 20
-MAX_DOCUMENT_BYTES = 1 << 30
 # A goroutine dump inside a log (a SIGQUIT written to the kubelet's journal) is looked for in
 # logs up to this size; bigger ones are scanned for symptoms only.
 MAX_DUMP_SEARCH_BYTES = 64 << 20
@@ -48,6 +48,8 @@ STRUCTURED = frozenset(
         "node-limits",
     }
 )
+# What a bug in one parser may raise on odd input: it costs that input (a gap), never the run.
+PARSER_FAILURES = (Exception, RecursionError, MemoryError)
 
 
 @dataclass
@@ -91,9 +93,9 @@ def parse_inputs(inputs: Inputs) -> Parsed:
     for file in inputs.files:
         ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
         try:
-            head = _read_head(file)
+            head = _read_head(file, out)
         except (OSError, EOFError, ValueError) as exc:
-            out.gaps.append(Gap(origin=file.display, reason="error", detail=str(exc)))
+            out.gaps.append(_gap_of(file.display, exc))
             continue
         detected = (_format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
         if not file.format_hint and any(starts_session(line) for line in head):
@@ -117,9 +119,22 @@ def parse_inputs(inputs: Inputs) -> Parsed:
     return out
 
 
-def _read_head(file: InputFile) -> list[str]:
+def _gap_of(origin: str, exc: BaseException) -> Gap:
+    """A read failure as a gap: the stream layer says why (``unreadable``, ``cap``...)."""
+    return Gap(origin=origin, reason=getattr(exc, "reason", "error"), detail=str(exc))
+
+
+def _note(file: InputFile, stream: object, out: Parsed) -> None:
+    for reason, detail in notes_of(stream):
+        gap = Gap(origin=file.display, reason=reason, detail=detail)
+        if gap not in out.gaps:
+            out.gaps.append(gap)
+
+
+def _read_head(file: InputFile, out: Parsed) -> list[str]:
     with file.open() as stream:
         data = stream.read(HEAD_BYTES)
+        _note(file, stream, out)
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
     if len(data) == HEAD_BYTES and lines:
@@ -166,7 +181,7 @@ def _add_section(
     if detected.document is not None:
         try:
             result = detected.document.parse(section.body, ctx)
-        except Exception as exc:  # a parser bug must not sink the diagnosis: record it
+        except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
             detail = f"{detected.name} parser failed: {exc}"
             out.gaps.append(Gap(origin=where, reason="error", detail=detail))
             return
@@ -237,20 +252,24 @@ def _parse_document(
     file: InputFile, detected: Detected, ctx: Context, out: Parsed
 ) -> tuple[ParseResult, str] | None:
     assert detected.document is not None
+    limit = file.caps.document_bytes
     try:
         with file.open() as stream:
-            data = stream.read(MAX_DOCUMENT_BYTES + 1)
+            data = stream.read(limit + 1)
+            _note(file, stream, out)
     except (OSError, EOFError, ValueError) as exc:
-        out.gaps.append(Gap(origin=file.display, reason="error", detail=str(exc)))
+        out.gaps.append(_gap_of(file.display, exc))
         return None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        detail = f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB, not parsed"
-        out.gaps.append(Gap(origin=file.display, reason="too-large", detail=detail))
+    if len(data) > limit:
+        detail = f"a document larger than {limit >> 20} MiB, not parsed; "
+        detail += file.caps.raise_hint("document-bytes")
+        out.gaps.append(Gap(origin=file.display, reason="cap", detail=detail))
         return None
     text = data.decode("utf-8", errors="replace")
+    del data
     try:
         return detected.document.parse(text, ctx), text
-    except Exception as exc:  # a parser bug must not sink the diagnosis: record it
+    except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
         return None
@@ -270,7 +289,12 @@ def _dump_in_log(file: InputFile, ctx: Context, out: Parsed) -> None:
         return
     from kubewhy.parsers.goroutines import GOROUTINES
 
-    result = GOROUTINES.parse(data.decode("utf-8", errors="replace"), ctx)
+    try:
+        result = GOROUTINES.parse(data.decode("utf-8", errors="replace"), ctx)
+    except PARSER_FAILURES as exc:  # the log is still scanned; the dump is a gap
+        detail = f"goroutine dump in the log not parsed: {type(exc).__name__}: {exc}"
+        out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
+        return
     if result.goroutine_dumps and result.goroutine_dumps[0].total:
         out.read.append(InputRef(path=file.display, format=GOROUTINES.name))
         out.documents.append(ParsedDocument(file, ctx, result, []))

@@ -19,14 +19,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kubewhy.errors import NothingReadError
 from kubewhy.facts.build import FactBase, build_facts
 from kubewhy.kb.checks import Observed
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.kb.metrics import plan_queries
 from kubewhy.kb.scan import scan_evidence
 from kubewhy.memory import no_cyclic_gc
+from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import Diagnosis, Risk
 from kubewhy.model.reading import ReadReport
 from kubewhy.parsers.read import parse_inputs
@@ -51,11 +53,21 @@ __all__ = [
 
 @dataclass
 class Observation:
-    """Everything read, before reasoning: what ``diagnose``, ``audit`` and the agent share."""
+    """Everything read, before reasoning: what ``diagnose``, ``audit`` and the agent share.
+
+    ``unread`` names each requested source that gave nothing usable, with why (empty when
+    everything gave something)."""
 
     facts: FactBase
     seen: Observed
     read: ReadReport
+    unread: list[str] = field(default_factory=list)
+    sources: int = 0
+
+    def check_read(self) -> None:
+        """Raise :class:`NothingReadError` when no requested source gave anything."""
+        if self.sources and len(self.unread) == self.sources:
+            raise NothingReadError("could not read any evidence: " + "; ".join(self.unread))
 
 
 def diagnose(request: Request, kb: KnowledgeBase | None = None) -> Diagnosis:
@@ -65,29 +77,65 @@ def diagnose(request: Request, kb: KnowledgeBase | None = None) -> Diagnosis:
     # cyclic collections would rescan them all, again and again, for nothing.
     with no_cyclic_gc():
         observation = observe(request, kb)
+        observation.check_read()
         return reason(observation.seen, kb, observation.read)
 
 
 def audit(request: Request, kb: KnowledgeBase | None = None) -> list[Risk]:
     """Risks before anything breaks, most serious first."""
     kb = kb or default_knowledge_base()
-    return evaluate_risks(observe(request, kb).facts.store, kb)
+    observation = observe(request, kb)
+    observation.check_read()
+    return evaluate_risks(observation.facts.store, kb)
 
 
 def observe(request: Request, kb: KnowledgeBase) -> Observation:
     """Read, parse, build facts and scan: every stage before reasoning."""
-    with _inputs(request, kb) as inputs:
+    unread: list[str] = []
+    with _inputs(request, kb, unread) as inputs:
         parsed = parse_inputs(inputs)
         facts = build_facts(parsed, request.tz_offset_minutes)
         jobs = request.jobs if request.jobs is not None else (os.cpu_count() or 1)
         scan = scan_evidence(parsed, facts, kb, jobs, request.progress, request.window)
+    gaps = list({(g.origin, g.reason, g.detail): g for g in parsed.gaps + scan.gaps}.values())
     read = ReadReport(
         inputs=parsed.read,
-        gaps=parsed.gaps + scan.gaps,
+        gaps=gaps,
         parse_errors={**parsed.parse_errors, **scan.parse_errors},
         outside_window=scan.outside_window,
     )
-    return Observation(facts, Observed(facts.store, scan.hits, facts.dumps), read)
+    if request.paths and not (parsed.documents or parsed.logs):
+        unread.append(_paths_unread(request, gaps))
+    sources = (1 if request.paths else 0) + sum(
+        1 for source in (request.node, request.cluster, request.prometheus) if source is not None
+    )
+    observation = Observation(facts, Observed(facts.store, scan.hits, facts.dumps), read)
+    observation.unread, observation.sources = unread, sources
+    return observation
+
+
+def _paths_unread(request: Request, gaps: list[Gap]) -> str:
+    names = ", ".join(str(p) for p in request.paths[:3]) + (
+        " ..." if len(request.paths) > 3 else ""
+    )
+    why = [g for g in gaps if g.reason not in ("encoding",)]
+    if not why:
+        return f"{names} (empty, or nothing in it is text kubewhy reads)"
+    first = why[0]
+    more = f"; {len(why) - 1} more" if len(why) > 1 else ""
+    return f"{names} ({first.reason}: {first.origin}: {first.detail}{more})"
+
+
+def _bundle_unread(label: str, bundle: BundleWriter) -> str | None:
+    """Why a live source gave nothing usable, or None when it gave something."""
+    if label == "node":
+        if any(a.path.startswith("proc/") for a in bundle.manifest.artefacts):
+            return None
+    elif bundle.files:
+        return None
+    gap = next(iter(bundle.manifest.gaps), None)
+    why = f"{gap.reason}: {gap.origin}: {gap.detail}" if gap else "nothing returned"
+    return f"{label} ({why})"
 
 
 def collect(request: Request, kb: KnowledgeBase | None = None) -> list[tuple[str, BundleWriter]]:
@@ -105,10 +153,16 @@ def collect(request: Request, kb: KnowledgeBase | None = None) -> list[tuple[str
 
 
 @contextlib.contextmanager
-def _inputs(request: Request, kb: KnowledgeBase) -> Iterator[Inputs]:
-    """The live sources' bundles in memory, then the paths (archives extracted until the end)."""
-    live = [bundle_inputs(bundle, label) for label, bundle in collect(request, kb)]
-    with open_inputs(list(request.paths)) as from_paths:
+def _inputs(request: Request, kb: KnowledgeBase, unread: list[str]) -> Iterator[Inputs]:
+    """The live sources' bundles in memory, then the paths (archives extracted until the end);
+    live sources that gave nothing are added to ``unread``."""
+    live = []
+    for label, bundle in collect(request, kb):
+        live.append(bundle_inputs(bundle, label, request.caps))
+        why = _bundle_unread(label, bundle)
+        if why is not None:
+            unread.append(why)
+    with open_inputs(list(request.paths), request.caps) as from_paths:
         inputs = Inputs()
         for part in (*live, from_paths):
             inputs.files.extend(part.files)
@@ -120,7 +174,13 @@ def _inputs(request: Request, kb: KnowledgeBase) -> Iterator[Inputs]:
 def _collect_node(node: NodeSource, kb: KnowledgeBase) -> BundleWriter:
     from kubewhy.sources.node import collect_node
 
-    return collect_node(node.root, node.node_name, timeout=node.timeout, sysctls=kb.sysctls())
+    return collect_node(
+        node.root,
+        node.node_name,
+        timeout=node.timeout,
+        sysctls=kb.sysctls(),
+        deadline=node.deadline,
+    )
 
 
 def _collect_cluster(cluster: ClusterSource) -> BundleWriter:

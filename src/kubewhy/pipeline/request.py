@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kubewhy.model.caps import Caps
 from kubewhy.model.times import TimeWindow
 from kubewhy.scanning.pool import Progress
 
@@ -18,6 +19,8 @@ class NodeSource:
     node_name: str | None = None
     # Seconds each read may take; the process walk has its own overall limit.
     timeout: float = 2.0
+    # Seconds the whole node read may take (the reads left are gaps after it).
+    deadline: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class ClusterSource:
     context: str | None = None
     logs_tail: int = 500
     max_concurrency: int = 4
-    timeout: float = 15.0
+    # Seconds for the whole source; each request also ends by then, however the server trickles.
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,8 @@ class PrometheusSource:
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None
-    timeout: float = 10.0
+    # Seconds for the whole source; each request also ends by then, however the server trickles.
+    timeout: float = 30.0
     max_series: int = 500
 
 
@@ -55,7 +60,8 @@ class Request:
 
     ``tz_offset_minutes`` is the zone of timestamps that carry none (inferred when None);
     ``jobs`` the processes big logs may be scanned on (default: the cores); ``progress`` is told
-    how the scan of logs goes; ``window`` bounds the times of the log lines read.
+    how the scan of logs goes; ``window`` bounds the times of the log lines read;
+    ``caps`` bound what reading may cost (sizes, ratios, time).
     """
 
     paths: tuple[Path, ...] = ()
@@ -67,6 +73,7 @@ class Request:
     progress: Progress | None = None
     # --since/--until: log lines with a time outside are left out (metrics use their own window).
     window: TimeWindow | None = None
+    caps: Caps = field(default_factory=Caps)
 
     @property
     def live(self) -> bool:

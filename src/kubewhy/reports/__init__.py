@@ -1,15 +1,37 @@
-"""Pure renderers of one report model: text, markdown, json."""
+"""Pure renderers of one report model: text, markdown, json.
+
+Every renderer gets the model :func:`kubewhy.reports.safe.prepared`: secrets redacted, terminal
+control characters escaped (text and Markdown), addresses and host names obfuscated on request.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from kubewhy.model.diagnosis import Diagnosis
+from kubewhy.model.obfuscate import Obfuscator
+from kubewhy.reports.safe import prepared
 
 Format = Literal["text", "json", "markdown"]
 
 
-def render(diagnosis: Diagnosis, fmt: Format, width: int = 100, color: bool = False) -> str:
+def node_names(diagnosis: Diagnosis) -> list[str]:
+    """The host names a diagnosis names: what ``--obfuscate`` hides besides addresses."""
+    names = {f.entity.name for f in diagnosis.findings if f.entity.kind == "node"}
+    names |= {r.entity.name for r in diagnosis.risks if r.entity.kind == "node"}
+    return sorted(names)
+
+
+def render(
+    diagnosis: Diagnosis,
+    fmt: Format,
+    width: int = 100,
+    color: bool = False,
+    obfuscator: Obfuscator | None = None,
+) -> str:
+    if obfuscator is not None:
+        obfuscator.add_hosts(node_names(diagnosis))
+    diagnosis = prepared(diagnosis, escape=fmt != "json", obfuscator=obfuscator)
     if fmt == "json":
         from kubewhy.reports.json import render_json
 

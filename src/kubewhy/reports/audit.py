@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 
 from kubewhy.model.diagnosis import Risk
+from kubewhy.model.obfuscate import Obfuscator
 from kubewhy.model.redact import redact
+from kubewhy.reports.safe import prepared
 
 
-def render_audit(risks: list[Risk], fmt: str) -> str:
+def render_audit(risks: list[Risk], fmt: str, obfuscator: Obfuscator | None = None) -> str:
+    if obfuscator is not None:
+        obfuscator.add_hosts(r.entity.name for r in risks if r.entity.kind == "node")
+    risks = [prepared(r, escape=fmt != "json", obfuscator=obfuscator) for r in risks]
     if fmt == "json":
         return redact(json.dumps([r.model_dump() for r in risks], indent=2)) + "\n"
     if not risks:

@@ -7,6 +7,8 @@ import textwrap
 from typing import Literal
 
 from kubewhy.facts.goroutines import Convoy, GoroutineReport, GroupSummary
+from kubewhy.model.redact import redact
+from kubewhy.reports.safe import prepared_text
 
 Format = Literal["text", "json", "markdown"]
 TOP_GROUPS = 10
@@ -26,10 +28,10 @@ def render(report: GoroutineReport, fmt: Format) -> str:
     Nothing notable: no leaks, no lock convoys, no known failure signatures.
     """
     if fmt == "json":
-        return json.dumps(report.model_dump())
+        return redact(json.dumps(report.model_dump()))
     if fmt == "markdown":
-        return _markdown(report)
-    return _text(report)
+        return prepared_text(_markdown(report), escape=True)
+    return prepared_text(_text(report), escape=True)
 
 
 def _minutes(value: int | None) -> str:

@@ -1,9 +1,11 @@
 """Evidence from paths: files, folders and archives, with what their location tells.
 
-Archives (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip) are extracted into a private temporary
-folder, safely: no absolute paths, no ``..``, no links or device files, a cap on
-members and on total size. Single compressed files (.gz, .zst, .xz, .bz2) are not extracted: the
-scanning engine reads them as streams.
+Archives (tar under any compression, zip), recognised by content wherever they are (given,
+inside a folder, inside another archive), are extracted into a private temporary folder within
+the run's caps (:mod:`kubewhy.sources.archives`). Single compressed files (.gz, .zst, .xz, .bz2)
+are not extracted: the scanning engine reads them as bounded streams. Files met in a folder walk
+are opened without following links and read no further than their size (a file swapped for a
+link to ``/dev/zero`` after the walk is a gap, not an endless read).
 """
 
 from __future__ import annotations
@@ -11,11 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import stat
-import tarfile
-import tempfile
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,12 +21,14 @@ from typing import BinaryIO
 
 from kubewhy.errors import InputError
 from kubewhy.model.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
+from kubewhy.model.caps import Caps
 from kubewhy.model.components import of_file_name, of_pod_name
+from kubewhy.model.names import decode_segment
+from kubewhy.sources.archives import Extractor, archive_kind
 from kubewhy.sources.bundle import BundleWriter
-from kubewhy.sources.streams import open_bytes, open_stream
+from kubewhy.sources.streams import DEFAULT_CAPS, open_bytes, open_regular, open_stream
 
-MAX_MEMBERS = 200_000
-MAX_EXTRACTED_BYTES = 64 << 30
+MAX_MANIFEST_BYTES = 64 << 20
 SKIP_NAMES = {".DS_Store", "README.md", "PROVENANCE.md", "expect.yaml", MANIFEST_NAME}
 
 
@@ -45,10 +45,16 @@ class InputFile:
     pod: str | None = None
     format_hint: str | None = None
     data: bytes | None = field(default=None, repr=False)
+    caps: Caps = field(default=DEFAULT_CAPS, repr=False, compare=False)
+    # False for files met in a folder walk: a link there was not expected.
+    follow: bool = True
 
     def open(self) -> BinaryIO:
-        """The content, decompressed and journald-converted; close it when done."""
-        return open_stream(self.path) if self.data is None else open_bytes(self.data)
+        """The content, decompressed, decoded and journald-converted, within the caps (see
+        :func:`kubewhy.sources.streams.notes_of` for what was cut); close it when done."""
+        if self.data is not None:
+            return open_bytes(self.data, self.caps)
+        return open_stream(self.path, self.caps, follow=self.follow)
 
     def size(self) -> int:
         if self.data is not None:
@@ -66,60 +72,16 @@ class Inputs:
     manifests: list[Manifest] = field(default_factory=list)
 
 
-def _is_archive(path: Path) -> bool:
-    return path.name.lower().endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip"))
-
-
-def _safe_member(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return bool(parts) and not name.startswith("/") and ".." not in parts
-
-
-def _extract(archive: Path, into: Path) -> None:
-    total = 0
-    try:
-        if archive.name.lower().endswith(".zip"):
-            with zipfile.ZipFile(archive) as zf:
-                infos = zf.infolist()
-                if len(infos) > MAX_MEMBERS:
-                    raise InputError(f"{archive}: more than {MAX_MEMBERS} members")
-                for info in infos:
-                    mode = info.external_attr >> 16
-                    if info.is_dir() or not _safe_member(info.filename) or stat.S_ISLNK(mode):
-                        continue
-                    total += info.file_size
-                    if total > MAX_EXTRACTED_BYTES:
-                        raise InputError(f"{archive}: expands beyond {MAX_EXTRACTED_BYTES} bytes")
-                    dest = into / info.filename
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, open(dest, "wb") as out:
-                        shutil.copyfileobj(src, out, 1 << 20)
-            return
-        with tarfile.open(archive) as tar:
-            members = []
-            for count, member in enumerate(tar, 1):
-                if count > MAX_MEMBERS:
-                    raise InputError(f"{archive}: more than {MAX_MEMBERS} members")
-                if not member.isfile() or not _safe_member(member.name):
-                    continue
-                total += member.size
-                if total > MAX_EXTRACTED_BYTES:
-                    raise InputError(f"{archive}: expands beyond {MAX_EXTRACTED_BYTES} bytes")
-                members.append(member)
-            tar.extractall(into, members=members, filter="data")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise InputError(f"{archive}: not a readable archive ({exc})") from None
-
-
 _NAME_ADDRESS = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
 
 
 def _context_from_path(rel: PurePosixPath) -> dict[str, str | None]:
-    """cluster-info dump layout: <namespace>/<pod>/logs.txt."""
+    """cluster-info dump layout: <namespace>/<pod>/logs.txt (names decoded: see
+    :mod:`kubewhy.model.names`)."""
     parts = rel.parts
     if len(parts) >= 3 and parts[-1] in ("logs.txt", "logs-previous.txt"):
-        pod = parts[-2]
-        return {"namespace": parts[-3], "pod": pod, "component": of_pod_name(pod)}
+        pod = decode_segment(parts[-2])
+        return {"namespace": decode_segment(parts[-3]), "pod": pod, "component": of_pod_name(pod)}
     if not parts:
         return {}
     # An address in the name says which machine the file is from (top-10.0.0.42.txt).
@@ -133,6 +95,7 @@ def _input(
     display: str,
     manifest: Manifest | None,
     data: bytes | None = None,
+    caps: Caps = DEFAULT_CAPS,
 ) -> InputFile:
     """An input with what its place says: the manifest's entry for it, else the layout of a
     cluster-info dump."""
@@ -147,6 +110,8 @@ def _input(
             namespace=hints.get("namespace"),
             pod=hints.get("pod"),
             data=data,
+            caps=caps,
+            follow=data is not None,
         )
     return InputFile(
         path,
@@ -157,10 +122,13 @@ def _input(
         pod=art.pod or hints.get("pod"),
         format_hint=art.format,
         data=data,
+        caps=caps,
+        follow=data is not None,
     )
 
 
-def _walk(root: Path, display_root: str, manifest: Manifest | None) -> Iterator[InputFile]:
+def _walk(root: Path) -> Iterator[Path]:
+    """Regular files under ``root`` (not hidden, not the bundle's own files), no link followed."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
@@ -171,11 +139,8 @@ def _walk(root: Path, display_root: str, manifest: Manifest | None) -> Iterator[
                 mode = path.lstat().st_mode
             except OSError:
                 continue
-            if not stat.S_ISREG(mode):
-                continue
-            rel = PurePosixPath(path.relative_to(root).as_posix())
-            display = f"{display_root}/{rel}" if display_root else str(rel)
-            yield _input(path, rel, display, manifest)
+            if stat.S_ISREG(mode):
+                yield path
 
 
 def _walk_order(name: str) -> tuple[tuple[int, str], ...]:
@@ -184,56 +149,91 @@ def _walk_order(name: str) -> tuple[tuple[int, str], ...]:
     return (*((1, folder) for folder in folders), (0, file))
 
 
-def bundle_inputs(bundle: BundleWriter, label: str) -> Inputs:
+def bundle_inputs(bundle: BundleWriter, label: str, caps: Caps = DEFAULT_CAPS) -> Inputs:
     """What a live collector read, handed on in memory (nothing is written to disk)."""
     inputs = Inputs(manifests=[bundle.manifest], gaps=list(bundle.manifest.gaps))
     for name in sorted(bundle.files, key=_walk_order):
         rel = PurePosixPath(name)
+        data = bundle.files[name]
         inputs.files.append(
-            _input(Path(label) / rel, rel, f"{label}/{rel}", bundle.manifest, bundle.files[name])
+            _input(Path(label) / rel, rel, f"{label}/{rel}", bundle.manifest, data, caps)
         )
     return inputs
 
 
 @contextlib.contextmanager
-def open_inputs(paths: list[Path]) -> Iterator[Inputs]:
-    """All input files under ``paths``; extracted archives live until the context ends."""
+def open_inputs(paths: list[Path], caps: Caps = DEFAULT_CAPS) -> Iterator[Inputs]:
+    """All input files under ``paths``; extracted archives live until the context ends (and are
+    removed however it ends: an error, Ctrl-C, SIGTERM)."""
     inputs = Inputs()
-    scratch: list[Path] = []
+    extractor = Extractor(caps)
     try:
         for given in paths:
-            if not given.exists():
+            if not os.path.lexists(given):
                 raise InputError(f"{given}: no such file or directory")
             if given.is_dir():
-                _add_tree(inputs, given, str(given).rstrip("/"))
-            elif _is_archive(given):
-                into = Path(tempfile.mkdtemp(prefix="kubewhy-"))
-                scratch.append(into)
-                _extract(given, into)
-                _add_tree(inputs, into, f"{given.name}!")
+                _add_tree(inputs, given, str(given).rstrip("/"), extractor, 0)
             elif given.is_file():
-                hints = _context_from_path(PurePosixPath(given.name))
-                inputs.files.append(
-                    InputFile(
-                        given, str(given), node=hints.get("node"), component=hints.get("component")
+                display = str(given)
+                if archive_kind(given, caps):
+                    _add_archive(inputs, given, f"{given.name}!", extractor, 0)
+                else:
+                    hints = _context_from_path(PurePosixPath(given.name))
+                    node, component = hints.get("node"), hints.get("component")
+                    inputs.files.append(
+                        InputFile(given, display, node=node, component=component, caps=caps)
                     )
-                )
             else:
                 raise InputError(f"{given}: not a regular file or folder")
+        inputs.gaps.extend(extractor.gaps)
         yield inputs
     finally:
-        for folder in scratch:
-            shutil.rmtree(folder, ignore_errors=True)
+        extractor.cleanup()
 
 
-def _add_tree(inputs: Inputs, root: Path, display_root: str) -> None:
+def _add_archive(
+    inputs: Inputs, archive: Path, display: str, extractor: Extractor, depth: int
+) -> None:
+    """An archive's members as inputs (``name.tgz!member``); archives in it, in turn."""
+    if depth >= extractor.caps.depth:
+        hint = extractor.caps.raise_hint("depth")
+        extractor.gap(display.rstrip("!"), "cap", f"archive inside archives not opened; {hint}")
+        return
+    into = extractor.extract(archive, display)
+    if into is not None:
+        _add_tree(inputs, into, display.rstrip("!") + "!", extractor, depth + 1)
+
+
+def _add_tree(
+    inputs: Inputs,
+    root: Path,
+    display_root: str,
+    extractor: Extractor,
+    depth: int,
+) -> None:
     manifest = None
-    for candidate in (root / MANIFEST_NAME, *root.glob(f"*/{MANIFEST_NAME}")):
-        if candidate.is_file():
-            manifest = read_manifest(candidate.read_bytes())
+    for candidate in (root / MANIFEST_NAME, *sorted(root.glob(f"*/{MANIFEST_NAME}"))):
+        if candidate.is_file() and not candidate.is_symlink():
+            manifest = _read_manifest(candidate)
             if manifest is not None:
                 inputs.manifests.append(manifest)
                 inputs.gaps.extend(manifest.gaps)
                 root = candidate.parent
             break
-    inputs.files.extend(_walk(root, display_root, manifest))
+    caps = extractor.caps
+    for path in _walk(root):
+        rel = PurePosixPath(path.relative_to(root).as_posix())
+        display = f"{display_root}/{rel}" if display_root else str(rel)
+        if archive_kind(path, caps):
+            _add_archive(inputs, path, f"{display}!", extractor, depth)
+            continue
+        inputs.files.append(_input(path, rel, display, manifest, caps=caps))
+
+
+def _read_manifest(path: Path) -> Manifest | None:
+    try:
+        with open_regular(path, follow=False) as raw:
+            data = raw.read(MAX_MANIFEST_BYTES + 1)
+    except OSError:
+        return None
+    return read_manifest(data) if len(data) <= MAX_MANIFEST_BYTES else None

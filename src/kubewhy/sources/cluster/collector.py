@@ -31,11 +31,12 @@ from typing import Any, TypeVar
 
 from kubewhy.errors import InputError
 from kubewhy.model.components import CONTROL_PLANE, of_pod_name, static_pod_component
+from kubewhy.model.names import safe_join
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.layout import DumpLayout
 from kubewhy.sources.cluster.proxy import ENDPOINTS, Endpoint, read_node_endpoint
 from kubewhy.sources.cluster.target import Target
-from kubewhy.sources.cluster.transport import Transport, UnreadableError
+from kubewhy.sources.cluster.transport import Transport, UnreadableError, api_path
 
 T = TypeVar("T")
 
@@ -206,7 +207,7 @@ class ClusterCollector:
     def pod_events(self, pod: PodBrief) -> None:
         selector = f"involvedObject.kind=Pod,involvedObject.name={pod.name}"
         query: dict[str, str | int | bool] = {"fieldSelector": selector}
-        path = f"/api/v1/namespaces/{pod.namespace}/events"
+        path = api_path("api", "v1", "namespaces", pod.namespace, "events")
         self.list_into(f"events of pod {pod.namespace}/{pod.name}", path, query, self.add_event)
 
     # logs -------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class ClusterCollector:
             if blocks:
                 name = "logs-previous.txt" if previous else "logs.txt"
                 self.layout.add_file(
-                    f"{pod.namespace}/{pod.name}/{name}",
+                    safe_join(pod.namespace, pod.name, name),
                     "".join(blocks),
                     f"GET {_pod(pod)}/log?tailLines={self.limits.logs_tail}"
                     + ("&previous=true" if previous else ""),
@@ -289,7 +290,7 @@ class ClusterCollector:
 
     def _endpoint(self, item: tuple[str, Endpoint]) -> None:
         node, endpoint = item
-        origin = f"/api/v1/nodes/{node}/proxy/{endpoint.path}"
+        origin = api_path("api", "v1", "nodes", node, "proxy") + "/" + endpoint.path
         if self.proxy_denied:
             return
         try:
@@ -353,7 +354,7 @@ class ClusterCollector:
         self.node_endpoints([node])
 
     def for_pod(self, name: str, namespace: str) -> None:
-        path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        path = api_path("api", "v1", "namespaces", namespace, "pods", name)
         found = self.get_required(f"pod {namespace}/{name}", path)
         if found is None:
             return
@@ -368,8 +369,8 @@ class ClusterCollector:
             self.node_endpoints([brief.node])
 
     def for_namespace(self, namespace: str) -> None:
-        self.get_required(f"namespace {namespace}", f"/api/v1/namespaces/{namespace}")
-        base = f"/api/v1/namespaces/{namespace}"
+        self.get_required(f"namespace {namespace}", api_path("api", "v1", "namespaces", namespace))
+        base = api_path("api", "v1", "namespaces", namespace)
         self.list_into(f"pods in {namespace}", f"{base}/pods", {}, self.add_pod)
         self.list_into(f"events in {namespace}", f"{base}/events", {}, self.add_event)
         nodes = sorted({p.node for p in self.pods.values() if p.node})
@@ -393,11 +394,11 @@ class ClusterCollector:
 
 
 def _node(name: str) -> str:
-    return f"/api/v1/nodes/{name}"
+    return api_path("api", "v1", "nodes", name)
 
 
 def _pod(pod: PodBrief) -> str:
-    return f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}"
+    return api_path("api", "v1", "namespaces", pod.namespace, "pods", pod.name)
 
 
 def _selector(query: dict[str, str | int | bool]) -> str:

@@ -10,7 +10,9 @@
     nodes/<node>/configz.json       extras: the kubelet's live configuration,
     nodes/<node>/metrics-cadvisor.txt   and the series of its metrics that kubewhy reads
 
-so that ``kubewhy diagnose`` reads a collected bundle and a real dump the same way. Items of a
+so that ``kubewhy diagnose`` reads a collected bundle and a real dump the same way. Names from
+the server are encoded into file names (:func:`kubewhy.model.names.safe_join`): a namespace
+called ``..`` is a folder called ``%2E%2E``, never the parent folder. Items of a
 list answer carry no ``kind``/``apiVersion``; they are added, as kubectl does when it prints.
 Objects are kept as compact JSON text, not as dictionaries, to keep a large cluster small.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from kubewhy.model.bundle import Artefact
 from kubewhy.model.components import of_pod_name
+from kubewhy.model.names import safe_join
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.sanitize import scrub, scrub_text
 
@@ -60,7 +63,7 @@ class DumpLayout:
         text = _compact(scrub(_typed(obj, "Pod", "v1")))
         with self._lock:
             self._pods.setdefault(namespace, {})[_key(obj)] = text
-            self._origins.setdefault(f"{namespace}/pods.json", set()).add(origin)
+            self._origins.setdefault(safe_join(namespace, "pods.json"), set()).add(origin)
 
     def add_event(self, obj: dict[str, Any], origin: str, api_version: str = "v1") -> bool:
         """Adds an event unless the same event (same UID) was read already, from either API."""
@@ -74,7 +77,7 @@ class DumpLayout:
         text = _compact(scrub(_typed(obj, "Event", api_version)))
         with self._lock:
             known[key] = text
-            self._origins.setdefault(f"{namespace}/events.json", set()).add(origin)
+            self._origins.setdefault(safe_join(namespace, "events.json"), set()).add(origin)
         return True
 
     # plain files ------------------------------------------------------------------------------
@@ -116,10 +119,11 @@ class DumpLayout:
             if self._nodes:
                 self._list("nodes.json", "NodeList", self._nodes.values())
             for namespace, pods in sorted(self._pods.items()):
-                self._list(f"{namespace}/pods.json", "PodList", pods.values(), namespace)
+                path = safe_join(namespace, "pods.json")
+                self._list(path, "PodList", pods.values(), namespace)
             for namespace, events in sorted(self._events.items()):
                 kept = [text for text in events.values() if text]
-                self._list(f"{namespace}/events.json", "EventList", kept, namespace)
+                self._list(safe_join(namespace, "events.json"), "EventList", kept, namespace)
             self._nodes, self._pods, self._events = {}, {}, {}
         return self.bundle
 

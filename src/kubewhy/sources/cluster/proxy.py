@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubewhy.model.metric_families import wanted_line
+from kubewhy.model.names import safe_join
 from kubewhy.sources.cluster.layout import DumpLayout
-from kubewhy.sources.cluster.transport import Transport, UnreadableError
+from kubewhy.sources.cluster.transport import Transport, UnreadableError, api_path
 
 MAX_METRICS_BYTES = 128 << 20
 MAX_CONFIGZ_BYTES = 4 << 20
@@ -60,7 +61,7 @@ def read_node_endpoint(
     transport: Transport, layout: DumpLayout, node: str, endpoint: Endpoint
 ) -> None:
     """Reads one endpoint into the bundle; raises :class:`UnreadableError` when it cannot."""
-    path = f"/api/v1/nodes/{node}/proxy/{endpoint.path}"
+    path = api_path("api", "v1", "nodes", node, "proxy") + "/" + endpoint.path
     answer = transport.get(path, accept=endpoint.accept, max_bytes=endpoint.max_bytes)
     text = answer.body.decode("utf-8", "replace")
     origin = f"GET {path}"
@@ -72,7 +73,7 @@ def read_node_endpoint(
         if not text:
             raise UnreadableError("absent", f"{path}: none of the series kubewhy reads")
     layout.add_file(
-        f"nodes/{node}/{endpoint.file}",
+        safe_join("nodes", node, endpoint.file),
         text,
         origin,
         node=node,

@@ -100,6 +100,17 @@ def api_client(kubeconfig: str | None, context: str | None) -> Any:
     return kubernetes.client.ApiClient(configuration)
 
 
+def api_path(*segments: str) -> str:
+    """An API path from names, each percent-encoded: a name from the server (``../secrets``,
+    ``a/b``) stays one segment and can never reach another resource.
+
+    >>> api_path("api", "v1", "namespaces", "..", "pods", "a/b")
+    '/api/v1/namespaces/%2E%2E/pods/a%2Fb'
+    """
+    encoded = (quote(s, safe="") for s in segments)
+    return "/" + "/".join(s.replace(".", "%2E") if s in (".", "..") else s for s in encoded)
+
+
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds from a ``Retry-After`` header (the API server sends whole seconds)."""
     raw = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
@@ -130,7 +141,7 @@ class Transport:
 
     def url(self, path: str, query: Mapping[str, str | int | bool] | None = None) -> str:
         host = str(self.client.configuration.host).rstrip("/")
-        quoted = quote(path, safe="/:@-._~")
+        quoted = quote(path, safe="/:@-._~%")  # segments from outside come encoded
         if not query:
             return host + quoted
         pairs = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items()}

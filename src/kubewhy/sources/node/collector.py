@@ -38,8 +38,8 @@ KUBELET_CONFIG_CAP = 1 << 20
 
 
 class _Collection:
-    def __init__(self, root: Path, node: str | None, timeout: float) -> None:
-        self.reader = NodeReader(root, timeout)
+    def __init__(self, reader: NodeReader, node: str | None) -> None:
+        self.reader = reader
         self.node = node
         self.bundle = BundleWriter("node", node)
 
@@ -120,7 +120,8 @@ def _proc_files(c: _Collection) -> None:
 
 def _processes(c: _Collection) -> list[processes.ProcessRow]:
     started = _now()
-    table = processes.walk_processes(c.reader, time.monotonic() + PROCESS_WALK_SECONDS)
+    until = time.monotonic() + PROCESS_WALK_SECONDS
+    table = processes.walk_processes(c.reader, min(until, c.reader.deadline or until))
     if table.unreadable is not None:
         c.gap(table.unreadable)
     rows = processes.name_and_order(c.reader, table)
@@ -317,17 +318,19 @@ def collect_node(
     timeout: float = 2.0,
     journal_since: str = "-6h",
     sysctls: Collection[str] = (),
+    deadline: float = 60.0,
 ) -> BundleWriter:
     """Everything kubewhy reads on a node, below ``root``, as an in-memory bundle.
 
     ``node_name`` defaults to the host name read below ``root``. ``timeout`` bounds each read;
     the process walk has its own overall limit. ``sysctls`` are kernel parameters to read besides
-    the usual ones (the knowledge base names them). The bundle's manifest lists every artefact and
+    the usual ones (the knowledge base names them). ``deadline`` bounds the whole collection in
+    seconds: what is not read by then is a gap. The bundle's manifest lists every artefact and
     every gap.
     """
-    reader = NodeReader(root, timeout)
+    reader = NodeReader(root, timeout, time.monotonic() + deadline)
     node = node_name or default_node_name(reader)
-    c = _Collection(root, node, timeout)
+    c = _Collection(reader, node)
     _proc_files(c)
     rows = _processes(c)
     _cgroups(c)

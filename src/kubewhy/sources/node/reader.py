@@ -88,9 +88,13 @@ def time_limit(seconds: float) -> Iterator[None]:
 class NodeReader:
     """Reads files of a node below ``root`` with a size cap and a timeout per read."""
 
-    def __init__(self, root: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, root: Path, timeout: float = DEFAULT_TIMEOUT, deadline: float | None = None
+    ) -> None:
         self.root = root
         self.timeout = timeout
+        # time.monotonic() after which nothing more is read (the node source's own deadline).
+        self.deadline = deadline
         self._alarm_ready = threading.current_thread() is threading.main_thread()
         if self._alarm_ready:
             self._previous = signal.getsignal(signal.SIGALRM)
@@ -99,11 +103,20 @@ class NodeReader:
         """The local path of a node path (``/proc/meminfo`` -> ``<root>/proc/meminfo``)."""
         return self.root / path.lstrip("/")
 
+    def _budget(self) -> float:
+        """Seconds the next read may take: its own timeout, and what is left of the deadline."""
+        if self.deadline is None:
+            return self.timeout
+        return min(self.timeout, self.deadline - time.monotonic())
+
     def read(self, path: str, cap: int = DEFAULT_CAP) -> Content | Unreadable:
         local = self.host_path(path)
         started = time.monotonic()
+        budget = self._budget()
+        if budget <= 0:
+            return Unreadable(path, "timeout", "the node source's deadline had passed")
         try:
-            with time_limit(self.timeout):
+            with time_limit(budget):
                 data, truncated = _read_capped(local, cap)
         except ReadTimeoutError:
             return Unreadable(path, "timeout", f"no answer in {self.timeout:g} s")
@@ -118,8 +131,11 @@ class NodeReader:
         return result.data if isinstance(result, Content) else None
 
     def listdir(self, path: str) -> list[str] | Unreadable:
+        budget = self._budget()
+        if budget <= 0:
+            return Unreadable(path, "timeout", "the node source's deadline had passed")
         try:
-            with time_limit(self.timeout):
+            with time_limit(budget):
                 return os.listdir(self.host_path(path))
         except ReadTimeoutError:
             return Unreadable(path, "timeout", f"no answer in {self.timeout:g} s")
