@@ -87,7 +87,8 @@ def test_unreachable_prometheus_is_one_gap(kb: KnowledgeBase) -> None:
     assert time.monotonic() - started < 3
     assert bundle.manifest.artefacts == []
     [gap] = bundle.manifest.gaps
-    assert gap.reason == "error" and "unreachable" in gap.detail
+    # Nothing listens: "refused", told apart from a timeout.
+    assert gap.reason == "refused" and "refused" in gap.detail
 
 
 def test_a_slow_prometheus_times_out(kb: KnowledgeBase) -> None:
@@ -98,18 +99,20 @@ def test_a_slow_prometheus_times_out(kb: KnowledgeBase) -> None:
     assert [g.reason for g in bundle.manifest.gaps] == ["timeout"]
 
 
-def test_refused_credentials_are_a_permission_gap(kb: KnowledgeBase) -> None:
+def test_refused_credentials_are_an_unauthenticated_gap(kb: KnowledgeBase) -> None:
     with fake_prometheus("401") as (url, _):
         bundle = collect_prometheus(url, "10m", None, kb)
     [gap] = bundle.manifest.gaps
-    assert gap.reason == "permission" and "HTTP 401" in gap.detail
+    assert gap.reason == "unauthenticated" and "HTTP 401" in gap.detail
 
 
 def test_failing_queries_are_gaps_each(kb: KnowledgeBase) -> None:
     with fake_prometheus("500") as (url, _):
         bundle = collect_prometheus(url, "10m", None, kb)
     assert len(bundle.manifest.gaps) == len(plan_queries(kb))
-    assert all(g.reason == "error" and "HTTP 500" in g.detail for g in bundle.manifest.gaps)
+    assert all(
+        g.reason == "server-error" and "HTTP 500" in g.detail for g in bundle.manifest.gaps
+    )
     assert all("boom" in g.detail for g in bundle.manifest.gaps)
 
 

@@ -7,10 +7,12 @@ what a target needs (see :mod:`kubewhy.sources.cluster.collector`) into a bundle
 
 from __future__ import annotations
 
+import time
+
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.cluster.collector import ClusterCollector, Limits
 from kubewhy.sources.cluster.target import Target, parse_target
-from kubewhy.sources.cluster.transport import Transport, api_client
+from kubewhy.sources.cluster.transport import REQUEST_SECONDS, Transport, api_client
 
 __all__ = [
     "Limits",
@@ -28,12 +30,13 @@ def collect_cluster(
     context: str | None = None,
     logs_tail: int = 500,
     max_concurrency: int = 4,
-    timeout: float = 15.0,
+    timeout: float = 30.0,
 ) -> BundleWriter:
     """What ``target`` (``node/NAME``, ``pod/NAME``, ``namespace/NAME`` or None for the whole
     cluster) needs, read from the API server of ``kubeconfig``/``context`` (kubectl's rules).
 
-    ``timeout`` bounds every request; ``max_concurrency`` the requests in flight. Raises
+    ``timeout`` bounds the whole collection in seconds (each request at most 15 of them, however
+    the server trickles); ``max_concurrency`` the requests in flight. Raises
     :class:`kubewhy.errors.UsageError` for a bad target, :class:`kubewhy.errors.InputError` when
     the configuration cannot be used or the target does not exist; everything else that cannot
     be read is a gap in the bundle's manifest.
@@ -41,7 +44,9 @@ def collect_cluster(
     parsed = parse_target(target, namespace)
     client = api_client(kubeconfig, context)
     try:
-        transport = Transport(client, timeout=timeout)
+        transport = Transport(
+            client, timeout=min(REQUEST_SECONDS, timeout), deadline=time.monotonic() + timeout
+        )
         limits = Limits(logs_tail=max(1, logs_tail))
         return ClusterCollector(transport, parsed, limits, max_concurrency).run()
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,11 +24,15 @@ from urllib.parse import quote, urlencode
 import kubernetes.client
 import kubernetes.config
 import urllib3
+import urllib3.connection
+import urllib3.connectionpool
 
 from kubewhy.errors import InputError
 from kubewhy.model.bundle import GapReason
+from kubewhy.sources.deadline import expired, op_timeout, remaining, until, watchdog, within
 
 PAGE_SIZE = 500
+REQUEST_SECONDS = 15.0
 MAX_BODY_BYTES = 256 << 20
 MAX_RETRY_AFTER = 30.0
 _CHUNK = 1 << 16
@@ -97,7 +102,37 @@ def api_client(kubeconfig: str | None, context: str | None) -> Any:
         where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
         raise InputError(f"cannot use the cluster configuration {where}: {exc}") from None
     configuration.retries = False  # retries are ours: bounded, with backoff and Retry-After
-    return kubernetes.client.ApiClient(configuration)
+    client = kubernetes.client.ApiClient(configuration)
+    _guard_connections(client)
+    return client
+
+
+class _GuardedHTTP(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        watchdog.guard(self.sock)
+
+
+class _GuardedHTTPS(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()  # TCP and the TLS handshake, each bounded by the request's timeouts
+        watchdog.guard(self.sock)
+
+
+class _GuardedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTP
+
+
+class _GuardedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPS
+
+
+def _guard_connections(client: Any) -> None:
+    """Every connection the client opens is shut down at its request's deadline (see
+    :mod:`kubewhy.sources.deadline`): a trickling server cannot hold a request open."""
+    manager = getattr(getattr(client, "rest_client", None), "pool_manager", None)
+    if manager is not None and hasattr(manager, "pool_classes_by_scheme"):
+        manager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 def api_path(*segments: str) -> str:
@@ -131,9 +166,12 @@ class Transport:
         retries: int = 3,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
     ) -> None:
         self.client = client
         self.timeout = timeout
+        # The whole source's end (time.monotonic()): no request, retry or wait goes past it.
+        self.deadline = deadline
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
@@ -169,12 +207,17 @@ class Transport:
         while True:
             self.counters.count(requests=1)
             try:
-                return self._once(url, accept, max_bytes)
+                with until(self.deadline):
+                    if expired():
+                        raise UnreadableError("timeout", "the source's deadline had passed")
+                    with within(self.timeout):
+                        return self._once(url, accept, max_bytes)
             except UnreadableError as exc:
                 if not exc.retryable or attempt >= self.retries:
                     raise
                 delay = self._delay(attempt, exc)
-                if delay is None:
+                left = None if self.deadline is None else self.deadline - time.monotonic()
+                if delay is None or (left is not None and delay >= left):
                     raise
             attempt += 1
             self.counters.count(retries=1)
@@ -189,23 +232,19 @@ class Transport:
 
     def _once(self, url: str, accept: str, max_bytes: int) -> Answer:
         started = time.monotonic()
-        deadline = started + self.timeout
+        deadline = started + (remaining() or self.timeout)
         try:
             response = self.client.rest_client.request(
                 "GET",
                 url,
                 headers=self._headers(accept),
-                _request_timeout=(min(self.timeout, 5.0), self.timeout),
+                _request_timeout=(op_timeout(5.0), op_timeout(self.timeout)),
             )
         except kubernetes.client.ApiException as exc:  # older clients raise for any error status
             body = exc.body if isinstance(exc.body, bytes) else str(exc.body or "").encode()
             raise _status_error(int(exc.status or 0), exc.headers, body) from None
-        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
-            raise UnreadableError(
-                "timeout", f"no answer within {self.timeout:g}s ({exc})"
-            ) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise UnreadableError("error", f"connection failed: {exc}", retryable=True) from None
+            raise _transport_error(exc, time.monotonic() - started) from None
         raw = getattr(response, "response", None)
         status = int(response.status)
         try:
@@ -213,6 +252,8 @@ class Transport:
         finally:
             if raw is not None and hasattr(raw, "release_conn"):
                 raw.release_conn()
+        if expired():
+            raise UnreadableError("timeout", f"answer not complete within {self.timeout:g}s")
         if status >= 300:
             headers = dict(raw.headers) if raw is not None else {}
             raise _status_error(status, headers, body)
@@ -237,13 +278,16 @@ class Transport:
             answer = self.get(path, params)
             try:
                 document = json.loads(answer.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise UnreadableError("error", f"{path}: the answer is not JSON") from None
+            if not isinstance(document, dict):
+                raise UnreadableError("error", f"{path}: the answer is not a list")
             items = [i for i in document.get("items") or () if isinstance(i, dict)]
             self.counters.count(objects=len(items))
             seen += len(items)
             yield items
-            token = (document.get("metadata") or {}).get("continue") or None
+            meta = document.get("metadata")
+            token = str(meta.get("continue") or "") if isinstance(meta, dict) else ""
             if not token:
                 return
             if max_items is not None and seen >= max_items:
@@ -274,18 +318,46 @@ def _read_bounded(
     return b"".join(chunks)[:max_bytes], True
 
 
+def _transport_error(exc: BaseException, seconds: float) -> UnreadableError:
+    """No answer: refused, timed out, TLS, or the connection dropped (retried)."""
+    cause: BaseException | None = exc
+    for _ in range(5):  # urllib3 wraps the cause: MaxRetryError(reason=NewConnectionError(...))
+        inner = getattr(cause, "reason", None) or (cause.__context__ if cause else None)
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    chain = (exc, cause)
+    if expired() or any(
+        isinstance(e, TimeoutError | urllib3.exceptions.TimeoutError) for e in chain
+    ):
+        return UnreadableError("timeout", f"no complete answer within {seconds:.3g}s")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc):
+        return UnreadableError("refused", f"connection refused: {exc}")
+    if any(isinstance(e, ssl.SSLError | urllib3.exceptions.SSLError) for e in chain):
+        return UnreadableError("tls", f"TLS failed: {exc}")
+    return UnreadableError("error", f"connection failed: {exc}", retryable=True)
+
+
 def _status_error(status: int, headers: Mapping[str, str] | None, body: bytes) -> UnreadableError:
     message = ""
     try:
-        message = str(json.loads(body).get("message") or "")
-    except (ValueError, AttributeError):
+        document = json.loads(body)
+        message = str(document.get("message") or "") if isinstance(document, dict) else ""
+    except (ValueError, AttributeError, RecursionError):
         message = body[:200].decode("utf-8", "replace")
     detail = f"HTTP {status}" + (f": {message}" if message else "")
-    if status in (401, 403):
+    if status == 401:
+        return UnreadableError("unauthenticated", detail, status=status)
+    if status == 403:
         return UnreadableError("permission", detail, status=status)
     if status == 404:
         return UnreadableError("absent", detail, status=status)
     retry_after = _retry_after(headers) if status == 429 else None
+    reason: GapReason = "error"
+    if status == 429:
+        reason = "rate-limited"
+    elif status >= 500:
+        reason = "server-error"
     return UnreadableError(
-        "error", detail, status=status, retryable=status in _RETRY_STATUS, retry_after=retry_after
+        reason, detail, status=status, retryable=status in _RETRY_STATUS, retry_after=retry_after
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +28,13 @@ from kubewhy.model.bundle import (
 )
 from kubewhy.model.times import parse_time
 from kubewhy.sources.bundle import BundleWriter
-from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
+from kubewhy.sources.deadline import watchdog
+from kubewhy.sources.prometheus.client import (
+    REQUEST_SECONDS,
+    PromClient,
+    QueryAnswer,
+    QueryFailure,
+)
 
 DEFAULT_WINDOW = timedelta(hours=1)
 # Points per range series: enough to see a trend, few enough to stay small.
@@ -110,7 +117,7 @@ def collect_prometheus(
     username: str | None = None,
     password: str | None = None,
     ca_file: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = 30.0,
     max_series: int = 500,
 ) -> BundleWriter:
     """Run ``queries`` (the knowledge base's metric evidence) and return the answers as a bundle.
@@ -118,10 +125,17 @@ def collect_prometheus(
     Credentials default to the environment (``KUBEWHY_PROM_TOKEN``, ``KUBEWHY_PROM_USER``,
     ``KUBEWHY_PROM_PASSWORD``). Raises :class:`UsageError` only for a malformed URL, window or
     CA file; anything that goes wrong while talking to Prometheus is a gap in the manifest.
+    ``timeout`` bounds the whole collection in seconds (each query at most ten of them).
     """
     window = resolve_window(since, until)
     client = PromClient(
-        url, token=token, username=username, password=password, ca_file=ca_file, timeout=timeout
+        url,
+        token=token,
+        username=username,
+        password=password,
+        ca_file=ca_file,
+        timeout=min(REQUEST_SECONDS, timeout),
+        deadline=time.monotonic() + timeout,
     )
     bundle = BundleWriter("prometheus")
     probe = client.get("query", {"query": "time()"})
@@ -129,11 +143,31 @@ def collect_prometheus(
         bundle.gap(f"prometheus {client.base}", probe.reason, probe.detail)
         return bundle
     headers = queries
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kubewhy-prom") as pool:
-        answers = list(pool.map(lambda h: _ask(client, h, window), headers))
+    answers = _ask_all(client, headers, window)
     for index, (header, (origin, started, answer)) in enumerate(zip(headers, answers, strict=True)):
         _record(bundle, index, header, origin, started, answer, max_series)
     return bundle
+
+
+def _ask_all(
+    client: PromClient, headers: list[MetricQuery], window: Window
+) -> list[tuple[str, datetime, QueryAnswer | QueryFailure]]:
+    """Every query, a few at a time (in turn when no thread can be started); on an interrupt
+    the connections in flight are shut at once, so no worker outlives the run."""
+    try:
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="kubewhy-prom")
+    except RuntimeError:
+        return [_ask(client, h, window) for h in headers]
+    try:
+        answers = list(pool.map(lambda h: _ask(client, h, window), headers))
+    except RuntimeError:  # a thread could not be started: go on in turn
+        answers = [_ask(client, h, window) for h in headers]
+    except BaseException:
+        watchdog.abort_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return answers
 
 
 def _ask(
