@@ -25,11 +25,14 @@ class Caps:
     # Bytes read from one input once decompressed (a bigger log is read up to here).
     input_bytes: int = 4 << 30
     # Decompressed bytes per compressed byte, checked once ratio_floor bytes came out: real
-    # logs compress 5-50 times, bombs 1,000 to millions of times.
-    ratio: int = 500
+    # logs compress 5 to 40 times (a flood of one message with changing timestamps: gzip 13,
+    # xz 27, zstd 35), bombs of one repeated line 300 (gzip) to 11,000 (zstd) times, zeros more.
+    ratio: int = 100
     ratio_floor: int = 16 << 20
-    # A document (objects, describe output, ps, ...) is parsed whole: at most this big.
-    document_bytes: int = 256 << 20
+    # A document (objects, describe output, ps, ...) is parsed whole: at most this big (a JSON
+    # list of 64 MiB takes about 600 MB once parsed; a namespace's pods.json of a 150,000-pod
+    # cluster-info dump is about 15 MiB).
+    document_bytes: int = 32 << 20
     # YAML: nodes an alias may add (the "billion laughs"), and nesting of any document.
     yaml_alias_nodes: int = 100_000
     nesting: int = 500

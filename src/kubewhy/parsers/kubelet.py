@@ -30,6 +30,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.loading import CapReachedError, json_document, yaml_document
 from kubewhy.parsers.objects import parse_quantity
 
 
@@ -269,7 +270,9 @@ def _load(text: str, result: ParseResult) -> dict[str, Any]:
     start = re.search(r"^\s*(?:\{|apiVersion:|kind:)", text, re.M)
     body = text[start.start() :] if start else text
     try:
-        loaded = json.loads(body) if body.lstrip().startswith("{") else yaml.safe_load(body)
+        loaded = json_document(body) if body.lstrip().startswith("{") else yaml_document(body)
+    except CapReachedError:
+        raise  # a bound of the run: a gap naming it, not a malformed line
     except (ValueError, yaml.YAMLError):
         result.malformed += 1
         return {}

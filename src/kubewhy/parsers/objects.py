@@ -53,6 +53,7 @@ from kubewhy.parsers.kube_views import (
     add_node,
     add_pod,
 )
+from kubewhy.parsers.loading import yaml_documents
 
 # --- shared helpers (also used by the describe and kubelet parsers) -----------------------------
 
@@ -112,14 +113,17 @@ _YAML_KIND = re.compile(r"^(?:-\s+)?kind:\s*\S", re.M)
 def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:
     """Every JSON document in ``text``: one, or several concatenated (``cluster-info dump`` to
     stdout also interleaves container logs, which are skipped)."""
+    position = 0
     try:
         # pydantic's JSON reader: a third faster than the standard one on API lists.
         yield pydantic_core.from_json(text, cache_strings="keys")
         return
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if "EOF while parsing" in str(exc):
+            # The first document never ends (a cut file): reading it again cannot do better.
+            result.malformed += 1
+            position = text.find("\n") + 1 or len(text)
     decoder = json.JSONDecoder()
-    position = 0
     while True:
         start = _JSON_START.search(text, position)
         if start is None:
@@ -131,7 +135,7 @@ def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:
         begin = start.end() - 1
         try:
             document, position = decoder.raw_decode(text, begin)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep for the reader: one bad document
             result.malformed += 1
             position = text.find("\n", begin) + 1 or len(text)
             continue
@@ -139,9 +143,8 @@ def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:
 
 
 def _yaml_documents(text: str, result: ParseResult) -> Iterator[Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        yield from yaml.load_all(text, Loader=loader)
+        yield from yaml_documents(text)  # aliases bounded: see kubewhy.parsers.loading
     except yaml.YAMLError:
         result.malformed += 1
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -19,6 +20,7 @@ from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
+from kubewhy.parsers.loading import CapReachedError, using
 from kubewhy.parsers.registry import Detected, all_formats, detect
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
 from kubewhy.parsers.shell import origin_of, parse_command
@@ -89,6 +91,12 @@ class Parsed:
 
 
 def parse_inputs(inputs: Inputs) -> Parsed:
+    caps = inputs.files[0].caps if inputs.files else None
+    with using(caps) if caps is not None else contextlib.nullcontext():
+        return _parse_all(inputs)
+
+
+def _parse_all(inputs: Inputs) -> Parsed:
     out = Parsed(gaps=list(inputs.gaps))
     for file in inputs.files:
         ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
@@ -137,8 +145,8 @@ def _read_head(file: InputFile, out: Parsed) -> list[str]:
         _note(file, stream, out)
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
-    if len(data) == HEAD_BYTES and lines:
-        lines.pop()  # the last line may be cut
+    if len(data) == HEAD_BYTES and len(lines) > 1:
+        lines.pop()  # the last line may be cut (a first line longer than the head is kept)
     return lines
 
 
@@ -181,6 +189,9 @@ def _add_section(
     if detected.document is not None:
         try:
             result = detected.document.parse(section.body, ctx)
+        except CapReachedError as exc:
+            out.gaps.append(Gap(origin=where, reason="cap", detail=str(exc)))
+            return
         except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
             detail = f"{detected.name} parser failed: {exc}"
             out.gaps.append(Gap(origin=where, reason="error", detail=detail))
@@ -269,6 +280,9 @@ def _parse_document(
     del data
     try:
         return detected.document.parse(text, ctx), text
+    except CapReachedError as exc:
+        out.gaps.append(Gap(origin=file.display, reason="cap", detail=str(exc)))
+        return None
     except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))

@@ -44,22 +44,44 @@ def map_forked(
     done: Callable[[int], None] | None = None,
 ) -> list[R] | None:
     """``work`` over ``items`` on up to ``workers`` forked processes, results in order;
-    ``done(i)`` as each finishes in order. None when no worker could be started."""
+    ``done(i)`` as each finishes in order. None when no worker could be started.
+
+    However it ends (a fork refused half way by a pids limit, a worker killed, Ctrl-C), no
+    worker outlives the call: they are killed and reaped before it returns or raises, so a
+    report can never be printed by a process that then does not exit.
+    """
     global _WORK  # noqa: PLW0603 - handed to the forked workers
     _WORK = (work, items)
+    pool: ProcessPoolExecutor | None = None
+    finished = False
     try:
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=max(1, min(workers, len(items))),
             mp_context=multiprocessing.get_context("fork"),
-        ) as pool:
-            futures = [pool.submit(_run, index) for index in range(len(items))]
-            results = []
-            for index, future in enumerate(futures):
-                results.append(future.result())
-                if done is not None:
-                    done(index)
-            return results
+        )
+        futures = [pool.submit(_run, index) for index in range(len(items))]
+        results = []
+        for index, future in enumerate(futures):
+            results.append(future.result())
+            if done is not None:
+                done(index)
+        pool.shutdown(wait=True)
+        finished = True
+        return results
     except (OSError, RuntimeError, BrokenProcessPool):
         return None  # no workers on this node (cannot fork, no threads)
     finally:
         _WORK = None
+        if pool is not None and not finished:
+            _abandon(pool)
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool that did not finish: kill and reap its workers, leave its thread to end."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        if process.is_alive():
+            process.kill()
+    for process in workers:
+        process.join(timeout=5)

@@ -27,7 +27,7 @@ from typing import IO, BinaryIO
 from kubewhy.model.bundle import Gap, GapReason
 from kubewhy.model.caps import Caps
 from kubewhy.model.names import safe_relative
-from kubewhy.sources.streams import notes_of, open_regular, open_stream
+from kubewhy.sources.streams import notes_of, open_decompressed, open_regular
 
 _COPY = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -108,7 +108,7 @@ def archive_kind(path: Path, caps: Caps) -> str | None:
             head = raw.read(4)
         if head in _ZIP_MAGIC:
             return "zip"
-        with open_stream(path, caps) as stream:
+        with open_decompressed(path, caps) as stream:
             block = stream.read(512)
     except (OSError, EOFError, ValueError):
         return None
@@ -125,6 +125,10 @@ class _Run:
     members: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     renamed: int = 0
+    # Compressed bytes of the zip members read so far, and bytes written from them: a zip of many
+    # small members is cut by its overall ratio (a tar is cut by its stream's).
+    packed: int = 0
+    written: int = 0
 
     def place(self, name: str) -> Path | None:
         """The new file a member goes to; None when it must not be extracted."""
@@ -162,7 +166,11 @@ class _Run:
                     break
                 out.write(chunk)
                 written += len(chunk)
+                self.written += len(chunk)
                 self.extractor.written += len(chunk)
+                over = self.packed and self.written > caps.ratio * self.packed
+                if over and self.written > caps.ratio_floor:
+                    raise _Stop("ratio", f"the archive expands more than {caps.ratio} times")
                 expands = packed is not None and written > caps.ratio * max(1, packed)
                 if expands and written > caps.ratio_floor:
                     origin = f"{self.display}{dest.relative_to(self.into)}"
@@ -174,13 +182,14 @@ class _Run:
                     break
 
     def tar(self, archive: Path) -> None:
-        with open_stream(archive, self.extractor.caps) as stream:
+        with open_decompressed(archive, self.extractor.caps) as stream:
             try:
                 self._tar_members(stream)
             except _Stop as stop:
                 self.stopped(stop)
-            for reason, detail in notes_of(stream):
-                self.extractor.gap(self.display, reason, detail)
+            finally:  # a cap that cut the stream explains why the tar ended early
+                for reason, detail in notes_of(stream):
+                    self.extractor.gap(self.display.rstrip("!"), reason, detail)
 
     def _tar_members(self, stream: BinaryIO) -> None:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -220,6 +229,7 @@ class _Run:
         dest = self.place(info.filename)
         if dest is None:
             return
+        self.packed += info.compress_size + 30 + len(info.filename)  # local header included
         try:
             with zf.open(info) as source:
                 self.copy(source, dest, info.compress_size)

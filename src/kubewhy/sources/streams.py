@@ -104,6 +104,20 @@ def open_stream(path: Path, caps: Caps = DEFAULT_CAPS, *, follow: bool = True) -
     return _decoded(open_regular(path, follow=follow), caps)
 
 
+def open_decompressed(path: Path, caps: Caps = DEFAULT_CAPS) -> BinaryIO:
+    """``path`` decompressed within the caps, not decoded (an archive's bytes); its notes say
+    what was cut."""
+    raw = open_regular(path)
+    notes: list[tuple[GapReason, str]] = []
+    try:
+        out = EvidenceStream(_Passing(_decompressed(raw, caps, notes)), _READ_BUFFER)
+    except Exception:
+        raw.close()
+        raise
+    out.notes = notes
+    return _as_binary(out)
+
+
 def open_text(path: Path, caps: Caps = DEFAULT_CAPS) -> io.TextIOWrapper:
     """``path`` decoded like :func:`open_stream`, as text; bad bytes become U+FFFD."""
     return io.TextIOWrapper(open_stream(path, caps), encoding="utf-8", errors="replace", newline="")
@@ -377,8 +391,10 @@ class _ZstdFrames(io.RawIOBase):
     """All the frames of a zstd stream, with an error for a truncated last frame (the
     zstandard stream reader ends quietly there)."""
 
-    # Compressed bytes fed at a time: bounds the output held at once.
+    # Compressed bytes fed at a time, and the output wanted per feed: the feed shrinks when the
+    # data expands a lot, so a frame that expands 30,000 times is not held whole in memory.
     _FEED = 64 << 10
+    _OUT = 4 << 20
 
     def __init__(self, context: Any, raw: IO[bytes]) -> None:
         super().__init__()
@@ -388,19 +404,22 @@ class _ZstdFrames(io.RawIOBase):
         self._pending = b""
         self._at = 0
         self._in_frame = False
+        self._feed = 1 << 10  # grows once the ratio is known
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while self._at >= len(self._pending):
-            compressed = self._raw.read(self._FEED)
+            compressed = self._raw.read(self._feed)
             if not compressed:
                 if self._in_frame:
                     raise StreamError("corrupt zstd data: truncated frame")
                 return 0
             self._pending = self._decompress(compressed)
             self._at = 0
+            ratio = len(self._pending) // len(compressed)
+            self._feed = max(16, min(self._FEED, self._OUT // max(1, ratio)))
         view = memoryview(buffer).cast("B")
         size = min(len(view), len(self._pending) - self._at)
         view[:size] = self._pending[self._at : self._at + size]

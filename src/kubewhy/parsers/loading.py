@@ -1,0 +1,99 @@
+"""Loading YAML and JSON from evidence without letting a document blow up.
+
+- YAML aliases: a 500-byte "billion laughs" document expands to billions of nodes once walked.
+  A document with anchors is first read as events and refused when its aliases would add more
+  than ``yaml-alias-nodes`` nodes (libyaml itself refuses nesting deeper than 1,000 levels).
+- JSON nesting: the standard reader fails with RecursionError on deep input (a hostile server's
+  ``[[[[...]]]]``); it is a :class:`CapReachedError` here, like any other bound.
+
+The caps come from the run (:func:`using`), defaulting to :class:`kubewhy.model.caps.Caps`.
+
+>>> names = "abcdefghijklmnopqrstuvwxyz"
+>>> lines = [f"{c}: &{c} [*{p}, *{p}]\\n" for p, c in zip(names, names[1:])]
+>>> bomb = "a: &a [x, x]\\n" + "".join(lines)
+>>> list(yaml_documents(bomb))  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+kubewhy.parsers.loading.CapReachedError: YAML aliases would expand to more than 100000 nodes; ...
+>>> list(yaml_documents("kind: Pod\\n---\\nkind: Node\\n"))
+[{'kind': 'Pod'}, {'kind': 'Node'}]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import yaml
+
+from kubewhy.model.caps import Caps
+
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DEFAULT = Caps()
+_CAPS: ContextVar[Caps | None] = ContextVar("kubewhy_caps", default=None)
+
+
+class CapReachedError(ValueError):
+    """A document refused because reading it would pass one of the run's caps."""
+
+
+@contextlib.contextmanager
+def using(caps: Caps) -> Iterator[None]:
+    """The caps the loaders apply within the block."""
+    token = _CAPS.set(caps)
+    try:
+        yield
+    finally:
+        _CAPS.reset(token)
+
+
+def yaml_documents(text: str) -> Iterator[Any]:
+    """Every YAML document of ``text`` (``yaml.YAMLError`` for broken YAML, as PyYAML)."""
+    if "&" in text and "*" in text:
+        _check_aliases(text, _CAPS.get() or _DEFAULT)
+    yield from yaml.load_all(text, Loader=_LOADER)
+
+
+def yaml_document(text: str) -> Any:
+    """The first YAML document of ``text`` (None for none)."""
+    return next(iter(yaml_documents(text)), None)
+
+
+def _check_aliases(text: str, caps: Caps) -> None:
+    """Count the nodes each alias stands for, from the event stream (no tree is built)."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [anchor, nodes so far] of each open collection
+    added = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, count = None, sizes.get(str(event.anchor), 1)
+            added += count
+            if added > caps.yaml_alias_nodes:
+                raise CapReachedError(
+                    f"YAML aliases would expand to more than {caps.yaml_alias_nodes} nodes; "
+                    + caps.raise_hint("yaml-alias-nodes")
+                )
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, count = event.anchor, 1
+        else:
+            continue
+        if anchor:
+            sizes[str(anchor)] = count
+        if stack:
+            stack[-1][1] += count
+
+
+def json_document(text: str) -> Any:
+    """``json.loads`` with deep nesting as :class:`CapReachedError` instead of RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise CapReachedError("JSON nested too deeply to read") from None

@@ -1,0 +1,33 @@
+"""Run a command as this process's only child, under limits, and report its own peak RSS.
+
+    python measure.py MEMORY_MB NOFILE COMMAND...   (0 = no limit)
+
+The child's exit code is passed back (128+N for a signal); signals to this process are passed
+on to the child; the last line on stderr is ``@@peak-rss-kb N`` (RUSAGE_CHILDREN of a process
+with one child is that child's peak).
+"""
+
+import resource
+import signal
+import subprocess
+import sys
+
+
+def main() -> int:
+    memory_mb, nofile, *command = sys.argv[1:]
+    if int(memory_mb):
+        size = int(memory_mb) << 20
+        resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+    if int(nofile):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (int(nofile), int(nofile)))
+    child = subprocess.Popen(command, close_fds=True)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda number, _: child.send_signal(number))
+    code = child.wait()
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write(f"\n@@peak-rss-kb {peak}\n")
+    return code if code >= 0 else 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
