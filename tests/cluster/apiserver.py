@@ -5,7 +5,9 @@ It answers the GETs kubewhy makes the way the API server does: lists as ``*List`
 ``kind``/``apiVersion``, ``fieldSelector`` on ``spec.nodeName`` (pods) and
 ``involvedObject.kind/name`` (events), ``events.k8s.io/v1`` events converted from core/v1 ones
 (``regarding``, ``note``, ``deprecatedCount``...), ``Status`` documents for errors, container logs
-as text with ``tailLines``, and the node proxy. Faults are injected per path prefix: 403,
+as text with ``tailLines``, and the node proxy. Path segments are decoded one by one, so a
+hostile scenario can serve names with ``/``, ``..``, NUL or any Unicode character. Faults are
+injected per path prefix: 403,
 429 with ``Retry-After``, 503, and slow answers. Every request is recorded, with the number of
 objects it returned, so tests can assert what kubewhy read.
 """
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "kubewhy-test-token-3f9a1c"
 
@@ -218,7 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
     # routing ------------------------------------------------------------------------------
 
     def _route(self, path: str, query: dict[str, str]) -> None:
-        parts = path.strip("/").split("/")
+        # Each segment decoded on its own, as the API server does: a %2F is part of a name.
+        parts = [unquote(part) for part in path.strip("/").split("/")]
         scenario = self.api.scenario
         if parts == ["version"]:
             self._json(200, dict(scenario.version), path, query)

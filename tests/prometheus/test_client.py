@@ -110,9 +110,7 @@ def test_failing_queries_are_gaps_each(kb: KnowledgeBase) -> None:
     with fake_prometheus("500") as (url, _):
         bundle = collect_prometheus(url, "10m", None, kb)
     assert len(bundle.manifest.gaps) == len(plan_queries(kb))
-    assert all(
-        g.reason == "server-error" and "HTTP 500" in g.detail for g in bundle.manifest.gaps
-    )
+    assert all(g.reason == "server-error" and "HTTP 500" in g.detail for g in bundle.manifest.gaps)
     assert all("boom" in g.detail for g in bundle.manifest.gaps)
 
 

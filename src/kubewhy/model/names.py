@@ -73,13 +73,21 @@ def is_safe_relative(path: str) -> bool:
 
 def safe_relative(name: str) -> str:
     """A member name of an archive or bundle as a safe relative path: ``/`` keeps separating
-    folders, every segment is encoded, empty and ``.`` segments are dropped, ``..`` is kept as
-    a literal (encoded) name.
+    folders, empty and ``.`` segments are dropped, a segment that is not a safe file name
+    (``..``, control characters, too long) is encoded, the others are kept as they are (a
+    bundle's already encoded names stay what they are, for the reader to decode).
 
     >>> safe_relative("/etc/../passwd"), safe_relative("./a//b/"), safe_relative("")
     ('etc/%2E%2E/passwd', 'a/b', '%')
+    >>> safe_relative("ns/%2E%2E/logs.txt"), safe_relative("é/.hidden")
+    ('ns/%2E%2E/logs.txt', 'é/.hidden')
     """
-    parts = [
-        part for part in PurePosixPath(name.replace("\\", "/")).parts if part not in ("/", ".")
-    ]
-    return "/".join(encode_segment(part) for part in parts) or "%"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    kept = []
+    for part in parts:
+        if part in ("/", "."):
+            continue
+        safe = part != ".." and not _UNSAFE_SEGMENT.search(part)
+        fits = len(part.encode("utf-8", "surrogatepass")) <= MAX_SEGMENT
+        kept.append(part if safe and fits else encode_segment(part))
+    return "/".join(kept) or "%"
