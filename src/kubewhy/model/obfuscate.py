@@ -54,7 +54,12 @@ class Obfuscator:
                 self._hosts.setdefault(short, self._host(short))
         names = sorted(self._hosts, key=len, reverse=True)
         self._names = (
-            re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+            # Within a file name too (metrics-node-7.json), never inside a longer name.
+            re.compile(
+                r"(?<![A-Za-z0-9])(?:"
+                + "|".join(map(re.escape, names))
+                + r")(?![A-Za-z0-9_]|-[A-Za-z0-9])"
+            )
             if names
             else None
         )

@@ -56,6 +56,14 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
         ),
         KEY_MARK,
     ),
+    # The body and END line of a key whose BEGIN line is elsewhere (another evidence line).
+    (
+        re.compile(
+            rf"(?:{_PEM_CHUNK}{_PEM_SEP})+(?:[A-Za-z0-9+/=]{{1,15}}{_PEM_SEP}?)?"
+            r"-----END [A-Z0-9 ]*PRIVATE KEY-----"
+        ),
+        KEY_MARK,
+    ),
     # base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data, Helm values).
     (re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), MARK),
     # Authorization header schemes and tokens after them.
