@@ -560,8 +560,13 @@ def _on_signals() -> None:
             signal.signal(sig, _interrupt)
 
 
+_said_interrupted = False
+
+
 def _finish(code: int) -> NoReturn:
     """Exit now: after an interrupt, threads blocked on a dead peer must not hold the exit."""
+    if code == EXIT_INTERRUPTED and not _said_interrupted:
+        say("interrupted")  # typer turns a KeyboardInterrupt into this code by itself
     sys.stdout.flush()
     sys.stderr.flush()
     if code == EXIT_INTERRUPTED:
@@ -585,6 +590,8 @@ def run(argv: list[str] | None = None) -> None:
         say(str(exc))
         _finish(EXIT_USAGE)
     except (typer.Abort, KeyboardInterrupt) as exc:
+        global _said_interrupted  # noqa: PLW0603 - one line, said once
+        _said_interrupted = True
         say(f"interrupted ({exc})" if str(exc) else "interrupted")
         _finish(EXIT_INTERRUPTED)
     except Exception as exc:

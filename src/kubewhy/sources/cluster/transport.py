@@ -319,22 +319,22 @@ def _read_bounded(
 
 
 def _transport_error(exc: BaseException, seconds: float) -> UnreadableError:
-    """No answer: refused, timed out, TLS, or the connection dropped (retried)."""
-    cause: BaseException | None = exc
-    for _ in range(5):  # urllib3 wraps the cause: MaxRetryError(reason=NewConnectionError(...))
-        inner = getattr(cause, "reason", None) or (cause.__context__ if cause else None)
-        if not isinstance(inner, BaseException):
+    """No answer: refused, TLS, timed out, or the connection dropped (retried)."""
+    chain: list[BaseException] = [exc]
+    while len(chain) < 8:  # urllib3 wraps the cause: MaxRetryError(reason=NewConnectionError)
+        inner = getattr(chain[-1], "reason", None) or chain[-1].__context__
+        if not isinstance(inner, BaseException) or inner in chain:
             break
-        cause = inner
-    chain = (exc, cause)
+        chain.append(inner)
+    # Checked in this order: urllib3's NewConnectionError (refused) is also a timeout class.
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return UnreadableError("refused", f"connection refused: {chain[-1]}")
+    if any(isinstance(e, ssl.SSLError | urllib3.exceptions.SSLError) for e in chain):
+        return UnreadableError("tls", f"TLS failed: {chain[-1]}")
     if expired() or any(
         isinstance(e, TimeoutError | urllib3.exceptions.TimeoutError) for e in chain
     ):
         return UnreadableError("timeout", f"no complete answer within {seconds:.3g}s")
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc):
-        return UnreadableError("refused", f"connection refused: {exc}")
-    if any(isinstance(e, ssl.SSLError | urllib3.exceptions.SSLError) for e in chain):
-        return UnreadableError("tls", f"TLS failed: {exc}")
     return UnreadableError("error", f"connection failed: {exc}", retryable=True)
 
 
