@@ -37,6 +37,7 @@ from kubewhy.reasoning import reason
 from kubewhy.reasoning.risks import evaluate_risks
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.files import Inputs, bundle_inputs, open_inputs
+from kubewhy.sources.headroom import spare_tasks
 
 __all__ = [
     "ClusterSource",
@@ -95,8 +96,7 @@ def observe(request: Request, kb: KnowledgeBase) -> Observation:
     with _inputs(request, kb, unread) as inputs:
         parsed = parse_inputs(inputs)
         facts = build_facts(parsed, request.tz_offset_minutes)
-        jobs = request.jobs if request.jobs is not None else (os.cpu_count() or 1)
-        scan = scan_evidence(parsed, facts, kb, jobs, request.progress, request.window)
+        scan = scan_evidence(parsed, facts, kb, _jobs(request), request.progress, request.window)
     gaps = list({(g.origin, g.reason, g.detail): g for g in parsed.gaps + scan.gaps}.values())
     read = ReadReport(
         inputs=parsed.read,
@@ -112,6 +112,21 @@ def observe(request: Request, kb: KnowledgeBase) -> Observation:
     observation = Observation(facts, Observed(facts.store, scan.hits, facts.dumps), read)
     observation.unread, observation.sources = unread, sources
     return observation
+
+
+# Tasks a pool needs besides its workers: the executor's manager thread, its queue's feeder
+# thread, and room for the rest of the node.
+_POOL_TASKS = 4
+
+
+def _jobs(request: Request) -> int:
+    """Worker processes for the scan: as asked (default: the cores), and none at all when the
+    node has no room for them (a pool half started on a node at its PID limit never ends)."""
+    jobs = request.jobs if request.jobs is not None else (os.cpu_count() or 1)
+    spare = spare_tasks()
+    if jobs > 1 and spare is not None and spare < jobs + _POOL_TASKS:
+        return 1
+    return jobs
 
 
 def _paths_unread(request: Request, gaps: list[Gap]) -> str:

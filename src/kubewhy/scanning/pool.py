@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
@@ -62,7 +63,7 @@ def map_forked(
         futures = [pool.submit(_run, index) for index in range(len(items))]
         results = []
         for index, future in enumerate(futures):
-            results.append(future.result())
+            results.append(_result(pool, future))
             if done is not None:
                 done(index)
         pool.shutdown(wait=True)
@@ -74,6 +75,18 @@ def map_forked(
         _WORK = None
         if pool is not None and not finished:
             _abandon(pool)
+
+
+def _result(pool: ProcessPoolExecutor, future: Future[Any]) -> Any:
+    """The future's result; BrokenProcessPool if the pool's own thread died (it could not start
+    a thread of its own on a node out of PIDs), since the result would then never come."""
+    while True:
+        try:
+            return future.result(timeout=1.0)
+        except FuturesTimeout:
+            manager = getattr(pool, "_executor_manager_thread", None)
+            if manager is not None and not manager.is_alive() and not future.done():
+                raise BrokenProcessPool("the pool's manager thread ended") from None
 
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
