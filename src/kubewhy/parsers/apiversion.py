@@ -34,7 +34,7 @@ class ApiVersionFormat:
         result = ParseResult()
         try:
             document = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             result.malformed += 1
             return result
         version = document.get("gitVersion") if isinstance(document, dict) else None

@@ -86,7 +86,7 @@ class _Snapshot:
         result = ParseResult()
         try:
             doc = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             result.malformed += 1
             return result
         if not isinstance(doc, dict) or doc.get("kubewhy_snapshot") != self.name:

@@ -168,7 +168,7 @@ class PromJsonFormat:
                 query_name = named[0] + ("_rate" if named[1] else "")
         try:
             answer = json.loads(text[start:]) if start >= 0 else None
-        except ValueError:
+        except (ValueError, RecursionError):
             answer = None
         if not isinstance(answer, dict):
             result.malformed += 1

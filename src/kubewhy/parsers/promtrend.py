@@ -184,7 +184,7 @@ class PromEvidenceFormat:
         try:
             answer = json.loads(body)
             series_list = answer["data"]["result"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return result
         if not isinstance(series_list, list):
             return result

@@ -51,7 +51,7 @@ class ZapJsonFormat:
     def parse_line(self, line: str) -> LogLine | None:
         try:
             data = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is no zap line either
             return None
         if not isinstance(data, dict):
             return None

@@ -113,7 +113,7 @@ def json_entries(stream: BinaryIO | io.BufferedReader) -> Iterator[dict[str, byt
             continue
         try:
             obj = json.loads(text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise JournalFormatError(f"journal json line {number}: {err}") from err
         if not isinstance(obj, dict):
             raise JournalFormatError(f"journal json line {number}: not an object")
