@@ -26,6 +26,7 @@ from kubewhy.parsers.sessions import Section, starts_session, transcript_section
 from kubewhy.parsers.shell import origin_of, parse_command
 from kubewhy.parsers.stamps import exact_stamps
 from kubewhy.sources.files import InputFile, Inputs
+from kubewhy.sources.node.reader import ReadTimeoutError, time_limit
 from kubewhy.sources.streams import notes_of
 
 HEAD_BYTES = 64 << 10
@@ -279,7 +280,16 @@ def _parse_document(
     text = data.decode("utf-8", errors="replace")
     del data
     try:
-        return detected.document.parse(text, ctx), text
+        with time_limit(file.caps.input_seconds):
+            return detected.document.parse(text, ctx), text
+    except ReadTimeoutError:
+        detail = f"{detected.name}: parsing stopped; " + file.caps.raise_hint("input-seconds")
+        out.gaps.append(Gap(origin=file.display, reason="cap", detail=detail))
+        return None
+    except MemoryError:
+        detail = f"{detected.name}: out of memory while parsing; " + file.caps.raise_hint("memory")
+        out.gaps.append(Gap(origin=file.display, reason="cap", detail=detail))
+        return None
     except CapReachedError as exc:
         out.gaps.append(Gap(origin=file.display, reason="cap", detail=str(exc)))
         return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -37,7 +38,8 @@ from kubewhy.reasoning import reason
 from kubewhy.reasoning.risks import evaluate_risks
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.files import Inputs, bundle_inputs, open_inputs
-from kubewhy.sources.headroom import spare_tasks
+from kubewhy.sources.headroom import cap_memory, spare_tasks
+from kubewhy.sources.streams import set_run_deadline
 
 __all__ = [
     "ClusterSource",
@@ -93,6 +95,8 @@ def audit(request: Request, kb: KnowledgeBase | None = None) -> list[Risk]:
 def observe(request: Request, kb: KnowledgeBase) -> Observation:
     """Read, parse, build facts and scan: every stage before reasoning."""
     unread: list[str] = []
+    set_run_deadline(time.monotonic() + request.caps.run_seconds)
+    cap_memory(request.caps.memory)
     with _inputs(request, kb, unread) as inputs:
         parsed = parse_inputs(inputs)
         facts = build_facts(parsed, request.tz_offset_minutes)

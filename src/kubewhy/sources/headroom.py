@@ -70,3 +70,14 @@ def _own_user_tasks() -> int:
                     if entry.stat().st_uid == uid:
                         count += len(os.listdir(f"/proc/{entry.name}/task"))
     return count
+
+
+def cap_memory(size: int) -> None:
+    """Limit this process's data segment to ``size`` bytes (``--limit memory=SIZE``): beyond it
+    an allocation fails with MemoryError, which costs the input being read, never the run."""
+    if size <= 0:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = size if hard == resource.RLIM_INFINITY else min(size, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))

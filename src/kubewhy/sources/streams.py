@@ -23,6 +23,7 @@ import lzma
 import os
 import re
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -34,6 +35,15 @@ from kubewhy.model.caps import Caps
 from kubewhy.sources.journal_export import JournalShape, converted, sniff_journal
 
 DEFAULT_CAPS = Caps()
+# The whole run's end (time.monotonic()), set by the pipeline: every read stops there (a note
+# names the cap), in this process and in the scan's forked workers.
+_run_deadline: float | None = None
+
+
+def set_run_deadline(at: float | None) -> None:
+    global _run_deadline  # noqa: PLW0603 - one run per process, read by every stream
+    _run_deadline = at
+
 
 _READ_BUFFER = 1 << 20
 _MAGIC: list[tuple[bytes, str]] = [
@@ -478,6 +488,8 @@ class _Checked(io.RawIOBase):
         room = self._caps.input_bytes - self._out
         if room <= 0:
             return self._stop("input-bytes")
+        if _run_deadline is not None and time.monotonic() > _run_deadline:
+            return self._stop("run-seconds", "the run's time was up")
         try:
             got = int(self._inner.readinto(view[: min(len(view), room)]) or 0)
         except (OSError, EOFError, lzma.LZMAError, ValueError) as err:
