@@ -17,9 +17,11 @@ import contextlib
 import errno
 import os
 import shutil
+import struct
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -30,6 +32,18 @@ from kubewhy.model.names import safe_relative
 from kubewhy.sources.streams import notes_of, open_decompressed, open_regular
 
 _COPY = 1 << 20
+# What a corrupt archive makes the readers raise: zlib's and struct's errors come out of zipfile
+# for a damaged member, NotImplementedError for an unknown compression method.
+ARCHIVE_ERRORS = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+)
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -90,7 +104,7 @@ class Extractor:
                 run.zip(archive)
             else:
                 run.tar(archive)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        except ARCHIVE_ERRORS as exc:
             what = "not a readable archive" if run.members == 0 else "archive cut short"
             self.gap(display, "unreadable", f"{what}: {exc}")
         run.report()
@@ -235,7 +249,7 @@ class _Run:
                 self.copy(source, dest, info.compress_size)
         except _Stop:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except ARCHIVE_ERRORS as exc:
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise _Stop("extract-bytes", "the temporary folder is full") from None
             self.extractor.gap(f"{self.display}{info.filename}", "unreadable", str(exc))
