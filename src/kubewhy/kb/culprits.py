@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Leak
 from kubewhy.facts.store import FactStore
-from kubewhy.kb.checks import Observed, slow_pulls
+from kubewhy.kb.checks import Observed, dumps_of, leak_sites, lock_queues, queues_of, slow_pulls
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 
@@ -130,60 +129,41 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     return Culprit(entity, f"largest resident memory: {rss / (1 << 30):.1f} GiB", evidence)
 
 
-def _dumps_where(seen: Observed, subject: Entity) -> list[DumpAnalysis]:
-    """The analysed goroutine dumps of the subject's component, on its node."""
-    node = subject.on_node()
-    found = []
-    for dump in seen.dumps:
-        entity = dump.entity
-        if subject.kind == Kind.COMPONENT.value and entity.name != subject.name:
-            continue
-        if (
-            node is not None
-            and node.name != UNKNOWN_NODE
-            and entity.node not in (None, UNKNOWN_NODE, node.name)
-        ):
-            continue
-        found.append(dump)
-    return found
-
-
 @finder
 def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
-    """The goroutine that holds the lock a convoy waits for, in the dumps where the subject is."""
-    best: tuple[Entity, Convoy] | None = None
-    for dump in _dumps_where(seen, subject):
-        for convoy in dump.report.convoys:
-            if convoy.holder is not None and (best is None or convoy.waiters > best[1].waiters):
-                best = (dump.entity, convoy)
-    if best is None:
+    """The goroutine that holds the lock the most goroutines wait for, in the dumps where the
+    subject is: a queue behind a held lock first, else any convoy with a likely holder."""
+    held = [q for q in lock_queues(seen, subject) if q.holder is not None]
+    queue = held[0] if held else None
+    if queue is None:
+        queues = [q for d in dumps_of(seen, subject) for q in queues_of(d) if q.holder is not None]
+        queue = max(queues, key=lambda q: q.waiters, default=None)
+    if queue is None or queue.holder is None:
         return None
-    entity, convoy = best
-    holder = convoy.holder
-    assert holder is not None
-    waited = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
+    holder = queue.holder
+    inside = holder.inside()
     why = (
-        f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} "
-        "holds the lock "
-        f"that {convoy.waiters} goroutines wait for in {convoy.lock_function}"
+        f"{holder.describe()}{inside}{',' if inside else ''} holds the lock that "
+        f"{queue.waiters} goroutines wait for in {queue.functions()}{holder.waiting_for()}"
     )
-    return Culprit(entity, why, [])
+    return Culprit(queue.dump.entity, why, [])
 
 
 @finder
 def leaking_goroutine_site(seen: Observed, subject: Entity) -> Culprit | None:
-    """The component whose dump shows the biggest goroutine leak, and where it leaks."""
-    best: tuple[Entity, Leak] | None = None
-    for dump in _dumps_where(seen, subject):
-        for leak in dump.report.leaks[:1]:
-            if best is None or leak.count > best[1].count:
-                best = (dump.entity, leak)
-    if best is None:
-        return None
-    entity, leak = best
+    """The component whose dump shows the biggest goroutine pile-up, and where: the function
+    and its file and line. Without a pile-up, the biggest leak any dump shows."""
+    sites = leak_sites(seen, subject)
+    if sites:
+        dump, leak = sites[0].dump, sites[0].leak
+    else:
+        found = [(d, leak) for d in dumps_of(seen, subject) for leak in d.report.leaks[:1]]
+        if not found:
+            return None
+        dump, leak = max(found, key=lambda dl: dl[1].count)
     waited = f" for up to {leak.max_wait_minutes} minutes" if leak.max_wait_minutes else ""
-    why = f"{leak.count} goroutines blocked [{leak.state}] in {leak.function}{waited}"
-    return Culprit(entity, why, [])
+    why = f"{leak.count} goroutines blocked [{leak.state}] at {leak.site}{waited}"
+    return Culprit(dump.entity, why, [])
 
 
 @finder

@@ -21,6 +21,7 @@ from kubewhy.errors import KubewhyError
 from kubewhy.facts.catalog import is_catalogued, with_sources
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
+from kubewhy.model.components import KNOWN_COMPONENTS
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
 
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -129,6 +130,10 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         for link in fm.causes:
             if link.failure_mode not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: links to unknown {link.failure_mode!r}")
+            # A misspelt component would leave the link silently never holding.
+            unknown = sorted(set(link.from_components) - KNOWN_COMPONENTS)
+            if unknown:
+                raise KnowledgeBaseError(f"{fm.id}: link from unknown components {unknown}")
         for general in fm.subsumes:
             if general not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")

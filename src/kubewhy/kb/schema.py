@@ -189,6 +189,16 @@ class Link(Strict):
     failure_mode: str
     statement: str
     kind: Literal["causes", "triggers"] = "causes"
+    # The link holds only where this failure mode is found in one of these components (a lock
+    # convoy stalls PLEG only inside the kubelet).
+    from_components: list[str] = []
+    # The link holds only where the other failure mode is about this one's own component (a
+    # leaking program is the one OOM-killed, not any container of the node).
+    same_component: bool = False
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.from_components) or self.same_component
 
 
 class Confirm(Strict):
@@ -284,7 +294,8 @@ class FailureMode(Strict):
     risks: list[Risk] = []
     causes: list[Link] = []
     # More general failure modes that this one is a specific case of: when both are found on
-    # the same place, only this one is reported (it carries the same lines and more).
+    # the same place from the same evidence (a source in common), only this one is reported
+    # (it carries the same lines and more).
     subsumes: list[str] = []
     culprit: str | None = None  # name of a culprit finder in reasoning.culprit
     confirm: list[Confirm] = []
