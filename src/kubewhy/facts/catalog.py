@@ -221,7 +221,9 @@ EVENTS = (
 
 
 def is_event(name: str) -> bool:
-    """>>> is_event("node.oom.global_kills"), is_event("node.memory.available_ratio")
+    """Whether the fact tells of something that happened rather than a state.
+
+    >>> is_event("node.oom.global_kills"), is_event("node.memory.available_ratio")
     (True, False)
     """
     return name.startswith(EVENTS)

@@ -40,12 +40,15 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import BinaryIO
 
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogFormat, LogLine
 from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kmsg import KMSG
+from kubewhy.scanning import PatternSpec, Scanner
+from kubewhy.scanning.scanner import count_newlines
 
 # Work per input: a log is searched in blocks this big; at most MAX_READ_BYTES are searched
 # and at most MAX_LINES lines around the reports are read one by one.
@@ -65,11 +68,39 @@ IDLE_LINES = 400
 # Words that open or carry a report: a block without any of them is skipped unread. The old
 # task dump ("docker          D ffff88021fc12ec0     0 10467      1 0x00000000") comes with a
 # "Call Trace:" line, so that line stands for it.
-_MARKERS = re.compile(
-    rb"invoked oom-killer|Mem-Info|oom-kill:|illed process|Kill process|Memory cgroup stats"
-    rb"|memory: usage|Task in /|blocked for more than|soft lockup|Call Trace|state:D"
-    rb"|out_of_memory\+|Total swap"
+MARKERS = (
+    "invoked oom-killer",
+    "Mem-Info",
+    "oom-kill:",
+    "illed process",
+    "Kill process",
+    "Memory cgroup stats",
+    "memory: usage",
+    "Task in /",
+    "blocked for more than",
+    "soft lockup",
+    "Call Trace",
+    "state:D",
+    "out_of_memory+",
+    "Total swap",
 )
+
+
+@cache
+def _marker_scanner() -> Scanner:
+    """The markers in the scanning engine (Hyperscan where installed): a block is searched at
+    the engine's speed, not Python's."""
+    return Scanner([PatternSpec(re.escape(m)) for m in MARKERS])
+
+
+def has_marker(block: bytes) -> bool:
+    """Whether a block of lines holds a word of the kernel's reports.
+
+    >>> has_marker(b"x\\n[ 1.2] Mem-Info:\\n"), has_marker(b"eth0: link up\\n")
+    (True, False)
+    """
+    return next(iter(_marker_scanner().scan_bytes(block)), None) is not None
+
 
 # --- where a line's kernel message starts ----------------------------------------------------
 # A syslog or journal head ("Oct 21 21:08:58 node-2 kernel: "), talosctl's ("10.0.1.2: kern:
@@ -364,6 +395,12 @@ class KernelReportReader:
 
     def cite(self, number: int, text: str) -> Cited:
         stamp, host = _stamp_of(text, self.fmt)
+        if stamp is None:
+            # a line the log printed without its prefix (a printk's continuation, a wrapped
+            # paste) is of the report's time and host
+            opened = self.oom.first if self.oom else self.stall.cited if self.stall else None
+            if opened is not None:
+                stamp, host = opened.stamp, host or opened.host
         return Cited(number, text.strip(), stamp, host)
 
     # --- opening and closing --------------------------------------------------------------
@@ -698,7 +735,7 @@ def read_kernel_reports(stream: BinaryIO, fmt: LogFormat | None = None) -> Kerne
             continue
         block, pending = data[:cut], data[cut + 1 :]
         open_report = reader.oom is not None or reader.stall is not None
-        if open_report or _MARKERS.search(block):
+        if open_report or has_marker(block):
             if previous is not None and not open_report:
                 tail_first, tail = _tail(*previous)
                 for number, text in _lines(tail, tail_first):
@@ -708,15 +745,11 @@ def read_kernel_reports(stream: BinaryIO, fmt: LogFormat | None = None) -> Kerne
             previous = None
         else:
             previous = (line_no, block)
-        line_no += block.count(b"\n") + 1
+        line_no += count_newlines(block, 0, len(block)) + 1
     else:
         if stream.read(1):
             reader.out.truncated = True
-    if (
-        pending
-        and reader.lines < MAX_LINES
-        and (_MARKERS.search(pending) or reader.oom or reader.stall)
-    ):
+    if pending and reader.lines < MAX_LINES and (has_marker(pending) or reader.oom or reader.stall):
         reader.feed(line_no, pending.decode("utf-8", errors="replace"))
     return reader.finish()
 
@@ -733,7 +766,7 @@ def _tail(first: int, block: bytes, keep: int = 200) -> tuple[int, bytes]:
 
 def reports_in_text(text: str, fmt: LogFormat | None = None, first_line: int = 1) -> KernelReports:
     """The reports in an input already read whole (a document, a section of a session)."""
-    if not _MARKERS.search(text.encode("utf-8", errors="replace")):
+    if not has_marker(text.encode("utf-8", errors="replace")):
         return KernelReports()
     reader = KernelReportReader(fmt)
     for number, line in enumerate(text.splitlines(), first_line):

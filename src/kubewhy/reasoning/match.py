@@ -430,6 +430,16 @@ def _read_at(store: FactStore) -> datetime | None:
     return datetime.fromtimestamp(max(times), tz=UTC) if times else None
 
 
+def _read_live(store: FactStore, subject: Entity) -> bool:
+    """The read found the subject: a fact states it as it is now, without a time of its own
+    (what the kernel's past reports say of a process or a cgroup cites their dated lines)."""
+    for name in store.own(subject):
+        fact = store.fact(subject, name)
+        if fact is not None and (fact.evidence is None or fact.evidence.time is None):
+            return True
+    return False
+
+
 def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> None:
     """Past, on a live read: every symptom is a log line (a fact is the state at the read, so a
     fact symptom keeps the finding active), and the lines are older than PAST_AFTER or about a
@@ -437,9 +447,13 @@ def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> Non
     last = h.last_seen
     if read_at is None or last is None:
         return
-    if any(not m.from_logs or m.last is None for m in h.matched.values()):
+    # The signs decide; context (a counter since boot, a setting) says nothing of when.
+    signs = [m for m in h.matched.values() if not m.supporting] or list(h.matched.values())
+    if any(not m.from_logs or m.last is None for m in signs):
         return
-    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not store.own(h.subject)
+    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not _read_live(
+        store, h.subject
+    )
     age = read_at - last
     if age <= PAST_AFTER and not gone:
         return
