@@ -54,13 +54,16 @@ from kubewhy.scanning.scanner import count_newlines
 # and at most MAX_LINES lines around the reports are read one by one.
 BLOCK_BYTES = 1 << 20
 MAX_READ_BYTES = 2 << 30
-MAX_LINES = 1_000_000
+MAX_LINES = 500_000
 # What is kept: the latest reports of each kind, the biggest tasks of a report's table, the
 # frames of a stack.
 MAX_OOM_REPORTS = 64
 MAX_STALLS = 128
 TOP_TASKS = 5
 MAX_FRAMES = 48
+# Lines read before a line with a report's words: an old task dump ("docker  D ffff...")
+# and the lines under it come before its "Call Trace:".
+LOOKBACK_LINES = 32
 # A report left open this many lines without a line of its own is over (its end was not
 # logged, or the excerpt stops there).
 IDLE_LINES = 400
@@ -127,14 +130,20 @@ def message_of(line: str) -> str:
     >>> message_of("6,1234,5678901,-;Mem-Info:"), message_of(" active_file:413 inactive_file:5")
     ('Mem-Info:', ' active_file:413 inactive_file:5')
     """
-    found = _KMSG_RECORD.match(line)
-    if found:
-        return line[found.end() :]
-    found = _HEAD.match(line)
-    if found:
-        line = line[found.end() :]
-    found = _STAMP.match(line)
-    return line[found.end() :] if found else line
+    # cheap tests first: most lines read are stack frames and table rows
+    if line[:1].isdigit():
+        found = _KMSG_RECORD.match(line)
+        if found:
+            return line[found.end() :]
+    if "kern" in line[:180]:
+        found = _HEAD.match(line)
+        if found:
+            line = line[found.end() :]
+    if "[" in line[:8]:
+        found = _STAMP.match(line)
+        if found:
+            return line[found.end() :]
+    return line
 
 
 # --- the lines of an OOM report ---------------------------------------------------------------
@@ -392,6 +401,8 @@ class KernelReportReader:
         self._in_table = False
         self._idle = 0
         self.lines = 0
+        # the number of the last line fed: lines are fed once, in order
+        self.done = 0
 
     def cite(self, number: int, text: str) -> Cited:
         stamp, host = _stamp_of(text, self.fmt)
@@ -435,6 +446,7 @@ class KernelReportReader:
     # --- lines ----------------------------------------------------------------------------
     def feed(self, number: int, raw: str) -> None:
         self.lines += 1
+        self.done = number
         message = message_of(raw)
         text = message.strip()
         if not text:
@@ -709,23 +721,20 @@ def _finish_table(report: OomReport) -> None:
         report._vm_of.clear()
 
 
-def _lines(block: bytes, first: int) -> Iterator[tuple[int, str]]:
-    for offset, line in enumerate(block.split(b"\n")):
-        yield first + offset, line.decode("utf-8", errors="replace")
-
-
 def read_kernel_reports(stream: BinaryIO, fmt: LogFormat | None = None) -> KernelReports:
-    """The reports in a log, read in blocks: a block is read line by line only when it holds a
-    report's words or a report is still open at its start; the block before it is read too
-    (a report the excerpt shows from its middle may begin there)."""
+    """The reports in a log, read in blocks: the scanning engine finds the lines of a block that
+    hold a report's words, and only those are read one by one, from a few lines before the
+    first (an old task dump comes before its "Call Trace:") to the end of its report."""
     reader = KernelReportReader(fmt)
-    line_no = 1  # number of the first line of ``pending``
+    line_no = 1  # number of the first line of the next block
     pending = b""
-    previous: tuple[int, bytes] | None = None
+    tail: tuple[int, bytes] = (1, b"")  # the last lines of the block before
     read = 0
     while read < MAX_READ_BYTES and reader.lines < MAX_LINES:
         data = stream.read(BLOCK_BYTES)
         if not data:
+            if pending:
+                _read_block(reader, pending, line_no, tail)
             break
         read += len(data)
         data = pending + data
@@ -734,34 +743,76 @@ def read_kernel_reports(stream: BinaryIO, fmt: LogFormat | None = None) -> Kerne
             pending = data
             continue
         block, pending = data[:cut], data[cut + 1 :]
-        open_report = reader.oom is not None or reader.stall is not None
-        if open_report or has_marker(block):
-            if previous is not None and not open_report:
-                tail_first, tail = _tail(*previous)
-                for number, text in _lines(tail, tail_first):
-                    reader.feed(number, text)
-            for number, text in _lines(block, line_no):
-                reader.feed(number, text)
-            previous = None
-        else:
-            previous = (line_no, block)
+        _read_block(reader, block, line_no, tail)
+        tail = _tail(line_no, block)
         line_no += count_newlines(block, 0, len(block)) + 1
     else:
-        if stream.read(1):
+        if pending or stream.read(1):
             reader.out.truncated = True
-    if pending and reader.lines < MAX_LINES and (has_marker(pending) or reader.oom or reader.stall):
-        reader.feed(line_no, pending.decode("utf-8", errors="replace"))
     return reader.finish()
 
 
-def _tail(first: int, block: bytes, keep: int = 200) -> tuple[int, bytes]:
-    """The last ``keep`` lines of a block and the number of the first of them."""
-    cut = len(block)
-    for _ in range(keep):
-        cut = block.rfind(b"\n", 0, cut)
-        if cut < 0:
-            return first, block
-    return first + block.count(b"\n", 0, cut + 1), block[cut + 1 :]
+def _read_block(
+    reader: KernelReportReader, block: bytes, first: int, tail: tuple[int, bytes]
+) -> None:
+    """Feed the reader the lines of ``block`` (its first line numbered ``first``) that belong
+    to reports: those of a report still open, and those from a little before each line with a
+    report's words to the end of its report."""
+    pos, line = 0, first
+    if reader.oom is not None or reader.stall is not None:
+        pos, line = _follow(reader, block, pos, line, -1)
+    for match in _marker_scanner().scan_bytes(block):
+        if match.offset < pos or reader.lines >= MAX_LINES:
+            continue
+        near = count_newlines(block, pos, match.offset) <= LOOKBACK_LINES
+        back = pos if near else _back(block, match.offset)
+        if back == 0 and pos == 0:
+            # the lines before may be in the block before
+            for number, text in _lines(tail[1], tail[0]):
+                if number > reader.done:
+                    reader.feed(number, text)
+        line += count_newlines(block, pos, back)
+        pos, line = _follow(reader, block, back, line, match.offset)
+
+
+def _follow(
+    reader: KernelReportReader, block: bytes, pos: int, line: int, until: int
+) -> tuple[int, int]:
+    """Feed lines from ``pos`` through the line at ``until`` and on while a report is open;
+    the offset and number of the next line unread."""
+    end = len(block)
+    while pos <= end and reader.lines < MAX_LINES:
+        stop = block.find(b"\n", pos)
+        if stop < 0:
+            stop = end
+        if line > reader.done:
+            reader.feed(line, block[pos:stop].decode("utf-8", errors="replace"))
+        pos, line = stop + 1, line + 1
+        if pos > until and reader.oom is None and reader.stall is None:
+            break
+    return pos, line
+
+
+def _back(block: bytes, offset: int) -> int:
+    """The offset of the line LOOKBACK_LINES lines before the one at ``offset``."""
+    for _ in range(LOOKBACK_LINES):
+        if offset <= 0:
+            return 0
+        offset = block.rfind(b"\n", 0, offset - 1) + 1
+    return offset
+
+
+def _lines(block: bytes, first: int) -> Iterator[tuple[int, str]]:
+    if not block:
+        return
+    for offset, line in enumerate(block.split(b"\n")):
+        yield first + offset, line.decode("utf-8", errors="replace")
+
+
+def _tail(first: int, block: bytes) -> tuple[int, bytes]:
+    """The last LOOKBACK_LINES lines of a block and the number of the first of them."""
+    start = _back(block, len(block))
+    return first + count_newlines(block, 0, start), block[start:]
 
 
 def reports_in_text(text: str, fmt: LogFormat | None = None, first_line: int = 1) -> KernelReports:
