@@ -140,7 +140,7 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     return Culprit(entity, why, evidence)
 
 
-def _stuck_task(seen: Observed, subject: Entity, name: str, how: str) -> Culprit | None:
+def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str) -> Culprit | None:
     """The task the kernel reported stuck the longest where the subject is, and what its
     kernel stack waits in."""
     store = seen.store
@@ -158,7 +158,7 @@ def _stuck_task(seen: Observed, subject: Entity, name: str, how: str) -> Culprit
         why += f"; its kernel stack: {stack}"
     mechanism = store.value(entity, "process.waits_in")
     if isinstance(mechanism, str) and mechanism in DESCRIBED:
-        why += f"; it waits on {DESCRIBED[mechanism]}"
+        why += f"; {where} {DESCRIBED[mechanism]}"
     fact = store.fact(entity, name)
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
     return Culprit(entity, why, evidence)
@@ -167,13 +167,15 @@ def _stuck_task(seen: Observed, subject: Entity, name: str, how: str) -> Culprit
 @finder
 def blocked_task(seen: Observed, subject: Entity) -> Culprit | None:
     """The task the hung-task detector reported blocked, and where its stack waits."""
-    return _stuck_task(seen, subject, "process.blocked_seconds", "blocked in D state")
+    return _stuck_task(
+        seen, subject, "process.blocked_seconds", "blocked in D state", "it waits on"
+    )
 
 
 @finder
 def spinning_task(seen: Observed, subject: Entity) -> Culprit | None:
     """The task a soft lockup caught spinning on its CPU, and where."""
-    return _stuck_task(seen, subject, "process.lockup_seconds", "held its CPU")
+    return _stuck_task(seen, subject, "process.lockup_seconds", "held its CPU", "it spins in")
 
 
 def _dumps_where(seen: Observed, subject: Entity) -> list[DumpAnalysis]:
