@@ -155,7 +155,7 @@ class KernelFacts:
         for (node, name), (ratio, evidence) in self.lowest.items():
             self._set(Entity.for_node(node), name, round(ratio, 6), evidence)
 
-    # --- helpers ------------------------------------------------------------------------------
+    # --- adding facts ---------------------------------------------------------------------------
     def _node(self, cited: Cited, ctx: Context) -> str:
         host = cited.host or ctx.node
         return self.nodes.canonical(host) if host else self.nodes.default()
