@@ -184,3 +184,28 @@ def test_kubectl_plugin_maps_to_a_cluster_diagnosis() -> None:
     )
     assert run.returncode == 2, run.stderr
     assert "kubeconfig" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_since_and_until_bound_the_log_lines_read(tmp_path: Path) -> None:
+    # Two OOM kills in the kernel's journal wording (written for this test), four hours apart:
+    # a window around the second reads only it, and the report counts what it left out.
+    log = tmp_path / "kernel.log"
+    log.write_text(
+        "2026-01-10T10:00:00+00:00 n1 kernel: Out of memory: Killed process 1234 (java) "
+        "total-vm:100kB, anon-rss:90kB, file-rss:0kB\n"
+        "2026-01-10T14:00:00+00:00 n1 kernel: Out of memory: Killed process 1235 (java) "
+        "total-vm:100kB, anon-rss:90kB, file-rss:0kB\n"
+    )
+    args = ("diagnose", str(log), "--format", "json")
+    everything = json.loads(kubewhy(*args).stdout)
+    assert everything["findings"][0]["first_seen"].startswith("2026-01-10T10:00")
+    window = json.loads(
+        kubewhy(*args, "--since", "2026-01-10T12:00:00Z", "--until", "2026-01-10T15:00:00Z").stdout
+    )
+    assert window["lines_outside_window"] == 1
+    assert window["findings"][0]["first_seen"].startswith("2026-01-10T14:00")
+    nothing = kubewhy(*args, "--until", "2026-01-10T09:00:00Z")
+    assert json.loads(nothing.stdout)["findings"] == [] and nothing.returncode == 0
+    backwards = kubewhy(*args, "--since", "2026-01-10T12:00:00Z", "--until", "2026-01-10T11:00:00Z")
+    assert backwards.returncode == 2 and "not before" in backwards.stderr
+    assert "Traceback" not in backwards.stderr

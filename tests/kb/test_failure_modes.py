@@ -46,6 +46,17 @@ REQUIRED_IDS = [
     "pod-sandbox-creation-failed",
     "cni-ip-exhaustion",
     "cgroup-driver-mismatch",
+    "host-loopback-stub-resolver",
+    "host-resolv-conf-no-nameserver",
+    "bridge-netfilter-disabled",
+    "iptables-backend-mismatch",
+    "stale-udp-conntrack-entry",
+    "vxlan-checksum-offload-drop",
+    "pod-network-mtu-mismatch",
+    "memcg-kmem-accounting-broken",
+    "etcd-expensive-range-requests",
+    "apiserver-client-flood",
+    "etcd-member-lost-quorum-kept",
 ]
 
 
@@ -66,6 +77,14 @@ def _compiled(symptom: LogSymptom) -> tuple[re.Pattern[str], re2._Regexp]:
     return re.compile(symptom.pattern, flags), re2.compile(symptom.pattern, options)
 
 
+def _measured(symptom: LogSymptom, python: re.Pattern[str], line: str) -> bool:
+    """The line's number is in the symptom's range (always, for a symptom without a measure)."""
+    found = python.search(line)
+    if symptom.measure is None or found is None:
+        return found is not None
+    return symptom.measure.counts({k: v for k, v in found.groupdict().items() if v is not None})
+
+
 def test_required_failure_modes_are_shipped(kb: KnowledgeBase) -> None:
     missing = [fm_id for fm_id in REQUIRED_IDS if fm_id not in kb.failure_modes]
     assert not missing, f"not shipped: {missing}"
@@ -78,8 +97,11 @@ def test_every_pattern_matches_its_examples_in_every_engine(kb: KnowledgeBase) -
         for example in symptom.examples:
             if not python.search(example) or not dfa.search(example):
                 failures.append(f"{fm_id}/{symptom.id} misses example {example!r}")
+            elif not _measured(symptom, python, example):
+                failures.append(f"{fm_id}/{symptom.id} example out of its measure {example!r}")
         for near_miss in symptom.counter_examples:
-            if python.search(near_miss) or dfa.search(near_miss):
+            python_hit = python.search(near_miss) and _measured(symptom, python, near_miss)
+            if python_hit or (dfa.search(near_miss) and symptom.measure is None):
                 failures.append(f"{fm_id}/{symptom.id} matches counter-example {near_miss!r}")
     assert not failures, "\n".join(failures)
 

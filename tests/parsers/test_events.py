@@ -33,7 +33,8 @@ def test_old_layout_with_kind_and_name_columns(parse) -> None:
     ]
     pulling = result.records[1]
     assert pulling.entity is not None
-    assert pulling.entity.ref() == "pod/default/nginx-deployment-3392909933-1tfwp"
+    # The listing has no NAMESPACE column: the namespace stays unknown, not "default".
+    assert pulling.entity.ref() == "pod/nginx-deployment-3392909933-1tfwp"
     assert pulling.entity.node == "kubernetes-minion-group-kcbf"  # from {kubelet <node>}
     assert pulling.text == 'Pulling: pulling image "nginx"'
 

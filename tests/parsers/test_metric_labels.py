@@ -29,7 +29,7 @@ def test_without_a_kind_the_most_specific_entity_and_a_container_needs_its_pod()
     assert series_entity({"container": "app", "node": "n1"}).ref() == "node/n1"
     assert series_entity({"container": "app", "node": "n1"}, "container").name == "app"
     assert series_entity({"pod_name": "web-1", "container_name": "app"}).name == "web-1/app"
-    assert series_entity({"pod": "web-1", "namespace": ""}).namespace == "default"
+    assert series_entity({"pod": "web-1", "namespace": ""}).namespace is None  # unknown
     assert series_entity({}).kind == "cluster"
     assert series_entity({}, default_node="n2").ref() == "node/n2"
 
@@ -53,7 +53,7 @@ def test_a_query_answer_reads_the_target_as_the_node_only_for_per_node_exporters
 
     target = '"instance":"10.0.0.8:9100"'
     assert entity("node_processes_threads", f'{target},"pod":"exporter-x"') == "node/10.0.0.8"
-    assert entity("container_threads", f'{target},"pod":"web-1"') == "pod/default/web-1"
+    assert entity("container_threads", f'{target},"pod":"web-1"') == "pod/web-1"
     assert entity("apiserver_request_total", target) == "cluster/cluster"
 
 

@@ -58,3 +58,29 @@ def test_explaining_more_raises_the_score() -> None:
     probe = hyp("probe-failure", Entity.pod("p", "ns", node="n1"), 0.8)
     together = rank([pids, probe])[0].score
     assert together > alone
+
+
+def test_an_unnamed_node_is_not_every_node() -> None:
+    # Evidence from two named nodes and a pasted log that names none: the unnamed node's PID
+    # exhaustion could be on either machine, so it explains neither node's probe failures.
+    probe_n1 = hyp("probe-failure", Entity.pod("web-1", "prod", node="n1"), 0.9)
+    probe_n2 = hyp("probe-failure", Entity.pod("web-2", "prod", node="n2"), 0.9)
+    pids = hyp("node-pid-exhaustion", Entity.for_node("(unknown node)"), 0.6)
+    ranked = rank([probe_n1, probe_n2, pids])
+    assert all(r.explained_by is None for r in ranked)
+
+
+def test_an_unnamed_node_is_the_one_named_node() -> None:
+    probe = hyp("probe-failure", Entity.pod("web-1", "prod", node="n1"), 0.9)
+    pids = hyp("node-pid-exhaustion", Entity.for_node("(unknown node)"), 0.6)
+    ranked = rank([probe, pids])
+    assert ranked[0].hypothesis is pids and ranked[1].explained_by is pids
+
+
+def test_a_node_wide_root_comes_before_a_single_containers_when_about_as_strong() -> None:
+    oom = hyp("container-oomkilled", Entity.container("app", "web-1", "prod", "n1"), 0.9)
+    reboot = hyp("kernel-bug-node-reboot", Entity.for_node("n1"), 0.85)
+    assert [r.hypothesis for r in rank([oom, reboot])] == [reboot, oom]
+    # ...but not when the container's evidence is clearly the stronger.
+    weak = hyp("kernel-bug-node-reboot", Entity.for_node("n1"), 0.5)
+    assert [r.hypothesis for r in rank([oom, weak])] == [oom, weak]

@@ -113,7 +113,10 @@ class _Evidence:
 
     def resolve(self, tz_offset_minutes: int | None = None, jobs: int | None = None) -> Request:
         """The request: files to read and live sources; a usage error if there is none."""
+        from datetime import UTC, datetime
+
         from kubewhy.cli.progress import ScanProgress
+        from kubewhy.model.times import TimeWindow
         from kubewhy.pipeline import ClusterSource, NodeSource, PrometheusSource, Request
 
         files, target = _split_paths(self.paths, self.cluster)
@@ -136,6 +139,7 @@ class _Evidence:
                 ca_file=str(self.prom_ca) if self.prom_ca else None,
             )
         return Request(
+            window=TimeWindow.parse(self.since, self.until, datetime.now(UTC)),
             paths=tuple(files),
             node=NodeSource(root=self.root) if self.node else None,
             cluster=cluster,
@@ -173,9 +177,15 @@ PromOption = Annotated[
     typer.Option("--prometheus", help="Read metrics from this Prometheus (http://host:9090)."),
 ]
 SinceOption = Annotated[
-    str | None, typer.Option("--since", help="Start of the metrics window (RFC 3339, 2h, now).")
+    str | None,
+    typer.Option(
+        "--since",
+        help="Read log lines and metrics from this time (RFC 3339, Unix seconds, or 2h ago).",
+    ),
 ]
-UntilOption = Annotated[str | None, typer.Option("--until", help="End of the metrics window.")]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Read log lines and metrics up to this time.")
+]
 PromCaOption = Annotated[
     Path | None, typer.Option("--prometheus-ca", help="CA file for an HTTPS Prometheus.")
 ]

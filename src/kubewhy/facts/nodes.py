@@ -40,6 +40,8 @@ def name_key(name: str) -> str:
 class NodeNames:
     def __init__(self) -> None:
         self._by_key: dict[str, str] = {}
+        # Pod name -> the namespaces the evidence places a pod of that name in.
+        self._pod_namespaces: dict[str, set[str]] = {}
 
     def add(self, name: str) -> None:
         if name and name != UNKNOWN_NODE and name not in _NOT_HOSTS:
@@ -61,6 +63,13 @@ class NodeNames:
                 self.add(entity.name)
             elif entity.node:
                 self.add(entity.node)
+            if entity.kind == Kind.POD.value and entity.namespace:
+                self._pod_namespaces.setdefault(entity.name, set()).add(entity.namespace)
+
+    def namespace_of(self, pod: str) -> str | None:
+        """The namespace of the only pod called ``pod`` the evidence places in one."""
+        found = self._pod_namespaces.get(pod, set())
+        return next(iter(found)) if len(found) == 1 else None
 
     def observe_log_head(self, head: Sequence[str], fmt: LogFormat | None) -> None:
         if fmt is None or fmt.name != "journald":
@@ -93,6 +102,10 @@ class NodeNames:
             return entity if name == entity.name else Entity.for_node(name)
         if entity.kind == Kind.CLUSTER.value:
             return entity
+        if entity.kind == Kind.POD.value and entity.namespace is None:
+            namespace = self.namespace_of(entity.name)
+            if namespace is not None:
+                entity = Entity(entity.kind, entity.name, namespace, entity.node, entity.pid)
         if entity.node is None:
             if entity.kind in (Kind.PROCESS.value, Kind.CGROUP.value):
                 return Entity(entity.kind, entity.name, entity.namespace, default, entity.pid)

@@ -23,7 +23,7 @@ from kubewhy.model.bundle import Gap
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
-from kubewhy.model.times import TimeContext
+from kubewhy.model.times import TimeContext, TimeWindow
 from kubewhy.parsers.base import Context, LogLine, Record
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
@@ -48,6 +48,8 @@ class Scan:
     hits: list[SymptomHit] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     parse_errors: dict[str, int] = field(default_factory=dict)
+    # Matching lines left out because their time is outside --since/--until.
+    outside_window: int = 0
 
 
 class PatternTable:
@@ -64,9 +66,13 @@ class PatternTable:
 class _Hits:
     """Hits keyed by failure mode, symptom, entity and split value, folded as they come."""
 
-    def __init__(self, table: PatternTable, nodes: NodeNames) -> None:
+    def __init__(
+        self, table: PatternTable, nodes: NodeNames, window: TimeWindow | None = None
+    ) -> None:
         self.table = table
         self.nodes = nodes
+        self.window = window
+        self.outside_window = 0
         self.by_key: dict[HitKey, SymptomHit] = {}
 
     def record(
@@ -78,6 +84,9 @@ class _Hits:
         line: LogLine | None,
         entity: Entity | None = None,
     ) -> None:
+        if self.window is not None and not self.window.holds(evidence.time):
+            self.outside_window += 1
+            return
         fm_id, symptom = self.table.entries[index]
         component = (line.component if line else None) or ctx.component
         # A symptom scoped to components counts only where the component is known: the same
@@ -85,6 +94,8 @@ class _Hits:
         if symptom.components and component not in symptom.components:
             return
         groups = self.table.scanner.groups(index, text) if self.table.has_groups[index] else {}
+        if symptom.measure is not None and not symptom.measure.counts(groups):
+            return  # the number the line carries is in the normal range
         if entity is None or _NAMING_GROUPS.intersection(groups):
             entity = _entity_for(groups, ctx, line, self.nodes)
         part = groups.get(symptom.split_by) if symptom.split_by else None
@@ -94,7 +105,8 @@ class _Hits:
             hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
         hit.add(evidence, groups, symptom.blamed(groups, component or ctx.program))
 
-    def fold(self, other: dict[HitKey, SymptomHit]) -> None:
+    def fold(self, other: dict[HitKey, SymptomHit], outside_window: int = 0) -> None:
+        self.outside_window += outside_window
         for key, hit in other.items():
             if key in self.by_key:
                 self.by_key[key].merge(hit)
@@ -108,22 +120,25 @@ def scan_evidence(
     kb: KnowledgeBase,
     jobs: int = 1,
     progress: Progress | None = None,
+    window: TimeWindow | None = None,
 ) -> Scan:
-    """Documents' records first, then every log, then goroutine dumps."""
+    """Documents' records first, then every log, then goroutine dumps. Lines whose time is
+    outside ``window`` are left out (and counted)."""
     table = PatternTable(kb)
-    hits = _Hits(table, facts.nodes)
+    hits = _Hits(table, facts.nodes, window)
     out = Scan()
     for doc in parsed.documents:
         _match_records(doc, facts.time, hits)
         _scan_raw_lines(doc, hits)
     logs = list(zip(parsed.logs, facts.log_times, strict=True))
-    scans = _scan_logs(logs, table, facts.nodes, jobs, progress)
+    scans = _scan_logs(logs, table, facts.nodes, jobs, progress, window)
     for log, scan in zip(parsed.logs, scans, strict=True):
-        hits.fold(scan.hits)
+        hits.fold(scan.hits, scan.outside_window)
         out.gaps.extend(scan.gaps)
         if scan.malformed:
             out.parse_errors[log.file.display] = scan.malformed
     out.hits = list(hits.by_key.values())
+    out.outside_window = hits.outside_window
     out.hits.extend(goroutine_hits(facts.dumps, kb))
     return out
 
@@ -134,7 +149,9 @@ def _entity_for(
     node = groups.get("node") or (line.host if line and line.host else None) or ctx.node
     node = nodes.canonical(node) if node else nodes.default()
     pod = groups.get("pod") or ctx.pod
-    namespace = groups.get("namespace") or ctx.namespace
+    namespace = (
+        groups.get("namespace") or ctx.namespace or (nodes.namespace_of(pod) if pod else None)
+    )
     if groups.get("cgroup"):
         return Entity.cgroup(groups["cgroup"], node)
     if groups.get("pid", "").isdigit():
@@ -192,6 +209,7 @@ class _LogScan:
     hits: dict[HitKey, SymptomHit]
     gaps: list[Gap]
     malformed: int
+    outside_window: int = 0
 
 
 def _scan_log(
@@ -200,8 +218,9 @@ def _scan_log(
     table: PatternTable,
     nodes: NodeNames,
     advance: Callable[[int], None] | None = None,
+    window: TimeWindow | None = None,
 ) -> _LogScan:
-    hits = _Hits(table, nodes)
+    hits = _Hits(table, nodes, window)
     gaps: list[Gap] = []
     malformed = 0
     try:
@@ -213,7 +232,7 @@ def _scan_log(
         gaps.append(
             Gap(origin=log.file.display, reason="error", detail=f"not read to the end: {exc}")
         )
-    return _LogScan(hits.by_key, gaps, malformed)
+    return _LogScan(hits.by_key, gaps, malformed, hits.outside_window)
 
 
 def _on_log_match(log: LogInput, ctx: TimeContext, hits: _Hits, match: LineMatch) -> int:
@@ -232,6 +251,7 @@ def _scan_logs(
     nodes: NodeNames,
     workers: int,
     progress: Progress | None = None,
+    window: TimeWindow | None = None,
 ) -> list[_LogScan]:
     """Scan every log once; big evidence on several processes (one file each), else here."""
     sizes = [log.file.size() for log, _ in logs]
@@ -241,14 +261,14 @@ def _scan_logs(
     scans = None
     if workers > 1 and big >= 2:
         scans = map_forked(
-            lambda job: _scan_log(job[0], job[1], table, nodes),
+            lambda job: _scan_log(job[0], job[1], table, nodes, window=window),
             logs,
             min(workers, big),
             done=(lambda i: progress.advance(sizes[i])) if progress is not None else None,
         )
     if scans is None:
         advance = progress.advance if progress is not None else None
-        scans = [_scan_log(log, ctx, table, nodes, advance) for log, ctx in logs]
+        scans = [_scan_log(log, ctx, table, nodes, advance, window) for log, ctx in logs]
     if progress is not None:
         progress.finish()
     return scans

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kubewhy.model.times import seconds_of
+
 SCHEMA_VERSION = 1
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Constructs that a DFA engine (Hyperscan, RE2) cannot run: rejected so every engine agrees.
@@ -44,6 +46,35 @@ class Severity(StrEnum):
     LOW = "low"
 
 
+class Measure(Strict):
+    """A number the line carries, and the range in which the line is a symptom: ``value`` is a
+    named group of the pattern, or the difference ``a - b`` of two; each holds a number or a Go
+    duration (in seconds). A line whose measure is missing or out of range does not count."""
+
+    value: str
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @property
+    def groups(self) -> list[str]:
+        return [part.strip() for part in self.value.split(" - ")]
+
+    def of(self, groups: dict[str, str]) -> float | None:
+        numbers = [seconds_of(groups.get(name) or "") for name in self.groups]
+        if any(n is None for n in numbers):
+            return None
+        first, *rest = [n for n in numbers if n is not None]
+        return first - sum(rest)
+
+    def counts(self, groups: dict[str, str]) -> bool:
+        value = self.of(groups)
+        if value is None:
+            return False
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return self.at_most is None or value <= self.at_most
+
+
 class LogSymptom(Strict):
     """A line pattern. Named groups (``(?P<pod>...)``, ``(?P<node>...)``, ``(?P<pid>...)``,
     ``(?P<container>...)``, ``(?P<namespace>...)``) name the entity the line is about."""
@@ -67,6 +98,8 @@ class LogSymptom(Strict):
     min_seconds: Annotated[float, Field(gt=0)] | None = None
     # A named group whose values are counted apart (one hit per image, per device ...).
     split_by: str | None = None
+    # A number the line carries and the range that makes it a symptom (a pull of 143 s).
+    measure: Measure | None = None
     # Who the line puts the fault on, when it says: a name (the program whose own wording this
     # is, from its source), ``{group}`` from the pattern's named groups (the killed process, the
     # plugin), or ``{component}``, the component that logged the line. The finding's culprit
@@ -101,6 +134,11 @@ class LogSymptom(Strict):
 
     @model_validator(mode="after")
     def _blames_known_groups(self) -> LogSymptom:
+        named = set(re.compile(self.pattern).groupindex)
+        if self.measure and not set(self.measure.groups) <= named:
+            raise ValueError(
+                f"measure uses {self.measure.value!r}, not named groups of the pattern"
+            )
         if self.blames:
             groups = set(re.compile(self.pattern).groupindex) | {"component"}
             unknown = sorted(set(_PLACEHOLDER.findall(self.blames)) - groups)

@@ -17,9 +17,11 @@ Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps`
 that consumers may ignore; the contract's fields never change meaning. Each finding also says its
 ``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
 read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when the evidence has times).
-``gaps`` lists what could
-not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one of permission, timeout,
-absent, too-large, error, cannot-fork.
+``near_misses``
+lists hypotheses too weak even for a lead, with what was seen and what would settle them;
+``unread`` the inputs read but not understood (``{"path", "format", "reason"}``). ``gaps``
+lists what could not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one of
+permission, timeout, absent, too-large, error, cannot-fork.
 """
 
 from __future__ import annotations
@@ -120,6 +122,26 @@ def counts(finding: Finding) -> bool:
     return finding.tier != "lead" and finding.state == "active"
 
 
+class NearMiss(_Model):
+    """A hypothesis too weak to report even as a lead: what was seen, and what would settle it."""
+
+    failure_mode: str
+    title: str
+    confidence: float
+    entity: EntityRef
+    seen: list[str] = []
+    confirm: list[str] = []
+
+
+class Unread(_Model):
+    """An input that was read but not understood: no format of it is known and none of its
+    lines matched anything (or it was empty)."""
+
+    path: str
+    format: str
+    reason: str
+
+
 class Diagnosis(_Model):
     kubewhy_version: str
     inputs: list[InputRef] = []
@@ -129,3 +151,7 @@ class Diagnosis(_Model):
     gaps: list[Gap] = []
     risks: list[Risk] = []
     parse_errors: dict[str, int] = {}
+    near_misses: list[NearMiss] = []
+    unread: list[Unread] = []
+    # Matching log lines left out because their time is outside --since/--until.
+    lines_outside_window: int = 0

@@ -49,7 +49,9 @@ class Entity:
 
     @staticmethod
     def pod(name: str, namespace: str | None = None, node: str | None = None) -> Entity:
-        return Entity(Kind.POD.value, name, namespace or "default", node)
+        # An unknown namespace stays unknown (not "default"): the pod is matched to the one pod
+        # of that name the evidence places in a namespace (facts.nodes.NodeNames).
+        return Entity(Kind.POD.value, name, namespace or None, node)
 
     @staticmethod
     def container(

@@ -14,3 +14,5 @@ class ReadReport:
     gaps: list[Gap] = field(default_factory=list)
     # Lines or values of a known format that did not parse, per input.
     parse_errors: dict[str, int] = field(default_factory=dict)
+    # Matching lines left out because their time is outside --since/--until.
+    outside_window: int = 0

@@ -17,8 +17,11 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+
+from kubewhy.errors import UsageError
 
 # The placeholder value of a stamp that counts from boot.
 _BOOT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,3 +66,107 @@ class Stamp:
         if value.tzinfo is None:
             value = value.replace(tzinfo=ctx.zone())
         return value.astimezone(UTC)
+
+
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def seconds_of(text: str) -> float | None:
+    """A number of seconds, or a Go duration as Go prints it (``3m24.612s``, ``1h0m0s``,
+    ``850ms``); None for anything else.
+
+    >>> seconds_of("3m24.5s"), seconds_of("61.0015"), seconds_of("850ms"), seconds_of("x")
+    (204.5, 61.0015, 0.85, None)
+    """
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    total = 0.0
+    at = 0
+    for part in _GO_DURATION_PART.finditer(body):
+        if part.start() != at:
+            return None
+        total += float(part.group(1)) * _GO_UNITS[part.group(2)]
+        at = part.end()
+    if at == 0 or at != len(body):
+        return None
+    return sign * total
+
+
+_RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """A point in time: RFC 3339, Unix seconds, ``now``, or a duration back from now (``30m``).
+
+    >>> now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    >>> parse_time("30m", now).isoformat(), parse_time("1714564800", now).isoformat()
+    ('2024-05-01T11:30:00+00:00', '2024-05-01T12:00:00+00:00')
+    >>> parse_time("2024-05-01T10:00:00+02:00", now).isoformat()
+    '2024-05-01T08:00:00+00:00'
+    """
+    raw = text.strip()
+    if raw == "now":
+        return now
+    relative = _RELATIVE.match(raw)
+    if relative:
+        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
+    try:
+        return datetime.fromtimestamp(float(raw), tz=UTC)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"time {text!r}: use RFC 3339 (2024-05-01T10:00:00Z), Unix seconds, or 30m/2h/1d ago"
+        ) from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """``--since``/``--until`` for evidence with times: lines outside are left out, lines
+    without a time are kept (nothing says they are outside)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def holds(self, moment: datetime | None) -> bool:
+        if moment is None:
+            return True
+        if self.since is not None and moment < self.since:
+            return False
+        return self.until is None or moment <= self.until
+
+    @staticmethod
+    def parse(since: str | None, until: str | None, now: datetime) -> TimeWindow | None:
+        """The window the user asked for, or None when they asked for none.
+
+        >>> now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+        >>> w = TimeWindow.parse("2h", None, now)
+        >>> w.holds(datetime(2024, 5, 1, 9, 0, tzinfo=UTC)), w.holds(now), w.holds(None)
+        (False, True, True)
+        """
+        if since is None and until is None:
+            return None
+        start = parse_time(since, now) if since else None
+        end = parse_time(until, now) if until else None
+        if start is not None and end is not None and start >= end:
+            raise UsageError(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
+        return TimeWindow(start, end)

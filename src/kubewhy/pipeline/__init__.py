@@ -80,11 +80,12 @@ def observe(request: Request, kb: KnowledgeBase) -> Observation:
         parsed = parse_inputs(inputs)
         facts = build_facts(parsed, request.tz_offset_minutes)
         jobs = request.jobs if request.jobs is not None else (os.cpu_count() or 1)
-        scan = scan_evidence(parsed, facts, kb, jobs, request.progress)
+        scan = scan_evidence(parsed, facts, kb, jobs, request.progress, request.window)
     read = ReadReport(
         inputs=parsed.read,
         gaps=parsed.gaps + scan.gaps,
         parse_errors={**parsed.parse_errors, **scan.parse_errors},
+        outside_window=scan.outside_window,
     )
     return Observation(facts, Observed(facts.store, scan.hits, facts.dumps), read)
 

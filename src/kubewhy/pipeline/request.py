@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kubewhy.model.times import TimeWindow
 from kubewhy.scanning.pool import Progress
 
 
@@ -54,7 +55,7 @@ class Request:
 
     ``tz_offset_minutes`` is the zone of timestamps that carry none (inferred when None);
     ``jobs`` the processes big logs may be scanned on (default: the cores); ``progress`` is told
-    how the scan of logs goes.
+    how the scan of logs goes; ``window`` bounds the times of the log lines read.
     """
 
     paths: tuple[Path, ...] = ()
@@ -64,6 +65,8 @@ class Request:
     tz_offset_minutes: int | None = None
     jobs: int | None = None
     progress: Progress | None = None
+    # --since/--until: log lines with a time outside are left out (metrics use their own window).
+    window: TimeWindow | None = None
 
     @property
     def live(self) -> bool:

@@ -8,9 +8,11 @@ from kubewhy.kb.load import KnowledgeBase
 from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.model.reading import ReadReport
 from kubewhy.reasoning.assemble import assemble
-from kubewhy.reasoning.match import hypotheses
+from kubewhy.reasoning.match import Hypothesis, hypotheses
 from kubewhy.reasoning.rank import rank
 
 
 def reason(seen: Observed, kb: KnowledgeBase, read: ReadReport) -> Diagnosis:
-    return assemble(rank(hypotheses(kb, seen)), kb, seen, read)
+    near: list[Hypothesis] = []
+    found = hypotheses(kb, seen, near)
+    return assemble(rank(found), kb, seen, read, near)

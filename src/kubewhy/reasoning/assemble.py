@@ -19,7 +19,9 @@ from kubewhy.model.diagnosis import (
     EntityRef,
     EvidenceRef,
     Finding,
+    NearMiss,
     TimelineEntry,
+    Unread,
 )
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
@@ -28,6 +30,7 @@ from kubewhy.reasoning.match import Hypothesis
 from kubewhy.reasoning.rank import Ranked, chain_order
 
 MAX_FINDINGS = 25
+MAX_NEAR_MISSES = 5
 MAX_EVIDENCE_PER_LINK = 4
 MAX_EVIDENCE_PER_STEP = 6
 MAX_TIMELINE = 80
@@ -231,8 +234,12 @@ def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactSto
                 for r in ranked
             ):
                 continue
-            what = f"no {confirm.fact}" if confirm.fact else f"no sign of {confirm.symptom}"
-            asks.append(f"{fm.id}: {what} in the evidence: {confirm.ask}")
+            if confirm.fact:
+                asks.append(f"{fm.id}: no {confirm.fact} in the evidence: {confirm.ask}")
+            elif confirm.symptom:
+                asks.append(f"{fm.id}: no sign of {confirm.symptom} in the evidence: {confirm.ask}")
+            else:
+                asks.append(f"{fm.id}: {confirm.ask}")
     return list(dict.fromkeys(asks))
 
 
@@ -254,8 +261,50 @@ def timeline(active: Sequence[Hypothesis]) -> list[TimelineEntry]:
     ]
 
 
+def near_misses(near: Sequence[Hypothesis]) -> list[NearMiss]:
+    """The strongest hypotheses too weak for a lead: what was seen and what would settle them."""
+    out = []
+    for h in sorted(near, key=lambda h: -h.confidence)[:MAX_NEAR_MISSES]:
+        seen = [m.description for m in h.matched.values() if m.description and not m.refutes]
+        out.append(
+            NearMiss(
+                failure_mode=h.fm.id,
+                title=h.fm.title,
+                confidence=h.confidence,
+                entity=EntityRef(
+                    kind=h.subject.kind, name=h.subject.name, namespace=h.subject.namespace
+                ),
+                seen=seen,
+                confirm=[c.ask for c in h.fm.confirm][:3],
+            )
+        )
+    return out
+
+
+# Formats that mean "no reader knows this input": its lines were only searched for patterns.
+_NOT_UNDERSTOOD = {"text": "no known format; none of its lines matched", "empty": "empty"}
+
+
+def unread_inputs(read: ReadReport, seen: Observed) -> list[Unread]:
+    """Inputs read as plain text (or empty) that nothing came of: the report says so rather
+    than let "no finding" suggest they were understood."""
+    cited = {ev.source for hit in seen.hits for ev in hit.samples}
+    out = []
+    for ref in read.inputs:
+        reason = _NOT_UNDERSTOOD.get(ref.format)
+        # A section of a pasted session is named file:line; its evidence cites the file.
+        source = ref.path.rsplit(":", 1)[0] if ref.path.rsplit(":", 1)[-1].isdigit() else ref.path
+        if reason and source not in cited and ref.path not in cited:
+            out.append(Unread(path=ref.path, format=ref.format, reason=reason))
+    return out
+
+
 def assemble(
-    ranked: Sequence[Ranked], kb: KnowledgeBase, seen: Observed, read: ReadReport
+    ranked: Sequence[Ranked],
+    kb: KnowledgeBase,
+    seen: Observed,
+    read: ReadReport,
+    near: Sequence[Hypothesis] = (),
 ) -> Diagnosis:
     store = seen.store
     active = [r.hypothesis for r in ranked]
@@ -271,4 +320,7 @@ def assemble(
         missing_evidence=missing + [f"gap: {g.describe()}" for g in read.gaps],
         gaps=read.gaps,
         parse_errors=read.parse_errors,
+        near_misses=near_misses(near),
+        unread=unread_inputs(read, seen),
+        lines_outside_window=read.outside_window,
     )

@@ -266,7 +266,11 @@ def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
     return factor
 
 
-def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
+def hypotheses(
+    kb: KnowledgeBase, seen: Observed, near: list[Hypothesis] | None = None
+) -> list[Hypothesis]:
+    """The hypotheses worth reporting (findings and leads); those too weak even for a lead but
+    resting on a sign that was seen go to ``near`` when given (the report's near misses)."""
     store = seen.store
     found: dict[tuple[str, Entity], Hypothesis] = {}
 
@@ -363,7 +367,13 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
         if h.confidence >= LEAD_FLOOR and (h.has_primary() or _a_sign_was_seen(h)):
             _set_state(h, read_at, store)
             result.append(h)
+        elif near is not None and h.confidence > 0 and _cites_a_sign(h):
+            near.append(h)
     return result
+
+
+def _cites_a_sign(h: Hypothesis) -> bool:
+    return any(m.evidence and not m.refutes for m in h.matched.values())
 
 
 def _fact_matched(symptom: FactSymptom, names: Iterable[str], ev: list[Evidence]) -> Matched:

@@ -17,17 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from kubewhy.kb.schema import Scope
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.reasoning.match import Hypothesis
 
 EXPLAIN_BONUS = 0.25
+# Among unrelated roots, one that breaks a whole node, the control plane or the cluster comes
+# before one that breaks a single pod or container, when their evidence is about as strong.
+BREADTH_BONUS = 0.1
+BROAD = frozenset({Scope.NODE, Scope.CLUSTER, Scope.COMPONENT})
 CLOCK_SLACK = timedelta(minutes=10)
 
 
 def _node_of(entity: Entity) -> str | None:
-    # A component is one entity across its instances (every master's apiserver): it is where
-    # any of them is, so it links with findings on any node.
-    if entity.kind in (Kind.CLUSTER.value, Kind.COMPONENT.value):
+    if _wildcard(entity):
         return None
     node = entity.on_node()
     if node is None or node.name == UNKNOWN_NODE:
@@ -35,9 +38,40 @@ def _node_of(entity: Entity) -> str | None:
     return node.name
 
 
-def same_place(a: Entity, b: Entity) -> bool:
-    na, nb = _node_of(a), _node_of(b)
-    return na is None or nb is None or na == nb
+@dataclass(frozen=True)
+class Places:
+    """Which hypotheses are about the same place. A finding on an unnamed node (a pasted log
+    with no host) may be about the node where the other finding is, but not when that failure
+    mode is found on several named nodes: then which one it is about is unknown, and a finding
+    from one machine must not explain, or be explained by, another machine's."""
+
+    nodes_of_mode: dict[str, frozenset[str]]
+
+    @staticmethod
+    def of(hyps: Sequence[Hypothesis]) -> Places:
+        found: dict[str, set[str]] = {}
+        for h in hyps:
+            node = _node_of(h.subject)
+            if node is not None:
+                found.setdefault(h.fm.id, set()).add(node)
+        return Places({mode: frozenset(nodes) for mode, nodes in found.items()})
+
+    def same(self, a: Hypothesis, b: Hypothesis) -> bool:
+        if _wildcard(a.subject) or _wildcard(b.subject):
+            return True
+        na, nb = _node_of(a.subject), _node_of(b.subject)
+        if na is not None and nb is not None:
+            return na == nb
+        if na is None and nb is None:
+            return True
+        named = a if na is not None else b
+        return len(self.nodes_of_mode.get(named.fm.id, frozenset())) <= 1
+
+
+def _wildcard(entity: Entity) -> bool:
+    # A component is one entity across its instances (every master's apiserver), the cluster is
+    # everywhere: both link with findings on any node.
+    return entity.kind in (Kind.CLUSTER.value, Kind.COMPONENT.value)
 
 
 @dataclass
@@ -57,7 +91,7 @@ def in_time(cause: Hypothesis, effect: Hypothesis) -> bool:
     return start is None or end is None or start <= end + CLOCK_SLACK
 
 
-def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
+def _edges(hyps: Sequence[Hypothesis], places: Places) -> dict[int, list[int]]:
     by_mode: dict[str, list[int]] = {}
     for j, effect in enumerate(hyps):
         by_mode.setdefault(effect.fm.id, []).append(j)
@@ -69,7 +103,7 @@ def _edges(hyps: Sequence[Hypothesis]) -> dict[int, list[int]]:
         candidates = sorted(j for mode in effects for j in by_mode.get(mode, ()))
         for j in candidates:
             effect = hyps[j]
-            if i != j and same_place(cause.subject, effect.subject) and in_time(cause, effect):
+            if i != j and places.same(cause, effect) and in_time(cause, effect):
                 edges[i].append(j)
     return edges
 
@@ -87,33 +121,31 @@ def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
     return seen
 
 
-def drop_subsumed(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+def drop_subsumed(hyps: Sequence[Hypothesis], places: Places) -> list[Hypothesis]:
     """Drop general hypotheses that a more specific one found on the same place replaces."""
     subsumers: dict[str, list[Hypothesis]] = {}
     for other in hyps:
         for mode in other.fm.subsumes:
             subsumers.setdefault(mode, []).append(other)
     return [
-        h
-        for h in hyps
-        if not any(same_place(other.subject, h.subject) for other in subsumers.get(h.fm.id, ()))
+        h for h in hyps if not any(places.same(other, h) for other in subsumers.get(h.fm.id, ()))
     ]
 
 
-def drop_repeated_leads(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+def drop_repeated_leads(hyps: Sequence[Hypothesis], places: Places) -> list[Hypothesis]:
     """A lead of a failure mode already found at the same place adds nothing but noise."""
     found = [h for h in hyps if h.tier != "lead"]
     return [
         h
         for h in hyps
-        if h.tier != "lead"
-        or not any(f.fm.id == h.fm.id and same_place(f.subject, h.subject) for f in found)
+        if h.tier != "lead" or not any(f.fm.id == h.fm.id and places.same(f, h) for f in found)
     ]
 
 
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
-    hyps = drop_repeated_leads(drop_subsumed(hyps))
-    edges = _edges(hyps)
+    places = Places.of(hyps)
+    hyps = drop_repeated_leads(drop_subsumed(hyps, places), places)
+    edges = _edges(hyps, places)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
     reached_by: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
     for j in range(len(hyps)):
@@ -146,7 +178,7 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         h = hyps[i]
         explained = [hyps[j] for j in sorted(reach[i]) if j in victims]
         bonus = EXPLAIN_BONUS * sum(e.confidence for e in explained) / (1 + len(explained))
-        score = h.confidence + bonus
+        score = h.confidence + bonus + (BREADTH_BONUS if h.fm.scope in BROAD else 0.0)
         why = f"own evidence {h.confidence:.2f}"
         if explained:
             names = ", ".join(sorted({e.fm.id for e in explained}))
@@ -190,13 +222,14 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
 
 def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypothesis, str]]:
     """The root and the hypotheses it explains, in causal order, each with the link statement."""
+    places = Places.of(hyps)
     out: list[tuple[Hypothesis, str]] = []
     for trigger in hyps:
         for link in trigger.fm.causes:
             if (
                 link.kind == "triggers"
                 and link.failure_mode == root.fm.id
-                and same_place(trigger.subject, root.subject)
+                and places.same(trigger, root)
             ):
                 out.append((trigger, f"Trigger: {link.statement.strip()}"))
     out.append((root, root.fm.summary.strip()))
@@ -211,7 +244,7 @@ def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypo
                 if (
                     effect.fm.id == link.failure_mode
                     and effect.key not in seen
-                    and same_place(cause.subject, effect.subject)
+                    and places.same(cause, effect)
                 ):
                     seen.add(effect.key)
                     out.append((effect, link.statement.strip()))

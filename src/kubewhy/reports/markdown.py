@@ -74,6 +74,17 @@ def render_markdown(d: Diagnosis) -> str:
     if d.missing_evidence:
         lines += ["", "## Evidence still to collect", ""]
         lines += [f"- {item}" for item in d.missing_evidence]
+    if d.near_misses:
+        lines += ["", "## Closest hypotheses, too weak to report", ""]
+        for near in d.near_misses:
+            seen = "; ".join(near.seen[:2]) or "weak signs"
+            settle = f" To settle: `{near.confirm[0]}`" if near.confirm else ""
+            lines.append(f"- `{near.failure_mode}` ({near.confidence:.2f}): seen {seen}.{settle}")
     lines += ["", "## Inputs", ""]
-    lines += [f"- `{i.path}` ({i.format})" for i in d.inputs]
+    unread = {u.path: u.reason for u in d.unread}
+    lines += [
+        f"- `{i.path}` ({i.format})"
+        + (f": not understood, {unread[i.path]}" if i.path in unread else "")
+        for i in d.inputs
+    ]
     return redact("\n".join(lines) + "\n")

@@ -107,6 +107,34 @@ def _finding(console: Console, f: Finding, detailed: bool) -> None:
             _say(console, ref, 4)
 
 
+def _why_silent(diagnosis: Diagnosis) -> str:
+    if diagnosis.inputs and len(diagnosis.unread) == len(diagnosis.inputs):
+        return "nothing in the evidence was understood."
+    if diagnosis.near_misses:
+        return "some signs were seen, too weak to name a cause (below)."
+    return "nothing in the evidence matches a known failure mode."
+
+
+def _honest_silence(console: Console, diagnosis: Diagnosis) -> None:
+    """What "no finding" rests on: what was read and how, what was not understood, and the
+    hypotheses that came closest, with what would settle them."""
+    formats: dict[str, int] = {}
+    for ref in diagnosis.inputs:
+        formats[ref.format] = formats.get(ref.format, 0) + 1
+    if formats:
+        read = ", ".join(f"{n} {name}" for name, n in sorted(formats.items(), key=lambda x: -x[1]))
+        _say(console, f"Read as: {read}.", 0)
+    for u in diagnosis.unread:
+        _say(console, f"Not understood: {u.path} ({u.reason}).", 0)
+    if diagnosis.near_misses:
+        console.print("Closest, too weak to report:", style="bold")
+        for near in diagnosis.near_misses:
+            seen = "; ".join(near.seen[:2]) or "weak signs"
+            _say(console, f"- {near.failure_mode} ({near.confidence:.2f}): seen {seen}", 2)
+            for ask in near.confirm[:1]:
+                _say(console, f"$ {ask}" if looks_like_command(ask) else f"to settle: {ask}", 4)
+
+
 def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> str:
     buffer = io.StringIO()
     console = Console(
@@ -121,7 +149,8 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
     victims = [f for f in diagnosis.findings if f.explained_by is not None]
     summary = f"kubewhy {diagnosis.kubewhy_version}: {len(diagnosis.inputs)} input(s), "
     if not diagnosis.findings:
-        console.print(summary + "no finding: nothing in the evidence matches a known failure mode.")
+        console.print(summary + "no finding: " + _why_silent(diagnosis))
+        _honest_silence(console, diagnosis)
     else:
         console.print(summary + f"{len(roots)} root cause(s), {len(victims)} consequence(s)")
     console.print()
@@ -143,6 +172,15 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
         for item in diagnosis.missing_evidence:
             _say(console, f"- {item}", 2)
         console.print()
+    if diagnosis.unread and diagnosis.findings:
+        names = ", ".join(u.path for u in diagnosis.unread[:5])
+        more = f" and {len(diagnosis.unread) - 5} more" if len(diagnosis.unread) > 5 else ""
+        console.print(f"Not understood (read as plain text, nothing matched): {names}{more}.")
+    if diagnosis.lines_outside_window:
+        console.print(
+            f"{diagnosis.lines_outside_window} matching line(s) outside --since/--until left out.",
+            style="dim",
+        )
     if diagnosis.parse_errors:
         skipped = sum(diagnosis.parse_errors.values())
         console.print(

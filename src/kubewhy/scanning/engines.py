@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
+import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -139,19 +141,50 @@ class HyperscanFinder:
         return hits
 
 
-def cache_path(prefilters: Sequence[tuple[int, str]]) -> Path | None:
-    """Where a compiled database of these patterns is kept between runs (compiling ~150
-    patterns takes half a second; loading the serialized database takes microseconds).
-
-    ``KUBEWHY_CACHE_DIR`` overrides the place; an empty value turns the cache off."""
+def _cache_dir() -> Path | None:
     base = os.environ.get("KUBEWHY_CACHE_DIR")
     if base == "":
         return None
     if base is None:
         home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         base = os.path.join(home, "kubewhy")
+    return Path(base)
+
+
+def cached_prefilters(
+    specs: Sequence[tuple[str, int]], translate: Callable[[str, int], str | None]
+) -> list[str | None]:
+    """The prefilter of each ``(regex, re flags)``, translated once and kept between runs
+    (translating 300 patterns takes about a second). The key covers the translator's own source,
+    so a changed translator never serves stale prefilters."""
+    base = _cache_dir()
+    path = None
+    if base is not None:
+        translator = Path(inspect.getfile(translate)).read_bytes()
+        key = hashlib.sha256(repr(list(specs)).encode() + translator).hexdigest()[:32]
+        path = base / f"prefilters-{key}.json"
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(found, list) and len(found) == len(specs):
+                return [p if isinstance(p, str) else None for p in found]
+        except (OSError, ValueError):
+            pass
+    result = [translate(regex, flags) for regex, flags in specs]
+    if path is not None:
+        _write_atomically(path, json.dumps(result).encode())
+    return result
+
+
+def cache_path(prefilters: Sequence[tuple[int, str]]) -> Path | None:
+    """Where a compiled database of these patterns is kept between runs (compiling ~150
+    patterns takes half a second; loading the serialized database takes microseconds).
+
+    ``KUBEWHY_CACHE_DIR`` overrides the place; an empty value turns the cache off."""
+    base = _cache_dir()
+    if base is None:
+        return None
     digest = hashlib.sha256(repr((_HS_VERSION, list(prefilters))).encode()).hexdigest()[:32]
-    return Path(base) / f"hyperscan-{digest}.db"
+    return base / f"hyperscan-{digest}.db"
 
 
 def _load_cached(path: Path | None) -> Any:
@@ -171,11 +204,21 @@ def _store_cached(path: Path | None, db: Any) -> None:
     if path is None:
         return
     try:
+        data = _hyperscan.dumpb(db)
+    except (_hyperscan.error, TypeError):
+        return
+    _write_atomically(path, data)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Best effort, never a half-written file: a read-only or full filesystem only means
+    redoing the work next time."""
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(_hyperscan.dumpb(db))
+        tmp.write_bytes(data)
         os.replace(tmp, path)
-    except (OSError, _hyperscan.error, TypeError):
+    except OSError:
         return
 
 

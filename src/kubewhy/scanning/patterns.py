@@ -49,14 +49,25 @@ class CompiledPattern:
 
     @classmethod
     def build(cls, index: int, spec: PatternSpec) -> CompiledPattern:
+        python = cls._python(index, spec)
+        return cls(index, python, translate(spec.regex, python.flags & re.IGNORECASE))
+
+    @classmethod
+    def with_prefilter(
+        cls, index: int, spec: PatternSpec, prefilter: str | None
+    ) -> CompiledPattern:
+        """The pattern with its prefilter already translated (kept between runs)."""
+        return cls(index, cls._python(index, spec), prefilter)
+
+    @staticmethod
+    def _python(index: int, spec: PatternSpec) -> re.Pattern[str]:
         flags = re.IGNORECASE if spec.ignore_case else 0
         try:
-            python = re.compile(spec.regex, flags)
+            return re.compile(spec.regex, flags)
         except re.error as err:
             raise PatternError(index, f"invalid regex {spec.regex!r}: {err}") from err
         except (OverflowError, RecursionError) as err:
             raise PatternError(index, f"regex too large {spec.regex!r}: {err}") from err
-        return cls(index, python, translate(spec.regex, flags))
 
     def matches(self, line: str) -> bool:
         return self.python.search(line) is not None

@@ -12,12 +12,14 @@ line numbers are counted between candidates, never by splitting the block.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from kubewhy.scanning.engines import Buffer, make_finder
+from kubewhy.scanning.engines import Buffer, cached_prefilters, make_finder
 from kubewhy.scanning.patterns import CompiledPattern, PatternSpec
+from kubewhy.scanning.prefilter import translate
 
 try:  # counting newlines is the only full pass Python makes; numpy does it ~6x faster
     _numpy: Any = importlib.import_module("numpy")
@@ -57,7 +59,17 @@ class Scanner:
     """Every pattern compiled once into one multi-pattern database."""
 
     def __init__(self, patterns: Sequence[PatternSpec], engine: str = "auto") -> None:
-        self._patterns = [CompiledPattern.build(i, spec) for i, spec in enumerate(patterns)]
+        specs = [(spec.regex, re.IGNORECASE if spec.ignore_case else 0) for spec in patterns]
+        try:
+            known = cached_prefilters(specs, translate)
+        except (re.error, OverflowError, RecursionError):
+            # An invalid pattern: building them one by one names it.
+            self._patterns = [CompiledPattern.build(i, spec) for i, spec in enumerate(patterns)]
+        else:
+            self._patterns = [
+                CompiledPattern.with_prefilter(i, spec, prefilter)
+                for i, (spec, prefilter) in enumerate(zip(patterns, known, strict=True))
+            ]
         self._always = {p.index for p in self._patterns if p.prefilter is None}
         self._filtered = [p.index for p in self._patterns if p.prefilter is not None]
         prefilters = [(p.index, p.prefilter) for p in self._patterns if p.prefilter is not None]

@@ -6,13 +6,9 @@ knowledge base (:func:`kubewhy.kb.metrics.plan_queries`), handed in by the pipel
 
 from __future__ import annotations
 
+from kubewhy.model.times import parse_time
 from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
-from kubewhy.sources.prometheus.collect import (
-    Window,
-    collect_prometheus,
-    parse_time,
-    resolve_window,
-)
+from kubewhy.sources.prometheus.collect import Window, collect_prometheus, resolve_window
 
 __all__ = [
     "PromClient",

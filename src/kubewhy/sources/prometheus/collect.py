@@ -25,6 +25,7 @@ from kubewhy.model.bundle import (
     MetricEvidence,
     MetricQuery,
 )
+from kubewhy.model.times import parse_time
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.prometheus.client import PromClient, QueryAnswer, QueryFailure
 
@@ -32,8 +33,6 @@ DEFAULT_WINDOW = timedelta(hours=1)
 # Points per range series: enough to see a trend, few enough to stay small.
 TARGET_POINTS = 240
 WORKERS = 4
-_RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,34 +50,6 @@ class Window:
         """
         span = (self.until - self.since).total_seconds()
         return float(max(1, math.ceil(span / TARGET_POINTS)))
-
-
-def parse_time(text: str, now: datetime) -> datetime:
-    """A point in time: RFC 3339, Unix seconds, ``now``, or a duration back from now (``30m``).
-
-    >>> now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    >>> parse_time("30m", now).isoformat(), parse_time("1714564800", now).isoformat()
-    ('2024-05-01T11:30:00+00:00', '2024-05-01T12:00:00+00:00')
-    >>> parse_time("2024-05-01T10:00:00+02:00", now).isoformat()
-    '2024-05-01T08:00:00+00:00'
-    """
-    raw = text.strip()
-    if raw == "now":
-        return now
-    relative = _RELATIVE.match(raw)
-    if relative:
-        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
-    try:
-        return datetime.fromtimestamp(float(raw), tz=UTC)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"time {text!r}: use RFC 3339 (2024-05-01T10:00:00Z), Unix seconds, or 30m/2h/1d ago"
-        ) from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def resolve_window(
