@@ -40,6 +40,20 @@ FACTS: dict[str, str] = {
     "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",
     "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
     "node.oom_kills": "OOM kills in the kernel log",
+    "node.oom.global_kills": "node-wide OOM kills in the kernel's OOM reports (no cgroup limit)",
+    "node.oom.memcg_kills": "OOM kills in the kernel's reports where a memory cgroup hit its limit",
+    "node.memory_report.file_to_anon_ratio": (
+        "page cache (active+inactive file pages) over anonymous pages in the kernel's Mem-Info "
+        "report (printed at a node-wide OOM or a failed allocation); the lowest seen"
+    ),
+    "node.memory_report.free_to_min_ratio": (
+        "free memory over the zones' min watermark in the kernel's memory report; the lowest seen"
+    ),
+    "node.stalls.*": (
+        "tasks the kernel reported stuck: blocked (hung task, D-state dump), lockups (soft "
+        "lockup), and per mechanism their kernel stack waits in (netns, memcg, journal, "
+        "writeback, nfs, reclaim, fuse)"
+    ),
     "node.cpu.iowait_percent": "CPU time in iowait",
     "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
     "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
@@ -136,6 +150,13 @@ FACTS: dict[str, str] = {
     "process.qos_class": "QoS class of the pod the process runs in (from its cgroup path)",
     "process.container_id": "container id from the cgroup path",
     "process.pod_uid": "pod UID from the cgroup path",
+    "process.oom_killed": "the kernel's OOM killer killed the process (its report's victim)",
+    "process.oom_memcg": "the memory cgroup over its limit in an OOM report listing the process",
+    "process.oom_in_container": "that memory cgroup is a container's or a pod's",
+    "process.blocked_seconds": "the kernel reported the task blocked (D state) this long",
+    "process.lockup_seconds": "the kernel reported the task spinning (soft lockup) this long",
+    "process.kernel_stack": "the top frames of the kernel stack a stuck task was reported with",
+    "process.waits_in": "the mechanism that kernel stack waits in (netns, memcg, journal, ...)",
     # --- cgroups -------------------------------------------------------------------------------
     "cgroup.pids.current": "pids.current",
     "cgroup.pids.max": "pids.max (absent or 'max' = unlimited)",
@@ -144,6 +165,14 @@ FACTS: dict[str, str] = {
     "cgroup.memory.oom_kills": "OOM kills in the cgroup (memory.oom_control / memory.events)",
     "cgroup.memory.failcnt": "memory.failcnt",
     "cgroup.memory.limit_bytes": "memory limit",
+    "cgroup.memory.usage_bytes": "memory usage (at its OOM, from the kernel's report)",
+    "cgroup.memory.oom_reports": "kernel OOM reports naming the cgroup as the one over its limit",
+    "cgroup.oom_scope": (
+        "whose memory cgroup a kernel OOM report says was over its limit: system (a slice, a "
+        "service, a session: outside containers) or container (a pod's or a container's)"
+    ),
+    "cgroup.pod_uid": "pod UID from the cgroup path",
+    "cgroup.container_id": "container id from the cgroup path (a pod's, Docker's, CRI's)",
     # --- components and cluster ----------------------------------------------------------------
     "component.version": "version of a control-plane or node component",
     "component.goroutines": "goroutines in a dump of the component",
@@ -175,6 +204,29 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "node.memory.available_ratio": ("node.memory.available_bytes", "node.memory.total_bytes"),
     "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
 }
+
+
+# Facts about something that happened at their evidence's time (a report in the kernel log), not
+# the state when the evidence was read: a finding on them ages like one on log lines.
+EVENTS = (
+    "node.oom.",
+    "node.memory_report.",
+    "node.stalls.",
+    "cgroup.memory.oom_reports",
+    "cgroup.oom_scope",
+    "process.oom_",
+    "process.blocked_seconds",
+    "process.lockup_seconds",
+)
+
+
+def is_event(name: str) -> bool:
+    """Whether the fact tells of something that happened rather than a state.
+
+    >>> is_event("node.oom.global_kills"), is_event("node.memory.available_ratio")
+    (True, False)
+    """
+    return name.startswith(EVENTS)
 
 
 def with_sources(names: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kubewhy.facts.kernel import DESCRIBED
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import Observed, dumps_of, leak_sites, lock_queues, queues_of, slow_pulls
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
@@ -42,10 +43,15 @@ def _numeric(store: FactStore, entity: Entity, name: str) -> float | None:
 def _scope_entities(store: FactStore, subject: Entity, kind: str) -> list[Entity]:
     """Entities of ``kind`` where the subject is: on its node, in its cgroup, or anywhere."""
     if subject.kind == Kind.CGROUP.value:
+        # A process is in the cgroup by its own path, or by the OOM report that listed it
+        # among the tasks of the cgroup over its limit.
         inside = [
             e
             for e in store.entities(kind)
-            if str(store.value(e, "process.cgroup") or "").startswith(subject.name)
+            if any(
+                str(store.value(e, name) or "").startswith(subject.name)
+                for name in ("process.cgroup", "process.oom_memcg")
+            )
         ]
         return inside
     node = subject.on_node()
@@ -126,7 +132,49 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     entity, rss = best
     fact = store.fact(entity, "process.rss_bytes")
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
-    return Culprit(entity, f"largest resident memory: {rss / (1 << 30):.1f} GiB", evidence)
+    size = f"{rss / (1 << 30):.1f} GiB" if rss >= 1 << 30 else f"{rss / (1 << 20):.0f} MiB"
+    why = f"largest resident memory: {size}"
+    if store.value(entity, "process.oom_killed"):
+        why += "; the OOM killer's victim"
+    return Culprit(entity, why, evidence)
+
+
+def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str) -> Culprit | None:
+    """The task the kernel reported stuck the longest where the subject is, and what its
+    kernel stack waits in."""
+    store = seen.store
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    stuck = [(p, s) for p in procs if (s := _numeric(store, p, name)) is not None]
+    if not stuck:
+        return None
+    # a report with a stack says more than one without; then the longest
+    entity, seconds = max(
+        stuck, key=lambda ps: (store.value(ps[0], "process.kernel_stack") is not None, ps[1])
+    )
+    why = f"{how} {int(seconds)} s" if seconds else how
+    stack = store.value(entity, "process.kernel_stack")
+    if isinstance(stack, str) and stack:
+        why += f"; its kernel stack: {stack}"
+    mechanism = store.value(entity, "process.waits_in")
+    if isinstance(mechanism, str) and mechanism in DESCRIBED:
+        why += f"; {where} {DESCRIBED[mechanism]}"
+    fact = store.fact(entity, name)
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(entity, why, evidence)
+
+
+@finder
+def blocked_task(seen: Observed, subject: Entity) -> Culprit | None:
+    """The task the hung-task detector reported blocked, and where its stack waits."""
+    return _stuck_task(
+        seen, subject, "process.blocked_seconds", "blocked in D state", "it waits on"
+    )
+
+
+@finder
+def spinning_task(seen: Observed, subject: Entity) -> Culprit | None:
+    """The task a soft lockup caught spinning on its CPU, and where."""
+    return _stuck_task(seen, subject, "process.lockup_seconds", "held its CPU", "it spins in")
 
 
 @finder

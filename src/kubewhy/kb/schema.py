@@ -155,6 +155,10 @@ class FactSymptom(Strict):
     when: str
     weight: Annotated[float, Field(gt=0, le=1)]
     supporting: bool = False
+    # A sign that what the other symptoms show is not this failure mode (the kernel's report
+    # names a cgroup outside any container as the one out of memory): true of a finding's
+    # subject, it lowers the confidence by its weight's share. It raises no finding itself.
+    refutes: bool = False
 
 
 class CheckSymptom(Strict):
@@ -331,7 +335,8 @@ class FailureMode(Strict):
         return self
 
     def refuting(self, symptom_id: str) -> bool:
-        return any(s.id == symptom_id and s.refutes for s in self.logs)
+        signs: list[LogSymptom | FactSymptom] = [*self.logs, *self.facts]
+        return any(s.id == symptom_id and s.refutes for s in signs)
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
         symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [
