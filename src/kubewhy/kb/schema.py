@@ -155,6 +155,9 @@ class FactSymptom(Strict):
     when: str
     weight: Annotated[float, Field(gt=0, le=1)]
     supporting: bool = False
+    # A setting that rules the mechanism out (kernel memory accounting turned off at boot):
+    # it lowers the confidence by its weight's share, as a refuting log symptom does.
+    refutes: bool = False
 
 
 class CheckSymptom(Strict):
@@ -320,7 +323,8 @@ class FailureMode(Strict):
         return self
 
     def refuting(self, symptom_id: str) -> bool:
-        return any(s.id == symptom_id and s.refutes for s in self.logs)
+        refuting: list[LogSymptom | FactSymptom] = [*self.logs, *self.facts]
+        return any(s.id == symptom_id and s.refutes for s in refuting)
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
         symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [

@@ -336,10 +336,11 @@ def hypotheses(kb: KnowledgeBase, seen: Observed) -> list[Hypothesis]:
                         Matched(
                             symptom.id,
                             symptom.weight,
-                            symptom.supporting,
+                            symptom.supporting or symptom.refutes,
                             ev,
                             1,
                             symptom.description,
+                            refutes=symptom.refutes,
                         )
                     )
             for chk in fm.checks:
