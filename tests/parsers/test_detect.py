@@ -116,7 +116,7 @@ def _head(text: str) -> list[str]:
 
 
 def test_every_sample_is_listed() -> None:
-    on_disk = {p.name for p in DATA.iterdir() if p.suffix != ".md"}
+    on_disk = {p.name for p in DATA.iterdir() if p.is_file() and p.suffix != ".md"}
     assert on_disk == set(EXPECTED)
 
 

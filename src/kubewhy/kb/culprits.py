@@ -223,3 +223,23 @@ def slow_pull_pod(seen: Observed, subject: Entity) -> Culprit | None:
     slow = max(pulls, key=lambda p: p.seconds)
     why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes and held the pull queue"
     return Culprit(slow.entity, why, slow.evidence)
+
+
+@finder
+def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
+    """The client the API server's audit log shows sending the most LISTs, with its share, its
+    rate and the user it authenticates as."""
+    store = seen.store
+    cluster = Entity.cluster()
+    name = store.value(cluster, "apiserver.audit.top_lister")
+    share = _numeric(store, cluster, "apiserver.audit.top_lister_share")
+    rate = _numeric(store, cluster, "apiserver.audit.top_lister_lists_per_second")
+    lists = _numeric(store, cluster, "apiserver.audit.lists")
+    if not isinstance(name, str) or share is None or rate is None or lists is None:
+        return None
+    user = store.value(cluster, "apiserver.audit.top_lister_user")
+    who = f" as {user}" if user else ""
+    why = f"{share:.0%} of the {int(lists)} LISTs in the audit log ({rate:.2g}/s){who}"
+    fact = store.fact(cluster, "apiserver.audit.top_lister")
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(Entity.component(name), why, evidence)
