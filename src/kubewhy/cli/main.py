@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from kubewhy.sources.bundle import BundleWriter
 
 app = typer.Typer(
-    add_completion=False,
+    # typer's --install-completion / --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -34,6 +35,27 @@ collect_app = typer.Typer(
     help="Collect evidence into a bundle to diagnose elsewhere.", no_args_is_help=True
 )
 app.add_typer(collect_app, name="collect")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubewhy {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print kubewhy's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Why is my Kubernetes node, pod or control plane broken? Cause, chain, evidence, fix."""
 
 
 class OutputFormat(StrEnum):
