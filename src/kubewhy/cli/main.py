@@ -16,10 +16,17 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from kubewhy import __version__
+from kubewhy.cli.site import (
+    KbDirOption,
+    SuppressionsOption,
+    read_suppressions,
+    site_knowledge_base,
+)
 from kubewhy.errors import KubewhyError, UsageError
 from kubewhy.model.diagnosis import Diagnosis, counts
 
 if TYPE_CHECKING:
+    from kubewhy.model.suppression import Suppression
     from kubewhy.pipeline import Request
     from kubewhy.sources.bundle import BundleWriter
 
@@ -64,7 +71,18 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
 
 
+class ReportFormat(StrEnum):
+    """Formats of a diagnosis or an audit (YAML and HTML too, as kubectl users expect)."""
+
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+    markdown = "markdown"
+    html = "html"
+
+
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
 ]
@@ -102,7 +120,7 @@ def emit(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
-def _render(diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None) -> None:
+def _render(diagnosis: Diagnosis, fmt: ReportFormat, output: Path | None) -> None:
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
@@ -133,7 +151,12 @@ class _Evidence:
     context: str | None = None
     kubeconfig: Path | None = None
 
-    def resolve(self, tz_offset_minutes: int | None = None, jobs: int | None = None) -> Request:
+    def resolve(
+        self,
+        tz_offset_minutes: int | None = None,
+        jobs: int | None = None,
+        suppressions: tuple[Suppression, ...] = (),
+    ) -> Request:
         """The request: files to read and live sources; a usage error if there is none."""
         from datetime import UTC, datetime
 
@@ -169,6 +192,7 @@ class _Evidence:
             tz_offset_minutes=tz_offset_minutes,
             jobs=jobs,
             progress=ScanProgress(),
+            suppressions=suppressions,
         )
 
 
@@ -232,8 +256,10 @@ def diagnose(
     namespace: NamespaceOption = None,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     output: OutputOption = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="Zone of timestamps that carry none (+08:00).")
     ] = None,
@@ -245,6 +271,7 @@ def diagnose(
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
     from kubewhy.pipeline import diagnose as run_diagnosis
 
+    kb = site_knowledge_base(kb_dir)
     request = _Evidence(
         paths,
         node,
@@ -257,8 +284,8 @@ def diagnose(
         namespace,
         context,
         kubeconfig,
-    ).resolve(parse_timezone(timezone), jobs)
-    diagnosis = run_diagnosis(request)
+    ).resolve(parse_timezone(timezone), jobs, read_suppressions(suppressions, kb))
+    diagnosis = run_diagnosis(request, kb)
     _render(diagnosis, fmt, output)
     raise typer.Exit(1 if any(counts(f) for f in diagnosis.findings) else 0)
 
@@ -273,13 +300,16 @@ def audit(
     namespace: NamespaceOption = None,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     output: OutputOption = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
 ) -> None:
     """List the risks the incidents teach, before anything breaks (most serious first)."""
     from kubewhy.pipeline import audit as run_audit
     from kubewhy.reports.audit import render_audit
 
+    kb = site_knowledge_base(kb_dir)
     request = _Evidence(
         paths,
         node,
@@ -289,10 +319,10 @@ def audit(
         namespace=namespace,
         context=context,
         kubeconfig=kubeconfig,
-    ).resolve()
-    risks = run_audit(request)
+    ).resolve(suppressions=read_suppressions(suppressions, kb))
+    risks = run_audit(request, kb)
     emit(render_audit(risks, fmt.value), output)
-    raise typer.Exit(1 if risks else 0)
+    raise typer.Exit(1 if any(r.suppressed is None for r in risks) else 0)
 
 
 class AlertFormat(StrEnum):
@@ -316,9 +346,9 @@ def alerts(
     for_: Annotated[
         list[str] | None, typer.Option("--for", help="A for-duration: KubewhyAlert=5m.")
     ] = None,
+    kb_dir: KbDirOption = None,
 ) -> None:
     """Prometheus alerting rules for every failure mode that metrics can show."""
-    from kubewhy.kb.load import default_knowledge_base
     from kubewhy.prevent import (
         parse_durations,
         parse_overrides,
@@ -334,7 +364,7 @@ def alerts(
             raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
     overrides.update(parse_overrides(set_ or []))
     text = render_alerts(
-        default_knowledge_base(), fmt.value, overrides, parse_durations(for_ or [])
+        site_knowledge_base(kb_dir), fmt.value, overrides, parse_durations(for_ or [])
     )
     emit(text, output)
 
@@ -345,24 +375,24 @@ def rules(
     graph: Annotated[
         bool, typer.Option("--graph", help="Print the causal graph (Markdown with Mermaid).")
     ] = False,
+    kb_dir: KbDirOption = None,
 ) -> None:
-    """List the knowledge base's failure modes."""
-    from kubewhy.kb.load import default_knowledge_base
+    """List the knowledge base's failure modes (local ones included)."""
     from kubewhy.reports.explain import render_graph, render_rules
 
-    kb = default_knowledge_base()
+    kb = site_knowledge_base(kb_dir)
     emit(render_graph(kb) if graph else render_rules(kb, fmt.value), None)
 
 
 @app.command()
 def explain(
     rule_id: Annotated[str, typer.Argument(help="A failure-mode id (see `kubewhy rules`).")],
+    kb_dir: KbDirOption = None,
 ) -> None:
     """Show one failure mode: meaning, chain, checks, fix, prevention, references."""
-    from kubewhy.kb.load import default_knowledge_base
     from kubewhy.reports.explain import render_explain
 
-    kb = default_knowledge_base()
+    kb = site_knowledge_base(kb_dir)
     if rule_id not in kb.failure_modes:
         close = [i for i in kb.failure_modes if rule_id in i or i in rule_id][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `kubewhy rules`)"

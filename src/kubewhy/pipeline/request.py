@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kubewhy.model.suppression import Suppression
 from kubewhy.model.times import TimeWindow
 from kubewhy.scanning.pool import Progress
 
@@ -56,6 +57,8 @@ class Request:
     ``tz_offset_minutes`` is the zone of timestamps that carry none (inferred when None);
     ``jobs`` the processes big logs may be scanned on (default: the cores); ``progress`` is told
     how the scan of logs goes; ``window`` bounds the times of the log lines read.
+    ``suppressions`` silence accepted findings and risks until they expire at ``now`` (default:
+    the current time).
     """
 
     paths: tuple[Path, ...] = ()
@@ -67,6 +70,8 @@ class Request:
     progress: Progress | None = None
     # --since/--until: log lines with a time outside are left out (metrics use their own window).
     window: TimeWindow | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    now: datetime | None = None
 
     @property
     def live(self) -> bool:
