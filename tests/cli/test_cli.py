@@ -169,14 +169,13 @@ def test_rules_and_explain_render_every_failure_mode() -> None:
     assert page.returncode == 0 and "## Meaning" in page.stdout
 
 
-def test_kubectl_plugin_maps_to_a_cluster_diagnosis() -> None:
+def test_kubectl_plugin_reports_a_bad_kubeconfig_in_one_line() -> None:
     run = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; sys.argv=['kubectl-why', 'node/x', '--kubeconfig', "
-            "'/nonexistent/kubeconfig']; from kubewhy.cli.main import run_kubectl_plugin; "
-            "run_kubectl_plugin()",
+            "from kubewhy.cli.kubectl_plugin import run_plugin; "
+            "run_plugin(['node/x', '--kubeconfig', '/nonexistent/kubeconfig'])",
         ],
         capture_output=True,
         text=True,

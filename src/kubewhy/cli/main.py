@@ -1,4 +1,4 @@
-"""The ``kubewhy`` command (also installed as ``kubectl-why``, a kubectl plugin).
+"""The ``kubewhy`` command (the kubectl plugin ``kubectl kubewhy`` is ``cli.kubectl_plugin``).
 
 Exit codes: 0 no finding (leads and past findings aside), 1 findings, 2 bad usage or unreadable
 input (one line on stderr).
@@ -512,11 +512,16 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors become one line and exit code 2, never a traceback."""
+def run(
+    argv: list[str] | None = None,
+    command: typer.Typer | None = None,
+    prog_name: str = "kubewhy",
+) -> None:
+    """Console entry point: user errors become one line and exit code 2, never a traceback.
+    ``command`` is another typer app run the same way (the kubectl plugin)."""
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
-        code = app(args=argv, prog_name="kubewhy", standalone_mode=False)
+        code = (command or app)(args=argv, prog_name=prog_name, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)
@@ -537,27 +542,6 @@ def run(argv: list[str] | None = None) -> None:
             sys.exit(2)
         typer.echo(f"kubewhy: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
-
-
-def run_kubectl_plugin() -> None:
-    """``kubectl why [TARGET] [-n NS] [--context C]``: diagnose the live cluster, or TARGET."""
-    args = sys.argv[1:]
-    commands = (
-        "diagnose",
-        "audit",
-        "rules",
-        "explain",
-        "goroutines",
-        "collect",
-        "alerts",
-        "version",
-    )
-    if args and args[0] in commands:
-        run(args)
-    elif args and args[0] in ("-h", "--help"):
-        run(["diagnose", "--help"])
-    else:
-        run(["diagnose", "--cluster", *args])
 
 
 if __name__ == "__main__":

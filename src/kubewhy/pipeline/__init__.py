@@ -142,6 +142,8 @@ def _collect_cluster(cluster: ClusterSource) -> BundleWriter:
         logs_tail=cluster.logs_tail,
         max_concurrency=cluster.max_concurrency,
         timeout=cluster.timeout,
+        impersonate=cluster.impersonate,
+        impersonate_group=cluster.impersonate_group,
     )
 
 

@@ -33,6 +33,9 @@ class ClusterSource:
     logs_tail: int = 500
     max_concurrency: int = 4
     timeout: float = 15.0
+    # kubectl's --as and --as-group: read as this user (and group) would.
+    impersonate: str | None = None
+    impersonate_group: str | None = None
 
 
 @dataclass(frozen=True)
