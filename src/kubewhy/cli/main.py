@@ -488,19 +488,69 @@ def watch(
         float, typer.Option("--interval", min=1, help="Seconds between runs.")
     ] = 60,
     listen: Annotated[
-        str, typer.Option("--listen", help="HOST:PORT for the metrics endpoint.")
+        str,
+        typer.Option("--listen", help="HOST:PORT for /metrics, /healthz and /findings.json."),
     ] = "127.0.0.1:9808",
     runs: Annotated[int | None, typer.Option("--runs", min=1, help="Stop after N runs.")] = None,
-    node_name: Annotated[str | None, typer.Option("--node-name", help="The node's name.")] = None,
+    node_name: Annotated[
+        str | None, typer.Option("--node-name", envvar="NODE_NAME", help="The node's name.")
+    ] = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
+    node_conditions: Annotated[
+        bool,
+        typer.Option(
+            "--node-conditions", help="Set Kubewhy* conditions on the Node (needs --node-name)."
+        ),
+    ] = False,
+    events: Annotated[
+        bool, typer.Option("--events", help="Report root causes as Events on the Node.")
+    ] = False,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    unhealthy_after: Annotated[
+        int, typer.Option("--unhealthy-after", min=1, help="Failed runs in a row for /healthz 503.")
+    ] = 3,
+    events_burst: Annotated[
+        int, typer.Option("--events-burst", min=1, help="Events sent before the rate limit.")
+    ] = 25,
+    events_refill: Annotated[
+        float, typer.Option("--events-refill", min=1, help="Seconds per Event after the burst.")
+    ] = 300,
 ) -> None:
-    """Diagnose this node on an interval and serve findings and risks as Prometheus metrics."""
+    """Diagnose this node on an interval: metrics, /healthz, /findings.json, and optionally
+    Node conditions and Events (like node-problem-detector)."""
+    from kubewhy.agent.watch import WatchOptions
     from kubewhy.agent.watch import watch as run_watch
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise UsageError(f"--listen {listen!r}: use HOST:PORT")
+    kb = site_knowledge_base(kb_dir)
+    options = WatchOptions(
+        root=root,
+        interval=interval,
+        host=host.strip("[]"),
+        port=int(port),
+        runs=runs,
+        node_name=node_name,
+        kb=kb,
+        suppressions=(lambda: read_suppressions(suppressions, kb)) if suppressions else None,
+        unhealthy_after=unhealthy_after,
+        conditions=node_conditions,
+        events=events,
+    )
+    if node_conditions or events:
+        if not node_name:
+            raise UsageError("--node-conditions and --events need --node-name (or NODE_NAME)")
+        from kubewhy.agent.kube import NodeReporter
+        from kubewhy.sources.cluster.transport import api_client
+
+        client = api_client(str(kubeconfig) if kubeconfig else None, context)
+        options.reporter = NodeReporter(client, node_name, burst=events_burst, refill=events_refill)
+    read_suppressions(suppressions, kb)  # a bad file is a usage error now, not at every run
     try:
-        code = run_watch(root, interval, host.strip("[]"), int(port), runs, node_name)
+        code = run_watch(options)
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
     raise typer.Exit(code)
