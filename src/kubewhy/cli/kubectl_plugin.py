@@ -140,3 +140,15 @@ def kubewhy_plugin(
 def run_plugin(argv: list[str] | None = None) -> None:
     """Console entry point of ``kubectl-kubewhy``; help and errors name ``kubectl kubewhy``."""
     run(argv, command=plugin, prog_name=PLUGIN)
+
+
+def run_by_name() -> None:
+    """One executable for both commands (the single-file build): ``kubectl-kubewhy`` runs the
+    plugin, any other name runs ``kubewhy``."""
+    import os
+    import sys
+
+    if os.path.basename(sys.argv[0]).startswith("kubectl-"):
+        run_plugin()
+    else:
+        run()
