@@ -19,6 +19,8 @@ from kubewhy.kb.load import builtin_dir
 from .conftest import EXAMPLE, Dist, clean_env
 
 INSTALL_TIMEOUT = 600
+# Building the wheel and installing its dependencies into fresh environments takes minutes.
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _run(
@@ -94,21 +96,28 @@ def _interpreters() -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("python", _interpreters())
-def test_pip_installs_the_sdist_into_a_fresh_venv(dist: Dist, tmp_path: Path, python: str) -> None:
+def _venv_install(python: str, artefact: Path, tmp_path: Path) -> None:
     env = clean_env(tmp_path)
     venv = tmp_path / "venv"
     made = _run([python, "-m", "venv", str(venv)], env)
     assert made.returncode == 0, made.stderr
-    version = _run(
-        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"], env
-    )
     started = time.monotonic()
     install = _run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(dist.sdist)], env, INSTALL_TIMEOUT
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(artefact)], env, INSTALL_TIMEOUT
     )
     assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
-    print(
-        f"pip install of the sdist on {version.stdout.strip()}: {time.monotonic() - started:.1f} s"
-    )
+    version = _run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.version)"], env)
+    took = time.monotonic() - started
+    print(f"pip install {artefact.name} on Python {version.stdout.split()[0]}: {took:.1f} s")
     _diagnoses_the_example(venv / "bin", env)
+
+
+def test_pip_installs_the_sdist_into_a_fresh_venv(dist: Dist, tmp_path: Path) -> None:
+    _venv_install(sys.executable, dist.sdist, tmp_path)
+
+
+@pytest.mark.parametrize("python", _interpreters()[1:] or [None])
+def test_the_wheel_on_newer_pythons(dist: Dist, tmp_path: Path, python: str | None) -> None:
+    if python is None:
+        pytest.skip("no Python 3.12 or 3.13 installed (python3.12, python3.13 on PATH)")
+    _venv_install(python, dist.wheel, tmp_path)

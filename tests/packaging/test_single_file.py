@@ -27,6 +27,8 @@ from kubewhy import __version__
 from .conftest import EXAMPLE, ROOT, Dist, clean_env
 
 PACKAGING = ROOT / "packaging"
+# The build (a venv, the wheel's dependencies, PyInstaller's analysis) is in the first test's setup.
+pytestmark = pytest.mark.timeout(1800)
 
 
 @dataclass
