@@ -29,6 +29,7 @@ from kubewhy.cli.site import (
     site_knowledge_base,
 )
 from kubewhy.errors import UsageError
+from kubewhy.model.diagnosis import counts
 
 PLUGIN = "kubectl kubewhy"
 DEFAULT_TIMEOUT = 15.0
@@ -134,7 +135,7 @@ def kubewhy_plugin(
         raise typer.Exit(1 if any(r.suppressed is None for r in risks) else 0)
     diagnosis = run_diagnosis(request, kb)
     emit(render(diagnosis, output.value), None)
-    raise typer.Exit(1 if diagnosis.findings else 0)
+    raise typer.Exit(1 if any(counts(f) for f in diagnosis.findings) else 0)
 
 
 def run_plugin(argv: list[str] | None = None) -> None:
