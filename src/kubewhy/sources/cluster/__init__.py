@@ -1,4 +1,4 @@
-"""A live cluster as evidence, read through the Kubernetes API (``kubectl why``).
+"""A live cluster as evidence, read through the Kubernetes API (``kubectl kubewhy``).
 
 ``collect_cluster(target, namespace=..., kubeconfig=..., context=...) -> BundleWriter`` reads
 what a target needs (see :mod:`kubewhy.sources.cluster.collector`) into a bundle in the layout of
