@@ -8,7 +8,8 @@ only ``sources`` does I/O::
 
 Live sources (the node, a cluster's API server, Prometheus) are read into in-memory bundles and
 handed to the parsers like any folder of evidence; nothing is written to disk (``collect``
-writes bundles, nothing else does).
+writes bundles, nothing else does). A site's suppressions (``Request.suppressions``) are applied
+last, to the diagnosis and the risks: reasoning still sees every symptom.
 
 >>> from kubewhy.pipeline import Request, diagnose  # doctest: +SKIP
 >>> diagnose(Request(paths=(Path("examples/seed000-calico-pid-exhaustion"),)))  # doctest: +SKIP
