@@ -3,8 +3,8 @@
 PyInstaller (one file, the interpreter inside), chosen over shiv and pex zipapps by measure
 (README, "Packaging figures"): the zipapps need a Python 3.11 with the same ABI on the target and
 unpack 145 MB into the home folder on their first run; the PyInstaller file needs only a glibc as
-new as the build machine's, and starts with the CPU time of shiv and less than half pex's. Built from the wheel in a fresh venv, so what ships is what
-``pip install`` would give.
+new as the build machine's, and starts with the CPU time of shiv and less than half pex's. Built
+from the wheel in a fresh venv, so what ships is what ``pip install`` would give.
 
     python packaging/single_file.py dist/kubewhy-0.1.0-py3-none-any.whl --out dist/
 
