@@ -6,8 +6,9 @@ the class is active on the node, ``False`` otherwise. Consequences never set a c
 condition names what to fix, not everything that broke.
 
 Pod- and cluster-level failure modes (a crash loop, an expired API server certificate) are not
-conditions of a node; a site's own failure modes take ``KubewhyOtherProblem`` when they are
-about a node (scope ``node``, ``cgroup`` or ``container``).
+conditions of a node. A failure mode in neither table (a site's own, or a new one not yet
+classified here) takes ``KubewhyOtherProblem`` when it is about a node (scope ``node``,
+``cgroup`` or ``container``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "KubewhyKernelProblem": (
         "kernel-bug-node-reboot",
         "kernel-oops-panic",
+        "memcg-kmem-accounting-broken",
         "soft-lockup-rcu-stall",
         "hung-task-d-state",
         "unregister-netdevice-hang",
@@ -60,6 +62,13 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "conntrack-insert-race",
         "conntrack-table-full",
         "cni-ip-exhaustion",
+        "bridge-netfilter-disabled",
+        "host-loopback-stub-resolver",
+        "host-resolv-conf-no-nameserver",
+        "iptables-backend-mismatch",
+        "pod-network-mtu-mismatch",
+        "stale-udp-conntrack-entry",
+        "vxlan-checksum-offload-drop",
     ),
     "KubewhyKubeletProblem": (
         "kubelet-api-throttling",
@@ -74,6 +83,7 @@ CONDITION_TYPES: tuple[str, ...] = (*CLASSES, OTHER)
 NOT_NODE_CONDITIONS: frozenset[str] = frozenset(
     {
         "apiserver-certificate-expired",
+        "apiserver-client-flood",
         "apiserver-goroutine-leak-oom",
         "apiserver-overload",
         "client-side-throttling",
@@ -81,7 +91,9 @@ NOT_NODE_CONDITIONS: frozenset[str] = frozenset(
         "crashloop-backoff",
         "dns-timeout",
         "etcd-db-quota-exceeded",
+        "etcd-expensive-range-requests",
         "etcd-leader-churn",
+        "etcd-member-lost-quorum-kept",
         "etcd-slow-disk",
         "etcd-unavailable",
         "image-pull-backoff",
