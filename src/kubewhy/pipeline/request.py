@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kubewhy.model.suppression import Suppression
 from kubewhy.model.times import TimeWindow
 from kubewhy.scanning.pool import Progress
 
@@ -32,6 +33,9 @@ class ClusterSource:
     logs_tail: int = 500
     max_concurrency: int = 4
     timeout: float = 15.0
+    # kubectl's --as and --as-group: read as this user (and group) would.
+    impersonate: str | None = None
+    impersonate_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Request:
     ``tz_offset_minutes`` is the zone of timestamps that carry none (inferred when None);
     ``jobs`` the processes big logs may be scanned on (default: the cores); ``progress`` is told
     how the scan of logs goes; ``window`` bounds the times of the log lines read.
+    ``suppressions`` silence accepted findings and risks until they expire at ``now`` (default:
+    the current time).
     """
 
     paths: tuple[Path, ...] = ()
@@ -67,6 +73,8 @@ class Request:
     progress: Progress | None = None
     # --since/--until: log lines with a time outside are left out (metrics use their own window).
     window: TimeWindow | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    now: datetime | None = None
 
     @property
     def live(self) -> bool:

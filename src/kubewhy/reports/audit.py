@@ -9,10 +9,23 @@ from kubewhy.model.redact import redact
 
 
 def render_audit(risks: list[Risk], fmt: str) -> str:
+    """Every risk in JSON and YAML (suppressed ones marked ``suppressed``); the active ones in
+    text, Markdown and HTML, with a count of the suppressed."""
     if fmt == "json":
         return redact(json.dumps([r.model_dump() for r in risks], indent=2)) + "\n"
+    if fmt == "yaml":
+        from kubewhy.reports.structured import render_yaml
+
+        return render_yaml([r.model_dump(mode="json") for r in risks])
+    if fmt == "html":
+        from kubewhy.reports.structured import render_html
+
+        return render_html(render_audit(risks, "markdown"), "kubewhy audit")
+    silenced = sum(1 for r in risks if r.suppressed is not None)
+    risks = [r for r in risks if r.suppressed is None]
+    note = f"{silenced} suppressed risk(s) not shown (see --format json).\n" if silenced else ""
     if not risks:
-        return "kubewhy audit: no risk found in the evidence.\n"
+        return "kubewhy audit: no risk found in the evidence.\n" + note
     md = fmt == "markdown"
     lines = [
         "# kubewhy audit" if md else f"kubewhy audit: {len(risks)} risk(s), most serious first",
@@ -32,4 +45,4 @@ def render_audit(risks: list[Risk], fmt: str) -> str:
             )
         lines.append(f"   fix: {r.fix}")
         lines.append("")
-    return redact("\n".join(lines))
+    return redact("\n".join(lines)) + note

@@ -1,4 +1,4 @@
-"""A live cluster as evidence, read through the Kubernetes API (``kubectl why``).
+"""A live cluster as evidence, read through the Kubernetes API (``kubectl kubewhy``).
 
 ``collect_cluster(target, namespace=..., kubeconfig=..., context=...) -> BundleWriter`` reads
 what a target needs (see :mod:`kubewhy.sources.cluster.collector`) into a bundle in the layout of
@@ -29,17 +29,20 @@ def collect_cluster(
     logs_tail: int = 500,
     max_concurrency: int = 4,
     timeout: float = 15.0,
+    impersonate: str | None = None,
+    impersonate_group: str | None = None,
 ) -> BundleWriter:
     """What ``target`` (``node/NAME``, ``pod/NAME``, ``namespace/NAME`` or None for the whole
     cluster) needs, read from the API server of ``kubeconfig``/``context`` (kubectl's rules).
 
+    ``impersonate``/``impersonate_group`` act as kubectl's ``--as``/``--as-group``.
     ``timeout`` bounds every request; ``max_concurrency`` the requests in flight. Raises
     :class:`kubewhy.errors.UsageError` for a bad target, :class:`kubewhy.errors.InputError` when
     the configuration cannot be used or the target does not exist; everything else that cannot
     be read is a gap in the bundle's manifest.
     """
     parsed = parse_target(target, namespace)
-    client = api_client(kubeconfig, context)
+    client = api_client(kubeconfig, context, impersonate, impersonate_group)
     try:
         transport = Transport(client, timeout=timeout)
         limits = Limits(logs_tail=max(1, logs_tail))
