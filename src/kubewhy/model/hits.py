@@ -1,7 +1,9 @@
 """Symptom hits: log lines and records that matched a knowledge-base pattern, aggregated.
 
 A flood (the same line two million times) is kept as a count, first and last time and a few
-samples, never as two million rows.
+samples, never as two million rows. Lines of listings that print ages instead of times
+(kubectl's events) are placed on their listing's own clock: a span measured there is a real
+duration, though no wall-clock time is known.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from datetime import datetime
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
+from kubewhy.model.times import ListingTime
+
+Clock = tuple[str, int]
 
 
 @dataclass
@@ -27,6 +32,27 @@ class SymptomHit:
     part: str | None = None
     # Names the lines blame (``LogSymptom.blames``), with how many lines blame each.
     blamed: dict[str, int] = field(default_factory=dict)
+    # Per listing that prints ages: the earliest and latest moment on its clock (seconds from
+    # when it was printed). Never set against ``first``/``last`` or another listing's moments.
+    listed: dict[Clock, tuple[float, float]] = field(default_factory=dict)
+
+    def lasted(self) -> float:
+        """Seconds from the first line to the last: by wall clock, or on one listing's clock
+        (the longest span either shows); 0 when no line tells when it was seen."""
+        spans = [hi - lo for lo, hi in self.listed.values()]
+        if self.first is not None and self.last is not None:
+            spans.append((self.last - self.first).total_seconds())
+        return max(spans, default=0.0)
+
+    def _widen(self, moment: datetime | ListingTime | None) -> None:
+        if isinstance(moment, ListingTime):
+            lo, hi = self.listed.get(moment.clock, (moment.seconds, moment.seconds))
+            self.listed[moment.clock] = (min(lo, moment.seconds), max(hi, moment.seconds))
+        elif moment is not None:
+            if self.first is None or moment < self.first:
+                self.first = moment
+            if self.last is None or moment > self.last:
+                self.last = moment
 
     def merge(self, other: SymptomHit, max_samples: int = 5) -> None:
         """Fold in the same symptom's hits from another file."""
@@ -43,6 +69,9 @@ class SymptomHit:
             self.groups.setdefault(key, value)
         for name, count in other.blamed.items():
             self.blamed[name] = self.blamed.get(name, 0) + count
+        for clock, (lo, hi) in other.listed.items():
+            self._widen(ListingTime(clock[0], clock[1], lo))
+            self._widen(ListingTime(clock[0], clock[1], hi))
 
     def add(
         self,
@@ -50,15 +79,19 @@ class SymptomHit:
         groups: dict[str, str],
         blamed: str | None = None,
         max_samples: int = 5,
+        *,
+        count: int = 1,
+        since: datetime | ListingTime | None = None,
     ) -> None:
-        self.count += 1
+        """One line of evidence that stands for ``count`` occurrences (an event row counts its
+        repeats), the first of them at ``since`` when the line says (an event's first
+        timestamp; the evidence's own time is the last)."""
+        self.count += count
         if blamed:
             self.blamed[blamed] = self.blamed.get(blamed, 0) + 1
-        if evidence.time is not None:
-            if self.first is None or evidence.time < self.first:
-                self.first = evidence.time
-            if self.last is None or evidence.time > self.last:
-                self.last = evidence.time
+        self._widen(evidence.time)
+        self._widen(evidence.listed)
+        self._widen(since)
         if len(self.samples) < max_samples:
             self.samples.append(evidence)
             for key, value in groups.items():
