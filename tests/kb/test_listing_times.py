@@ -8,6 +8,7 @@ kubelet line in klog's, written for these tests unless a thread is named.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import Observed, one_pull_took_minutes
@@ -15,7 +16,9 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import ListingTime
+from kubewhy.pipeline import Request, diagnose
 
+DATA = Path(__file__).resolve().parents[1] / "parsers" / "data"
 IMAGE = "registry.example.com/ml/trainer:3.1"
 NODE = Entity.for_node("node-1")
 
@@ -88,3 +91,20 @@ def test_ages_never_meet_wall_clock_times() -> None:
         _pull_hit("pull-done", _evidence(9, time=pulled_at)),
     ]
     assert one_pull_took_minutes(Observed(FactStore(), hits), NODE) == []
+
+
+def test_a_slow_pull_in_a_pasted_events_block(tmp_path: Path) -> None:
+    # Real: jupyterhub/mybinder.org-deploy#1729, a pod's events alone: Pulling 7m32s and Pulled
+    # 27s before the describe was printed, and no duration in the Pulled event.
+    path = tmp_path / "describe.txt"
+    path.write_text((DATA / "describe_events_mybinder.txt").read_text())
+    found = diagnose(Request(paths=(path,)))
+    slow = next(f for f in found.findings if f.failure_mode == "slow-image-pull")
+    assert slow.entity.name == "gke-prod-user-202009-b9c03ca0-v8jc"
+    assert slow.first_seen is None and slow.last_seen is None
+    cited = {ref.id: ref for ref in slow.evidence}
+    lines = sorted(cited[i].line or 0 for link in slow.chain for i in link.evidence)
+    assert lines == [5, 6]
+    # Ages are shown as no time at all: the listing never said when it was printed.
+    assert all(ref.time is None for f in found.findings for ref in f.evidence)
+    assert found.timeline == []

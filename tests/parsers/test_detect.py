@@ -28,11 +28,18 @@ FORMATS = [fmt for module in MODULES for fmt in module.FORMATS]
 
 EXPECTED = {
     "cluster_info_dump_stdout.txt": "k8s-objects",
+    "describe_events_mybinder.txt": "kubectl-describe",
+    "describe_events_tabs_coreos.txt": "kubectl-describe",
+    "describe_events_v0.txt": "kubectl-describe",
+    "describe_node_events_bottlerocket.txt": "kubectl-describe",
     "describe_node_notready.txt": "kubectl-describe",
     "describe_pod_oomkilled.txt": "kubectl-describe",
     "describe_pod_pending_old.txt": "kubectl-describe",
     "describe_pod_running.txt": "kubectl-describe",
     "describe_pod_squashed.txt": "kubectl-describe",
+    "describe_session_dataz8.txt": "kubectl-describe",
+    "e2e_events_ceph_csi.txt": "e2e-events",
+    "e2e_events_csi_baremetal.txt": "e2e-events",
     "events_core_v1.json": "k8s-objects",
     "events_export.txt": "events-export",
     "events_get.txt": "kubectl-events",

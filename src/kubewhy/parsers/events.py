@@ -1,6 +1,7 @@
 """Event tables: ``kubectl get events`` (plain, ``-A``, ``-o wide``, the old
-``LASTSEEN FIRSTSEEN COUNT NAME KIND ...`` layout), ``kubectl events``, and the console export
-that starts each row with a full timestamp::
+``LASTSEEN FIRSTSEEN COUNT NAME KIND ...`` and ``FIRSTSEEN LASTSEEN ...`` layouts), ``kubectl
+events``, the console export that starts each row with a full timestamp, and the Kubernetes e2e
+framework's dump of a namespace's events::
 
     LAST SEEN   TYPE      REASON      OBJECT              MESSAGE
     65s         Warning   Unhealthy   pod/frontend-557f   Readiness probe failed: ...
@@ -8,10 +9,13 @@ that starts each row with a full timestamp::
     2020-06-14 13:15:39 Warning Node 172.21.128.138.1618e2878157535e Rebooted Node 172.21.128.138
     has been rebooted, boot id: 281c2a66-...
 
+    INFO: At 2021-05-04 15:45:47 +0000 UTC - event for web-1: {kubelet node-1} Failed: ...
+
 Every event becomes a record ``"Reason: Message"`` about its object (``pod/x`` -> the pod,
-``node/x`` -> the node); a full timestamp is the record's stamp and an anchor (naive: its zone is
-the timeline's to infer). ``Rebooted`` events count into ``node.reboots`` per node and
-``cluster.reboots``.
+``node/x`` -> the node) with its count (COUNT, ``(x4 over 4m13s)``) and its last and first
+seen times: kubectl's ages on the listing's own clock (:mod:`kubewhy.parsers.event_times`), or
+exact times, which are anchors too (the export's naive: its zone is the timeline's to infer).
+``Rebooted`` events count into ``node.reboots`` per node and ``cluster.reboots``.
 
 >>> text = '''NAMESPACE   LAST SEEN   TYPE      REASON      OBJECT          MESSAGE
 ... prod        65s         Warning   Unhealthy   pod/web-1       Readiness probe failed: timeout'''
@@ -24,13 +28,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record
+from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_anchor
+from kubewhy.parsers.event_times import event_seen, is_time_cell
 from kubewhy.parsers.objects import event_entity
 
 # --- fixed-width tables (kubectl's tabwriter), shared with the describe parser ------------------
@@ -82,7 +88,7 @@ _TITLES = {
     "SOURCE": "source",
     "MESSAGE": "message",
 }
-_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN)\s+\S")
+_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN|FIRSTSEEN)\s+\S")
 _TYPES = {"Normal", "Warning"}
 _ROW = re.compile(
     r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+(?: \(x\d+ over \S+\))?)\s+"
@@ -139,13 +145,6 @@ class _Counts:
             result.facts.append(Fact("cluster.reboots", Entity.cluster(), total, first))
 
 
-def _count(cell: str | None) -> int:
-    if not cell:
-        return 1
-    found = re.search(r"\d+", cell)
-    return int(found.group(0)) if found else 1
-
-
 class GetEventsFormat:
     name = "kubectl-events"
 
@@ -165,22 +164,25 @@ class GetEventsFormat:
         counts = _Counts()
         columns: list[tuple[str, int]] | None = None
         last: Record | None = None
+        # The listing whose clock the ages are on: from its header (or its first row) on.
+        listing: tuple[str, int] | None = None
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             if _HEADER.match(line):
-                columns = table_columns(line)
+                columns, listing = table_columns(line), (ctx.source, number)
                 continue
             cells = self._cells(line, columns)
             if cells is None:
                 if last is not None and not _ROW.match(line):
                     # A message that went on over several lines.
-                    last = Record(f"{last.text} {line.strip()}", last.line, last.stamp, last.entity)
+                    last = replace(last, text=f"{last.text} {line.strip()}")
                     result.records[-1] = last
                 else:
                     result.malformed += 1
                 continue
-            last = self._record(cells, number, line, ctx=ctx, result=result, counts=counts)
+            listing = listing or (ctx.source, number)
+            last = self._record(cells, number, line, listing, ctx=ctx, result=result, counts=counts)
         counts.facts(result)
         return result
 
@@ -188,7 +190,9 @@ class GetEventsFormat:
         if columns is not None and cut_boundary_ok(line, columns):
             raw = slice_row(line, columns)
             cells = {_TITLES.get(title, title.lower()): value for title, value in raw.items()}
-            if cells.get("type") in _TYPES and cells.get("reason"):
+            # Before 1.2 the table had no TYPE column.
+            typed = cells.get("type") in _TYPES or "type" not in cells
+            if typed and cells.get("reason") and is_time_cell(cells.get("last", "")):
                 if "kind" in cells and "object" not in cells:
                     cells["object"] = f"{cells['kind'].lower()}/{cells.get('name', '')}"
                     cells.pop("name", None)
@@ -202,6 +206,7 @@ class GetEventsFormat:
         cells: dict[str, str],
         number: int,
         line: str,
+        listing: tuple[str, int],
         *,
         ctx: Context,
         result: ParseResult,
@@ -212,10 +217,17 @@ class GetEventsFormat:
         if entity is not None:
             result.entities.append(entity)
         reason = cells.get("reason", "")
-        record = Record(f"{reason}: {cells.get('message', '')}".strip(), number, entity=entity)
+        seen = event_seen(
+            cells.get("last", ""), cells.get("first"), cells.get("count"), listing=listing
+        )
+        text = f"{reason}: {cells.get('message', '')}".strip()
+        record = Record(text, number, seen.stamp, entity, count=seen.count, since=seen.since)
         result.records.append(record)
+        for stamp in (seen.stamp, seen.since):
+            if stamp is not None and stamp.listed is None:
+                add_anchor(result, stamp.value)
         evidence = Evidence(ctx.source, number, None, line.strip())
-        counts.add(entity, reason, _count(cells.get("count")), evidence)
+        counts.add(entity, reason, seen.count, evidence)
         return record
 
 
@@ -264,4 +276,94 @@ class EventExportFormat:
         return result
 
 
-FORMATS = [GetEventsFormat(), EventExportFormat()]
+# The Kubernetes e2e framework's dump of a namespace's events when a test fails
+# (test/e2e/framework, dumpEventsInNamespace): Logf("At %v - event for %v: %v %v: %v",
+# e.FirstTimestamp, e.InvolvedObject.Name, e.Source, e.Reason, e.Message). The time is Go's
+# time.String() (``2021-05-04 15:45:47 +0000 UTC``; the zero time for events stamped only with
+# eventTime), the source Go's print of the EventSource struct (``{kubelet kind-worker}``,
+# ``{default-scheduler }``). Logf puts its own stamp and level first (``May  4 15:49:12.578:
+# INFO: ``), and a ginkgo step names the namespace: ``Collecting events from namespace "x".``
+_E2E_EVENT = re.compile(
+    r"\bAt (?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? (?P<zone>[+-]\d{4})"
+    r"(?: [A-Z][A-Za-z0-9+-]*)? "
+    r"- event for (?P<object>[^\s:]+): \{(?P<component>[^\s{}]*) ?(?P<host>[^{}]*)\} "
+    r"(?P<reason>[A-Za-z]\w*): (?P<message>.*)$"
+)
+_E2E_NAMESPACE = re.compile(r'Collecting events from namespace "(?P<namespace>[^"]+)"')
+# The start of a line that Logf or ginkgo wrote (a new line, not more of a message).
+_E2E_LINE = re.compile(r"^\s*(?:\w{3} +\d+ \d\d:\d\d:\d\d\.\d+: |[A-Z]+: |STEP: |\[)")
+_ASSIGNED_TO = re.compile(r"^Successfully assigned \S+ to (?P<node>\S+)")
+
+
+class E2eEventsFormat:
+    """Events as the Kubernetes e2e framework dumps them: each names its object and, for the
+    kubelet's, the node; the time is an exact first-seen time."""
+
+    name = "e2e-events"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        rows = sum(1 for line in lines if _E2E_EVENT.search(line))
+        if rows and (rows >= 0.5 * len(lines) or rows >= 5):
+            return 0.9
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        counts = _Counts()
+        namespace = ctx.namespace
+        last: Record | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            named = _E2E_NAMESPACE.search(line)
+            if named:
+                namespace, last = named.group("namespace"), None
+                continue
+            found = _E2E_EVENT.search(line)
+            if found is None:
+                if last is not None and line.strip() and not _E2E_LINE.match(line):
+                    # A message with newlines goes on, unprefixed, on the next lines.
+                    last = replace(last, text=f"{last.text} {line.strip()}")
+                    result.records[-1] = last
+                else:
+                    last = None
+                continue
+            entity = _e2e_entity(found, namespace)
+            if entity is not None:
+                result.entities.append(entity)
+            moment = _go_time(found.group("time"), found.group("zone"))
+            reason = found.group("reason")
+            text_ = f"{reason}: {found.group('message').strip()}"
+            last = Record(text_, number, Stamp(moment) if moment else None, entity)
+            result.records.append(last)
+            add_anchor(result, moment)
+            counts.add(entity, reason, 1, Evidence(ctx.source, number, None, line.strip()))
+        counts.facts(result)
+        return result
+
+
+def _go_time(text: str, zone: str) -> datetime | None:
+    """Go's time.String() (its seconds and numeric zone) as aware UTC; None for the zero time."""
+    try:
+        moment = datetime.strptime(f"{text} {zone}", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.year > 1970 else None
+
+
+def _e2e_entity(found: re.Match[str], namespace: str | None) -> Entity | None:
+    """The object a dumped event is about: its node when it is named after the source's host,
+    else a pod when the kubelet or the scheduler speaks (their events are about pods); events of
+    other controllers are about objects that are no entities of ours."""
+    name, component = found.group("object"), found.group("component")
+    host = found.group("host").strip() or None
+    if host is not None and name == host:
+        return Entity.for_node(name)
+    if component == "default-scheduler":
+        assigned = _ASSIGNED_TO.match(found.group("message"))
+        return Entity.pod(name, namespace, assigned.group("node") if assigned else None)
+    if component == "kubelet":
+        return Entity.pod(name, namespace, host)
+    return None
+
+
+FORMATS = [GetEventsFormat(), EventExportFormat(), E2eEventsFormat()]
