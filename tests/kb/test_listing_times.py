@@ -73,6 +73,24 @@ def test_one_listing_measures_a_pull() -> None:
     assert [ev.line for ev in cited] == [5, 6]
 
 
+def test_truncated_ages_measure_only_what_they_guarantee() -> None:
+    # Pulling "12m" and Pulled "10m" ago: kubectl truncates to the minute, so the pull took
+    # more than one minute and less than three; it is not shown to have taken two.
+    listing = ("describe.txt", 1)
+    hits = [
+        _pull_hit("pull-started", _evidence(5, ListingTime(*listing, -720, 60))),
+        _pull_hit("pull-done", _evidence(6, ListingTime(*listing, -600, 60))),
+    ]
+    assert one_pull_took_minutes(Observed(FactStore(), hits), NODE) == []
+    hit = SymptomHit("fm", "s", NODE)
+    for evidence in (
+        _evidence(5, ListingTime(*listing, -720, 60)),
+        _evidence(6, ListingTime(*listing, -600, 60)),
+    ):
+        hit.add(evidence, {})
+    assert hit.lasted() == 60
+
+
 def test_two_listings_never_measure_a_pull_between_them() -> None:
     # Pulling in one describe, Pulled in another printed at some other moment: no span.
     hits = [

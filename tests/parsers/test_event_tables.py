@@ -112,6 +112,7 @@ def test_node_events_alone_name_their_node() -> None:
     assert memory.count == 3
     assert memory.stamp is not None and memory.stamp.listed is not None
     assert memory.stamp.listed.seconds == -23 * 60
+    assert memory.stamp.listed.precision == 60  # "23m": 23 to 24 minutes before
     assert result.malformed == 0
 
 

@@ -126,8 +126,9 @@ def _wall_span(hits: list[SymptomHit]) -> Span | None:
 
 
 def _listed_span(hits: list[SymptomHit]) -> Span | None:
-    """The widest span one listing of ages shows (a describe's Pulling 7m32s and Pulled 27s
-    ago: 7m05s), citing its earliest and latest line."""
+    """The widest span one listing of ages shows, at the least its truncated ages allow (a
+    describe's Pulling 7m32s and Pulled 27s ago: at least 7m04s), citing its earliest and
+    latest line."""
     bounds: dict[Clock, tuple[float, float]] = {}
     for hit in hits:
         for clock, (lo, hi) in hit.listed.items():

@@ -32,22 +32,24 @@ class SymptomHit:
     part: str | None = None
     # Names the lines blame (``LogSymptom.blames``), with how many lines blame each.
     blamed: dict[str, int] = field(default_factory=dict)
-    # Per listing that prints ages: the earliest and latest moment on its clock (seconds from
-    # when it was printed). Never set against ``first``/``last`` or another listing's moments.
+    # Per listing that prints ages, on its clock (seconds from when it was printed): the latest
+    # the first line can have been seen and the earliest the last line can have been seen (ages
+    # are truncated), so that their difference is a span the ages guarantee. Never set against
+    # ``first``/``last`` or another listing's moments.
     listed: dict[Clock, tuple[float, float]] = field(default_factory=dict)
 
     def lasted(self) -> float:
-        """Seconds from the first line to the last: by wall clock, or on one listing's clock
-        (the longest span either shows); 0 when no line tells when it was seen."""
+        """Seconds from the first line to the last: by wall clock, or the least span one
+        listing's ages allow (the longest either shows); 0 when no line tells when it was seen."""
         spans = [hi - lo for lo, hi in self.listed.values()]
         if self.first is not None and self.last is not None:
             spans.append((self.last - self.first).total_seconds())
-        return max(spans, default=0.0)
+        return max([0.0, *spans])
 
     def _widen(self, moment: datetime | ListingTime | None) -> None:
         if isinstance(moment, ListingTime):
-            lo, hi = self.listed.get(moment.clock, (moment.seconds, moment.seconds))
-            self.listed[moment.clock] = (min(lo, moment.seconds), max(hi, moment.seconds))
+            earliest = moment.seconds - moment.precision
+            self._widen_listed(moment.clock, moment.seconds, earliest)
         elif moment is not None:
             if self.first is None or moment < self.first:
                 self.first = moment
@@ -70,8 +72,11 @@ class SymptomHit:
         for name, count in other.blamed.items():
             self.blamed[name] = self.blamed.get(name, 0) + count
         for clock, (lo, hi) in other.listed.items():
-            self._widen(ListingTime(clock[0], clock[1], lo))
-            self._widen(ListingTime(clock[0], clock[1], hi))
+            self._widen_listed(clock, lo, hi)
+
+    def _widen_listed(self, clock: Clock, lo: float, hi: float) -> None:
+        known = self.listed.get(clock, (lo, hi))
+        self.listed[clock] = (min(known[0], lo), max(known[1], hi))
 
     def add(
         self,

@@ -53,12 +53,14 @@ class ListingTime:
     listing was printed. ``source`` and ``line`` (where the listing starts) name the listing.
 
     kubectl prints event times as ages from its own "now", which the listing does not show: two
-    moments of one listing can be subtracted exactly, but neither is a wall-clock time, and
-    neither can be set against a moment of another listing or a log line."""
+    moments of one listing can be subtracted, but neither is a wall-clock time, and neither can
+    be set against a moment of another listing or a log line. kubectl truncates ages (``12m``
+    is 12 to 13 minutes): the moment lies up to ``precision`` seconds before ``seconds``."""
 
     source: str
     line: int
     seconds: float
+    precision: float = 0.0
 
     @property
     def clock(self) -> tuple[str, int]:
@@ -83,9 +85,11 @@ class Stamp:
         return Stamp(_BOOT, True, seconds)
 
     @staticmethod
-    def before_listing(seconds: float, source: str, line: int) -> Stamp:
-        """``seconds`` before the listing that starts at ``line`` of ``source`` was printed."""
-        return Stamp(_BOOT, True, None, ListingTime(source, line, -float(seconds)))
+    def before_listing(seconds: float, source: str, line: int, precision: float = 0.0) -> Stamp:
+        """``seconds`` (to ``precision``: an age's unit) before the listing that starts at
+        ``line`` of ``source`` was printed."""
+        moment = ListingTime(source, line, -float(seconds), float(precision))
+        return Stamp(_BOOT, True, None, moment)
 
     def resolve(self, ctx: TimeContext) -> datetime | None:
         if self.listed is not None:

@@ -8,9 +8,9 @@ than a second ahead of that clock (skew). A zero time is ``<unknown>``. A repeat
 ``LAST (xCOUNT over FIRST)`` (``kubectl describe``'s DescribeEvents, ``kubectl events``), both
 ages. Before 1.0, describe printed ``time.RFC1123Z`` times (``Tue, 07 Apr 2015 12:08:30 -0700``).
 
-An age becomes a stamp on the listing's own clock (:meth:`Stamp.before_listing`): moments of one
-listing subtract exactly (to the age's precision: 1 s up to 10 minutes, 1 min up to 3 hours, ...),
-but none of them is a wall-clock time.
+An age becomes a stamp on the listing's own clock (:meth:`Stamp.before_listing`), with the unit
+kubectl truncated it to (1 s up to 10 minutes, 1 min up to 3 hours, ...): moments of one listing
+subtract to that precision, but none of them is a wall-clock time.
 
 >>> seen = event_seen("5m (x12 over 10m)", listing=("describe.txt", 4))
 >>> seen.count, seen.since.listed.seconds, seen.stamp.listed.seconds
@@ -56,6 +56,20 @@ def age_seconds(text: str) -> float | None:
     )
 
 
+def age_precision(text: str) -> float:
+    """The unit of an age's last figure: kubectl truncates to it (``12m`` is 12 to 13 minutes;
+    ``7m`` may be 7m0s exactly or, from the older printer, up to 8 minutes).
+
+    >>> [age_precision(age) for age in ("7m32s", "12m", "3d4h", "<invalid>")]
+    [1.0, 60.0, 3600.0, 0.0]
+    """
+    found = _AGE.match(text.strip())
+    if not found or not any(found.groups()):
+        return 0.0
+    last = max(i for i, value in enumerate(found.groups()) if value)
+    return float(_UNIT_SECONDS[last])
+
+
 def absolute_time(text: str) -> datetime | None:
     """An RFC 1123 time with a numeric zone (``Thu, 17 Feb 2022 16:51:05 -0500``) as aware UTC;
     None for anything else and for Go's zero time (printed for an event never stamped).
@@ -95,7 +109,9 @@ def _stamp(cell: str, listing: tuple[str, int]) -> Stamp | None:
     if moment is not None:
         return Stamp(moment)
     ago = age_seconds(cell)
-    return Stamp.before_listing(ago, *listing) if ago is not None else None
+    if ago is None:
+        return None
+    return Stamp.before_listing(ago, *listing, precision=age_precision(cell))
 
 
 def event_seen(
