@@ -43,6 +43,7 @@ EXPECTED = {
     "events_core_v1.json": "k8s-objects",
     "events_export.txt": "events-export",
     "events_get.txt": "kubectl-events",
+    "events_get_headerless_old.txt": "kubectl-events",
     "events_get_old_layout.txt": "kubectl-events",
     "events_k8s_io_v1.yaml": "k8s-objects",
     "kubelet_config_docs.yaml": "kubelet-config",

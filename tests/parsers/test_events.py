@@ -144,6 +144,24 @@ def test_old_layout_ages_and_counts(parse) -> None:
     assert all(r.since is None for r in result.records)  # first seen = last seen
 
 
+def test_old_rows_without_their_header(parse) -> None:
+    # Real: 1.1-era `kubectl get events` rows pasted without the header (FIRSTSEEN LASTSEEN
+    # COUNT NAME KIND SUBOBJECT REASON SOURCE MESSAGE), from gravitational/planet#77.
+    result = parse(FORMAT, "events_get_headerless_old.txt")
+    assert [(r.entity.ref() if r.entity else None, r.count) for r in result.records] == [
+        ("pod/default/mattermost-worker", 75),
+        ("pod/default/mattermost-database", 76),
+        ("pod/default/mattermost-database", 76),
+        ("pod/default/mattermost-database", 76),
+    ]
+    first = result.records[0]
+    assert first.entity is not None and first.entity.node == "192.168.122.252"
+    assert first.text.startswith('Failed: Failed to pull image "192.168.122.176:5000/pause:0.8.0"')
+    assert (_listed(first.since), _listed(first.stamp)) == (-720, -5)
+    assert result.records[2].text.startswith("FailedSync: Error syncing pod")
+    assert result.malformed == 0
+
+
 def test_layout_before_the_type_column() -> None:
     # kubectl 1.1 (resource_printer.go eventColumns: FIRSTSEEN LASTSEEN COUNT NAME KIND
     # SUBOBJECT REASON SOURCE MESSAGE; written in that layout).

@@ -31,7 +31,39 @@ import re
 from dataclasses import dataclass
 
 from kubewhy.parsers.event_times import AGE_CELL, RFC1123Z, Seen, event_seen, is_time_cell
-from kubewhy.parsers.events import cut_boundary_ok, slice_row, table_columns
+
+# --- fixed-width tables (kubectl's tabwriter), shared with ``kubectl get events`` ----------
+
+_CELL_TITLE = re.compile(r"\S+(?: \S+)*")
+
+
+def table_columns(header: str) -> list[tuple[str, int]]:
+    """Column titles (words joined by single spaces) and where each starts.
+
+    >>> table_columns("  LAST SEEN   TYPE    REASON")
+    [('LAST SEEN', 2), ('TYPE', 14), ('REASON', 22)]
+    """
+    return [(m.group(0), m.start()) for m in _CELL_TITLE.finditer(header.expandtabs())]
+
+
+def slice_row(row: str, columns: list[tuple[str, int]]) -> dict[str, str]:
+    """Cells of a row under ``columns``; the last column takes the rest of the row."""
+    row = row.expandtabs()
+    cells: dict[str, str] = {}
+    for index, (title, start) in enumerate(columns):
+        end = columns[index + 1][1] if index + 1 < len(columns) else len(row)
+        cells[title] = row[start:end].strip()
+    return cells
+
+
+def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
+    """Whether every column start falls at a cell start (a blank just before it), which is
+    true of rows that really are aligned under the header."""
+    row = row.expandtabs()
+    return all(start == 0 or start >= len(row) or row[start - 1] == " " for _, start in columns)
+
+
+# --- describe's events table -------------------------------------------------------------
 
 HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*(?:-{2,}|─{2,})(?:\s+(?:-{2,}|─{2,}))*\s*$")
@@ -46,6 +78,8 @@ _TIME = rf"(?:{RFC1123Z}|<unknown>|<invalid>|\d+[smhdy][\dsmhdy]*)"
 _OLD_START = re.compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
 # Dots where whoever pasted the table left rows out.
 _ELISION = re.compile(r"^\s*(?:\.{3,}|…)\s*$")
+# An object's kind (Pod, Node, ReplicaSet): get events' KIND column.
+_KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _CELL_SPLIT = re.compile(r"\t+\s*|\s{2,}")
 # An object's field path (SubObjectPath): spec.containers{web}, implicitly required container POD.
 _FIELD_PATH = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
@@ -90,10 +124,20 @@ class EventRow:
 def old_row_cells(line: str) -> list[str] | None:
     """The cells of a row of the layouts before 1.10 (first seen, last seen, count first), split
     at tabs or runs of spaces; None when the line does not start like one."""
+    cells = split_cells(line)
+    if cells is None or (_KIND.match(cells[4]) and cells[4] not in _TYPES):
+        # NAME then KIND after the count: a row of ``kubectl get events``, not of describe.
+        return None
+    return cells
+
+
+def split_cells(line: str) -> list[str] | None:
+    """The cells of a row that starts with two times and a count (describe's and get events'
+    tables before 1.10), split at tabs or runs of spaces (RFC 1123 times hold single spaces
+    only: they stay one cell); None for other lines."""
     if not _OLD_START.match(line):
         return None
     cells = [c for c in _CELL_SPLIT.split(line.strip()) if c]
-    # RFC 1123 times hold single spaces only: they stay one cell.
     return cells if len(cells) >= 5 else None
 
 

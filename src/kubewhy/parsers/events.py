@@ -36,39 +36,9 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_anchor
-from kubewhy.parsers.event_times import event_seen, is_time_cell
+from kubewhy.parsers.event_tables import cut_boundary_ok, slice_row, split_cells, table_columns
+from kubewhy.parsers.event_times import age_seconds, event_seen, is_time_cell
 from kubewhy.parsers.objects import event_entity
-
-# --- fixed-width tables (kubectl's tabwriter), shared with the describe parser ------------------
-
-_CELL_TITLE = re.compile(r"\S+(?: \S+)*")
-
-
-def table_columns(header: str) -> list[tuple[str, int]]:
-    """Column titles (words joined by single spaces) and where each starts.
-
-    >>> table_columns("  LAST SEEN   TYPE    REASON")
-    [('LAST SEEN', 2), ('TYPE', 14), ('REASON', 22)]
-    """
-    return [(m.group(0), m.start()) for m in _CELL_TITLE.finditer(header.expandtabs())]
-
-
-def slice_row(row: str, columns: list[tuple[str, int]]) -> dict[str, str]:
-    """Cells of a row under ``columns``; the last column takes the rest of the row."""
-    row = row.expandtabs()
-    cells: dict[str, str] = {}
-    for index, (title, start) in enumerate(columns):
-        end = columns[index + 1][1] if index + 1 < len(columns) else len(row)
-        cells[title] = row[start:end].strip()
-    return cells
-
-
-def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
-    """Whether every column start falls at a cell start (a blank just before it), which is
-    true of rows that really are aligned under the header."""
-    row = row.expandtabs()
-    return all(start == 0 or start >= len(row) or row[start - 1] == " " for _, start in columns)
-
 
 # --- the formats ------------------------------------------------------------------------------
 
@@ -145,6 +115,39 @@ class _Counts:
             result.facts.append(Fact("cluster.reboots", Entity.cluster(), total, first))
 
 
+_TYPED = ("Normal", "Warning")
+_SOURCE = re.compile(r"^(?:\{[^}]*\}|[\w.-]+, [\w.:-]+)$")
+_SUBOBJECT = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
+
+
+def old_row(line: str) -> dict[str, str] | None:
+    """A row of the tables before 1.14 pasted without its header: two ages (LASTSEEN FIRSTSEEN
+    from 1.2, FIRSTSEEN LASTSEEN before: the older is the first), COUNT, NAME, KIND, SUBOBJECT
+    (may be empty), TYPE (from 1.2), REASON, SOURCE (``{kubelet node-1}``, ``kubelet,
+    node-1``), MESSAGE. Cells are split at tabs or runs of spaces.
+
+    >>> old_row("12m  5s  75  web-1  Pod  spec.containers{web}  Failed  {kubelet n1}  Failed")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'first': '12m', 'last': '5s', 'count': '75', 'object': 'pod/web-1',
+     'subobject': 'spec.containers{web}', 'reason': 'Failed', 'source': '{kubelet n1}',
+     'message': 'Failed'}
+    """
+    cells = split_cells(line)
+    if cells is None or len(cells) < 7 or not re.match(r"^[A-Z][A-Za-z]*$", cells[4]):
+        return None
+    one, two, count, name, kind, *rest = cells
+    ages = sorted((one, two), key=lambda cell: age_seconds(cell) or 0.0)
+    row = {"first": ages[1], "last": ages[0], "count": count, "object": f"{kind.lower()}/{name}"}
+    if rest and _SUBOBJECT.match(rest[0]) and rest[0] not in _TYPED:
+        row["subobject"], rest = rest[0], rest[1:]
+    if rest and rest[0] in _TYPED:
+        row["type"], rest = rest[0], rest[1:]
+    if len(rest) < 2 or not re.match(r"^[A-Za-z]\w*$", rest[0]) or not _SOURCE.match(rest[1]):
+        return None
+    row["reason"], row["source"], row["message"] = rest[0], rest[1], " ".join(rest[2:])
+    return row
+
+
 class GetEventsFormat:
     name = "kubectl-events"
 
@@ -154,7 +157,7 @@ class GetEventsFormat:
             return 0.0
         if _HEADER.match(lines[0]) and re.search(r"\bREASON\b", lines[0]):
             return 0.95
-        rows = sum(1 for line in lines if _ROW.match(line))
+        rows = sum(1 for line in lines if _ROW.match(line) or old_row(line))
         if rows >= 2 and rows >= 0.6 * len(lines):
             return 0.6
         return 0.0
@@ -199,7 +202,9 @@ class GetEventsFormat:
                 return cells
         wide = columns is not None and any(title == "FIRST SEEN" for title, _ in columns)
         found = (_WIDE_ROW.match(line) if wide else None) or _ROW.match(line)
-        return {k: v for k, v in found.groupdict().items() if v is not None} if found else None
+        if found:
+            return {k: v for k, v in found.groupdict().items() if v is not None}
+        return old_row(line)
 
     def _record(
         self,
