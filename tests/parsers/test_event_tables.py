@@ -14,8 +14,9 @@ import pytest
 from kubewhy.model.times import TimeContext
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.describe import DescribeFormat
-from kubewhy.parsers.event_tables import EventTable
+from kubewhy.parsers.event_tables import EventTable, is_event_row
 from kubewhy.parsers.event_times import age_seconds, event_seen
+from kubewhy.parsers.events import old_row
 from kubewhy.parsers.registry import detect
 
 FORMAT = DescribeFormat()
@@ -204,3 +205,25 @@ def test_a_table_reads_rows_aligned_apart_by_their_cells() -> None:
         ("Pulled", 'Container image "busybox" already present on machine'),
     ]
     assert table.rows[1].seen.stamp is not None
+
+
+def test_old_rows_of_describe_and_of_get_events_are_told_apart() -> None:
+    # describe 1.0/1.1 (FirstSeen LastSeen Count From SubobjectPath Reason Message, no subobject
+    # for a pod's own event) against get events 1.5 (LASTSEEN FIRSTSEEN COUNT NAME KIND ...),
+    # each written in its release's layout without the header.
+    describe_row = "  5m  5m  1  {scheduler }  Scheduled  Successfully assigned web-1 to n1"
+    get_row = (
+        "5m  5m  1  web-1  Pod    Normal  Scheduled  default-scheduler  "
+        "Successfully assigned web-1 to n1"
+    )
+    assert is_event_row(describe_row)
+    assert not is_event_row(get_row)
+    assert old_row(get_row) is not None and old_row(describe_row) is None
+    table = EventTable(("d.txt", 1))
+    table.feed(1, describe_row)
+    (row,) = table.rows
+    assert (row.reason, row.source, row.message) == (
+        "Scheduled",
+        "{scheduler }",
+        "Successfully assigned web-1 to n1",
+    )

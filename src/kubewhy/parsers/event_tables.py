@@ -78,6 +78,7 @@ _TIME = rf"(?:{RFC1123Z}|<unknown>|<invalid>|\d+[smhdy][\dsmhdy]*)"
 _OLD_START = re.compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
 # Dots where whoever pasted the table left rows out.
 _ELISION = re.compile(r"^\s*(?:\.{3,}|…)\s*$")
+_SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
 # An object's kind (Pod, Node, ReplicaSet): get events' KIND column.
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _CELL_SPLIT = re.compile(r"\t+\s*|\s{2,}")
@@ -125,10 +126,18 @@ def old_row_cells(line: str) -> list[str] | None:
     """The cells of a row of the layouts before 1.10 (first seen, last seen, count first), split
     at tabs or runs of spaces; None when the line does not start like one."""
     cells = split_cells(line)
-    if cells is None or (_KIND.match(cells[4]) and cells[4] not in _TYPES):
+    if cells is None:
+        return None
+    if not is_source(cells[3]) and _KIND.match(cells[4]) and cells[4] not in _TYPES:
         # NAME then KIND after the count: a row of ``kubectl get events``, not of describe.
         return None
     return cells
+
+
+def is_source(cell: str) -> bool:
+    """Whether a cell is an event source as old kubectl printed it: Go's print of the struct
+    (``{kubelet node-1}``, ``{scheduler }``) or ``component, host``."""
+    return _SOURCE.match(cell.strip()) is not None
 
 
 def split_cells(line: str) -> list[str] | None:

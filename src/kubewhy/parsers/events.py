@@ -36,7 +36,13 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_anchor
-from kubewhy.parsers.event_tables import cut_boundary_ok, slice_row, split_cells, table_columns
+from kubewhy.parsers.event_tables import (
+    cut_boundary_ok,
+    is_source,
+    slice_row,
+    split_cells,
+    table_columns,
+)
 from kubewhy.parsers.event_times import age_seconds, event_seen, is_time_cell
 from kubewhy.parsers.objects import event_entity
 
@@ -116,7 +122,6 @@ class _Counts:
 
 
 _TYPED = ("Normal", "Warning")
-_SOURCE = re.compile(r"^(?:\{[^}]*\}|[\w.-]+, [\w.:-]+)$")
 _SUBOBJECT = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
 
 
@@ -124,7 +129,7 @@ def old_row(line: str) -> dict[str, str] | None:
     """A row of the tables before 1.14 pasted without its header: two ages (LASTSEEN FIRSTSEEN
     from 1.2, FIRSTSEEN LASTSEEN before: the older is the first), COUNT, NAME, KIND, SUBOBJECT
     (may be empty), TYPE (from 1.2), REASON, SOURCE (``{kubelet node-1}``, ``kubelet,
-    node-1``), MESSAGE. Cells are split at tabs or runs of spaces.
+    node-1``, ``default-scheduler``), MESSAGE. Cells are split at tabs or runs of spaces.
 
     >>> old_row("12m  5s  75  web-1  Pod  spec.containers{web}  Failed  {kubelet n1}  Failed")
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -133,7 +138,9 @@ def old_row(line: str) -> dict[str, str] | None:
      'message': 'Failed'}
     """
     cells = split_cells(line)
-    if cells is None or len(cells) < 7 or not re.match(r"^[A-Z][A-Za-z]*$", cells[4]):
+    if cells is None or len(cells) < 7 or is_source(cells[3]):
+        return None
+    if not re.match(r"^[A-Z][A-Za-z]*$", cells[4]):
         return None
     one, two, count, name, kind, *rest = cells
     ages = sorted((one, two), key=lambda cell: age_seconds(cell) or 0.0)
@@ -142,7 +149,9 @@ def old_row(line: str) -> dict[str, str] | None:
         row["subobject"], rest = rest[0], rest[1:]
     if rest and rest[0] in _TYPED:
         row["type"], rest = rest[0], rest[1:]
-    if len(rest) < 2 or not re.match(r"^[A-Za-z]\w*$", rest[0]) or not _SOURCE.match(rest[1]):
+    if len(rest) < 2 or not re.match(r"^[A-Za-z]\w*$", rest[0]):
+        return None
+    if not (is_source(rest[1]) or re.match(r"^[a-z][\w.-]*$", rest[1])):  # default-scheduler
         return None
     row["reason"], row["source"], row["message"] = rest[0], rest[1], " ".join(rest[2:])
     return row
