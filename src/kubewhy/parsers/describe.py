@@ -56,8 +56,8 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
+from kubewhy.parsers.event_tables import ASSIGNED, EventTable, is_event_row
 from kubewhy.parsers.event_tables import HEADER as EVENTS_HEADER
-from kubewhy.parsers.event_tables import EventTable, is_event_row
 from kubewhy.parsers.event_times import absolute_time
 from kubewhy.parsers.kube_views import (
     Cited,
@@ -133,12 +133,6 @@ _POD_REASONS = frozenset(
     FailedMount FailedAttachVolume SuccessfulAttachVolume FailedCreatePodSandBox SandboxChanged
     FailedSync Preempted Evicted ErrImageNeverPull ProbeWarning FailedKillPod FailedPreStopHook
     FailedPostStartHook ExceededGracePeriod NetworkNotReady DNSConfigForming""".split()
-)
-# The scheduler's Scheduled event names the pod and its node: "Successfully assigned
-# prod/web-1 to n1" (1.14+), "Successfully assigned web-1 to n1" (before).
-_ASSIGNED = re.compile(
-    r"^Successfully assigned (?:(?P<ns>[a-z0-9][a-z0-9.-]*)/)?(?P<pod>[a-z0-9][a-z0-9.-]*) to "
-    r"(?P<node>\S+)"
 )
 # Node events name their node: "Node n1 status is now: NodeReady", "Node n1 event: ...".
 _NODE_NAMED = re.compile(r"^Node (?P<node>\S+) (?:status is now|event):")
@@ -382,7 +376,7 @@ class _Block:
             (
                 (row, found)
                 for row in self.events.rows
-                if row.reason == "Scheduled" and (found := _ASSIGNED.match(row.message.strip()))
+                if row.reason == "Scheduled" and (found := ASSIGNED.match(row.message.strip()))
             ),
             None,
         )

@@ -82,8 +82,14 @@ _SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
 # An object's kind (Pod, Node, ReplicaSet): get events' KIND column.
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _CELL_SPLIT = re.compile(r"\t+\s*|\s{2,}")
+# The scheduler's Scheduled event names the pod and its node: "Successfully assigned
+# prod/web-1 to n1" (1.14+), "Successfully assigned web-1 to n1" (before).
+ASSIGNED = re.compile(
+    r"^Successfully assigned (?:(?P<ns>[a-z0-9][a-z0-9.-]*)/)?(?P<pod>[a-z0-9][a-z0-9.-]*) to "
+    r"(?P<node>\S+)"
+)
 # An object's field path (SubObjectPath): spec.containers{web}, implicitly required container POD.
-_FIELD_PATH = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
+FIELD_PATH = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
 
 
 @dataclass
@@ -110,11 +116,6 @@ class EventRow:
         if "," in source:
             return source.split(",", 1)[1].strip() or None
         return None
-
-    @property
-    def component(self) -> str:
-        source = self.source.strip().strip("{}")
-        return source.split(",", 1)[0].split(" ", 1)[0].strip()
 
     @property
     def text(self) -> str:
@@ -222,7 +223,7 @@ class EventTable:
                 subobject = rest[0]
             kind = rest[typed[0]]
             rest = rest[typed[0] + 1 :]
-        elif len(rest) >= 2 and _FIELD_PATH.match(rest[0]):
+        elif len(rest) >= 2 and FIELD_PATH.match(rest[0]):
             subobject, rest = rest[0], rest[1:]
         if not rest or not re.match(r"^[A-Za-z]\w*$", rest[0]):
             return None

@@ -37,6 +37,8 @@ from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_anchor
 from kubewhy.parsers.event_tables import (
+    ASSIGNED,
+    FIELD_PATH,
     cut_boundary_ok,
     is_source,
     slice_row,
@@ -122,7 +124,6 @@ class _Counts:
 
 
 _TYPED = ("Normal", "Warning")
-_SUBOBJECT = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
 
 
 def old_row(line: str) -> dict[str, str] | None:
@@ -145,7 +146,7 @@ def old_row(line: str) -> dict[str, str] | None:
     one, two, count, name, kind, *rest = cells
     ages = sorted((one, two), key=lambda cell: age_seconds(cell) or 0.0)
     row = {"first": ages[1], "last": ages[0], "count": count, "object": f"{kind.lower()}/{name}"}
-    if rest and _SUBOBJECT.match(rest[0]) and rest[0] not in _TYPED:
+    if rest and FIELD_PATH.match(rest[0]) and rest[0] not in _TYPED:
         row["subobject"], rest = rest[0], rest[1:]
     if rest and rest[0] in _TYPED:
         row["type"], rest = rest[0], rest[1:]
@@ -306,7 +307,6 @@ _E2E_EVENT = re.compile(
 _E2E_NAMESPACE = re.compile(r'Collecting events from namespace "(?P<namespace>[^"]+)"')
 # The start of a line that Logf or ginkgo wrote (a new line, not more of a message).
 _E2E_LINE = re.compile(r"^\s*(?:\w{3} +\d+ \d\d:\d\d:\d\d\.\d+: |[A-Z]+: |STEP: |\[)")
-_ASSIGNED_TO = re.compile(r"^Successfully assigned \S+ to (?P<node>\S+)")
 
 
 class E2eEventsFormat:
@@ -373,7 +373,7 @@ def _e2e_entity(found: re.Match[str], namespace: str | None) -> Entity | None:
     if host is not None and name == host:
         return Entity.for_node(name)
     if component == "default-scheduler":
-        assigned = _ASSIGNED_TO.match(found.group("message"))
+        assigned = ASSIGNED.match(found.group("message"))
         return Entity.pod(name, namespace, assigned.group("node") if assigned else None)
     if component == "kubelet":
         return Entity.pod(name, namespace, host)
