@@ -227,3 +227,12 @@ def test_old_rows_of_describe_and_of_get_events_are_told_apart() -> None:
         "{scheduler }",
         "Successfully assigned web-1 to n1",
     )
+
+
+def test_a_fenced_paste_reads_as_without_its_fence() -> None:
+    # The mybinder events (jupyterhub/mybinder.org-deploy#1729) as pasted in a markdown fence.
+    text = (DATA / "describe_events_mybinder.txt").read_text()
+    fenced = f"```\n{text}```\n"
+    assert detect(fenced.splitlines()).name == "kubectl-describe"
+    plain = [r.text for r in FORMAT.parse(text, Context("d.txt")).records]
+    assert [r.text for r in FORMAT.parse(fenced, Context("d.txt")).records] == plain

@@ -1,6 +1,12 @@
-"""Event tables and the console export."""
+"""Event tables, the console export and the e2e framework's event dumps.
+
+Samples named after an issue thread are as posted there; the others are written in the exact
+layout of the kubectl release that prints them, as each test says.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context
@@ -9,6 +15,7 @@ from kubewhy.parsers.registry import detect
 
 FORMAT = GetEventsFormat()
 E2E = E2eEventsFormat()
+DATA = Path(__file__).parent / "data"
 
 
 def test_get_events_all_namespaces(parse, facts_by_entity) -> None:
@@ -176,6 +183,13 @@ def test_layout_before_the_type_column() -> None:
     assert record.entity is not None and record.entity.ref() == "pod/prod/web-1"
     assert record.entity.node == "node-2"
     assert (record.count, _listed(record.since), _listed(record.stamp)) == (31, -3600, -120)
+
+
+def test_a_fenced_table_reads_as_without_its_fence(parse) -> None:
+    text = "```\n" + (DATA / "events_get.txt").read_text() + "```\n"
+    assert FORMAT.sniff(text.splitlines()) == 0.95
+    plain = [r.text for r in parse(FORMAT, "events_get.txt").records]
+    assert [r.text for r in FORMAT.parse(text, Context("e.txt")).records] == plain
 
 
 def test_a_wrapped_row_keeps_its_count() -> None:

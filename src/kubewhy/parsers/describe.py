@@ -56,7 +56,7 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
-from kubewhy.parsers.event_tables import ASSIGNED, EventTable, is_event_row
+from kubewhy.parsers.event_tables import ASSIGNED, PASTE_MARK, EventTable, is_event_row
 from kubewhy.parsers.event_tables import HEADER as EVENTS_HEADER
 from kubewhy.parsers.event_times import absolute_time
 from kubewhy.parsers.kube_views import (
@@ -629,11 +629,15 @@ def _blocks(text: str) -> list[Block]:
     filled = [line for line in printed if line.strip()]
     if filled and all(_QUOTE.match(line) for line in filled):
         printed = [_QUOTE.sub("", line, count=1) for line in printed]
-    # A command at a prompt (a session's section) and grep's group separators are no content.
+    # A command at a prompt (a session's section), grep's group separators, a markdown fence
+    # and an elision are no content.
     kept = [
         (number, line)
         for number, line in enumerate(printed, start=1)
-        if line.strip() and line.strip() != "--" and prompt_of(line) is None
+        if line.strip()
+        and line.strip() != "--"
+        and not PASTE_MARK.match(line)
+        and prompt_of(line) is None
     ]
     expanded = [(number, line.expandtabs()) for number, line in kept]
     # A describe pasted with a common indent (from a document or a mail) is read as if flush.

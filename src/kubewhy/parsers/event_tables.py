@@ -65,7 +65,7 @@ def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
 
 # --- describe's events table -------------------------------------------------------------
 
-HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)", re.IGNORECASE)
+HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)")
 _SEPARATOR = re.compile(r"^\s*(?:-{2,}|─{2,})(?:\s+(?:-{2,}|─{2,}))*\s*$")
 _TYPES = ("Normal", "Warning")
 # A row of the layout since 1.10 whose cells lost the header's alignment.
@@ -76,8 +76,8 @@ _ROW = re.compile(
 _TIME = rf"(?:{RFC1123Z}|<unknown>|<invalid>|\d+[smhdy][\dsmhdy]*)"
 # The start of a row of the older layouts: first seen, last seen, count.
 _OLD_START = re.compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
-# Dots where whoever pasted the table left rows out.
-_ELISION = re.compile(r"^\s*(?:\.{3,}|…)\s*$")
+# Dots where whoever pasted the table left rows out; a markdown fence around the paste.
+PASTE_MARK = re.compile(r"^\s*(?:\.{3,}|…|```\w*|~~~\w*)\s*$")
 _SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
 # An object's kind (Pod, Node, ReplicaSet): get events' KIND column.
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
@@ -168,7 +168,7 @@ class EventTable:
         self.malformed = 0
 
     def feed(self, number: int, line: str) -> None:
-        if not line.strip() or line.strip() in ("<none>", "No events.") or _ELISION.match(line):
+        if not line.strip() or line.strip() in ("<none>", "No events.") or PASTE_MARK.match(line):
             return
         if HEADER.match(line):
             self.columns, self.aligned = table_columns(line), True

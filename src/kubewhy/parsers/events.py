@@ -39,6 +39,7 @@ from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_
 from kubewhy.parsers.event_tables import (
     ASSIGNED,
     FIELD_PATH,
+    PASTE_MARK,
     cut_boundary_ok,
     is_source,
     slice_row,
@@ -162,7 +163,7 @@ class GetEventsFormat:
     name = "kubectl-events"
 
     def sniff(self, head: Sequence[str]) -> float:
-        lines = [line for line in head if line.strip()]
+        lines = [line for line in head if line.strip() and not PASTE_MARK.match(line)]
         if not lines:
             return 0.0
         if _HEADER.match(lines[0]) and re.search(r"\bREASON\b", lines[0]):
@@ -180,7 +181,7 @@ class GetEventsFormat:
         # The listing whose clock the ages are on: from its header (or its first row) on.
         listing: tuple[str, int] | None = None
         for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
+            if not line.strip() or PASTE_MARK.match(line):
                 continue
             if _HEADER.match(line):
                 columns, listing = table_columns(line), (ctx.source, number)
