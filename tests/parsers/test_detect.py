@@ -32,6 +32,7 @@ EXPECTED = {
     "describe_events_tabs_coreos.txt": "kubectl-describe",
     "describe_events_v0.txt": "kubectl-describe",
     "describe_node_events_bottlerocket.txt": "kubectl-describe",
+    "describe_node_events_tabs.txt": "kubectl-describe",
     "describe_node_notready.txt": "kubectl-describe",
     "describe_pod_oomkilled.txt": "kubectl-describe",
     "describe_pod_pending_old.txt": "kubectl-describe",

@@ -138,6 +138,24 @@ def test_tab_aligned_1_5_layout_with_a_second_block() -> None:
     assert result.malformed == 0
 
 
+def test_a_node_named_by_its_kubelet_source() -> None:
+    # Real: `kubectl describe no` events of 1.6, tab aligned, from kubernetes/kubernetes#45558.
+    text = (DATA / "describe_node_events_tabs.txt").read_text()
+    assert detect(text.splitlines()).name == "kubectl-describe"
+    result = FORMAT.parse(text, Context("node-events.txt"))
+    node = "node/gke-prow-build-pool-a89df2af-4bc8"
+    (record,) = result.records
+    assert record.entity is not None and record.entity.ref() == node
+    assert record.text == "EvictionThresholdMet: Attempting to reclaim nodefs"
+    assert record.count == 564
+    assert record.stamp is not None and record.stamp.listed is not None
+    assert record.stamp.listed.seconds == -19
+    assert record.since is not None and record.since.listed is not None
+    assert record.since.listed.seconds == -4 * 3600
+    # The node is known to the evidence, so lines that name no node can be its.
+    assert node in {e.ref() for e in result.entities}
+
+
 def test_pre_1_0_rows_without_header_carry_exact_times() -> None:
     # Real: describe events of 2015 (FirstSeen LastSeen Count From SubobjectPath Reason Message,
     # RFC 1123 times, tab aligned), from kubernetes/kubernetes#6532.

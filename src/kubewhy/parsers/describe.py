@@ -123,6 +123,7 @@ _NODE_CONDITIONS = frozenset(
 # Reasons only node events have (the kubelet's node status and lifecycle events).
 _NODE_REASONS = re.compile(
     r"^(?:Node\w+|RegisteredNode|RemovingNode|DeletingNode|Rebooted|InvalidDiskCapacity|"
+    r"EvictionThresholdMet|Starting|"
     r"NodeAllocatableEnforced|FreeDiskSpaceFailed|ImageGCFailed|SystemOOM|ContainerGCFailed|"
     r"CIDRNotAvailable|KubeletSetupFailed)$"
 )
@@ -526,6 +527,8 @@ class _Block:
             target = entity
             if entity is None:
                 target = Entity.for_node(host) if host else None
+                if target is not None:
+                    self.result.entities.append(target)
             elif entity.kind == "pod" and entity.node is None and host:
                 target = Entity.pod(entity.name, entity.namespace, host)
             seen = row.seen
