@@ -26,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 @pytest.mark.parametrize(
     ("age", "seconds"),
     [
-        # HumanDuration's forms (1.11+): seconds up to 2 minutes, m+s up to 10 minutes, then
+        # HumanDuration's forms: seconds up to 2 minutes, m+s up to 10 minutes, then
         # minutes up to 3 hours, h+m up to 8 hours, hours up to 2 days, d+h up to 8 days, days,
         # y+d up to 8 years.
         ("27s", 27),
@@ -206,7 +206,7 @@ runtime: may need to increase max user processes (ulimit -u)
 
 
 def test_a_table_reads_rows_aligned_apart_by_their_cells() -> None:
-    # describe's layout since 1.10: after a continued message the next rows' columns are not
+    # describe's layout of today: after a continued message the next rows' columns are not
     # the header's (written in that layout).
     table = EventTable(("describe.txt", 1))
     lines = [
@@ -226,8 +226,8 @@ def test_a_table_reads_rows_aligned_apart_by_their_cells() -> None:
 
 
 def test_old_rows_of_describe_and_of_get_events_are_told_apart() -> None:
-    # describe 1.0/1.1 (FirstSeen LastSeen Count From SubobjectPath Reason Message, no subobject
-    # for a pod's own event) against get events 1.5 (LASTSEEN FIRSTSEEN COUNT NAME KIND ...),
+    # old describe (FirstSeen LastSeen Count From SubobjectPath Reason Message, no subobject
+    # for a pod's own event) against old get events (LASTSEEN FIRSTSEEN COUNT NAME KIND ...),
     # each written in its release's layout without the header.
     describe_row = "  5m  5m  1  {scheduler }  Scheduled  Successfully assigned web-1 to n1"
     get_row = (

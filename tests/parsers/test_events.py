@@ -101,7 +101,7 @@ def _listed(stamp: Stamp | None) -> float:
 
 
 def test_kubectl_events_interval_counts_and_ages() -> None:
-    # `kubectl events` (1.26+, kubectl/pkg/cmd/events/event_printer.go): the object as Kind/name
+    # `kubectl events` (kubectl/pkg/cmd/events/event_printer.go): the object as Kind/name
     # and LAST SEEN as "LAST (xN over FIRST)" (written in that layout).
     text = (
         "LAST SEEN             TYPE      REASON      OBJECT                    MESSAGE\n"
@@ -123,7 +123,7 @@ def test_kubectl_events_interval_counts_and_ages() -> None:
 
 
 def test_wide_all_namespaces_first_seen_and_count() -> None:
-    # `kubectl get events -A -o wide` (1.14+ printers.go: LAST SEEN TYPE REASON OBJECT SUBOBJECT
+    # `kubectl get events -A -o wide` (printers.go: LAST SEEN TYPE REASON OBJECT SUBOBJECT
     # SOURCE MESSAGE FIRST SEEN COUNT NAME; written in that layout).
     text = (
         "NAMESPACE     LAST SEEN   TYPE      REASON      OBJECT                      SUBOBJECT"
@@ -152,7 +152,7 @@ def test_old_layout_ages_and_counts(parse) -> None:
 
 
 def test_old_rows_without_their_header(parse) -> None:
-    # Real: 1.1-era `kubectl get events` rows pasted without the header (FIRSTSEEN LASTSEEN
+    # Real: old `kubectl get events` rows pasted without the header (FIRSTSEEN LASTSEEN
     # COUNT NAME KIND SUBOBJECT REASON SOURCE MESSAGE), from gravitational/planet#77.
     result = parse(FORMAT, "events_get_headerless_old.txt")
     assert [(r.entity.ref() if r.entity else None, r.count) for r in result.records] == [
@@ -170,7 +170,7 @@ def test_old_rows_without_their_header(parse) -> None:
 
 
 def test_layout_before_the_type_column() -> None:
-    # kubectl 1.1 (resource_printer.go eventColumns: FIRSTSEEN LASTSEEN COUNT NAME KIND
+    # The oldest table (resource_printer.go eventColumns: FIRSTSEEN LASTSEEN COUNT NAME KIND
     # SUBOBJECT REASON SOURCE MESSAGE; written in that layout).
     text = (
         "FIRSTSEEN   LASTSEEN   COUNT     NAME       KIND      SUBOBJECT                REASON"

@@ -2,10 +2,11 @@
 
 ``DescribeEvents`` (k8s.io/kubectl/pkg/describe/describe.go) writes through a tabwriter:
 
-- since 1.10: ``Type  Reason  Age  From  Message`` with a dashed rule; Age is ``7m32s`` or
-  ``23m (x3 over 25m)``; From is ``kubelet, node-1`` up to 1.13 (``formatEventSource``), the bare
-  component after;
-- 1.1 to 1.9: ``FirstSeen  LastSeen  Count  From  SubObjectPath  Type  Reason  Message``, ages;
+- today: ``Type  Reason  Age  From  Message`` with a dashed rule; Age is ``7m32s`` or
+  ``23m (x3 over 25m)``; From is ``kubelet, node-1`` in older releases (``formatEventSource``),
+  the bare component in newer ones;
+- before (1.5 and 1.6 among them): ``FirstSeen  LastSeen  Count  From  SubObjectPath  Type
+  Reason  Message``, ages;
 - before 1.0: ``FirstSeen  LastSeen  Count  From  SubobjectPath  Reason  Message``, with
   ``time.RFC1123Z`` times and the source as Go prints the struct (``{kubelet 127.0.0.1}``),
   cells aligned with tabs.
@@ -68,7 +69,7 @@ def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
 HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)")
 _SEPARATOR = re.compile(r"^\s*(?:-{2,}|─{2,})(?:\s+(?:-{2,}|─{2,}))*\s*$")
 _TYPES = ("Normal", "Warning")
-# A row of the layout since 1.10 whose cells lost the header's alignment.
+# A row of today's layout whose cells lost the header's alignment.
 _ROW = re.compile(
     rf"^\s*(?P<type>Normal|Warning)\s+(?P<reason>[A-Za-z]\w*)\s+(?P<age>{AGE_CELL})"
     r"(?:\s+(?P<source>[\w.-]+(?:, [\w.:-]+)?))?(?:\s{2,}(?P<message>.*))?\s*$"
@@ -83,7 +84,7 @@ _SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _CELL_SPLIT = re.compile(r"\t+\s*|\s{2,}")
 # The scheduler's Scheduled event names the pod and its node: "Successfully assigned
-# prod/web-1 to n1" (1.14+), "Successfully assigned web-1 to n1" (before).
+# prod/web-1 to n1" (newer), "Successfully assigned web-1 to n1" (older).
 ASSIGNED = re.compile(
     r"^Successfully assigned (?:(?P<ns>[a-z0-9][a-z0-9.-]*)/)?(?P<pod>[a-z0-9][a-z0-9.-]*) to "
     r"(?P<node>\S+)"
@@ -106,9 +107,9 @@ class EventRow:
 
     @property
     def host(self) -> str | None:
-        """The node a kubelet's event names in its source: ``kubelet, node-1`` (1.5 to 1.13),
-        ``{kubelet node-1}`` (Go's print of the source before 1.5); None when only the component
-        is shown."""
+        """The node a kubelet's event names in its source: ``kubelet, node-1`` (older releases'
+        formatEventSource), ``{kubelet node-1}`` (Go's print of the source, oldest); None when
+        only the component is shown."""
         source = self.source.strip()
         if source.startswith("{") and source.endswith("}"):
             parts = source[1:-1].split()
@@ -124,7 +125,7 @@ class EventRow:
 
 
 def old_row_cells(line: str) -> list[str] | None:
-    """The cells of a row of the layouts before 1.10 (first seen, last seen, count first), split
+    """The cells of a row of the older layouts (first seen, last seen, count first), split
     at tabs or runs of spaces; None when the line does not start like one."""
     cells = split_cells(line)
     if cells is None:
@@ -143,7 +144,7 @@ def is_source(cell: str) -> bool:
 
 def split_cells(line: str) -> list[str] | None:
     """The cells of a row that starts with two times and a count (describe's and get events'
-    tables before 1.10), split at tabs or runs of spaces (RFC 1123 times hold single spaces
+    older tables), split at tabs or runs of spaces (RFC 1123 times hold single spaces
     only: they stay one cell); None for other lines."""
     if not _OLD_START.match(line):
         return None

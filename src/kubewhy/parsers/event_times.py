@@ -2,11 +2,12 @@
 
 kubectl prints event times as ages from its own clock when it printed the listing, a clock the
 listing never shows. ``k8s.io/apimachinery/pkg/util/duration`` words them: ``HumanDuration``
-(describe and ``get events`` since 1.11: ``27s``, ``7m32s``, ``3h12m``, ``3d4h``, ``2y15d``),
-``ShortHumanDuration`` before (``27s``, ``7m``, ``3d``); both print ``<invalid>`` for a time more
-than a second ahead of that clock (skew). A zero time is ``<unknown>``. A repeated event reads
-``LAST (xCOUNT over FIRST)`` (``kubectl describe``'s DescribeEvents, ``kubectl events``), both
-ages. Before 1.0, describe printed ``time.RFC1123Z`` times (``Tue, 07 Apr 2015 12:08:30 -0700``).
+(describe and ``get events`` of newer releases: ``27s``, ``7m32s``, ``3h12m``, ``3d4h``,
+``2y15d``), ``ShortHumanDuration`` in older ones (``27s``, ``7m``, ``3d``); both print
+``<invalid>`` for a time more than a second ahead of that clock (skew). A zero time is
+``<unknown>``. A repeated event reads ``LAST (xCOUNT over FIRST)`` (``kubectl describe``'s
+DescribeEvents, ``kubectl events``), both ages. Before 1.0, describe printed
+``time.RFC1123Z`` times (``Tue, 07 Apr 2015 12:08:30 -0700``).
 
 An age becomes a stamp on the listing's own clock (:meth:`Stamp.before_listing`), with the unit
 kubectl truncated it to (1 s up to 10 minutes, 1 min up to 3 hours, ...): moments of one listing

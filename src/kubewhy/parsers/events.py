@@ -51,6 +51,15 @@ from kubewhy.parsers.objects import event_entity
 
 # --- the formats ------------------------------------------------------------------------------
 
+# The columns of ``kubectl get events``, newest first (pkg/printers/internalversion/printers.go
+# eventColumnDefinitions; its first table printer; resource_printer.go eventColumns before),
+# each maybe after NAMESPACE (-A), [...] with -o wide only:
+#   LAST SEEN  TYPE  REASON  OBJECT  [SUBOBJECT  SOURCE]  MESSAGE  [FIRST SEEN  COUNT  NAME]
+#   LAST SEEN  FIRST SEEN  COUNT  NAME  KIND  SUBOBJECT  TYPE  REASON  SOURCE  MESSAGE
+#   LASTSEEN  FIRSTSEEN  COUNT  NAME  KIND  SUBOBJECT  TYPE  REASON  SOURCE  MESSAGE  (1.3)
+#   FIRSTSEEN  LASTSEEN  COUNT  NAME  KIND  SUBOBJECT  REASON  SOURCE  MESSAGE  (before TYPE)
+# ``kubectl events`` (event_printer.go) prints LAST SEEN TYPE REASON OBJECT MESSAGE with the
+# object as Kind/name and LAST SEEN as "LAST (xN over FIRST)".
 _TITLES = {
     "NAMESPACE": "namespace",
     "LAST SEEN": "last",
@@ -99,7 +108,7 @@ def object_entity(ref: str, namespace: str | None, source: str | None = None) ->
     host = None
     if source and "," in source:  # kubelet, node-1
         host = source.split(",", 1)[1].strip() or None
-    elif source and source.startswith("{kubelet "):  # {kubelet node-1} (before 1.5)
+    elif source and source.startswith("{kubelet "):  # {kubelet node-1} (oldest releases)
         host = source[len("{kubelet ") :].rstrip("} ") or None
     return event_entity(kind, name, namespace, host)
 
@@ -128,9 +137,9 @@ _TYPED = ("Normal", "Warning")
 
 
 def old_row(line: str) -> dict[str, str] | None:
-    """A row of the tables before 1.14 pasted without its header: two ages (LASTSEEN FIRSTSEEN
-    from 1.2, FIRSTSEEN LASTSEEN before: the older is the first), COUNT, NAME, KIND, SUBOBJECT
-    (may be empty), TYPE (from 1.2), REASON, SOURCE (``{kubelet node-1}``, ``kubelet,
+    """A row of the older tables pasted without its header: two ages (LASTSEEN FIRSTSEEN, or
+    FIRSTSEEN LASTSEEN in the oldest: the older age is the first), COUNT, NAME, KIND, SUBOBJECT
+    (may be empty), TYPE (not in the oldest), REASON, SOURCE (``{kubelet node-1}``, ``kubelet,
     node-1``, ``default-scheduler``), MESSAGE. Cells are split at tabs or runs of spaces.
 
     >>> old_row("12m  5s  75  web-1  Pod  spec.containers{web}  Failed  {kubelet n1}  Failed")
@@ -204,7 +213,7 @@ class GetEventsFormat:
         if columns is not None and cut_boundary_ok(line, columns):
             raw = slice_row(line, columns)
             cells = {_TITLES.get(title, title.lower()): value for title, value in raw.items()}
-            # Before 1.2 the table had no TYPE column.
+            # The oldest table had no TYPE column.
             typed = cells.get("type") in _TYPES or "type" not in cells
             if typed and cells.get("reason") and is_time_cell(cells.get("last", "")):
                 if "kind" in cells and "object" not in cells:
