@@ -16,7 +16,7 @@ from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
-from kubewhy.model.hits import SymptomHit
+from kubewhy.model.hits import Clock, SymptomHit
 
 
 @dataclass(frozen=True)
@@ -79,19 +79,22 @@ def zombies_kept_by_a_parent(seen: Observed, subject: Entity) -> list[Evidence]:
 
 @dataclass(frozen=True)
 class Pull:
-    """One image's pull on a node, from the first to the last line that mentions it."""
+    """One image's pull on a node, from the first to the last line that mentions it. ``start``
+    and ``end`` are seconds by the wall clock (POSIX time) or, where the lines are ages in one
+    listing (kubectl's events), on that listing's ``clock``: pulls compare only on one clock."""
 
     image: str
     entity: Entity
-    start: datetime
-    end: datetime
+    start: float
+    end: float
     evidence: list[Evidence]
     # One Pulling and one Pulled line: the span is that pull's.
     single: bool = False
+    clock: Clock | None = None
 
     @property
     def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
+        return self.end - self.start
 
 
 PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
@@ -107,6 +110,46 @@ def _pull_hits(seen: Observed) -> list[SymptomHit]:
     ]
 
 
+Span = tuple[float, float, list[Evidence], Clock | None]
+
+
+def _wall_span(hits: list[SymptomHit]) -> Span | None:
+    """From the earliest to the latest line with a wall-clock time."""
+    timed = [h for h in hits if h.first is not None and h.last is not None]
+    if not timed:
+        return None
+    first = min(timed, key=lambda h: h.first or datetime.max)
+    last = max(timed, key=lambda h: h.last or datetime.min)
+    if first.first is None or last.last is None:
+        return None
+    evidence = [first.samples[0], last.samples[-1]]
+    return first.first.timestamp(), last.last.timestamp(), evidence, None
+
+
+def _listed_span(hits: list[SymptomHit]) -> Span | None:
+    """The widest span one listing of ages shows, at the least its truncated ages allow (a
+    describe's Pulling 7m32s and Pulled 27s ago: at least 7m04s), citing its earliest and
+    latest line."""
+    bounds: dict[Clock, tuple[float, float]] = {}
+    for hit in hits:
+        for clock, (lo, hi) in hit.listed.items():
+            known = bounds.get(clock, (lo, hi))
+            bounds[clock] = (min(known[0], lo), max(known[1], hi))
+    if not bounds:
+        return None
+    clock, (start, end) = max(bounds.items(), key=lambda item: item[1][1] - item[1][0])
+    cited = [
+        (ev.listed.seconds, ev)
+        for hit in hits
+        for ev in hit.samples
+        if ev.listed is not None and ev.listed.clock == clock
+    ]
+    if not cited:
+        return None
+    evidence = [min(cited, key=lambda c: c[0])[1], max(cited, key=lambda c: c[0])[1]]
+    return start, end, evidence, clock
+
+
 def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
     spans: dict[str, list[SymptomHit]] = {}
     for hit in seen.store.memo("pull-hits", lambda: _pull_hits(seen)):
@@ -114,22 +157,18 @@ def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
             spans.setdefault(hit.part, []).append(hit)
     pulls = []
     for image, hits in spans.items():
-        timed = [h for h in hits if h.first is not None and h.last is not None]
-        if not timed:
+        span = _wall_span(hits) or _listed_span(hits)
+        if span is None:
             continue
-        first = min(timed, key=lambda h: h.first or datetime.max)
-        last = max(timed, key=lambda h: h.last or datetime.min)
-        if first.first is None or last.last is None:
-            continue
-        evidence = [first.samples[0], last.samples[-1]]
+        start, end, evidence, clock = span
         # Name the pod that pulls the image where some source says it (events, describe).
         pods = [h.entity for h in hits if h.entity.kind == Kind.POD.value]
-        owner = pods[0] if pods else first.entity
+        owner = pods[0] if pods else hits[0].entity
         counts: dict[str, int] = {}
         for h in hits:
             counts[h.symptom] = counts.get(h.symptom, 0) + h.count
         single = counts.get("pull-started") == 1 and counts.get("pull-done") == 1
-        pulls.append(Pull(image, owner, first.first, last.last, evidence, single))
+        pulls.append(Pull(image, owner, start, end, evidence, single, clock))
     return pulls
 
 
@@ -156,9 +195,9 @@ def pulls_queued_behind_slow_pull(seen: Observed, subject: Entity) -> list[Evide
     evidence: list[Evidence] = []
     for slow in (p for p in pulls if p.seconds >= 120):
         for other in pulls:
-            if other.image == slow.image:
+            if other.image == slow.image or other.clock != slow.clock:
                 continue
-            gap = (other.start - slow.end).total_seconds()
+            gap = other.start - slow.end
             if -5 <= gap <= 90:
                 evidence.extend([slow.evidence[1], other.evidence[0]])
     return list(dict.fromkeys(evidence))

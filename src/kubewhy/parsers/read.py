@@ -250,8 +250,21 @@ def _shifted(result: ParseResult, offset: int) -> ParseResult:
         else Fact(fact.name, fact.entity, fact.value, moved(fact.evidence))
         for fact in result.facts
     ]
+
+    def restamped(stamp: Stamp | None) -> Stamp | None:
+        # A listing's clock is named by the line it starts on: the file's line, not the section's.
+        if stamp is None or stamp.listed is None:
+            return stamp
+        return replace(stamp, listed=replace(stamp.listed, line=stamp.listed.line + offset))
+
     result.records = [
-        replace(r, line=r.line + offset) if r.line is not None else r for r in result.records
+        replace(
+            r,
+            line=r.line + offset if r.line is not None else None,
+            stamp=restamped(r.stamp),
+            since=restamped(r.since),
+        )
+        for r in result.records
     ]
     return result
 

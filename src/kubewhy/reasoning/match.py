@@ -306,8 +306,7 @@ def hypotheses(
         lasting = min_seconds.get((hit.failure_mode, hit.symptom))
         if lasting is not None:
             # Lines without times cannot show that it lasted: they weigh nothing.
-            span = (hit.last - hit.first).total_seconds() if hit.first and hit.last else 0.0
-            weight *= min(1.0, span / lasting)
+            weight *= min(1.0, hit.lasted() / lasting)
             if weight <= 0:
                 continue
         subject = subject_for(hit.entity, fm, store)
