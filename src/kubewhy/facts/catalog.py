@@ -69,6 +69,15 @@ FACTS: dict[str, str] = {
     "node.containers.total": "containers the runtime lists, stopped ones included (ps -a)",
     "node.kmod.*": "a kernel module is loaded (lsmod), e.g. node.kmod.br_netfilter",
     "node.iptables.backend": "the iptables binary's backend: nf_tables or legacy",
+    "node.iptables.catch_all_reject": "INPUT, FORWARD chains ending in a REJECT/DROP of all",
+    "node.iptables.rules_after_reject": "rules after that catch-all in its chain (never reached)",
+    "node.firewall.active": "the host firewall (firewalld, ufw) runs",
+    "node.firewall.tool": "the host firewall: firewalld or ufw",
+    "node.firewall.open_ports": "what the host firewall's listing admits, as it spells it",
+    "node.firewall.kubelet_port_open": "the host firewall admits the kubelet's 10250/tcp",
+    "node.firewall.routed_blocked": "ufw drops forwarded (routed) traffic and no rule admits any",
+    "node.rp_filter.strict": "an interface filters reverse paths strictly (max of all, <if>)",
+    "node.rp_filter.strict_interfaces": "the interfaces whose effective rp_filter is 1 (strict)",
     "node.clock.year": "the year the node's clock showed (date)",
     "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
     "node.exporter.processes_metrics": "node-exporter serves node_processes_* metrics",
@@ -174,6 +183,7 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "container.threads_share": ("container.threads", "sysctl.kernel.pid_max"),
     "node.memory.available_ratio": ("node.memory.available_bytes", "node.memory.total_bytes"),
     "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
+    "node.rp_filter.strict": ("sysctl.net.ipv4.conf.all.rp_filter",),
 }
 
 
