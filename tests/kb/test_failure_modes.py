@@ -57,6 +57,7 @@ REQUIRED_IDS = [
     "etcd-expensive-range-requests",
     "apiserver-client-flood",
     "etcd-member-lost-quorum-kept",
+    "host-firewall-blocks-pod-traffic",
 ]
 
 
