@@ -58,6 +58,7 @@ REQUIRED_IDS = [
     "apiserver-client-flood",
     "etcd-member-lost-quorum-kept",
     "host-firewall-blocks-pod-traffic",
+    "rp-filter-drops-pod-traffic",
 ]
 
 
