@@ -59,6 +59,7 @@ REQUIRED_IDS = [
     "etcd-member-lost-quorum-kept",
     "host-firewall-blocks-pod-traffic",
     "rp-filter-drops-pod-traffic",
+    "dns-resolver-timeout-retry",
 ]
 
 
