@@ -60,6 +60,7 @@ REQUIRED_IDS = [
     "host-firewall-blocks-pod-traffic",
     "rp-filter-drops-pod-traffic",
     "dns-resolver-timeout-retry",
+    "cloud-dns-resolver-rate-limit",
 ]
 
 
