@@ -10,8 +10,10 @@ import pytest
 from kubewhy.parsers import (
     describe,
     events,
+    firewall,
     kubelet,
     limits,
+    nettools,
     objects,
     promjson,
     ps,
@@ -23,7 +25,21 @@ from kubewhy.parsers import (
 from kubewhy.parsers.registry import SNIFF_FLOOR, SNIFF_LINES, detect
 
 DATA = Path(__file__).parent / "data"
-MODULES = [describe, events, kubelet, limits, objects, promjson, ps, sysctl, system, timing, ulimit]
+MODULES = [
+    describe,
+    events,
+    firewall,
+    kubelet,
+    limits,
+    nettools,
+    objects,
+    promjson,
+    ps,
+    sysctl,
+    system,
+    timing,
+    ulimit,
+]
 FORMATS = [fmt for module in MODULES for fmt in module.FORMATS]
 
 EXPECTED = {
@@ -47,6 +63,8 @@ EXPECTED = {
     "events_get_headerless_old.txt": "kubectl-events",
     "events_get_old_layout.txt": "kubectl-events",
     "events_k8s_io_v1.yaml": "k8s-objects",
+    "firewalld_list_all.txt": "firewalld-zone",
+    "iptables_save_rejects.txt": "iptables-save",
     "kubelet_config_docs.yaml": "kubelet-config",
     "kubelet_config_full.yaml": "kubelet-config",
     "kubelet_configz.json": "kubelet-config",
@@ -73,6 +91,7 @@ EXPECTED = {
     "time_bash_real.txt": "time",
     "time_memory_stat.txt": "time",
     "ulimit_bash.txt": "ulimit",
+    "ufw_status_verbose.txt": "ufw-status",
     "ulimit_dash.txt": "ulimit",
     "uname_ubuntu.txt": "uname",
 }

@@ -157,10 +157,10 @@ def test_old_rows_without_their_header(parse) -> None:
     # COUNT NAME KIND SUBOBJECT REASON SOURCE MESSAGE), from gravitational/planet#77.
     result = parse(FORMAT, "events_get_headerless_old.txt")
     assert [(r.entity.ref() if r.entity else None, r.count) for r in result.records] == [
-        ("pod/default/mattermost-worker", 75),
-        ("pod/default/mattermost-database", 76),
-        ("pod/default/mattermost-database", 76),
-        ("pod/default/mattermost-database", 76),
+        ("pod/mattermost-worker", 75),
+        ("pod/mattermost-database", 76),
+        ("pod/mattermost-database", 76),
+        ("pod/mattermost-database", 76),
     ]
     first = result.records[0]
     assert first.entity is not None and first.entity.node == "192.168.122.252"
@@ -210,7 +210,7 @@ def test_a_wrapped_row_keeps_its_count() -> None:
 def test_e2e_dump_names_object_node_and_time(parse) -> None:
     # Real: the dump of a failed e2e test on minikube, from ceph/ceph-csi#2029.
     result = parse(E2E, "e2e_events_ceph_csi.txt")
-    pod = "pod/default/pod-eb165813-6e8a-4476-a40b-73c0bada26c0"
+    pod = "pod/pod-eb165813-6e8a-4476-a40b-73c0bada26c0"
     assert {(r.entity.ref(), r.entity.node) for r in result.records if r.entity} == {
         (pod, "minikube")
     }

@@ -114,6 +114,15 @@ FACTS: dict[str, str] = {
     "node.kernel_cmdline": "the kernel's command line (/proc/cmdline)",
     "node.cmdline.*": "a boot parameter, dots and dashes as underscores (cmdline.cgroup_memory)",
     "node.iptables.backend": "the iptables binary's backend: nf_tables or legacy",
+    "node.iptables.catch_all_reject": "INPUT, FORWARD chains ending in a REJECT/DROP of all",
+    "node.iptables.rules_after_reject": "rules after that catch-all in its chain (never reached)",
+    "node.firewall.active": "the host firewall (firewalld, ufw) runs",
+    "node.firewall.tool": "the host firewall: firewalld or ufw",
+    "node.firewall.open_ports": "what the host firewall's listing admits, as it spells it",
+    "node.firewall.kubelet_port_open": "the host firewall admits the kubelet's 10250/tcp",
+    "node.firewall.routed_blocked": "ufw drops forwarded (routed) traffic and no rule admits any",
+    "node.rp_filter.strict": "an interface filters reverse paths strictly (max of all, <if>)",
+    "node.rp_filter.strict_interfaces": "the interfaces whose effective rp_filter is 1 (strict)",
     "node.clock.year": "the year the node's clock showed (date)",
     "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
     "node.exporter.processes_metrics": "node-exporter serves node_processes_* metrics",
@@ -272,6 +281,7 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "node.kubelet_resolv_conf.nameserver_count": ("kubelet.resolv_conf",),
     "node.kubelet_resolv_conf.loopback": ("kubelet.resolv_conf",),
     "etcd.quorum_kept": ("etcd.endpoints_unhealthy", "etcd.members"),
+    "node.rp_filter.strict": ("sysctl.net.ipv4.conf.all.rp_filter",),
 }
 
 

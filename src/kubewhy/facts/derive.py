@@ -85,6 +85,38 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
         _add_once(store, "node.memcg.dying", node, int(max(num[0] - live[0], 0)), num[1])
 
 
+def _rp_filter_facts(store: FactStore, node: Entity) -> None:
+    """Reverse-path filtering as the kernel applies it: on each interface the larger of
+    ``conf.all.rp_filter`` and the interface's own value (0 off, 1 strict, 2 loose). Without
+    the ``all`` value no interface's effective value is known."""
+    every = store.fact(node, "sysctl.net.ipv4.conf.all.rp_filter")
+    if every is None or isinstance(every.value, bool) or not isinstance(every.value, int):
+        return
+    prefix, suffix = "sysctl.net.ipv4.conf.", ".rp_filter"
+    own = {
+        name.removeprefix(prefix).removesuffix(suffix): fact
+        for name in store.own(node)
+        if name.startswith(prefix)
+        and name.endswith(suffix)
+        and (fact := store.fact(node, name)) is not None
+        and isinstance(fact.value, int)
+    }
+    interfaces = {i: f for i, f in own.items() if i not in ("all", "default", "lo")}
+    strict = sorted(
+        i
+        for i, f in interfaces.items()
+        if isinstance(f.value, int) and max(every.value, f.value) == 1
+    )
+    value = bool(strict) if interfaces else every.value == 1
+    cited = every if every.value == 1 or not strict else interfaces[strict[0]]
+    if store.fact(node, "node.rp_filter.strict") is None:
+        store.add(Fact("node.rp_filter.strict", node, value, cited.evidence))
+    # Strict with no interface listed: every interface inherits conf.all.
+    named = ",".join(strict) if strict else ("all" if value else "")
+    if named and store.fact(node, "node.rp_filter.strict_interfaces") is None:
+        store.add(Fact("node.rp_filter.strict_interfaces", node, named, cited.evidence))
+
+
 def _process_facts(store: FactStore, node: Entity) -> None:
     states = [
         f
@@ -271,6 +303,7 @@ def _derive_node(store: FactStore, node: Entity) -> None:
     _pid_facts(store, node)
     _memory_facts(store, node)
     _process_facts(store, node)
+    _rp_filter_facts(store, node)
 
 
 def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fact]:

@@ -7,10 +7,12 @@ or an empty list. Keep each check small and named after what it finds.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 
 from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak
 from kubewhy.facts.store import FactStore
@@ -461,3 +463,55 @@ def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidenc
     return [
         q.evidence() for q in lock_queues(seen, subject) if (q.longest or 0) >= LOCK_HELD_MINUTES
     ][:3]
+
+
+# --- DNS queries sent again at the resolver's timeout -------------------------------------------
+
+# The gaps at which a stub resolver sends an unanswered query again, with resolv.conf's defaults
+# (timeout:5, attempts:2): musl every timeout/attempts (2.5 s), glibc after the timeout (5 s), and
+# glibc's next try after twice the timeout.
+RESOLVER_RETRY_SECONDS = (2.5, 5.0, 10.0)
+# A resend is timed from the first send: it is never early, and late only by scheduling.
+RETRY_EARLY, RETRY_LATE = 0.02, 0.3
+QUERY_SYMPTOMS = ("tcpdump-dns-query", "coredns-query-logged")
+_CLOCK = re.compile(r"^\s*(?:\d{4}-\d\d-\d\d[T ])?(\d\d):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def _second_of_day(evidence: Evidence) -> float | None:
+    """When a line was written, in seconds of its day: its parsed time, else the clock a capture
+    starts its lines with (tcpdump prints only the time of day)."""
+    if evidence.time is not None:
+        t = evidence.time
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+    found = _CLOCK.match(evidence.text)
+    if found is None:
+        return None
+    return int(found.group(1)) * 3600 + int(found.group(2)) * 60 + float(found.group(3))
+
+
+def _at_retry_cadence(gap: float) -> bool:
+    return any(q - RETRY_EARLY <= gap <= q + RETRY_LATE for q in RESOLVER_RETRY_SECONDS)
+
+
+@check
+def dns_query_resent_at_resolver_timeout(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The same DNS query (client, port, query id, type and name), seen again one resolver
+    timeout after it was first sent: the first send, or its answer, was lost."""
+    evidence: list[Evidence] = []
+    for hit in seen.hits:
+        if (
+            hit.failure_mode != "dns-resolver-timeout-retry"
+            or hit.symptom not in QUERY_SYMPTOMS
+            or hit.count < 2
+            or not _on_subject_node(hit.entity, subject)
+        ):
+            continue
+        sent = [(t, ev) for ev in hit.samples if (t := _second_of_day(ev)) is not None]
+        # Every pair, either way round the clock: samples from several files are not in time
+        # order, and a capture may cross midnight.
+        for (t0, before), (t1, after) in combinations(sent, 2):
+            gap = min((t1 - t0) % 86400, (t0 - t1) % 86400)
+            if _at_retry_cadence(gap):
+                evidence.extend([before, after] if (t1 - t0) % 86400 == gap else [after, before])
+                break
+    return list(dict.fromkeys(evidence))

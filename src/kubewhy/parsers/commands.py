@@ -28,6 +28,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.sessions import prompt_of
@@ -440,12 +441,22 @@ def _read_proc_cmdline(p: Pipeline, out: Output) -> list[Reading] | None:
     return [Reading(name, value, n) for name, value in cmdline_readings(line)]
 
 
+def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
+    """What the host firewall admits (``firewall-cmd --state/--list-all``, ``ufw status``); a
+    listing cut by grep or head is not the whole zone."""
+    if p.filtered or p.sampled or p.counts_lines:
+        return None
+    found = read_firewall((p.source.name, *p.source.args), out)
+    return None if found is None else [Reading(name, value, n) for name, value, n in found]
+
+
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
     _read_missing_bridge,
     _read_resolv_conf,
     _read_proc_cmdline,
     _read_which,
+    _read_firewall,
     _read_grouped_zombies,
     _read_count,
     _read_cat,

@@ -36,6 +36,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, DocumentFormat, ParseResult, Record
+from kubewhy.parsers.firewall import add_rule_readings
 
 
 def _node(ctx: Context) -> Entity:
@@ -486,6 +487,8 @@ class IptablesSave:
             result.facts.append(
                 _fact(f"node.iptables.{backend}.kube_rules", seen.rules, ctx, n, line)
             )
+        # The same listing says what the host firewall lets through.
+        add_rule_readings(text, ctx, result)
         return result
 
 
