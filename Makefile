@@ -1,11 +1,15 @@
-# Two entry points (see README): `make demo` and `make test`.
+# Two entry points (see README): `make demo` and `make test`. Release artefacts: `make dist`
+# (wheel and sdist), `make single-file` (one executable, PyInstaller), `make image` (the container
+# image without a registry, as an OCI archive).
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EXAMPLE ?= examples/seed000-calico-pid-exhaustion
-# Debian packages the tests start for real (Prometheus, node-exporter, etcd, Go, ripgrep).
-PEERS   := prometheus prometheus-node-exporter etcd-server etcd-client golang-go ripgrep gcc procps util-linux
+# Debian packages the tests start for real (Prometheus, node-exporter, etcd, Go, ripgrep), and
+# what builds and runs the container image (debootstrap, buildah, podman with runc).
+PEERS   := prometheus prometheus-node-exporter etcd-server etcd-client golang-go ripgrep gcc procps util-linux \
+           debootstrap buildah podman runc
 
-.PHONY: demo test peers lint bench
+.PHONY: demo test peers lint bench dist single-file image
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,8 +30,8 @@ peers:
 	else echo "peers: not root or no apt-get; install: $(PEERS)"; fi
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench packaging
+	$(VENV)/bin/ruff format --check src tests bench packaging
 	$(VENV)/bin/mypy
 
 test: $(VENV)/.installed peers lint
@@ -35,3 +39,12 @@ test: $(VENV)/.installed peers lint
 
 bench: $(VENV)/.installed peers
 	$(PY) bench/run_all.py
+
+dist: $(VENV)/.installed
+	rm -rf dist && $(PY) -m build --outdir dist .
+
+single-file: dist
+	$(PY) packaging/single_file.py dist/kubewhy-*.whl --out dist
+
+image: dist
+	$(PY) packaging/image.py dist/kubewhy-*.whl --work build/image --out dist --run

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -58,6 +60,11 @@ def test_watch_exports_this_machines_risks() -> None:
                 pytest.fail(f"agent exited early: {agent.stderr.read() if agent.stderr else ''}")
             time.sleep(0.3)
         assert 'kubewhy_info{version="' in text
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:
+            assert health.status == 200 and health.read().startswith(b"ok: ")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/findings.json", timeout=5) as page:
+            report = json.loads(page.read())
+        assert {"kubewhy_version", "findings", "risks"} <= set(report)
         assert "kubewhy_run_duration_seconds" in text
         pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
         if pid_max <= 65536:
@@ -68,3 +75,36 @@ def test_watch_exports_this_machines_risks() -> None:
         if agent.poll() is None:
             agent.kill()
             agent.wait(timeout=10)
+
+
+def test_healthz_fails_when_the_node_cannot_be_read(tmp_path: Path) -> None:
+    port = _free_port()
+    agent = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "kubewhy", "watch", "--root", str(tmp_path / "no-host")),
+            *("--interval", "1", "--listen", f"127.0.0.1:{port}", "--unhealthy-after", "2"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        codes: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and 503 not in codes:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as a:
+                    codes.append(a.status)
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+                assert b"the last 2 runs failed" in exc.read()
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert codes and codes[-1] == 503, codes
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+    assert agent.returncode == 0
+    log = [json.loads(line) for line in (agent.stderr.read() if agent.stderr else "").splitlines()]
+    assert log and all(line["msg"] == "run failed" for line in log)

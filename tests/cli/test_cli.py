@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -178,14 +179,13 @@ def test_rules_and_explain_render_every_failure_mode() -> None:
     assert page.returncode == 0 and "## Meaning" in page.stdout
 
 
-def test_kubectl_plugin_maps_to_a_cluster_diagnosis() -> None:
+def test_kubectl_plugin_reports_a_bad_kubeconfig_in_one_line() -> None:
     run = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; sys.argv=['kubectl-why', 'node/x', '--kubeconfig', "
-            "'/nonexistent/kubeconfig']; from kubewhy.cli.main import run_kubectl_plugin; "
-            "run_kubectl_plugin()",
+            "from kubewhy.cli.kubectl_plugin import run_plugin; "
+            "run_plugin(['node/x', '--kubeconfig', '/nonexistent/kubeconfig'])",
         ],
         capture_output=True,
         text=True,
@@ -219,3 +219,32 @@ def test_since_and_until_bound_the_log_lines_read(tmp_path: Path) -> None:
     backwards = kubewhy(*args, "--since", "2026-01-10T12:00:00Z", "--until", "2026-01-10T11:00:00Z")
     assert backwards.returncode == 2 and "not before" in backwards.stderr
     assert "Traceback" not in backwards.stderr
+
+
+def test_version_flag_prints_the_package_version() -> None:
+    from kubewhy import __version__
+
+    run = kubewhy("--version")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"kubewhy {__version__}"
+
+
+def test_shell_completion_completes_commands_and_options() -> None:
+    # The protocol the script from `kubewhy --show-completion bash` speaks to the command.
+    env = {**os.environ, "_KUBEWHY_COMPLETE": "complete_bash"}
+    for words, cword, expected in (
+        ("kubewhy diag", "1", "diagnose"),
+        ("kubewhy diagnose --for", "2", "--format"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "kubewhy"],
+            env={**env, "COMP_WORDS": words, "COMP_CWORD": cword},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert expected in run.stdout.split(), run.stdout
+    script = kubewhy("--show-completion", "bash")
+    assert "_KUBEWHY_COMPLETE=complete_bash" in script.stdout

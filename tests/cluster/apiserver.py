@@ -61,6 +61,8 @@ class Seen:
     query: dict[str, str]
     status: int
     objects: int
+    # Impersonate-User, as kubectl --as sends it (None: not impersonating).
+    impersonate: str | None = None
 
 
 @dataclass
@@ -341,11 +343,11 @@ class _Handler(BaseHTTPRequestHandler):
         objects: int = 0,
     ) -> None:
         self._send(code, json.dumps(body).encode(), "application/json", headers)
-        self.api.record(Seen(path, query, code, objects))
+        self.api.record(Seen(path, query, code, objects, self.headers.get("Impersonate-User")))
 
     def _text(self, code: int, text: str, path: str, query: dict[str, str]) -> None:
         self._send(code, text.encode(), "text/plain; charset=utf-8", None)
-        self.api.record(Seen(path, query, code, 0))
+        self.api.record(Seen(path, query, code, 0, self.headers.get("Impersonate-User")))
 
     def _send(
         self, code: int, data: bytes, content_type: str, headers: dict[str, str] | None

@@ -16,6 +16,7 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.objects import ObjectsFormat
+from kubewhy.parsers.sysctl import fact_name
 from kubewhy.pipeline import Request, observe
 
 DATA = Path(__file__).parents[1] / "parsers" / "data"
@@ -202,3 +203,39 @@ def test_reboots_counted_by_several_files_keep_the_largest() -> None:
     names.add("n1")
     derive_facts(store, names)
     assert store.value(node, "node.reboots") == 3
+
+
+def _rp_filter(*values: tuple[str, int]) -> FactStore:
+    """A node's rp_filter settings as ``sysctl -a`` lists them, then derived."""
+    store, names = FactStore(), NodeNames()
+    node = Entity.for_node("n1")
+    names.add("n1")
+    for interface, value in values:
+        key = f"net.ipv4.conf.{interface}.rp_filter"
+        line = f"{key} = {value}"
+        store.add(Fact(fact_name(key), node, value, Evidence("sysctl.txt", None, None, line)))
+    derive_facts(store, names)
+    return store
+
+
+def test_rp_filter_is_the_larger_of_all_and_the_interface() -> None:
+    node = Entity.for_node("n1")
+    # all = 1: every interface is strict unless it says loose (flannel/1 is flannel.1's key).
+    store = _rp_filter(("all", 1), ("eth0", 0), ("flannel/1", 0), ("cni0", 2), ("lo", 0))
+    assert store.value(node, "node.rp_filter.strict") is True
+    assert store.value(node, "node.rp_filter.strict_interfaces") == "eth0,flannel.1"
+    fact = store.fact(node, "node.rp_filter.strict")
+    assert fact is not None and fact.evidence is not None
+    assert fact.evidence.text == "net.ipv4.conf.all.rp_filter = 1"
+    # all = 0: only the interfaces set to 1 are strict, cited by their own line.
+    store = _rp_filter(("all", 0), ("eth0", 1), ("eth1", 0))
+    assert store.value(node, "node.rp_filter.strict_interfaces") == "eth0"
+    fact = store.fact(node, "node.rp_filter.strict")
+    assert fact is not None and fact.evidence is not None
+    assert fact.evidence.text == "net.ipv4.conf.eth0.rp_filter = 1"
+    # loose everywhere, or only all known and it is strict
+    assert _rp_filter(("all", 2), ("eth0", 1)).value(node, "node.rp_filter.strict") is False
+    strict_all = _rp_filter(("all", 1))
+    assert strict_all.value(node, "node.rp_filter.strict_interfaces") == "all"
+    # without conf.all nothing is known
+    assert _rp_filter(("eth0", 1)).fact(node, "node.rp_filter.strict") is None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GO_DIR = Path(__file__).parent / "go"
-PROGRAMS = ("distributor", "convoy", "healthy")
+PROGRAMS = ("distributor", "convoy", "healthy", "chanleak", "lockconvoy", "busy")
 BUILD_TIMEOUT = 120.0
 START_TIMEOUT = 10.0
 HTTP_TIMEOUT = 5.0

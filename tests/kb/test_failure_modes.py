@@ -57,6 +57,10 @@ REQUIRED_IDS = [
     "etcd-expensive-range-requests",
     "apiserver-client-flood",
     "etcd-member-lost-quorum-kept",
+    "host-firewall-blocks-pod-traffic",
+    "rp-filter-drops-pod-traffic",
+    "dns-resolver-timeout-retry",
+    "cloud-dns-resolver-rate-limit",
 ]
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.describe import DescribeFormat
+from kubewhy.parsers.read import parse_inputs
+from kubewhy.parsers.registry import detect
+from kubewhy.sources.files import open_inputs
 
 FORMAT = DescribeFormat()
+DATA = Path(__file__).parent / "data"
 POD = "pod/default/nginx-deployment-67d4bdd6f5-w6kd7"
 
 
@@ -87,7 +93,7 @@ def test_docs_node(parse, facts) -> None:
     assert {e.ref() for e in result.entities if e.kind == "pod"} >= {
         "pod/kube-system/kube-proxy-dnxbz"
     }
-    assert result.malformed == 1  # the "..." under Events
+    assert result.malformed == 0  # the "..." under Events is an elision, not a row
 
 
 def test_one_line_paste(parse, facts) -> None:
@@ -119,3 +125,102 @@ def test_several_describes_and_node_events() -> None:
     ]
     assert [f.value for f in result.facts if f.name == "node.reboots"] == [3]
     assert result.records[-1].entity is not None and result.records[-1].entity.ref() == "node/n1"
+
+
+# --- pieces of a describe ----------------------------------------------------------------------
+
+
+def test_describe_quoted_as_markdown() -> None:
+    # A describe pasted as a markdown quote (describe's layout, each line behind "> ").
+    text = (DATA / "describe_pod_running.txt").read_text()
+    quoted = "".join(f"> {line}\n" if line else ">\n" for line in text.splitlines())
+    assert detect(quoted.splitlines()).name == "kubectl-describe"
+    plain, result = FORMAT.parse(text, Context("a")), FORMAT.parse(quoted, Context("a"))
+    assert result.facts and [f.value for f in result.facts] == [f.value for f in plain.facts]
+    assert [r.text for r in result.records] == [r.text for r in plain.records]
+
+
+def test_session_command_names_the_pod_of_a_bare_events_block(tmp_path: Path) -> None:
+    # Real: a root shell's `kubectl describe po -n kube-system calico-node-6sqwm` whose output
+    # was cut to its Events ("......" is the author's), from https://www.dataz8.com/?p=1836.
+    (tmp_path / "describe.txt").write_text((DATA / "describe_session_dataz8.txt").read_text())
+    with open_inputs([tmp_path]) as inputs:
+        parsed = parse_inputs(inputs)
+    (doc,) = [d for d in parsed.documents if d.result.records]
+    assert doc.ctx.pod == "calico-node-6sqwm" and doc.ctx.namespace == "kube-system"
+    entities = {r.entity.ref() for r in doc.result.records if r.entity}
+    assert entities == {"pod/kube-system/calico-node-6sqwm"}
+    assert [r.count for r in doc.result.records][:3] == [1, 2, 3]
+    assert doc.result.records[0].line == 6  # the file's line, past the prompt and "......"
+
+
+def test_grep_piece_of_a_describe_under_its_command() -> None:
+    # `kubectl describe pod web-1 -n prod | grep -A3 -E "Last State|Events"`: the lines grep
+    # kept, in describe's layout (written in that layout).
+    text = (
+        "    Last State:     Terminated\n"
+        "      Reason:       OOMKilled\n"
+        "      Exit Code:    137\n"
+        "      Started:      Mon, 01 Jan 2024 10:00:00 +0000\n"
+        "--\n"
+        "Events:\n"
+        "  Type     Reason   Age                 From     Message\n"
+        "  ----     ------   ----                ----     -------\n"
+        "  Normal   Started  2m (x4 over 10m)    kubelet  Started container api\n"
+    )
+    command = 'kubectl describe pod web-1 -n prod | grep -A3 -E "Last State|Events"'
+    result = FORMAT.parse(text, Context("grep.txt", command=command))
+    by_entity = {(f.name, f.entity.ref()): f.value for f in result.facts}
+    container = "container/prod/web-1/api"  # named by its Started event
+    assert by_entity[("container.last_terminated_reason", container)] == "OOMKilled"
+    assert by_entity[("container.last_exit_code", container)] == 137
+    assert {r.entity.ref() for r in result.records if r.entity} == {container, "pod/prod/web-1"}
+    started = result.records[-1]
+    assert started.count == 4 and started.text == "Started: Started container api"
+
+
+def test_a_piece_whose_container_is_named_nowhere_still_gives_its_states() -> None:
+    # The same grep, without events (describe's layout).
+    text = (
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n"
+    )
+    command = "kubectl describe pod web-1 -n prod | grep -A2 'Last State'"
+    result = FORMAT.parse(text, Context("grep.txt", command=command))
+    assert [f for f in result.facts if f.name.startswith("container.")] == []
+    (record,) = result.records
+    assert record.text == "container lastState terminated reason OOMKilled exitCode 137"
+    assert record.entity is not None and record.entity.ref() == "pod/prod/web-1"
+
+
+def test_containers_section_alone() -> None:
+    # The Containers section of `kubectl describe pod` pasted alone (describe's layout).
+    text = (
+        "Containers:\n"
+        "  coredns:\n"
+        "    Image:          registry.k8s.io/coredns/coredns:v1.10.1\n"
+        "    State:          Waiting\n"
+        "      Reason:       CrashLoopBackOff\n"
+        "    Last State:     Terminated\n"
+        "      Reason:       Error\n"
+        "      Exit Code:    1\n"
+        "    Ready:          False\n"
+        "    Restart Count:  9\n"
+    )
+    assert detect(text.splitlines()).name == "kubectl-describe"
+    command = "kubectl -n kube-system describe pod coredns-5d78c9869d-x2x4l"
+    result = FORMAT.parse(text, Context("c.txt", command=command))
+    container = "container/kube-system/coredns-5d78c9869d-x2x4l/coredns"
+    by_entity = {(f.name, f.entity.ref()): f.value for f in result.facts}
+    assert by_entity[("container.waiting_reason", container)] == "CrashLoopBackOff"
+    assert by_entity[("container.restart_count", container)] == 9
+
+
+def test_conditions_of_a_node_named_by_its_command() -> None:
+    # `kubectl describe node kube-worker-1 | grep -A7 Conditions` on the Kubernetes docs' node.
+    lines = (DATA / "describe_node_notready.txt").read_text().splitlines()
+    start = lines.index("Conditions:")
+    text = "\n".join(lines[start : start + 8]) + "\n"
+    command = "kubectl describe node kube-worker-1 | grep -A7 Conditions"
+    result = FORMAT.parse(text, Context("c.txt", command=command))
+    ready = [(f.entity.ref(), f.value) for f in result.facts if f.name == "node.ready"]
+    assert ready == [("node/kube-worker-1", False)]

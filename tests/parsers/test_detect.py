@@ -10,8 +10,10 @@ import pytest
 from kubewhy.parsers import (
     describe,
     events,
+    firewall,
     kubelet,
     limits,
+    nettools,
     objects,
     promjson,
     ps,
@@ -23,21 +25,46 @@ from kubewhy.parsers import (
 from kubewhy.parsers.registry import SNIFF_FLOOR, SNIFF_LINES, detect
 
 DATA = Path(__file__).parent / "data"
-MODULES = [describe, events, kubelet, limits, objects, promjson, ps, sysctl, system, timing, ulimit]
+MODULES = [
+    describe,
+    events,
+    firewall,
+    kubelet,
+    limits,
+    nettools,
+    objects,
+    promjson,
+    ps,
+    sysctl,
+    system,
+    timing,
+    ulimit,
+]
 FORMATS = [fmt for module in MODULES for fmt in module.FORMATS]
 
 EXPECTED = {
     "cluster_info_dump_stdout.txt": "k8s-objects",
+    "describe_events_mybinder.txt": "kubectl-describe",
+    "describe_events_tabs_coreos.txt": "kubectl-describe",
+    "describe_events_v0.txt": "kubectl-describe",
+    "describe_node_events_bottlerocket.txt": "kubectl-describe",
+    "describe_node_events_tabs.txt": "kubectl-describe",
     "describe_node_notready.txt": "kubectl-describe",
     "describe_pod_oomkilled.txt": "kubectl-describe",
     "describe_pod_pending_old.txt": "kubectl-describe",
     "describe_pod_running.txt": "kubectl-describe",
     "describe_pod_squashed.txt": "kubectl-describe",
+    "describe_session_dataz8.txt": "kubectl-describe",
+    "e2e_events_ceph_csi.txt": "e2e-events",
+    "e2e_events_csi_baremetal.txt": "e2e-events",
     "events_core_v1.json": "k8s-objects",
     "events_export.txt": "events-export",
     "events_get.txt": "kubectl-events",
+    "events_get_headerless_old.txt": "kubectl-events",
     "events_get_old_layout.txt": "kubectl-events",
     "events_k8s_io_v1.yaml": "k8s-objects",
+    "firewalld_list_all.txt": "firewalld-zone",
+    "iptables_save_rejects.txt": "iptables-save",
     "kubelet_config_docs.yaml": "kubelet-config",
     "kubelet_config_full.yaml": "kubelet-config",
     "kubelet_configz.json": "kubelet-config",
@@ -64,6 +91,7 @@ EXPECTED = {
     "time_bash_real.txt": "time",
     "time_memory_stat.txt": "time",
     "ulimit_bash.txt": "ulimit",
+    "ufw_status_verbose.txt": "ufw-status",
     "ulimit_dash.txt": "ulimit",
     "uname_ubuntu.txt": "uname",
 }
@@ -116,7 +144,7 @@ def _head(text: str) -> list[str]:
 
 
 def test_every_sample_is_listed() -> None:
-    on_disk = {p.name for p in DATA.iterdir() if p.suffix != ".md"}
+    on_disk = {p.name for p in DATA.iterdir() if p.is_file() and p.suffix != ".md"}
     assert on_disk == set(EXPECTED)
 
 

@@ -103,7 +103,10 @@ def test_resolv_conf_on_loopback_and_not() -> None:
     )
     assert {f.name: f.value for f in stub.facts}["node.resolv_conf.loopback"] is True
     upstream = RESOLV_CONF.parse("nameserver 10.0.0.2\nsearch x.internal\n", Context("r", "n1"))
-    assert {f.name for f in upstream.facts} == {"node.resolv_conf.nameservers"}
+    assert {f.name: f.value for f in upstream.facts} == {
+        "node.resolv_conf.nameservers": "10.0.0.2",
+        "node.resolv_conf.nameserver_count": 1,
+    }
     assert RESOLV_CONF.sniff(["nameserver 10.0.0.2", "some log line"]) == 0.0
 
 

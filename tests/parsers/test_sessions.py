@@ -185,7 +185,8 @@ def test_clock_and_backend_checks() -> None:
     year = _values("date", real.stdout.strip())["node.clock.year"]
     assert isinstance(year, int) and year >= 2024
     assert _values("iptables --version", "iptables v1.8.2 (nf_tables)") == {
-        "node.iptables.backend": "nf_tables"
+        "node.iptables.backend": "nf_tables",
+        "node.iptables.version": "1.8.2",
     }
 
 

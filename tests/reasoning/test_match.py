@@ -193,6 +193,8 @@ def _brute_force_hypotheses(
         candidates = [Entity.cluster()] if fm.scope == Scope.CLUSTER else store.entities(fm.scope)
         for subject in candidates:
             for symptom in fm.facts:
+                if symptom.refutes:
+                    continue
                 cond = KB.condition(symptom.when)
                 if cond.evaluate(view(subject)):
                     h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
@@ -203,12 +205,20 @@ def _brute_force_hypotheses(
                 if evidence:
                     h = found.setdefault((fm.id, subject), Hypothesis(fm, subject))
                     h.add(Matched(chk.id, chk.weight, chk.supporting, evidence, len(evidence)))
+    # refuting signs lower what other signs raised, on each hypothesis's own subject
+    for h in found.values():
+        for symptom in h.fm.facts:
+            cond = KB.condition(symptom.when)
+            if symptom.refutes and cond.evaluate(view(h.subject)):
+                evidence = store.evidence(h.subject, with_sources(sorted(cond.names)))
+                h.add(Matched(symptom.id, symptom.weight, False, evidence, refutes=True))
     active = []
     for h in found.values():
         factor = apply_known_bugs(h, store)
         h.confidence = round(min(confidence_of(h), 0.99) * factor, 3)
         # Supporting facts alone are context, never a lead (no log line says anything happened).
-        if any(not m.supporting for m in h.matched.values()) and h.confidence >= LEAD_FLOOR:
+        primary = any(not m.supporting and not m.refutes for m in h.matched.values())
+        if primary and h.confidence >= LEAD_FLOOR:
             active.append(h)  # findings and leads alike
     return active
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kubewhy.cli.main import OutputFormat
+from kubewhy.cli.main import ReportFormat
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.pipeline import Request, diagnose
 from kubewhy.reports import render
@@ -93,7 +93,7 @@ def evidence_with(tmp_path: Path, planted: str) -> Path:
 
 
 def formats() -> list[str]:
-    return [f.value for f in OutputFormat]  # every report format there is, HTML included
+    return [f.value for f in ReportFormat]  # every report format there is, YAML and HTML included
 
 
 @pytest.mark.parametrize("shape", sorted(SECRETS))

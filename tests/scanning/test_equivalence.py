@@ -62,7 +62,8 @@ PATTERNS = [
 
 def reference(data: bytes, patterns: list[PatternSpec]) -> list[LineMatch]:
     """Line by line with Python re: the definition the engines must meet."""
-    compiled = [re.compile(p.regex, re.IGNORECASE if p.ignore_case else 0) for p in patterns]
+    # Case is ignored the ASCII way (PatternSpec.flags): part of the definition.
+    compiled = [re.compile(p.regex, p.flags) for p in patterns]
     out = []
     offset = 0
     pieces = data.split(b"\n")

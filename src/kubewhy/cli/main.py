@@ -1,4 +1,4 @@
-"""The ``kubewhy`` command (also installed as ``kubectl-why``, a kubectl plugin).
+"""The ``kubewhy`` command (the kubectl plugin ``kubectl kubewhy`` is ``cli.kubectl_plugin``).
 
 Exit codes (every non-zero one with one line on stderr, never a traceback):
 
@@ -27,6 +27,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from kubewhy import __version__
+from kubewhy.cli.site import (
+    KbDirOption,
+    SuppressionsOption,
+    read_suppressions,
+    site_knowledge_base,
+)
 from kubewhy.errors import KubewhyError, NothingReadError, UsageError
 from kubewhy.model.caps import Caps
 from kubewhy.model.diagnosis import Diagnosis, counts
@@ -34,11 +40,13 @@ from kubewhy.model.obfuscate import Obfuscator
 from kubewhy.model.redact import redact
 
 if TYPE_CHECKING:
+    from kubewhy.model.suppression import Suppression
     from kubewhy.pipeline import Request
     from kubewhy.sources.bundle import BundleWriter
 
 app = typer.Typer(
-    add_completion=False,
+    # typer's --install-completion / --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -50,13 +58,45 @@ collect_app = typer.Typer(
 app.add_typer(collect_app, name="collect")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubewhy {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print kubewhy's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Why is my Kubernetes node, pod or control plane broken? Cause, chain, evidence, fix."""
+
+
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
 
 
+class ReportFormat(StrEnum):
+    """Formats of a diagnosis or an audit (YAML and HTML too, as kubectl users expect)."""
+
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+    markdown = "markdown"
+    html = "html"
+
+
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+ReportFormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
 ]
@@ -106,7 +146,7 @@ def emit(text: str, output: Path | None) -> None:
 
 
 def _render(
-    diagnosis: Diagnosis, fmt: OutputFormat, output: Path | None, obfuscate: bool = False
+    diagnosis: Diagnosis, fmt: ReportFormat, output: Path | None, obfuscate: bool = False
 ) -> None:
     from kubewhy.reports import render
 
@@ -142,7 +182,12 @@ class _Evidence:
     timeout: float = 30.0
     limits: list[str] | None = None
 
-    def resolve(self, tz_offset_minutes: int | None = None, jobs: int | None = None) -> Request:
+    def resolve(
+        self,
+        tz_offset_minutes: int | None = None,
+        jobs: int | None = None,
+        suppressions: tuple[Suppression, ...] = (),
+    ) -> Request:
         """The request: files to read and live sources; a usage error if there is none."""
         from datetime import UTC, datetime
 
@@ -182,6 +227,7 @@ class _Evidence:
             jobs=jobs,
             progress=ScanProgress(),
             caps=caps,
+            suppressions=suppressions,
         )
 
 
@@ -271,8 +317,10 @@ def diagnose(
     namespace: NamespaceOption = None,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     output: OutputOption = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="Zone of timestamps that carry none (+08:00).")
     ] = None,
@@ -287,6 +335,7 @@ def diagnose(
     """Find the root cause in the evidence: causal chain, evidence lines, fix, prevention."""
     from kubewhy.pipeline import diagnose as run_diagnosis
 
+    kb = site_knowledge_base(kb_dir)
     request = _Evidence(
         paths,
         node,
@@ -301,8 +350,8 @@ def diagnose(
         kubeconfig,
         timeout,
         limit,
-    ).resolve(parse_timezone(timezone), jobs)
-    diagnosis = run_diagnosis(request)
+    ).resolve(parse_timezone(timezone), jobs, read_suppressions(suppressions, kb))
+    diagnosis = run_diagnosis(request, kb)
     _render(diagnosis, fmt, output, obfuscate)
     raise typer.Exit(EXIT_FINDINGS if any(counts(f) for f in diagnosis.findings) else EXIT_OK)
 
@@ -317,8 +366,10 @@ def audit(
     namespace: NamespaceOption = None,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
-    fmt: FormatOption = OutputFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     output: OutputOption = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
     timeout: TimeoutOption = 30.0,
     limit: LimitOption = None,
     obfuscate: ObfuscateOption = False,
@@ -327,6 +378,7 @@ def audit(
     from kubewhy.pipeline import audit as run_audit
     from kubewhy.reports.audit import render_audit
 
+    kb = site_knowledge_base(kb_dir)
     request = _Evidence(
         paths,
         node,
@@ -338,10 +390,11 @@ def audit(
         kubeconfig=kubeconfig,
         timeout=timeout,
         limits=limit,
-    ).resolve()
-    risks = run_audit(request)
+    ).resolve(suppressions=read_suppressions(suppressions, kb))
+    risks = run_audit(request, kb)
     emit(render_audit(risks, fmt.value, Obfuscator() if obfuscate else None), output)
-    raise typer.Exit(1 if risks else 0)
+    active = any(r.suppressed is None for r in risks)
+    raise typer.Exit(EXIT_FINDINGS if active else EXIT_OK)
 
 
 class AlertFormat(StrEnum):
@@ -365,9 +418,9 @@ def alerts(
     for_: Annotated[
         list[str] | None, typer.Option("--for", help="A for-duration: KubewhyAlert=5m.")
     ] = None,
+    kb_dir: KbDirOption = None,
 ) -> None:
     """Prometheus alerting rules for every failure mode that metrics can show."""
-    from kubewhy.kb.load import default_knowledge_base
     from kubewhy.prevent import (
         parse_durations,
         parse_overrides,
@@ -383,7 +436,7 @@ def alerts(
             raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
     overrides.update(parse_overrides(set_ or []))
     text = render_alerts(
-        default_knowledge_base(), fmt.value, overrides, parse_durations(for_ or [])
+        site_knowledge_base(kb_dir), fmt.value, overrides, parse_durations(for_ or [])
     )
     emit(text, output)
 
@@ -394,24 +447,24 @@ def rules(
     graph: Annotated[
         bool, typer.Option("--graph", help="Print the causal graph (Markdown with Mermaid).")
     ] = False,
+    kb_dir: KbDirOption = None,
 ) -> None:
-    """List the knowledge base's failure modes."""
-    from kubewhy.kb.load import default_knowledge_base
+    """List the knowledge base's failure modes (local ones included)."""
     from kubewhy.reports.explain import render_graph, render_rules
 
-    kb = default_knowledge_base()
+    kb = site_knowledge_base(kb_dir)
     emit(render_graph(kb) if graph else render_rules(kb, fmt.value), None)
 
 
 @app.command()
 def explain(
     rule_id: Annotated[str, typer.Argument(help="A failure-mode id (see `kubewhy rules`).")],
+    kb_dir: KbDirOption = None,
 ) -> None:
     """Show one failure mode: meaning, chain, checks, fix, prevention, references."""
-    from kubewhy.kb.load import default_knowledge_base
     from kubewhy.reports.explain import render_explain
 
-    kb = default_knowledge_base()
+    kb = site_knowledge_base(kb_dir)
     if rule_id not in kb.failure_modes:
         close = [i for i in kb.failure_modes if rule_id in i or i in rule_id][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `kubewhy rules`)"
@@ -517,19 +570,69 @@ def watch(
         float, typer.Option("--interval", min=1, help="Seconds between runs.")
     ] = 60,
     listen: Annotated[
-        str, typer.Option("--listen", help="HOST:PORT for the metrics endpoint.")
+        str,
+        typer.Option("--listen", help="HOST:PORT for /metrics, /healthz and /findings.json."),
     ] = "127.0.0.1:9808",
     runs: Annotated[int | None, typer.Option("--runs", min=1, help="Stop after N runs.")] = None,
-    node_name: Annotated[str | None, typer.Option("--node-name", help="The node's name.")] = None,
+    node_name: Annotated[
+        str | None, typer.Option("--node-name", envvar="NODE_NAME", help="The node's name.")
+    ] = None,
+    kb_dir: KbDirOption = None,
+    suppressions: SuppressionsOption = None,
+    node_conditions: Annotated[
+        bool,
+        typer.Option(
+            "--node-conditions", help="Set Kubewhy* conditions on the Node (needs --node-name)."
+        ),
+    ] = False,
+    events: Annotated[
+        bool, typer.Option("--events", help="Report root causes as Events on the Node.")
+    ] = False,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    unhealthy_after: Annotated[
+        int, typer.Option("--unhealthy-after", min=1, help="Failed runs in a row for /healthz 503.")
+    ] = 3,
+    events_burst: Annotated[
+        int, typer.Option("--events-burst", min=1, help="Events sent before the rate limit.")
+    ] = 25,
+    events_refill: Annotated[
+        float, typer.Option("--events-refill", min=1, help="Seconds per Event after the burst.")
+    ] = 300,
 ) -> None:
-    """Diagnose this node on an interval and serve findings and risks as Prometheus metrics."""
+    """Diagnose this node on an interval: metrics, /healthz, /findings.json, and optionally
+    Node conditions and Events (like node-problem-detector)."""
+    from kubewhy.agent.watch import WatchOptions
     from kubewhy.agent.watch import watch as run_watch
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise UsageError(f"--listen {listen!r}: use HOST:PORT")
+    kb = site_knowledge_base(kb_dir)
+    options = WatchOptions(
+        root=root,
+        interval=interval,
+        host=host.strip("[]"),
+        port=int(port),
+        runs=runs,
+        node_name=node_name,
+        kb=kb,
+        suppressions=(lambda: read_suppressions(suppressions, kb)) if suppressions else None,
+        unhealthy_after=unhealthy_after,
+        conditions=node_conditions,
+        events=events,
+    )
+    if node_conditions or events:
+        if not node_name:
+            raise UsageError("--node-conditions and --events need --node-name (or NODE_NAME)")
+        from kubewhy.agent.kube import NodeReporter
+        from kubewhy.sources.cluster.transport import api_client
+
+        client = api_client(str(kubeconfig) if kubeconfig else None, context)
+        options.reporter = NodeReporter(client, node_name, burst=events_burst, refill=events_refill)
+    read_suppressions(suppressions, kb)  # a bad file is a usage error now, not at every run
     try:
-        code = run_watch(root, interval, host.strip("[]"), int(port), runs, node_name)
+        code = run_watch(options)
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
     raise typer.Exit(code)
@@ -574,12 +677,17 @@ def _finish(code: int) -> NoReturn:
     sys.exit(code)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Console entry point: every outcome is an exit code and at most one line on stderr."""
+def run(
+    argv: list[str] | None = None,
+    command: typer.Typer | None = None,
+    prog_name: str = "kubewhy",
+) -> None:
+    """Console entry point: every outcome is an exit code (see the module's table) and at most
+    one line on stderr. ``command`` is another typer app run the same way (the kubectl plugin)."""
     _on_signals()
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
-        code = app(args=argv, prog_name="kubewhy", standalone_mode=False)
+        code = (command or app)(args=argv, prog_name=prog_name, standalone_mode=False)
         _finish(code if isinstance(code, int) else EXIT_OK)
     except typer.Exit as done:
         _finish(done.exit_code)
@@ -602,27 +710,6 @@ def run(argv: list[str] | None = None) -> None:
             _finish(EXIT_USAGE)
         say(f"internal error (a bug in kubewhy, please report it): {type(exc).__name__}: {exc}")
         _finish(EXIT_BUG)
-
-
-def run_kubectl_plugin() -> None:
-    """``kubectl why [TARGET] [-n NS] [--context C]``: diagnose the live cluster, or TARGET."""
-    args = sys.argv[1:]
-    commands = (
-        "diagnose",
-        "audit",
-        "rules",
-        "explain",
-        "goroutines",
-        "collect",
-        "alerts",
-        "version",
-    )
-    if args and args[0] in commands:
-        run(args)
-    elif args and args[0] in ("-h", "--help"):
-        run(["diagnose", "--help"])
-    else:
-        run(["diagnose", "--cluster", *args])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 3. Every document's facts and entities go into the store, on their node's one name; files that
    name no node belong to the node their folder's other files name.
 4. Derived facts (ratios, totals, versions) are computed.
-5. Goroutine dumps are analysed (groups, leaks, lock convoys) on the component they came from.
+5. The kernel's reports (OOM reports, hung tasks, soft lockups) become facts, their times
+   resolved with the time context of the input they are in.
+6. Goroutine dumps are analysed (groups, leaks, lock convoys) on the component they came from.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from kubewhy.facts.derive import derive_facts
 from kubewhy.facts.goroutines import DumpAnalysis, analyze
+from kubewhy.facts.kernel import add_kernel_facts
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
 from kubewhy.facts.timeline import file_context, infer_context
@@ -83,6 +86,11 @@ def build_facts(parsed: Parsed, forced_offset_minutes: int | None = None) -> Fac
             for log in parsed.logs
         ],
     )
+    kernel = [(d.kernel, d.ctx, base) for d in parsed.documents if d.kernel]
+    kernel += [
+        (log.kernel, log.ctx, ctx) for log, ctx in zip(parsed.logs, facts.log_times, strict=True)
+    ]
+    add_kernel_facts(store, nodes, [k for k in kernel if k[0]])
     facts.dumps.extend(_analysed_dumps(parsed.documents, facts))
     return facts
 

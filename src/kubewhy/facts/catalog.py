@@ -40,6 +40,20 @@ FACTS: dict[str, str] = {
     "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",
     "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
     "node.oom_kills": "OOM kills in the kernel log",
+    "node.oom.global_kills": "node-wide OOM kills in the kernel's OOM reports (no cgroup limit)",
+    "node.oom.memcg_kills": "OOM kills in the kernel's reports where a memory cgroup hit its limit",
+    "node.memory_report.file_to_anon_ratio": (
+        "page cache (active+inactive file pages) over anonymous pages in the kernel's Mem-Info "
+        "report (printed at a node-wide OOM or a failed allocation); the lowest seen"
+    ),
+    "node.memory_report.free_to_min_ratio": (
+        "free memory over the zones' min watermark in the kernel's memory report; the lowest seen"
+    ),
+    "node.stalls.*": (
+        "tasks the kernel reported stuck: blocked (hung task, D-state dump), lockups (soft "
+        "lockup), and per mechanism their kernel stack waits in (netns, memcg, journal, "
+        "writeback, nfs, reclaim, fuse)"
+    ),
     "node.cpu.iowait_percent": "CPU time in iowait",
     "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
     "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
@@ -47,6 +61,35 @@ FACTS: dict[str, str] = {
     "node.fs.max_inodes_used_percent": "the fullest disk filesystem by inodes (df -i)",
     "node.resolv_conf.nameservers": "name servers in the node's resolv.conf, comma separated",
     "node.resolv_conf.loopback": "a resolv.conf name server is on loopback (127.0.0.53 ...)",
+    "node.resolv_conf.nameserver_count": "name servers in a resolv.conf of the node (0: none)",
+    "node.resolv_conf.at.*": "name servers of the resolv.conf at a path (at.etc_resolv_conf ...)",
+    "node.kubelet_resolv_conf.nameserver_count": "name servers in the file the kubelet hands pods",
+    "node.kubelet_resolv_conf.loopback": "the file the kubelet hands pods lists a loopback server",
+    # --- node: network ---------------------------------------------------------------------------
+    "node.net.mtu.*": "MTU of an interface (ip link), e.g. node.net.mtu.flannel.1",
+    "node.net.overlay.device": "the overlay device pods' traffic is tunnelled by (flannel.1 ...)",
+    "node.net.overlay.encap": "its encapsulation: vxlan, geneve, ipip or wireguard",
+    "node.net.overlay.mtu": "the overlay device's MTU",
+    "node.net.overlay.overhead_bytes": "bytes the encapsulation adds (VXLAN 50, IP-in-IP 20 ...)",
+    "node.net.uplink.device": "the interface the overlay rides on (VXLAN dev, the one NIC up)",
+    "node.net.uplink.mtu": "that interface's MTU",
+    "node.net.pod_mtu": "the largest MTU on the pods' side (cni0, cali*, lxc*, pod veths)",
+    "node.net.mtu_excess_bytes": "pod or overlay MTU + encapsulation overhead - uplink MTU (> 0: "
+    "full-size packets do not fit)",
+    "node.net.tx_checksum.*": "transmit checksum offload of an interface is on (ethtool -k)",
+    "node.net.vxlan_tx_checksum_offload": "tx checksum offload is on on a VXLAN device",
+    "node.netstat.*": "a kernel network counter as node-exporter names it (Udp_InCsumErrors ...)",
+    "node.conntrack.stat.*": "a conntrack -S counter summed over CPUs (drop, insert_failed ...)",
+    "node.conntrack.dns_unreplied": "UDP flows to port 53 conntrack lists as UNREPLIED",
+    "node.conntrack.listed": "flow entries conntrack -L showed",
+    "node.binary.*": "a program is on the node's PATH (which, command -v): node.binary.conntrack",
+    "node.iptables.version": "the iptables binary's version (1.8.2 ...)",
+    "node.iptables.legacy.kube_chains": "KUBE-* chains in the legacy backend (iptables-save)",
+    "node.iptables.legacy.kube_rules": "rules of or jumping to KUBE-* chains in the legacy backend",
+    "node.iptables.nft.kube_chains": "KUBE-* chains in the nf_tables backend",
+    "node.iptables.nft.kube_rules": "rules of or jumping to KUBE-* chains in the nf_tables backend",
+    "node.iptables.legacy_tables_present": "iptables-nft warns that legacy tables exist too",
+    "cni.mtu": "the MTU the CNI configures for pods (FLANNEL_MTU, Calico veth_mtu/FELIX_*MTU)",
     # --- node: kernel, OS, boot ----------------------------------------------------------------
     "kernel.release": "uname -r (e.g. 4.4.0-104-generic)",
     "kernel.bug_lines": "kernel BUG/oops lines in the kernel log",
@@ -68,7 +111,18 @@ FACTS: dict[str, str] = {
     "node.mounts.total": "mounts in the node's mount table",
     "node.containers.total": "containers the runtime lists, stopped ones included (ps -a)",
     "node.kmod.*": "a kernel module is loaded (lsmod), e.g. node.kmod.br_netfilter",
+    "node.kernel_cmdline": "the kernel's command line (/proc/cmdline)",
+    "node.cmdline.*": "a boot parameter, dots and dashes as underscores (cmdline.cgroup_memory)",
     "node.iptables.backend": "the iptables binary's backend: nf_tables or legacy",
+    "node.iptables.catch_all_reject": "INPUT, FORWARD chains ending in a REJECT/DROP of all",
+    "node.iptables.rules_after_reject": "rules after that catch-all in its chain (never reached)",
+    "node.firewall.active": "the host firewall (firewalld, ufw) runs",
+    "node.firewall.tool": "the host firewall: firewalld or ufw",
+    "node.firewall.open_ports": "what the host firewall's listing admits, as it spells it",
+    "node.firewall.kubelet_port_open": "the host firewall admits the kubelet's 10250/tcp",
+    "node.firewall.routed_blocked": "ufw drops forwarded (routed) traffic and no rule admits any",
+    "node.rp_filter.strict": "an interface filters reverse paths strictly (max of all, <if>)",
+    "node.rp_filter.strict_interfaces": "the interfaces whose effective rp_filter is 1 (strict)",
     "node.clock.year": "the year the node's clock showed (date)",
     "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
     "node.exporter.processes_metrics": "node-exporter serves node_processes_* metrics",
@@ -103,6 +157,7 @@ FACTS: dict[str, str] = {
     "kubelet.fail_swap_on": "kubelet failSwapOn",
     "kubelet.cgroup_driver": "kubelet cgroupDriver (cgroupfs/systemd)",
     "kubelet.config_source": "where the kubelet settings were read (flags, config file, configz)",
+    "kubelet.resolv_conf": "kubelet resolvConf / --resolv-conf: the file pods' DNS comes from",
     # --- pods and containers -------------------------------------------------------------------
     "pod.phase": "status.phase",
     "pod.node": "spec.nodeName",
@@ -136,6 +191,13 @@ FACTS: dict[str, str] = {
     "process.qos_class": "QoS class of the pod the process runs in (from its cgroup path)",
     "process.container_id": "container id from the cgroup path",
     "process.pod_uid": "pod UID from the cgroup path",
+    "process.oom_killed": "the kernel's OOM killer killed the process (its report's victim)",
+    "process.oom_memcg": "the memory cgroup over its limit in an OOM report listing the process",
+    "process.oom_in_container": "that memory cgroup is a container's or a pod's",
+    "process.blocked_seconds": "the kernel reported the task blocked (D state) this long",
+    "process.lockup_seconds": "the kernel reported the task spinning (soft lockup) this long",
+    "process.kernel_stack": "the top frames of the kernel stack a stuck task was reported with",
+    "process.waits_in": "the mechanism that kernel stack waits in (netns, memcg, journal, ...)",
     # --- cgroups -------------------------------------------------------------------------------
     "cgroup.pids.current": "pids.current",
     "cgroup.pids.max": "pids.max (absent or 'max' = unlimited)",
@@ -144,6 +206,14 @@ FACTS: dict[str, str] = {
     "cgroup.memory.oom_kills": "OOM kills in the cgroup (memory.oom_control / memory.events)",
     "cgroup.memory.failcnt": "memory.failcnt",
     "cgroup.memory.limit_bytes": "memory limit",
+    "cgroup.memory.usage_bytes": "memory usage (at its OOM, from the kernel's report)",
+    "cgroup.memory.oom_reports": "kernel OOM reports naming the cgroup as the one over its limit",
+    "cgroup.oom_scope": (
+        "whose memory cgroup a kernel OOM report says was over its limit: system (a slice, a "
+        "service, a session: outside containers) or container (a pod's or a container's)"
+    ),
+    "cgroup.pod_uid": "pod UID from the cgroup path",
+    "cgroup.container_id": "container id from the cgroup path (a pod's, Docker's, CRI's)",
     # --- components and cluster ----------------------------------------------------------------
     "component.version": "version of a control-plane or node component",
     "component.goroutines": "goroutines in a dump of the component",
@@ -156,6 +226,34 @@ FACTS: dict[str, str] = {
     "cluster.apiserver_version": "kube-apiserver version (gitVersion)",
     "cluster.reboots": "Rebooted events across the cluster",
     "cluster.objects.*": "objects of a resource in the cluster (kubectl get <resource> | wc -l)",
+    "coredns.forward": "upstreams of the root zone's forward (or proxy) in the Corefile",
+    "coredns.forwards_to_resolv_conf": "CoreDNS forwards to a resolv.conf (the node's, inherited)",
+    "coredns.forward_loopback": "CoreDNS forwards to a loopback address (itself, in its pod)",
+    "coredns.loop_plugin": "the root zone's server block has the loop plugin",
+    "etcd.members": "members etcdctl member list shows",
+    "etcd.members_unstarted": "members listed as unstarted (added, never joined)",
+    "etcd.endpoints": "endpoints etcdctl endpoint status/health reported on",
+    "etcd.endpoints_unhealthy": "endpoints unhealthy, unreachable or without a leader",
+    "etcd.cluster_size": "members of the etcd cluster (member list, else endpoints reported)",
+    "etcd.quorum_kept": "fewer than half of the members are unhealthy",
+    "etcd.leader_seen": "an endpoint reports being the leader (or knowing one)",
+    "etcd.raft_term_spread": "highest minus lowest raft term among the endpoints",
+    "etcd.raft_index_spread": "highest minus lowest raft index among the endpoints",
+    "etcd.db_size_bytes": "the largest database size etcdctl endpoint status shows",
+    "etcd.db_quota_ratio": "database size / its quota, where etcdctl prints the quota",
+    "apiserver.audit.requests": "requests in the API server's audit log (one per auditID)",
+    "apiserver.audit.seconds": "seconds the audit log spans",
+    "apiserver.audit.lists": "LIST requests in the audit log",
+    "apiserver.audit.whole_lists_per_second": "cluster-wide LISTs without pagination per second",
+    "apiserver.audit.etcd_whole_lists_per_second": "those without resourceVersion (read from etcd)",
+    "apiserver.audit.top_lister": "the client (user agent product) that sends the most LISTs",
+    "apiserver.audit.top_lister_share": "its share of the LISTs",
+    "apiserver.audit.top_lister_lists_per_second": "its LISTs per second",
+    "apiserver.audit.top_lister_whole_share": "share of its LISTs that are whole, unpaginated ones",
+    "apiserver.audit.top_lister_user": "the user it authenticates as most",
+    "client.lists_per_second": "LISTs per second of an API client (user agent), from the audit log",
+    "client.watches_per_second": "WATCHes per second of an API client",
+    "client.list_share": "an API client's share of the LISTs in the audit log",
     "metrics.*": "a Prometheus-derived fact named in a failure mode's metrics section",
 }
 
@@ -174,7 +272,40 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "container.threads_share": ("container.threads", "sysctl.kernel.pid_max"),
     "node.memory.available_ratio": ("node.memory.available_bytes", "node.memory.total_bytes"),
     "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
+    "node.net.mtu_excess_bytes": (
+        "node.net.pod_mtu",
+        "cni.mtu",
+        "node.net.overlay.mtu",
+        "node.net.uplink.mtu",
+    ),
+    "node.kubelet_resolv_conf.nameserver_count": ("kubelet.resolv_conf",),
+    "node.kubelet_resolv_conf.loopback": ("kubelet.resolv_conf",),
+    "etcd.quorum_kept": ("etcd.endpoints_unhealthy", "etcd.members"),
+    "node.rp_filter.strict": ("sysctl.net.ipv4.conf.all.rp_filter",),
 }
+
+
+# Facts about something that happened at their evidence's time (a report in the kernel log), not
+# the state when the evidence was read: a finding on them ages like one on log lines.
+EVENTS = (
+    "node.oom.",
+    "node.memory_report.",
+    "node.stalls.",
+    "cgroup.memory.oom_reports",
+    "cgroup.oom_scope",
+    "process.oom_",
+    "process.blocked_seconds",
+    "process.lockup_seconds",
+)
+
+
+def is_event(name: str) -> bool:
+    """Whether the fact tells of something that happened rather than a state.
+
+    >>> is_event("node.oom.global_kills"), is_event("node.memory.available_ratio")
+    (True, False)
+    """
+    return name.startswith(EVENTS)
 
 
 def with_sources(names: Iterable[str]) -> list[str]:

@@ -6,6 +6,7 @@ Derived facts cite the evidence of the facts they come from, so a finding built 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from kubewhy.facts.nodes import NodeNames
@@ -13,6 +14,7 @@ from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.nodetools import resolv_conf_slug
 
 
 def _number(store: FactStore, entity: Entity, name: str) -> tuple[float, Evidence | None] | None:
@@ -81,6 +83,38 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
     live = _number(store, node, "node.memcg.live_cgroups")
     if num and live:
         _add_once(store, "node.memcg.dying", node, int(max(num[0] - live[0], 0)), num[1])
+
+
+def _rp_filter_facts(store: FactStore, node: Entity) -> None:
+    """Reverse-path filtering as the kernel applies it: on each interface the larger of
+    ``conf.all.rp_filter`` and the interface's own value (0 off, 1 strict, 2 loose). Without
+    the ``all`` value no interface's effective value is known."""
+    every = store.fact(node, "sysctl.net.ipv4.conf.all.rp_filter")
+    if every is None or isinstance(every.value, bool) or not isinstance(every.value, int):
+        return
+    prefix, suffix = "sysctl.net.ipv4.conf.", ".rp_filter"
+    own = {
+        name.removeprefix(prefix).removesuffix(suffix): fact
+        for name in store.own(node)
+        if name.startswith(prefix)
+        and name.endswith(suffix)
+        and (fact := store.fact(node, name)) is not None
+        and isinstance(fact.value, int)
+    }
+    interfaces = {i: f for i, f in own.items() if i not in ("all", "default", "lo")}
+    strict = sorted(
+        i
+        for i, f in interfaces.items()
+        if isinstance(f.value, int) and max(every.value, f.value) == 1
+    )
+    value = bool(strict) if interfaces else every.value == 1
+    cited = every if every.value == 1 or not strict else interfaces[strict[0]]
+    if store.fact(node, "node.rp_filter.strict") is None:
+        store.add(Fact("node.rp_filter.strict", node, value, cited.evidence))
+    # Strict with no interface listed: every interface inherits conf.all.
+    named = ",".join(strict) if strict else ("all" if value else "")
+    if named and store.fact(node, "node.rp_filter.strict_interfaces") is None:
+        store.add(Fact("node.rp_filter.strict_interfaces", node, named, cited.evidence))
 
 
 def _process_facts(store: FactStore, node: Entity) -> None:
@@ -190,12 +224,86 @@ def _worst_of_sources(store: FactStore, entity: Entity, name: str) -> None:
             store.add(worst)
 
 
+def _network_facts(store: FactStore, node: Entity) -> None:
+    """Whether full-size packets fit the tunnel: the widest MTU that feeds it (the overlay
+    device's, the pods' interfaces', the CNI's setting) plus the encapsulation's overhead,
+    against the MTU of the interface the tunnel rides on."""
+    view = store.view(node)
+    overhead, uplink = view.get("node.net.overlay.overhead_bytes"), view.get("node.net.uplink.mtu")
+    if not isinstance(overhead, int) or not isinstance(uplink, int):
+        return
+    feeding = [
+        (value, name)
+        for name in ("node.net.overlay.mtu", "node.net.pod_mtu", "cni.mtu")
+        if isinstance(value := view.get(name), int) and not isinstance(value, bool)
+    ]
+    if not feeding:
+        return
+    widest, name = max(feeding)
+    cited = store.evidence(node, [name])
+    _add_once(
+        store,
+        "node.net.mtu_excess_bytes",
+        node,
+        widest + overhead - uplink,
+        cited[0] if cited else None,
+    )
+
+
+def _loopback(server: str) -> bool:
+    try:
+        return ipaddress.ip_address(server.split("%", maxsplit=1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _kubelet_resolv_conf(store: FactStore, node: Entity) -> None:
+    """The name servers of the file the kubelet hands pods, where both the kubelet's resolvConf
+    and that file were read (``resolvConf: ""`` hands them none)."""
+    setting = store.fact(node, "kubelet.resolv_conf")
+    if setting is None or not isinstance(setting.value, str):
+        return
+    if setting.value == "":
+        _add_once(store, "node.kubelet_resolv_conf.nameserver_count", node, 0, setting.evidence)
+        return
+    listed = store.fact(node, resolv_conf_slug(setting.value))
+    if listed is None:
+        return
+    servers = [s for s in str(listed.value).split(",") if s]
+    _add_once(
+        store, "node.kubelet_resolv_conf.nameserver_count", node, len(servers), listed.evidence
+    )
+    if any(_loopback(s) for s in servers):
+        store.add(Fact("node.kubelet_resolv_conf.loopback", node, True, listed.evidence))
+
+
+def _etcd_facts(store: FactStore) -> None:
+    """The etcd cluster's size (its member list, else the endpoints etcdctl asked) and whether
+    its unhealthy members leave a majority."""
+    cluster = Entity.cluster()
+    members = _number(store, cluster, "etcd.members")
+    endpoints = _number(store, cluster, "etcd.endpoints")
+    unhealthy = _number(store, cluster, "etcd.endpoints_unhealthy")
+    sizes = [x for x in (members, endpoints) if x is not None]
+    if not sizes:
+        return
+    size, evidence = max(sizes, key=lambda x: x[0])
+    _add_once(store, "etcd.cluster_size", cluster, int(size), evidence)
+    if unhealthy is not None:
+        kept = unhealthy[0] * 2 < size
+        if store.fact(cluster, "etcd.quorum_kept") is None:
+            store.add(Fact("etcd.quorum_kept", cluster, kept, unhealthy[1]))
+
+
 def _derive_node(store: FactStore, node: Entity) -> None:
+    _network_facts(store, node)
+    _kubelet_resolv_conf(store, node)
     _worst_of_sources(store, node, "node.reboots")
     _pod_facts(store, node)
     _pid_facts(store, node)
     _memory_facts(store, node)
     _process_facts(store, node)
+    _rp_filter_facts(store, node)
 
 
 def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fact]:
@@ -214,3 +322,4 @@ def derive_facts(store: FactStore, nodes: NodeNames) -> None:
     for node in store.entities(Kind.NODE.value):
         _derive_node(store, node)
     _cluster_counts(store)
+    _etcd_facts(store)

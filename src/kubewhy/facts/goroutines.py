@@ -13,11 +13,18 @@ Sites where idle goroutines normally park (accept loops, keep-alive connection r
 ten times as many. Mutex waiters are reported as convoys instead.
 
 *Convoys*: goroutines queued on a ``sync.Mutex``/``RWMutex``, grouped by the function taking
-the lock. The likely holder is a goroutine outside every convoy, blocked in a syscall or an
-external call (netlink, exec of a plugin, a gRPC or HTTP round trip), then in IO wait, then in
-any other wait; among those, one that has waited at least as long as the longest waiter (it
+the lock. Go's traceback does not say who holds a lock, so the likely holder is a goroutine
+outside every convoy that is blocked (not running) and, first, inside the critical section: its
+stack runs the very function the waiters lock in (it is past its ``Lock``), else another method
+of the type whose pointer receiver takes the lock (a mutex is a field of what it guards; a
+value receiver would copy it). Among those, and then among the others: one blocked in a
+syscall or an external call (netlink, exec of a plugin, a gRPC or HTTP round trip), then in IO
+wait, then in any other wait; one that has waited at least as long as the longest waiter (it
 blocked before the first waiter queued), then the longest waiting. Without wait stamps (Go
-stamps them only at a GC, and only from one minute on) only the kind of wait decides.
+stamps them only at a GC, and only from one minute on) only the kind of wait decides. A holder
+inside the critical section that itself waits (a channel, a ``WaitGroup``) is waiting for
+someone: a goroutine blocked in a syscall or an external call since at least as long is named
+as what it likely waits for.
 
 >>> from kubewhy.parsers.goroutines import parse_goroutine_lines
 >>> dump = parse_goroutine_lines('''goroutine 9 [semacquire, 30 minutes]:
@@ -33,6 +40,8 @@ stamps them only at a GC, and only from one minute on) only the kind of wait dec
 >>> convoy = analyze(dump, thresholds=Thresholds(convoy_min_waiters=1)).convoys[0]
 >>> convoy.lock_function, convoy.holder.goroutine, convoy.holder.function
 ('main.(*Manager).Allocate', 7, 'github.com/vishvananda/netlink/nl.(*NetlinkSocket).Receive')
+>>> convoy.holder.critical_section is None
+True
 """
 
 from __future__ import annotations
@@ -82,6 +91,8 @@ BLOCKED_STATES = (
     "IO wait",
 )
 MUTEX_STATES = ("sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock")
+# Go 1.24 moved the mutex into internal/sync: its waiters show internal/sync.runtime_SemacquireMutex
+# and internal/sync.(*Mutex).lockSlow under sync.(*Mutex).Lock.
 MUTEX_FRAMES = frozenset(
     {
         "sync.(*Mutex).Lock",
@@ -91,6 +102,9 @@ MUTEX_FRAMES = frozenset(
         "sync.runtime_SemacquireMutex",
         "sync.runtime_SemacquireRWMutex",
         "sync.runtime_SemacquireRWMutexR",
+        "internal/sync.(*Mutex).Lock",
+        "internal/sync.(*Mutex).lockSlow",
+        "internal/sync.runtime_SemacquireMutex",
     }
 )
 # Frames of calls that leave the process and may never come back.
@@ -159,6 +173,13 @@ class Leak(BaseModel):
     count: int
     state: str
     max_wait_minutes: int | None
+    # The site's file and line (``store.go:1074``), where the dump gives them.
+    location: str | None = None
+
+    @property
+    def site(self) -> str:
+        """``pkg.f (file.go:12)``."""
+        return f"{self.function} ({self.location})" if self.location else self.function
 
 
 class Holder(BaseModel):
@@ -166,12 +187,36 @@ class Holder(BaseModel):
     state: str
     wait_minutes: int | None
     function: str
+    location: str | None = None
+    # The function of the holder's stack that places it inside the waiters' critical section
+    # (the one they lock in, or a method of its receiver); None when only its wait says so.
+    critical_section: str | None = None
+    # What a holder that waits inside the critical section likely waits for: a goroutine
+    # blocked in a syscall or an external call since at least as long.
+    waits_for: Holder | None = None
+
+    def describe(self) -> str:
+        """``goroutine 7 [syscall, 31 minutes] in pkg.f (file.go:12)``."""
+        wait = f", {self.wait_minutes} minutes" if self.wait_minutes is not None else ""
+        where = f" ({self.location})" if self.location else ""
+        return f"goroutine {self.goroutine} [{self.state}{wait}] in {self.function}{where}"
+
+    def inside(self) -> str:
+        """``, inside pkg.(*T).M`` when the critical section is not its own function."""
+        section = self.critical_section
+        return f", inside {section}" if section and section != self.function else ""
+
+    def waiting_for(self) -> str:
+        """``; it waits for goroutine ...`` when the holder waits on another goroutine."""
+        return f"; it waits for {self.waits_for.describe()}" if self.waits_for else ""
 
 
 class Convoy(BaseModel):
     lock_function: str
     waiters: int
     holder: Holder | None
+    # The longest stamped wait of a waiter (Go stamps waits only from one minute on).
+    max_wait_minutes: int | None = None
 
 
 class SignatureMatch(BaseModel):
@@ -239,6 +284,44 @@ def is_mutex_waiter(group: GoroutineGroup) -> bool:
         return True
     waiting = state == "semacquire" or (group.state_inferred and state == UNKNOWN_STATE)
     return waiting and any(f.function in MUTEX_FRAMES for f in group.frames[:6])
+
+
+def location_of(group: GoroutineGroup, function: str) -> str | None:
+    """``file.go:line`` of ``function``'s frame in ``group``: the file's base name, since the
+    function names the package."""
+    for frame in group.frames:
+        if frame.function == function and frame.file:
+            return f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}"
+    return None
+
+
+_CLOSURE = re.compile(r"(?:\.func\d+)+(?:\.\d+)*$")
+_POINTER_RECEIVER = re.compile(r"^(.*\.\(\*[^()]+\))\.")
+
+
+def critical_section(group: GoroutineGroup, lock_function: str) -> str | None:
+    """The frame of ``group`` that runs inside the critical section of ``lock_function``: that
+    function itself (a goroutine not queued on the lock is past its ``Lock``), else the
+    outermost method of its pointer receiver type (the entry point, which takes the lock).
+
+    >>> from kubewhy.parsers.goroutines import Frame, GoroutineGroup
+    >>> g = GoroutineGroup(("a",), (Frame("main.(*Cache).fetch"), Frame("main.(*Cache).Refresh")),
+    ...                    None)
+    >>> critical_section(g, "main.(*Cache).Refresh.func1"), critical_section(g, "main.(*Cache).Get")
+    ('main.(*Cache).Refresh', 'main.(*Cache).Refresh')
+    >>> critical_section(g, "main.lookup") is None
+    True
+    """
+    base = _CLOSURE.sub("", lock_function)
+    names = [frame.function for frame in group.frames]
+    for name in names:
+        if _CLOSURE.sub("", name) == base:
+            return name
+    receiver = _POINTER_RECEIVER.match(base)
+    if receiver is None:
+        return None
+    prefix = receiver.group(1) + "."
+    return next((name for name in reversed(names) if name.startswith(prefix)), None)
 
 
 def is_idle_site(group: GoroutineGroup, function: str) -> bool:
@@ -324,6 +407,7 @@ class _Site:
     long_waiters: int = 0
     max_wait: int | None = None
     idle: bool = False
+    location: str | None = None
 
 
 def _leaks(
@@ -338,7 +422,12 @@ def _leaks(
             )
             if not blocked:
                 continue
-            site = sites.setdefault((function, state), _Site(idle=is_idle_site(group, function)))
+            site = sites.get((function, state))
+            if site is None:
+                # Groups come biggest first: the site's line is its biggest group's.
+                site = sites[(function, state)] = _Site(
+                    idle=is_idle_site(group, function), location=location_of(group, function)
+                )
             site.count += count
             site.long_waiters += sum(
                 n
@@ -356,7 +445,11 @@ def _leaks(
         if many or long:
             leaks.append(
                 Leak(
-                    function=function, count=site.count, state=state, max_wait_minutes=site.max_wait
+                    function=function,
+                    count=site.count,
+                    state=state,
+                    max_wait_minutes=site.max_wait,
+                    location=site.location,
                 )
             )
     leaks.sort(key=lambda leak: (-leak.count * (leak.max_wait_minutes or 1), leak.function))
@@ -386,34 +479,77 @@ def _convoys(
         longest = max(waits) if waits else None
         if count < limits.convoy_min_waiters and not (count >= 2 and longest):
             continue
-        found = _holder(candidates, longest if has_waits else None)
+        found = _holder(candidates, lock_function, longest if has_waits else None)
         holder = None
         if found is not None and found.representative_id is not None:
-            holder = Holder(
-                goroutine=found.representative_id,
-                state=found.representative_state,
-                wait_minutes=found.max_wait,
-                function=functions[id(found)],
-            )
+            holder = _as_holder(found, functions, critical_section(found, lock_function))
+            if _holder_rank(found) != 0:
+                behind = _waited_on(candidates, found, lock_function)
+                if behind is not None and behind.representative_id is not None:
+                    holder.waits_for = _as_holder(behind, functions, None)
         elif found is not None:
             notes.append(
                 f"convoy on {lock_function}: likely holder {functions[id(found)]} "
                 f"({found.state}), but the dump has no goroutine ids"
             )
-        convoys.append(Convoy(lock_function=lock_function, waiters=count, holder=holder))
+        convoys.append(
+            Convoy(
+                lock_function=lock_function, waiters=count, holder=holder, max_wait_minutes=longest
+            )
+        )
     convoys.sort(key=lambda c: (-c.waiters, c.lock_function))
     return convoys
 
 
+def _as_holder(group: GoroutineGroup, functions: dict[int, str], inside: str | None) -> Holder:
+    function = functions[id(group)]
+    assert group.representative_id is not None
+    return Holder(
+        goroutine=group.representative_id,
+        state=group.representative_state,
+        wait_minutes=group.max_wait,
+        function=function,
+        location=location_of(group, function),
+        critical_section=inside,
+    )
+
+
 def _holder(
-    candidates: list[tuple[int, GoroutineGroup]], longest: int | None
+    candidates: list[tuple[int, GoroutineGroup]], lock_function: str, longest: int | None
 ) -> GoroutineGroup | None:
     pool = candidates
     if longest is not None:
         pool = [(r, g) for r, g in candidates if (g.max_wait or 0) >= longest] or candidates
     if not pool:
         return None
-    return min(pool, key=lambda c: (c[0], c[1].count > 1, -(c[1].max_wait or -1)))[1]
+
+    def inside(group: GoroutineGroup) -> int:
+        found = critical_section(group, lock_function)
+        if found is None:
+            return 0
+        return 2 if _CLOSURE.sub("", found) == _CLOSURE.sub("", lock_function) else 1
+
+    return min(pool, key=lambda c: (-inside(c[1]), c[0], c[1].count > 1, -(c[1].max_wait or -1)))[1]
+
+
+def _waited_on(
+    candidates: list[tuple[int, GoroutineGroup]], holder: GoroutineGroup, lock_function: str
+) -> GoroutineGroup | None:
+    """What a holder that waits inside the critical section likely waits for: outside that
+    critical section, blocked in a syscall or an external call for at least as long as the
+    holder has waited (stamped waits only: without them nothing tells the two apart)."""
+    if holder.max_wait is None:
+        return None
+    behind = [
+        g
+        for rank, g in candidates
+        if rank == 0
+        and g is not holder
+        and g.max_wait is not None
+        and g.max_wait >= holder.max_wait
+        and critical_section(g, lock_function) is None
+    ]
+    return max(behind, key=lambda g: (g.max_wait or 0, -g.count), default=None)
 
 
 def match_signatures(

@@ -201,7 +201,8 @@ class FactStore:
             for scope in scopes:
                 fact = self.fact(scope, name)
                 if fact is not None:
-                    if fact.evidence is not None:
+                    # A derived fact cites the line of a fact it comes from: cited once.
+                    if fact.evidence is not None and fact.evidence not in found:
                         found.append(fact.evidence)
                     break
         return found

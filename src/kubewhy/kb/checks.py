@@ -7,15 +7,18 @@ or an empty list. Keep each check small and named after what it finds.
 
 from __future__ import annotations
 
+import re
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 
-from kubewhy.facts.goroutines import DumpAnalysis
+from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
-from kubewhy.model.hits import SymptomHit
+from kubewhy.model.hits import Clock, SymptomHit
 
 
 @dataclass(frozen=True)
@@ -78,19 +81,22 @@ def zombies_kept_by_a_parent(seen: Observed, subject: Entity) -> list[Evidence]:
 
 @dataclass(frozen=True)
 class Pull:
-    """One image's pull on a node, from the first to the last line that mentions it."""
+    """One image's pull on a node, from the first to the last line that mentions it. ``start``
+    and ``end`` are seconds by the wall clock (POSIX time) or, where the lines are ages in one
+    listing (kubectl's events), on that listing's ``clock``: pulls compare only on one clock."""
 
     image: str
     entity: Entity
-    start: datetime
-    end: datetime
+    start: float
+    end: float
     evidence: list[Evidence]
     # One Pulling and one Pulled line: the span is that pull's.
     single: bool = False
+    clock: Clock | None = None
 
     @property
     def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
+        return self.end - self.start
 
 
 PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
@@ -106,6 +112,46 @@ def _pull_hits(seen: Observed) -> list[SymptomHit]:
     ]
 
 
+Span = tuple[float, float, list[Evidence], Clock | None]
+
+
+def _wall_span(hits: list[SymptomHit]) -> Span | None:
+    """From the earliest to the latest line with a wall-clock time."""
+    timed = [h for h in hits if h.first is not None and h.last is not None]
+    if not timed:
+        return None
+    first = min(timed, key=lambda h: h.first or datetime.max)
+    last = max(timed, key=lambda h: h.last or datetime.min)
+    if first.first is None or last.last is None:
+        return None
+    evidence = [first.samples[0], last.samples[-1]]
+    return first.first.timestamp(), last.last.timestamp(), evidence, None
+
+
+def _listed_span(hits: list[SymptomHit]) -> Span | None:
+    """The widest span one listing of ages shows, at the least its truncated ages allow (a
+    describe's Pulling 7m32s and Pulled 27s ago: at least 7m04s), citing its earliest and
+    latest line."""
+    bounds: dict[Clock, tuple[float, float]] = {}
+    for hit in hits:
+        for clock, (lo, hi) in hit.listed.items():
+            known = bounds.get(clock, (lo, hi))
+            bounds[clock] = (min(known[0], lo), max(known[1], hi))
+    if not bounds:
+        return None
+    clock, (start, end) = max(bounds.items(), key=lambda item: item[1][1] - item[1][0])
+    cited = [
+        (ev.listed.seconds, ev)
+        for hit in hits
+        for ev in hit.samples
+        if ev.listed is not None and ev.listed.clock == clock
+    ]
+    if not cited:
+        return None
+    evidence = [min(cited, key=lambda c: c[0])[1], max(cited, key=lambda c: c[0])[1]]
+    return start, end, evidence, clock
+
+
 def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
     spans: dict[str, list[SymptomHit]] = {}
     for hit in seen.store.memo("pull-hits", lambda: _pull_hits(seen)):
@@ -113,22 +159,18 @@ def _pulls(seen: Observed, subject: Entity) -> list[Pull]:
             spans.setdefault(hit.part, []).append(hit)
     pulls = []
     for image, hits in spans.items():
-        timed = [h for h in hits if h.first is not None and h.last is not None]
-        if not timed:
+        span = _wall_span(hits) or _listed_span(hits)
+        if span is None:
             continue
-        first = min(timed, key=lambda h: h.first or datetime.max)
-        last = max(timed, key=lambda h: h.last or datetime.min)
-        if first.first is None or last.last is None:
-            continue
-        evidence = [first.samples[0], last.samples[-1]]
+        start, end, evidence, clock = span
         # Name the pod that pulls the image where some source says it (events, describe).
         pods = [h.entity for h in hits if h.entity.kind == Kind.POD.value]
-        owner = pods[0] if pods else first.entity
+        owner = pods[0] if pods else hits[0].entity
         counts: dict[str, int] = {}
         for h in hits:
             counts[h.symptom] = counts.get(h.symptom, 0) + h.count
         single = counts.get("pull-started") == 1 and counts.get("pull-done") == 1
-        pulls.append(Pull(image, owner, first.first, last.last, evidence, single))
+        pulls.append(Pull(image, owner, start, end, evidence, single, clock))
     return pulls
 
 
@@ -155,9 +197,321 @@ def pulls_queued_behind_slow_pull(seen: Observed, subject: Entity) -> list[Evide
     evidence: list[Evidence] = []
     for slow in (p for p in pulls if p.seconds >= 120):
         for other in pulls:
-            if other.image == slow.image:
+            if other.image == slow.image or other.clock != slow.clock:
                 continue
-            gap = (other.start - slow.end).total_seconds()
+            gap = other.start - slow.end
             if -5 <= gap <= 90:
                 evidence.extend([slow.evidence[1], other.evidence[0]])
+    return list(dict.fromkeys(evidence))
+
+
+# -- goroutine dumps ------------------------------------------------------------------------
+
+
+def dumps_of(seen: Observed, subject: Entity) -> list[DumpAnalysis]:
+    """The analysed goroutine dumps of the subject's component on any node (a component is one
+    entity across its instances), or, for another subject, of every component on its node (a
+    dump that names no node may be from it)."""
+    if subject.kind == Kind.COMPONENT.value:
+        return [d for d in seen.dumps if d.entity.name == subject.name]
+    return [
+        d
+        for d in seen.dumps
+        if d.entity.node == UNKNOWN_NODE or _on_subject_node(d.entity, subject)
+    ]
+
+
+# Goroutines a healthy instance of a component runs at the busy end of normal: the yardstick a
+# pile-up at one site is held against. They grow with the work: the kubelet's with its pods
+# (pod and probe workers; about a thousand at 40 pods, kubernetes#19341), the API server's and
+# etcd's with their watches and clients (each open watch keeps goroutines), the runtimes' with
+# their containers. A Go program kubewhy does not know gets the default.
+NORMAL_GOROUTINES = {
+    "kube-apiserver": 10_000,
+    "etcd": 2_000,
+    "kube-controller-manager": 2_000,
+    "kubelet": 2_000,
+    "kube-scheduler": 1_000,
+    "containerd": 1_000,
+    "docker": 1_000,
+    "crio": 1_000,
+}
+NORMAL_GOROUTINES_DEFAULT = 1_000
+# A pile-up is the tail of the dump's distribution: one site holds at least this share of all
+# goroutines, and stands out of the other sites: this many times their median (a few leaks
+# among many small sites), or twice the biggest of them (one leak beside worker pools).
+PILE_UP_SHARE = 0.2
+TAIL_FACTOR = 10
+OUTGROWS_FACTOR = 2
+# Against the component's normal count: a moderate leak holds half of it at the one site; a huge
+# one holds more than all of it, and most of the dump's goroutines.
+MODERATE_OF_NORMAL = 0.5
+HUGE_SHARE = 0.5
+# Leaked goroutines stay where they parked: ten minutes is far past any request's timeout.
+LONG_PARKED_MINUTES = 10
+
+
+def normal_goroutines(component: str) -> int:
+    return NORMAL_GOROUTINES.get(component, NORMAL_GOROUTINES_DEFAULT)
+
+
+@dataclass(frozen=True)
+class LeakSite:
+    """A site where a dump's goroutines pile up, measured against the rest of the dump and
+    against what the component normally runs."""
+
+    dump: DumpAnalysis
+    leak: Leak
+    # The median and the largest goroutine count of the dump's other sites.
+    median_other: float
+    largest_other: int
+
+    @property
+    def in_tail(self) -> bool:
+        count = self.leak.count
+        stands_out = (
+            count >= TAIL_FACTOR * self.median_other
+            or count >= OUTGROWS_FACTOR * self.largest_other
+        )
+        return self.share >= PILE_UP_SHARE and stands_out
+
+    @property
+    def share(self) -> float:
+        return self.leak.count / max(self.dump.report.total, 1)
+
+    @property
+    def normal(self) -> int:
+        return normal_goroutines(self.dump.entity.name)
+
+    @property
+    def moderate(self) -> bool:
+        return self.leak.count >= MODERATE_OF_NORMAL * self.normal
+
+    @property
+    def huge(self) -> bool:
+        return self.leak.count >= self.normal and self.share >= HUGE_SHARE
+
+    def evidence(self) -> Evidence:
+        leak = self.leak
+        waited = f", up to {leak.max_wait_minutes} minutes" if leak.max_wait_minutes else ""
+        text = (
+            f"{leak.count} of {self.dump.report.total} goroutines ({self.share:.0%}) "
+            f"[{leak.state}{waited}] at {leak.site}; the other sites hold {self.median_other:g} "
+            f"at the median, {self.largest_other} at most; {self.dump.entity.name} normally "
+            f"runs about {self.normal}"
+        )
+        return Evidence(self.dump.source, None, None, text)
+
+
+def _piled_up(dump: DumpAnalysis) -> list[LeakSite]:
+    per_site: dict[str, int] = {}
+    for group in dump.report.groups:
+        per_site[group.function] = per_site.get(group.function, 0) + group.count
+    found = []
+    for leak in dump.report.leaks:
+        others = sorted(n for function, n in per_site.items() if function != leak.function)
+        median = statistics.median(others) if others else 0.0
+        site = LeakSite(dump, leak, median, others[-1] if others else 0)
+        if site.in_tail:
+            found.append(site)
+    return found
+
+
+def leak_sites(seen: Observed, subject: Entity) -> list[LeakSite]:
+    """The sites where goroutines pile up in the subject's dumps, most goroutines first."""
+
+    def measure() -> list[LeakSite]:
+        sites = [site for dump in dumps_of(seen, subject) for site in _piled_up(dump)]
+        return sorted(sites, key=lambda s: (-s.leak.count, s.leak.function))
+
+    return seen.store.memo(("leak-sites", subject), measure)
+
+
+@check
+def goroutines_pile_up_at_one_site(seen: Observed, subject: Entity) -> list[Evidence]:
+    """One site holds a fifth or more of a dump's goroutines and stands out of the other sites
+    (see ``LeakSite.in_tail``): the tail of the distribution, whatever the program."""
+    return [site.evidence() for site in leak_sites(seen, subject)[:3]]
+
+
+@check
+def goroutine_site_rivals_component_normal(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A piled-up site alone holds half the goroutines the component normally runs."""
+    return [site.evidence() for site in leak_sites(seen, subject) if site.moderate][:3]
+
+
+@check
+def goroutine_site_dwarfs_component_normal(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A piled-up site holds more goroutines than the component normally runs, and most of the
+    dump's."""
+    return [site.evidence() for site in leak_sites(seen, subject) if site.huge][:3]
+
+
+@check
+def piled_up_goroutines_parked_for_minutes(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Goroutines of a piled-up site have been parked there ten minutes or more."""
+    return [
+        site.evidence()
+        for site in leak_sites(seen, subject)
+        if (site.leak.max_wait_minutes or 0) >= LONG_PARKED_MINUTES
+    ][:3]
+
+
+# A queue behind a held lock is long from a tenth of the dump's goroutines, and holds most of
+# them from half; a lock held ten minutes is stuck, whatever the queue.
+QUEUE_TENTH = 0.1
+QUEUE_MOST = 0.5
+LOCK_HELD_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class LockQueue:
+    """The goroutines of one dump queued behind one likely holder (convoys on several functions
+    that take one lock share their holder), or on one function where no holder is named."""
+
+    dump: DumpAnalysis
+    convoys: tuple[Convoy, ...]
+
+    @property
+    def holder(self) -> Holder | None:
+        return self.convoys[0].holder
+
+    @property
+    def waiters(self) -> int:
+        return sum(c.waiters for c in self.convoys)
+
+    @property
+    def longest(self) -> int | None:
+        return max((c.max_wait_minutes for c in self.convoys if c.max_wait_minutes), default=None)
+
+    @property
+    def share(self) -> float:
+        return self.waiters / max(self.dump.report.total, 1)
+
+    @property
+    def held(self) -> bool:
+        """The lock is held, not passed around: a blocked goroutine is inside the critical
+        section, or waiters have waited a minute (Go stamps waits from one minute on; a
+        contended lock hands over in microseconds). Without either, one dump cannot tell a
+        stuck lock from ordinary contention."""
+        inside = self.holder is not None and self.holder.critical_section is not None
+        return inside or self.longest is not None
+
+    def functions(self) -> str:
+        first = self.convoys[0].lock_function
+        more = len(self.convoys) - 1
+        return f"{first} and {more} more function(s)" if more else first
+
+    def holder_text(self) -> str:
+        holder = self.holder
+        if holder is None:
+            return "no likely holder in the dump"
+        return holder.describe() + holder.inside() + holder.waiting_for()
+
+    def evidence(self) -> Evidence:
+        waited = f" (up to {self.longest} minutes)" if self.longest else ""
+        text = (
+            f"{self.waiters} of {self.dump.report.total} goroutines ({self.share:.0%}) wait to "
+            f"lock in {self.functions()}{waited}; likely holder: {self.holder_text()}"
+        )
+        return Evidence(self.dump.source, None, None, text)
+
+
+def queues_of(dump: DumpAnalysis) -> list[LockQueue]:
+    by_holder: dict[int | str, list[Convoy]] = {}
+    for convoy in dump.report.convoys:
+        key: int | str = convoy.holder.goroutine if convoy.holder else convoy.lock_function
+        by_holder.setdefault(key, []).append(convoy)
+    return [LockQueue(dump, tuple(convoys)) for convoys in by_holder.values()]
+
+
+def lock_queues(seen: Observed, subject: Entity) -> list[LockQueue]:
+    """Queues behind a held lock in the subject's dumps, most waiters first."""
+
+    def measure() -> list[LockQueue]:
+        queues = [q for dump in dumps_of(seen, subject) for q in queues_of(dump) if q.held]
+        return sorted(queues, key=lambda q: (-q.waiters, q.convoys[0].lock_function))
+
+    return seen.store.memo(("lock-queues", subject), measure)
+
+
+@check
+def goroutines_queue_behind_a_held_lock(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Goroutines queue on a mutex whose holder does not let go (see ``LockQueue.held``)."""
+    return [queue.evidence() for queue in lock_queues(seen, subject)[:3]]
+
+
+@check
+def lock_queue_holds_a_tenth_of_goroutines(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A tenth or more of the dump's goroutines queue behind a held lock."""
+    return [q.evidence() for q in lock_queues(seen, subject) if q.share >= QUEUE_TENTH][:3]
+
+
+@check
+def lock_queue_holds_most_goroutines(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Most of the dump's goroutines queue behind one named holder."""
+    return [
+        q.evidence()
+        for q in lock_queues(seen, subject)
+        if q.share >= QUEUE_MOST and q.holder is not None
+    ][:3]
+
+
+@check
+def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Waiters of a held lock have waited ten minutes or more."""
+    return [
+        q.evidence() for q in lock_queues(seen, subject) if (q.longest or 0) >= LOCK_HELD_MINUTES
+    ][:3]
+
+
+# --- DNS queries sent again at the resolver's timeout -------------------------------------------
+
+# The gaps at which a stub resolver sends an unanswered query again, with resolv.conf's defaults
+# (timeout:5, attempts:2): musl every timeout/attempts (2.5 s), glibc after the timeout (5 s), and
+# glibc's next try after twice the timeout.
+RESOLVER_RETRY_SECONDS = (2.5, 5.0, 10.0)
+# A resend is timed from the first send: it is never early, and late only by scheduling.
+RETRY_EARLY, RETRY_LATE = 0.02, 0.3
+QUERY_SYMPTOMS = ("tcpdump-dns-query", "coredns-query-logged")
+_CLOCK = re.compile(r"^\s*(?:\d{4}-\d\d-\d\d[T ])?(\d\d):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def _second_of_day(evidence: Evidence) -> float | None:
+    """When a line was written, in seconds of its day: its parsed time, else the clock a capture
+    starts its lines with (tcpdump prints only the time of day)."""
+    if evidence.time is not None:
+        t = evidence.time
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+    found = _CLOCK.match(evidence.text)
+    if found is None:
+        return None
+    return int(found.group(1)) * 3600 + int(found.group(2)) * 60 + float(found.group(3))
+
+
+def _at_retry_cadence(gap: float) -> bool:
+    return any(q - RETRY_EARLY <= gap <= q + RETRY_LATE for q in RESOLVER_RETRY_SECONDS)
+
+
+@check
+def dns_query_resent_at_resolver_timeout(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The same DNS query (client, port, query id, type and name), seen again one resolver
+    timeout after it was first sent: the first send, or its answer, was lost."""
+    evidence: list[Evidence] = []
+    for hit in seen.hits:
+        if (
+            hit.failure_mode != "dns-resolver-timeout-retry"
+            or hit.symptom not in QUERY_SYMPTOMS
+            or hit.count < 2
+            or not _on_subject_node(hit.entity, subject)
+        ):
+            continue
+        sent = [(t, ev) for ev in hit.samples if (t := _second_of_day(ev)) is not None]
+        # Every pair, either way round the clock: samples from several files are not in time
+        # order, and a capture may cross midnight.
+        for (t0, before), (t1, after) in combinations(sent, 2):
+            gap = min((t1 - t0) % 86400, (t0 - t1) % 86400)
+            if _at_retry_cadence(gap):
+                evidence.extend([before, after] if (t1 - t0) % 86400 == gap else [after, before])
+                break
     return list(dict.fromkeys(evidence))

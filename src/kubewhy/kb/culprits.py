@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Leak
+from kubewhy.facts.kernel import DESCRIBED
 from kubewhy.facts.store import FactStore
-from kubewhy.kb.checks import Observed, slow_pulls
+from kubewhy.kb.checks import Observed, dumps_of, leak_sites, lock_queues, queues_of, slow_pulls
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 
@@ -43,10 +43,15 @@ def _numeric(store: FactStore, entity: Entity, name: str) -> float | None:
 def _scope_entities(store: FactStore, subject: Entity, kind: str) -> list[Entity]:
     """Entities of ``kind`` where the subject is: on its node, in its cgroup, or anywhere."""
     if subject.kind == Kind.CGROUP.value:
+        # A process is in the cgroup by its own path, or by the OOM report that listed it
+        # among the tasks of the cgroup over its limit.
         inside = [
             e
             for e in store.entities(kind)
-            if str(store.value(e, "process.cgroup") or "").startswith(subject.name)
+            if any(
+                str(store.value(e, name) or "").startswith(subject.name)
+                for name in ("process.cgroup", "process.oom_memcg")
+            )
         ]
         return inside
     node = subject.on_node()
@@ -127,63 +132,86 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     entity, rss = best
     fact = store.fact(entity, "process.rss_bytes")
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
-    return Culprit(entity, f"largest resident memory: {rss / (1 << 30):.1f} GiB", evidence)
+    size = f"{rss / (1 << 30):.1f} GiB" if rss >= 1 << 30 else f"{rss / (1 << 20):.0f} MiB"
+    why = f"largest resident memory: {size}"
+    if store.value(entity, "process.oom_killed"):
+        why += "; the OOM killer's victim"
+    return Culprit(entity, why, evidence)
 
 
-def _dumps_where(seen: Observed, subject: Entity) -> list[DumpAnalysis]:
-    """The analysed goroutine dumps of the subject's component, on its node."""
-    node = subject.on_node()
-    found = []
-    for dump in seen.dumps:
-        entity = dump.entity
-        if subject.kind == Kind.COMPONENT.value and entity.name != subject.name:
-            continue
-        if (
-            node is not None
-            and node.name != UNKNOWN_NODE
-            and entity.node not in (None, UNKNOWN_NODE, node.name)
-        ):
-            continue
-        found.append(dump)
-    return found
+def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str) -> Culprit | None:
+    """The task the kernel reported stuck the longest where the subject is, and what its
+    kernel stack waits in."""
+    store = seen.store
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    stuck = [(p, s) for p in procs if (s := _numeric(store, p, name)) is not None]
+    if not stuck:
+        return None
+    # a report with a stack says more than one without; then the longest
+    entity, seconds = max(
+        stuck, key=lambda ps: (store.value(ps[0], "process.kernel_stack") is not None, ps[1])
+    )
+    why = f"{how} {int(seconds)} s" if seconds else how
+    stack = store.value(entity, "process.kernel_stack")
+    if isinstance(stack, str) and stack:
+        why += f"; its kernel stack: {stack}"
+    mechanism = store.value(entity, "process.waits_in")
+    if isinstance(mechanism, str) and mechanism in DESCRIBED:
+        why += f"; {where} {DESCRIBED[mechanism]}"
+    fact = store.fact(entity, name)
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(entity, why, evidence)
+
+
+@finder
+def blocked_task(seen: Observed, subject: Entity) -> Culprit | None:
+    """The task the hung-task detector reported blocked, and where its stack waits."""
+    return _stuck_task(
+        seen, subject, "process.blocked_seconds", "blocked in D state", "it waits on"
+    )
+
+
+@finder
+def spinning_task(seen: Observed, subject: Entity) -> Culprit | None:
+    """The task a soft lockup caught spinning on its CPU, and where."""
+    return _stuck_task(seen, subject, "process.lockup_seconds", "held its CPU", "it spins in")
 
 
 @finder
 def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
-    """The goroutine that holds the lock a convoy waits for, in the dumps where the subject is."""
-    best: tuple[Entity, Convoy] | None = None
-    for dump in _dumps_where(seen, subject):
-        for convoy in dump.report.convoys:
-            if convoy.holder is not None and (best is None or convoy.waiters > best[1].waiters):
-                best = (dump.entity, convoy)
-    if best is None:
+    """The goroutine that holds the lock the most goroutines wait for, in the dumps where the
+    subject is: a queue behind a held lock first, else any convoy with a likely holder."""
+    held = [q for q in lock_queues(seen, subject) if q.holder is not None]
+    queue = held[0] if held else None
+    if queue is None:
+        queues = [q for d in dumps_of(seen, subject) for q in queues_of(d) if q.holder is not None]
+        queue = max(queues, key=lambda q: q.waiters, default=None)
+    if queue is None or queue.holder is None:
         return None
-    entity, convoy = best
-    holder = convoy.holder
-    assert holder is not None
-    waited = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
+    holder = queue.holder
+    inside = holder.inside()
     why = (
-        f"goroutine {holder.goroutine} [{holder.state}{waited}] in {holder.function} "
-        "holds the lock "
-        f"that {convoy.waiters} goroutines wait for in {convoy.lock_function}"
+        f"{holder.describe()}{inside}{',' if inside else ''} holds the lock that "
+        f"{queue.waiters} goroutines wait for in {queue.functions()}{holder.waiting_for()}"
     )
-    return Culprit(entity, why, [])
+    return Culprit(queue.dump.entity, why, [])
 
 
 @finder
 def leaking_goroutine_site(seen: Observed, subject: Entity) -> Culprit | None:
-    """The component whose dump shows the biggest goroutine leak, and where it leaks."""
-    best: tuple[Entity, Leak] | None = None
-    for dump in _dumps_where(seen, subject):
-        for leak in dump.report.leaks[:1]:
-            if best is None or leak.count > best[1].count:
-                best = (dump.entity, leak)
-    if best is None:
-        return None
-    entity, leak = best
+    """The component whose dump shows the biggest goroutine pile-up, and where: the function
+    and its file and line. Without a pile-up, the biggest leak any dump shows."""
+    sites = leak_sites(seen, subject)
+    if sites:
+        dump, leak = sites[0].dump, sites[0].leak
+    else:
+        found = [(d, leak) for d in dumps_of(seen, subject) for leak in d.report.leaks[:1]]
+        if not found:
+            return None
+        dump, leak = max(found, key=lambda dl: dl[1].count)
     waited = f" for up to {leak.max_wait_minutes} minutes" if leak.max_wait_minutes else ""
-    why = f"{leak.count} goroutines blocked [{leak.state}] in {leak.function}{waited}"
-    return Culprit(entity, why, [])
+    why = f"{leak.count} goroutines blocked [{leak.state}] at {leak.site}{waited}"
+    return Culprit(dump.entity, why, [])
 
 
 @finder
@@ -195,3 +223,23 @@ def slow_pull_pod(seen: Observed, subject: Entity) -> Culprit | None:
     slow = max(pulls, key=lambda p: p.seconds)
     why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes and held the pull queue"
     return Culprit(slow.entity, why, slow.evidence)
+
+
+@finder
+def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
+    """The client the API server's audit log shows sending the most LISTs, with its share, its
+    rate and the user it authenticates as."""
+    store = seen.store
+    cluster = Entity.cluster()
+    name = store.value(cluster, "apiserver.audit.top_lister")
+    share = _numeric(store, cluster, "apiserver.audit.top_lister_share")
+    rate = _numeric(store, cluster, "apiserver.audit.top_lister_lists_per_second")
+    lists = _numeric(store, cluster, "apiserver.audit.lists")
+    if not isinstance(name, str) or share is None or rate is None or lists is None:
+        return None
+    user = store.value(cluster, "apiserver.audit.top_lister_user")
+    who = f" as {user}" if user else ""
+    why = f"{share:.0%} of the {int(lists)} LISTs in the audit log ({rate:.2g}/s){who}"
+    fact = store.fact(cluster, "apiserver.audit.top_lister")
+    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    return Culprit(Entity.component(name), why, evidence)

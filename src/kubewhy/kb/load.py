@@ -4,11 +4,15 @@ The file name is the failure-mode id. Loading checks the schema, that every cond
 names only catalogued facts, that every link points at a known failure mode, that every named
 check and culprit finder exists, and that every log pattern compiles in every scanning engine.
 Any problem is reported with the failure-mode id and the reason.
+
+A site adds its own failure modes without a rebuild: local directories (``--kb-dir``,
+``KUBEWHY_KB_PATH``) are loaded after the built-in files and validated the same way; a local file
+with a built-in id replaces that failure mode (to tune it), and is listed in ``local``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -21,6 +25,7 @@ from kubewhy.errors import KubewhyError
 from kubewhy.facts.catalog import is_catalogued, with_sources
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
+from kubewhy.model.components import KNOWN_COMPONENTS
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
 
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -38,6 +43,8 @@ class KnowledgeBase:
     scanner: Scanner | None = field(default=None, repr=False)
     # Where the files were read from (worker processes load the same knowledge base).
     directory: Path | None = None
+    # Failure modes read from a site's local directories: id -> file.
+    local: dict[str, Path] = field(default_factory=dict)
 
     def get(self, failure_mode_id: str) -> FailureMode:
         return self.failure_modes[failure_mode_id]
@@ -100,16 +107,30 @@ def _conditions_of(fm: FailureMode) -> list[str]:
     return [s.when for s in fm.facts] + [r.when for r in fm.risks]
 
 
-def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
-    """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base)."""
+def _rule_files(directory: Path, local: Sequence[Path]) -> list[tuple[Path, bool]]:
+    """(file, is_local) in load order: the base directory, then each local one."""
+    files = [(path, False) for path in sorted(directory.glob("*.yaml"))]
+    for extra in local:
+        if not extra.is_dir():
+            raise KnowledgeBaseError(f"local rules {extra}: not a directory")
+        files += [(path, True) for path in sorted(extra.glob("*.yaml"))]
+    return files
+
+
+def load_knowledge_base(directory: Path | None = None, local: Sequence[Path] = ()) -> KnowledgeBase:
+    """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base), then in
+    each of the ``local`` directories."""
     from kubewhy.kb.checks import CHECKS
     from kubewhy.kb.culprits import CULPRIT_FINDERS
 
     directory = directory or builtin_dir()
     modes: dict[str, FailureMode] = {}
     conditions: dict[str, Condition] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    local_files: dict[str, Path] = {}
+    for path, is_local in _rule_files(directory, local):
         fm = _load_file(path)
+        if is_local:
+            local_files[fm.id] = path
         for source in _conditions_of(fm):
             try:
                 cond = Condition.parse(source)
@@ -129,10 +150,14 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         for link in fm.causes:
             if link.failure_mode not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: links to unknown {link.failure_mode!r}")
+            # A misspelt component would leave the link silently never holding.
+            unknown = sorted(set(link.from_components) - KNOWN_COMPONENTS)
+            if unknown:
+                raise KnowledgeBaseError(f"{fm.id}: link from unknown components {unknown}")
         for general in fm.subsumes:
             if general not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")
-    kb = KnowledgeBase(modes, conditions, directory=directory)
+    kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
     kb.scanner = compile_patterns(kb)
     return kb
 
@@ -156,3 +181,13 @@ def compile_patterns(kb: KnowledgeBase, engine: str = "auto") -> Scanner:
 @cache
 def default_knowledge_base() -> KnowledgeBase:
     return load_knowledge_base()
+
+
+def knowledge_base(local: Sequence[Path] = ()) -> KnowledgeBase:
+    """The built-in knowledge base and a site's local directories (loaded once per set)."""
+    return _with_local(tuple(local)) if local else default_knowledge_base()
+
+
+@cache
+def _with_local(local: tuple[Path, ...]) -> KnowledgeBase:
+    return load_knowledge_base(local=local)

@@ -23,7 +23,7 @@ from kubewhy.model.bundle import Gap
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
-from kubewhy.model.times import TimeContext, TimeWindow
+from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
 from kubewhy.parsers.base import Context, LogLine, Record
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
@@ -83,6 +83,8 @@ class _Hits:
         ctx: Context,
         line: LogLine | None,
         entity: Entity | None = None,
+        count: int = 1,
+        since: datetime | ListingTime | None = None,
     ) -> None:
         if self.window is not None and not self.window.holds(evidence.time):
             self.outside_window += 1
@@ -103,7 +105,8 @@ class _Hits:
         hit = self.by_key.get(key)
         if hit is None:
             hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
-        hit.add(evidence, groups, symptom.blamed(groups, component or ctx.program))
+        blamed = symptom.blamed(groups, component or ctx.program)
+        hit.add(evidence, groups, blamed, count=count, since=since)
 
     def fold(self, other: dict[HitKey, SymptomHit], outside_window: int = 0) -> None:
         self.outside_window += outside_window
@@ -174,12 +177,22 @@ def _match_records(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
     text = "\n".join(r.text.replace("\n", " ") for r in records)
     for match in hits.table.scanner.scan_bytes(text.encode()):
         record: Record = records[match.line_no - 1]
-        when = record.stamp.resolve(ctx) if record.stamp else None
-        evidence = Evidence(doc.file.display, record.line, when, record.text).clipped()
+        stamp = record.stamp
+        when = stamp.resolve(ctx) if stamp else None
+        listed = stamp.listed if stamp else None
+        evidence = Evidence(doc.file.display, record.line, when, record.text, listed).clipped()
         line = LogLine(record.stamp, None, record.component, record.text)
         entity = hits.nodes.entity(record.entity) if record.entity else None
+        since = _moment(record.since, ctx)
         for index in match.patterns:
-            hits.record(index, match.text, evidence, doc.ctx, line, entity)
+            hits.record(index, match.text, evidence, doc.ctx, line, entity, record.count, since)
+
+
+def _moment(stamp: Stamp | None, ctx: TimeContext) -> datetime | ListingTime | None:
+    """A stamp's wall-clock time, or its moment on its listing's clock (kubectl's ages)."""
+    if stamp is None:
+        return None
+    return stamp.listed or stamp.resolve(ctx)
 
 
 def _scan_raw_lines(doc: ParsedDocument, hits: _Hits) -> None:

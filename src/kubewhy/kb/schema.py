@@ -155,6 +155,10 @@ class FactSymptom(Strict):
     when: str
     weight: Annotated[float, Field(gt=0, le=1)]
     supporting: bool = False
+    # A sign that what the other symptoms show is not this failure mode (the kernel's report
+    # names a cgroup outside any container as the one out of memory): true of a finding's
+    # subject, it lowers the confidence by its weight's share. It raises no finding itself.
+    refutes: bool = False
 
 
 class CheckSymptom(Strict):
@@ -189,6 +193,16 @@ class Link(Strict):
     failure_mode: str
     statement: str
     kind: Literal["causes", "triggers"] = "causes"
+    # The link holds only where this failure mode is found in one of these components (a lock
+    # convoy stalls PLEG only inside the kubelet).
+    from_components: list[str] = []
+    # The link holds only where the other failure mode is about this one's own component (a
+    # leaking program is the one OOM-killed, not any container of the node).
+    same_component: bool = False
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.from_components) or self.same_component
 
 
 class Confirm(Strict):
@@ -284,7 +298,8 @@ class FailureMode(Strict):
     risks: list[Risk] = []
     causes: list[Link] = []
     # More general failure modes that this one is a specific case of: when both are found on
-    # the same place, only this one is reported (it carries the same lines and more).
+    # the same place from the same evidence (a source in common), only this one is reported
+    # (it carries the same lines and more).
     subsumes: list[str] = []
     culprit: str | None = None  # name of a culprit finder in reasoning.culprit
     confirm: list[Confirm] = []
@@ -320,7 +335,8 @@ class FailureMode(Strict):
         return self
 
     def refuting(self, symptom_id: str) -> bool:
-        return any(s.id == symptom_id and s.refutes for s in self.logs)
+        signs: list[LogSymptom | FactSymptom] = [*self.logs, *self.facts]
+        return any(s.id == symptom_id and s.refutes for s in signs)
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:
         symptoms: list[LogSymptom | FactSymptom | CheckSymptom] = [

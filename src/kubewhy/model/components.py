@@ -88,6 +88,11 @@ STACK_PACKAGES = (
     ("containerd", "containerd"),
 )
 UNKNOWN_GO_PROGRAM = "go-program"
+# Every component kubewhy names from some evidence.
+KNOWN_COMPONENTS = frozenset(
+    {*CONTROL_PLANE, *POD_NAME_PREFIXES, *JOURNAL_IDENTIFIERS.values(), *METRIC_JOBS.values()}
+    | {name for _, name in STACK_PACKAGES}
+)
 
 
 # Words in a file's name that say whose log it is (a person saves the kubelet's journal as

@@ -13,6 +13,10 @@
      "timeline": [{"time", "source", "text"}],
      "missing_evidence": [str]}
 
+Findings and risks that a site suppressed (``kubewhy.model.suppression``) are not in ``findings``:
+they are listed in ``suppressed``, each with ``"suppressed": {"rule", "entity", "namespace",
+"expires", "reason"}``; in the audit's list of risks a suppressed risk carries the same field.
+
 Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
 that consumers may ignore; the contract's fields never change meaning. Each finding also says its
 ``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
@@ -76,6 +80,16 @@ Tier = Literal["confirmed", "probable", "lead"]
 State = Literal["active", "past"]
 
 
+class SuppressedBy(_Model):
+    """The suppression that silenced a finding or a risk (see ``kubewhy.model.suppression``)."""
+
+    rule: str
+    entity: str
+    namespace: str | None = None
+    expires: str
+    reason: str
+
+
 class Finding(_Model):
     rank: int
     failure_mode: str
@@ -99,6 +113,7 @@ class Finding(_Model):
     explained_by: str | None = None
     why_ranked: str = ""
     version_notes: list[str] = []
+    suppressed: SuppressedBy | None = None
 
 
 class TimelineEntry(_Model):
@@ -115,6 +130,7 @@ class Risk(_Model):
     message: str
     fix: str
     evidence: list[EvidenceRef] = []
+    suppressed: SuppressedBy | None = None
 
 
 def counts(finding: Finding) -> bool:
@@ -156,3 +172,4 @@ class Diagnosis(_Model):
     unread: list[Unread] = []
     # Matching log lines left out because their time is outside --since/--until.
     lines_outside_window: int = 0
+    suppressed: list[Finding] = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kubewhy.model.redact import redact
+from kubewhy.model.times import ListingTime
 
 MAX_TEXT = 600
 
@@ -15,13 +16,15 @@ class Evidence:
     """One citable piece of evidence.
 
     ``source`` is the display path of the input (inside an archive: ``archive.tgz!path``),
-    ``line`` is 1-based, ``time`` is timezone-aware UTC when known.
+    ``line`` is 1-based, ``time`` is timezone-aware UTC when known. ``listed`` places a line of
+    a listing that prints ages (kubectl's events) on that listing's own clock: never a time.
     """
 
     source: str
     line: int | None
     time: datetime | None
     text: str
+    listed: ListingTime | None = None
 
     def clipped(self) -> Evidence:
         """At most :data:`MAX_TEXT` characters; a long line is redacted before it is cut, so a

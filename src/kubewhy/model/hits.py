@@ -1,7 +1,9 @@
 """Symptom hits: log lines and records that matched a knowledge-base pattern, aggregated.
 
 A flood (the same line two million times) is kept as a count, first and last time and a few
-samples, never as two million rows.
+samples, never as two million rows. Lines of listings that print ages instead of times
+(kubectl's events) are placed on their listing's own clock: a span measured there is a real
+duration, though no wall-clock time is known.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from datetime import datetime
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
+from kubewhy.model.times import ListingTime
+
+Clock = tuple[str, int]
 
 
 @dataclass
@@ -27,6 +32,29 @@ class SymptomHit:
     part: str | None = None
     # Names the lines blame (``LogSymptom.blames``), with how many lines blame each.
     blamed: dict[str, int] = field(default_factory=dict)
+    # Per listing that prints ages, on its clock (seconds from when it was printed): the latest
+    # the first line can have been seen and the earliest the last line can have been seen (ages
+    # are truncated), so that their difference is a span the ages guarantee. Never set against
+    # ``first``/``last`` or another listing's moments.
+    listed: dict[Clock, tuple[float, float]] = field(default_factory=dict)
+
+    def lasted(self) -> float:
+        """Seconds from the first line to the last: by wall clock, or the least span one
+        listing's ages allow (the longest either shows); 0 when no line tells when it was seen."""
+        spans = [hi - lo for lo, hi in self.listed.values()]
+        if self.first is not None and self.last is not None:
+            spans.append((self.last - self.first).total_seconds())
+        return max([0.0, *spans])
+
+    def _widen(self, moment: datetime | ListingTime | None) -> None:
+        if isinstance(moment, ListingTime):
+            earliest = moment.seconds - moment.precision
+            self._widen_listed(moment.clock, moment.seconds, earliest)
+        elif moment is not None:
+            if self.first is None or moment < self.first:
+                self.first = moment
+            if self.last is None or moment > self.last:
+                self.last = moment
 
     def merge(self, other: SymptomHit, max_samples: int = 5) -> None:
         """Fold in the same symptom's hits from another file."""
@@ -43,6 +71,12 @@ class SymptomHit:
             self.groups.setdefault(key, value)
         for name, count in other.blamed.items():
             self.blamed[name] = self.blamed.get(name, 0) + count
+        for clock, (lo, hi) in other.listed.items():
+            self._widen_listed(clock, lo, hi)
+
+    def _widen_listed(self, clock: Clock, lo: float, hi: float) -> None:
+        known = self.listed.get(clock, (lo, hi))
+        self.listed[clock] = (min(known[0], lo), max(known[1], hi))
 
     def add(
         self,
@@ -50,15 +84,19 @@ class SymptomHit:
         groups: dict[str, str],
         blamed: str | None = None,
         max_samples: int = 5,
+        *,
+        count: int = 1,
+        since: datetime | ListingTime | None = None,
     ) -> None:
-        self.count += 1
+        """One line of evidence that stands for ``count`` occurrences (an event row counts its
+        repeats), the first of them at ``since`` when the line says (an event's first
+        timestamp; the evidence's own time is the last)."""
+        self.count += count
         if blamed:
             self.blamed[blamed] = self.blamed.get(blamed, 0) + 1
-        if evidence.time is not None:
-            if self.first is None or evidence.time < self.first:
-                self.first = evidence.time
-            if self.last is None or evidence.time > self.last:
-                self.last = evidence.time
+        self._widen(evidence.time)
+        self._widen(evidence.listed)
+        self._widen(since)
         if len(self.samples) < max_samples:
             self.samples.append(evidence)
             for key, value in groups.items():

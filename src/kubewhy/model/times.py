@@ -13,6 +13,16 @@ rest of the evidence.
 '2026-12-06T07:01:30.500000+00:00'
 >>> Stamp.after_boot(90.5).resolve(TimeContext(2026)) is None
 True
+
+kubectl prints event times as ages (``7m32s``): a moment known only against the listing that
+printed it. Such a stamp has no wall-clock time, ever; moments of one listing can be subtracted:
+
+>>> pulling = Stamp.before_listing(452, "describe.txt", 5)
+>>> pulled = Stamp.before_listing(27, "describe.txt", 5)
+>>> pulling.resolve(TimeContext(2026)) is None
+True
+>>> pulled.listed.seconds - pulling.listed.seconds
+425.0
 """
 
 from __future__ import annotations
@@ -41,20 +51,52 @@ class TimeContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingTime:
+    """A moment on the clock of one listing: ``seconds`` after (negative: before) the moment the
+    listing was printed. ``source`` and ``line`` (where the listing starts) name the listing.
+
+    kubectl prints event times as ages from its own "now", which the listing does not show: two
+    moments of one listing can be subtracted, but neither is a wall-clock time, and neither can
+    be set against a moment of another listing or a log line. kubectl truncates ages (``12m``
+    is 12 to 13 minutes): the moment lies up to ``precision`` seconds before ``seconds``."""
+
+    source: str
+    line: int
+    seconds: float
+    precision: float = 0.0
+
+    @property
+    def clock(self) -> tuple[str, int]:
+        """The listing whose clock this moment is on: only moments of one clock compare."""
+        return (self.source, self.line)
+
+
+@dataclass(frozen=True, slots=True)
 class Stamp:
     """A parsed time; naive values are local to the source, aware values are exact. A kernel
     log's ``[seconds]`` since boot is ``since_boot`` (``value`` then unused): it has a wall-clock
-    time only where the boot time is known."""
+    time only where the boot time is known. An age in a listing is ``listed`` (``value`` unused):
+    it never has a wall-clock time."""
 
     value: datetime
     has_year: bool = True
     since_boot: float | None = None
+    listed: ListingTime | None = None
 
     @staticmethod
     def after_boot(seconds: float) -> Stamp:
         return Stamp(_BOOT, True, seconds)
 
+    @staticmethod
+    def before_listing(seconds: float, source: str, line: int, precision: float = 0.0) -> Stamp:
+        """``seconds`` (to ``precision``: an age's unit) before the listing that starts at
+        ``line`` of ``source`` was printed."""
+        moment = ListingTime(source, line, -float(seconds), float(precision))
+        return Stamp(_BOOT, True, None, moment)
+
     def resolve(self, ctx: TimeContext) -> datetime | None:
+        if self.listed is not None:
+            return None
         if self.since_boot is not None:
             return ctx.boot + timedelta(seconds=self.since_boot) if ctx.boot else None
         value = self.value

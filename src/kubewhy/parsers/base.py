@@ -44,6 +44,10 @@ class Record:
     stamp: Stamp | None = None
     entity: Entity | None = None
     component: str | None = None
+    # How many occurrences the line stands for (an event seen 12 times is one row) and when the
+    # first of them was seen, ``stamp`` being the last.
+    count: int = 1
+    since: Stamp | None = None
 
 
 @dataclass

@@ -28,6 +28,9 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.firewall import read_firewall
+from kubewhy.parsers.nettools import cmdline_readings
+from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
 
@@ -281,6 +284,10 @@ def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
     if src.name == "ulimit" and src.args == ("-u",):
         numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]
         return [Reading("node.ulimit.max_user_processes", int(t), n) for n, t in numbers]
+    if src.name == "conntrack" and src.has_flag("-C", "--count") and not p.filtered:
+        # The entries in the table now, as /proc/sys/net/netfilter/nf_conntrack_count says.
+        numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]
+        return [Reading("sysctl.net.netfilter.nf_conntrack_count", int(t), n) for n, t in numbers]
     if src.name == "kubelet" and src.has_flag("--version"):
         for n, line in lines:
             found = re.match(r"Kubernetes (v\d+\.\d+\.\d+\S*)", line)
@@ -289,9 +296,12 @@ def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
         return []
     if src.name in ("iptables", "ip6tables") and src.has_flag("--version", "-V"):
         for n, line in lines:
-            found = re.search(r"v\d+\.\d+(?:\.\d+)?\s*(?:\((nf_tables|legacy)\))?", line)
+            found = re.search(r"v(\d+\.\d+(?:\.\d+)?)\s*(?:\((nf_tables|legacy)\))?", line)
             if found:
-                return [Reading("node.iptables.backend", found.group(1) or "legacy", n)]
+                return [
+                    Reading("node.iptables.backend", found.group(2) or "legacy", n),
+                    Reading("node.iptables.version", found.group(1), n),
+                ]
         return []
     if src.name == "date" and not any(a.startswith(("-s", "--set", "+")) for a in src.args):
         moment = _date_output(lines[0][1]) if lines else None
@@ -352,8 +362,101 @@ def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
     return []
 
 
+# --- DNS, tools on the PATH, kernel settings that need the command to be read ---------------------
+
+
+def _read_resolv_conf(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``cat /etc/resolv.conf`` (an empty file prints nothing: no name server for pods that
+    inherit it), ``grep nameserver FILE`` and ``grep -c nameserver FILE...``."""
+    src = p.source
+    files = [a for a in src.paths if a.endswith("resolv.conf")]
+    if not files or (p.counts_lines and src.name != "grep"):
+        return None
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if src.name == "cat" and len(files) == 1 and len(src.paths) == 1:
+        greps = p.grep_patterns
+        if p.filtered and not (greps and all("nameserver" in g for g in greps)):
+            return None
+        return _resolv(lines, files[0], out)
+    if src.name != "grep" or not any("nameserver" in w for w in src.words[:1]):
+        return None
+    if len(files) != 1:
+        return None
+    if src.has_flag("-c"):
+        counted = [(n, t) for n, t in lines if t.isdigit()]
+        return [Reading("node.resolv_conf.nameserver_count", int(t), n) for n, t in counted[:1]]
+    return _resolv(lines, files[0], out)
+
+
+def _resolv(lines: list[tuple[int, str]], path: str, out: Output) -> list[Reading]:
+    found = resolv_conf_readings([(n, t) for n, t in lines if not t.startswith(("#", ";"))], path)
+    first = out[0][0] if out else 1
+    return [Reading(name, value, n if lines else first) for name, value, n, _ in found]
+
+
+def _read_which(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``which conntrack`` / ``command -v conntrack``: a path, or nothing (not on the PATH)."""
+    src = p.source
+    if p.filtered or p.counts_lines:
+        return None
+    if not (src.name == "which" or (src.name == "command" and src.has_flag("-v"))):
+        return None
+    names = list(src.words)
+    if len(names) != 1 or not re.fullmatch(r"[\w.+-]+", names[0]):
+        return None
+    name = names[0]
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    found = [(n, t) for n, t in lines if t.startswith("/") and t.rsplit("/", 1)[-1] == name]
+    if found:
+        return [Reading(f"node.binary.{name}", True, found[0][0])]
+    missing = [(n, t) for n, t in lines if re.search(r"\bno \S+ in \(|not found", t)]
+    if missing or not lines:
+        return [Reading(f"node.binary.{name}", False, (missing or lines or out or [(1, "")])[0][0])]
+    return []
+
+
+_BRIDGE_MISSING = re.compile(r"/proc/sys/net/bridge/\S*: No such file or directory")
+
+
+def _read_missing_bridge(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``sysctl net.bridge.bridge-nf-call-iptables`` or a ``cat`` of it that finds no such key:
+    the keys exist only while br_netfilter is loaded."""
+    src = p.source
+    asks = any("net.bridge." in w or "/proc/sys/net/bridge/" in w for w in src.args)
+    if src.name not in ("sysctl", "cat") or not asks or p.writes:
+        return None
+    missing = [(n, line) for n, line in out if _BRIDGE_MISSING.search(line)]
+    if not missing:
+        return None
+    return [Reading("node.kmod.br_netfilter", False, missing[0][0])]
+
+
+def _read_proc_cmdline(p: Pipeline, out: Output) -> list[Reading] | None:
+    if p.source.name != "cat" or p.source.paths != ("/proc/cmdline",) or p.filtered:
+        return None
+    lines = [(n, line) for n, line in out if line.strip()]
+    if not lines:
+        return []
+    n, line = lines[0]
+    return [Reading(name, value, n) for name, value in cmdline_readings(line)]
+
+
+def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
+    """What the host firewall admits (``firewall-cmd --state/--list-all``, ``ufw status``); a
+    listing cut by grep or head is not the whole zone."""
+    if p.filtered or p.sampled or p.counts_lines:
+        return None
+    found = read_firewall((p.source.name, *p.source.args), out)
+    return None if found is None else [Reading(name, value, n) for name, value, n in found]
+
+
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
+    _read_missing_bridge,
+    _read_resolv_conf,
+    _read_proc_cmdline,
+    _read_which,
+    _read_firewall,
     _read_grouped_zombies,
     _read_count,
     _read_cat,

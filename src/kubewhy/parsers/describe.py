@@ -20,10 +20,16 @@
 A pod gives phase, node, QoS class, readiness, container states, restarts, last terminations,
 images, memory limits/requests and exec probes; a node gives its conditions, System Info, pod
 capacity and the count of its non-terminated pods (read into the views of
-:mod:`kubewhy.parsers.kube_views`, which name the facts as for API objects). Events become
-``"Reason: Message"`` records about the pod or node (old layouts put the node in ``From``:
-``kubelet, node-1``). Several describes in one input are split at each ``Name:``. A describe
-squashed onto one line (pasted from a web page) is read best-effort.
+:mod:`kubewhy.parsers.kube_views`, which name the facts as for API objects). Events (every layout
+of :mod:`kubewhy.parsers.event_tables`) become ``"Reason: Message"`` records about the pod or
+node, with their repeat count and their ages on the describe's own clock (old layouts put the
+node in ``From``: ``kubelet, node-1``). Several describes in one input are split at each
+``Name:``. A describe squashed onto one line (pasted from a web page) is read best-effort.
+
+Pieces of a describe are read for what they hold: a bare ``Events:`` block, the Containers or
+Conditions section alone, the lines a ``| grep`` kept, a paste quoted with ``>``. Without a
+``Name:`` the object is the one the command names (``kubectl describe pod web-1 -n prod``), else
+the one its events name (``Successfully assigned prod/web-1 to n1``, ``Node n1 status is now:``).
 
 >>> text = '''Name: web-1
 ... Namespace: prod
@@ -42,15 +48,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
-from kubewhy.parsers.events import cut_boundary_ok, slice_row, table_columns
+from kubewhy.parsers.event_tables import ASSIGNED, PASTE_MARK, EventTable, is_event_row
+from kubewhy.parsers.event_tables import HEADER as EVENTS_HEADER
+from kubewhy.parsers.event_times import absolute_time
 from kubewhy.parsers.kube_views import (
     Cited,
     ConditionView,
@@ -63,6 +71,8 @@ from kubewhy.parsers.kube_views import (
     status_text,
 )
 from kubewhy.parsers.objects import parse_quantity
+from kubewhy.parsers.sessions import prompt_of
+from kubewhy.parsers.shell import described_object, parse_command
 
 _TOP = re.compile(r"^([A-Z][\w -]*?):(?:\s+(.*?))?\s*$")
 _NAME = re.compile(r"^Name:\s+(\S+)\s*$")
@@ -75,12 +85,62 @@ _TIME = r"\w{3}, \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
 _CONDITION = re.compile(
     rf"^\s+(\w+)\s+(True|False|Unknown)\b\s*(?:({_TIME})\s*)?(?:({_TIME})\s*)?(?:(\S+)\s*)?(.*)$"
 )
-_EVENTS_HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age|FirstSeen\s+LastSeen)\b")
-_EVENT_ROW = re.compile(
-    r"^\s*(?P<Type>Normal|Warning)\s+(?P<Reason>\S+)\s+"
-    r"(?P<Age>\S+(?: \(x\d+ over \S+\))?)\s+(?P<From>\S+(?:, \S+)?)\s{2,}(?P<Message>.*)$"
+# Top-level keys of pod and node describes (k8s.io/kubectl/pkg/describe/describe.go): inside
+# Events, a flush-left line is a new section only if it is one of these; any other continues a
+# message (a Go panic's "SIGABRT: abort" line is no section).
+_SECTIONS = frozenset(
+    {
+        *"Name Namespace Priority Node Labels Annotations Status Reason Message IP IPs".split(),
+        *"Controllers Containers Conditions Volumes Node-Selectors Tolerations Events".split(),
+        *"Roles CreationTimestamp Taints Unschedulable Lease Addresses Capacity".split(),
+        *"Allocatable PodCIDR PodCIDRs ProviderID ExternalID Version Hostname".split(),
+        "Priority Class Name",
+        "Runtime Class Name",
+        "Service Account",
+        "Start Time",
+        "SeccompProfile",
+        "Controlled By",
+        "Nominated Node Name",
+        "Init Containers",
+        "Ephemeral Containers",
+        "Readiness Gates",
+        "QoS Class",
+        "Topology Spread Constraints",
+        "System Info",
+        "Non-terminated Pods",
+        "Allocated resources",
+    }
 )
-_SEPARATOR = re.compile(r"^\s*-{2,}(?:\s+-{2,})*\s*$")
+# Keys a container's block holds, seen at the top of a piece that lost the Containers header
+# (``kubectl describe pod x | grep -A3 'Last State'``).
+_CONTAINER_KEYS = frozenset(
+    {"Container ID", "Image", "Image ID", "State", "Last State", "Ready", "Restart Count"}
+)
+# Condition types only nodes have (pods have Initialized, Ready, ContainersReady, ...).
+_NODE_CONDITIONS = frozenset(
+    {"MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable", "OutOfDisk"}
+)
+# Reasons only node events have (the kubelet's node status and lifecycle events).
+_NODE_REASONS = re.compile(
+    r"^(?:Node\w+|RegisteredNode|RemovingNode|DeletingNode|Rebooted|InvalidDiskCapacity|"
+    r"EvictionThresholdMet|Starting|"
+    r"NodeAllocatableEnforced|FreeDiskSpaceFailed|ImageGCFailed|SystemOOM|ContainerGCFailed|"
+    r"CIDRNotAvailable|KubeletSetupFailed)$"
+)
+# Reasons of events about pods (the kubelet's container, volume, sandbox and probe events and
+# the scheduler's).
+_POD_REASONS = frozenset(
+    """Scheduled FailedScheduling Pulling Pulled Created Started Killing BackOff Unhealthy Failed
+    FailedMount FailedAttachVolume SuccessfulAttachVolume FailedCreatePodSandBox SandboxChanged
+    FailedSync Preempted Evicted ErrImageNeverPull ProbeWarning FailedKillPod FailedPreStopHook
+    FailedPostStartHook ExceededGracePeriod NetworkNotReady DNSConfigForming""".split()
+)
+# Node events name their node: "Node n1 status is now: NodeReady", "Node n1 event: ...".
+_NODE_NAMED = re.compile(r"^Node (?P<node>\S+) (?:status is now|event):")
+# A container named by its events: "Created container web", "Started container web" (newer
+# kubelets, kuberuntime_container.go: "Created container: web").
+_CONTAINER_NAMED = re.compile(r"^(?:Created|Started) container:? (?P<name>\S+)$")
+_QUOTE = re.compile(r"^\s*>[ \t]?")
 _SYSTEM_INFO = frozenset(
     {"Kernel Version", "OS Image", "Container Runtime Version", "Kubelet Version"}
 )
@@ -97,16 +157,7 @@ def parse_describe_time(text: str) -> datetime | None:
     >>> parse_describe_time("Thu, 17 Feb 2022 16:51:05 -0500").isoformat()
     '2022-02-17T21:51:05+00:00'
     """
-    try:
-        value = datetime.strptime(text.strip(), "%a, %d %b %Y %H:%M:%S %z")
-    except ValueError:
-        return None
-    return value.astimezone(UTC) if value.year > 1970 else None
-
-
-def _count(age: str) -> int:
-    found = re.search(r"\(x(\d+) over", age)
-    return int(found.group(1)) if found else 1
+    return absolute_time(text)
 
 
 @dataclass
@@ -127,14 +178,25 @@ class _Container:
 
 
 class _Block:
-    """One describe (one object), read line by line."""
+    """One describe (one object), read line by line; ``raw`` keeps each line as printed (tabs
+    and all: the oldest events tables are aligned with tabs)."""
 
-    def __init__(self, ctx: Context, result: ParseResult, lines: list[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        result: ParseResult,
+        lines: list[tuple[int, str]],
+        raw: dict[int, str] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.result = result
         self.lines = lines
+        self.raw = raw or {}
         self.top: dict[str, tuple[str, int]] = {}
         self.is_node = any(_NODE_MARKERS.match(text) for _, text in lines)
+        first = lines[0][0] if lines else 1
+        # The describe's ages are on the clock of the moment it was printed.
+        self.events = EventTable((ctx.source, first))
 
     def evidence(self, number: int | None, text: str, moment: datetime | None = None) -> Evidence:
         return Evidence(self.ctx.source, number, moment, text.strip())
@@ -147,23 +209,53 @@ class _Block:
         containers: list[_Container] = []
         current: _Container | None = None
         sub = ""
-        event_columns: list[tuple[str, int]] | None = None
-        self.events: list[tuple[int, dict[str, str], str]] = []
         self.conditions: list[tuple[int, str]] = []
         self.pods_on_node: list[tuple[str, str]] = []
         capacity: dict[str, tuple[str, int]] = {}
         info: dict[str, tuple[str, int]] = {}
         self.addresses: list[tuple[int, str, str]] = []
+        # A piece without the Containers header: its container keys are one unnamed container's,
+        # read as if at a container's indent (4) from where the first of them stood.
+        loose: _Container | None = None
+        loose_indent = 0
+        has_containers = any(
+            text.rstrip(":") in ("Containers", "Init Containers") for _, text in self.lines
+        )
         for number, text in self.lines:
             if not text.strip():
                 continue
             top = _TOP.match(text)
-            if top and not text[0].isspace():
+            flush = not text[0].isspace()
+            if flush and section == "Events" and (top is None or top.group(1) not in _SECTIONS):
+                self.events.feed(number, self.raw.get(number, text))
+                continue
+            if flush and (EVENTS_HEADER.match(text) or (not top and is_event_row(text))):
+                # An events table without its "Events:" line (pasted alone, or grep kept it).
+                section = "Events"
+                self.events.feed(number, self.raw.get(number, text))
+                continue
+            key = _KEY.match(text) if not flush else None
+            opens = (top.group(1) if top and flush else key.group(2) if key else "") in (
+                _CONTAINER_KEYS
+            )
+            if opens and not has_containers and (flush or section == ""):
+                if loose is None:
+                    loose = _Container("", number)
+                    containers = containers or [loose]
+                loose_indent = len(text) - len(text.lstrip())
+                section, current, sub = "Containers", loose, ""
+            elif top and flush:
                 section, value = top.group(1), top.group(2) or ""
                 self.top.setdefault(section, (value, number))
-                current, sub, event_columns = None, "", None
+                current, sub = None, ""
                 continue
             if section in ("Containers", "Init Containers"):
+                if current is loose and loose is not None:
+                    if len(text) - len(text.lstrip()) < loose_indent:
+                        current, section = None, ""  # a line above the container's keys
+                        continue
+                    sub = self.container_line(loose, sub, number, "    " + text[loose_indent:])
+                    continue
                 found = _CONTAINER.match(text)
                 if found:
                     current = _Container(found.group(1), number)
@@ -176,10 +268,7 @@ class _Block:
             elif section == "Conditions":
                 self.conditions.append((number, text))
             elif section == "Events":
-                if _EVENTS_HEADER.match(text):
-                    event_columns = table_columns(text)
-                elif not _SEPARATOR.match(text):
-                    self.event_line(number, text, event_columns)
+                self.events.feed(number, self.raw.get(number, text))
             elif section in ("System Info", "Version"):
                 key = _KEY.match(text)
                 if key and key.group(2) in _SYSTEM_INFO:
@@ -196,10 +285,47 @@ class _Block:
                 cells = text.split()
                 if len(cells) >= 2 and cells[0] not in ("Namespace", "---------"):
                     self.pods_on_node.append((cells[0], cells[1]))
-        if self.is_node:
+        self.result.malformed += self.events.malformed
+        if loose is not None:
+            loose.name = self._named_container()
+        if self._is_node():
             self.node(info, capacity)
         else:
             self.pod(containers)
+
+    def _described(self) -> tuple[str, str | None, str | None] | None:
+        """The kind, name and namespace the command that printed this describe names."""
+        pipeline = parse_command(self.ctx.command or "")
+        return described_object(pipeline) if pipeline is not None else None
+
+    def _is_node(self) -> bool:
+        if self.is_node:
+            return True
+        if "Name" in self.top or self.top.keys() & {"Containers", "QoS Class", "Node"}:
+            return False
+        described = self._described()
+        if described is not None and described[0] in ("pod", "node"):
+            return described[0] == "node"
+        kinds = {found.group(1) for _, text in self.conditions if (found := _CONDITION.match(text))}
+        if kinds & _NODE_CONDITIONS:
+            return True
+        # A piece with events only: a node's if some are a node's own and none a pod's.
+        rows = self.events.rows
+        node = any(
+            _NODE_REASONS.match(row.reason) or _NODE_NAMED.match(row.message.strip())
+            for row in rows
+        )
+        return node and not any(row.reason in _POD_REASONS for row in rows)
+
+    def _named_container(self) -> str:
+        """The container of a pod whose piece showed no container name: the one its events
+        name, when they name exactly one."""
+        names = {
+            found.group("name")
+            for row in self.events.rows
+            if (found := _CONTAINER_NAMED.match(row.message.strip()))
+        }
+        return names.pop() if len(names) == 1 else ""
 
     def container_line(self, container: _Container, sub: str, number: int, text: str) -> str:
         key = _KEY.match(text)
@@ -233,35 +359,48 @@ class _Block:
             container.lines["memory request"] = (text, number)
         return sub
 
-    def event_line(self, number: int, text: str, columns: list[tuple[str, int]] | None) -> None:
-        cells: dict[str, str] | None = None
-        if columns is not None and cut_boundary_ok(text, columns):
-            cells = slice_row(text, columns)
-            if cells.get("Type") not in ("Normal", "Warning", None) or not cells.get("Reason"):
-                cells = None
-        if cells is None:
-            found = _EVENT_ROW.match(text)
-            cells = found.groupdict() if found else None
-        if cells is None or not cells.get("Reason"):
-            if self.events:
-                # A message that goes on over several lines.
-                line, previous, raw = self.events[-1]
-                previous = dict(previous, Message=f"{previous.get('Message', '')} {text.strip()}")
-                self.events[-1] = (line, previous, raw)
-            else:
-                self.result.malformed += 1
-            return
-        self.events.append((number, cells, text))
-
     # --- pod ---------------------------------------------------------------------------------
 
-    def pod(self, containers: list[_Container]) -> None:
-        name, name_line = self.top.get("Name", ("", 0))
-        namespace = self.top.get("Namespace", ("", 0))[0] or self.ctx.namespace
+    def _pod_named(self) -> tuple[str, str | None, str, int]:
+        """Name, namespace, ``Node:`` value and its line: from the header, else from the command
+        that printed the piece, else from the Scheduled event (which names the node too)."""
+        name = self.top.get("Name", ("", 0))[0]
+        namespace = self.top.get("Namespace", ("", 0))[0] or None
         node_value, node_line = self.top.get("Node", ("", 0))
+        described = self._described()
+        if described is not None and described[0] == "pod":
+            name = name or described[1] or ""
+            namespace = namespace or described[2]
+        name = name or self.ctx.pod or ""
+        namespace = namespace or self.ctx.namespace
+        assigned = next(
+            (
+                (row, found)
+                for row in self.events.rows
+                if row.reason == "Scheduled" and (found := ASSIGNED.match(row.message.strip()))
+            ),
+            None,
+        )
+        if assigned is not None:
+            row, found = assigned
+            if not name or name == found.group("pod"):
+                name, namespace = found.group("pod"), namespace or found.group("ns")
+                if not node_value:
+                    node_value, node_line = found.group("node"), row.line
+        return name, namespace, node_value, node_line
+
+    def pod(self, containers: list[_Container]) -> None:
+        name, namespace, node_value, node_line = self._pod_named()
+        name_line = self.top.get("Name", ("", 0))[1]
         node_name = node_value.split("/", 1)[0] or None
         if node_name in ("<none>", ""):
             node_name = None
+        if not name:
+            # Whose pod it is, nothing says: its events still tell, about their node.
+            for container in containers:
+                self.container_records(container, None)
+            self.event_records(None)
+            return
         view = PodView(name, namespace)
         if node_name:
             placed = self.evidence(node_line, f"Node: {node_value}")
@@ -286,8 +425,9 @@ class _Block:
             found = _CONDITION.match(text)
             if found and found.group(1) == "Ready":
                 view.ready.append(Cited(found.group(2) == "True", self.evidence(number, text)))
-        view.containers = [self.container(container) for container in containers]
-        if containers:
+        view.containers = [self.container(container) for container in containers if container.name]
+        if containers and "Containers" in self.top:
+            # A count of containers only where the section was read whole (not a grep's piece).
             cite = self.evidence(containers[0].line, "Containers:")
             view.containers_total = Cited(len(containers), cite)
             view.states_read = True
@@ -302,7 +442,26 @@ class _Block:
         if component:
             view.component = Cited(component, self.evidence(name_line, f"Name: {name}"))
         add_pod(view, self.result)
+        for container in containers:
+            if not container.name:
+                self.container_records(container, view.entity)
         self.event_records(view.entity)
+
+    def container_records(self, container: _Container, pod: Entity | None) -> None:
+        """A container known by its states only (a piece that lost its name): the records of
+        its states, about its pod."""
+        for which, key, details in (
+            ("state", "State", container.state_detail),
+            ("lastState", "Last State", container.last_detail),
+        ):
+            state = container.state if which == "state" else container.last
+            reason = details.get("Reason", ("", 0))[0]
+            if state not in ("waiting", "terminated") or not reason:
+                continue
+            exit_code = details.get("Exit Code", ("", 0))[0] or None
+            text = status_text("container", which, state, reason, exit_code=exit_code)
+            line = details.get("Reason", ("", container.lines.get(key, ("", 0))[1]))[1]
+            self.result.records.append(Record(text, line, entity=pod))
 
     def container(self, container: _Container) -> ContainerView:
         def cited(key: str) -> Evidence:
@@ -360,27 +519,52 @@ class _Block:
             memory_request=memory(container.request, "memory request"),
         )
 
-    def event_records(self, entity: Entity) -> None:
-        for number, cells, _raw in self.events:
-            source = cells.get("From") or ""
+    def event_records(self, entity: Entity | None) -> None:
+        """A record per event row, about the described object (on the node the row's source
+        names, where the object says none), or about that node when the object is unknown."""
+        for row in self.events.rows:
+            host = row.host
             target = entity
-            if entity.kind == "pod" and entity.node is None and source.startswith("kubelet,"):
-                target = Entity.pod(entity.name, entity.namespace, source.split(",", 1)[1].strip())
-            reason = cells.get("Reason", "")
-            message = " ".join(cells.get("Message", "").split())
-            self.result.records.append(Record(f"{reason}: {message}", number, entity=target))
+            if entity is None:
+                target = Entity.for_node(host) if host else None
+                if target is not None:
+                    self.result.entities.append(target)
+            elif entity.kind == "pod" and entity.node is None and host:
+                target = Entity.pod(entity.name, entity.namespace, host)
+            seen = row.seen
+            record = Record(row.text, row.line, seen.stamp, target, count=seen.count)
+            self.result.records.append(replace(record, since=seen.since))
+            for stamp in (seen.stamp, seen.since):
+                if stamp is not None and stamp.listed is None:
+                    add_anchor(self.result, stamp.value)
 
     def reboots(self) -> int:
-        return sum(
-            _count(cells.get("Age") or cells.get("Count") or "")
-            for _number, cells, _raw in self.events
-            if cells.get("Reason", "") == "Rebooted"
-        )
+        return sum(row.seen.count for row in self.events.rows if row.reason == "Rebooted")
 
     # --- node --------------------------------------------------------------------------------
 
-    def node(self, info: dict[str, tuple[str, int]], capacity: dict[str, tuple[str, int]]) -> None:
+    def _node_named(self) -> str:
+        """The node's name: the header's, else the command's, else the one its events name."""
         name = self.top.get("Name", ("", 0))[0]
+        described = self._described()
+        if not name and described is not None and described[0] == "node":
+            name = described[1] or ""
+        named = {
+            found.group("node")
+            for row in self.events.rows
+            if (found := _NODE_NAMED.match(row.message.strip()))
+        }
+        hosts = {host for row in self.events.rows if (host := row.host)}
+        for candidates in (named, hosts):
+            if not name and len(candidates) == 1:
+                name = candidates.pop()
+        return name
+
+    def node(self, info: dict[str, tuple[str, int]], capacity: dict[str, tuple[str, int]]) -> None:
+        name = self._node_named()
+        if not name:
+            self.event_records(None)
+            return
         view = NodeView(name)
         # InternalIP and Hostname: the names other sources (journal hosts, scrapes) use.
         for number, address, text in self.addresses:
@@ -437,18 +621,55 @@ class _Block:
         self.event_records(view.entity)
 
 
-def _blocks(text: str) -> list[list[tuple[int, str]]]:
-    lines = [raw.expandtabs().rstrip() for raw in text.splitlines()]
+Block = tuple[list[tuple[int, str]], dict[int, str]]
+
+
+def _blocks(text: str) -> list[Block]:
+    """The describes in ``text``, split at each ``Name:``; what comes before the first one is a
+    block too when it holds a piece of a describe. Each block has its lines with tabs expanded
+    and the common indent removed, and the lines as printed (``raw``, for the events table)."""
+    printed = [line.rstrip() for line in text.splitlines()]
+    filled = [line for line in printed if line.strip()]
+    if filled and all(_QUOTE.match(line) for line in filled):
+        printed = [_QUOTE.sub("", line, count=1) for line in printed]
+    # A command at a prompt (a session's section), grep's group separators, a markdown fence
+    # and an elision are no content.
+    kept = [
+        (number, line)
+        for number, line in enumerate(printed, start=1)
+        if line.strip()
+        and line.strip() != "--"
+        and not PASTE_MARK.match(line)
+        and prompt_of(line) is None
+    ]
+    expanded = [(number, line.expandtabs()) for number, line in kept]
     # A describe pasted with a common indent (from a document or a mail) is read as if flush.
-    indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
-    blocks: list[list[tuple[int, str]]] = []
-    for number, full in enumerate(lines, start=1):
+    indent = min((len(x) - len(x.lstrip()) for _, x in expanded), default=0)
+    blocks: list[list[tuple[int, str]]] = [[]]
+    for number, full in expanded:
         line = full[indent:]
         if _NAME.match(line):
             blocks.append([])
-        if blocks:
-            blocks[-1].append((number, line))
-    return blocks
+        blocks[-1].append((number, line))
+    if not _describable(blocks[0]):
+        blocks.pop(0)
+    raw = dict(kept)
+    return [(block, {number: raw[number] for number, _ in block}) for block in blocks]
+
+
+def _describable(lines: list[tuple[int, str]]) -> bool:
+    """Whether lines without a ``Name:`` hold a piece of a describe: a section of one, a
+    container's keys, an events table or its rows."""
+    for _, line in lines:
+        if line[:1].isspace():
+            continue
+        top = _TOP.match(line)
+        key = top.group(1) if top else ""
+        if key in _SECTIONS or key in _CONTAINER_KEYS:
+            return True
+        if EVENTS_HEADER.match(line) or is_event_row(line):
+            return True
+    return False
 
 
 def _is_squashed(line: str) -> bool:
@@ -464,14 +685,26 @@ class DescribeFormat:
             return 0.0
         if any(_is_squashed(line) for line in lines[:5]):
             return 0.8
-        flush = [line.expandtabs().strip() for line in lines]
-        if not any(_NAME.match(line) for line in flush[:5]):
-            return 0.0
+        flush = [_QUOTE.sub("", line, count=1).expandtabs().strip() for line in lines]
         keys = {m.group(1) for line in flush if (m := _TOP.match(line))}
-        pod = {"Namespace", "Node", "Status", "Containers", "QoS Class", "Start Time", "IP"}
-        node = {"Roles", "Labels", "Taints", "Conditions", "Addresses", "Capacity", "System Info"}
-        if len(keys & pod) >= 3 or len(keys & node) >= 3:
+        if any(_NAME.match(line) for line in flush[:5]):
+            pod = {"Namespace", "Node", "Status", "Containers", "QoS Class", "Start Time", "IP"}
+            node = {"Roles", "Labels", "Taints", "Conditions", "Addresses", "Capacity"}
+            if len(keys & pod) >= 3 or len(keys & (node | {"System Info"})) >= 3:
+                return 0.9
+        prompt = prompt_of(lines[0])
+        if prompt is not None and _describes(prompt.command):
+            # Whatever ``kubectl describe pod|node`` printed is a describe, or a piece of one.
             return 0.9
+        body = flush[1:] if prompt is not None else flush
+        if any(EVENTS_HEADER.match(line) for line in body[:12]):
+            return 0.85
+        pieces = {"Containers", "Init Containers", "Conditions", "Events", "QoS Class"}
+        if keys & pieces and len(keys & _SECTIONS) >= 2:
+            return 0.7
+        rows = sum(1 for line in body if is_event_row(line))
+        if rows >= 2 and rows >= 0.6 * len(body):
+            return 0.6
         return 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
@@ -481,9 +714,18 @@ class DescribeFormat:
         for number, line in squashed:
             _squashed(line, number, ctx, result)
         if not squashed or len(lines) > len(squashed):
-            for block in _blocks(text):
-                _Block(ctx, result, block).read()
+            for block, raw in _blocks(text):
+                _Block(ctx, result, block, raw).read()
         return result
+
+
+def _describes(command: str) -> bool:
+    """Whether ``command`` is ``kubectl describe`` of pods or nodes (maybe piped to grep)."""
+    pipeline = parse_command(command)
+    if pipeline is None or "describe" not in pipeline.source.words[:2]:
+        return False
+    described = described_object(pipeline)
+    return described is not None and described[0] in ("pod", "node")
 
 
 def _squashed(line: str, number: int, ctx: Context, result: ParseResult) -> None:

@@ -1,6 +1,7 @@
 """Event tables: ``kubectl get events`` (plain, ``-A``, ``-o wide``, the old
-``LASTSEEN FIRSTSEEN COUNT NAME KIND ...`` layout), ``kubectl events``, and the console export
-that starts each row with a full timestamp::
+``LASTSEEN FIRSTSEEN COUNT NAME KIND ...`` and ``FIRSTSEEN LASTSEEN ...`` layouts), ``kubectl
+events``, the console export that starts each row with a full timestamp, and the Kubernetes e2e
+framework's dump of a namespace's events::
 
     LAST SEEN   TYPE      REASON      OBJECT              MESSAGE
     65s         Warning   Unhealthy   pod/frontend-557f   Readiness probe failed: ...
@@ -8,10 +9,13 @@ that starts each row with a full timestamp::
     2020-06-14 13:15:39 Warning Node 172.21.128.138.1618e2878157535e Rebooted Node 172.21.128.138
     has been rebooted, boot id: 281c2a66-...
 
+    INFO: At 2021-05-04 15:45:47 +0000 UTC - event for web-1: {kubelet node-1} Failed: ...
+
 Every event becomes a record ``"Reason: Message"`` about its object (``pod/x`` -> the pod,
-``node/x`` -> the node); a full timestamp is the record's stamp and an anchor (naive: its zone is
-the timeline's to infer). ``Rebooted`` events count into ``node.reboots`` per node and
-``cluster.reboots``.
+``node/x`` -> the node) with its count (COUNT, ``(x4 over 4m13s)``) and its last and first
+seen times: kubectl's ages on the listing's own clock (:mod:`kubewhy.parsers.event_times`), or
+exact times, which are anchors too (the export's naive: its zone is the timeline's to infer).
+``Rebooted`` events count into ``node.reboots`` per node and ``cluster.reboots``.
 
 >>> text = '''NAMESPACE   LAST SEEN   TYPE      REASON      OBJECT          MESSAGE
 ... prod        65s         Warning   Unhealthy   pod/web-1       Readiness probe failed: timeout'''
@@ -24,48 +28,38 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record
+from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_anchor
+from kubewhy.parsers.event_tables import (
+    ASSIGNED,
+    FIELD_PATH,
+    PASTE_MARK,
+    cut_boundary_ok,
+    is_source,
+    slice_row,
+    split_cells,
+    table_columns,
+)
+from kubewhy.parsers.event_times import age_seconds, event_seen, is_time_cell
 from kubewhy.parsers.objects import event_entity
-
-# --- fixed-width tables (kubectl's tabwriter), shared with the describe parser ------------------
-
-_CELL_TITLE = re.compile(r"\S+(?: \S+)*")
-
-
-def table_columns(header: str) -> list[tuple[str, int]]:
-    """Column titles (words joined by single spaces) and where each starts.
-
-    >>> table_columns("  LAST SEEN   TYPE    REASON")
-    [('LAST SEEN', 2), ('TYPE', 14), ('REASON', 22)]
-    """
-    return [(m.group(0), m.start()) for m in _CELL_TITLE.finditer(header.expandtabs())]
-
-
-def slice_row(row: str, columns: list[tuple[str, int]]) -> dict[str, str]:
-    """Cells of a row under ``columns``; the last column takes the rest of the row."""
-    row = row.expandtabs()
-    cells: dict[str, str] = {}
-    for index, (title, start) in enumerate(columns):
-        end = columns[index + 1][1] if index + 1 < len(columns) else len(row)
-        cells[title] = row[start:end].strip()
-    return cells
-
-
-def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
-    """Whether every column start falls at a cell start (a blank just before it), which is
-    true of rows that really are aligned under the header."""
-    row = row.expandtabs()
-    return all(start == 0 or start >= len(row) or row[start - 1] == " " for _, start in columns)
-
 
 # --- the formats ------------------------------------------------------------------------------
 
+# The columns of ``kubectl get events``, newest first (pkg/printers/internalversion/printers.go
+# eventColumnDefinitions; its first table printer; resource_printer.go eventColumns before),
+# each maybe after NAMESPACE (-A), [...] with -o wide only:
+#   LAST SEEN  TYPE  REASON  OBJECT  [SUBOBJECT  SOURCE]  MESSAGE  [FIRST SEEN  COUNT  NAME]
+#   LAST SEEN  FIRST SEEN  COUNT  NAME  KIND  SUBOBJECT  TYPE  REASON  SOURCE  MESSAGE
+#   LASTSEEN  FIRSTSEEN  COUNT  NAME  KIND  SUBOBJECT  TYPE  REASON  SOURCE  MESSAGE  (1.3)
+#   FIRSTSEEN  LASTSEEN  COUNT  NAME  KIND  SUBOBJECT  REASON  SOURCE  MESSAGE  (before TYPE)
+# ``kubectl events`` (event_printer.go) prints LAST SEEN TYPE REASON OBJECT MESSAGE with the
+# object as Kind/name and LAST SEEN as "LAST (xN over FIRST)".
 _TITLES = {
     "NAMESPACE": "namespace",
     "LAST SEEN": "last",
@@ -82,7 +76,7 @@ _TITLES = {
     "SOURCE": "source",
     "MESSAGE": "message",
 }
-_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN)\s+\S")
+_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN|FIRSTSEEN)\s+\S")
 _TYPES = {"Normal", "Warning"}
 _ROW = re.compile(
     r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+(?: \(x\d+ over \S+\))?)\s+"
@@ -114,7 +108,7 @@ def object_entity(ref: str, namespace: str | None, source: str | None = None) ->
     host = None
     if source and "," in source:  # kubelet, node-1
         host = source.split(",", 1)[1].strip() or None
-    elif source and source.startswith("{kubelet "):  # {kubelet node-1} (before 1.5)
+    elif source and source.startswith("{kubelet "):  # {kubelet node-1} (oldest releases)
         host = source[len("{kubelet ") :].rstrip("} ") or None
     return event_entity(kind, name, namespace, host)
 
@@ -139,23 +133,51 @@ class _Counts:
             result.facts.append(Fact("cluster.reboots", Entity.cluster(), total, first))
 
 
-def _count(cell: str | None) -> int:
-    if not cell:
-        return 1
-    found = re.search(r"\d+", cell)
-    return int(found.group(0)) if found else 1
+_TYPED = ("Normal", "Warning")
+
+
+def old_row(line: str) -> dict[str, str] | None:
+    """A row of the older tables pasted without its header: two ages (LASTSEEN FIRSTSEEN, or
+    FIRSTSEEN LASTSEEN in the oldest: the older age is the first), COUNT, NAME, KIND, SUBOBJECT
+    (may be empty), TYPE (not in the oldest), REASON, SOURCE (``{kubelet node-1}``, ``kubelet,
+    node-1``, ``default-scheduler``), MESSAGE. Cells are split at tabs or runs of spaces.
+
+    >>> old_row("12m  5s  75  web-1  Pod  spec.containers{web}  Failed  {kubelet n1}  Failed")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'first': '12m', 'last': '5s', 'count': '75', 'object': 'pod/web-1',
+     'subobject': 'spec.containers{web}', 'reason': 'Failed', 'source': '{kubelet n1}',
+     'message': 'Failed'}
+    """
+    cells = split_cells(line)
+    if cells is None or len(cells) < 7 or is_source(cells[3]):
+        return None
+    if not re.match(r"^[A-Z][A-Za-z]*$", cells[4]):
+        return None
+    one, two, count, name, kind, *rest = cells
+    ages = sorted((one, two), key=lambda cell: age_seconds(cell) or 0.0)
+    row = {"first": ages[1], "last": ages[0], "count": count, "object": f"{kind.lower()}/{name}"}
+    if rest and FIELD_PATH.match(rest[0]) and rest[0] not in _TYPED:
+        row["subobject"], rest = rest[0], rest[1:]
+    if rest and rest[0] in _TYPED:
+        row["type"], rest = rest[0], rest[1:]
+    if len(rest) < 2 or not re.match(r"^[A-Za-z]\w*$", rest[0]):
+        return None
+    if not (is_source(rest[1]) or re.match(r"^[a-z][\w.-]*$", rest[1])):  # default-scheduler
+        return None
+    row["reason"], row["source"], row["message"] = rest[0], rest[1], " ".join(rest[2:])
+    return row
 
 
 class GetEventsFormat:
     name = "kubectl-events"
 
     def sniff(self, head: Sequence[str]) -> float:
-        lines = [line for line in head if line.strip()]
+        lines = [line for line in head if line.strip() and not PASTE_MARK.match(line)]
         if not lines:
             return 0.0
         if _HEADER.match(lines[0]) and re.search(r"\bREASON\b", lines[0]):
             return 0.95
-        rows = sum(1 for line in lines if _ROW.match(line))
+        rows = sum(1 for line in lines if _ROW.match(line) or old_row(line))
         if rows >= 2 and rows >= 0.6 * len(lines):
             return 0.6
         return 0.0
@@ -165,22 +187,25 @@ class GetEventsFormat:
         counts = _Counts()
         columns: list[tuple[str, int]] | None = None
         last: Record | None = None
+        # The listing whose clock the ages are on: from its header (or its first row) on.
+        listing: tuple[str, int] | None = None
         for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
+            if not line.strip() or PASTE_MARK.match(line):
                 continue
             if _HEADER.match(line):
-                columns = table_columns(line)
+                columns, listing = table_columns(line), (ctx.source, number)
                 continue
             cells = self._cells(line, columns)
             if cells is None:
                 if last is not None and not _ROW.match(line):
                     # A message that went on over several lines.
-                    last = Record(f"{last.text} {line.strip()}", last.line, last.stamp, last.entity)
+                    last = replace(last, text=f"{last.text} {line.strip()}")
                     result.records[-1] = last
                 else:
                     result.malformed += 1
                 continue
-            last = self._record(cells, number, line, ctx=ctx, result=result, counts=counts)
+            listing = listing or (ctx.source, number)
+            last = self._record(cells, number, line, listing, ctx=ctx, result=result, counts=counts)
         counts.facts(result)
         return result
 
@@ -188,20 +213,25 @@ class GetEventsFormat:
         if columns is not None and cut_boundary_ok(line, columns):
             raw = slice_row(line, columns)
             cells = {_TITLES.get(title, title.lower()): value for title, value in raw.items()}
-            if cells.get("type") in _TYPES and cells.get("reason"):
+            # The oldest table had no TYPE column.
+            typed = cells.get("type") in _TYPES or "type" not in cells
+            if typed and cells.get("reason") and is_time_cell(cells.get("last", "")):
                 if "kind" in cells and "object" not in cells:
                     cells["object"] = f"{cells['kind'].lower()}/{cells.get('name', '')}"
                     cells.pop("name", None)
                 return cells
         wide = columns is not None and any(title == "FIRST SEEN" for title, _ in columns)
         found = (_WIDE_ROW.match(line) if wide else None) or _ROW.match(line)
-        return {k: v for k, v in found.groupdict().items() if v is not None} if found else None
+        if found:
+            return {k: v for k, v in found.groupdict().items() if v is not None}
+        return old_row(line)
 
     def _record(
         self,
         cells: dict[str, str],
         number: int,
         line: str,
+        listing: tuple[str, int],
         *,
         ctx: Context,
         result: ParseResult,
@@ -212,10 +242,17 @@ class GetEventsFormat:
         if entity is not None:
             result.entities.append(entity)
         reason = cells.get("reason", "")
-        record = Record(f"{reason}: {cells.get('message', '')}".strip(), number, entity=entity)
+        seen = event_seen(
+            cells.get("last", ""), cells.get("first"), cells.get("count"), listing=listing
+        )
+        text = f"{reason}: {cells.get('message', '')}".strip()
+        record = Record(text, number, seen.stamp, entity, count=seen.count, since=seen.since)
         result.records.append(record)
+        for stamp in (seen.stamp, seen.since):
+            if stamp is not None and stamp.listed is None:
+                add_anchor(result, stamp.value)
         evidence = Evidence(ctx.source, number, None, line.strip())
-        counts.add(entity, reason, _count(cells.get("count")), evidence)
+        counts.add(entity, reason, seen.count, evidence)
         return record
 
 
@@ -264,4 +301,93 @@ class EventExportFormat:
         return result
 
 
-FORMATS = [GetEventsFormat(), EventExportFormat()]
+# The Kubernetes e2e framework's dump of a namespace's events when a test fails
+# (test/e2e/framework, dumpEventsInNamespace): Logf("At %v - event for %v: %v %v: %v",
+# e.FirstTimestamp, e.InvolvedObject.Name, e.Source, e.Reason, e.Message). The time is Go's
+# time.String() (``2021-05-04 15:45:47 +0000 UTC``; the zero time for events stamped only with
+# eventTime), the source Go's print of the EventSource struct (``{kubelet kind-worker}``,
+# ``{default-scheduler }``). Logf puts its own stamp and level first (``May  4 15:49:12.578:
+# INFO: ``), and a ginkgo step names the namespace: ``Collecting events from namespace "x".``
+_E2E_EVENT = re.compile(
+    r"\bAt (?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? (?P<zone>[+-]\d{4})"
+    r"(?: [A-Z][A-Za-z0-9+-]*)? "
+    r"- event for (?P<object>[^\s:]+): \{(?P<component>[^\s{}]*) ?(?P<host>[^{}]*)\} "
+    r"(?P<reason>[A-Za-z]\w*): (?P<message>.*)$"
+)
+_E2E_NAMESPACE = re.compile(r'Collecting events from namespace "(?P<namespace>[^"]+)"')
+# The start of a line that Logf or ginkgo wrote (a new line, not more of a message).
+_E2E_LINE = re.compile(r"^\s*(?:\w{3} +\d+ \d\d:\d\d:\d\d\.\d+: |[A-Z]+: |STEP: |\[)")
+
+
+class E2eEventsFormat:
+    """Events as the Kubernetes e2e framework dumps them: each names its object and, for the
+    kubelet's, the node; the time is an exact first-seen time."""
+
+    name = "e2e-events"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line for line in head if line.strip()]
+        rows = sum(1 for line in lines if _E2E_EVENT.search(line))
+        if rows and (rows >= 0.5 * len(lines) or rows >= 5):
+            return 0.9
+        return 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult()
+        counts = _Counts()
+        namespace = ctx.namespace
+        last: Record | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            named = _E2E_NAMESPACE.search(line)
+            if named:
+                namespace, last = named.group("namespace"), None
+                continue
+            found = _E2E_EVENT.search(line)
+            if found is None:
+                if last is not None and line.strip() and not _E2E_LINE.match(line):
+                    # A message with newlines goes on, unprefixed, on the next lines.
+                    last = replace(last, text=f"{last.text} {line.strip()}")
+                    result.records[-1] = last
+                else:
+                    last = None
+                continue
+            entity = _e2e_entity(found, namespace)
+            if entity is not None:
+                result.entities.append(entity)
+            moment = _go_time(found.group("time"), found.group("zone"))
+            reason = found.group("reason")
+            text_ = f"{reason}: {found.group('message').strip()}"
+            last = Record(text_, number, Stamp(moment) if moment else None, entity)
+            result.records.append(last)
+            add_anchor(result, moment)
+            counts.add(entity, reason, 1, Evidence(ctx.source, number, None, line.strip()))
+        counts.facts(result)
+        return result
+
+
+def _go_time(text: str, zone: str) -> datetime | None:
+    """Go's time.String() (its seconds and numeric zone) as aware UTC; None for the zero time."""
+    try:
+        moment = datetime.strptime(f"{text} {zone}", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.year > 1970 else None
+
+
+def _e2e_entity(found: re.Match[str], namespace: str | None) -> Entity | None:
+    """The object a dumped event is about: its node when it is named after the source's host,
+    else a pod when the kubelet or the scheduler speaks (their events are about pods); events of
+    other controllers are about objects that are no entities of ours."""
+    name, component = found.group("object"), found.group("component")
+    host = found.group("host").strip() or None
+    if host is not None and name == host:
+        return Entity.for_node(name)
+    if component == "default-scheduler":
+        assigned = ASSIGNED.match(found.group("message"))
+        return Entity.pod(name, namespace, assigned.group("node") if assigned else None)
+    if component == "kubelet":
+        return Entity.pod(name, namespace, host)
+    return None
+
+
+FORMATS = [GetEventsFormat(), EventExportFormat(), E2eEventsFormat()]

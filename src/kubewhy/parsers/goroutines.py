@@ -768,7 +768,10 @@ def infer_state(frames: Sequence[Frame]) -> str:
     """
     for frame in frames[:4]:
         name = frame.function
-        if name.startswith("sync.runtime_Semacquire") or name == "runtime.semacquire1":
+        # Go 1.24 moved the mutex's semaphore calls into internal/sync.
+        if name.startswith(("sync.runtime_Semacquire", "internal/sync.runtime_Semacquire")) or (
+            name == "runtime.semacquire1"
+        ):
             return "semacquire"
         if name == "sync.runtime_notifyListWait":
             return "sync.Cond.Wait"

@@ -65,6 +65,13 @@ def _text(raw: object) -> Value | None:
     return text or None
 
 
+def _setting(raw: object) -> Value | None:
+    """A path kept even when empty: ``resolvConf: ""`` turns the host's DNS off for pods."""
+    if isinstance(raw, Mapping) or raw is None:
+        return None
+    return str(raw).strip("\"'")
+
+
 Convert = Callable[[object], Value | None]
 
 # flag -> (fact, conversion); config key -> flag it mirrors.
@@ -82,6 +89,7 @@ FLAGS: dict[str, tuple[str, Convert]] = {
     "system-reserved": ("kubelet.system_reserved", _text),
     "fail-swap-on": ("kubelet.fail_swap_on", _boolean),
     "cgroup-driver": ("kubelet.cgroup_driver", _text),
+    "resolv-conf": ("kubelet.resolv_conf", _setting),
 }
 CONFIG_KEYS: dict[str, str] = {
     "kubeAPIQPS": "kube-api-qps",
@@ -97,6 +105,7 @@ CONFIG_KEYS: dict[str, str] = {
     "systemReserved": "system-reserved",
     "failSwapOn": "fail-swap-on",
     "cgroupDriver": "cgroup-driver",
+    "resolvConf": "resolv-conf",
 }
 _BOOL_FLAGS = {flag for flag, (_, convert) in FLAGS.items() if convert is _boolean}
 

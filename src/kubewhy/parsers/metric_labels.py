@@ -9,7 +9,7 @@ Empty labels are absent labels, as in Prometheus.
 >>> series_entity({"namespace": "prod", "pod": "web-1", "container": "app", "node": "n1"}).ref()
 'container/prod/web-1/app'
 >>> series_entity({"pod": "web-1", "container": "POD", "instance": "10.0.0.8:10250"})
-Entity(kind='pod', name='web-1', namespace='default', node='10.0.0.8', pid=None)
+Entity(kind='pod', name='web-1', namespace=None, node='10.0.0.8', pid=None)
 >>> series_entity({"job": "apiserver", "instance": "10.0.0.8:6443"}, "component").ref()
 'component/kube-apiserver'
 """

@@ -3,7 +3,8 @@
 
 Each gives facts on the node the file is about (``(unknown node)`` when nothing says):
 
-- resolv.conf: its name servers, and whether one is on loopback (``127.0.0.53`` of
+- resolv.conf: its name servers (none at all, in a file of only ``search``/``options`` lines,
+  leaves CoreDNS without upstreams), and whether one is on loopback (``127.0.0.53`` of
   systemd-resolved, ``127.0.0.1`` of dnsmasq): a pod that inherits it (CoreDNS with
   ``forward . /etc/resolv.conf``, ``dnsPolicy: Default``) sends queries to itself.
 - top: load, tasks and zombies, CPU time in iowait, memory and swap as top prints them (KiB,
@@ -16,7 +17,8 @@ Each gives facts on the node the file is about (``(unknown node)`` when nothing 
 
 >>> r = RESOLV_CONF.parse("nameserver 127.0.0.53\\noptions edns0\\n", Context("resolv.conf", "n1"))
 >>> {f.name: f.value for f in r.facts}
-{'node.resolv_conf.nameservers': '127.0.0.53', 'node.resolv_conf.loopback': True}
+{'node.resolv_conf.nameserver_count': 1, 'node.resolv_conf.nameservers': '127.0.0.53', \
+'node.resolv_conf.loopback': True}
 """
 
 from __future__ import annotations
@@ -48,6 +50,59 @@ def _lines(text: str) -> list[tuple[int, str]]:
 # --- /etc/resolv.conf -----------------------------------------------------------------------------
 
 _RESOLV = re.compile(r"^\s*(?:nameserver|search|domain|options|sortlist)\s+\S|^\s*[#;]")
+_RESOLV_DIRECTIVE = re.compile(r"^\s*(?:nameserver|search|domain|options|sortlist)\s+\S")
+# Where resolv.conf files live on a node, as a bundle that mirrors the node's paths names them.
+_RESOLV_PATH = re.compile(r"(?:^|[/!])((?:etc|run/systemd/resolve)/(?:stub-)?resolv\.conf)$")
+
+ResolvReading = tuple[str, Value, int, str]
+
+
+def resolv_conf_slug(path: str) -> str:
+    """The fact that holds the name servers of the resolv.conf at ``path``.
+
+    >>> resolv_conf_slug("/run/systemd/resolve/resolv.conf")
+    'node.resolv_conf.at.run_systemd_resolve_resolv_conf'
+    """
+    return "node.resolv_conf.at." + re.sub(r"[/.\-]", "_", path.strip("/"))
+
+
+def resolv_conf_readings(lines: list[tuple[int, str]], path: str | None) -> list[ResolvReading]:
+    """What a resolv.conf says: its name servers, how many, whether one is on loopback, and,
+    when the file's path is known, its servers under that path (the kubelet reads one file).
+    A file with no ``nameserver`` line gives pods that inherit it no server at all."""
+    servers = [
+        (n, line.split()[1], line)
+        for n, line in lines
+        if line.split()[:1] == ["nameserver"] and len(line.split()) > 1
+    ]
+    if servers:
+        where, shown = servers[0][0], servers[0][2]
+    elif lines:
+        where, shown = lines[0]
+    else:
+        where, shown = 1, "(empty)"
+    listed = ",".join(s for _, s, _ in servers)
+    out: list[ResolvReading] = [("node.resolv_conf.nameserver_count", len(servers), where, shown)]
+    if servers:
+        out.append(("node.resolv_conf.nameservers", listed, where, shown))
+    # Only a loopback server is news: several copies of the file (the stub's and the upstream
+    # one of systemd-resolved) must not hide it behind the last one read.
+    loopback = [(n, line) for n, server, line in servers if _is_loopback(server)]
+    if loopback:
+        out.append(("node.resolv_conf.loopback", True, loopback[0][0], loopback[0][1]))
+    if path:
+        out.append((resolv_conf_slug(path), listed, where, shown))
+    return out
+
+
+def resolv_conf_path(ctx: Context) -> str | None:
+    """The file's path, where the command that printed it or the bundle's file name says."""
+    words = (ctx.command or "").split()
+    named = [w for w in words[1:] if w.startswith("/") and w.endswith("resolv.conf")]
+    if words[:1] == ["cat"] and len(named) == 1:
+        return named[0]
+    found = _RESOLV_PATH.search(ctx.source)
+    return "/" + found.group(1) if found else None
 
 
 class ResolvConf:
@@ -55,35 +110,15 @@ class ResolvConf:
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
-        if not lines or not any(line.split()[:1] == ["nameserver"] for line in lines):
+        if not lines or not any(_RESOLV_DIRECTIVE.match(line) for line in lines):
             return 0.0
         return 0.85 if all(_RESOLV.match(line) for line in lines) else 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult(entities=[_node(ctx)])
-        servers: list[tuple[int, str, str]] = []
-        for n, line in _lines(text):
-            words = line.split()
-            if words[0] == "nameserver" and len(words) > 1:
-                servers.append((n, words[1], line))
-        if not servers:
-            return result
-        first, _, first_text = servers[0]
-        result.facts.append(
-            _fact(
-                "node.resolv_conf.nameservers",
-                ",".join(s for _, s, _ in servers),
-                ctx,
-                first,
-                first_text,
-            )
-        )
-        # Only a loopback server is news: several copies of the file (the stub's and the
-        # upstream one of systemd-resolved) must not hide it behind the last one read.
-        loopback = [(n, line) for n, server, line in servers if _is_loopback(server)]
-        if loopback:
-            where, shown = loopback[0]
-            result.facts.append(_fact("node.resolv_conf.loopback", True, ctx, where, shown))
+        lines = [(n, line) for n, line in _lines(text) if not line.lstrip().startswith(("#", ";"))]
+        for name, value, n, shown in resolv_conf_readings(lines, resolv_conf_path(ctx)):
+            result.facts.append(_fact(name, value, ctx, n, shown))
         return result
 
 

@@ -43,6 +43,7 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
+from kubewhy.parsers.dnsconf import corefile_facts
 from kubewhy.parsers.kube_views import (
     Cited,
     ConditionView,
@@ -203,6 +204,48 @@ class _Reader:
             self.node(obj)
         elif kind == "Event":
             self.event(obj)
+        elif kind in ("ConfigMap", "FelixConfiguration", "Installation", "DaemonSet"):
+            self.network_settings(kind, obj)
+
+    # DNS and pod network settings ---------------------------------------------------------------
+
+    def network_settings(self, kind: str, obj: dict[str, Any]) -> None:
+        """The Corefile of CoreDNS's ConfigMap; the pod MTU of Calico's settings (calico-config's
+        ``veth_mtu``, FelixConfiguration's tunnel MTUs, the operator's ``calicoNetwork.mtu``,
+        ``FELIX_*MTU`` values in calico-node's environment). 0 means auto-detect: no value."""
+        meta = obj.get("metadata") or {}
+        name = str(meta.get("name") or "")
+        data = obj.get("data") if kind == "ConfigMap" else None
+        spec = obj.get("spec") or {}
+        found: list[tuple[str, object]] = []
+        if isinstance(data, dict):
+            corefile = data.get("Corefile")
+            if isinstance(corefile, str):
+                self.result.facts.extend(corefile_facts(corefile, self.ctx.source, None))
+            found += [("veth_mtu", data.get("veth_mtu"))]
+        elif kind == "FelixConfiguration" and isinstance(spec, dict):
+            found += [(key, spec.get(key)) for key in ("vxlanMTU", "ipipMTU", "wireguardMTU")]
+        elif kind == "Installation" and isinstance(spec, dict):
+            network = spec.get("calicoNetwork") or {}
+            found += [
+                ("calicoNetwork.mtu", network.get("mtu") if isinstance(network, dict) else None)
+            ]
+        elif kind == "DaemonSet":
+            template = (
+                ((spec.get("template") or {}).get("spec") or {}) if isinstance(spec, dict) else {}
+            )
+            for container in template.get("containers") or ():
+                for env in (container.get("env") or ()) if isinstance(container, dict) else ():
+                    if isinstance(env, dict) and re.fullmatch(
+                        r"FELIX_\w*MTU|CNI_MTU", str(env.get("name"))
+                    ):
+                        found.append((str(env["name"]), env.get("value")))
+        for key, raw in found:
+            value = _integer_setting(raw)
+            if value:
+                evidence = self.evidence(f"{kind} {name}: {key}: {raw}")
+                self.fact("cni.mtu", Entity.cluster(), value, evidence)
+                return
 
     # Pods -------------------------------------------------------------------------------------
 
@@ -540,6 +583,11 @@ def _looks_json(lines: Sequence[str]) -> bool:
     return bool(lines) and lines[0].lstrip()[:1] in "{["
 
 
+def _integer_setting(raw: object) -> int | None:
+    text = str(raw).strip().strip("\"'") if raw is not None else ""
+    return int(text) if text.isdigit() else None
+
+
 class ObjectsFormat:
     name = "k8s-objects"
 
@@ -550,7 +598,7 @@ class ObjectsFormat:
         joined = "\n".join(lines)
         if "KubeletConfiguration" in joined or '"kubeletconfig"' in joined:
             return 0.0
-        if '"resultType"' in joined:
+        if '"resultType"' in joined or '"apiVersion":"audit.k8s.io/' in joined:
             return 0.0
         if _looks_json(lines):
             if re.search(r'"kind"\s*:\s*"[A-Z]\w*"', joined) or re.search(

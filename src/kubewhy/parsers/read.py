@@ -4,7 +4,9 @@
 2. A pasted terminal session is split per command; each section is detected on its own.
 3. Documents (describe output, API objects, ps, sysctl, goroutine dumps, ...) are parsed whole:
    facts, records to match, exact time anchors, goroutine dumps.
-4. Logs are not read here: the knowledge base's scan reads them once, in full.
+4. Logs are not read here: the knowledge base's scan reads them once, in full. Only the
+   kernel's multi-line reports (OOM reports, hung tasks, soft lockups) are looked for in them,
+   and goroutine dumps, each in a bounded pass of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
+from kubewhy.parsers.kernel_reports import KernelReports, read_kernel_reports, reports_in_text
 from kubewhy.parsers.loading import CapReachedError, using
 from kubewhy.parsers.registry import Detected, all_formats, detect
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
@@ -49,6 +52,16 @@ STRUCTURED = frozenset(
         "node-cgroups",
         "node-kernel",
         "node-limits",
+        # Counters, flow tables and request records: their facts say what the lines hold.
+        "kernel-net-counters",
+        "conntrack-list",
+        "apiserver-audit",
+        "ip-link",
+        "ethtool-features",
+        "lsmod",
+        "kernel-cmdline",
+        # Messages among etcdctl's rows are records; the rows are facts.
+        "etcdctl",
     }
 )
 # What a bug in one parser may raise on odd input: it costs that input (a gap), never the run.
@@ -67,6 +80,8 @@ class ParsedDocument:
     head_stamps: list[Stamp]
     text: str | None = field(default=None, repr=False)
     first_line: int = 1
+    # The kernel's reports among its lines (a dmesg pasted under a prompt).
+    kernel: KernelReports = field(default_factory=KernelReports, repr=False)
 
 
 @dataclass
@@ -78,6 +93,8 @@ class LogInput:
     fmt: LogFormat | None
     head: list[str]
     head_stamps: list[Stamp]
+    # The kernel's reports in the log (OOM reports, hung tasks, soft lockups).
+    kernel: KernelReports = field(default_factory=KernelReports, repr=False)
 
 
 @dataclass
@@ -119,11 +136,16 @@ def _parse_all(inputs: Inputs) -> Parsed:
             if parsed is not None:
                 result, text = parsed
                 raw = None if detected.name in STRUCTURED else text
-                out.documents.append(ParsedDocument(file, ctx, result, exact_stamps(head), raw))
+                doc = ParsedDocument(file, ctx, result, exact_stamps(head), raw)
+                if raw is not None:
+                    doc.kernel = reports_in_text(raw)
+                out.documents.append(doc)
                 if result.malformed:
                     out.parse_errors[file.display] = result.malformed
         elif detected.name != "empty":
-            out.logs.append(LogInput(file, ctx, detected.log, head, exact_stamps(head)))
+            log = LogInput(file, ctx, detected.log, head, exact_stamps(head))
+            log.kernel = _kernel_in_log(file, detected.log)
+            out.logs.append(log)
             _dump_in_log(file, ctx, out)
     return out
 
@@ -203,10 +225,11 @@ def _add_section(
         if result.malformed:
             out.parse_errors[file.display] = result.malformed
         return
-    # Output of a command no parser knows: its raw lines are scanned like a log's.
-    out.documents.append(
-        ParsedDocument(file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start)
-    )
+    # Output of a command no parser knows (dmesg, journalctl, a log): its raw lines are scanned
+    # like a log's, and read for the kernel's reports.
+    doc = ParsedDocument(file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start)
+    doc.kernel = reports_in_text(section.body, detected.log, section.start)
+    out.documents.append(doc)
 
 
 def _with_origin(ctx: Context) -> Context:
@@ -254,8 +277,21 @@ def _shifted(result: ParseResult, offset: int) -> ParseResult:
         else Fact(fact.name, fact.entity, fact.value, moved(fact.evidence))
         for fact in result.facts
     ]
+
+    def restamped(stamp: Stamp | None) -> Stamp | None:
+        # A listing's clock is named by the line it starts on: the file's line, not the section's.
+        if stamp is None or stamp.listed is None:
+            return stamp
+        return replace(stamp, listed=replace(stamp.listed, line=stamp.listed.line + offset))
+
     result.records = [
-        replace(r, line=r.line + offset) if r.line is not None else r for r in result.records
+        replace(
+            r,
+            line=r.line + offset if r.line is not None else None,
+            stamp=restamped(r.stamp),
+            since=restamped(r.since),
+        )
+        for r in result.records
     ]
     return result
 
@@ -297,6 +333,16 @@ def _parse_document(
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
         return None
+
+
+def _kernel_in_log(file: InputFile, fmt: LogFormat | None) -> KernelReports:
+    """The kernel's reports in a log, in a pass bounded in bytes and lines (a 1 GB dmesg is
+    searched in blocks; only blocks holding a report are read line by line)."""
+    try:
+        with file.open() as stream:
+            return read_kernel_reports(stream, fmt)
+    except (OSError, EOFError, ValueError):
+        return KernelReports()  # the log scan reports what cannot be read
 
 
 def _dump_in_log(file: InputFile, ctx: Context, out: Parsed) -> None:

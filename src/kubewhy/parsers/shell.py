@@ -210,6 +210,8 @@ def origin_of(pipeline: Pipeline) -> Origin:
     Origin(component='containerd', pod=None, namespace=None, program=None)
     >>> origin_of(parse_command("kubectl apply -f big.yaml")).program
     'kubectl'
+    >>> origin_of(parse_command("kubectl describe pod web-1 -n prod | grep -A5 'Last State'"))
+    Origin(component=None, pod='web-1', namespace='prod', program=None)
     """
     src = pipeline.source
     words = src.words
@@ -231,8 +233,56 @@ def origin_of(pipeline: Pipeline) -> Origin:
         named = next((of_file_name(posixpath.basename(p)) for p in src.paths), None)
         return Origin(component=named)
     if src.name in _CLUSTER_CLIENTS and sub in _VIEWING_SUBCOMMANDS:
-        return Origin()
+        described = described_object(pipeline)
+        if described is None:
+            return Origin()
+        kind, name, namespace = described
+        return Origin(pod=name if kind == "pod" else None, namespace=namespace)
     return Origin(program=src.name)
+
+
+_KINDS = {
+    "pod": "pod",
+    "pods": "pod",
+    "po": "pod",
+    "node": "node",
+    "nodes": "node",
+    "no": "node",
+    "event": "event",
+    "events": "event",
+    "ev": "event",
+}
+# kubectl options that take a value (the value is a word, not the object).
+_VALUED = ("-n", "--namespace", "-l", "--selector", "-o", "--output", "--context", "--kubeconfig")
+
+
+def described_object(pipeline: Pipeline) -> tuple[str, str | None, str | None] | None:
+    """What ``kubectl describe|get|events`` shows: the kind (``pod``, ``node``, ``event``, or the
+    word typed), the object's name when one is named, and the namespace option.
+
+    >>> described_object(parse_command("kubectl -n kube-system describe po/coredns-x"))
+    ('pod', 'coredns-x', 'kube-system')
+    >>> described_object(parse_command("kubectl describe nodes"))
+    ('node', None, None)
+    >>> described_object(parse_command("kubectl get events -n prod --sort-by=.lastTimestamp"))
+    ('event', None, 'prod')
+    """
+    src = pipeline.source
+    if src.name not in ("kubectl", "k", "oc"):
+        return None
+    namespace = src.option("-n", "--namespace")
+    values = {value for option in _VALUED if (value := src.option(option))}
+    words = [w for w in src.args if not w.startswith("-") and w not in values and "=" not in w]
+    if not words or words[0] not in ("describe", "get", "events"):
+        return None
+    if words[0] == "events":
+        return ("event", None, namespace)
+    if len(words) < 2:
+        return None
+    typed, name = words[1], words[2] if len(words) > 2 else None
+    if "/" in typed:
+        typed, _, name = typed.partition("/")
+    return (_KINDS.get(typed.lower(), typed.lower()), name or None, namespace)
 
 
 def _fetched_logs(src: Stage, args: tuple[str, ...]) -> Origin:

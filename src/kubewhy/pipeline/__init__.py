@@ -8,7 +8,8 @@ only ``sources`` does I/O::
 
 Live sources (the node, a cluster's API server, Prometheus) are read into in-memory bundles and
 handed to the parsers like any folder of evidence; nothing is written to disk (``collect``
-writes bundles, nothing else does).
+writes bundles, nothing else does). A site's suppressions (``Request.suppressions``) are applied
+last, to the diagnosis and the risks: reasoning still sees every symptom.
 
 >>> from kubewhy.pipeline import Request, diagnose  # doctest: +SKIP
 >>> diagnose(Request(paths=(Path("examples/seed000-calico-pid-exhaustion"),)))  # doctest: +SKIP
@@ -17,6 +18,7 @@ writes bundles, nothing else does).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import time
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from kubewhy.model.diagnosis import Diagnosis, Risk
 from kubewhy.model.reading import ReadReport
 from kubewhy.parsers.read import parse_inputs
 from kubewhy.pipeline.request import ClusterSource, NodeSource, PrometheusSource, Request
+from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
 from kubewhy.reasoning import reason
 from kubewhy.reasoning.risks import evaluate_risks
 from kubewhy.sources.bundle import BundleWriter
@@ -81,15 +84,21 @@ def diagnose(request: Request, kb: KnowledgeBase | None = None) -> Diagnosis:
     with no_cyclic_gc():
         observation = observe(request, kb)
         observation.check_read()
-        return reason(observation.seen, kb, observation.read)
+        diagnosis = reason(observation.seen, kb, observation.read)
+    return suppress_findings(diagnosis, request.suppressions, _now(request))
 
 
 def audit(request: Request, kb: KnowledgeBase | None = None) -> list[Risk]:
-    """Risks before anything breaks, most serious first."""
+    """Risks before anything breaks, most serious first; suppressed ones last, marked."""
     kb = kb or default_knowledge_base()
     observation = observe(request, kb)
     observation.check_read()
-    return evaluate_risks(observation.facts.store, kb)
+    risks = evaluate_risks(observation.facts.store, kb)
+    return suppress_risks(risks, request.suppressions, _now(request))
+
+
+def _now(request: Request) -> dt.datetime:
+    return request.now or dt.datetime.now(dt.UTC)
 
 
 def observe(request: Request, kb: KnowledgeBase) -> Observation:
@@ -213,6 +222,8 @@ def _collect_cluster(cluster: ClusterSource) -> BundleWriter:
         logs_tail=cluster.logs_tail,
         max_concurrency=cluster.max_concurrency,
         timeout=cluster.timeout,
+        impersonate=cluster.impersonate,
+        impersonate_group=cluster.impersonate_group,
     )
 
 

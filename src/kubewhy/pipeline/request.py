@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kubewhy.model.caps import Caps
+from kubewhy.model.suppression import Suppression
 from kubewhy.model.times import TimeWindow
 from kubewhy.scanning.pool import Progress
 
@@ -36,6 +37,9 @@ class ClusterSource:
     max_concurrency: int = 4
     # Seconds for the whole source; each request also ends by then, however the server trickles.
     timeout: float = 30.0
+    # kubectl's --as and --as-group: read as this user (and group) would.
+    impersonate: str | None = None
+    impersonate_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class Request:
     ``jobs`` the processes big logs may be scanned on (default: the cores); ``progress`` is told
     how the scan of logs goes; ``window`` bounds the times of the log lines read;
     ``caps`` bound what reading may cost (sizes, ratios, time).
+    ``suppressions`` silence accepted findings and risks until they expire at ``now`` (default:
+    the current time).
     """
 
     paths: tuple[Path, ...] = ()
@@ -74,6 +80,8 @@ class Request:
     # --since/--until: log lines with a time outside are left out (metrics use their own window).
     window: TimeWindow | None = None
     caps: Caps = field(default_factory=Caps)
+    suppressions: tuple[Suppression, ...] = ()
+    now: datetime | None = None
 
     @property
     def live(self) -> bool:

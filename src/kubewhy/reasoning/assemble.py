@@ -27,7 +27,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.reading import ReadReport
 from kubewhy.reasoning.match import Hypothesis
-from kubewhy.reasoning.rank import Ranked, chain_order
+from kubewhy.reasoning.rank import Ranked, chain_order, link_could_hold
 
 MAX_FINDINGS = 25
 MAX_NEAR_MISSES = 5
@@ -219,10 +219,14 @@ def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactSto
     asks: list[str] = []
     top = [r.hypothesis for r in ranked if r.explained_by is None][:MISSING_FOR_TOP]
     candidates: list[tuple[FailureMode, Entity]] = [(h.fm, h.subject) for h in top]
-    # A root that is only a victim of something unseen: ask for what would show its causes.
+    # A root that is only a victim of something unseen: ask for what would show its causes,
+    # those whose link can hold for it (a leak in a component, for that component's OOM kill).
     for h in top:
         for cause_id in kb.causes_of(h.fm.id):
-            if not any(r.hypothesis.fm.id == cause_id for r in ranked):
+            if any(r.hypothesis.fm.id == cause_id for r in ranked):
+                continue
+            links = [lk for lk in kb.get(cause_id).causes if lk.failure_mode == h.fm.id]
+            if any(link_could_hold(link, h) for link in links):
                 candidates.append((kb.get(cause_id), h.subject))
     for fm, subject in candidates:
         view = store.view(subject)

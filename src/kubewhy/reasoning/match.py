@@ -10,16 +10,17 @@ with the component version the evidence shows.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from kubewhy.facts.catalog import with_sources
+from kubewhy.facts.catalog import is_event, with_sources
 from kubewhy.facts.store import FactStore
 from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.culprits import Culprit
 from kubewhy.kb.load import KnowledgeBase
-from kubewhy.kb.schema import FailureMode, KnownBug, Scope
+from kubewhy.kb.schema import FactSymptom, FailureMode, KnownBug, Scope
 from kubewhy.model.components import of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
@@ -141,6 +142,12 @@ def subject_for(entity: Entity, fm: FailureMode, store: FactStore) -> Entity:
         component = of_pod_name(entity.name.split("/", 1)[0])
         if component:
             return Entity.component(component, entity.node)
+    if scope == Scope.CGROUP and entity.kind == Kind.PROCESS.value:
+        # An OOM victim's lines are about the memory cgroup whose limit its kill was for, as
+        # the kernel's report says: one finding per full cgroup, not one per victim.
+        memcg = store.value(entity, "process.oom_memcg")
+        if isinstance(memcg, str) and memcg:
+            return store.canonical(Entity.cgroup(memcg, entity.node))
     return entity
 
 
@@ -299,8 +306,7 @@ def hypotheses(
         lasting = min_seconds.get((hit.failure_mode, hit.symptom))
         if lasting is not None:
             # Lines without times cannot show that it lasted: they weigh nothing.
-            span = (hit.last - hit.first).total_seconds() if hit.first and hit.last else 0.0
-            weight *= min(1.0, span / lasting)
+            weight *= min(1.0, hit.lasted() / lasting)
             if weight <= 0:
                 continue
         subject = subject_for(hit.entity, fm, store)
@@ -322,9 +328,10 @@ def hypotheses(
         )
 
     for fm in kb.failure_modes.values():
-        if not fm.facts and not fm.checks:
+        signs = [s for s in fm.facts if not s.refutes]
+        if not signs and not fm.checks:
             continue
-        where = [satisfied(s.when, fm.scope) for s in fm.facts]
+        where = [satisfied(s.when, fm.scope) for s in signs]
         # Checks are arbitrary code: they still see every candidate.
         subjects = (
             _candidates(fm.scope, store)
@@ -332,20 +339,11 @@ def hypotheses(
             else store.in_order(set[Entity]().union(*where))
         )
         for subject in subjects:
-            for symptom, subjects_true in zip(fm.facts, where, strict=True):
+            for symptom, subjects_true in zip(signs, where, strict=True):
                 cond = kb.condition(symptom.when)
                 if subject in subjects_true:
                     ev = store.evidence(subject, with_sources(sorted(cond.names)))
-                    get(fm, subject).add(
-                        Matched(
-                            symptom.id,
-                            symptom.weight,
-                            symptom.supporting,
-                            ev,
-                            1,
-                            symptom.description,
-                        )
-                    )
+                    get(fm, subject).add(_fact_matched(symptom, cond.names, ev))
             for chk in fm.checks:
                 ev = CHECKS[chk.check](seen, subject)
                 if ev:
@@ -353,6 +351,7 @@ def hypotheses(
                         Matched(chk.id, chk.weight, chk.supporting, ev, len(ev), chk.description)
                     )
 
+    _refute(kb, store, found.values())
     read_at = _read_at(store)
     result = []
     for h in _merge_repeats(list(found.values())):
@@ -374,6 +373,31 @@ def hypotheses(
 
 def _cites_a_sign(h: Hypothesis) -> bool:
     return any(m.evidence and not m.refutes for m in h.matched.values())
+
+
+def _fact_matched(symptom: FactSymptom, names: Iterable[str], ev: list[Evidence]) -> Matched:
+    """A fact symptom as matched. Facts are the state when the evidence was read, except those
+    about something that happened (a report in the kernel log): these carry their lines' times
+    and age like log lines."""
+    matched = Matched(symptom.id, symptom.weight, symptom.supporting, ev, 1, symptom.description)
+    matched.refutes = symptom.refutes
+    times = [e.time for e in ev if e.time is not None]
+    if times and any(is_event(name) for name in names):
+        matched.first, matched.last, matched.from_logs = min(times), max(times), True
+    return matched
+
+
+def _refute(kb: KnowledgeBase, store: FactStore, hyps: Iterable[Hypothesis]) -> None:
+    """Refuting fact symptoms, evaluated on each hypothesis's own subject whatever its kind
+    (an OOM victim's process): they only ever lower a finding that other signs raised."""
+    for h in hyps:
+        for symptom in h.fm.facts:
+            if not symptom.refutes:
+                continue
+            cond = kb.condition(symptom.when)
+            if cond.evaluate(store.view(h.subject)):
+                ev = store.evidence(h.subject, with_sources(sorted(cond.names)))
+                h.add(_fact_matched(symptom, cond.names, ev))
 
 
 def _a_sign_was_seen(h: Hypothesis) -> bool:
@@ -415,6 +439,16 @@ def _read_at(store: FactStore) -> datetime | None:
     return datetime.fromtimestamp(max(times), tz=UTC) if times else None
 
 
+def _read_live(store: FactStore, subject: Entity) -> bool:
+    """The read found the subject: a fact states it as it is now, without a time of its own
+    (what the kernel's past reports say of a process or a cgroup cites their dated lines)."""
+    for name in store.own(subject):
+        fact = store.fact(subject, name)
+        if fact is not None and (fact.evidence is None or fact.evidence.time is None):
+            return True
+    return False
+
+
 def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> None:
     """Past, on a live read: every symptom is a log line (a fact is the state at the read, so a
     fact symptom keeps the finding active), and the lines are older than PAST_AFTER or about a
@@ -422,9 +456,13 @@ def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> Non
     last = h.last_seen
     if read_at is None or last is None:
         return
-    if any(not m.from_logs or m.last is None for m in h.matched.values()):
+    # The signs decide; context (a counter since boot, a setting) says nothing of when.
+    signs = [m for m in h.matched.values() if not m.supporting] or list(h.matched.values())
+    if any(not m.from_logs or m.last is None for m in signs):
         return
-    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not store.own(h.subject)
+    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not _read_live(
+        store, h.subject
+    )
     age = read_at - last
     if age <= PAST_AFTER and not gone:
         return

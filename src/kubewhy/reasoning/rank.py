@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from kubewhy.kb.schema import Scope
+from kubewhy.kb.schema import Link, Scope
+from kubewhy.model.components import KNOWN_COMPONENTS, of_journal_identifier, of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.reasoning.match import Hypothesis
 
@@ -74,6 +75,67 @@ def _wildcard(entity: Entity) -> bool:
     return entity.kind in (Kind.CLUSTER.value, Kind.COMPONENT.value)
 
 
+def components_of(h: Hypothesis) -> set[str]:
+    """The components a hypothesis is about: its subject's (a component, a control-plane pod or
+    its container, a process by its name) and the names its lines blame (the OOM killer's
+    victim)."""
+    subject = h.subject
+    names: set[str] = set()
+    if subject.kind == Kind.COMPONENT.value:
+        names.add(subject.name)
+    elif subject.kind == Kind.POD.value:
+        names.add(of_pod_name(subject.name) or "")
+    elif subject.kind == Kind.CONTAINER.value:
+        pod, _, container = subject.name.rpartition("/")
+        names.update((of_pod_name(pod) or "", container))
+    elif subject.kind == Kind.PROCESS.value:
+        names.add(of_journal_identifier(subject.name))
+    for matched in h.matched.values():
+        if not matched.refutes:
+            names.update(of_journal_identifier(name) for name in matched.blamed)
+    names.discard("")
+    return names
+
+
+def link_holds(link: Link, cause: Hypothesis, effect: Hypothesis) -> bool:
+    """A link's conditions on components, for a cause and an effect found (see ``Link``)."""
+    if link.from_components and not components_of(cause) & set(link.from_components):
+        return False
+    return not link.same_component or bool(components_of(cause) & components_of(effect))
+
+
+def link_could_hold(link: Link, effect: Hypothesis) -> bool:
+    """Whether a link's cause, not found yet, could explain ``effect``: worth asking for only
+    when the effect is about a component the condition names, or, for a link to the cause's
+    own component, about a component at all."""
+    names = components_of(effect)
+    if link.from_components:
+        return bool(names & set(link.from_components))
+    if link.same_component:
+        return bool(names & KNOWN_COMPONENTS)
+    return True
+
+
+def _sources(h: Hypothesis) -> set[str]:
+    return {ev.source for m in h.matched.values() if not m.refutes for ev in m.evidence}
+
+
+def replaces(specific: Hypothesis, general: Hypothesis) -> bool:
+    """Whether a special failure mode found on ``specific``'s subject replaces the general one
+    found on ``general``'s: the same place (where both are components, the same component; a
+    component found on a node is on that node), and the same evidence, a source in common (the
+    known bug's signature in the very dump whose leak the general one saw; an OOM kill in the
+    logs says nothing of the dump's other leak)."""
+    a, b = specific.subject, general.subject
+    if a.kind == b.kind == Kind.COMPONENT.value:
+        place = a.name == b.name
+    else:
+        na, nb = (e.node if e.kind == Kind.COMPONENT.value else _node_of(e) for e in (a, b))
+        known = [n for n in (na, nb) if n is not None and n != UNKNOWN_NODE]
+        place = len(known) < 2 or known[0] == known[1]
+    return place and bool(_sources(specific) & _sources(general))
+
+
 @dataclass
 class Ranked:
     hypothesis: Hypothesis
@@ -99,11 +161,16 @@ def _edges(hyps: Sequence[Hypothesis], places: Places) -> dict[int, list[int]]:
     for i, cause in enumerate(hyps):
         if cause.tier == "lead":
             continue  # a lead is a question, not an explanation of stronger findings
-        effects = {link.failure_mode for link in cause.fm.causes if link.kind == "causes"}
-        candidates = sorted(j for mode in effects for j in by_mode.get(mode, ()))
+        links = {link.failure_mode: link for link in cause.fm.causes if link.kind == "causes"}
+        candidates = sorted(j for mode in links for j in by_mode.get(mode, ()))
         for j in candidates:
             effect = hyps[j]
-            if i != j and places.same(cause, effect) and in_time(cause, effect):
+            if (
+                i != j
+                and places.same(cause, effect)
+                and in_time(cause, effect)
+                and link_holds(links[effect.fm.id], cause, effect)
+            ):
                 edges[i].append(j)
     return edges
 
@@ -127,9 +194,7 @@ def drop_subsumed(hyps: Sequence[Hypothesis], places: Places) -> list[Hypothesis
     for other in hyps:
         for mode in other.fm.subsumes:
             subsumers.setdefault(mode, []).append(other)
-    return [
-        h for h in hyps if not any(places.same(other, h) for other in subsumers.get(h.fm.id, ()))
-    ]
+    return [h for h in hyps if not any(replaces(other, h) for other in subsumers.get(h.fm.id, ()))]
 
 
 def drop_repeated_leads(hyps: Sequence[Hypothesis], places: Places) -> list[Hypothesis]:
@@ -230,6 +295,7 @@ def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypo
                 link.kind == "triggers"
                 and link.failure_mode == root.fm.id
                 and places.same(trigger, root)
+                and link_holds(link, trigger, root)
             ):
                 out.append((trigger, f"Trigger: {link.statement.strip()}"))
     out.append((root, root.fm.summary.strip()))
@@ -245,6 +311,7 @@ def chain_order(root: Hypothesis, hyps: Sequence[Hypothesis]) -> list[tuple[Hypo
                     effect.fm.id == link.failure_mode
                     and effect.key not in seen
                     and places.same(cause, effect)
+                    and link_holds(link, cause, effect)
                 ):
                     seen.add(effect.key)
                     out.append((effect, link.statement.strip()))

@@ -1,7 +1,8 @@
-"""Pure renderers of one report model: text, markdown, json.
+"""Pure renderers of one report model: text, markdown, json, yaml, html.
 
 Every renderer gets the model :func:`kubewhy.reports.safe.prepared`: secrets redacted, terminal
-control characters escaped (text and Markdown), addresses and host names obfuscated on request.
+control characters escaped (text, Markdown and HTML; JSON and YAML escape them their own way),
+addresses and host names obfuscated on request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.model.obfuscate import Obfuscator
 from kubewhy.reports.safe import prepared
 
-Format = Literal["text", "json", "markdown"]
+Format = Literal["text", "json", "markdown", "yaml", "html"]
 
 
 def node_names(diagnosis: Diagnosis) -> list[str]:
@@ -31,15 +32,24 @@ def render(
 ) -> str:
     if obfuscator is not None:
         obfuscator.add_hosts(node_names(diagnosis))
-    diagnosis = prepared(diagnosis, escape=fmt != "json", obfuscator=obfuscator)
+    diagnosis = prepared(diagnosis, escape=fmt not in ("json", "yaml"), obfuscator=obfuscator)
     if fmt == "json":
         from kubewhy.reports.json import render_json
 
         return render_json(diagnosis)
-    if fmt == "markdown":
+    if fmt == "yaml":
+        from kubewhy.reports.structured import render_yaml
+
+        return render_yaml(diagnosis.model_dump(mode="json"))
+    if fmt in ("markdown", "html"):
         from kubewhy.reports.markdown import render_markdown
 
-        return render_markdown(diagnosis)
+        markdown = render_markdown(diagnosis)
+        if fmt == "markdown":
+            return markdown
+        from kubewhy.reports.structured import render_html
+
+        return render_html(markdown, "kubewhy diagnosis")
     from kubewhy.reports.text import render_text
 
     return render_text(diagnosis, width=width, color=color)

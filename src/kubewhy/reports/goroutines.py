@@ -42,8 +42,7 @@ def _holder_text(convoy: Convoy) -> str:
     holder = convoy.holder
     if holder is None:
         return "no likely holder found"
-    wait = f", {holder.wait_minutes} minutes" if holder.wait_minutes is not None else ""
-    return f"goroutine {holder.goroutine} [{holder.state}{wait}] in {holder.function}"
+    return holder.describe() + holder.inside() + holder.waiting_for()
 
 
 def _clip(line: str) -> str:
@@ -69,12 +68,20 @@ def _text(report: GoroutineReport) -> str:
             out.append(
                 f"  {leak.count:>7}  {leak.state:<14} max wait {_minutes(leak.max_wait_minutes)}"
             )
-            out.append(_clip(f"           at {leak.function}"))
+            out.append(_clip(f"           at {leak.site}"))
     if report.convoys:
         out += ["", "LOCK CONVOYS: goroutines queued on a mutex"]
         for convoy in report.convoys:
             out.append(_clip(f"  {convoy.waiters:>7} waiting to lock in {convoy.lock_function}"))
-            out.append(_clip(f"           likely holder: {_holder_text(convoy)}"))
+            holder = convoy.holder
+            if holder is None:
+                out.append("           no likely holder found")
+                continue
+            out.append(_clip(f"           likely holder: {holder.describe()}"))
+            if holder.inside():
+                out.append(_clip(f"            {holder.inside()[1:]}"))
+            if holder.waits_for is not None:
+                out.append(_clip(f"             waiting for {holder.waits_for.describe()}"))
     if report.signatures:
         out += ["", "KNOWN FAILURE SIGNATURES"]
         out += [f"  {m.count:>7}  {m.failure_mode}" for m in report.signatures]
@@ -124,7 +131,7 @@ def _markdown(report: GoroutineReport) -> str:
         ]
         out += [
             f"| {leak.count} | {_cell(leak.state)} | {_minutes(leak.max_wait_minutes)} "
-            f"| `{_cell(leak.function)}` |"
+            f"| `{_cell(leak.site)}` |"
             for leak in report.leaks
         ]
     if report.convoys:

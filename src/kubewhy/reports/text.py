@@ -187,5 +187,9 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
             f"{skipped} malformed line(s) skipped in {len(diagnosis.parse_errors)} input(s).",
             style="dim",
         )
+    for f in diagnosis.suppressed:
+        by = f.suppressed
+        until = f" until {by.expires[:10]}: {by.reason}" if by else ""
+        _say(console, f"suppressed: {f.failure_mode} on {f.entity.kind}/{f.entity.name}{until}", 0)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
     return redact(text) + "\n"

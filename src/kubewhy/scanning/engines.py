@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from kubewhy import __version__
 from kubewhy.scanning.patterns import PatternError
 
 Buffer = bytes | bytearray
@@ -160,8 +161,7 @@ def cached_prefilters(
     base = _cache_dir()
     path = None
     if base is not None:
-        translator = Path(inspect.getfile(translate)).read_bytes()
-        key = hashlib.sha256(repr(list(specs)).encode() + translator).hexdigest()[:32]
+        key = hashlib.sha256(repr(list(specs)).encode() + _source_of(translate)).hexdigest()[:32]
         path = base / f"prefilters-{key}.json"
         try:
             found = json.loads(path.read_text(encoding="utf-8"))
@@ -173,6 +173,15 @@ def cached_prefilters(
     if path is not None:
         _write_atomically(path, json.dumps(result).encode())
     return result
+
+
+def _source_of(function: Callable[..., object]) -> bytes:
+    """The source of the module defining ``function``; in a frozen single-file build, where no
+    source ships, the build's version stands in (a build never changes its translator)."""
+    try:
+        return inspect.getsource(inspect.getmodule(function) or function).encode()
+    except (OSError, TypeError):
+        return f"frozen {__version__}".encode()
 
 
 def cache_path(prefilters: Sequence[tuple[int, str]]) -> Path | None:

@@ -59,7 +59,7 @@ class Scanner:
     """Every pattern compiled once into one multi-pattern database."""
 
     def __init__(self, patterns: Sequence[PatternSpec], engine: str = "auto") -> None:
-        specs = [(spec.regex, re.IGNORECASE if spec.ignore_case else 0) for spec in patterns]
+        specs = [(spec.regex, spec.flags) for spec in patterns]
         try:
             known = cached_prefilters(specs, translate)
         except (re.error, OverflowError, RecursionError):

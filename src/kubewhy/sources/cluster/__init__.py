@@ -1,4 +1,4 @@
-"""A live cluster as evidence, read through the Kubernetes API (``kubectl why``).
+"""A live cluster as evidence, read through the Kubernetes API (``kubectl kubewhy``).
 
 ``collect_cluster(target, namespace=..., kubeconfig=..., context=...) -> BundleWriter`` reads
 what a target needs (see :mod:`kubewhy.sources.cluster.collector`) into a bundle in the layout of
@@ -31,10 +31,13 @@ def collect_cluster(
     logs_tail: int = 500,
     max_concurrency: int = 4,
     timeout: float = 30.0,
+    impersonate: str | None = None,
+    impersonate_group: str | None = None,
 ) -> BundleWriter:
     """What ``target`` (``node/NAME``, ``pod/NAME``, ``namespace/NAME`` or None for the whole
     cluster) needs, read from the API server of ``kubeconfig``/``context`` (kubectl's rules).
 
+    ``impersonate``/``impersonate_group`` act as kubectl's ``--as``/``--as-group``.
     ``timeout`` bounds the whole collection in seconds (each request at most 15 of them, however
     the server trickles); ``max_concurrency`` the requests in flight. Raises
     :class:`kubewhy.errors.UsageError` for a bad target, :class:`kubewhy.errors.InputError` when
@@ -42,7 +45,7 @@ def collect_cluster(
     be read is a gap in the bundle's manifest.
     """
     parsed = parse_target(target, namespace)
-    client = api_client(kubeconfig, context)
+    client = api_client(kubeconfig, context, impersonate, impersonate_group)
     try:
         transport = Transport(
             client, timeout=min(REQUEST_SECONDS, timeout), deadline=time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""What ``kubectl why TARGET`` names: a node, a pod, a namespace or the whole cluster."""
+"""What ``kubectl kubewhy TARGET`` names: a node, a pod, a namespace or the whole cluster."""
 
 from __future__ import annotations
 

@@ -82,9 +82,15 @@ class Counters:
             self.objects += objects
 
 
-def api_client(kubeconfig: str | None, context: str | None) -> Any:
+def api_client(
+    kubeconfig: str | None,
+    context: str | None,
+    impersonate: str | None = None,
+    impersonate_group: str | None = None,
+) -> Any:
     """A client configured like kubectl: ``--kubeconfig``/``$KUBECONFIG``/``~/.kube/config`` and
-    ``--context``; the pod's service account when running in a cluster without either."""
+    ``--context``; the pod's service account when running in a cluster without either;
+    ``--as``/``--as-group`` sent as the API server's impersonation headers."""
     configuration = kubernetes.client.Configuration()
     try:
         if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -102,7 +108,11 @@ def api_client(kubeconfig: str | None, context: str | None) -> Any:
         where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
         raise InputError(f"cannot use the cluster configuration {where}: {exc}") from None
     configuration.retries = False  # retries are ours: bounded, with backoff and Retry-After
-    client = kubernetes.client.ApiClient(configuration)
+    client: Any = kubernetes.client.ApiClient(configuration)
+    if impersonate:
+        client.default_headers["Impersonate-User"] = impersonate
+    if impersonate_group:
+        client.default_headers["Impersonate-Group"] = impersonate_group
     _guard_connections(client)
     return client
 
@@ -186,7 +196,8 @@ class Transport:
         return f"{host}{quoted}?{urlencode(pairs)}"
 
     def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, "User-Agent": "kubewhy"}
+        # The client's default headers carry kubectl's --as/--as-group (Impersonate-*).
+        headers = {**self.client.default_headers, "Accept": accept, "User-Agent": "kubewhy"}
         # auth_settings() refreshes expiring tokens (exec plugins, service account files).
         for setting in self.client.configuration.auth_settings().values():
             if setting.get("in") == "header" and setting.get("value"):

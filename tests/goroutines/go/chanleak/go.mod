@@ -1,0 +1,3 @@
+module example.com/chanleak
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/lockconvoy
+
+go 1.19

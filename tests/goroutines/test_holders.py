@@ -1,0 +1,89 @@
+"""The likely holder of a lock: inside the critical section first, and what it waits for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubewhy.facts.goroutines import analyze
+from kubewhy.parsers.goroutines import parse_goroutine_lines
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+# The shape Go 1.24 prints: the wait reason names the mutex, the semaphore calls are
+# internal/sync's (frames as in a Go 1.24.3 SIGQUIT traceback; names and lines of main are ours).
+GO124 = """goroutine {id} [sync.Mutex.Lock, {minutes} minutes]:
+internal/sync.runtime_SemacquireMutex(0xc000106028?, 0xc0?, 0x1e?)
+\t/usr/local/go/src/runtime/sema.go:95 +0x25
+internal/sync.(*Mutex).lockSlow(0xc0001040e8)
+\t/usr/local/go/src/internal/sync/mutex.go:149 +0x15d
+internal/sync.(*Mutex).Lock(...)
+\t/usr/local/go/src/internal/sync/mutex.go:70
+sync.(*Mutex).Lock(...)
+\t/usr/local/go/src/sync/mutex.go:46
+main.(*Registry).Lookup(0xc0001040e0, {{0x4f6a2b, 0x3}})
+\t/src/registry.go:41 +0x4a
+
+"""
+HOLDER = """goroutine 7 [chan receive, 40 minutes]:
+main.(*Registry).sync(0xc0001040e0)
+\t/src/registry.go:63 +0x85
+main.(*Registry).Reload(0xc0001040e0)
+\t/src/registry.go:55 +0x2c
+
+goroutine 8 [syscall, 90 minutes]:
+syscall.Syscall(0x0, 0x3, 0xc00001a0a0, 0x1)
+\t/usr/local/go/src/syscall/syscall_linux.go:73 +0x25
+main.tail(0x3)
+\t/src/tail.go:12 +0x3d
+
+"""
+
+
+def test_go124_waiters_and_the_goroutine_inside_the_critical_section() -> None:
+    text = HOLDER + "".join(GO124.format(id=100 + n, minutes=30 + n) for n in range(6))
+    (convoy,) = analyze(parse_goroutine_lines(text.splitlines())).convoys
+    assert (convoy.lock_function, convoy.waiters, convoy.max_wait_minutes) == (
+        "main.(*Registry).Lookup",
+        6,
+        35,
+    )
+    holder = convoy.holder
+    assert holder is not None
+    # The syscall waited longer, but holds nothing: the goroutine inside Reload holds the lock.
+    assert (holder.goroutine, holder.function, holder.location) == (
+        7,
+        "main.(*Registry).sync",
+        "registry.go:63",
+    )
+    assert holder.critical_section == "main.(*Registry).Reload"
+    assert holder.waits_for is not None and holder.waits_for.goroutine == 8
+
+
+def test_go124_mutex_frames_in_a_debug1_profile() -> None:
+    profile = (
+        "goroutine profile: total 6\n"
+        "6 @ 0x43d2ee 0x44e9b7 0x4754ad 0x478c1d 0x4c2a8a 0x474fa1\n"
+        "#\t0x4754ac\tinternal/sync.runtime_SemacquireMutex+0x2c\t/usr/local/go/src/runtime/sema.go:95\n"
+        "#\t0x478c1c\tinternal/sync.(*Mutex).lockSlow+0x15c\t/usr/local/go/src/internal/sync/mutex.go:149\n"
+        "#\t0x4c2a89\tsync.(*Mutex).Lock+0x49\t/usr/local/go/src/sync/mutex.go:46\n"
+        "#\t0x4c2a89\tmain.(*Registry).Lookup+0x49\t/src/registry.go:41\n"
+    )
+    dump = parse_goroutine_lines(profile.splitlines())
+    assert dump.groups[0].state == "semacquire"
+    (convoy,) = analyze(dump).convoys
+    assert (convoy.lock_function, convoy.waiters) == ("main.(*Registry).Lookup", 6)
+
+
+def test_terway_holder_is_the_allocation_waiting_for_the_netlink_receive() -> None:
+    """The reconstructed terwayd dump of seed 004: an AllocIP (goroutine 67568) holds the
+    daemon's lock and waits in ns.(*netNS).Do for goroutine 67570, stuck in netlink."""
+    text = (EXAMPLES / "seed004-pleg-cni-hang" / "terwayd-goroutine-debug2.txt").read_text()
+    report = analyze(parse_goroutine_lines(text.splitlines()))
+    assert {c.holder.goroutine for c in report.convoys if c.holder} == {67568}
+    holder = report.convoys[0].holder
+    assert holder is not None
+    assert holder.critical_section is not None
+    assert holder.critical_section.endswith("daemon.(*networkService).AllocIP")
+    assert holder.waits_for is not None
+    assert (holder.waits_for.goroutine, holder.waits_for.state) == (67570, "syscall")
+    assert holder.waits_for.function.endswith("netlink/nl.(*NetlinkSocket).Receive")

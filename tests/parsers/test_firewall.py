@@ -1,0 +1,153 @@
+"""Host firewall listings: firewalld zones, ufw status, iptables-save and iptables -S.
+
+The listings are real output (firewalld 1.3.3's firewall-offline-cmd, ufw 0.36.2 and iptables
+1.8.9 on Debian 12, in a private network namespace) unless a test says it built one from the
+same layout; firewall-offline-cmd also runs here when it is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kubewhy.parsers import nettools
+from kubewhy.parsers.base import Context
+from kubewhy.parsers.commands import facts_of
+from kubewhy.parsers.firewall import FORMATS, iptables_rules, read_firewall
+from kubewhy.parsers.registry import detect
+
+BY_NAME = {f.name: f for f in FORMATS}
+
+DATA = Path(__file__).parent / "data"
+ZONE = (DATA / "firewalld_list_all.txt").read_text()
+UFW_VERBOSE = (DATA / "ufw_status_verbose.txt").read_text()
+IPTABLES_SAVE = (DATA / "iptables_save_rejects.txt").read_text()
+
+
+def _facts(fmt: str, text: str) -> dict[str, object]:
+    result = BY_NAME[fmt].parse(text, Context("out.txt", node="n1"))
+    return {f.name: f.value for f in result.facts}
+
+
+def test_a_zone_that_admits_the_kubelet_through_a_service_and_a_port() -> None:
+    assert detect(ZONE.splitlines()).name == "firewalld-zone"
+    facts = _facts("firewalld-zone", ZONE)
+    assert facts["node.firewall.kubelet_port_open"] is True
+    assert facts["node.firewall.open_ports"] == "dhcpv6-client kube-worker ssh 6443/tcp 10250/tcp"
+    # A saved listing without "(active)" may be configuration only.
+    assert "node.firewall.active" not in facts
+
+
+@pytest.mark.parametrize(
+    ("services", "ports", "rich", "expected"),
+    [
+        ("dhcpv6-client ssh", "6443/tcp", "", False),
+        ("ssh kubelet", "", "", True),  # firewalld's own service for 10250/tcp
+        ("ssh", "10000-11000/tcp", "", True),
+        ("ssh", "10250/udp", "", False),
+        ("ssh", "", 'rule family="ipv4" source address="10.0.1.0/24" accept', None),
+        ("ssh my-kube-node", "", "", None),  # a site's own service: ports unknown
+    ],
+)
+def test_whether_a_zone_admits_the_kubelet_port(
+    services: str, ports: str, rich: str, expected: bool | None
+) -> None:
+    # built from firewall-cmd --list-all's layout
+    text = (
+        f"public (active)\n  target: default\n  interfaces: eth0\n  services: {services}\n"
+        f"  ports: {ports}\n  rich rules: \n\t{rich}\n"
+    )
+    facts = _facts("firewalld-zone", text)
+    assert facts["node.firewall.active"] is True
+    assert facts.get("node.firewall.kubelet_port_open") is expected
+
+
+def test_ufw_default_policies_and_rules() -> None:
+    assert detect(UFW_VERBOSE.splitlines()).name == "ufw-status"
+    facts = _facts("ufw-status", UFW_VERBOSE)
+    assert facts["node.firewall.active"] is True
+    assert facts["node.firewall.open_ports"] == "22/tcp 6443/tcp"
+    assert facts["node.firewall.kubelet_port_open"] is False
+    assert facts["node.firewall.routed_blocked"] is True
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("10250/tcp                  ALLOW IN    10.0.1.0/24", True),
+        ("Anywhere                   ALLOW IN    10.0.1.0/24", True),
+        ("10000:11000/tcp            ALLOW IN    Anywhere", True),
+        ("OpenSSH                    ALLOW IN    Anywhere", False),
+    ],
+)
+def test_ufw_rules_that_admit_the_kubelet(rule: str, expected: bool) -> None:
+    header = "To                         Action      From\n--   ------  ----"
+    text = f"Status: active\n\n{header}\n{rule}\n"
+    assert _facts("ufw-status", text)["node.firewall.kubelet_port_open"] is expected
+
+
+def test_ufw_inactive_says_only_that() -> None:
+    facts = _facts("ufw-status", "Status: inactive\n")
+    assert facts == {"node.firewall.active": False, "node.firewall.tool": "ufw"}
+
+
+def test_rules_after_a_catch_all_reject_are_counted_and_cited() -> None:
+    # A listing headed by iptables-save is read by that tool's reader, which adds these facts.
+    assert detect(IPTABLES_SAVE.splitlines()).name == "iptables-save"
+    (reader,) = [f for f in nettools.FORMATS if f.name == "iptables-save"]
+    result = reader.parse(IPTABLES_SAVE, Context("save.txt", node="n1"))
+    facts = {f.name: f for f in result.facts}
+    assert facts["node.iptables.catch_all_reject"].value == "FORWARD,INPUT"
+    after = facts["node.iptables.rules_after_reject"]
+    assert after.value == 1
+    assert after.evidence is not None
+    assert (
+        after.evidence.text == '-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD'
+    )
+    # Every line stays readable by line patterns.
+    assert any(
+        r.text == "-A INPUT -j REJECT --reject-with icmp-host-prohibited" for r in result.records
+    )
+
+
+def test_a_catch_all_at_the_end_leaves_nothing_dead_and_other_tables_do_not_count() -> None:
+    text = (
+        "*nat\n-A PREROUTING -j DROP\n-A INPUT -j DROP\nCOMMIT\n*filter\n"
+        "-A INPUT -p tcp --dport 10250 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n"
+    )
+    readings = iptables_rules(list(enumerate(text.splitlines(), 1)))
+    assert readings == [
+        ("node.iptables.catch_all_reject", "INPUT", 7),
+        ("node.iptables.rules_after_reject", 0, 7),
+    ]
+
+
+def test_commands_in_a_session_are_read_with_their_command() -> None:
+    out = [(2, "running")]
+    facts = facts_of("firewall-cmd --state", out, Context("s.txt", node="n1"))
+    assert facts is not None
+    assert {f.name: f.value for f in facts}["node.firewall.active"] is True
+    listing = list(enumerate(("public (active)", *ZONE.splitlines()[1:]), 2))
+    facts = facts_of("firewall-cmd --zone=public --list-all", listing, Context("s.txt"))
+    assert facts is not None
+    assert {f.name: f.value for f in facts}["node.firewall.kubelet_port_open"] is True
+    # A listing cut by grep is not the zone.
+    assert read_firewall(("firewall-cmd", "--list-all"), [(1, "FirewallD is not running")]) == [
+        ("node.firewall.active", False, 1),
+        ("node.firewall.tool", "firewalld", 1),
+    ]
+
+
+def test_real_firewall_offline_cmd_listing() -> None:
+    tool = shutil.which("firewall-offline-cmd")
+    if tool is None:
+        pytest.skip("firewalld is not installed")
+    text = subprocess.run(
+        [tool, "--zone=public", "--list-all"], capture_output=True, text=True, check=True
+    ).stdout
+    facts = _facts("firewalld-zone", text)
+    assert facts["node.firewall.tool"] == "firewalld"
+    assert "node.firewall.open_ports" in facts
