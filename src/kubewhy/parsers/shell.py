@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass
 
 from kubewhy.model.components import of_file_name, of_journal_identifier, of_pod_name
@@ -129,6 +128,61 @@ class Pipeline:
         return re.search(r">>?\s*/(?:proc|sys)/", self.text) is not None
 
 
+# One step of the word splitter: a run of blanks, a run of operator characters, a comment, or
+# one piece of a word (plain characters, a quoted string, an escaped character). Each piece is
+# matched whole by one regex step, so splitting is linear in the line, however long its words.
+_PIECES = re.compile(
+    r"""(?P<blank>[ \t\r\n]+)
+      | (?P<operator>[|;&<>]+)
+      | (?P<comment>\#[^\n]*\n?)
+      | (?P<plain>[^ \t\r\n|;&<>\#'"\\]+)
+      | '(?P<single>[^']*)'
+      | "(?P<double>(?:[^"\\]|\\.)*)"
+      | \\(?P<escaped>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_DOUBLE_ESCAPE = re.compile(r'\\([\\"])')
+
+
+def split_words(text: str) -> list[str] | None:
+    r"""The words and operators of a command line, as ``shlex.shlex(text, posix=True,
+    punctuation_chars="|;&<>")`` with ``whitespace_split`` splits them, in linear time (shlex
+    grows each word a character at a time: quadratic in a long word). None for an unclosed quote
+    or a trailing backslash.
+
+    >>> split_words("ps -eo 'stat,ppid' | grep \^Z>/tmp/x # a comment")
+    ['ps', '-eo', 'stat,ppid', '|', 'grep', '^Z', '>', '/tmp/x']
+    >>> split_words(r'echo "a \"b\" \$c"'), split_words("echo ''&&x"), split_words("echo 'open")
+    (['echo', 'a "b" \\$c'], ['echo', '', '&&', 'x'], None)
+    """
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False  # a word is open (it may be empty: '' is a word)
+    at, end = 0, len(text)
+    while at < end:
+        found = _PIECES.match(text, at)
+        if found is None:  # an unclosed quote or a backslash at the end
+            return None
+        at = found.end()
+        kind = found.lastgroup
+        if kind in ("plain", "single", "escaped"):
+            word.append(found.group(kind))
+            in_word = True
+        elif kind == "double":
+            word.append(_DOUBLE_ESCAPE.sub(r"\1", found.group(kind)))
+            in_word = True
+        else:
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+            if kind == "operator":
+                words.append(found.group(kind))
+    if in_word:
+        words.append("".join(word))
+    return words
+
+
 def _stage(words: list[str]) -> Stage | None:
     while words:
         head = posixpath.basename(words[0])
@@ -149,11 +203,8 @@ def _stage(words: list[str]) -> Stage | None:
 def parse_command(text: str) -> Pipeline | None:
     """The pipeline of a single command line; None for lists of commands (``a; b``, ``a && b``),
     unbalanced quotes and empty lines."""
-    try:
-        lexer = shlex.shlex(text, posix=True, punctuation_chars="|;&<>")
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-    except ValueError:
+    tokens = split_words(text)
+    if tokens is None:
         return None
     stages: list[Stage] = []
     current: list[str] = []
