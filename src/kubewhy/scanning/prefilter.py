@@ -213,6 +213,12 @@ def _charset(name: str, arg: Any, flags: int) -> CharSet | None:
     return None
 
 
+def class_source(items: list[Any]) -> str:
+    """Python source of a parsed character class (``[...]``); ValueError for an item it cannot
+    write back."""
+    return _class_source(items, 0)[0]
+
+
 def _class_source(items: list[Any], flags: int) -> tuple[str, bool]:
     """Python source of a character class, and whether it may match any non-ASCII char."""
     body = ""
