@@ -109,3 +109,23 @@ def test_rate_of_a_node_exporter_counter_is_the_nodes() -> None:
     assert [(f.name, f.entity.ref(), f.value) for f in result.facts] == [
         ("metrics.node_forks_total_rate", "node/10.20.14.37", 999.7)
     ]
+
+
+def test_a_sample_time_past_year_9999_costs_that_series_only() -> None:
+    """A fuzzed answer once lost every series to one time no clock shows (OverflowError)."""
+    text = (
+        '{"status":"success","data":{"resultType":"vector","result":['
+        '{"metric":{"__name__":"node_processes_threads","instance":"a:9100"},'
+        '"value":[15921121e309,"48213"]},'
+        '{"metric":{"__name__":"node_processes_threads","instance":"b:9100"},'
+        '"value":[1700000000,"812"]},'
+        '{"metric":{"__name__":"node_processes_threads","instance":"c:9100"},'
+        '"value":[1e300,"7"]},'
+        '{"metric":"not a series"}]}}'
+    )
+    result = FORMAT.parse(text, Context("q.json"))
+    threads = {f.entity.name: f.value for f in result.facts if f.name == "node.threads.total"}
+    assert threads == {"a": 48213, "b": 812, "c": 7}  # values kept, times dropped
+    stamped = [r for r in result.records if r.stamp is not None]
+    assert [r.text for r in stamped] == ['node_processes_threads{instance="b:9100"} = 812']
+    assert result.malformed == 1  # the series that is not one

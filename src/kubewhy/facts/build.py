@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from kubewhy.facts.derive import derive_facts
@@ -25,7 +25,7 @@ from kubewhy.facts.timeline import file_context, infer_context
 from kubewhy.facts.versions import derive_versions
 from kubewhy.model.components import of_stack_frames
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
-from kubewhy.model.times import TimeContext
+from kubewhy.model.times import TimeContext, unix_time
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 
 # Counts of what leaks or piles up: read twice, the larger is the symptom (the smaller one was
@@ -105,7 +105,7 @@ def _boot_of(log: LogInput, store: FactStore, nodes: NodeNames) -> datetime | No
         value = booted[0][1]
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    return datetime.fromtimestamp(value, tz=UTC)
+    return unix_time(value)
 
 
 def _unified_nodes(parsed: Parsed) -> NodeNames:

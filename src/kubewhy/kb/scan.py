@@ -250,8 +250,13 @@ def _scan_log(
 
 
 def _on_log_match(log: LogInput, ctx: TimeContext, hits: _Hits, match: LineMatch) -> int:
-    """Record the hits of one matched line; 1 if the line is not of the file's format."""
-    line = log.fmt.parse_line(match.text) if log.fmt else None
+    """Record the hits of one matched line; 1 if the line is not of the file's format. A line
+    its format's reader fails on is such a line: it still counts, without its time and host,
+    and the rest of the log is read."""
+    try:
+        line = log.fmt.parse_line(match.text) if log.fmt else None
+    except Exception:  # one hostile line costs its own parse, never the file
+        line = None
     when: datetime | None = line.stamp.resolve(ctx) if line and line.stamp else None
     evidence = Evidence(log.file.display, match.line_no, when, match.text).clipped()
     for index in match.patterns:

@@ -71,6 +71,19 @@ class ListingTime:
         return (self.source, self.line)
 
 
+def unix_time(seconds: float) -> datetime | None:
+    """The UTC moment ``seconds`` after the epoch; None where no clock shows it (infinite, NaN,
+    outside years 1-9999): a value from a file is data, and a wrong one costs only its time.
+
+    >>> unix_time(1700000000).isoformat(), unix_time(1e309), unix_time(-1e12)
+    ('2023-11-14T22:13:20+00:00', None, None)
+    """
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """A parsed time; naive values are local to the source, aware values are exact. A kernel
@@ -95,6 +108,14 @@ class Stamp:
         return Stamp(_BOOT, True, None, moment)
 
     def resolve(self, ctx: TimeContext) -> datetime | None:
+        """The wall-clock time (UTC), or None when it has none, or none a clock can show (a
+        kernel's ``[seconds]`` beyond year 9999, a year-1 stamp moved to UTC)."""
+        try:
+            return self._resolved(ctx)
+        except (OverflowError, ValueError):
+            return None
+
+    def _resolved(self, ctx: TimeContext) -> datetime | None:
         if self.listed is not None:
             return None
         if self.since_boot is not None:

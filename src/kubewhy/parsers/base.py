@@ -12,10 +12,10 @@ log lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.facts import Fact
@@ -71,6 +71,35 @@ def add_anchor(result: ParseResult, moment: datetime | None) -> None:
     """Keep ``moment`` (aware UTC) as one of the document's exact time anchors."""
     if moment is not None and len(result.anchors) < MAX_ANCHORS:
         result.anchors.append(Stamp(moment))
+
+
+T = TypeVar("T")
+
+
+def each_record(result: ParseResult, items: Iterable[T], read: Callable[[T], bool]) -> None:
+    """``read(item)`` into ``result`` for every item (a series, a row, a line) of a document.
+    An item it refuses (False) or fails on counts as malformed and leaves nothing half-added:
+    whatever one hostile value raises (a timestamp past year 9999, a number of 5000 digits, a
+    bug of the parser), it costs that item, never the rest of the document.
+
+    >>> result = ParseResult()
+    >>> def read(value: str) -> bool:
+    ...     result.records.append(Record(value, None))
+    ...     return int(value) > 0
+    >>> each_record(result, ["1", "x", "0", "3"], read)
+    >>> [r.text for r in result.records], result.malformed
+    (['1', '0', '3'], 2)
+    """
+    for item in items:
+        marks = (len(result.facts), len(result.records), len(result.entities), len(result.anchors))
+        try:
+            kept = read(item)
+        except Exception:  # any failure of one item; counted, and the next item is read
+            kept = False
+            del result.facts[marks[0] :], result.records[marks[1] :]
+            del result.entities[marks[2] :], result.anchors[marks[3] :]
+        if not kept:
+            result.malformed += 1
 
 
 @dataclass(frozen=True, slots=True)

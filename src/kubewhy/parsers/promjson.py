@@ -30,15 +30,14 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.model.times import Stamp, unix_time
+from kubewhy.parsers.base import Context, ParseResult, Record, each_record
 from kubewhy.parsers.metric_labels import instance_host, series_entity
 
 _QUERY = re.compile(r"[?&]query=([^&'\"\s]+)")
@@ -181,9 +180,13 @@ class PromJsonFormat:
         data = answer.get("data") or {}
         first_line = text[:start].count("\n") + 1
         one_line = "\n" not in text[start:].strip()
-        for series in data.get("result") or ():
-            if not self._series(series, query_name, ctx, result, first_line if one_line else None):
-                result.malformed += 1
+        line = first_line if one_line else None
+        series_list = data.get("result") if isinstance(data, dict) else None
+        each_record(
+            result,
+            series_list if isinstance(series_list, list) else (),
+            lambda series: self._series(series, query_name, ctx, result, line),
+        )
         return result
 
     def _series(
@@ -212,7 +215,7 @@ class PromJsonFormat:
         metric = labels.get("__name__") or query_name
         entity = _entity(metric or "", labels, ctx.node)
         value = _value(best[0])
-        moment = datetime.fromtimestamp(best[1], tz=UTC)
+        moment = unix_time(best[1])
         text = _series_text(metric or "(unnamed query)", labels, value)
         if len(samples) > 1:
             text += f" (peak of {len(samples)} samples)"
@@ -224,8 +227,8 @@ class PromJsonFormat:
             result.facts.append(
                 Fact("node.address", Entity.for_node(labels["node"]), instance, alias)
             )
-        result.records.append(Record(text, line, Stamp(moment), entity))
-        if not result.anchors:
+        result.records.append(Record(text, line, Stamp(moment) if moment else None, entity))
+        if moment is not None and not result.anchors:
             result.anchors.append(Stamp(moment))
         name = fact_name(metric, labels, entity) if metric else None
         if name is not None:

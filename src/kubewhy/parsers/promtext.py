@@ -26,14 +26,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.metric_families import WANTED, metric_name
-from kubewhy.model.times import Stamp
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.model.times import Stamp, unix_time
+from kubewhy.parsers.base import Context, ParseResult, Record, each_record
 from kubewhy.parsers.metric_labels import series_entity
 from kubewhy.parsers.promjson import fact_name
 
@@ -78,6 +77,10 @@ def _entity(labels: Mapping[str, str], node: str | None) -> Entity:
     return series_entity(labels, default_node=node, node_labels=("node",))
 
 
+# A sample line read: its number, text, metric, labels, value and timestamp (milliseconds).
+_Sample = tuple[int, str, str, dict[str, str], float, str | None]
+
+
 class PromTextFormat:
     name = "prometheus-text"
 
@@ -97,6 +100,7 @@ class PromTextFormat:
         result = ParseResult()
         series = 0
         histograms = Histograms()
+        samples: list[_Sample] = []
         for number, line in enumerate(text.splitlines(), start=1):
             name = metric_name(line)
             if name is not None and name.endswith("_bucket"):
@@ -113,7 +117,8 @@ class PromTextFormat:
             series += 1
             if series > MAX_SERIES:
                 break
-            self._sample(result, ctx, number, line, name, labels, value, found.group("ts"))
+            samples.append((number, line, name, labels, value, found.group("ts")))
+        each_record(result, samples, lambda sample: self._sample(result, ctx, *sample))
         histograms.facts(result, ctx)
         return result
 
@@ -127,13 +132,13 @@ class PromTextFormat:
         labels: dict[str, str],
         number_value: float,
         timestamp: str | None,
-    ) -> None:
+    ) -> bool:
         # cAdvisor's pod-level cgroups (container="") are sums of their containers: skip them.
         if metric.startswith("container_") and not labels.get("container") and labels.get("pod"):
-            return
+            return True
         entity = _entity(labels, ctx.node)
         value: Value = int(number_value) if number_value.is_integer() else round(number_value, 6)
-        moment = datetime.fromtimestamp(int(timestamp) / 1000, tz=UTC) if timestamp else None
+        moment = unix_time(int(timestamp) / 1000) if timestamp else None
         name = fact_name(metric, labels, entity)
         result.entities.append(entity)
         evidence = Evidence(ctx.source, number, moment, line.strip()).clipped()
@@ -143,6 +148,7 @@ class PromTextFormat:
             result.records.append(
                 Record(line.strip(), number, Stamp(moment) if moment else None, entity)
             )
+        return True
 
 
 # A metric's namespace names the program that exports it (etcd_disk_..., apiserver_request_...).

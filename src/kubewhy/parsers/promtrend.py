@@ -35,7 +35,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote_plus
 
@@ -49,7 +48,8 @@ from kubewhy.model.bundle import (
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.model.times import unix_time
+from kubewhy.parsers.base import Context, ParseResult, Record, each_record
 from kubewhy.parsers.metric_labels import series_entity
 from kubewhy.parsers.promjson import PromJsonFormat
 
@@ -196,9 +196,7 @@ class PromEvidenceFormat:
                 evidence = Evidence(ctx.source, 1, None, note)
                 result.facts.append(Fact(ref.stem + ".absent", Entity.cluster(), True, evidence))
                 result.records.append(Record(note, 1))
-        for series in series_list:
-            if isinstance(series, dict):
-                self._series(header, series, ctx, result)
+        each_record(result, series_list, lambda series: self._series(header, series, ctx, result))
         return result
 
     def _generic(self, query: str, body: str, ctx: Context) -> ParseResult:
@@ -209,26 +207,26 @@ class PromEvidenceFormat:
         preamble = f"GET /api/v1/query?query={quote_plus(query)}\n"
         return PromJsonFormat().parse(preamble + body, ctx)
 
-    def _series(
-        self, header: MetricQuery, series: Mapping[str, Any], ctx: Context, result: ParseResult
-    ) -> None:
+    def _series(self, header: MetricQuery, series: Any, ctx: Context, result: ParseResult) -> bool:
+        if not isinstance(series, dict):
+            return False
         labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
         samples = _samples(series)
         if not samples:
-            return
+            return True  # a series without a sample says nothing, and nothing wrong
         peak_time, peak = max(samples, key=lambda s: s[1])
         shown = _shown(header.query, labels)
         trend = classify_trend(samples) if header.kind == "range" else None
         for ref in header.evidence:
             entity = series_entity(labels, ref.entity)
             result.entities.append(entity)
-            moment = datetime.fromtimestamp(peak_time, tz=UTC)
+            moment = unix_time(peak_time)
             text = f"{shown} = {_value(peak)}" + (" (peak)" if len(samples) > 1 else "")
             evidence = Evidence(ctx.source, 2, moment, text).clipped()
             result.facts.append(Fact(ref.fact, entity, _value(peak), evidence))
             if trend is None:
                 continue
-            end = datetime.fromtimestamp(samples[-1][0], tz=UTC)
+            end = unix_time(samples[-1][0])
             said = (
                 f"{shown}: {trend.kind}, {_value(trend.first)} -> {_value(trend.last)} "
                 f"(min {_value(trend.low)}, max {_value(trend.high)}, "
@@ -244,6 +242,7 @@ class PromEvidenceFormat:
                 ("trend", trend.kind),
             ):
                 result.facts.append(Fact(f"{ref.stem}.{suffix}", entity, value, cite))
+        return True
 
 
 FORMATS = [PromEvidenceFormat()]

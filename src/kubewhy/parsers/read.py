@@ -134,8 +134,8 @@ def _parse_all(inputs: Inputs) -> Parsed:
         if detected.document is not None:
             parsed = _parse_document(file, detected, ctx, out)
             if parsed is not None:
-                result, text = parsed
-                raw = None if detected.name in STRUCTURED else text
+                result, text, understood = parsed
+                raw = None if understood and detected.name in STRUCTURED else text
                 doc = ParsedDocument(file, ctx, result, exact_stamps(head), raw)
                 if raw is not None:
                     doc.kernel = reports_in_text(raw)
@@ -210,14 +210,21 @@ def _add_section(
     out.read.append(InputRef(path=where, format=detected.name))
     offset = section.start - 1
     if detected.document is not None:
+        result: ParseResult | None
         try:
             result = detected.document.parse(section.body, ctx)
         except CapReachedError as exc:
             out.gaps.append(Gap(origin=where, reason="cap", detail=str(exc)))
             return
         except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
-            detail = f"{detected.name} parser failed: {exc}"
+            detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
             out.gaps.append(Gap(origin=where, reason="error", detail=detail))
+            result = None
+        if result is None:  # its lines are still scanned, like a command's no reader knows
+            doc = ParsedDocument(
+                file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start
+            )
+            out.documents.append(doc)
             return
         out.documents.append(
             ParsedDocument(file, ctx, _shifted(result, offset), exact_stamps(lines))
@@ -298,7 +305,10 @@ def _shifted(result: ParseResult, offset: int) -> ParseResult:
 
 def _parse_document(
     file: InputFile, detected: Detected, ctx: Context, out: Parsed
-) -> tuple[ParseResult, str] | None:
+) -> tuple[ParseResult, str, bool] | None:
+    """The document's parse, its text and whether its parser understood it; None when it could
+    not be read or a cap stopped it. A parser that fails on it is a gap, and the text is still
+    scanned line by line like a log's: a bug in one reader never hides a whole file."""
     assert detected.document is not None
     limit = file.caps.document_bytes
     try:
@@ -317,7 +327,7 @@ def _parse_document(
     del data
     try:
         with time_limit(file.caps.input_seconds):
-            return detected.document.parse(text, ctx), text
+            return detected.document.parse(text, ctx), text, True
     except ReadTimeoutError:
         detail = f"{detected.name}: parsing stopped; " + file.caps.raise_hint("input-seconds")
         out.gaps.append(Gap(origin=file.display, reason="cap", detail=detail))
@@ -332,7 +342,7 @@ def _parse_document(
     except PARSER_FAILURES as exc:  # a parser bug must not sink the diagnosis: record it
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
-        return None
+        return ParseResult(), text, False
 
 
 def _kernel_in_log(file: InputFile, fmt: LogFormat | None) -> KernelReports:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from kubewhy.facts.catalog import is_event, with_sources
 from kubewhy.facts.store import FactStore
@@ -24,6 +24,7 @@ from kubewhy.kb.schema import FactSymptom, FailureMode, KnownBug, Scope
 from kubewhy.model.components import of_pod_name
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
+from kubewhy.model.times import unix_time
 
 # Confidence from which a finding is "confirmed"; below a failure mode's own threshold it is a
 # "lead" (kept down to LEAD_FLOOR, shown with what would confirm it, never counted as a finding
@@ -436,7 +437,7 @@ def _read_at(store: FactStore) -> datetime | None:
         for n in store.entities(Kind.NODE.value)
         if isinstance(v := store.value(n, "node.collected_at"), int | float)
     ]
-    return datetime.fromtimestamp(max(times), tz=UTC) if times else None
+    return unix_time(max(times)) if times else None
 
 
 def _read_live(store: FactStore, subject: Entity) -> bool:
