@@ -1,10 +1,12 @@
-"""Run a command as this process's only child, under limits, and report its own peak RSS.
+"""Run a command as this process's only child, under limits, and report its own peak RSS and
+the CPU time it used.
 
     python measure.py MEMORY_MB NOFILE COMMAND...   (0 = no limit)
 
 The child's exit code is passed back (128+N for a signal); signals to this process are passed
-on to the child; the last line on stderr is ``@@peak-rss-kb N`` (RUSAGE_CHILDREN of a process
-with one child is that child's peak).
+on to the child; the last line on stderr is ``@@peak-rss-kb N cpu-seconds S`` (RUSAGE_CHILDREN
+of a process with one child is that child's peak, and its user and system time with that of the
+processes it waited for: its workers).
 """
 
 import resource
@@ -24,8 +26,9 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _: child.send_signal(number))
     code = child.wait()
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    sys.stderr.write(f"\n@@peak-rss-kb {peak}\n")
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = used.ru_utime + used.ru_stime
+    sys.stderr.write(f"\n@@peak-rss-kb {used.ru_maxrss} cpu-seconds {cpu:.3f}\n")
     return code if code >= 0 else 128 - code
 
 

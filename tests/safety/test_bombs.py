@@ -5,7 +5,11 @@ A bomb is a small file that expands without bound: concatenated gzip members, zs
 and bzip2 streams of one highly repetitive 64 MiB block (decompressors read every member, so a
 few megabytes stand for gigabytes), a zip of many small members, a tar.gz whose member claims
 gigabytes, a YAML file of nested aliases. kubewhy runs as a separate process limited to 1 GiB of
-data segment; the figures are its own wall time and peak RSS.
+data segment; the figures are the CPU time it used (its workers' included), its wall time and its
+peak RSS. The bound is on CPU time: a broken cap costs minutes of decompression and parsing, which
+no load on the machine hides or fakes, while the wall time of the same run doubles on a shared
+runner. The wall time only has to stay under a ceiling that a stall (a read that never ends)
+would break.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ LINE = (
 )
 BLOCK = LINE * ((16 << 20) // len(LINE))
 MEMORY_MB = 1024
-SECONDS = 10.0
+CPU_SECONDS = 10.0
+WALL_CEILING = 45.0
 
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": lambda data: gzip.compress(data, 9),
@@ -51,7 +56,8 @@ def check_answered(args: list[str], *caps: str) -> None:
     """Answered in time and memory, with a gap naming ``cap``; or, when the bomb was all there
     was to read, exit 3 with the one line naming it."""
     ran = run_kubewhy("diagnose", *args, "--format", "json", memory_mb=MEMORY_MB, timeout=60)
-    assert ran.seconds < SECONDS, f"{args}: {ran.seconds:.1f} s"
+    assert ran.cpu_seconds < CPU_SECONDS, f"{args}: {ran.cpu_seconds:.1f} s of CPU"
+    assert ran.seconds < WALL_CEILING, f"{args}: {ran.seconds:.1f} s"
     assert ran.peak_rss_mb < MEMORY_MB, ran.peak_rss_mb
     assert "Traceback" not in ran.stderr
     if ran.code == 3:
@@ -68,7 +74,10 @@ def check_answered(args: list[str], *caps: str) -> None:
         ]
         assert hits, gaps
         said = hits[0]["detail"]
-    print(f"{Path(args[0]).name}: {ran.seconds:.2f} s, peak RSS {ran.peak_rss_mb:.0f} MB: {said}")
+    print(
+        f"{Path(args[0]).name}: {ran.cpu_seconds:.2f} s CPU, {ran.seconds:.2f} s, "
+        f"peak RSS {ran.peak_rss_mb:.0f} MB: {said}"
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(COMPRESSORS))
