@@ -56,6 +56,11 @@ def build(wheel: Path, out: Path, python: str = sys.executable) -> tuple[Path, P
                 *("--onefile", "--noconfirm", "--clean", "--log-level", "WARN"),
                 *("--name", "kubewhy", "--collect-data", "kubewhy"),
                 *("--collect-submodules", "kubewhy"),
+                # Imported by name at run time, which PyInstaller's analysis does not see: the
+                # redaction engine (RE2, detect-secrets' plugins, found by listing their package)
+                # and the zstd decoder.
+                *("--hidden-import", "re2", "--hidden-import", "zstandard"),
+                *("--collect-submodules", "detect_secrets"),
                 *("--distpath", str(work / "dist"), "--workpath", str(work / "build")),
                 *("--specpath", str(work)),
                 str(ENTRY),

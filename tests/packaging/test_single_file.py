@@ -84,6 +84,18 @@ def test_runs_from_a_clean_folder_without_python(single_file: SingleFile, tmp_pa
     assert sorted(p.name for p in folder.iterdir()) == ["kubewhy"]
 
 
+def test_redacts_with_every_rule_without_python(single_file: SingleFile, tmp_path: Path) -> None:
+    """Redaction's engine (RE2) and detect-secrets' plugins are imported by name at run time:
+    the frozen file must carry them. A GitHub token is one only those plugins know."""
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    env = clean_env(tmp_path / "home")
+    env["PATH"] = "/nonexistent"
+    run = _run([str(single_file.executable), "diagnose", f"/nonexistent/{token}"], tmp_path, env)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr and "[REDACTED]" in run.stderr, run.stderr
+    assert token not in run.stderr
+
+
 def _krew_checks(plugin: dict[str, Any]) -> None:
     """krew's own validation of a manifest (internal/index/validation/validate.go)."""
     assert plugin["apiVersion"] == "krew.googlecontainertools.github.com/v1alpha2"

@@ -106,11 +106,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREAD, EXIT_BUG, EXIT_INTERRUPTED = 0,
 
 
 def say(message: str) -> None:
-    """One line of kubewhy's own on stderr: redacted, control characters escaped."""
+    """One line of kubewhy's own on stderr: redacted, control characters escaped. It never
+    raises (it reports the errors): a message that cannot be redacted is not shown."""
     from kubewhy.reports.safe import safe_text
 
-    line = safe_text(redact(message)).replace("\n", " ")
-    typer.echo(f"kubewhy: {line}", err=True)
+    try:
+        line = redact(message)
+    except Exception as exc:  # shown unredacted it could leak what it quotes
+        line = f"(message withheld: redacting it failed: {type(exc).__name__})"
+    typer.echo(f"kubewhy: {safe_text(line).replace(chr(10), ' ')}", err=True)
 
 
 def fail(message: str) -> NoReturn:
