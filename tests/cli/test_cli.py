@@ -95,6 +95,15 @@ def test_broken_archive_is_a_clear_error(tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
+def test_goroutines_follows_the_exit_codes_of_every_command(tmp_path: Path) -> None:
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("nothing of Go here\n")
+    unread = kubewhy("goroutines", str(not_a_dump))
+    assert unread.returncode == 3 and "no goroutines found" in unread.stderr, unread.stderr
+    missing = kubewhy("goroutines", str(tmp_path / "missing.txt"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr, missing.stderr
+
+
 def test_archives_give_the_same_findings_as_the_folder(tmp_path: Path) -> None:
     tgz = tmp_path / "seed.tgz"
     with tarfile.open(tgz, "w:gz") as tar:

@@ -1,7 +1,8 @@
 """``kubewhy goroutines DUMP``: leaks, lock convoys and known signatures in a Go goroutine dump.
 
-Exit codes: 0 nothing notable, 1 leaks, convoys or known signatures found, 2 the input cannot
-be read or holds no goroutines (one line on stderr).
+Exit codes, as for every command (see ``kubewhy.cli.main``): 0 nothing notable, 1 leaks, convoys
+or known signatures found, 2 bad usage (no such file, an unknown format, an output that cannot be
+written), 3 a dump that cannot be read or holds no goroutines (one line on stderr).
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from kubewhy.errors import KubewhyError
 from kubewhy.kb.schema import GoroutineSignature
 from kubewhy.pipeline.goroutines import analyze_dump
 from kubewhy.reports.goroutines import Format, render
+from kubewhy.reports.safe import prepared_text
 
 EXIT_OK = 0
 EXIT_NOTABLE = 1
-EXIT_BAD_INPUT = 2
+EXIT_USAGE = 2
+EXIT_UNREAD = 3
 READ_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, KubewhyError)
 
 
-def _fail(message: str) -> int:
-    print(f"kubewhy goroutines: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    """One line on stderr, redacted and escaped like every message of kubewhy's own."""
+    print(f"kubewhy goroutines: {prepared_text(message, escape=True)}", file=sys.stderr)
+    return code
 
 
 def knowledge_base_signatures() -> Sequence[tuple[str, GoroutineSignature]]:
@@ -51,9 +55,9 @@ def goroutines_command(dump: Path, fmt: str = "text", output: Path | None = None
     try:
         report = analyze_dump(dump, knowledge_base_signatures())
     except READ_ERRORS as exc:
-        return _fail(f"{dump}: cannot read: {exc}")
+        return _fail(f"{dump}: cannot read: {exc}", EXIT_UNREAD)
     if report.total == 0:
-        return _fail(f"{dump}: no goroutines found (not a Go goroutine dump?)")
+        return _fail(f"{dump}: no goroutines found (not a Go goroutine dump?)", EXIT_UNREAD)
     text = render(report, chosen)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -1,13 +1,15 @@
 """The ``kubewhy`` command (the kubectl plugin ``kubectl kubewhy`` is ``cli.kubectl_plugin``).
 
-Exit codes (every non-zero one with one line on stderr, never a traceback):
+Exit codes, the same for the plugin (every non-zero one with one line on stderr, never a
+traceback):
 
 ===  =============================================================================================
-0    no finding (leads and past findings aside)
-1    findings (``audit``: risks)
+0    no finding (leads, past findings and suppressed ones aside)
+1    findings (``audit``: risks; ``goroutines``: leaks, convoys or known signatures)
 2    bad usage, or an input that is not usable at all (no such file, not a file or folder)
 3    none of the requested evidence could be read (connection refused, 401/403 on everything,
-     empty or unrecognised input, no ``/proc`` under ``--root``): the line names what and why
+     empty or unrecognised input, a file that is no goroutine dump, no ``/proc`` under
+     ``--root``): the line names what and why
 4    internal error: a bug in kubewhy (the fuzz tests keep this class at zero)
 130  interrupted (Ctrl-C, SIGTERM, SIGHUP); temporary folders are removed first
 ===  =============================================================================================
