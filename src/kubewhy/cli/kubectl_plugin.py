@@ -119,12 +119,16 @@ def kubewhy_plugin(
     from kubewhy.reports.audit import render_audit
 
     kb = site_knowledge_base(kb_dir)
+    # kubectl's --request-timeout bounds each request; the whole read keeps kubewhy's own bound
+    # (longer when one request may take longer).
+    per_request = parse_request_timeout(request_timeout)
     source = ClusterSource(
         target=target,
         namespace=namespace,
         context=context,
         kubeconfig=str(kubeconfig) if kubeconfig else None,
-        timeout=parse_request_timeout(request_timeout),
+        timeout=max(ClusterSource.timeout, per_request),
+        request_timeout=per_request,
         impersonate=as_user,
         impersonate_group=as_group,
     )

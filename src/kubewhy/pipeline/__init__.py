@@ -222,6 +222,7 @@ def _collect_cluster(cluster: ClusterSource) -> BundleWriter:
         logs_tail=cluster.logs_tail,
         max_concurrency=cluster.max_concurrency,
         timeout=cluster.timeout,
+        request_timeout=cluster.request_timeout,
         impersonate=cluster.impersonate,
         impersonate_group=cluster.impersonate_group,
     )

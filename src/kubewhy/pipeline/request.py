@@ -37,6 +37,8 @@ class ClusterSource:
     max_concurrency: int = 4
     # Seconds for the whole source; each request also ends by then, however the server trickles.
     timeout: float = 30.0
+    # Seconds each request may take (kubectl's --request-timeout), within the whole source's.
+    request_timeout: float = 15.0
     # kubectl's --as and --as-group: read as this user (and group) would.
     impersonate: str | None = None
     impersonate_group: str | None = None

@@ -31,6 +31,7 @@ def collect_cluster(
     logs_tail: int = 500,
     max_concurrency: int = 4,
     timeout: float = 30.0,
+    request_timeout: float = REQUEST_SECONDS,
     impersonate: str | None = None,
     impersonate_group: str | None = None,
 ) -> BundleWriter:
@@ -38,8 +39,8 @@ def collect_cluster(
     cluster) needs, read from the API server of ``kubeconfig``/``context`` (kubectl's rules).
 
     ``impersonate``/``impersonate_group`` act as kubectl's ``--as``/``--as-group``.
-    ``timeout`` bounds the whole collection in seconds (each request at most 15 of them, however
-    the server trickles); ``max_concurrency`` the requests in flight. Raises
+    ``timeout`` bounds the whole collection in seconds, ``request_timeout`` each request (both
+    however the server trickles); ``max_concurrency`` the requests in flight. Raises
     :class:`kubewhy.errors.UsageError` for a bad target, :class:`kubewhy.errors.InputError` when
     the configuration cannot be used or the target does not exist; everything else that cannot
     be read is a gap in the bundle's manifest.
@@ -48,7 +49,7 @@ def collect_cluster(
     client = api_client(kubeconfig, context, impersonate, impersonate_group)
     try:
         transport = Transport(
-            client, timeout=min(REQUEST_SECONDS, timeout), deadline=time.monotonic() + timeout
+            client, timeout=min(request_timeout, timeout), deadline=time.monotonic() + timeout
         )
         limits = Limits(logs_tail=max(1, logs_tail))
         return ClusterCollector(transport, parsed, limits, max_concurrency).run()
