@@ -104,7 +104,7 @@ class AuditLog:
                 continue
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested too deep for the reader: one bad line
                 result.malformed += 1
                 continue
             if not isinstance(event, dict) or event.get("kind") != "Event":

@@ -234,7 +234,7 @@ class EtcdctlFormat:
     def _json(self, text: str, n: int, seen: _Seen) -> bool:
         try:
             data: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep for the reader is no etcdctl JSON
             return False
         if isinstance(data, dict) and isinstance(data.get("members"), list):
             for member in data["members"]:

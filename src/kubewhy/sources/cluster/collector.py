@@ -154,7 +154,7 @@ class ClusterCollector:
         self.transport.counters.count(objects=1)
         try:
             document = json.loads(answer.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UnreadableError("error", f"{path}: the answer is not JSON") from None
         if not isinstance(document, dict):
             raise UnreadableError("error", f"{path}: the answer is not an object")
