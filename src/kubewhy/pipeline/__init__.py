@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kubewhy.facts.build import FactBase, build_facts
+from kubewhy.facts.build import FactBase, add_log_kernel_facts, build_facts
 from kubewhy.kb.checks import Observed
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.kb.metrics import plan_queries
@@ -90,6 +90,7 @@ def observe(request: Request, kb: KnowledgeBase) -> Observation:
         facts = build_facts(parsed, request.tz_offset_minutes)
         jobs = request.jobs if request.jobs is not None else (os.cpu_count() or 1)
         scan = scan_evidence(parsed, facts, kb, jobs, request.progress, request.window)
+        add_log_kernel_facts(facts, parsed.logs, scan.kernel)
     read = ReadReport(
         inputs=parsed.read,
         gaps=parsed.gaps + scan.gaps,
