@@ -29,6 +29,7 @@ from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.pool import Progress, map_forked
+from kubewhy.scanning.scanner import DEFAULT_CHUNK
 from kubewhy.sources.streams import counted
 
 _IDENT = re.compile(r"^[\w.-]+$")
@@ -53,6 +54,11 @@ class Scan:
     outside_window: int = 0
     # The kernel's reports in each log, in the order of the logs.
     kernel: list[KernelReports] = field(default_factory=list)
+
+
+# A log is scanned in blocks this big (the scanner's default; tests make it small to put
+# reports across block boundaries).
+LOG_CHUNK = DEFAULT_CHUNK
 
 
 class PatternTable:
@@ -259,7 +265,7 @@ def _scan_log(
     try:
         with log.file.open() as raw:
             stream = raw if advance is None else counted(raw, advance)
-            for found in table.scanner.scan_stream(stream, on_block=on_block):
+            for found in table.scanner.scan_stream(stream, LOG_CHUNK, on_block):
                 if found.patterns[-1] >= table.first_marker:
                     marks.append(found.offset)
                     found = _without_markers(found, table.first_marker)  # noqa: PLW2901
