@@ -26,6 +26,7 @@ from kubewhy.facts.versions import derive_versions
 from kubewhy.model.components import of_stack_frames
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.times import TimeContext, unix_time
+from kubewhy.parsers.kernel_reports import KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 
 # Counts of what leaks or piles up: read twice, the larger is the symptom (the smaller one was
@@ -87,12 +88,22 @@ def build_facts(parsed: Parsed, forced_offset_minutes: int | None = None) -> Fac
         ],
     )
     kernel = [(d.kernel, d.ctx, base) for d in parsed.documents if d.kernel]
-    kernel += [
-        (log.kernel, log.ctx, ctx) for log, ctx in zip(parsed.logs, facts.log_times, strict=True)
-    ]
-    add_kernel_facts(store, nodes, [k for k in kernel if k[0]])
+    add_kernel_facts(store, nodes, kernel)
     facts.dumps.extend(_analysed_dumps(parsed.documents, facts))
     return facts
+
+
+def add_log_kernel_facts(
+    facts: FactBase, logs: list[LogInput], reports: list[KernelReports]
+) -> None:
+    """The facts of the kernel's reports found in the logs. The log scan reads them from its
+    own blocks (a log is read once), so they join the facts after it."""
+    found = [
+        (report, log.ctx, ctx)
+        for log, ctx, report in zip(logs, facts.log_times, reports, strict=True)
+        if report
+    ]
+    add_kernel_facts(facts.store, facts.nodes, found)
 
 
 def _boot_of(log: LogInput, store: FactStore, nodes: NodeNames) -> datetime | None:

@@ -26,6 +26,7 @@ from kubewhy.facts.catalog import is_catalogued, with_sources
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.model.components import KNOWN_COMPONENTS
+from kubewhy.parsers.kernel_reports import marker_specs
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
 
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -166,12 +167,16 @@ def compile_patterns(kb: KnowledgeBase, engine: str = "auto") -> Scanner:
     """One scanner for every log pattern of ``kb``; a pattern the engine refuses is reported with
     its failure mode. Constructs that only some engines run (lookarounds, backreferences) are
     already refused by the schema, so every engine accepts the same knowledge base (a test
-    compiles it in each one)."""
+    compiles it in each one). The kernel reports' markers follow the knowledge base's patterns
+    (indices from ``len(kb.log_patterns())``): the log scan tells the kernel report reader which
+    blocks hold one, so a log is searched once for both."""
     entries = kb.log_patterns()
-    specs = [PatternSpec(s.pattern, s.ignore_case) for _, s in entries]
+    specs = [PatternSpec(s.pattern, s.ignore_case) for _, s in entries] + marker_specs()
     try:
         return Scanner(specs, engine=engine)
     except PatternError as exc:
+        if exc.index >= len(entries):
+            raise KnowledgeBaseError(f"kernel report marker rejected by {engine}: {exc}") from None
         fm_id, symptom = entries[exc.index]
         raise KnowledgeBaseError(
             f"{fm_id}: pattern {symptom.id!r} rejected by {engine}: {exc}"

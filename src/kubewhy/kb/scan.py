@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kubewhy.facts.build import FactBase
@@ -25,9 +25,11 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
 from kubewhy.parsers.base import Context, LogLine, Record
+from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.pool import Progress, map_forked
+from kubewhy.scanning.scanner import DEFAULT_CHUNK
 from kubewhy.sources.streams import counted, notes_of
 
 _IDENT = re.compile(r"^[\w.-]+$")
@@ -50,6 +52,13 @@ class Scan:
     parse_errors: dict[str, int] = field(default_factory=dict)
     # Matching lines left out because their time is outside --since/--until.
     outside_window: int = 0
+    # The kernel's reports in each log, in the order of the logs.
+    kernel: list[KernelReports] = field(default_factory=list)
+
+
+# A log is scanned in blocks this big (the scanner's default; tests make it small to put
+# reports across block boundaries).
+LOG_CHUNK = DEFAULT_CHUNK
 
 
 class PatternTable:
@@ -60,6 +69,8 @@ class PatternTable:
         if kb.scanner is None:
             kb.scanner = compile_patterns(kb)
         self.scanner: Scanner = kb.scanner
+        # Indices from here on are the kernel reports' markers, not symptoms.
+        self.first_marker = len(self.entries)
         self.has_groups = ["(?P<" in s.pattern for _, s in self.entries]
 
 
@@ -86,6 +97,8 @@ class _Hits:
         count: int = 1,
         since: datetime | ListingTime | None = None,
     ) -> None:
+        if index >= self.table.first_marker:
+            return  # a kernel report's marker, read by the kernel report reader
         if self.window is not None and not self.window.holds(evidence.time):
             self.outside_window += 1
             return
@@ -137,6 +150,7 @@ def scan_evidence(
     scans = _scan_logs(logs, table, facts.nodes, jobs, progress, window)
     for log, scan in zip(parsed.logs, scans, strict=True):
         hits.fold(scan.hits, scan.outside_window)
+        out.kernel.append(scan.kernel)
         out.gaps.extend(scan.gaps)
         if scan.malformed:
             out.parse_errors[log.file.display] = scan.malformed
@@ -223,6 +237,8 @@ class _LogScan:
     gaps: list[Gap]
     malformed: int
     outside_window: int = 0
+    # The kernel's reports in the log, read from the scan's own blocks.
+    kernel: KernelReports = field(default_factory=KernelReports)
 
 
 def _scan_log(
@@ -236,17 +252,36 @@ def _scan_log(
     hits = _Hits(table, nodes, window)
     gaps: list[Gap] = []
     malformed = 0
+    kernel = KernelReportFeed(log.fmt)
+    marks: list[int] = []  # where lines with a kernel report's marker start, in the stream
+    scanned = 0  # where the block being scanned starts, in the stream
+
+    def on_block(buf: bytearray, end: int, first_line: int, newlines: int) -> None:
+        nonlocal scanned
+        kernel.block(buf, end, first_line, newlines, [m - scanned for m in marks])
+        marks.clear()
+        scanned += end
+
     try:
         with log.file.open() as raw:
             stream = raw if advance is None else counted(raw, advance)
-            for match in table.scanner.scan_stream(stream):
-                malformed += _on_log_match(log, ctx, hits, match)
+            for found in table.scanner.scan_stream(stream, LOG_CHUNK, on_block):
+                if found.patterns[-1] >= table.first_marker:
+                    marks.append(found.offset)
+                    found = _without_markers(found, table.first_marker)  # noqa: PLW2901
+                    if not found.patterns:
+                        continue
+                malformed += _on_log_match(log, ctx, hits, found)
             gaps.extend(Gap(origin=log.file.display, reason=r, detail=d) for r, d in notes_of(raw))
     except (OSError, EOFError, ValueError) as exc:
         reason = getattr(exc, "reason", "error")
         detail = f"not read to the end: {exc}"
         gaps.append(Gap(origin=log.file.display, reason=reason, detail=detail))
-    return _LogScan(hits.by_key, gaps, malformed, hits.outside_window)
+    return _LogScan(hits.by_key, gaps, malformed, hits.outside_window, kernel.finish())
+
+
+def _without_markers(match: LineMatch, first_marker: int) -> LineMatch:
+    return replace(match, patterns=tuple(i for i in match.patterns if i < first_marker))
 
 
 def _on_log_match(log: LogInput, ctx: TimeContext, hits: _Hits, match: LineMatch) -> int:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import BinaryIO
@@ -89,11 +89,16 @@ MARKERS = (
 )
 
 
+def marker_specs() -> list[PatternSpec]:
+    """The markers as patterns, for a scanner that searches a log for other things too."""
+    return [PatternSpec(re.escape(m)) for m in MARKERS]
+
+
 @cache
 def _marker_scanner() -> Scanner:
     """The markers in the scanning engine (Hyperscan where installed): a block is searched at
     the engine's speed, not Python's."""
-    return Scanner([PatternSpec(re.escape(m)) for m in MARKERS])
+    return Scanner(marker_specs())
 
 
 def has_marker(block: bytes) -> bool:
@@ -721,58 +726,105 @@ def _finish_table(report: OomReport) -> None:
         report._vm_of.clear()
 
 
+class KernelReportFeed:
+    """The reports in a log fed block by block by whoever reads it (the log scan hands each of
+    its blocks here, so the log is read once): a block without a report's words and without an
+    open report is skipped but for its last lines, which a report in the next block may start
+    in."""
+
+    def __init__(self, fmt: LogFormat | None = None) -> None:
+        self.reader = KernelReportReader(fmt)
+        self.read = 0
+        self._tail: tuple[int, bytes] = (1, b"")  # the last lines of the block before
+
+    def block(
+        self,
+        buf: bytearray | bytes,
+        end: int,
+        first_line: int,
+        newlines: int,
+        marks: Sequence[int] | None = None,
+    ) -> None:
+        """``buf[:end]``: whole lines, the first numbered ``first_line``, ``newlines`` of them
+        ending in a newline. ``marks``: the offsets in ``buf`` of the lines holding a marker,
+        where the caller's own scan of the block found them (else they are searched here)."""
+        reader = self.reader
+        if end <= 0:
+            return
+        if self.read >= MAX_READ_BYTES or reader.lines >= MAX_LINES:
+            reader.out.truncated = True
+            return
+        self.read += end
+        stop, in_block = (end - 1, newlines - 1) if buf[end - 1] == 0x0A else (end, newlines)
+        last = first_line + in_block  # the number of the block's last line
+        if marks is None and _marker_scanner().any_match(buf, end):
+            marks = [m.offset for m in _marker_scanner().scan_bytes(bytes(buf[:stop]))]
+        if reader.oom is not None or reader.stall is not None or marks:
+            block = bytes(buf[:stop])
+            _read_block(reader, block, first_line, self._tail, marks or [])
+            self._tail = _tail(last, block)
+            return
+        start = _back(buf, stop)
+        self._tail = (last - count_newlines(buf, start, stop), bytes(buf[start:stop]))
+
+    def finish(self) -> KernelReports:
+        return self.reader.finish()
+
+
 def read_kernel_reports(stream: BinaryIO, fmt: LogFormat | None = None) -> KernelReports:
-    """The reports in a log, read in blocks: the scanning engine finds the lines of a block that
-    hold a report's words, and only those are read one by one, from a few lines before the
-    first (an old task dump comes before its "Call Trace:") to the end of its report."""
-    reader = KernelReportReader(fmt)
+    """The reports in a stream read on its own, in blocks: the scanning engine finds the lines
+    of a block that hold a report's words, and only those are read one by one, from a few lines
+    before the first (an old task dump comes before its "Call Trace:") to the end of its
+    report."""
+    feed = KernelReportFeed(fmt)
     line_no = 1  # number of the first line of the next block
     pending = b""
-    tail: tuple[int, bytes] = (1, b"")  # the last lines of the block before
-    read = 0
-    while read < MAX_READ_BYTES and reader.lines < MAX_LINES:
+    while True:
         data = stream.read(BLOCK_BYTES)
         if not data:
             if pending:
-                _read_block(reader, pending, line_no, tail)
+                feed.block(pending, len(pending), line_no, count_newlines(pending, 0, len(pending)))
             break
-        read += len(data)
         data = pending + data
         cut = data.rfind(b"\n")
         if cut < 0:
             pending = data
             continue
-        block, pending = data[:cut], data[cut + 1 :]
-        _read_block(reader, block, line_no, tail)
-        tail = _tail(line_no, block)
-        line_no += count_newlines(block, 0, len(block)) + 1
-    else:
-        if pending or stream.read(1):
-            reader.out.truncated = True
-    return reader.finish()
+        newlines = count_newlines(data, 0, cut + 1)
+        feed.block(data, cut + 1, line_no, newlines)
+        if feed.reader.out.truncated:
+            break
+        pending = data[cut + 1 :]
+        line_no += newlines
+    return feed.finish()
 
 
 def _read_block(
-    reader: KernelReportReader, block: bytes, first: int, tail: tuple[int, bytes]
+    reader: KernelReportReader,
+    block: bytes,
+    first: int,
+    tail: tuple[int, bytes],
+    marks: Sequence[int] | None = None,
 ) -> None:
     """Feed the reader the lines of ``block`` (its first line numbered ``first``) that belong
     to reports: those of a report still open, and those from a little before each line with a
-    report's words to the end of its report."""
+    report's words (at the offsets ``marks``, else searched here) to the end of its report."""
     pos, line = 0, first
     if reader.oom is not None or reader.stall is not None:
         pos, line = _follow(reader, block, pos, line, -1)
-    for match in _marker_scanner().scan_bytes(block):
-        if match.offset < pos or reader.lines >= MAX_LINES:
+    if marks is None:
+        marks = [match.offset for match in _marker_scanner().scan_bytes(block)]
+    for offset in marks:
+        if offset < pos or reader.lines >= MAX_LINES:
             continue
-        near = count_newlines(block, pos, match.offset) <= LOOKBACK_LINES
-        back = pos if near else _back(block, match.offset)
+        back = max(pos, _back(block, offset))
         if back == 0 and pos == 0:
             # the lines before may be in the block before
             for number, text in _lines(tail[1], tail[0]):
                 if number > reader.done:
                     reader.feed(number, text)
         line += count_newlines(block, pos, back)
-        pos, line = _follow(reader, block, back, line, match.offset)
+        pos, line = _follow(reader, block, back, line, offset)
 
 
 def _follow(
@@ -793,7 +845,7 @@ def _follow(
     return pos, line
 
 
-def _back(block: bytes, offset: int) -> int:
+def _back(block: bytes | bytearray, offset: int) -> int:
     """The offset of the line LOOKBACK_LINES lines before the one at ``offset``."""
     for _ in range(LOOKBACK_LINES):
         if offset <= 0:
@@ -809,10 +861,11 @@ def _lines(block: bytes, first: int) -> Iterator[tuple[int, str]]:
         yield first + offset, line.decode("utf-8", errors="replace")
 
 
-def _tail(first: int, block: bytes) -> tuple[int, bytes]:
-    """The last LOOKBACK_LINES lines of a block and the number of the first of them."""
+def _tail(last: int, block: bytes) -> tuple[int, bytes]:
+    """The last LOOKBACK_LINES lines of a block whose last line is numbered ``last``, and the
+    number of the first of them (counted back from the end: the block is counted once)."""
     start = _back(block, len(block))
-    return first + count_newlines(block, 0, start), block[start:]
+    return last - count_newlines(block, start, len(block)), block[start:]
 
 
 def reports_in_text(text: str, fmt: LogFormat | None = None, first_line: int = 1) -> KernelReports:

@@ -22,7 +22,7 @@ from kubewhy.model.facts import Fact
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
-from kubewhy.parsers.kernel_reports import KernelReports, read_kernel_reports, reports_in_text
+from kubewhy.parsers.kernel_reports import KernelReports, reports_in_text
 from kubewhy.parsers.loading import CapReachedError, using
 from kubewhy.parsers.registry import Detected, all_formats, detect
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
@@ -93,8 +93,6 @@ class LogInput:
     fmt: LogFormat | None
     head: list[str]
     head_stamps: list[Stamp]
-    # The kernel's reports in the log (OOM reports, hung tasks, soft lockups).
-    kernel: KernelReports = field(default_factory=KernelReports, repr=False)
 
 
 @dataclass
@@ -143,9 +141,7 @@ def _parse_all(inputs: Inputs) -> Parsed:
                 if result.malformed:
                     out.parse_errors[file.display] = result.malformed
         elif detected.name != "empty":
-            log = LogInput(file, ctx, detected.log, head, exact_stamps(head))
-            log.kernel = _kernel_in_log(file, detected.log)
-            out.logs.append(log)
+            out.logs.append(LogInput(file, ctx, detected.log, head, exact_stamps(head)))
             _dump_in_log(file, ctx, out)
     return out
 
@@ -343,16 +339,6 @@ def _parse_document(
         detail = f"{detected.name} parser failed: {type(exc).__name__}: {exc}"
         out.gaps.append(Gap(origin=file.display, reason="error", detail=detail))
         return ParseResult(), text, False
-
-
-def _kernel_in_log(file: InputFile, fmt: LogFormat | None) -> KernelReports:
-    """The kernel's reports in a log, in a pass bounded in bytes and lines (a 1 GB dmesg is
-    searched in blocks; only blocks holding a report are read line by line)."""
-    try:
-        with file.open() as stream:
-            return read_kernel_reports(stream, fmt)
-    except (OSError, EOFError, ValueError):
-        return KernelReports()  # the log scan reports what cannot be read
 
 
 def _dump_in_log(file: InputFile, ctx: Context, out: Parsed) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kubewhy.errors import NothingReadError
-from kubewhy.facts.build import FactBase, build_facts
+from kubewhy.facts.build import FactBase, add_log_kernel_facts, build_facts
 from kubewhy.kb.checks import Observed
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
 from kubewhy.kb.metrics import plan_queries
@@ -110,6 +110,7 @@ def observe(request: Request, kb: KnowledgeBase) -> Observation:
         parsed = parse_inputs(inputs)
         facts = build_facts(parsed, request.tz_offset_minutes)
         scan = scan_evidence(parsed, facts, kb, _jobs(request), request.progress, request.window)
+        add_log_kernel_facts(facts, parsed.logs, scan.kernel)
     gaps = list({(g.origin, g.reason, g.detail): g for g in parsed.gaps + scan.gaps}.values())
     read = ReadReport(
         inputs=parsed.read,

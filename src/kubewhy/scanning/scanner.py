@@ -15,7 +15,7 @@ import importlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from kubewhy.scanning.engines import Buffer, cached_prefilters, make_finder
 from kubewhy.scanning.patterns import CompiledPattern, PatternSpec
@@ -86,10 +86,30 @@ class Scanner:
         matches, _ = self._scan_block(data, len(data), first_line, base_offset)
         return iter(matches)
 
-    def scan_stream(self, stream: BinaryIO, chunk_size: int = DEFAULT_CHUNK) -> StreamScan:
+    def any_match(self, buf: Buffer, end: int) -> bool:
+        """Whether any line of ``buf[:end]`` matches a pattern (no line numbers counted)."""
+        candidates = self._finder.find(buf, end)
+        if self._always:
+            candidates = self._every_line(buf, end, candidates)
+        for line_start, wanted in candidates.items():
+            newline = buf.find(b"\n", line_start, end)
+            text = bytes(buf[line_start : end if newline < 0 else newline])
+            line = text.decode("utf-8", errors="replace")
+            indices = list(self._filtered if wanted is None else wanted) + list(self._always)
+            if any(self._patterns[i].python.search(line) for i in indices):
+                return True
+        return False
+
+    def scan_stream(
+        self,
+        stream: BinaryIO,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_block: BlockObserver | None = None,
+    ) -> StreamScan:
         """Matches in a stream read in blocks of about ``chunk_size`` bytes; the returned
-        iterator also counts ``lines`` and ``bytes_scanned`` as it goes."""
-        return StreamScan(self, stream, chunk_size)
+        iterator also counts ``lines`` and ``bytes_scanned`` as it goes. ``on_block`` sees every
+        block after it is scanned, so a second reader of the stream needs no second pass."""
+        return StreamScan(self, stream, chunk_size, on_block)
 
     def _scan_block(
         self, buf: Buffer, end: int, first_line: int, base_offset: int
@@ -133,14 +153,28 @@ def _sorted(indices: list[int]) -> tuple[int, ...]:
     return tuple(sorted(set(indices)))
 
 
+class BlockObserver(Protocol):
+    """Told of each block of whole lines a stream scan read: ``buf[:end]``, the number of its
+    first line and how many newlines it holds. ``buf`` is reused once the call returns."""
+
+    def __call__(self, buf: bytearray, end: int, first_line: int, newlines: int) -> None: ...
+
+
 class StreamScan:
     """Iterator of the matches in a stream; ``lines`` and ``bytes_scanned`` so far."""
 
-    def __init__(self, scanner: Scanner, stream: BinaryIO, chunk_size: int) -> None:
+    def __init__(
+        self,
+        scanner: Scanner,
+        stream: BinaryIO,
+        chunk_size: int,
+        on_block: BlockObserver | None = None,
+    ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be positive")
         self.lines = 0
         self.bytes_scanned = 0
+        self._on_block = on_block
         self._inner = self._run(scanner, stream, chunk_size)
 
     def __iter__(self) -> StreamScan:
@@ -166,6 +200,8 @@ class StreamScan:
             block_end = last_newline + 1
             matches, newlines = scanner._scan_block(buf, block_end, line_no, self.bytes_scanned)
             yield from matches
+            if self._on_block is not None:
+                self._on_block(buf, block_end, line_no, newlines)
             line_no += newlines
             self.lines += newlines
             self.bytes_scanned += block_end
@@ -174,6 +210,8 @@ class StreamScan:
         if kept:
             matches, newlines = scanner._scan_block(buf, kept, line_no, self.bytes_scanned)
             yield from matches
+            if self._on_block is not None:
+                self._on_block(buf, kept, line_no, newlines)
             self.lines += newlines + (buf[kept - 1] != 0x0A)
             self.bytes_scanned += kept
 
