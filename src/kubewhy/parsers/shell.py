@@ -151,7 +151,7 @@ def split_words(text: str) -> list[str] | None:
     grows each word a character at a time: quadratic in a long word). None for an unclosed quote
     or a trailing backslash.
 
-    >>> split_words("ps -eo 'stat,ppid' | grep \^Z>/tmp/x # a comment")
+    >>> split_words(r"ps -eo 'stat,ppid' | grep \^Z>/tmp/x # a comment")
     ['ps', '-eo', 'stat,ppid', '|', 'grep', '^Z', '>', '/tmp/x']
     >>> split_words(r'echo "a \"b\" \$c"'), split_words("echo ''&&x"), split_words("echo 'open")
     (['echo', 'a "b" \\$c'], ['echo', '', '&&', 'x'], None)
