@@ -63,7 +63,14 @@ def yaml_document(text: str) -> Any:
 
 
 def _check_aliases(text: str, caps: Caps) -> None:
-    """Count the nodes each alias stands for, from the event stream (no tree is built)."""
+    """Count the nodes each alias stands for, from the event stream (no tree is built); refuse
+    an alias inside the collection it names (a structure that contains itself).
+
+    >>> _check_aliases("&a [*a]", _DEFAULT)
+    Traceback (most recent call last):
+    ...
+    yaml.error.YAMLError: a YAML alias refers to a collection that contains it
+    """
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = []  # [anchor, nodes so far] of each open collection
     added = 0
@@ -74,6 +81,9 @@ def _check_aliases(text: str, caps: Caps) -> None:
         if isinstance(event, yaml.CollectionEndEvent):
             anchor, count = stack.pop()
         elif isinstance(event, yaml.AliasEvent):
+            if any(open_anchor == event.anchor for open_anchor, _ in stack):
+                # "&a [*a]": a collection that holds itself; walking it never ends.
+                raise yaml.YAMLError("a YAML alias refers to a collection that contains it")
             anchor, count = None, sizes.get(str(event.anchor), 1)
             added += count
             if added > caps.yaml_alias_nodes:

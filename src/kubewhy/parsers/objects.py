@@ -150,13 +150,22 @@ def _yaml_documents(text: str, result: ParseResult) -> Iterator[Any]:
         result.malformed += 1
 
 
-def _objects(document: Any, item_kind: str | None = None) -> Iterator[tuple[Any, dict[str, Any]]]:
+# Lists inside lists deeper than this are no API answer (a List of Lists is two levels): their
+# insides are not walked, so a hostile document cannot exhaust the stack.
+MAX_LIST_DEPTH = 16
+
+
+def _objects(
+    document: Any, item_kind: str | None = None, depth: int = 0
+) -> Iterator[tuple[Any, dict[str, Any]]]:
     """The objects of a document with their kind; items of a typed list (``PodList``) often
     carry no ``kind`` (API list answers, ``cluster-info dump`` files), so they get the list's.
 
     Each item of a list is released once read, while it is still in the processor's cache:
     freeing a 150,000-pod list at the end costs as much as reading it.
     """
+    if depth > MAX_LIST_DEPTH:
+        return
     if isinstance(document, list):
         for index, item in enumerate(document):
             kind = item.get("kind") if isinstance(item, dict) else None
@@ -165,13 +174,13 @@ def _objects(document: Any, item_kind: str | None = None) -> Iterator[tuple[Any,
                 if kind != "Secret":
                     yield kind, item
             else:
-                yield from _objects(item, item_kind)
+                yield from _objects(item, item_kind, depth + 1)
             document[index] = None
     elif isinstance(document, dict):
         kind = document.get("kind") or item_kind
         if isinstance(kind, str) and kind.endswith("List") and "items" in document:
             inner = kind[: -len("List")] or None
-            yield from _objects(document.get("items") or [], inner)
+            yield from _objects(document.get("items") or [], inner, depth + 1)
         elif kind != "Secret":
             yield kind, document
 
