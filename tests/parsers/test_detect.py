@@ -3,42 +3,21 @@ formats' inputs (logs, /proc files, dumps) are claimed by none of these."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
-from kubewhy.parsers import (
-    describe,
-    events,
-    firewall,
-    kubelet,
-    limits,
-    nettools,
-    objects,
-    promjson,
-    ps,
-    sysctl,
-    system,
-    timing,
-    ulimit,
-)
 from kubewhy.parsers.registry import SNIFF_FLOOR, SNIFF_LINES, detect
 
 DATA = Path(__file__).parent / "data"
+# The document readers whose samples live in data/ (one list: the modules are imported by name).
 MODULES = [
-    describe,
-    events,
-    firewall,
-    kubelet,
-    limits,
-    nettools,
-    objects,
-    promjson,
-    ps,
-    sysctl,
-    system,
-    timing,
-    ulimit,
+    importlib.import_module(f"kubewhy.parsers.{name}")
+    for name in (
+        "describe events firewall kubelet limits nettools objects promjson ps sysctl system"
+        " timing ulimit"
+    ).split()
 ]
 FORMATS = [fmt for module in MODULES for fmt in module.FORMATS]
 

@@ -107,7 +107,7 @@ def has_marker(block: bytes) -> bool:
     >>> has_marker(b"x\\n[ 1.2] Mem-Info:\\n"), has_marker(b"eth0: link up\\n")
     (True, False)
     """
-    return next(iter(_marker_scanner().scan_bytes(block)), None) is not None
+    return _marker_scanner().any_match(block, len(block))
 
 
 # --- where a line's kernel message starts ----------------------------------------------------
@@ -757,11 +757,11 @@ class KernelReportFeed:
         self.read += end
         stop, in_block = (end - 1, newlines - 1) if buf[end - 1] == 0x0A else (end, newlines)
         last = first_line + in_block  # the number of the block's last line
-        if marks is None and _marker_scanner().any_match(buf, end):
-            marks = [m.offset for m in _marker_scanner().scan_bytes(bytes(buf[:stop]))]
-        if reader.oom is not None or reader.stall is not None or marks:
+        if marks is None and not _marker_scanner().any_match(buf, end):
+            marks = []  # nothing to search for: no copy, no line count
+        if reader.oom is not None or reader.stall is not None or marks is None or marks:
             block = bytes(buf[:stop])
-            _read_block(reader, block, first_line, self._tail, marks or [])
+            _read_block(reader, block, first_line, self._tail, marks)
             self._tail = _tail(last, block)
             return
         start = _back(buf, stop)
