@@ -277,6 +277,19 @@ def _kubelet_resolv_conf(store: FactStore, node: Entity) -> None:
         store.add(Fact("node.kubelet_resolv_conf.loopback", node, True, listed.evidence))
 
 
+def _cgroup_pid_facts(store: FactStore) -> None:
+    """The share of a pids cgroup's budget in use, from its pids.current and pids.max read
+    anywhere (``cat`` of the files, a listing of them): what "at its limit" is measured by."""
+    for cgroup in store.holders(Kind.CGROUP.value, ["cgroup.pids.max"]):
+        used, limit = (
+            _number(store, cgroup, "cgroup.pids.current"),
+            _number(store, cgroup, "cgroup.pids.max"),
+        )
+        if used is None or limit is None or limit[0] <= 0:
+            continue
+        _add_once(store, "cgroup.pids.used_ratio", cgroup, round(used[0] / limit[0], 4), used[1])
+
+
 def _etcd_facts(store: FactStore) -> None:
     """The etcd cluster's size (its member list, else the endpoints etcdctl asked) and whether
     its unhealthy members leave a majority."""
@@ -323,3 +336,4 @@ def derive_facts(store: FactStore, nodes: NodeNames) -> None:
         _derive_node(store, node)
     _cluster_counts(store)
     _etcd_facts(store)
+    _cgroup_pid_facts(store)

@@ -158,6 +158,14 @@ def load_knowledge_base(directory: Path | None = None, local: Sequence[Path] = (
         for general in fm.subsumes:
             if general not in modes:
                 raise KnowledgeBaseError(f"{fm.id}: subsumes unknown {general!r}")
+        for claim in fm.claims:
+            other = modes.get(claim.failure_mode)
+            if other is None:
+                unknown_mode = claim.failure_mode
+                raise KnowledgeBaseError(f"{fm.id}: claims symptoms of unknown {unknown_mode!r}")
+            missing = sorted(set(claim.symptoms) - {s.id for s in other.logs})
+            if missing:
+                raise KnowledgeBaseError(f"{fm.id}: claims unknown symptoms {missing}")
     kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
     kb.scanner = compile_patterns(kb)
     return kb

@@ -25,6 +25,7 @@ from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
 from kubewhy.parsers.base import Context, LogLine, Record
+from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.scanning import LineMatch, Scanner
@@ -96,6 +97,7 @@ class _Hits:
         entity: Entity | None = None,
         count: int = 1,
         since: datetime | ListingTime | None = None,
+        written_by: str | None = None,
     ) -> None:
         if index >= self.table.first_marker:
             return  # a kernel report's marker, read by the kernel report reader
@@ -118,8 +120,11 @@ class _Hits:
         hit = self.by_key.get(key)
         if hit is None:
             hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
-        blamed = symptom.blamed(groups, component or ctx.program)
+        writer = component or ctx.program or written_by
+        blamed = symptom.blamed(groups, writer)
         hit.add(evidence, groups, blamed, count=count, since=since)
+        if writer:
+            hit.writers.add(writer)
 
     def fold(self, other: dict[HitKey, SymptomHit], outside_window: int = 0) -> None:
         self.outside_window += outside_window
@@ -225,8 +230,11 @@ def _scan_raw_lines(doc: ParsedDocument, hits: _Hits) -> None:
         if number in covered:
             continue
         evidence = Evidence(doc.file.display, number, None, match.text).clipped()
+        # A syslog line pasted in a document still says which program wrote it.
+        syslog = JOURNALD.parse_line(match.text)
+        writer = syslog.component if syslog else None
         for index in match.patterns:
-            hits.record(index, match.text, evidence, doc.ctx, None, about)
+            hits.record(index, match.text, evidence, doc.ctx, None, about, written_by=writer)
 
 
 @dataclass

@@ -205,6 +205,19 @@ class Link(Strict):
         return bool(self.from_components) or self.same_component
 
 
+class ClaimedSymptoms(Strict):
+    """Symptoms of ``failure_mode`` that ``FailureMode.claims`` takes over."""
+
+    failure_mode: str
+    symptoms: Annotated[list[str], Field(min_length=1)]
+    # Lines written by one of these (the node's own daemons) say the limit hit is not this one's.
+    unless_written_by: list[str] = []
+    # When nothing of this failure mode was seen but the shared symptoms, the share of their
+    # weight that goes to it, the rest staying with the other (0: they stay the other's). Set
+    # from the corpus's dev half: how often such evidence alone was this fault.
+    alone_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+
 class Confirm(Strict):
     """Evidence that would confirm or rule out this failure mode, and how to get it."""
 
@@ -301,6 +314,11 @@ class FailureMode(Strict):
     # the same place from the same evidence (a source in common), only this one is reported
     # (it carries the same lines and more).
     subsumes: list[str] = []
+    # Symptoms of another failure mode that are this one's too, when this one is found on its own
+    # evidence at the same place: the other's finding resting on nothing but them is this fault,
+    # seen from inside (a fork refused with EAGAIN is a pids cgroup at its limit as much as a
+    # full pid_max; a cgroup shown at its limit says which).
+    claims: list[ClaimedSymptoms] = []
     culprit: str | None = None  # name of a culprit finder in reasoning.culprit
     confirm: list[Confirm] = []
     remediation: Annotated[list[str], Field(min_length=1)]

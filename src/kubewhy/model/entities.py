@@ -28,6 +28,8 @@ class Kind(StrEnum):
 
 
 UNKNOWN_NODE = "(unknown node)"
+# The cgroup of a program whose own limit was hit, when the evidence does not name its path.
+UNKNOWN_CGROUP = "(the failing program's cgroup)"
 CLUSTER_NAME = "cluster"
 
 

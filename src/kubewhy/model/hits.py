@@ -32,6 +32,8 @@ class SymptomHit:
     part: str | None = None
     # Names the lines blame (``LogSymptom.blames``), with how many lines blame each.
     blamed: dict[str, int] = field(default_factory=dict)
+    # The programs that wrote the lines (a journal identifier, the input's component), when known.
+    writers: set[str] = field(default_factory=set)
     # Per listing that prints ages, on its clock (seconds from when it was printed): the latest
     # the first line can have been seen and the earliest the last line can have been seen (ages
     # are truncated), so that their difference is a span the ages guarantee. Never set against
@@ -71,6 +73,7 @@ class SymptomHit:
             self.groups.setdefault(key, value)
         for name, count in other.blamed.items():
             self.blamed[name] = self.blamed.get(name, 0) + count
+        self.writers |= other.writers
         for clock, (lo, hi) in other.listed.items():
             self._widen_listed(clock, lo, hi)
 

@@ -5,6 +5,9 @@
     kernel.pid_max = 49152
     kernel.threads-max = 1031126
 
+A listing names each file with its value (``grep . /sys/fs/cgroup/pids.*`` prints
+``path:value``), read as ``cat path`` would be.
+
 A transcript pairs a command line with the value it printed, several pairs per file::
 
     [root@node-1 ~]# cat /proc/sys/kernel/pid_max
@@ -40,6 +43,10 @@ _ASSIGNMENT = re.compile(rf"^\s*((?:{_ROOTS})\.[\w.\-/]+?)\s*=\s?(.*?)\s*$")
 # A shell prompt: "# ", "$ ", "[root@node-1 ~]# ", "root@node-1 ~ # ", "root@node:~# ".
 PROMPT = r"^\s*(?:\[[^\]]*\]\s*|(?:[\w@.\-~:/()]+\s+){0,2}[\w@.\-~:/()]*)?[#$>%]\s*"
 _COMMAND = re.compile(PROMPT + r"(\S.*?)\s*$")
+# A kernel or cgroup file named with its value on one line: `grep . /sys/fs/cgroup/pids.*`
+# ("path:value"), `for f in ...; do echo $f $(cat $f); done` or a table someone aligned by hand
+# ("path   value"). The path alone says what the number is, as in `cat PATH`.
+_PATH_VALUE = re.compile(r"^\s*((?:/proc/sys|/sys/fs/cgroup)/[^\s:]+)(?::|\s+)\s*(\S.*?)\s*$")
 # sysctl -a with stderr kept: not parameters, not malformed either.
 _NOISE = re.compile(r"^\s*sysctl: |^\s*$")
 
@@ -61,6 +68,18 @@ def _value(text: str) -> Value:
     return " ".join(stripped.split())
 
 
+def _path_value(line: str) -> tuple[str, str] | None:
+    """(path, value) of a line naming a kernel or cgroup file and its one-line value.
+
+    >>> _path_value("/sys/fs/cgroup/pids.max      512")
+    ('/sys/fs/cgroup/pids.max', '512')
+    >>> _path_value("/proc/sys/kernel/pid_max:4194304")
+    ('/proc/sys/kernel/pid_max', '4194304')
+    """
+    found = _PATH_VALUE.match(line)
+    return (found.group(1), found.group(2)) if found else None
+
+
 class SysctlFormat:
     name = "sysctl"
 
@@ -77,7 +96,7 @@ class SysctlFormat:
         if commands:
             # A long transcript of other commands too: ours only if no better reader claims it.
             return 0.35
-        assignments = sum(1 for line in lines if _ASSIGNMENT.match(line))
+        assignments = sum(1 for line in lines if _ASSIGNMENT.match(line) or _path_value(line))
         if assignments >= 2 and assignments >= 0.8 * len(lines):
             return 0.9
         if assignments == 1 and len(lines) == 1:
@@ -96,6 +115,14 @@ class SysctlFormat:
             if pending is not None and line.strip():
                 facts = facts_of(pending, [(number, line)], ctx)
                 pending = None
+                if not facts:
+                    result.malformed += 1
+                result.facts.extend(facts or [])
+                continue
+            path_value = _path_value(line)
+            if path_value is not None:
+                path, value = path_value
+                facts = facts_of(f"cat {path}", [(number, value)], ctx)
                 if not facts:
                     result.malformed += 1
                 result.facts.extend(facts or [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from kubewhy.facts.catalog import is_event, with_sources
@@ -21,8 +21,8 @@ from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.culprits import Culprit
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FactSymptom, FailureMode, KnownBug, Scope
-from kubewhy.model.components import of_pod_name
-from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
+from kubewhy.model.components import of_journal_identifier, of_pod_name
+from kubewhy.model.entities import UNKNOWN_CGROUP, UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.times import unix_time
 
@@ -55,6 +55,8 @@ class Matched:
     refutes: bool = False
     # Names the lines blame, with how many lines blame each (``LogSymptom.blames``).
     blamed: dict[str, int] = field(default_factory=dict)
+    # The programs whose lines these are (a journal identifier, a component), when known.
+    written_by: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Hypothesis:
             known.last = max((t for t in (known.last, matched.last) if t), default=None)
             for name, count in matched.blamed.items():
                 known.blamed[name] = known.blamed.get(name, 0) + count
+            known.written_by |= matched.written_by
 
     @property
     def first_seen(self) -> datetime | None:
@@ -325,6 +328,7 @@ def hypotheses(
                 True,
                 fm.refuting(hit.symptom),
                 dict(hit.blamed),
+                {of_journal_identifier(w) for w in hit.writers} | _writer(hit.entity),
             )
         )
 
@@ -355,7 +359,7 @@ def hypotheses(
     _refute(kb, store, found.values())
     read_at = _read_at(store)
     result = []
-    for h in _merge_repeats(list(found.values())):
+    for h in _merge_repeats(_claim_shared(kb, list(found.values()))):
         factor = apply_known_bugs(h, store)
         h.confidence = round(min(_confidence(h), 0.99) * factor, 3)
         if not h.has_primary():
@@ -370,6 +374,82 @@ def hypotheses(
         elif near is not None and h.confidence > 0 and _cites_a_sign(h):
             near.append(h)
     return result
+
+
+def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]:
+    """A failure mode found on its own evidence takes over the finding of another that rests on
+    nothing but symptoms the two share, at the same place (``FailureMode.claims``): one fault,
+    named by the evidence that says which. The shared lines weigh for it in proportion to its own
+    evidence. Found on nothing but the shared lines, it splits their weight with the other
+    (``alone_share``): two explanations, each with what would tell them apart."""
+    gone: set[int] = set()
+    added: list[Hypothesis] = []
+    for fm in kb.failure_modes.values():
+        for claim in fm.claims:
+            shared = set(claim.symptoms)
+            for other in hyps:
+                if other.fm.id != claim.failure_mode or id(other) in gone:
+                    continue
+                signs = [m for m in other.matched.values() if not m.supporting and not m.refutes]
+                writers = {n for m in signs for n in m.written_by}
+                if (
+                    not signs
+                    or not all(m.symptom in shared for m in signs)
+                    or writers & set(claim.unless_written_by)
+                ):
+                    continue
+                claimer = _own_finding(fm, other, hyps)
+                if claimer is not None:
+                    share = _confidence(claimer)
+                    gone.add(id(other))
+                elif claim.alone_share > 0:
+                    node = other.subject.on_node()
+                    claimer = Hypothesis(
+                        fm, Entity.cgroup(UNKNOWN_CGROUP, node.name if node else None)
+                    )
+                    added.append(claimer)
+                    share = claim.alone_share
+                else:
+                    continue
+                for m in other.matched.values():
+                    claimer.add(
+                        replace(
+                            m,
+                            weight=round(m.weight * share, 4),
+                            evidence=list(m.evidence),
+                            blamed=dict(m.blamed),
+                            written_by=set(m.written_by),
+                        )
+                    )
+                if id(other) not in gone:
+                    for m in signs:
+                        m.weight = round(m.weight * (1 - share), 4)
+    return [h for h in hyps if id(h) not in gone] + added
+
+
+def _own_finding(fm: FailureMode, other: Hypothesis, hyps: list[Hypothesis]) -> Hypothesis | None:
+    """The strongest finding of ``fm`` on its own evidence at ``other``'s place."""
+    own = [
+        h
+        for h in hyps
+        if h.fm.id == fm.id
+        and h.has_primary()
+        and _confidence(h) >= fm.threshold
+        and _same_node(h.subject, other.subject)
+    ]
+    return max(own, key=_confidence, default=None)
+
+
+def _writer(entity: Entity) -> set[str]:
+    if entity.kind in (Kind.PROCESS.value, Kind.COMPONENT.value):
+        return {of_journal_identifier(entity.name)}
+    return set()
+
+
+def _same_node(a: Entity, b: Entity) -> bool:
+    na, nb = a.on_node(), b.on_node()
+    names = {n.name for n in (na, nb) if n is not None and n.name != UNKNOWN_NODE}
+    return len(names) <= 1
 
 
 def _cites_a_sign(h: Hypothesis) -> bool:

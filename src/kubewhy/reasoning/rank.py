@@ -243,7 +243,9 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         h = hyps[i]
         explained = [hyps[j] for j in sorted(reach[i]) if j in victims]
         bonus = EXPLAIN_BONUS * sum(e.confidence for e in explained) / (1 + len(explained))
-        score = h.confidence + bonus + (BREADTH_BONUS if h.fm.scope in BROAD else 0.0)
+        # Breadth orders findings; leads are questions, ordered by how likely each is.
+        broad = h.fm.scope in BROAD and h.tier != "lead"
+        score = h.confidence + bonus + (BREADTH_BONUS if broad else 0.0)
         why = f"own evidence {h.confidence:.2f}"
         if explained:
             names = ", ".join(sorted({e.fm.id for e in explained}))
