@@ -24,7 +24,7 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
-from kubewhy.parsers.base import Context, LogLine, Record
+from kubewhy.parsers.base import Context, LogFormat, LogLine, Record
 from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
@@ -150,7 +150,7 @@ def scan_evidence(
     out = Scan()
     for doc in parsed.documents:
         _match_records(doc, facts.time, hits)
-        _scan_raw_lines(doc, hits)
+        _scan_raw_lines(doc, facts.time, hits)
     logs = list(zip(parsed.logs, facts.log_times, strict=True))
     scans = _scan_logs(logs, table, facts.nodes, jobs, progress, window)
     for log, scan in zip(parsed.logs, scans, strict=True):
@@ -214,7 +214,7 @@ def _moment(stamp: Stamp | None, ctx: TimeContext) -> datetime | ListingTime | N
     return stamp.listed or stamp.resolve(ctx)
 
 
-def _scan_raw_lines(doc: ParsedDocument, hits: _Hits) -> None:
+def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
     """The document's own lines, scanned like a log's: what its parser did not turn into a
     record (a log line pasted under a command, a warning above a table) is read too. Lines the
     records already cite are skipped, so nothing counts twice."""
@@ -229,12 +229,22 @@ def _scan_raw_lines(doc: ParsedDocument, hits: _Hits) -> None:
         number = match.line_no + offset
         if number in covered:
             continue
-        evidence = Evidence(doc.file.display, number, None, match.text).clipped()
-        # A syslog line pasted in a document still says which program wrote it.
-        syslog = JOURNALD.parse_line(match.text)
-        writer = syslog.component if syslog else None
+        # A log pasted under a prompt keeps its times; a syslog line anywhere says who wrote it.
+        line = _log_line(doc.log_format, match.text) or JOURNALD.parse_line(match.text)
+        when = line.stamp.resolve(ctx) if line and line.stamp else None
+        writer = line.component if line else None
+        evidence = Evidence(doc.file.display, number, when, match.text).clipped()
         for index in match.patterns:
             hits.record(index, match.text, evidence, doc.ctx, None, about, written_by=writer)
+
+
+def _log_line(fmt: LogFormat | None, text: str) -> LogLine | None:
+    if fmt is None:
+        return None
+    try:
+        return fmt.parse_line(text)
+    except Exception:  # one hostile line costs its own parse, never the document
+        return None
 
 
 @dataclass

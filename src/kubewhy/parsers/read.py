@@ -82,6 +82,8 @@ class ParsedDocument:
     first_line: int = 1
     # The kernel's reports among its lines (a dmesg pasted under a prompt).
     kernel: KernelReports = field(default_factory=KernelReports, repr=False)
+    # The log format of its lines, when it is a log pasted under a prompt: it dates them.
+    log_format: LogFormat | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -232,6 +234,7 @@ def _add_section(
     # like a log's, and read for the kernel's reports.
     doc = ParsedDocument(file, ctx, ParseResult(), exact_stamps(lines), section.body, section.start)
     doc.kernel = reports_in_text(section.body, detected.log, section.start)
+    doc.log_format = detected.log
     out.documents.append(doc)
 
 
