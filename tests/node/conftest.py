@@ -66,5 +66,19 @@ def diagnose_node_json(timeout: float = 120) -> tuple[int, dict[str, Any], str]:
     return done.returncode, json.loads(done.stdout), stderr
 
 
+def active_findings(report: dict[str, Any]) -> list[tuple[str, float, str, set[str]]]:
+    """Findings and leads the report calls active: (failure mode, confidence, entity, files)."""
+    return [
+        (
+            f["failure_mode"],
+            f["confidence"],
+            f["entity"],
+            {e["source"].rsplit("/", 1)[-1] for e in f["evidence"]},
+        )
+        for f in report["findings"]
+        if f["state"] == "active"
+    ]
+
+
 def findings_of(report: dict[str, Any], failure_mode: str) -> list[dict[str, Any]]:
     return [f for f in report["findings"] if f["failure_mode"] == failure_mode]

@@ -154,7 +154,7 @@ def scan_evidence(
     logs = list(zip(parsed.logs, facts.log_times, strict=True))
     scans = _scan_logs(logs, table, facts.nodes, jobs, progress, window)
     for log, scan in zip(parsed.logs, scans, strict=True):
-        hits.fold(scan.hits, scan.outside_window)
+        hits.fold(_inside_reports(scan.hits, scan.kernel), scan.outside_window)
         out.kernel.append(scan.kernel)
         out.gaps.extend(scan.gaps)
         if scan.malformed:
@@ -236,6 +236,36 @@ def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
         evidence = Evidence(doc.file.display, number, when, match.text).clipped()
         for index in match.patterns:
             hits.record(index, match.text, evidence, doc.ctx, None, about, written_by=writer)
+
+
+def _inside_reports(
+    found: dict[HitKey, SymptomHit], kernel: KernelReports
+) -> dict[HitKey, SymptomHit]:
+    """Lines of a memory cgroup's OOM report are about that cgroup, not the node they were
+    logged on: a node's hit whose every line sits inside such reports moves to the cgroup of the
+    latest one (so that it is past once that cgroup is gone, like the reports' own findings)."""
+    spans = [
+        (r.first.line, max([c.line for c in r.cited.values()] + [r.first.line]), r.oom_memcg)
+        for r in kernel.ooms
+        if r.oom and r.memcg and r.oom_memcg
+    ]
+    if not spans:
+        return found
+    out: dict[HitKey, SymptomHit] = {}
+    for key, hit in found.items():
+        cgroups = [
+            next((cg for lo, hi, cg in spans if lo <= (ev.line or 0) <= hi), None)
+            for ev in hit.samples
+        ]
+        moved, where = hit, key
+        if hit.entity.kind == "node" and cgroups and None not in cgroups:
+            moved = replace(hit, entity=Entity.cgroup(str(cgroups[-1]), hit.entity.name))
+            where = (key[0], key[1], moved.entity, key[3])
+        if where in out:
+            out[where].merge(moved)
+        else:
+            out[where] = moved
+    return out
 
 
 def _log_line(fmt: LogFormat | None, text: str) -> LogLine | None:
