@@ -38,6 +38,12 @@ FACTS: dict[str, str] = {
     "node.memcg.num_cgroups": "memory cgroups the kernel counts in /proc/cgroups (live + dying)",
     "node.memcg.live_cgroups": "memory cgroup directories that exist",
     "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",
+    "node.cgroups.per_container": (
+        "the most cgroups of the cpu, blkio and pids controllers in /proc/cgroups: the count a "
+        "runtime that makes every controller's cgroup for each container would give memory too"
+    ),
+    "node.memcg.excess_ratio": "memory cgroups / node.cgroups.per_container (dying ones add)",
+    "node.memcg.excess": "memory cgroups beyond node.cgroups.per_container",
     "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
     "node.oom_kills": "OOM kills in the kernel log",
     "node.oom.global_kills": "node-wide OOM kills in the kernel's OOM reports (no cgroup limit)",
@@ -272,6 +278,8 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "container.threads_share": ("container.threads", "sysctl.kernel.pid_max"),
     "node.memory.available_ratio": ("node.memory.available_bytes", "node.memory.total_bytes"),
     "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
+    "node.memcg.excess_ratio": ("node.memcg.num_cgroups", "node.cgroups.per_container"),
+    "node.memcg.excess": ("node.memcg.num_cgroups", "node.cgroups.per_container"),
     "node.net.mtu_excess_bytes": (
         "node.net.pod_mtu",
         "cni.mtu",

@@ -83,6 +83,12 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
     live = _number(store, node, "node.memcg.live_cgroups")
     if num and live:
         _add_once(store, "node.memcg.dying", node, int(max(num[0] - live[0], 0)), num[1])
+    per_container = _number(store, node, "node.cgroups.per_container")
+    if num and per_container and per_container[0] > 0:
+        excess = int(max(num[0] - per_container[0], 0))
+        _add_once(store, "node.memcg.excess", node, excess, num[1])
+        ratio = round(num[0] / per_container[0], 4)
+        _add_once(store, "node.memcg.excess_ratio", node, ratio, num[1])
 
 
 def _rp_filter_facts(store: FactStore, node: Entity) -> None:

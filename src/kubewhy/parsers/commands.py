@@ -355,11 +355,19 @@ def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
     counts, removed-but-not-freed ones included."""
     if p.source.name != "cat" or p.source.paths != ("/proc/cgroups",) or p.counts_lines:
         return None
+    readings: list[Reading] = []
+    others: list[tuple[int, int]] = []
     for n, line in out:
         cells = line.split()
-        if len(cells) >= 3 and cells[0] == "memory" and cells[2].isdigit():
-            return [Reading("node.memcg.num_cgroups", int(cells[2]), n)]
-    return []
+        if len(cells) >= 3 and cells[2].isdigit():
+            if cells[0] == "memory":
+                readings.append(Reading("node.memcg.num_cgroups", int(cells[2]), n))
+            elif cells[0] in ("cpu", "blkio", "pids"):
+                others.append((int(cells[2]), n))
+    if readings and others:
+        count, n = max(others)
+        readings.append(Reading("node.cgroups.per_container", count, n))
+    return readings
 
 
 # --- DNS, tools on the PATH, kernel settings that need the command to be read ---------------------

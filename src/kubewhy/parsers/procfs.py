@@ -107,6 +107,11 @@ class Vmstat:
         return result
 
 
+# Controllers whose cgroup every container runtime creates for each container, as it does the
+# memory one: their counts are what the memory controller's would be without dying cgroups.
+PER_CONTAINER_CONTROLLERS = ("cpu", "blkio", "pids")
+
+
 class ProcCgroups:
     name = "proc-cgroups"
 
@@ -115,11 +120,19 @@ class ProcCgroups:
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult(entities=[node_of(ctx)])
+        others: list[tuple[int, int, str]] = []
         for number, line in _numbered(text):
             parts = line.split()
-            if parts[0] == "memory" and len(parts) >= 3 and parts[2].isdigit():
+            if len(parts) < 3 or not parts[2].isdigit():
+                continue
+            if parts[0] == "memory":
                 fact = _fact("node.memcg.num_cgroups", int(parts[2]), ctx, number, line)
                 result.facts.append(fact)
+            elif parts[0] in PER_CONTAINER_CONTROLLERS:
+                others.append((int(parts[2]), number, line))
+        if others:
+            count, number, line = max(others)
+            result.facts.append(_fact("node.cgroups.per_container", count, ctx, number, line))
         return result
 
 
