@@ -52,6 +52,20 @@ def test_ef_with_defunct_and_cni_plugins(parse) -> None:
     assert result.malformed == 1
 
 
+def test_zombies_of_a_parent_the_filter_left_out() -> None:
+    # `ps -ef | grep defunct`, rows in procps' -ef layout (written for this test): the parent is
+    # not listed, its PID is, and it keeps at least the zombies shown.
+    rows = "".join(
+        f"root     {pid} 16414  0 Mar31 ?        00:00:00 [wc] <defunct>\n"
+        for pid in (63412, 63451, 63588)
+    )
+    result = FORMAT.parse(
+        "UID        PID  PPID  C STIME TTY          TIME CMD\n" + rows, Context("ps.txt")
+    )
+    assert _of(result, 16414)["process.zombie_children"] == 3
+    assert "node.zombies.total" not in _node(result)  # a filtered listing gives no node totals
+
+
 def test_elf_counts_threads(parse) -> None:
     result = parse(FORMAT, "ps_eLf.txt")
     assert _of(result, 1190)["process.threads"] == 3

@@ -322,6 +322,7 @@ class PsFormat:
             cni += process.name in CNI_PLUGINS or process.args.startswith("/opt/cni/bin/")
         for process in processes.values():
             self._process_facts(process, processes, ctx, node, result)
+        self._unlisted_parents(processes, ctx, node, result)
         if 1 not in processes:
             return  # a filtered listing (ps | grep): no node totals
 
@@ -404,6 +405,26 @@ class PsFormat:
         if process.name == "kubelet":
             found, _ = flag_facts(process.args, node, evidence)
             facts.extend(found)
+
+    def _unlisted_parents(
+        self, processes: dict[int, _Process], ctx: Context, node: Entity, result: ParseResult
+    ) -> None:
+        """Zombies whose parent is not in the listing (``ps -ef | grep defunct`` keeps only
+        them): the PPID column still names the parent that does not reap them, and the rows
+        shown are at least how many it keeps."""
+        kept: dict[int, list[_Process]] = {}
+        for process in processes.values():
+            if process.state == "Z" and process.ppid is not None and process.ppid not in processes:
+                kept.setdefault(process.ppid, []).append(process)
+        for ppid, children in kept.items():
+            entity = Entity.process(ppid, f"pid {ppid}", node=node.name)
+            first = children[0]
+            text = (
+                f"{len(children)} zombie children of pid {ppid} listed, e.g. {first.text.strip()}"
+            )
+            evidence = Evidence(ctx.source, first.line, None, text)
+            result.entities.append(entity)
+            result.facts.append(Fact("process.zombie_children", entity, len(children), evidence))
 
     def _squashed(
         self, line: str, number: int, ctx: Context, node: Entity, result: ParseResult
