@@ -12,6 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
+
+from kubewhy.agent.watch import _source_health, new_metrics
+from kubewhy.model.bundle import Gap
+from kubewhy.model.diagnosis import InputRef
 
 
 def _free_port() -> int:
@@ -66,6 +71,8 @@ def test_watch_exports_this_machines_risks() -> None:
             report = json.loads(page.read())
         assert {"kubewhy_version", "findings", "risks"} <= set(report)
         assert "kubewhy_run_duration_seconds" in text
+        # Every source the run read is exported as up.
+        assert "kubewhy_source_up{" in text and "} 1.0" in text
         pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
         if pid_max <= 65536:
             # A real risk of this machine must be exported, labelled with its failure mode.
@@ -108,3 +115,12 @@ def test_healthz_fails_when_the_node_cannot_be_read(tmp_path: Path) -> None:
     assert agent.returncode == 0
     log = [json.loads(line) for line in (agent.stderr.read() if agent.stderr else "").splitlines()]
     assert log and all(line["msg"] == "run failed" for line in log)
+
+
+def test_a_source_not_read_is_exported_down_with_its_reason() -> None:
+    metrics = new_metrics()
+    gaps = [Gap(origin="/proc", reason="unreadable", detail="permission denied")]
+    _source_health(metrics, [InputRef(path="/sys", format="node-tree")], gaps)
+    text = generate_latest(metrics.registry).decode()
+    assert 'kubewhy_source_up{reason="unreadable",source="/proc"} 0.0' in text
+    assert 'kubewhy_source_up{reason="",source="/sys"} 1.0' in text

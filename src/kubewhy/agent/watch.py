@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -32,7 +32,8 @@ from kubewhy import __version__
 from kubewhy.agent.conditions import node_conditions, reason_of
 from kubewhy.agent.kube import NodeReporter
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
-from kubewhy.model.diagnosis import Diagnosis, Finding, Risk, counts
+from kubewhy.model.bundle import Gap
+from kubewhy.model.diagnosis import Diagnosis, Finding, InputRef, Risk, counts
 from kubewhy.model.suppression import Suppression
 from kubewhy.pipeline import NodeSource, Request, observe
 from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
@@ -60,6 +61,7 @@ class WatchMetrics:
     conditions: Gauge
     events: Counter
     api_failures: Counter
+    source_up: Gauge
 
 
 def new_metrics() -> WatchMetrics:
@@ -113,6 +115,12 @@ def new_metrics() -> WatchMetrics:
             "Requests to the API server that failed (conditions, events)",
             registry=registry,
         ),
+        Gauge(
+            "kubewhy_source_up",
+            "Each source of the last run: 1 read, 0 not read or read in part (see the gap)",
+            ["source", "reason"],
+            registry=registry,
+        ),
     )
 
 
@@ -158,8 +166,21 @@ def run_once(
         metrics.risks.labels(r.failure_mode, r.risk, r.severity, r.entity.name).set(1)
     metrics.suppressed.labels("finding").set(len(diagnosis.suppressed))
     metrics.suppressed.labels("risk").set(len(all_risks) - len(risks))
+    _source_health(metrics, observation.read.inputs, observation.read.gaps)
     metrics.duration.set(time.monotonic() - started)
     return RunOutcome(diagnosis, risks, len(all_risks) - len(risks))
+
+
+def _source_health(metrics: WatchMetrics, inputs: Sequence[InputRef], gaps: Sequence[Gap]) -> None:
+    """Per source: up when read, down with the gap's reason when it could not be read (or only
+    in part), so that a source silently lost is an alert, not an all-clear."""
+    metrics.source_up.clear()
+    down = {g.origin: g.reason for g in gaps}
+    for ref in inputs:
+        if ref.path not in down:
+            metrics.source_up.labels(ref.path, "").set(1)
+    for origin, why in down.items():
+        metrics.source_up.labels(origin, str(why)).set(0)
 
 
 @dataclass
