@@ -241,9 +241,9 @@ def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
 def _inside_reports(
     found: dict[HitKey, SymptomHit], kernel: KernelReports
 ) -> dict[HitKey, SymptomHit]:
-    """Lines of a memory cgroup's OOM report are about that cgroup, not the node they were
-    logged on: a node's hit whose every line sits inside such reports moves to the cgroup of the
-    latest one (so that it is past once that cgroup is gone, like the reports' own findings)."""
+    """Lines of a memory cgroup's OOM report are about that cgroup, whatever entity they are
+    counted on: a hit whose every line sits inside such reports says which cgroups (so that it
+    is past once they are gone, like the reports' own findings)."""
     spans = [
         (r.first.line, max([c.line for c in r.cited.values()] + [r.first.line]), r.oom_memcg)
         for r in kernel.ooms
@@ -251,21 +251,14 @@ def _inside_reports(
     ]
     if not spans:
         return found
-    out: dict[HitKey, SymptomHit] = {}
-    for key, hit in found.items():
+    for hit in found.values():
         cgroups = [
             next((cg for lo, hi, cg in spans if lo <= (ev.line or 0) <= hi), None)
             for ev in hit.samples
         ]
-        moved, where = hit, key
-        if hit.entity.kind == "node" and cgroups and None not in cgroups:
-            moved = replace(hit, entity=Entity.cgroup(str(cgroups[-1]), hit.entity.name))
-            where = (key[0], key[1], moved.entity, key[3])
-        if where in out:
-            out[where].merge(moved)
-        else:
-            out[where] = moved
-    return out
+        if cgroups and None not in cgroups:
+            hit.within = {str(cg) for cg in cgroups}
+    return found
 
 
 def _log_line(fmt: LogFormat | None, text: str) -> LogLine | None:

@@ -34,6 +34,8 @@ class SymptomHit:
     blamed: dict[str, int] = field(default_factory=dict)
     # The programs that wrote the lines (a journal identifier, the input's component), when known.
     writers: set[str] = field(default_factory=set)
+    # The memory cgroups whose OOM reports hold every line of the hit (empty: not all inside).
+    within: set[str] = field(default_factory=set)
     # Per listing that prints ages, on its clock (seconds from when it was printed): the latest
     # the first line can have been seen and the earliest the last line can have been seen (ages
     # are truncated), so that their difference is a span the ages guarantee. Never set against
@@ -74,6 +76,7 @@ class SymptomHit:
         for name, count in other.blamed.items():
             self.blamed[name] = self.blamed.get(name, 0) + count
         self.writers |= other.writers
+        self.within = self.within | other.within if self.within and other.within else set()
         for clock, (lo, hi) in other.listed.items():
             self._widen_listed(clock, lo, hi)
 

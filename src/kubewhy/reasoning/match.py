@@ -57,6 +57,8 @@ class Matched:
     blamed: dict[str, int] = field(default_factory=dict)
     # The programs whose lines these are (a journal identifier, a component), when known.
     written_by: set[str] = field(default_factory=set)
+    # The memory cgroups whose kernel OOM reports hold all of its lines (empty: not all inside).
+    within: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -87,6 +89,9 @@ class Hypothesis:
             for name, count in matched.blamed.items():
                 known.blamed[name] = known.blamed.get(name, 0) + count
             known.written_by |= matched.written_by
+            known.within = (
+                known.within | matched.within if known.within and matched.within else set()
+            )
 
     @property
     def first_seen(self) -> datetime | None:
@@ -329,6 +334,7 @@ def hypotheses(
                 fm.refuting(hit.symptom),
                 dict(hit.blamed),
                 {of_journal_identifier(w) for w in hit.writers} | _writer(hit.entity),
+                set(hit.within),
             )
         )
 
@@ -530,6 +536,17 @@ def _read_live(store: FactStore, subject: Entity) -> bool:
     return False
 
 
+def _reports_of_gone_cgroups(signs: list[Matched], subject: Entity, store: FactStore) -> bool:
+    """Every sign is lines of memory cgroups' OOM reports, and the read found none of those
+    cgroups: what they say is over, whatever entity they were counted on."""
+    paths = {p for m in signs for p in m.within}
+    if not paths or any(not m.within for m in signs):
+        return False
+    node = subject.on_node()
+    where = node.name if node else None
+    return not any(_read_live(store, Entity.cgroup(p, where)) for p in paths)
+
+
 def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> None:
     """Past, on a live read: every symptom is a log line (a fact is the state at the read, so a
     fact symptom keeps the finding active), and the lines are older than PAST_AFTER or about a
@@ -541,9 +558,10 @@ def _set_state(h: Hypothesis, read_at: datetime | None, store: FactStore) -> Non
     signs = [m for m in h.matched.values() if not m.supporting] or list(h.matched.values())
     if any(not m.from_logs or m.last is None for m in signs):
         return
-    gone = h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value) and not _read_live(
-        store, h.subject
-    )
+    gone = (
+        h.subject.kind in (Kind.PROCESS.value, Kind.CGROUP.value)
+        and not _read_live(store, h.subject)
+    ) or _reports_of_gone_cgroups(signs, h.subject, store)
     age = read_at - last
     if age <= PAST_AFTER and not gone:
         return
