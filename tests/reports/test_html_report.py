@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
+from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import (
     ChainLink,
     CulpritRef,
@@ -22,7 +23,12 @@ from kubewhy.model.diagnosis import (
     EntityRef,
     EvidenceRef,
     Finding,
+    InputRef,
+    NearMiss,
+    Risk,
+    SuppressedBy,
     TimelineEntry,
+    Unread,
 )
 from kubewhy.pipeline import Request, diagnose
 from kubewhy.reports import render
@@ -111,6 +117,81 @@ def test_no_finding_says_so() -> None:
     assert "No timestamped evidence." in page and '<svg class="timeline"' not in page
 
 
+def test_every_section_renders_and_absent_values_never_show_as_none() -> None:
+    """A diagnosis with every optional part: leads, past findings, gaps, risks, near misses,
+    unread inputs, suppressed findings, and evidence without line, time or culprit pid."""
+    lead = Finding(
+        rank=1,
+        failure_mode="dns-timeout",
+        title="DNS lookups time out",
+        confidence=0.3,
+        tier="lead",
+        state="past",
+        age="3h",
+        entity=EntityRef(kind="pod", name="web-1", namespace="shop"),
+        culprit=CulpritRef(kind="pod", name="coredns-1"),
+        chain=[ChainLink(failure_mode="dns-timeout", statement="lookups time out", evidence=[1])],
+        evidence=[EvidenceRef(id=1, source="describe.txt", text="lookup timed out")],
+        version_notes=["fixed in 1.2.3, you run 1.2.0"],
+    )
+    suppressed = lead.model_copy(
+        update={
+            "suppressed": SuppressedBy(
+                rule="dns-timeout", entity="pod/web-*", expires="2027-01-31", reason="known"
+            )
+        }
+    )
+    d = Diagnosis(
+        kubewhy_version="0.0.0",
+        inputs=[
+            InputRef(path="describe.txt", format="describe"),
+            InputRef(path="x", format="text"),
+        ],
+        findings=[lead],
+        gaps=[Gap(origin="/proc/1/stack", reason="permission", detail="EACCES")],
+        risks=[
+            Risk(
+                failure_mode="node-pid-exhaustion",
+                risk="pid-max-low",
+                severity="high",
+                entity=EntityRef(kind="node", name="n1"),
+                message="pid_max is 32768",
+                fix="sysctl -w kernel.pid_max=4194304",
+            )
+        ],
+        near_misses=[
+            NearMiss(
+                failure_mode="oom",
+                title="OOM",
+                confidence=0.1,
+                entity=EntityRef(kind="node", name="n1"),
+            )
+        ],
+        unread=[Unread(path="x", format="text", reason="nothing matched")],
+        parse_errors={"describe.txt": 2},
+        lines_outside_window=5,
+        suppressed=[suppressed],
+        missing_evidence=["cat /proc/sys/kernel/pid_max"],
+    )
+    page = render(d, "html")
+    assert not re.search(r"\bNone\b", page)
+    assert 'class="verdict lead"' in page
+    assert "Lead, not confirmed: DNS lookups time out (dns-timeout) on pod/shop/web-1; " in page
+    assert "culprit pod/coredns-1; past, 3h" in page
+    for shown in (
+        "could not read /proc/1/stack: permission (EACCES)",
+        "pid_max is 32768",
+        "<code>oom</code> (0.10)",
+        "not understood, nothing matched",
+        "2 malformed line(s) skipped in 1 input(s)",
+        "5 matching line(s) outside --since/--until left out",
+        "until 2027-01-31: known",
+        "Version: fixed in 1.2.3, you run 1.2.0",
+        "No timestamped evidence.",
+    ):
+        assert shown in page, shown
+
+
 def test_alert_templates_read_as_placeholders() -> None:
     assert alert_text("{{ $labels.namespace }}/{{ $labels.pod }} at {{ $value }}") == (
         "<namespace>/<pod> at <value>"
@@ -159,7 +240,13 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> list[Example]:
     out = tmp_path_factory.mktemp("html")
     made = []
     for folder in EXAMPLES:
-        diagnosis = diagnose(Request(paths=(folder,)))
+        # Paths as a user in the repository gives them, so the pages read as the README's.
+        here = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            diagnosis = diagnose(Request(paths=(folder.relative_to(ROOT),)))
+        finally:
+            os.chdir(here)
         page = out / f"{folder.name}.html"
         page.write_text(render(diagnosis, "html"), encoding="utf-8")
         made.append(Example(folder.name, prepared(diagnosis, escape=True), page))
