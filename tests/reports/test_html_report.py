@@ -299,6 +299,17 @@ CHECKS = """(() => {
     timelineDots: all('svg.timeline circle').length,
     danglingAnchors: hrefs('a[href^="#"]').filter(h => !document.getElementById(h.slice(1))),
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    // Labels are sized in Python from a monospace advance; here the real font measures them.
+    unfitBoxes: all('svg.chain a.node').filter(a => {
+      const box = a.querySelector('rect').getBBox();
+      return Array.from(a.querySelectorAll('text')).some(
+        t => t.getBBox().x + t.getBBox().width > box.x + box.width);
+    }).map(a => a.textContent.trim()),
+    unfitLanes: all('svg.timeline').flatMap(svg => {
+      const axis = Number(svg.querySelector('line.axis').getAttribute('x1'));
+      return Array.from(svg.querySelectorAll('text.lane-label, text.lane-entity')).filter(
+        t => t.getBBox().x + t.getBBox().width > axis - 4).map(t => t.textContent);
+    }),
   };
 })()"""
 
@@ -310,6 +321,7 @@ def _check_page(example: Example, result: Any) -> None:
     assert result.errors == [], f"{example.name}: {result.errors}"
     assert v["scripts"] == 0 and v["images"] == 0 and v["handlers"] == 0, example.name
     assert v["danglingAnchors"] == [], example.name
+    assert v["unfitBoxes"] == [] and v["unfitLanes"] == [], example.name
     assert v["overflow"] <= 0, f"{example.name} is wider than the window by {v['overflow']}px"
     assert v["verdictTop"] < 200, "the verdict is the first thing on the page"
     roots = [f for f in d.findings if f.explained_by is None]
