@@ -45,10 +45,15 @@ def render(
         from kubewhy.reports.html import render_html_report
 
         return render_html_report(diagnosis)
-    if fmt == "markdown":
+    if fmt in ("markdown", "html"):
         from kubewhy.reports.markdown import render_markdown
 
-        return render_markdown(diagnosis)
+        markdown = render_markdown(diagnosis)
+        if fmt == "markdown":
+            return markdown
+        from kubewhy.reports.structured import render_html
+
+        return render_html(markdown, "kubewhy diagnosis")
     from kubewhy.reports.text import render_text
 
     return render_text(diagnosis, width=width, color=color)
