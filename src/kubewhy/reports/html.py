@@ -309,6 +309,7 @@ def _environment() -> Environment:
     env.tests["command"] = looks_like_command
     env.tests["web_link"] = lambda text: str(text).startswith(("https://", "http://"))
     env.globals["culprit_text"] = culprit_text
+    env.globals["box_height"] = BOX_HEIGHT
     return env
 
 
