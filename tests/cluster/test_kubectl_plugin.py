@@ -58,7 +58,7 @@ def test_output_formats_and_impersonation(serve: Serve) -> None:
     assert [f["failure_mode"] for f in yaml.safe_load(as_yaml.stdout)["findings"]] == found
     page = as_html.stdout
     assert page.startswith("<!DOCTYPE html>") and "</html>" in page
-    assert "<h2>" in page and "<script" not in page
+    assert 'id="verdict"' in page and "<script" not in page
     assert not Path("json").exists(), "-o is the format, never a file name"
 
 

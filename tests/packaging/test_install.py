@@ -38,6 +38,10 @@ def _diagnoses_the_example(bin_dir: Path, env: dict[str, str]) -> None:
     assert run.returncode == 1, run.stderr
     found = [f["failure_mode"] for f in json.loads(run.stdout)["findings"]]
     assert found[0] == "thread-leak-container", found
+    # The HTML report's template is package data: an install without it could not render.
+    page = _run([str(bin_dir / "kubewhy"), "diagnose", str(EXAMPLE), "--format", "html"], env)
+    assert page.returncode == 1, page.stderr
+    assert 'id="verdict">Root cause: ' in page.stdout and "(thread-leak-container)" in page.stdout
     rules = _run([str(bin_dir / "kubewhy"), "rules", "--format", "json"], env)
     assert len(json.loads(rules.stdout)) == len(list(builtin_dir().glob("*.yaml")))
     plugin = _run([str(bin_dir / "kubectl-kubewhy"), "--help"], env)
@@ -52,6 +56,7 @@ def test_the_wheel_carries_the_knowledge_base_and_both_commands(dist: Dist) -> N
     yamls = {f"kubewhy/kb/failure_modes/{p.name}" for p in builtin_dir().glob("*.yaml")}
     assert yamls and yamls <= names
     assert "kubewhy/py.typed" in names
+    assert "kubewhy/reports/templates/report.html.j2" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "kubewhy = kubewhy.cli.main:run" in scripts
     assert "kubectl-kubewhy = kubewhy.cli.kubectl_plugin:run_plugin" in scripts

@@ -76,6 +76,10 @@ def test_runs_from_a_clean_folder_without_python(single_file: SingleFile, tmp_pa
     assert run.returncode == 1, run.stderr
     found = [f["failure_mode"] for f in json.loads(run.stdout)["findings"]]
     assert found[0] == "thread-leak-container", found
+    # The HTML report's template travels inside the file too.
+    page = _run(["./kubewhy", "diagnose", str(EXAMPLE), "-f", "html"], folder, env)
+    assert page.returncode == 1, page.stderr
+    assert "(thread-leak-container)" in page.stdout and "</html>" in page.stdout
     size = single_file.executable.stat().st_size / 1e6
     print(
         f"single file: {size:.1f} MB, built in {single_file.seconds:.0f} s, diagnose {took:.2f} s"

@@ -424,6 +424,15 @@ def alerts(
     for_: Annotated[
         list[str] | None, typer.Option("--for", help="A for-duration: KubewhyAlert=5m.")
     ] = None,
+    runbook_url: Annotated[
+        str | None,
+        typer.Option(
+            "--runbook-url",
+            envvar="KUBEWHY_RUNBOOK_URL",
+            help="Where the runbook pages are served (`kubewhy runbooks`); each alert's "
+            "runbook_url is this plus /<failure mode>.md. Default: the project's docs/runbooks.",
+        ),
+    ] = None,
     kb_dir: KbDirOption = None,
 ) -> None:
     """Prometheus alerting rules for every failure mode that metrics can show."""
@@ -442,7 +451,11 @@ def alerts(
             raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
     overrides.update(parse_overrides(set_ or []))
     text = render_alerts(
-        site_knowledge_base(kb_dir), fmt.value, overrides, parse_durations(for_ or [])
+        site_knowledge_base(kb_dir),
+        fmt.value,
+        overrides,
+        parse_durations(for_ or []),
+        runbook_url=runbook_url,
     )
     emit(text, output)
 
@@ -476,6 +489,28 @@ def explain(
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `kubewhy rules`)"
         raise UsageError(f"no failure mode {rule_id!r}{hint}")
     emit(render_explain(kb, kb.get(rule_id)), None)
+
+
+@app.command()
+def runbooks(
+    out: Annotated[
+        Path, typer.Option("--out", help="The folder of the pages (docs/runbooks in the repo).")
+    ],
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a page is not current.")
+    ] = False,
+    kb_dir: KbDirOption = None,
+) -> None:
+    """Write one runbook page per failure mode (Meaning, Impact, Diagnosis, Mitigation,
+    Prevention) and an index."""
+    from kubewhy.cli.runbooks import write_runbooks
+
+    stale = write_runbooks(site_knowledge_base(kb_dir), out, check)
+    if check and stale:
+        say(f"{len(stale)} runbook page(s) not current in {out}: {', '.join(stale[:5])}")
+        raise typer.Exit(EXIT_FINDINGS)
+    if not check:
+        say(f"{len(stale)} runbook page(s) written to {out}")
 
 
 @app.command()

@@ -41,6 +41,10 @@ def render(
         from kubewhy.reports.structured import render_yaml
 
         return render_yaml(diagnosis.model_dump(mode="json"))
+    if fmt == "html":
+        from kubewhy.reports.html import render_html_report
+
+        return render_html_report(diagnosis)
     if fmt in ("markdown", "html"):
         from kubewhy.reports.markdown import render_markdown
 
