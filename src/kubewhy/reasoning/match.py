@@ -409,10 +409,7 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                     share = _confidence(claimer)
                     gone.add(id(other))
                 elif claim.alone_share > 0:
-                    node = other.subject.on_node()
-                    claimer = Hypothesis(
-                        fm, Entity.cgroup(UNKNOWN_CGROUP, node.name if node else None)
-                    )
+                    claimer = Hypothesis(fm, _unnamed_subject(fm, other.subject))
                     added.append(claimer)
                     share = claim.alone_share
                 else:
@@ -425,12 +422,27 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                             evidence=list(m.evidence),
                             blamed=dict(m.blamed),
                             written_by=set(m.written_by),
+                            within=set(m.within),
                         )
                     )
                 if id(other) not in gone:
                     for m in signs:
                         m.weight = round(m.weight * (1 - share), 4)
     return [h for h in hyps if id(h) not in gone] + added
+
+
+def _unnamed_subject(fm: FailureMode, seen_on: Entity) -> Entity:
+    """What a failure mode found on shared lines alone is about, where they name nothing of its
+    own: the failing program's cgroup, the node, the component or the cluster."""
+    node = seen_on.on_node()
+    where = node.name if node else None
+    if fm.scope == Scope.CGROUP:
+        return Entity.cgroup(UNKNOWN_CGROUP, where)
+    if fm.scope == Scope.COMPONENT and fm.component:
+        return Entity.component(fm.component, where)
+    if fm.scope == Scope.CLUSTER:
+        return Entity.cluster()
+    return Entity.for_node(where or UNKNOWN_NODE)
 
 
 def _own_finding(fm: FailureMode, other: Hypothesis, hyps: list[Hypothesis]) -> Hypothesis | None:
