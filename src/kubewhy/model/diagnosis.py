@@ -59,6 +59,8 @@ class CulpritRef(_Model):
     namespace: str | None = None
     pid: int | None = None
     why: str = ""
+    # The evidence (ids in the finding's evidence) that names the culprit: what to show uncut.
+    evidence: list[int] = []
 
 
 class ChainLink(_Model):
@@ -74,6 +76,9 @@ class EvidenceRef(_Model):
     time: str | None = None
     text: str
     count: int = 1  # how many lines this sample stands for (floods are sampled)
+    # [start, end) of the part of text that the symptom's pattern matched, when one did: what
+    # a narrow report keeps in view when it cannot show the whole line.
+    span: list[int] | None = None
 
 
 Tier = Literal["confirmed", "probable", "lead"]
@@ -120,6 +125,8 @@ class TimelineEntry(_Model):
     time: str
     source: str
     text: str
+    # The failure modes (ids) of the findings this line is evidence for.
+    findings: list[str] = []
 
 
 class Risk(_Model):
@@ -159,7 +166,13 @@ class Unread(_Model):
     reason: str
 
 
+# The version of this contract, in every report: 1 is the original contract, 2 adds fields
+# only (schema_version, span, the culprit's evidence, the timeline's findings).
+SCHEMA_VERSION = 2
+
+
 class Diagnosis(_Model):
+    schema_version: int = SCHEMA_VERSION
     kubewhy_version: str
     inputs: list[InputRef] = []
     findings: list[Finding] = []
