@@ -63,7 +63,7 @@ def test_findings_exit_1_and_json_contract() -> None:
 def test_healthy_exits_0() -> None:
     run = kubewhy("diagnose", str(HEALTHY))
     assert run.returncode == 0, run.stdout
-    assert "no finding" in run.stdout
+    assert run.stdout.startswith("NO FINDING: ")
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -151,19 +152,19 @@ def emit(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def report_width() -> int:
+    """The terminal's width, or ``COLUMNS`` (also in a pipe or a file), else 80."""
+    return max(shutil.get_terminal_size((80, 24)).columns, 40)
+
+
 def _render(
     diagnosis: Diagnosis, fmt: ReportFormat, output: Path | None, obfuscate: bool = False
 ) -> None:
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
-    width = (
-        100
-        if output is not None or not sys.stdout.isatty()
-        else min(typer.get_terminal_size()[0], 120)
-    )
     obfuscator = Obfuscator() if obfuscate else None
-    text = render(diagnosis, fmt.value, width=max(width, 80), color=color, obfuscator=obfuscator)
+    text = render(diagnosis, fmt.value, width=report_width(), color=color, obfuscator=obfuscator)
     emit(text, output)
 
 
