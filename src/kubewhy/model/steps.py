@@ -70,9 +70,40 @@ _OTHER = re.compile(r"<[a-zA-Z][a-zA-Z0-9 +_-]*>")
 
 def fill_step(step: str, names: Mapping[str, str]) -> str:
     """``step`` with every placeholder the evidence names filled; the others listed after it."""
+    text, unfilled = _filled(step, names)
+    if not unfilled:
+        return text
+    note = f"{', '.join(unfilled)}{_NOTE}"
+    if looks_like_command(step):
+        return f"{text}; {note}" if "   #" in text else f"{text}   # {note}"
+    return f"{text} ({note})"
+
+
+_NOTE = ": not in the evidence, fill in"
+_NOTED = re.compile(r"(?:   # |; | \()[^#;()]*" + re.escape(_NOTE) + r"\)?$")
+
+
+def unfilled_placeholders(step: str) -> list[str]:
+    """The placeholders left in a step, however it says so.
+
+    >>> unfilled_placeholders("kubectl delete pod <pod>   # <pod>: not in the evidence, fill in")
+    ['<pod>']
+    >>> unfilled_placeholders("cat /proc/PID/stack   # the PID's stack")
+    ['PID']
+    """
+    return _filled(_NOTED.sub("", step), {})[1]
+
+
+def _filled(step: str, names: Mapping[str, str]) -> tuple[str, list[str]]:
     unfilled: list[str] = []
+    # A comment after a command is prose, and so is advice: there PID is the word, not a
+    # placeholder (``the zombies go with their PID namespace``).
+    command = looks_like_command(step)
+    body, sep, comment = step.partition("   #") if command else (step, "", "")
 
     def one(match: re.Match[str]) -> str:
+        if match.group(2) == "PID" and not command:
+            return match.group(0)
         name = _ANGLED[match.group(1)] if match.group(1) else _UPPER[match.group(2)]
         value = names.get(name)
         if value:
@@ -81,42 +112,15 @@ def fill_step(step: str, names: Mapping[str, str]) -> str:
             unfilled.append(match.group(0))
         return match.group(0)
 
-    # A comment after a command is prose, and so is advice: there PID is the word, not a
-    # placeholder (``the zombies go with their PID namespace``).
-    command = looks_like_command(step)
-    body, sep, comment = step.partition("   #") if command else (step, "", "")
-
-    def word(match: re.Match[str]) -> str:
-        if match.group(2) == "PID" and not command:
-            return match.group(0)
-        return one(match)
-
-    text = PLACEHOLDER.sub(word, body) + sep + comment
+    text = PLACEHOLDER.sub(one, body)
+    unfilled += [other for other in dict.fromkeys(_OTHER.findall(text)) if other not in unfilled]
+    text += sep + comment
     # The pod is named now, so kubectl must look in its namespace, not the default one.
     pod, namespace = names.get("pod"), names.get("namespace")
     bare = _NEEDS_NAMESPACE.match(text) and not _HAS_NAMESPACE.search(text)
     if pod and namespace and pod in text and bare:
         text = f"kubectl -n {namespace} {text[len('kubectl ') :]}"
-    for other in _OTHER.findall(text):
-        if other not in unfilled:
-            unfilled.append(other)
-    if not unfilled:
-        return text
-    note = f"{', '.join(unfilled)}: not in the evidence, fill in"
-    if command:
-        return f"{text}; {note}" if sep else f"{text}   # {note}"
-    return f"{text} ({note})"
-
-
-def unfilled_placeholders(step: str) -> list[str]:
-    """The placeholders left in a step (filled steps say which, after them).
-
-    >>> unfilled_placeholders("kubectl delete pod <pod>   # <pod>: not in the evidence, fill in")
-    ['<pod>']
-    """
-    body = re.split(r"   # | \(", step, maxsplit=1)[0] if "not in the evidence" in step else step
-    found = [m.group(0) for m in PLACEHOLDER.finditer(body)] + _OTHER.findall(body)
-    return list(dict.fromkeys(found))
+    return text, unfilled
 
 
 _TEMPLATE = re.compile(

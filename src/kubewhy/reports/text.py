@@ -102,7 +102,8 @@ def entity_name(ref: EntityRef | None, short: bool = False) -> str:
     if short and ref.kind == "pod":
         return f"{ref.namespace + '/' if ref.namespace else ''}{ref.name}"
     if short and ref.kind in ("component", "process"):
-        return ref.name
+        # A component's name may carry where it was seen: "kernel (/build/.../fs.h)".
+        return ref.name.split(" (", 1)[0]
     return f"{ref.kind}/{ref.namespace + '/' if ref.namespace else ''}{ref.name}"
 
 
