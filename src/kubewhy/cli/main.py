@@ -261,7 +261,10 @@ def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], s
 
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Files, folders or archives of evidence (with --cluster: or a TARGET)."),
+    typer.Argument(
+        help="Files, folders or archives of evidence; - reads standard input (journalctl -u "
+        "kubelet | kubewhy diagnose -); with --cluster: or a TARGET."
+    ),
 ]
 NodeOption = Annotated[bool, typer.Option("--node", help="Read the machine kubewhy runs on.")]
 RootOption = Annotated[
@@ -269,17 +272,26 @@ RootOption = Annotated[
 ]
 PromOption = Annotated[
     str | None,
-    typer.Option("--prometheus", help="Read metrics from this Prometheus (http://host:9090)."),
+    typer.Option(
+        "--prometheus",
+        help="Read metrics from this Prometheus (http://host:9090). Credentials from the "
+        "environment: KUBEWHY_PROM_TOKEN (a bearer token), or KUBEWHY_PROM_USER and "
+        "KUBEWHY_PROM_PASSWORD (basic auth).",
+    ),
 ]
 SinceOption = Annotated[
     str | None,
     typer.Option(
         "--since",
-        help="Read log lines and metrics from this time (RFC 3339, Unix seconds, or 2h ago).",
+        help="Read log lines and metrics from this time: RFC 3339, Unix seconds, or a duration "
+        "back from now (30m, 1h30m, 2d). For every source: files, --node, --cluster, --prometheus.",
     ),
 ]
 UntilOption = Annotated[
-    str | None, typer.Option("--until", help="Read log lines and metrics up to this time.")
+    str | None,
+    typer.Option(
+        "--until", help="Read log lines and metrics up to this time (the same forms as --since)."
+    ),
 ]
 PromCaOption = Annotated[
     Path | None, typer.Option("--prometheus-ca", help="CA file for an HTTPS Prometheus.")
