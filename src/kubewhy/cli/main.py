@@ -658,6 +658,14 @@ def watch(
 
 
 @app.command()
+def schema(output: OutputOption = None) -> None:
+    """The JSON Schema of the diagnosis that --format json writes (schema_version in each)."""
+    from kubewhy.reports.schema import render_schema
+
+    emit(render_schema(), output)
+
+
+@app.command()
 def version() -> None:
     """Print kubewhy's version."""
     typer.echo(__version__)

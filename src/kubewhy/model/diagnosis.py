@@ -18,9 +18,14 @@ they are listed in ``suppressed``, each with ``"suppressed": {"rule", "entity", 
 "expires", "reason"}``; in the audit's list of risks a suppressed risk carries the same field.
 
 Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
-that consumers may ignore; the contract's fields never change meaning. Each finding also says its
-``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
-read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when the evidence has times).
+that consumers may ignore; the contract's fields never change meaning. ``schema_version`` says
+which additions a report has; ``kubewhy schema`` prints the JSON Schema of this model. Version
+2 added ``schema_version``, each evidence line's ``span`` (what its pattern matched), the
+culprit's ``evidence`` (ids) and each timeline entry's ``findings`` (failure-mode ids).
+
+Each finding also says its ``tier`` (confirmed, probable, lead), its ``state`` (active, or past
+with its ``age`` on a live read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when
+the evidence has times).
 ``near_misses`` lists hypotheses too weak even for a lead, with what was seen and what would
 settle them; ``unread`` the inputs read but not understood (``{"path", "format", "reason"}``).
 ``gaps`` lists what could not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one
