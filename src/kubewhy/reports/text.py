@@ -8,8 +8,6 @@ never cut, only wrapped.
 from __future__ import annotations
 
 import io
-import re
-import textwrap
 from collections.abc import Iterable
 
 from rich.console import Console
@@ -17,94 +15,26 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
-from kubewhy.model.diagnosis import Diagnosis, EntityRef, EvidenceRef, Finding
+from kubewhy.model.diagnosis import Diagnosis, EvidenceRef, Finding
 from kubewhy.model.redact import redact
 from kubewhy.model.steps import COMMANDS, looks_like_command
+from kubewhy.reports.view import (
+    consequences,
+    entity_name,
+    excerpt,
+    grouped,
+    message_start,
+    timeline_rows,
+    triggers,
+    verdict,
+    wrapped,
+)
 
-__all__ = ["COMMANDS", "looks_like_command", "render_text", "verdict"]
+__all__ = ["COMMANDS", "looks_like_command", "message_start", "render_text", "verdict"]
 
 MAX_EVIDENCE = 12
 MAX_TIMELINE = 30
 MAX_STEPS_NOW = 4
-
-# What a log line says before its message: a syslog/journal prefix, then a klog header. The
-# header's time and source are shown apart, so a narrow report drops them to show the message.
-_PREFIXES = (
-    re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:\[]+(?:\[\d+\])?: ?"),
-    re.compile(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)? \S+ [^\s:\[]+(?:\[\d+\])?: "
-    ),
-    re.compile(r"\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w.-]+:\d+\] "),
-)
-
-
-def message_start(text: str) -> int:
-    """Where the message of a log line starts, after its syslog prefix and klog header.
-
-    >>> line = "Jul 23 22:09:47 node-xx kubelet[1893]: I0723 22:09:47.1    1893 pod.go:1] boom"
-    >>> line[message_start(line):]
-    'boom'
-    """
-    start = 0
-    for prefix in _PREFIXES:
-        found = prefix.match(text, start)
-        if found:
-            start = found.end()
-    return start
-
-
-def excerpt(text: str, span: list[int] | None, width: int) -> list[str]:
-    """The lines to show of one evidence line in ``width`` columns: all of it when it fits;
-    else its message, around the matched span with the context that fits; a span wider than
-    the width is wrapped, never cut.
-
-    >>> line = "Jul 23 22:09:47 node-xx kubelet[1893]: " + "x" * 30 + " KEY PART " + "y" * 40
-    >>> key = line.index("KEY PART")
-    >>> excerpt(line, [key, key + 8], 40)
-    ['…xxxxxxxxxxxxxx KEY PART yyyyyyyyyyyyyy…']
-    """
-    if len(text) <= width:
-        return [text]
-    start = message_start(text)
-    if span is None or span[0] < start:
-        start = 0 if span is not None else start
-    body = text[start:]
-    if len(body) <= width:
-        return [body]
-    if span is None:
-        return [body[: width - 1] + "…"]
-    lo, hi = span[0] - start, span[1] - start
-    if hi - lo > width - 2:
-        return textwrap.wrap(body[lo:hi], width, break_on_hyphens=False) or [body[lo:hi]]
-    room = width - 2 - (hi - lo)
-    left = max(0, lo - room // 2)
-    right = min(len(body), left + width - 2)
-    left = max(0, right - (width - 2))
-    shown = body[left:right]
-    return [("…" if left > 0 else "") + shown + ("…" if right < len(body) else "")]
-
-
-def wrapped(text: str, width: int) -> list[str]:
-    """All of ``text``, wrapped to ``width``: what is never cut (the culprit's evidence)."""
-    return textwrap.wrap(text, width, break_on_hyphens=False, replace_whitespace=False) or [""]
-
-
-def entity_name(ref: EntityRef | None, short: bool = False) -> str:
-    """``kind/namespace/name``; short: a container as ``namespace/container``.
-
-    >>> entity_name(EntityRef(kind="container", name="web-5d9-x2/app", namespace="shop"), True)
-    'shop/app'
-    """
-    if ref is None:
-        return ""
-    if short and ref.kind == "container":
-        return f"{ref.namespace + '/' if ref.namespace else ''}{ref.name.rsplit('/', 1)[-1]}"
-    if short and ref.kind == "pod":
-        return f"{ref.namespace + '/' if ref.namespace else ''}{ref.name}"
-    if short and ref.kind in ("component", "process"):
-        # A component's name may carry where it was seen: "kernel (/build/.../fs.h)".
-        return ref.name.split(" (", 1)[0]
-    return f"{ref.kind}/{ref.namespace + '/' if ref.namespace else ''}{ref.name}"
 
 
 def _culprit(f: Finding) -> str:
@@ -115,75 +45,6 @@ def _culprit(f: Finding) -> str:
     if c.pid is not None:
         name += f" (pid {c.pid})"
     return name + (f": {c.why}" if c.why else "")
-
-
-def _label(f: Finding) -> str:
-    if f.tier == "lead":
-        return "POSSIBLE CAUSE"
-    return "PAST ROOT CAUSE" if f.state == "past" else "ROOT CAUSE"
-
-
-_LITTLE_WORDS = re.compile(r"(?:\s+(?:of|the|a|an|to|in|on|for|at|by|with|and|its|is))+$")
-
-
-def _figures(why: str) -> list[str]:
-    """The culprit's why, then shorter and shorter parts of it that keep a figure: a share
-    first, then the largest number (25873 zombies before PID 1).
-
-    >>> _figures("PID 1 of its container, not an init: 25873 <defunct> children it never reaps")
-    ... # doctest: +NORMALIZE_WHITESPACE
-    ['PID 1 of its container, not an init: 25873 <defunct> children it never reaps',
-     '25873 <defunct> children it never reaps', '25873 <defunct> children', '25873 <defunct>',
-     'PID 1 of its container', 'PID 1', '']
-    """
-    if not why:
-        return [""]
-    clauses = [c for c in re.split(r", |; |: | = ", why) if re.search(r"\d", c)]
-
-    def weight(clause: str) -> tuple[bool, int]:
-        numbers = [int(n) for n in re.findall(r"\d+", clause)]
-        return "%" in clause, max(numbers, default=0)
-
-    out = [why]
-    for clause in sorted(clauses, key=weight, reverse=True):
-        out += [clause, *(" ".join(clause.split()[:n]) for n in (3, 2))]
-    # A part cut inside brackets ("goroutine 67568 [semacquire") ends before the bracket, and
-    # no part ends on a little word ("91% of the"); a part is a figure and what it counts.
-    out = [re.sub(r"\s*[\[(][^\])]*$", "", part) for part in out]
-    out = [_LITTLE_WORDS.sub("", part) for part in out]
-    out = [part for part in out if re.search(r"\d", part) and " " in part]
-    return list(dict.fromkeys([*out, ""]))
-
-
-def verdict(f: Finding, width: int) -> str:
-    """The answer in one line of at most ``width`` columns: the root cause, where (the culprit
-    when known), its figures, and what it led to; details give way before the line is cut."""
-    label = _label(f)
-    chain = list(dict.fromkeys(link.failure_mode for link in f.chain[1:]))
-    if f.culprit is not None:
-        ref = EntityRef(kind=f.culprit.kind, name=f.culprit.name, namespace=f.culprit.namespace)
-        pid = f" (pid {f.culprit.pid})" if f.culprit.pid is not None else ""
-        places = [f"in {entity_name(ref, True)}{pid}", f"in {entity_name(ref)}{pid}"]
-        why = re.sub(r"^named by \d+ line\(s\): ", "", f.culprit.why)
-    else:
-        places = [f"on {entity_name(f.entity, True)}", f"on {entity_name(f.entity)}"]
-        why = ""
-    # Details give way in this order: the tail of the chain, the chain, then the figures part
-    # by part (the figures say why this is the cause); the place stays.
-    chains = [(chain, ""), (chain[:1], " -> ..."), ([], " -> ..."), ([], "")]
-    for why_part in _figures(why):
-        for chain_part, marker in chains:
-            more = marker if len(chain_part) < len(chain) else ""
-            line = f"{label}: {f.failure_mode} {places[0]}"
-            if why_part:
-                # The pid's brackets take the figures too: (pid 14244, 25873 <defunct> children)
-                joined = f"{line[:-1]}, {why_part})"
-                line = joined if line.endswith(")") else f"{line} ({why_part})"
-            line += "".join(f" -> {step}" for step in chain_part) + more
-            if len(line) <= width:
-                return line
-    line = f"{label}: {f.failure_mode} {places[0]}"
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _say(console: Console, text: str, indent: int, style: str = "") -> None:
@@ -262,15 +123,6 @@ def _finding(console: Console, f: Finding, detailed: bool, width: int) -> None:
             _say(console, ref, 4)
 
 
-def _grouped(findings: list[Finding]) -> list[list[Finding]]:
-    """Findings of one failure mode with one explanation, together: five pods whose probes
-    fail for one reason are one line, not five."""
-    groups: dict[tuple[str, str | None], list[Finding]] = {}
-    for f in findings:
-        groups.setdefault((f.failure_mode, f.explained_by), []).append(f)
-    return list(groups.values())
-
-
 def _group(console: Console, group: list[Finding]) -> None:
     first = group[0]
     ranks = ", ".join(f"#{f.rank}" for f in group)
@@ -311,32 +163,17 @@ def _honest_silence(console: Console, diagnosis: Diagnosis) -> None:
 
 
 def _timeline(console: Console, diagnosis: Diagnosis, width: int) -> None:
-    """The timed lines that are evidence of a reported finding, each labelled with the first
-    of them in rank order; a line repeated back to back is one entry with its count."""
-    rank: dict[str, int] = {}
-    for f in diagnosis.findings:
-        rank.setdefault(f.failure_mode, f.rank)
-    rows: list[tuple[str, str, str, int]] = []
-    for entry in diagnosis.timeline:
-        labels = sorted((fm for fm in entry.findings if fm in rank), key=rank.__getitem__)
-        if entry.findings and not labels:
-            continue
-        label = labels[0] + (f" +{len(labels) - 1}" if len(labels) > 1 else "") if labels else ""
-        message = entry.text[message_start(entry.text) :].strip()
-        if rows and rows[-1][1:3] == (label, message):
-            rows[-1] = (*rows[-1][:3], rows[-1][3] + 1)
-        else:
-            rows.append((entry.time, label, message, 1))
+    rows = timeline_rows(diagnosis)
     if not rows:
         return
-    days = {when[:10] for when, *_ in rows}
-    one_day = len(days) == 1
-    zone = f"UTC, {rows[0][0][:10]}" if one_day else "UTC"
+    one_day = len({row.time[:10] for row in rows}) == 1
+    zone = f"UTC, {rows[0].time[:10]}" if one_day else "UTC"
     console.print(f"Timeline ({zone}), each line with the finding it supports:", style="bold")
-    for when, label, message, count in rows[:MAX_TIMELINE]:
-        stamp = when[11:19] if one_day else when[:19].replace("T", " ")
-        times = f" (x{count})" if count > 1 else ""
-        line = f"  {stamp}  {label}{times}: {message}" if label else f"  {stamp}  {message}"
+    for row in rows[:MAX_TIMELINE]:
+        stamp = row.time[11:19] if one_day else row.time[:19].replace("T", " ")
+        label = row.finding + (f" +{row.also}" if row.also else "")
+        times = f" (x{row.count})" if row.count > 1 else ""
+        line = f"  {stamp}  {label}{times}: {row.message}" if label else f"  {stamp}  {row.message}"
         if len(line) > width:
             line = line[: width - 1] + "…"
         console.print(Text(line), no_wrap=True, crop=False)
@@ -367,9 +204,11 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
         top = roots[0] if roots else diagnosis.findings[0]
         line = verdict(top, width)
         console.print(Text(line, style="bold red"), no_wrap=True, crop=False)
-        chain = list(dict.fromkeys(link.failure_mode for link in top.chain[1:]))
+        chain = consequences(top)
         if chain and f"-> {chain[-1]}" not in line:
             _say(console, "which led to: " + " -> ".join(chain), 2, "bold")
+        if triggers(top):
+            _say(console, "set off by: " + ", ".join(triggers(top)), 2, "bold")
         others = f"; {len(roots) - 1} more root cause(s) below" if len(roots) > 1 else ""
         _say(
             console,
@@ -390,12 +229,12 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
             console.print()
     if len(roots) > 3:
         console.print("Other root causes:", style="bold")
-        for group in _grouped(roots[3:]):
+        for group in grouped(roots[3:]):
             _group(console, group)
         console.print()
     if victims:
         console.print("Consequences (explained by the findings above):", style="bold")
-        for group in _grouped(victims):
+        for group in grouped(victims):
             _group(console, group)
         console.print()
     _timeline(console, diagnosis, width)
