@@ -156,11 +156,15 @@ def test_output_file_and_markdown(tmp_path: Path) -> None:
     assert run.returncode == 1
     text = out.read_text()
     for heading in (
+        "## Summary",
         "## Impact",
         "## Timeline",
-        "## Root cause",
-        "### Why-chain",
-        "## Follow-up TODOs",
+        "## Detection",
+        "## Root cause and trigger",
+        "#### Why-analysis",
+        "## Resolution",
+        "## Follow-up actions",
+        "## References",
     ):
         assert heading in text
 

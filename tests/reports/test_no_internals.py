@@ -50,6 +50,8 @@ def test_every_placeholder_left_says_it_could_not_be_filled(
         texts = list(diagnosis.missing_evidence)
         for f in diagnosis.findings:
             texts += f.remediation + f.prevention
+        for near in diagnosis.near_misses:
+            texts += near.confirm
         for text in texts:
             steps += 1
             if unfilled_placeholders(text):

@@ -21,7 +21,8 @@ Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps`
 that consumers may ignore; the contract's fields never change meaning. ``schema_version`` says
 which additions a report has; ``kubewhy schema`` prints the JSON Schema of this model. Version
 2 added ``schema_version``, each evidence line's ``span`` (what its pattern matched), the
-culprit's ``evidence`` (ids) and each timeline entry's ``findings`` (failure-mode ids).
+culprit's ``evidence`` (ids), each timeline entry's ``findings`` (failure-mode ids) and the
+``evidence_zone``.
 
 Each finding also says its ``tier`` (confirmed, probable, lead), its ``state`` (active, or past
 with its ``age`` on a live read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when
@@ -191,3 +192,6 @@ class Diagnosis(_Model):
     # Matching log lines left out because their time is outside --since/--until.
     lines_outside_window: int = 0
     suppressed: list[Finding] = []
+    # The UTC offset the evidence's local stamps were written in (given, or inferred from the
+    # stamps that carry one), as +08:00: the zone a postmortem's timeline is also told in.
+    evidence_zone: str = "+00:00"

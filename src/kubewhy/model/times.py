@@ -234,6 +234,17 @@ def parse_time(text: str, now: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def zone_name(offset_minutes: int) -> str:
+    """A UTC offset as ISO 8601 writes it.
+
+    >>> zone_name(480), zone_name(-330), zone_name(0)
+    ('+08:00', '-05:30', '+00:00')
+    """
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
     """``--since``/``--until`` for evidence with times: lines outside are left out, lines

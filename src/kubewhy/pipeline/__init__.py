@@ -34,7 +34,7 @@ from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import Diagnosis, Risk
 from kubewhy.model.reading import ReadReport
-from kubewhy.model.times import TimeWindow
+from kubewhy.model.times import TimeWindow, zone_name
 from kubewhy.parsers.read import parse_inputs
 from kubewhy.pipeline.request import ClusterSource, NodeSource, PrometheusSource, Request
 from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
@@ -86,6 +86,8 @@ def diagnose(request: Request, kb: KnowledgeBase | None = None) -> Diagnosis:
         observation = observe(request, kb)
         observation.check_read()
         diagnosis = reason(observation.seen, kb, observation.read)
+    zone = zone_name(observation.facts.time.tz_offset_minutes)
+    diagnosis = diagnosis.model_copy(update={"evidence_zone": zone})
     return suppress_findings(diagnosis, request.suppressions, _now(request))
 
 

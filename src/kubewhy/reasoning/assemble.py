@@ -340,7 +340,7 @@ def near_misses(near: Sequence[Hypothesis]) -> list[NearMiss]:
                     kind=h.subject.kind, name=h.subject.name, namespace=h.subject.namespace
                 ),
                 seen=seen,
-                confirm=[c.ask for c in h.fm.confirm][:3],
+                confirm=[fill_step(c.ask, names_of(h.subject, None)) for c in h.fm.confirm][:3],
             )
         )
     return out
