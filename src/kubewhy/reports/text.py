@@ -56,15 +56,40 @@ def _step(console: Console, step: str, indent: int) -> None:
     _say(console, f"$ {step}" if looks_like_command(step) else f"- {step}", indent)
 
 
-def _where(ev: EvidenceRef) -> str:
-    return ev.source + (f":{ev.line}" if ev.line else "")
+def _where(ev: EvidenceRef, folder: str = "") -> str:
+    source = ev.source[len(folder) :] if folder and ev.source.startswith(folder) else ev.source
+    return source + (f":{ev.line}" if ev.line else "")
 
 
-def _evidence_head(console: Console, ev: EvidenceRef, indent: int, tag: str = "") -> None:
+def evidence_folder(diagnosis: Diagnosis) -> str:
+    """The folder every cited input is in (``examples/x/``), said once rather than on every
+    line, so a line's reference fits the width.
+
+    >>> from kubewhy.model.diagnosis import InputRef
+    >>> d = Diagnosis(kubewhy_version="0", inputs=[InputRef(path="ex/a/k.log", format="t"),
+    ...     InputRef(path="ex/a/b/p.txt", format="t")])
+    >>> evidence_folder(d)
+    'ex/a/'
+    """
+    paths = [i.path for i in diagnosis.inputs]
+    if len(paths) < 2:
+        return ""
+    folders = [path.split("/")[:-1] for path in paths]
+    common: list[str] = []
+    for parts in zip(*folders, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    return "".join(f"{part}/" for part in common)
+
+
+def _evidence_head(
+    console: Console, ev: EvidenceRef, indent: int, tag: str = "", folder: str = ""
+) -> None:
     # Seconds are enough to read a timeline; the JSON report keeps the full stamp.
     when = f"{ev.time[:19]}Z " if ev.time else ""
     times = f"(x{ev.count}) " if ev.count > 1 else ""
-    _say(console, f"[{ev.id}] {tag}{when}{times}{_where(ev)}", indent, "cyan")
+    _say(console, f"[{ev.id}] {tag}{when}{times}{_where(ev, folder)}", indent, "cyan")
 
 
 def _lines(console: Console, lines: Iterable[str], indent: int) -> None:
@@ -72,7 +97,7 @@ def _lines(console: Console, lines: Iterable[str], indent: int) -> None:
         console.print(Text(" " * indent + line), overflow="ignore", no_wrap=True, crop=False)
 
 
-def _finding(console: Console, f: Finding, detailed: bool, width: int) -> None:
+def _finding(console: Console, f: Finding, detailed: bool, width: int, folder: str = "") -> None:
     head = Text()
     head.append(f"#{f.rank} ", style="bold")
     head.append(f.title, style="bold red" if f.explained_by is None else "bold yellow")
@@ -88,7 +113,7 @@ def _finding(console: Console, f: Finding, detailed: bool, width: int) -> None:
         _say(console, f"culprit: {_culprit(f)}", 3, "bold")
         if detailed:
             for ev in named_by:
-                _evidence_head(console, ev, 4)
+                _evidence_head(console, ev, 4, folder=folder)
                 _lines(console, wrapped(ev.text, width - 8), 8)
     if f.explained_by:
         console.print(f"   explained by: {f.explained_by}", style="dim")
@@ -106,7 +131,7 @@ def _finding(console: Console, f: Finding, detailed: bool, width: int) -> None:
     if shown:
         console.print("   evidence:", style="bold")
     for ev in shown[:MAX_EVIDENCE]:
-        _evidence_head(console, ev, 4)
+        _evidence_head(console, ev, 4, folder=folder)
         _lines(console, excerpt(ev.text, ev.span, width - 8), 8)
     if len(shown) > MAX_EVIDENCE:
         console.print(f"    ... {len(shown) - MAX_EVIDENCE} more in --format json", style="dim")
@@ -195,7 +220,9 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
     )
     roots = [f for f in diagnosis.findings if f.explained_by is None]
     victims = [f for f in diagnosis.findings if f.explained_by is not None]
+    folder = evidence_folder(diagnosis)
     read = f"kubewhy {diagnosis.kubewhy_version}: {len(diagnosis.inputs)} input(s)"
+    read += f" in {folder}" if folder else ""
     if not diagnosis.findings:
         console.print(Text(f"NO FINDING: {_why_silent(diagnosis)}", style="bold"))
         _say(console, read + ".", 0)
@@ -225,7 +252,7 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
     console.print()
     for i, f in enumerate(roots):
         if i < 3:
-            _finding(console, f, detailed=True, width=width)
+            _finding(console, f, detailed=True, width=width, folder=folder)
             console.print()
     if len(roots) > 3:
         console.print("Other root causes:", style="bold")
