@@ -43,8 +43,9 @@ def excerpt(text: str, span: list[int] | None, width: int) -> list[str]:
     the width is wrapped, never cut.
 
     >>> line = "Jul 23 22:09:47 node-xx kubelet[1893]: " + "x" * 30 + " KEY PART " + "y" * 40
-    >>> excerpt('up{job="node",instance="10.0.0.1:9100",pod="a-very-long-pod-name"} = 0', None, 40)
-    ['up{job="node",instance=…g-pod-name"} = 0']
+    >>> metric = 'up{job="node",instance="10.0.0.1:9100",pod="web-5d9f8-x2",node="n1"} = 0'
+    >>> excerpt(metric, None, 30)
+    ['up{job="node",instance="10.0.…', '…"web-5d9f8-x2",node="n1"} = 0']
     >>> key = line.index("KEY PART")
     >>> excerpt(line, [key, key + 8], 40)
     ['…xxxxxxxxxxxxxx KEY PART yyyyyyyyyyyyyy…']
@@ -58,10 +59,12 @@ def excerpt(text: str, span: list[int] | None, width: int) -> list[str]:
     if len(body) <= width:
         return [body]
     if span is None:
-        # Nothing says which part matters: keep both ends, as a value (``= 44967``, ``-> 49152``)
-        # or an error's reason usually closes the line.
-        tail = body[-(width * 2 // 5) :].lstrip()
-        return [body[: width - 1 - len(tail)] + "…" + tail]
+        # Nothing says which part matters: two lines, all of it when it fits, else its start
+        # and its end (a value, ``= 44967``, or an error's reason usually closes a line).
+        lines = wrapped(body, width)
+        if len(lines) <= 2:
+            return lines
+        return [body[: width - 1] + "…", "…" + body[-(width - 1) :]]
     lo, hi = span[0] - start, span[1] - start
     if hi - lo > width - 2:
         return textwrap.wrap(body[lo:hi], width, break_on_hyphens=False) or [body[lo:hi]]
