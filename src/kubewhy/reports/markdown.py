@@ -208,6 +208,9 @@ The culprit's own evidence:
 {% endfor %}
 {% endif %}
 
+{% else %}
+No root cause in the evidence{% if d.near_misses %}; the closest hypotheses are below{% endif %}.
+
 {% endfor %}
 ## Resolution
 
@@ -224,6 +227,9 @@ The culprit's own evidence:
 |---|---|---|---|---|
 {% for action in actions %}
 | {{ loop.index }} | {{ action.text }} | {{ action.kind }} | {{ action.priority }} | to assign |
+{% else %}
+| 1 | collect more evidence: the time around the incident, what could not be read | \
+telemetry | P1 | to assign |
 {% endfor %}
 {% if consequence_groups %}
 
