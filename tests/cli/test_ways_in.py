@@ -75,10 +75,11 @@ def test_since_takes_a_go_duration(tmp_path: Path) -> None:
 def test_help_names_the_prometheus_credentials_variables() -> None:
     from kubewhy.sources.prometheus.client import PASSWORD_ENV, TOKEN_ENV, USER_ENV
 
-    run = kubewhy("diagnose", "--help")
-    text = b" ".join(run.stdout.split()).decode()
-    for name in (TOKEN_ENV, USER_ENV, PASSWORD_ENV):
-        assert name in text
+    for command in (("diagnose",), ("audit",), ("collect", "prometheus")):
+        run = kubewhy(*command, "--help")
+        text = b" ".join(run.stdout.split()).decode()
+        for name in (TOKEN_ENV, USER_ENV, PASSWORD_ENV):
+            assert name in text, (command, name)
 
 
 def test_since_reaches_the_node_journals(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -553,7 +553,13 @@ def collect_cluster_cmd(
 
 @collect_app.command("prometheus")
 def collect_prometheus_cmd(
-    url: Annotated[str, typer.Argument(help="The Prometheus to read (http://host:9090).")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="The Prometheus to read (http://host:9090). Credentials from the environment: "
+            "KUBEWHY_PROM_TOKEN (a bearer token), or KUBEWHY_PROM_USER and KUBEWHY_PROM_PASSWORD."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write (.tar.gz).")],
     since: SinceOption = None,
     until: UntilOption = None,
