@@ -516,12 +516,24 @@ def collect_node_cmd(
     ] = None,
     timeout: TimeoutOption = 30.0,
     obfuscate: ObfuscateOption = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Read the journals from this time: RFC 3339, or a duration back from now "
+            "(1h30m); by default the last 6h.",
+        ),
+    ] = None,
 ) -> None:
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
+    from datetime import UTC, datetime
+
+    from kubewhy.model.times import TimeWindow
     from kubewhy.pipeline import NodeSource, Request, collect
 
     source = NodeSource(root=root, node_name=node_name, deadline=timeout)
-    [(_, bundle)] = collect(Request(node=source))
+    window = TimeWindow.parse(since, None, datetime.now(UTC))
+    [(_, bundle)] = collect(Request(node=source, window=window))
     _write_bundle(bundle, output, obfuscate)
 
 
