@@ -12,7 +12,7 @@ from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.model.steps import unfilled_placeholders
 from kubewhy.reports import render
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "yaml", "markdown", "html")
 
 NONE = re.compile(r"\bNone\b")
 TEMPLATE = re.compile(r"\{\{\s*\$")  # {{ $labels.x }}, {{ $value }}: Prometheus', not ours

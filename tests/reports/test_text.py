@@ -156,3 +156,13 @@ def test_identical_consequences_are_one_entry_and_the_timeline_names_its_finding
     assert "pod/ns/web-2, pod/ns/web-3, pod/ns/web-4" in text
     assert "10:00:00  probe-failure: probe failed" in text
     assert "unrelated line" not in text
+
+
+def test_one_root_cause_on_several_nodes_is_told_once() -> None:
+    diagnosis = Diagnosis(
+        kubewhy_version="0",
+        findings=[_finding(i, "kernel-bug-node-reboot", f"n{i}", None) for i in (1, 2, 3)],
+    )
+    text = render(diagnosis, "text", width=80)
+    assert text.count("title of kernel-bug-node-reboot") == 1
+    assert "also on: pod/ns/n2 (#2), pod/ns/n3 (#3)" in text

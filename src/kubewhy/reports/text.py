@@ -250,13 +250,18 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
         if len(top.remediation) > MAX_STEPS_NOW:
             console.print("  (more under fix: below)", style="dim")
     console.print()
-    for i, f in enumerate(roots):
-        if i < 3:
-            _finding(console, f, detailed=True, width=width, folder=folder)
-            console.print()
-    if len(roots) > 3:
+    # The same root cause in several places is told once, with where else it is.
+    root_groups = grouped(roots)
+    for group in root_groups[:3]:
+        _finding(console, group[0], detailed=True, width=width, folder=folder)
+        if len(group) > 1:
+            also = ", ".join(f"{entity_name(f.entity)} (#{f.rank})" for f in group[1:7])
+            more = f" and {len(group) - 7} more" if len(group) > 7 else ""
+            _say(console, f"also on: {also}{more}", 3, "bold")
+        console.print()
+    if len(root_groups) > 3:
         console.print("Other root causes:", style="bold")
-        for group in grouped(roots[3:]):
+        for group in root_groups[3:]:
             _group(console, group)
         console.print()
     if victims:

@@ -169,11 +169,11 @@ def verdict(f: Finding, width: int) -> str:
 
 
 def grouped(findings: list[Finding]) -> list[list[Finding]]:
-    """Findings of one failure mode with one explanation, together: five pods whose probes
-    fail for one reason are one line, not five."""
-    groups: dict[tuple[str, str | None], list[Finding]] = {}
+    """Findings of one failure mode with one explanation, as sure and as current as each
+    other, together: five pods whose probes fail for one reason are one line, not five."""
+    groups: dict[tuple[str, str | None, str, str], list[Finding]] = {}
     for f in findings:
-        groups.setdefault((f.failure_mode, f.explained_by), []).append(f)
+        groups.setdefault((f.failure_mode, f.explained_by, f.tier, f.state), []).append(f)
     return list(groups.values())
 
 
