@@ -13,7 +13,7 @@ from kubewhy.model.diagnosis import Diagnosis
 from kubewhy.reports import render
 from kubewhy.reports.markdown import md
 from kubewhy.reports.safe import prepared
-from kubewhy.reports.view import timeline_rows
+from kubewhy.reports.view import grouped, timeline_rows
 
 SECTIONS = (
     "Summary",
@@ -82,7 +82,8 @@ def test_no_text_is_lost_in_any_examples_postmortem(examples: dict[str, Diagnosi
             )
         safe = prepared(diagnosis, escape=True)
         expected: list[str] = []
-        for f in [f for f in safe.findings if f.explained_by is None][:3]:
+        roots = [f for f in safe.findings if f.explained_by is None]
+        for f in [group[0] for group in grouped(roots)][:3]:
             expected += [f.title, *f.remediation, *f.prevention, *f.references]
             expected += [link.statement for link in f.chain]
             expected += [ev.text for ev in f.evidence]

@@ -355,7 +355,9 @@ def render_markdown(d: Diagnosis) -> str:
     root = roots[0] if roots else None
     zone = _zone(d.evidence_zone)
     rows = timeline_rows(d)
-    references = list(dict.fromkeys(ref for f in roots[:MAX_ROOTS] for ref in f.references))
+    # One root cause found in several places is analysed once (Impact lists the places).
+    told = [group[0] for group in grouped(roots)][:MAX_ROOTS]
+    references = list(dict.fromkeys(ref for f in told for ref in f.references))
     alerts = list(
         dict.fromkeys(
             item for f in d.findings for item in f.prevention if item.startswith("alert ")
@@ -367,7 +369,7 @@ def render_markdown(d: Diagnosis) -> str:
         headline=(f"{root.title} on {entity_name(root.entity)}" if root else "no known failure"),
         verdict_line=verdict(root, 10_000) if root else "",
         root=root,
-        roots=roots[:MAX_ROOTS],
+        roots=told,
         led_to=consequences(root) if root else [],
         set_off_by=triggers(root) if root else [],
         groups=grouped(d.findings),
