@@ -117,13 +117,18 @@ def _figures(why: str) -> list[str]:
     ['PID 1 of its container, not an init: 25873 <defunct> children it never reaps',
      '25873 <defunct> children it never reaps', '25873 <defunct> children', '25873 <defunct>',
      'PID 1 of its container', 'PID 1', '']
+    >>> _figures("goroutine 67568 [semacquire, 1595 minutes] in pkg.Do, it waits for goroutine 6")
+    ['goroutine 67568 [semacquire, 1595 minutes] in pkg.Do, it waits for goroutine 6', \
+'1595 minutes', 'goroutine 67568', 'it waits for goroutine 6', '']
     """
     if not why:
         return [""]
     clauses = [c for c in re.split(r", |; |: | = ", why) if re.search(r"\d", c)]
 
     def weight(clause: str) -> tuple[bool, int]:
-        numbers = [int(n) for n in re.findall(r"\d+", clause)]
+        # A goroutine's or a process' number names it, it measures nothing.
+        measures = re.sub(r"(?i)\b(?:goroutine|pid|id)\s+\d+", "", clause)
+        numbers = [int(n) for n in re.findall(r"\d+", measures)]
         return "%" in clause, max(numbers, default=0)
 
     out = [why]
@@ -132,6 +137,7 @@ def _figures(why: str) -> list[str]:
     # A part cut inside brackets ("goroutine 67568 [semacquire") ends before the bracket, and
     # no part ends on a little word ("91% of the"); a part is a figure and what it counts.
     out = [re.sub(r"\s*[\[(][^\])]*$", "", part) for part in out]
+    out = [re.sub(r"^([^\[(]*?)\s*[\])].*$", r"\1", part) for part in out]
     out = [_LITTLE_WORDS.sub("", part) for part in out]
     out = [part for part in out if re.search(r"\d", part) and " " in part]
     return list(dict.fromkeys([*out, ""]))
