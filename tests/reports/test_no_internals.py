@@ -63,3 +63,15 @@ def test_the_catalog_names_facts_as_the_pattern_expects() -> None:
     # The check above finds unfilled facts by their dotted shape: every catalogued name has it.
     assert all("." in fact for fact in FACTS)
     assert FACT.search("pid_max is {sysctl.kernel.pid_max}") and not FACT.search("{.spec.x}")
+
+
+def test_no_explain_page_shows_internals() -> None:
+    from kubewhy.reports.explain import render_explain
+
+    kb = default_knowledge_base()
+    threshold = _thresholds()
+    for fm in kb:
+        page = render_explain(kb, fm)
+        for pattern in (NONE, TEMPLATE, threshold):
+            found = pattern.search(page)
+            assert found is None, (fm.id, page[max(found.start() - 60, 0) : found.end() + 20])
