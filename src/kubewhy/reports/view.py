@@ -52,6 +52,8 @@ def excerpt(text: str, span: list[int] | None, width: int) -> list[str]:
     """
     if len(text) <= width:
         return [text]
+    if span is not None and not 0 <= span[0] < span[1] <= len(text):
+        span = None  # the line changed after it was matched (a secret redacted): no span
     start = message_start(text)
     if span is None or span[0] < start:
         start = 0 if span is not None else start
