@@ -84,7 +84,7 @@ def test_seed000_names_its_pod_and_keeps_the_decisive_figure() -> None:
     )
     lines = run.stdout.splitlines()
     assert lines[0] == (
-        "ROOT CAUSE: thread-leak-container in shop/order-service (44967 threads) -> ..."
+        "ROOT CAUSE: thread-leak-container in shop/order-service (44,967 threads) -> ..."
     )
     assert "node-pid-exhaustion -> probe-failure" in " ".join(lines[1:3])
     do_now = run.stdout[run.stdout.index("Do now:") : run.stdout.index("#1 ")]
@@ -110,7 +110,7 @@ def test_a_pipe_takes_its_width_from_columns() -> None:
 
     assert len(first_line(None)) <= 80  # a pipe without COLUMNS: 80, not 100
     wide = first_line("160")
-    assert len(wide) > 80 and "91% of the node's PID limit 49152" in wide
+    assert len(wide) > 80 and "91% of the node's PID limit 49,152" in wide
     assert "-> node-pid-exhaustion" in wide
 
 

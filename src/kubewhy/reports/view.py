@@ -116,8 +116,8 @@ def _figures(why: str) -> list[str]:
 
     >>> _figures("PID 1 of its container, not an init: 25873 <defunct> children it never reaps")
     ... # doctest: +NORMALIZE_WHITESPACE
-    ['PID 1 of its container, not an init: 25873 <defunct> children it never reaps',
-     '25873 <defunct> children it never reaps', '25873 <defunct> children', '25873 <defunct>',
+    ['PID 1 of its container, not an init: 25,873 <defunct> children it never reaps',
+     '25,873 <defunct> children it never reaps', '25,873 <defunct> children', '25,873 <defunct>',
      'PID 1 of its container', 'PID 1', '']
     >>> _figures("goroutine 67568 [semacquire, 1595 minutes] in pkg.Do, it waits for goroutine 6")
     ['goroutine 67568 [semacquire, 1595 minutes] in pkg.Do, it waits for goroutine 6', \
@@ -142,7 +142,20 @@ def _figures(why: str) -> list[str]:
     out = [re.sub(r"^([^\[(]*?)\s*[\])].*$", r"\1", part) for part in out]
     out = [_LITTLE_WORDS.sub("", part) for part in out]
     out = [part for part in out if re.search(r"\d", part) and " " in part]
-    return list(dict.fromkeys([*out, ""]))
+    return list(dict.fromkeys([*(_grouped_digits(part) for part in out), ""]))
+
+
+def _grouped_digits(text: str) -> str:
+    """Counts of five digits or more grouped by thousands; names (pid 14244) left alone.
+
+    >>> _grouped_digits("44967 threads = 91% of the node's PID limit 49152, pid 14244")
+    "44,967 threads = 91% of the node's PID limit 49,152, pid 14244"
+    """
+    return re.sub(
+        r"(?<![\w.:/-])(?<!pid )(?<!PID )(?<!goroutine )(\d{5,})(?![\w.:/-])",
+        lambda m: f"{int(m.group(1)):,}",
+        text,
+    )
 
 
 def verdict(f: Finding, width: int) -> str:
