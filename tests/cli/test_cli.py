@@ -63,7 +63,7 @@ def test_findings_exit_1_and_json_contract() -> None:
 def test_healthy_exits_0() -> None:
     run = kubewhy("diagnose", str(HEALTHY))
     assert run.returncode == 0, run.stdout
-    assert "no finding" in run.stdout
+    assert run.stdout.startswith("NO FINDING: ")
 
 
 @pytest.mark.parametrize(
@@ -156,11 +156,15 @@ def test_output_file_and_markdown(tmp_path: Path) -> None:
     assert run.returncode == 1
     text = out.read_text()
     for heading in (
+        "## Summary",
         "## Impact",
         "## Timeline",
-        "## Root cause",
-        "### Why-chain",
-        "## Follow-up TODOs",
+        "## Detection",
+        "## Root cause and trigger",
+        "#### Why-analysis",
+        "## Resolution",
+        "## Follow-up actions",
+        "## References",
     ):
         assert heading in text
 

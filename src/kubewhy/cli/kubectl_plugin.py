@@ -20,6 +20,7 @@ from kubewhy.cli.main import (
     KubeconfigOption,
     ReportFormat,
     emit,
+    report_width,
     run,
 )
 from kubewhy.cli.site import (
@@ -138,7 +139,7 @@ def kubewhy_plugin(
         emit(render_audit(risks, output.value), None)
         raise typer.Exit(1 if any(r.suppressed is None for r in risks) else 0)
     diagnosis = run_diagnosis(request, kb)
-    emit(render(diagnosis, output.value), None)
+    emit(render(diagnosis, output.value, width=report_width()), None)
     raise typer.Exit(1 if any(counts(f) for f in diagnosis.findings) else 0)
 
 

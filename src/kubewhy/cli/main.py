@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -151,19 +152,19 @@ def emit(text: str, output: Path | None) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def report_width() -> int:
+    """The terminal's width, or ``COLUMNS`` (also in a pipe or a file), else 80."""
+    return max(shutil.get_terminal_size((80, 24)).columns, 40)
+
+
 def _render(
     diagnosis: Diagnosis, fmt: ReportFormat, output: Path | None, obfuscate: bool = False
 ) -> None:
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
-    width = (
-        100
-        if output is not None or not sys.stdout.isatty()
-        else min(typer.get_terminal_size()[0], 120)
-    )
     obfuscator = Obfuscator() if obfuscate else None
-    text = render(diagnosis, fmt.value, width=max(width, 80), color=color, obfuscator=obfuscator)
+    text = render(diagnosis, fmt.value, width=report_width(), color=color, obfuscator=obfuscator)
     emit(text, output)
 
 
@@ -260,7 +261,10 @@ def _split_paths(paths: list[Path] | None, cluster: bool) -> tuple[list[Path], s
 
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Files, folders or archives of evidence (with --cluster: or a TARGET)."),
+    typer.Argument(
+        help="Files, folders or archives of evidence; - reads standard input (journalctl -u "
+        "kubelet | kubewhy diagnose -); with --cluster: or a TARGET."
+    ),
 ]
 NodeOption = Annotated[bool, typer.Option("--node", help="Read the machine kubewhy runs on.")]
 RootOption = Annotated[
@@ -268,17 +272,26 @@ RootOption = Annotated[
 ]
 PromOption = Annotated[
     str | None,
-    typer.Option("--prometheus", help="Read metrics from this Prometheus (http://host:9090)."),
+    typer.Option(
+        "--prometheus",
+        help="Read metrics from this Prometheus (http://host:9090). Credentials from the "
+        "environment: KUBEWHY_PROM_TOKEN (a bearer token), or KUBEWHY_PROM_USER and "
+        "KUBEWHY_PROM_PASSWORD (basic auth).",
+    ),
 ]
 SinceOption = Annotated[
     str | None,
     typer.Option(
         "--since",
-        help="Read log lines and metrics from this time (RFC 3339, Unix seconds, or 2h ago).",
+        help="Read log lines and metrics from this time: RFC 3339, Unix seconds, or a duration "
+        "back from now (30m, 1h30m, 2d). For every source: files, --node, --cluster, --prometheus.",
     ),
 ]
 UntilOption = Annotated[
-    str | None, typer.Option("--until", help="Read log lines and metrics up to this time.")
+    str | None,
+    typer.Option(
+        "--until", help="Read log lines and metrics up to this time (the same forms as --since)."
+    ),
 ]
 PromCaOption = Annotated[
     Path | None, typer.Option("--prometheus-ca", help="CA file for an HTTPS Prometheus.")
@@ -538,12 +551,24 @@ def collect_node_cmd(
     ] = None,
     timeout: TimeoutOption = 30.0,
     obfuscate: ObfuscateOption = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Read the journals from this time: RFC 3339, or a duration back from now "
+            "(1h30m); by default the last 6h.",
+        ),
+    ] = None,
 ) -> None:
     """Read this node's evidence into a bundle that `kubewhy diagnose FILE` reads anywhere."""
+    from datetime import UTC, datetime
+
+    from kubewhy.model.times import TimeWindow
     from kubewhy.pipeline import NodeSource, Request, collect
 
     source = NodeSource(root=root, node_name=node_name, deadline=timeout)
-    [(_, bundle)] = collect(Request(node=source))
+    window = TimeWindow.parse(since, None, datetime.now(UTC))
+    [(_, bundle)] = collect(Request(node=source, window=window))
     _write_bundle(bundle, output, obfuscate)
 
 
@@ -575,7 +600,13 @@ def collect_cluster_cmd(
 
 @collect_app.command("prometheus")
 def collect_prometheus_cmd(
-    url: Annotated[str, typer.Argument(help="The Prometheus to read (http://host:9090).")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="The Prometheus to read (http://host:9090). Credentials from the environment: "
+            "KUBEWHY_PROM_TOKEN (a bearer token), or KUBEWHY_PROM_USER and KUBEWHY_PROM_PASSWORD."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The bundle to write (.tar.gz).")],
     since: SinceOption = None,
     until: UntilOption = None,
@@ -677,6 +708,14 @@ def watch(
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
     raise typer.Exit(code)
+
+
+@app.command()
+def schema(output: OutputOption = None) -> None:
+    """The JSON Schema of the diagnosis that --format json writes (schema_version in each)."""
+    from kubewhy.reports.schema import render_schema
+
+    emit(render_schema(), output)
 
 
 @app.command()

@@ -88,7 +88,7 @@ def top_thread_owner(seen: Observed, subject: Entity) -> Culprit | None:
     entity, threads = best
     node = entity.on_node()
     limit = _numeric(store, node, "node.pids.limit") if node else None
-    share = f", {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
+    share = f" = {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
     fact = store.fact(entity, name)
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
     return Culprit(entity, f"{int(threads)} threads{share}", evidence)

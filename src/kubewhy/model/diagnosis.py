@@ -18,9 +18,15 @@ they are listed in ``suppressed``, each with ``"suppressed": {"rule", "entity", 
 "expires", "reason"}``; in the audit's list of risks a suppressed risk carries the same field.
 
 Fields beyond the contract (``explained_by``, ``why_ranked``, ``risks``, ``gaps``...) are additions
-that consumers may ignore; the contract's fields never change meaning. Each finding also says its
-``tier`` (confirmed, probable, lead), its ``state`` (active, or past with its ``age`` on a live
-read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when the evidence has times).
+that consumers may ignore; the contract's fields never change meaning. ``schema_version`` says
+which additions a report has; ``kubewhy schema`` prints the JSON Schema of this model. Version
+2 added ``schema_version``, each evidence line's ``span`` (what its pattern matched), the
+culprit's ``evidence`` (ids), each timeline entry's ``findings`` (failure-mode ids) and the
+``evidence_zone``.
+
+Each finding also says its ``tier`` (confirmed, probable, lead), its ``state`` (active, or past
+with its ``age`` on a live read) and when it was ``first_seen`` and ``last_seen`` (ISO 8601, when
+the evidence has times).
 ``near_misses`` lists hypotheses too weak even for a lead, with what was seen and what would
 settle them; ``unread`` the inputs read but not understood (``{"path", "format", "reason"}``).
 ``gaps`` lists what could not be read: ``[{"origin", "reason", "detail"}]`` with ``reason`` one
@@ -59,6 +65,8 @@ class CulpritRef(_Model):
     namespace: str | None = None
     pid: int | None = None
     why: str = ""
+    # The evidence (ids in the finding's evidence) that names the culprit: what to show uncut.
+    evidence: list[int] = []
 
 
 class ChainLink(_Model):
@@ -74,6 +82,9 @@ class EvidenceRef(_Model):
     time: str | None = None
     text: str
     count: int = 1  # how many lines this sample stands for (floods are sampled)
+    # [start, end) of the part of text that the symptom's pattern matched, when one did: what
+    # a narrow report keeps in view when it cannot show the whole line.
+    span: list[int] | None = None
 
 
 Tier = Literal["confirmed", "probable", "lead"]
@@ -120,6 +131,8 @@ class TimelineEntry(_Model):
     time: str
     source: str
     text: str
+    # The failure modes (ids) of the findings this line is evidence for.
+    findings: list[str] = []
 
 
 class Risk(_Model):
@@ -159,7 +172,13 @@ class Unread(_Model):
     reason: str
 
 
+# The version of this contract, in every report: 1 is the original contract, 2 adds fields
+# only (schema_version, span, the culprit's evidence, the timeline's findings).
+SCHEMA_VERSION = 2
+
+
 class Diagnosis(_Model):
+    schema_version: int = SCHEMA_VERSION
     kubewhy_version: str
     inputs: list[InputRef] = []
     findings: list[Finding] = []
@@ -173,3 +192,6 @@ class Diagnosis(_Model):
     # Matching log lines left out because their time is outside --since/--until.
     lines_outside_window: int = 0
     suppressed: list[Finding] = []
+    # The UTC offset the evidence's local stamps were written in (given, or inferred from the
+    # stamps that carry one), as +08:00: the zone a postmortem's timeline is also told in.
+    evidence_zone: str = "+00:00"

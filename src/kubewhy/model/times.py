@@ -170,25 +170,56 @@ def seconds_of(text: str) -> float | None:
     return sign * total
 
 
-_RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# A Go duration (1h30m, 1.5h, 90s, 250ms) back from now, and days and weeks besides (2d12h);
+# "ago" may follow (2h ago).
+_PART = r"(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w)"
+_RELATIVE = re.compile(rf"^-?((?:{_PART})+)(?:\s+ago)?$")
+_PARTS = re.compile(_PART)
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+}
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds in a Go-style duration (``1h30m``), or None if ``text`` is not one.
+
+    >>> duration_seconds("1h30m"), duration_seconds("2d12h"), duration_seconds("1.5h ago")
+    (5400.0, 216000.0, 5400.0)
+    >>> duration_seconds("90"), duration_seconds("1x")
+    (None, None)
+    """
+    found = _RELATIVE.match(text.strip())
+    if found is None:
+        return None
+    return float(sum(float(n) * _UNITS[unit] for n, unit in _PARTS.findall(found.group(1))))
 
 
 def parse_time(text: str, now: datetime) -> datetime:
-    """A point in time: RFC 3339, Unix seconds, ``now``, or a duration back from now (``30m``).
+    """A point in time: RFC 3339, Unix seconds, ``now``, or a duration back from now (``30m``,
+    ``1h30m``).
 
     >>> now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     >>> parse_time("30m", now).isoformat(), parse_time("1714564800", now).isoformat()
     ('2024-05-01T11:30:00+00:00', '2024-05-01T12:00:00+00:00')
+    >>> parse_time("1h30m", now).isoformat(), parse_time("2024-05-01 10:00", now).isoformat()
+    ('2024-05-01T10:30:00+00:00', '2024-05-01T10:00:00+00:00')
     >>> parse_time("2024-05-01T10:00:00+02:00", now).isoformat()
     '2024-05-01T08:00:00+00:00'
     """
     raw = text.strip()
     if raw == "now":
         return now
-    relative = _RELATIVE.match(raw)
-    if relative:
-        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
+    back = duration_seconds(raw)
+    if back is not None:
+        return now - timedelta(seconds=back)
     try:
         return datetime.fromtimestamp(float(raw), tz=UTC)
     except (ValueError, OverflowError):
@@ -197,9 +228,21 @@ def parse_time(text: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"time {text!r}: use RFC 3339 (2024-05-01T10:00:00Z), Unix seconds, or 30m/2h/1d ago"
+            f"time {text!r}: use RFC 3339 (2024-05-01T10:00:00Z), Unix seconds, or a duration "
+            "back from now (30m, 1h30m, 2d)"
         ) from None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def zone_name(offset_minutes: int) -> str:
+    """A UTC offset as ISO 8601 writes it.
+
+    >>> zone_name(480), zone_name(-330), zone_name(0)
+    ('+08:00', '-05:30', '+00:00')
+    """
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import Diagnosis, Risk
 from kubewhy.model.reading import ReadReport
+from kubewhy.model.times import TimeWindow, zone_name
 from kubewhy.parsers.read import parse_inputs
 from kubewhy.pipeline.request import ClusterSource, NodeSource, PrometheusSource, Request
 from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
@@ -85,6 +86,8 @@ def diagnose(request: Request, kb: KnowledgeBase | None = None) -> Diagnosis:
         observation = observe(request, kb)
         observation.check_read()
         diagnosis = reason(observation.seen, kb, observation.read)
+    zone = zone_name(observation.facts.time.tz_offset_minutes)
+    diagnosis = diagnosis.model_copy(update={"evidence_zone": zone})
     return suppress_findings(diagnosis, request.suppressions, _now(request))
 
 
@@ -173,7 +176,7 @@ def collect(request: Request, kb: KnowledgeBase | None = None) -> list[tuple[str
     kb = kb or default_knowledge_base()
     bundles: list[tuple[str, BundleWriter]] = []
     if request.node is not None:
-        bundles.append(("node", _collect_node(request.node, kb)))
+        bundles.append(("node", _collect_node(request.node, kb, request.window)))
     if request.cluster is not None:
         bundles.append(("cluster", _collect_cluster(request.cluster)))
     if request.prometheus is not None:
@@ -200,15 +203,21 @@ def _inputs(request: Request, kb: KnowledgeBase, unread: list[str]) -> Iterator[
         yield inputs
 
 
-def _collect_node(node: NodeSource, kb: KnowledgeBase) -> BundleWriter:
+def _collect_node(
+    node: NodeSource, kb: KnowledgeBase, window: TimeWindow | None = None
+) -> BundleWriter:
     from kubewhy.sources.node import collect_node
 
+    # --since reaches the journals too (journalctl reads @seconds), so an older window is read
+    # and not only filtered out of the last six hours.
+    since = window.since if window is not None else None
     return collect_node(
         node.root,
         node.node_name,
         timeout=node.timeout,
         sysctls=kb.sysctls(),
         deadline=node.deadline,
+        **({"journal_since": f"@{int(since.timestamp())}"} if since is not None else {}),
     )
 
 

@@ -3,8 +3,10 @@ the timeline; and the evidence that is missing to confirm or rule out the top hy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from kubewhy import __version__
 from kubewhy.facts.store import FactStore
@@ -26,6 +28,7 @@ from kubewhy.model.diagnosis import (
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.reading import ReadReport
+from kubewhy.model.steps import alert_advice, fill_step
 from kubewhy.reasoning.match import Hypothesis
 from kubewhy.reasoning.rank import Ranked, chain_order, link_could_hold
 
@@ -51,7 +54,7 @@ class _EvidenceIds:
         self.refs: list[EvidenceRef] = []
         self._ids: dict[tuple[str, int | None, str], int] = {}
 
-    def add(self, ev: Evidence, count: int = 1) -> int:
+    def add(self, ev: Evidence, count: int = 1, span: list[int] | None = None) -> int:
         key = (ev.source, ev.line, ev.text)
         if key not in self._ids:
             self._ids[key] = len(self.refs) + 1
@@ -63,9 +66,52 @@ class _EvidenceIds:
                     time=_time(ev),
                     text=ev.text,
                     count=count,
+                    span=span,
                 )
             )
         return self._ids[key]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.IGNORECASE | re.ASCII if ignore_case else 0)
+    except re.error:
+        return None
+
+
+def _span(fm: FailureMode, symptom: str, text: str) -> list[int] | None:
+    """Where the symptom's pattern matches the line: the part a reader must see."""
+    for log in fm.logs:
+        if log.id == symptom:
+            compiled = _compiled(log.pattern, log.ignore_case)
+            found = compiled.search(text) if compiled is not None else None
+            return [found.start(), found.end()] if found and found.end() > found.start() else None
+    return None
+
+
+def names_of(subject: Entity, culprit: Culprit | None) -> dict[str, str]:
+    """The names a generic step leaves open (pod, namespace, node, container, pid), from the
+    finding's subject and, before it, its culprit (the pod to restart is the leaking one)."""
+    names: dict[str, str] = {}
+    for entity in (subject, culprit.entity if culprit is not None else None):
+        if entity is None:
+            continue
+        node = entity.on_node()
+        if node is not None and node.name != UNKNOWN_NODE:
+            names["node"] = node.name
+        if entity.kind in ("pod", "container") and entity.namespace:
+            names["namespace"] = entity.namespace
+        if entity.kind == "pod":
+            names["pod"] = entity.name
+        elif entity.kind == "container":
+            pod, _, container = entity.name.rpartition("/")
+            names["container"] = container
+            if pod:
+                names["pod"] = pod
+        if entity.pid is not None:
+            names["pid"] = str(entity.pid)
+    return names
 
 
 def find_culprit(h: Hypothesis, seen: Observed) -> Culprit | None:
@@ -116,9 +162,9 @@ def _statement(h: Hypothesis, link_statement: str) -> str:
     return text
 
 
-def _prevention(fm: FailureMode) -> list[str]:
-    items = list(fm.prevention.settings)
-    items += [f"alert {a.alert}: {a.summary}" for a in fm.prevention.alerts]
+def _prevention(fm: FailureMode, names: dict[str, str]) -> list[str]:
+    items = [fill_step(item, names) for item in fm.prevention.settings]
+    items += [alert_advice(a.alert, a.summary, names) for a in fm.prevention.alerts]
     return items
 
 
@@ -142,7 +188,8 @@ def _cite(h: Hypothesis, ids: _EvidenceIds) -> list[int]:
             if len(cited) >= MAX_EVIDENCE_PER_STEP:
                 return cited
             count = max(m.count - len(samples) + 1, 1) if n == 0 else 1
-            evidence_id = ids.add(ev.clipped(), count)
+            shown = ev.clipped()
+            evidence_id = ids.add(shown, count, _span(h.fm, m.symptom, shown.text))
             if evidence_id not in cited:
                 cited.append(evidence_id)
     return cited
@@ -177,15 +224,16 @@ def build_finding(
     culprit = h.culprit
     culprit_ref = None
     if culprit is not None:
-        for ev in culprit.evidence:
-            ids.add(ev.clipped())
+        named_by = [ids.add(ev.clipped()) for ev in culprit.evidence]
         culprit_ref = CulpritRef(
             kind=culprit.entity.kind,
             name=culprit.entity.name,
             namespace=culprit.entity.namespace,
             pid=culprit.entity.pid,
             why=culprit.why,
+            evidence=list(dict.fromkeys(named_by)),
         )
+    names = names_of(h.subject, culprit)
     return Finding(
         rank=rank_no,
         failure_mode=h.fm.id,
@@ -197,8 +245,8 @@ def build_finding(
         culprit=culprit_ref,
         chain=chain,
         evidence=ids.refs,
-        remediation=list(h.fm.remediation),
-        prevention=_prevention(h.fm),
+        remediation=[fill_step(step, names) for step in h.fm.remediation],
+        prevention=_prevention(h.fm, names),
         references=_references(h.fm),
         explained_by=ranked.explained_by.fm.id if ranked.explained_by else None,
         why_ranked=ranked.why,
@@ -230,7 +278,10 @@ def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactSto
                 candidates.append((kb.get(cause_id), h.subject))
     for fm, subject in candidates:
         view = store.view(subject)
+        culprit = next((h.culprit for h in top if h.fm.id == fm.id and h.subject == subject), None)
+        names = names_of(subject, culprit)
         for confirm in fm.confirm:
+            ask = fill_step(confirm.ask, names)
             if confirm.fact and confirm.fact in view:
                 continue
             if confirm.symptom and any(
@@ -239,29 +290,39 @@ def missing_evidence(ranked: Sequence[Ranked], kb: KnowledgeBase, store: FactSto
             ):
                 continue
             if confirm.fact:
-                asks.append(f"{fm.id}: no {confirm.fact} in the evidence: {confirm.ask}")
+                asks.append(f"{fm.id}: no {confirm.fact} in the evidence: {ask}")
             elif confirm.symptom:
-                asks.append(f"{fm.id}: no sign of {confirm.symptom} in the evidence: {confirm.ask}")
+                asks.append(f"{fm.id}: no sign of {confirm.symptom} in the evidence: {ask}")
             else:
-                asks.append(f"{fm.id}: {confirm.ask}")
+                asks.append(f"{fm.id}: {ask}")
     return list(dict.fromkeys(asks))
 
 
 def timeline(active: Sequence[Hypothesis]) -> list[TimelineEntry]:
+    """The timed evidence lines of the findings, each with the findings it supports."""
     entries: dict[tuple[str, str], tuple[datetime, str, str]] = {}
+    supports: dict[tuple[str, str], list[str]] = {}
     for h in active:
         for m in h.matched.values():
             for ev in m.evidence:
                 if ev.time is not None:
                     key = (ev.time.isoformat(), ev.text)
                     entries.setdefault(key, (ev.time, ev.source, ev.text))
-    ordered = sorted(entries.values(), key=lambda e: e[0])
+                    ids = supports.setdefault(key, [])
+                    if h.fm.id not in ids:
+                        ids.append(h.fm.id)
+    ordered = sorted(entries.items(), key=lambda e: e[1][0])
     if len(ordered) > MAX_TIMELINE:
         half = MAX_TIMELINE // 2
         ordered = ordered[:half] + ordered[-half:]
     return [
-        TimelineEntry(time=t.isoformat().replace("+00:00", "Z"), source=src, text=text[:300])
-        for t, src, text in ordered
+        TimelineEntry(
+            time=t.isoformat().replace("+00:00", "Z"),
+            source=src,
+            text=text[:300],
+            findings=supports[key],
+        )
+        for key, (t, src, text) in ordered
     ]
 
 
@@ -279,7 +340,7 @@ def near_misses(near: Sequence[Hypothesis]) -> list[NearMiss]:
                     kind=h.subject.kind, name=h.subject.name, namespace=h.subject.namespace
                 ),
                 seen=seen,
-                confirm=[c.ask for c in h.fm.confirm][:3],
+                confirm=[fill_step(c.ask, names_of(h.subject, None)) for c in h.fm.confirm][:3],
             )
         )
     return out

@@ -28,12 +28,35 @@ _PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
 
 def fill(message: str, view: dict[str, object]) -> str:
-    """Fill ``{fact.name}`` placeholders; unknown names stay visible instead of failing.
+    """Fill ``{fact.name}`` placeholders as a reader reads them (a ratio as a percentage);
+    unknown names stay visible instead of failing.
 
     >>> fill("pid_max is {sysctl.kernel.pid_max} ({x})", {"sysctl.kernel.pid_max": 32768})
     'pid_max is 32768 ({x})'
+    >>> fill("{node.pids.used_ratio} in use", {"node.pids.used_ratio": 0.937154})
+    '94% in use'
     """
-    return _PLACEHOLDER.sub(lambda m: str(view.get(m.group(1), m.group(0))), message)
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in view:
+            return match.group(0)
+        return readable(name, view[name])
+
+    return _PLACEHOLDER.sub(one, message)
+
+
+def readable(name: str, value: object) -> str:
+    """A fact's value in words: ratios in percent, long fractions rounded.
+
+    >>> readable("etcd.db_quota_ratio", 0.5), readable("node.cpu.iowait_percent", 12.3456)
+    ('50%', '12.3')
+    """
+    if isinstance(value, float) and not isinstance(value, bool):
+        if name.endswith("_ratio"):
+            return f"{value:.0%}"
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
 
 
 def evaluate_risks(store: FactStore, kb: KnowledgeBase) -> list[Risk]:

@@ -4,9 +4,21 @@ mode as a runbook page: Meaning, Impact, Diagnosis, Mitigation, Prevention, Refe
 from __future__ import annotations
 
 import json
+import re
 
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, Link
+from kubewhy.model.steps import alert_advice
+
+
+def _with_thresholds(expr: str, thresholds: dict[str, float]) -> str:
+    def one(match: re.Match[str]) -> str:
+        value = thresholds.get(match.group(1))
+        if value is None:
+            return match.group(0)
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", one, expr)
 
 
 def render_rules(kb: KnowledgeBase, fmt: str = "text") -> str:
@@ -84,7 +96,10 @@ def render_explain(kb: KnowledgeBase, fm: FailureMode) -> str:
     out += ["", "## Prevention", ""]
     out += [f"- {s}" for s in fm.prevention.settings]
     for a in fm.prevention.alerts:
-        out.append(f"- alert `{a.alert}` ({a.severity}, for {a.for_}): `{a.expr}` — {a.summary}")
+        # The thresholds' defaults in the expression, as `kubewhy alerts` writes it.
+        expr = _with_thresholds(a.expr, a.thresholds)
+        advice = alert_advice(a.alert, a.summary, {}).split(": ", 1)[1]
+        out.append(f"- alert `{a.alert}` ({a.severity}, for {a.for_}): `{expr}`, {advice}")
     if fm.risks:
         out += ["", "## Risk checks (kubewhy audit)", ""]
         out += [f"- `{r.id}` ({r.severity.value}): `{r.when}` — fix: {r.fix}" for r in fm.risks]

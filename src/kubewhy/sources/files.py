@@ -14,17 +14,18 @@ import contextlib
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from kubewhy.errors import InputError
 from kubewhy.model.bundle import MANIFEST_NAME, Gap, Manifest, read_manifest
 from kubewhy.model.caps import Caps
 from kubewhy.model.components import of_file_name, of_pod_name
 from kubewhy.model.names import decode_segment
-from kubewhy.sources.archives import Extractor, archive_kind
+from kubewhy.sources.archives import Extractor, NoScratchError, archive_kind
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.streams import DEFAULT_CAPS, open_bytes, open_regular, open_stream
 
@@ -168,7 +169,12 @@ def open_inputs(paths: list[Path], caps: Caps = DEFAULT_CAPS) -> Iterator[Inputs
     inputs = Inputs()
     extractor = Extractor(caps)
     try:
+        if sum(1 for given in paths if str(given) == STDIN) > 1:
+            raise InputError("-: standard input can be read once only")
         for given in paths:
+            if str(given) == STDIN:
+                _add_stdin(inputs, extractor)
+                continue
             if not os.path.lexists(given):
                 raise InputError(f"{given}: no such file or directory")
             if given.is_dir():
@@ -189,6 +195,50 @@ def open_inputs(paths: list[Path], caps: Caps = DEFAULT_CAPS) -> Iterator[Inputs
         yield inputs
     finally:
         extractor.cleanup()
+
+
+STDIN = "-"
+_CHUNK = 1 << 20
+
+
+def _add_stdin(inputs: Inputs, extractor: Extractor, stream: BinaryIO | None = None) -> None:
+    """Evidence piped in (``journalctl -u kubelet | kubewhy diagnose -``), named ``stdin``.
+
+    A pipe can be read once, and a reader may read an input more than once (to find its
+    format, then to parse it), so it is kept: in the run's scratch folder, which goes with the
+    run, or in memory when no folder can be made (a full disk). An archive piped in is opened
+    like one given by name."""
+    source = stream or cast(BinaryIO, sys.stdin.buffer)
+    if stream is None and sys.stdin.isatty():
+        raise InputError("-: standard input is a terminal; pipe the evidence in")
+    caps = extractor.caps
+    limit = caps.input_bytes
+    try:
+        kept = extractor.folder() / "stdin"
+    except NoScratchError:
+        data = source.read(limit + 1)
+        if len(data) > limit:
+            hint = caps.raise_hint("input-bytes")
+            extractor.gap("stdin", "cap", f"read up to {limit} bytes; {hint}")
+        inputs.files.append(InputFile(Path("stdin"), "stdin", data=data[:limit], caps=caps))
+        return
+    written = 0
+    room = min(limit, extractor.room())
+    with kept.open("wb") as out:
+        while chunk := source.read(min(_CHUNK, room - written + 1)):
+            if written + len(chunk) > room:
+                out.write(chunk[: room - written])
+                written = room
+                hint = caps.raise_hint("input-bytes")
+                extractor.gap("stdin", "cap", f"read up to {room} bytes; {hint}")
+                break
+            out.write(chunk)
+            written += len(chunk)
+    extractor.written += written
+    if archive_kind(kept, caps):
+        _add_archive(inputs, kept, "stdin!", extractor, 0)
+    else:
+        inputs.files.append(InputFile(kept, "stdin", caps=caps))
 
 
 def _add_archive(
