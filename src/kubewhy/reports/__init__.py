@@ -45,15 +45,10 @@ def render(
         from kubewhy.reports.html import render_html_report
 
         return render_html_report(diagnosis)
-    if fmt in ("markdown", "html"):
+    if fmt == "markdown":
         from kubewhy.reports.markdown import render_markdown
 
-        markdown = render_markdown(diagnosis)
-        if fmt == "markdown":
-            return markdown
-        from kubewhy.reports.structured import render_html
-
-        return render_html(markdown, "kubewhy diagnosis")
+        return render_markdown(diagnosis)
     from kubewhy.reports.text import render_text
 
     return render_text(diagnosis, width=width, color=color)
