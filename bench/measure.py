@@ -49,9 +49,14 @@ def run(
     stdin: int | None = None,
     keep_stdout: bool = False,
     cwd: str | None = None,
+    one_core: bool = False,
 ) -> Sample:
-    """One run of ``command``: the whole process, start-up included."""
+    """One run of ``command``: the whole process, start-up included. ``one_core`` pins it to
+    one CPU (it inherits this process's affinity, set for the spawn and restored)."""
     out = subprocess.PIPE if keep_stdout else subprocess.DEVNULL
+    allowed = os.sched_getaffinity(0)
+    if one_core:
+        os.sched_setaffinity(0, {min(allowed)})
     started = time.monotonic()
     child = subprocess.Popen(
         list(command),
@@ -61,6 +66,8 @@ def run(
         env=dict(env) if env is not None else None,
         cwd=cwd,
     )
+    if one_core:
+        os.sched_setaffinity(0, allowed)
     data = child.stdout.read() if keep_stdout and child.stdout else b""
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - started

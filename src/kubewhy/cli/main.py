@@ -36,12 +36,12 @@ from kubewhy.cli.site import (
     site_knowledge_base,
 )
 from kubewhy.errors import KubewhyError, NothingReadError, UsageError
-from kubewhy.model.caps import Caps
-from kubewhy.model.diagnosis import Diagnosis, counts
-from kubewhy.model.obfuscate import Obfuscator
-from kubewhy.model.redact import redact
 
+# What a command needs is imported in the command: `--help`, `--version` and completion load
+# none of it (the models pull in pydantic, the redaction its patterns).
 if TYPE_CHECKING:
+    from kubewhy.model.caps import Caps
+    from kubewhy.model.diagnosis import Diagnosis
     from kubewhy.model.suppression import Suppression
     from kubewhy.pipeline import Request
     from kubewhy.sources.bundle import BundleWriter
@@ -113,6 +113,8 @@ def say(message: str) -> None:
     from kubewhy.reports.safe import safe_text
 
     try:
+        from kubewhy.model.redact import redact
+
         line = redact(message)
     except Exception as exc:  # shown unredacted it could leak what it quotes
         line = f"(message withheld: redacting it failed: {type(exc).__name__})"
@@ -162,6 +164,8 @@ def _render(
         if output is not None or not sys.stdout.isatty()
         else min(typer.get_terminal_size()[0], 120)
     )
+    from kubewhy.model.obfuscate import Obfuscator
+
     obfuscator = Obfuscator() if obfuscate else None
     text = render(diagnosis, fmt.value, width=max(width, 80), color=color, obfuscator=obfuscator)
     emit(text, output)
@@ -238,6 +242,8 @@ class _Evidence:
 
 
 def parse_limits(items: list[str] | None) -> Caps:
+    from kubewhy.model.caps import Caps
+
     try:
         return Caps().with_overrides(items or [])
     except ValueError as exc:
@@ -358,6 +364,8 @@ def diagnose(
         limit,
     ).resolve(parse_timezone(timezone), jobs, read_suppressions(suppressions, kb))
     diagnosis = run_diagnosis(request, kb)
+    from kubewhy.model.diagnosis import counts
+
     _render(diagnosis, fmt, output, obfuscate)
     raise typer.Exit(EXIT_FINDINGS if any(counts(f) for f in diagnosis.findings) else EXIT_OK)
 
@@ -398,6 +406,8 @@ def audit(
         limits=limit,
     ).resolve(suppressions=read_suppressions(suppressions, kb))
     risks = run_audit(request, kb)
+    from kubewhy.model.obfuscate import Obfuscator
+
     emit(render_audit(risks, fmt.value, Obfuscator() if obfuscate else None), output)
     active = any(r.suppressed is None for r in risks)
     raise typer.Exit(EXIT_FINDINGS if active else EXIT_OK)
@@ -442,7 +452,10 @@ def alerts(
             raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
     overrides.update(parse_overrides(set_ or []))
     text = render_alerts(
-        site_knowledge_base(kb_dir), fmt.value, overrides, parse_durations(for_ or [])
+        site_knowledge_base(kb_dir, patterns=False),
+        fmt.value,
+        overrides,
+        parse_durations(for_ or []),
     )
     emit(text, output)
 
@@ -458,7 +471,7 @@ def rules(
     """List the knowledge base's failure modes (local ones included)."""
     from kubewhy.reports.explain import render_graph, render_rules
 
-    kb = site_knowledge_base(kb_dir)
+    kb = site_knowledge_base(kb_dir, patterns=False)
     emit(render_graph(kb) if graph else render_rules(kb, fmt.value), None)
 
 
@@ -470,7 +483,7 @@ def explain(
     """Show one failure mode: meaning, chain, checks, fix, prevention, references."""
     from kubewhy.reports.explain import render_explain
 
-    kb = site_knowledge_base(kb_dir)
+    kb = site_knowledge_base(kb_dir, patterns=False)
     if rule_id not in kb.failure_modes:
         close = [i for i in kb.failure_modes if rule_id in i or i in rule_id][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `kubewhy rules`)"
@@ -559,6 +572,8 @@ def collect_prometheus_cmd(
 
 def _write_bundle(bundle: BundleWriter, output: Path, obfuscate: bool = False) -> None:
     if obfuscate:
+        from kubewhy.model.obfuscate import Obfuscator
+
         bundle.obfuscate(Obfuscator())
     try:
         bundle.write_tar_gz(output)

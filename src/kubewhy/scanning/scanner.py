@@ -60,14 +60,23 @@ class Scanner:
 
     def __init__(self, patterns: Sequence[PatternSpec], engine: str = "auto") -> None:
         specs = [(spec.regex, spec.flags) for spec in patterns]
+        checked: list[CompiledPattern] = []
+
+        def compile_all(prefilters: list[str | None]) -> None:
+            checked.extend(
+                CompiledPattern.with_prefilter(i, spec, prefilter)
+                for i, (spec, prefilter) in enumerate(zip(patterns, prefilters, strict=True))
+            )
+
         try:
-            known = cached_prefilters(specs, translate)
+            known, cached = cached_prefilters(specs, translate, compile_all)
         except (re.error, OverflowError, RecursionError):
             # An invalid pattern: building them one by one names it.
             self._patterns = [CompiledPattern.build(i, spec) for i, spec in enumerate(patterns)]
         else:
-            self._patterns = [
-                CompiledPattern.with_prefilter(i, spec, prefilter)
+            # From the cache, every pattern compiled in the run that kept them.
+            self._patterns = checked or [
+                CompiledPattern.with_prefilter(i, spec, prefilter, lazy=cached)
                 for i, (spec, prefilter) in enumerate(zip(patterns, known, strict=True))
             ]
         self._always = {p.index for p in self._patterns if p.prefilter is None}
