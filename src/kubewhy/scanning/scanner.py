@@ -31,6 +31,7 @@ DEFAULT_CHUNK = 4 << 20
 # (same line number), so memory stays bounded whatever the input.
 MAX_LINE_BYTES = 64 << 20
 _NUMPY_MIN = 1 << 16
+_FIRST_BUFFER = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,17 +194,22 @@ class StreamScan:
         return next(self._inner)
 
     def _run(self, scanner: Scanner, stream: BinaryIO, chunk_size: int) -> Iterator[LineMatch]:
-        buf = bytearray(chunk_size)
+        # The buffer starts small and doubles up to ``chunk_size`` while reads fill it: a
+        # zeroed 4 MiB buffer per input cost a small file more than its scan.
+        buf = bytearray(min(chunk_size, _FIRST_BUFFER))
         kept = 0  # bytes at the front of buf carried over from the last block
         line_no = 1
         while True:
             kept, at_eof = _fill(stream, buf, kept)
             if at_eof:
                 break
+            if len(buf) < chunk_size:
+                buf = _grown(buf, kept, chunk_size)
+                continue
             last_newline = buf.rfind(b"\n", 0, kept)
             if last_newline < 0:
                 if kept < MAX_LINE_BYTES:  # a line longer than the buffer: make room
-                    buf = _grown(buf, kept)
+                    buf = _grown(buf, kept, MAX_LINE_BYTES)
                     continue
                 last_newline = kept - 1  # cut a giant line; see MAX_LINE_BYTES
             block_end = last_newline + 1
@@ -239,7 +245,7 @@ def _fill(stream: BinaryIO, buf: bytearray, kept: int) -> tuple[int, bool]:
     return kept, False
 
 
-def _grown(buf: bytearray, kept: int) -> bytearray:
-    bigger = bytearray(min(len(buf) * 2, MAX_LINE_BYTES))
+def _grown(buf: bytearray, kept: int, limit: int) -> bytearray:
+    bigger = bytearray(min(len(buf) * 2, limit))
     bigger[:kept] = buf[:kept]
     return bigger
