@@ -60,6 +60,7 @@ def build(wheel: Path, out: Path, python: str = sys.executable) -> tuple[Path, P
                 # redaction engine (RE2, detect-secrets' plugins, found by listing their package)
                 # and the zstd decoder.
                 *("--hidden-import", "re2", "--hidden-import", "zstandard"),
+                *("--hidden-import", "isal.igzip", "--hidden-import", "isal.igzip_threaded"),
                 *("--collect-submodules", "detect_secrets"),
                 *("--distpath", str(work / "dist"), "--workpath", str(work / "build")),
                 *("--specpath", str(work)),
