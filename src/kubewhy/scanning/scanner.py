@@ -21,10 +21,24 @@ from kubewhy.scanning.engines import Buffer, cached_prefilters, make_finder
 from kubewhy.scanning.patterns import CompiledPattern, PatternSpec
 from kubewhy.scanning.prefilter import translate
 
-try:  # counting newlines is the only full pass Python makes; numpy does it ~6x faster
-    _numpy: Any = importlib.import_module("numpy")
-except ImportError:  # pragma: no cover - numpy is optional
-    _numpy = None
+# Counting newlines is the only full pass Python makes: numpy's count_nonzero on 4 MiB blocks
+# took 0.16 CPU s per GiB against 0.61 for bytes.count (medians of 7, the same blocks). It is
+# imported at the first block big enough to need it, so runs over small files never pay its
+# import (60 to 75 ms); where it is not installed, bytes.count.
+_numpy: Any = None
+_numpy_tried = False
+
+
+def _numpy_module() -> Any:
+    global _numpy, _numpy_tried  # noqa: PLW0603 - one import per process
+    if not _numpy_tried:
+        _numpy_tried = True
+        try:
+            _numpy = importlib.import_module("numpy")
+        except ImportError:  # pragma: no cover - numpy is optional
+            _numpy = None
+    return _numpy
+
 
 DEFAULT_CHUNK = 4 << 20
 # A line longer than this is cut into pieces of this size, each checked as a line of its own
@@ -50,9 +64,9 @@ def count_newlines(buf: Buffer, start: int, stop: int) -> int:
     >>> count_newlines(b"a\\nb\\nc", 0, 5)
     2
     """
-    if _numpy is not None and stop - start >= _NUMPY_MIN:
-        view = _numpy.frombuffer(buf, dtype=_numpy.uint8, count=stop - start, offset=start)
-        return int(_numpy.count_nonzero(view == 0x0A))
+    if stop - start >= _NUMPY_MIN and (numpy := _numpy_module()) is not None:
+        view = numpy.frombuffer(buf, dtype=numpy.uint8, count=stop - start, offset=start)
+        return int(numpy.count_nonzero(view == 0x0A))
     return buf.count(b"\n", start, stop)
 
 
