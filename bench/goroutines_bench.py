@@ -1,15 +1,15 @@
 """Goroutine dump parsing and analysis speed on a dump of a million goroutines.
 
 The dump is made of real stacks (tests/goroutines/data, see PROVENANCE.md) with new goroutine
-ids and wait times: 30% carry no wait stamp, the others 1-1600 minutes. The captured stacks
-are copied verbatim, so their argument values and frame pointers repeat; ``--vary-values``
-gives each goroutine its own values instead, as in a real dump of that size. The dump is
-written to a temporary file, then parsed and analysed from that file in fresh child
-processes (``--runs``, best of them reported): CPU seconds, wall seconds, peak RSS. Figures
-are printed, not asserted.
+ids and wait times: 30% carry no wait stamp, the others 1-1600 minutes. Each goroutine gets
+its own argument values and frame pointers, as in a real dump of that size (``--same-values``
+copies the captured stacks verbatim instead, so their values repeat: a flattering input). The
+dump is written to a temporary file, then parsed and analysed from that file in fresh child
+processes (``--runs``; the median reported, with min and max): CPU seconds, wall seconds, peak
+RSS. Figures are printed, not asserted.
 
     PYTHONPATH=src python bench/goroutines_bench.py [--goroutines N] [--shape debug2|sigquit]
-        [--vary-values] [--runs 3]
+        [--same-values] [--runs 5]
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--goroutines", type=int, default=1_000_000)
     parser.add_argument("--shape", choices=("debug2", "sigquit"), default="debug2")
-    parser.add_argument("--vary-values", action="store_true")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--same-values", action="store_true", help="the captured values")
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -110,16 +110,24 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "dump.txt"
-        size = write_dump(dump, args.goroutines, args.shape, vary_values=args.vary_values)
-        runs = [run_child(dump) for _ in range(args.runs)]
-    cpu, wall, (total, groups, leaks, convoys) = min(runs)
+        vary = not args.same_values
+        size = write_dump(dump, args.goroutines, args.shape, vary_values=vary)
+        runs = sorted(run_child(dump) for _ in range(args.runs))
+    cpu, wall, (total, groups, leaks, convoys) = runs[len(runs) // 2]
     # The largest RSS any child reached (the runs parse the same file).
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    values = "values differ per goroutine" if args.vary_values else "captured values"
+    values = "captured values repeated" if args.same_values else "values differ per goroutine"
     print(f"dump: {int(total):,} goroutines ({args.shape} stacks, {values}), {size / 1e6:.0f} MB")
     print("runs (CPU s / wall s): " + ", ".join(f"{c:.2f}/{w:.2f}" for c, w, _ in runs))
-    print(f"parse + analysis, best of {len(runs)}: {cpu:.2f} s CPU, {wall:.2f} s wall")
-    print(f"throughput: {int(total) / cpu:,.0f} goroutines/s (CPU)")
+    low, high = runs[0][0], runs[-1][0]
+    print(
+        f"parse + analysis, median of {len(runs)}: {cpu:.2f} s CPU ({low:.2f}-{high:.2f}), "
+        f"{wall:.2f} s wall"
+    )
+    print(
+        f"throughput: {int(total) / cpu:,.0f} goroutines/s per CPU second "
+        f"({int(total) / high:,.0f}-{int(total) / low:,.0f})"
+    )
     print(f"peak RSS of the parsing process: {peak_mb:.0f} MB")
     print(f"found: {groups} stack groups, {leaks} leaks, {convoys} convoys")
 

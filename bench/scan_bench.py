@@ -1,14 +1,26 @@
-"""Benchmark kubewhy's multi-pattern scan against ripgrep on the same file.
+"""Benchmark kubewhy's multi-pattern scan against ripgrep on the same file, whole process on
+both sides.
 
     PYTHONPATH=src python bench/scan_bench.py --size 1G
 
 Uses the knowledge base's own log patterns (``kb.log_patterns()``) and writes a realistic node
 log whose failure lines (about 0.01%) are the knowledge base's ``examples:`` lines (or scans
-``--file``). Then, on a warm page cache and ``--repeat`` times each, interleaved: kubewhy on one
-core (``Scanner.scan_stream`` in a child pinned to one CPU) and ``rg -c -f PATTERNS``. Prints
-the best wall and CPU seconds of each, MB/s, the ratio, kubewhy's peak RSS and the load average,
-checks that both count the same matching lines (exit status 1 if not), and says whether the
-goals are met (scan >= 2x ripgrep on one core, peak RSS < 300 MB).
+``--file``). Then, on a warm page cache, ``--repeat`` rounds (default 5), each running every
+command once in turn, every command pinned to one CPU and timed as a whole process (``wait4``:
+start-up, imports, pattern compile or cache load, and the scan; wall clock and CPU seconds):
+
+- kubewhy: ``Scanner.scan_stream`` over ``open_stream`` (the engine installed: Hyperscan, else
+  RE2, else ``re``), the same with numpy made unimportable when numpy is installed;
+- ``rg --no-unicode -c -f`` over the byte regexes the fast engine compiles (kubewhy's
+  prefilters): ripgrep given the very patterns Hyperscan gets;
+- ``rg --no-unicode -c -f`` over the original patterns (ASCII classes, as kubewhy's
+  case-insensitive patterns are);
+- ``rg -c -f`` over the original patterns: ripgrep as a user would run it.
+
+Reports the median of each measure with its min and max, the ratios of the medians, kubewhy's
+peak RSS, what was really installed (engine, numpy) and the load average. The bench exits 1 when
+kubewhy and the user's ripgrep count different matching lines, or when ripgrep over the
+prefilters counts fewer (they match a superset of the lines).
 """
 
 from __future__ import annotations
@@ -17,8 +29,8 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,18 +43,19 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from gen_log import builtin_examples, generate, kb_examples, parse_size  # noqa: E402
+from measure import Sample, run  # noqa: E402
 from scan_patterns import PATTERNS  # noqa: E402
 
 TOOL_TIMEOUT = 900
-GOAL_RATIO = 2.0
+GOAL_RATIO = 3.0
 GOAL_RSS_MB = 300
 
-# Runs in a child so its peak RSS is its own. argv: patterns.json, file, chunk bytes.
+# The whole kubewhy side, in a child. argv: patterns.json, file, chunk bytes.
 _ONE_CORE = """
-import json, os, resource, sys, time
+import json, sys, time
 from pathlib import Path
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 from kubewhy.scanning import PatternSpec, Scanner
+from kubewhy.scanning import scanner as scanner_module
 from kubewhy.sources.streams import open_stream
 specs = [PatternSpec(p, ic) for p, ic in json.load(open(sys.argv[1]))]
 start = time.perf_counter()
@@ -50,16 +63,11 @@ scanner = Scanner(specs)
 compiled = time.perf_counter() - start
 lines = 0
 with open_stream(Path(sys.argv[2])) as stream:
-    start = time.perf_counter()
-    cpu = time.process_time()
     scan = scanner.scan_stream(stream, int(sys.argv[3]))
     for _ in scan:
         lines += 1
-    seconds = time.perf_counter() - start
-    cpu = time.process_time() - cpu
-print(json.dumps({"seconds": seconds, "cpu": cpu, "compile": compiled, "matches": lines,
-                  "bytes": scan.bytes_scanned, "engine": scanner.engine,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"compile": compiled, "matches": lines, "bytes": scan.bytes_scanned,
+                  "engine": scanner.engine, "numpy": scanner_module._numpy is not None}))
 """
 
 # Makes ``import numpy`` raise ImportError, as where numpy is not installed.
@@ -68,17 +76,22 @@ _BLOCK_NUMPY = "import sys; sys.modules['numpy'] = None\n"
 
 @dataclass
 class Runs:
-    """Every run of one tool; the best of each measure is what is reported."""
+    """Every whole-process run of one command."""
 
     name: str
-    seconds: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
+    argv: list[str]
+    env: dict[str, str] | None = None
+    samples: list[Sample] = field(default_factory=list)
     matches: set[int] = field(default_factory=set)
-    rss_mb: float = 0.0
     error: str | None = None
+    info: dict[str, object] = field(default_factory=dict)
 
-    def best(self) -> tuple[float, float]:
-        return min(self.seconds), min(self.cpu)
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(s, attribute) for s in self.samples)
+
+    def cell(self, attribute: str) -> str:
+        values = [getattr(s, attribute) for s in self.samples]
+        return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def load_patterns(choice: str) -> tuple[str, list[tuple[str, bool]], list[str]]:
@@ -102,86 +115,120 @@ def rg_pattern(regex: str, ignore_case: bool) -> str:
     return ("(?i)" if ignore_case else "") + regex
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def rg_ascii(regex: str) -> str:
+    """For ``--no-unicode``, where ripgrep refuses non-ASCII characters: each becomes its UTF-8
+    bytes (one pattern writes ``[mµn]s``; a class holding one becomes an alternation)."""
+    if regex.isascii():
+        return regex
+
+    def as_bytes(char: str) -> str:
+        return "".join(f"\\x{byte:02x}" for byte in char.encode())
+
+    def in_class(found: re.Match[str]) -> str:
+        body = found.group(1)
+        wide = [c for c in body if not c.isascii()]
+        if not wide:
+            return found.group(0)
+        rest = "".join(c for c in body if c.isascii())
+        return "(?:" + "|".join([f"[{rest}]", *(as_bytes(c) for c in wide)]) + ")"
+
+    regex = re.sub(r"(?<!\\)\[((?:\\.|[^\]\\])+)\]", in_class, regex)
+    return "".join(c if c.isascii() else as_bytes(c) for c in regex)
 
 
-def run_rg(runs: Runs, patterns_file: Path, log: Path) -> None:
-    argv = ["rg", "--no-config", "-c", "-f", str(patterns_file), str(log)]
-    cpu = children_cpu()
-    start = time.perf_counter()
+def prefilters(patterns: list[tuple[str, bool]]) -> list[str]:
+    """The byte regexes the fast engine compiles for these patterns (a pattern that can match
+    an empty line has none: every line is its candidate, so it goes to ripgrep as written)."""
+    from kubewhy.scanning import PatternSpec
+    from kubewhy.scanning.prefilter import translate
+
+    found = []
+    for regex, ignore_case in patterns:
+        spec = PatternSpec(regex, ignore_case)
+        byte_regex = translate(spec.regex, spec.flags)
+        found.append(byte_regex if byte_regex is not None else rg_pattern(regex, ignore_case))
+    return found
+
+
+def run_one(runs: Runs) -> None:
+    if runs.error:
+        return
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
-        )
+        sample = run(runs.argv, runs.env, keep_stdout=True, one_core=True)
     except FileNotFoundError:
-        runs.error = "rg not installed"
+        runs.error = f"{runs.argv[0]} not installed"
         return
-    except subprocess.TimeoutExpired:
-        runs.error = f"timeout after {TOOL_TIMEOUT}s"
-        return
-    if done.returncode not in {0, 1}:
-        runs.error = done.stderr.strip()[:300]
-        return
-    runs.seconds.append(time.perf_counter() - start)
-    runs.cpu.append(children_cpu() - cpu)
-    runs.matches.add(int(done.stdout.strip() or 0))
+    out = sample.stdout.decode(errors="replace").strip()
+    if runs.argv[0] == "rg":
+        if sample.code not in {0, 1}:
+            runs.error = f"exit {sample.code}"
+            return
+        runs.matches.add(int(out or 0))
+    else:
+        if sample.code != 0:
+            raise RuntimeError(f"{runs.name}: exit {sample.code}")
+        runs.info = json.loads(out.splitlines()[-1])
+        runs.matches.add(int(str(runs.info["matches"])))
+    runs.samples.append(sample)
 
 
-def run_kubewhy(
-    runs: Runs, patterns_file: Path, log: Path, chunk: int, numpy: bool
-) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "src"))
-    code = _ONE_CORE if numpy else _BLOCK_NUMPY + _ONE_CORE
-    argv = [sys.executable, "-c", code, str(patterns_file), str(log), str(chunk)]
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT, env=env, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    runs.name = f"kubewhy 1 core ({result['engine']}{'' if numpy else ', no numpy'})"
-    runs.seconds.append(float(str(result["seconds"])))
-    runs.cpu.append(float(str(result["cpu"])))  # the scan loop only, not start-up nor compile
-    runs.matches.add(int(str(result["matches"])))
-    runs.rss_mb = max(runs.rss_mb, float(str(result["rss_mb"])))
-    return result
-
-
-def report(size: int, kubewhys: list[Runs], rg: Runs, loads: list[float], compile_s: float) -> bool:
+def report(size: int, kubewhys: list[Runs], rgs: list[Runs], loads: list[float]) -> bool:
     """Print the table and the goals; whether the match counts agree."""
-    print(f"file: {size / 1e6:.0f} MB; kubewhy pattern compile {compile_s:.2f}s (not counted)")
-    print(f"load average (1 min) during the runs: {min(loads):.2f} .. {max(loads):.2f}")
-    head = f"{'tool':36} {'best s':>7} {'MB/s':>6} {'best CPU s':>10} {'MB/CPU-s':>9}"
-    print(f"{head} {'matching lines':>15}")
     kubewhy = kubewhys[0]
-    for runs in (*kubewhys, rg):
-        if runs.error:
-            print(f"{runs.name:36} {runs.error}")
+    print(f"file: {size / 1e6:.0f} MB; runs of each command: {len(kubewhy.samples)}")
+    print(f"load average (1 min) during the runs: {min(loads):.2f} .. {max(loads):.2f}")
+    print(
+        "| command (one core, whole process) | wall s median (min-max) "
+        "| CPU s median (min-max) | MB/CPU-s | peak RSS MB | matching lines |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for runs in (*kubewhys, *rgs):
+        if runs.error or not runs.samples:
+            print(f"| {runs.name} | {runs.error or 'no run'} | | | | |")
             continue
-        seconds, cpu = runs.best()
         counts = ",".join(str(n) for n in sorted(runs.matches))
+        rss = max(s.rss_mib for s in runs.samples)
         print(
-            f"{runs.name:36} {seconds:7.2f} {size / seconds / 1e6:6.0f} {cpu:10.2f} "
-            f"{size / cpu / 1e6:9.0f} {counts:>15}"
+            f"| {runs.name} | {runs.cell('wall')} | {runs.cell('cpu')} "
+            f"| {size / runs.median('cpu') / 1e6:.0f} | {rss:.0f} | {counts} |"
         )
-    agree = not rg.error and len(kubewhy.matches | rg.matches) == 1
-    if not rg.error:
-        (k_wall, k_cpu), (r_wall, r_cpu) = kubewhy.best(), rg.best()
-        ratio = r_wall / k_wall
-        print(f"kubewhy / ripgrep: {ratio:.2f}x wall, {r_cpu / k_cpu:.2f}x per CPU second")
-        met = "met" if min(ratio, r_cpu / k_cpu) >= GOAL_RATIO else "MISSED"
-        print(f"goal scan >= {GOAL_RATIO:.0f}x ripgrep on one core: {met}")
-        print("matching lines: " + ("same count" if agree else "DIFFERENT counts"))
-    if len(kubewhys) > 1:
-        no_numpy = kubewhys[1]
-        print(f"without numpy: {no_numpy.best()[1] / kubewhy.best()[1]:.2f}x the CPU seconds")
-        agree = agree and no_numpy.matches == kubewhy.matches
-    rss = max(k.rss_mb for k in kubewhys)
+    user = rgs[-1]
+    agree = not user.error and len(kubewhy.matches | user.matches) == 1
+    for rg in rgs:
+        if rg.error or not rg.samples:
+            continue
+        wall = rg.median("wall") / kubewhy.median("wall")
+        cpu = rg.median("cpu") / kubewhy.median("cpu")
+        print(f"kubewhy / {rg.name}: {wall:.2f}x wall, {cpu:.2f}x CPU (medians)")
+    same = rgs[0]
+    if not same.error and same.samples:
+        cpu = same.median("cpu") / kubewhy.median("cpu")
+        met = "met" if cpu >= GOAL_RATIO else "MISSED"
+        print(f"goal scan >= {GOAL_RATIO:.0f}x ripgrep given the same byte regexes: {met}")
+        agree = agree and min(same.matches) >= max(kubewhy.matches)
+    print("matching lines: " + ("consistent" if agree else "DIFFERENT counts"))
+    for other in kubewhys[1:]:
+        print(f"{other.name}: {other.median('cpu') / kubewhy.median('cpu'):.2f}x the CPU s")
+        agree = agree and other.matches == kubewhy.matches
+    rss = max(s.rss_mib for k in kubewhys for s in k.samples)
     met = "met" if rss < GOAL_RSS_MB else "MISSED"
     print(f"kubewhy peak RSS: {rss:.0f} MB (goal < {GOAL_RSS_MB} MB: {met})")
     return agree
+
+
+def _rg_version() -> str:
+    if shutil.which("rg") is None:
+        return "rg absent"
+    done = subprocess.run(["rg", "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.splitlines()[0]
+
+
+def _numpy_installed() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def main() -> None:
@@ -189,10 +236,10 @@ def main() -> None:
     parser.add_argument("--size", default="1G")
     parser.add_argument("--file", type=Path, help="scan this file instead of generating one")
     parser.add_argument("--patterns", choices=["kb", "builtin"], default="kb")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool (best kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (medians reported)")
     parser.add_argument("--chunk", default="4M", help="kubewhy read size")
     parser.add_argument(
-        "--numpy", choices=["both", "yes", "no"], default="both", help="kubewhy with numpy?"
+        "--baseline", type=Path, help="another tree's src folder: its kubewhy gets a row too"
     )
     args = parser.parse_args()
 
@@ -212,23 +259,49 @@ def main() -> None:
             )
         size = log.stat().st_size
         (work / "patterns.json").write_text(json.dumps(patterns))
-        rg_file = work / "rg.txt"
-        rg_file.write_text("\n".join(rg_pattern(p, ic) for p, ic in patterns) + "\n")
+        originals = work / "rg.txt"
+        originals.write_text("\n".join(rg_pattern(p, ic) for p, ic in patterns) + "\n")
+        ascii_originals = work / "rg-ascii.txt"
+        ascii_originals.write_text(
+            "\n".join(rg_ascii(rg_pattern(p, ic)) for p, ic in patterns) + "\n"
+        )
+        byte_regexes = work / "prefilters.txt"
+        byte_regexes.write_text("\n".join(prefilters(patterns)) + "\n")
         subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True, timeout=600)
 
-        numpys = [True, False] if args.numpy == "both" else [args.numpy == "yes"]
-        kubewhys, rg = [Runs("kubewhy 1 core") for _ in numpys], Runs("rg -c -f")
+        env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "src"))
+        kubewhy_argv = [sys.executable, "-c", _ONE_CORE, str(work / "patterns.json"), str(log)]
+        kubewhy_argv.append(str(chunk))
+        numpy = _numpy_installed()
+        kubewhys = [Runs("kubewhy", kubewhy_argv, env)]
+        if numpy:
+            blocked = [sys.executable, "-c", _BLOCK_NUMPY + _ONE_CORE, *kubewhy_argv[3:]]
+            kubewhys.append(Runs("kubewhy, numpy blocked", blocked, env))
+        if args.baseline:
+            base_env = dict(os.environ, PYTHONPATH=str(args.baseline))
+            kubewhys.append(Runs(f"kubewhy, {args.baseline}", kubewhy_argv, base_env))
+        rg = ["rg", "--no-config", "-c"]
+        rgs = [
+            Runs("rg --no-unicode, kubewhy's byte regexes", [*rg, "--no-unicode", "-f"]),
+            Runs("rg --no-unicode, original patterns", [*rg, "--no-unicode", "-f"]),
+            Runs("rg, original patterns (as a user runs it)", [*rg, "-f"]),
+        ]
+        files = (byte_regexes, ascii_originals, originals)
+        for runs, patterns_file in zip(rgs, files, strict=True):
+            runs.argv += [str(patterns_file), str(log)]
+        # Each tool's first run compiles (kubewhy keeps its database in its cache; ripgrep
+        # compiles every time): one untimed round, so that the medians compare steady states.
+        for runs in kubewhys:
+            run(runs.argv, runs.env, one_core=True)
         loads: list[float] = []
-        compile_s = 0.0
         for _ in range(args.repeat):
-            for runs, numpy in zip(kubewhys, numpys, strict=True):
+            for runs in (*kubewhys, *rgs):
                 loads.append(os.getloadavg()[0])
-                one = run_kubewhy(runs, work / "patterns.json", log, chunk, numpy)
-                compile_s = float(str(one["compile"]))
-            loads.append(os.getloadavg()[0])
-            if not rg.error:
-                run_rg(rg, rg_file, log)
-        agree = report(size, kubewhys, rg, loads, compile_s)
+                run_one(runs)
+        info = kubewhys[0].info
+        numpy_state = "present" if info.get("numpy") else "absent"
+        print(f"installed: engine {info.get('engine')}, numpy {numpy_state}; {_rg_version()}")
+        agree = report(size, kubewhys, rgs, loads)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(0 if agree else 1)

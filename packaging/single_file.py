@@ -58,8 +58,10 @@ def build(wheel: Path, out: Path, python: str = sys.executable) -> tuple[Path, P
                 *("--collect-submodules", "kubewhy"),
                 # Imported by name at run time, which PyInstaller's analysis does not see: the
                 # redaction engine (RE2, detect-secrets' plugins, found by listing their package)
-                # and the zstd decoder.
+                # the zstd and ISA-L gzip decoders, and numpy (newline counting).
                 *("--hidden-import", "re2", "--hidden-import", "zstandard"),
+                *("--hidden-import", "numpy"),
+                *("--hidden-import", "isal.igzip", "--hidden-import", "isal.igzip_threaded"),
                 *("--collect-submodules", "detect_secrets"),
                 *("--distpath", str(work / "dist"), "--workpath", str(work / "build")),
                 *("--specpath", str(work)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -96,3 +97,22 @@ def test_truncated_zstd_is_a_stream_error(tmp_path: Path) -> None:
 def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         open_stream(tmp_path / "absent.log")
+
+
+def test_big_gzip_inflated_on_a_thread_reads_whole_and_reports_damage(tmp_path: Path) -> None:
+    """Past 8 MiB of gzip, ISA-L inflates on a thread of its own: same bytes, and a cut or a
+    corrupt stream is still a StreamError (the thread's error reaches the reader)."""
+    pytest.importorskip("isal.igzip_threaded")
+    rng = random.Random(3)
+    lines = b"".join(b"%d %032x\n" % (i, rng.getrandbits(128)) for i in range(400_000))
+    packed = gzip.compress(lines, compresslevel=1)
+    assert len(packed) > 8 << 20
+    whole = tmp_path / "big.gz"
+    whole.write_bytes(packed)
+    with open_stream(whole) as stream:
+        assert stream.read() == lines
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(packed[: len(packed) - 1000])
+    with pytest.raises(StreamError, match="gzip"), open_stream(cut) as stream:
+        while stream.read(1 << 20):
+            pass

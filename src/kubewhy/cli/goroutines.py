@@ -38,7 +38,7 @@ def knowledge_base_signatures() -> Sequence[tuple[str, GoroutineSignature]]:
     try:
         from kubewhy.kb.load import load_knowledge_base
 
-        return load_knowledge_base().goroutine_signatures()
+        return load_knowledge_base(patterns=False).goroutine_signatures()
     except (ImportError, AttributeError, KubewhyError) as exc:
         print(f"kubewhy goroutines: knowledge base not loaded ({exc})", file=sys.stderr)
         return ()

@@ -37,12 +37,12 @@ from kubewhy.cli.site import (
     site_knowledge_base,
 )
 from kubewhy.errors import KubewhyError, NothingReadError, UsageError
-from kubewhy.model.caps import Caps
-from kubewhy.model.diagnosis import Diagnosis, counts
-from kubewhy.model.obfuscate import Obfuscator
-from kubewhy.model.redact import redact
 
+# What a command needs is imported in the command: `--help`, `--version` and completion load
+# none of it (the models pull in pydantic, the redaction its patterns).
 if TYPE_CHECKING:
+    from kubewhy.model.caps import Caps
+    from kubewhy.model.diagnosis import Diagnosis
     from kubewhy.model.suppression import Suppression
     from kubewhy.pipeline import Request
     from kubewhy.sources.bundle import BundleWriter
@@ -114,6 +114,8 @@ def say(message: str) -> None:
     from kubewhy.reports.safe import safe_text
 
     try:
+        from kubewhy.model.redact import redact
+
         line = redact(message)
     except Exception as exc:  # shown unredacted it could leak what it quotes
         line = f"(message withheld: redacting it failed: {type(exc).__name__})"
@@ -160,6 +162,7 @@ def report_width() -> int:
 def _render(
     diagnosis: Diagnosis, fmt: ReportFormat, output: Path | None, obfuscate: bool = False
 ) -> None:
+    from kubewhy.model.obfuscate import Obfuscator
     from kubewhy.reports import render
 
     color = output is None and sys.stdout.isatty()
@@ -239,6 +242,8 @@ class _Evidence:
 
 
 def parse_limits(items: list[str] | None) -> Caps:
+    from kubewhy.model.caps import Caps
+
     try:
         return Caps().with_overrides(items or [])
     except ValueError as exc:
@@ -371,6 +376,8 @@ def diagnose(
         limit,
     ).resolve(parse_timezone(timezone), jobs, read_suppressions(suppressions, kb))
     diagnosis = run_diagnosis(request, kb)
+    from kubewhy.model.diagnosis import counts
+
     _render(diagnosis, fmt, output, obfuscate)
     raise typer.Exit(EXIT_FINDINGS if any(counts(f) for f in diagnosis.findings) else EXIT_OK)
 
@@ -411,6 +418,8 @@ def audit(
         limits=limit,
     ).resolve(suppressions=read_suppressions(suppressions, kb))
     risks = run_audit(request, kb)
+    from kubewhy.model.obfuscate import Obfuscator
+
     emit(render_audit(risks, fmt.value, Obfuscator() if obfuscate else None), output)
     active = any(r.suppressed is None for r in risks)
     raise typer.Exit(EXIT_FINDINGS if active else EXIT_OK)
@@ -464,7 +473,7 @@ def alerts(
             raise UsageError(f"cannot read {thresholds}: {exc.strerror}") from None
     overrides.update(parse_overrides(set_ or []))
     text = render_alerts(
-        site_knowledge_base(kb_dir),
+        site_knowledge_base(kb_dir, patterns=False),
         fmt.value,
         overrides,
         parse_durations(for_ or []),
@@ -484,7 +493,7 @@ def rules(
     """List the knowledge base's failure modes (local ones included)."""
     from kubewhy.reports.explain import render_graph, render_rules
 
-    kb = site_knowledge_base(kb_dir)
+    kb = site_knowledge_base(kb_dir, patterns=False)
     emit(render_graph(kb) if graph else render_rules(kb, fmt.value), None)
 
 
@@ -496,7 +505,7 @@ def explain(
     """Show one failure mode: meaning, chain, checks, fix, prevention, references."""
     from kubewhy.reports.explain import render_explain
 
-    kb = site_knowledge_base(kb_dir)
+    kb = site_knowledge_base(kb_dir, patterns=False)
     if rule_id not in kb.failure_modes:
         close = [i for i in kb.failure_modes if rule_id in i or i in rule_id][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (see `kubewhy rules`)"
@@ -625,6 +634,8 @@ def collect_prometheus_cmd(
 
 def _write_bundle(bundle: BundleWriter, output: Path, obfuscate: bool = False) -> None:
     if obfuscate:
+        from kubewhy.model.obfuscate import Obfuscator
+
         bundle.obfuscate(Obfuscator())
     try:
         bundle.write_tar_gz(output)

@@ -38,11 +38,12 @@ SuppressionsOption = Annotated[
 ]
 
 
-def site_knowledge_base(kb_dirs: list[Path] | None) -> KnowledgeBase:
-    """The built-in knowledge base plus the local directories, each validated on load."""
+def site_knowledge_base(kb_dirs: list[Path] | None, patterns: bool = True) -> KnowledgeBase:
+    """The built-in knowledge base plus the local directories, each validated on load;
+    ``patterns=False`` for commands that never scan (their patterns are not compiled)."""
     from kubewhy.kb.load import knowledge_base
 
-    return knowledge_base(tuple(kb_dirs or ()))
+    return knowledge_base(tuple(kb_dirs or ()), patterns)
 
 
 def read_suppressions(path: Path | None, kb: KnowledgeBase) -> tuple[Suppression, ...]:

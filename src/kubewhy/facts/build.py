@@ -29,6 +29,9 @@ from kubewhy.model.times import TimeContext, unix_time
 from kubewhy.parsers.kernel_reports import KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 
+# Never read: the first fact of a document always differs from `seen = None`.
+_NO_ENTITY = Entity.cluster()
+
 # Counts of what leaks or piles up: read twice, the larger is the symptom (the smaller one was
 # taken after a restart or a cleanup, as pasted sessions often show).
 PEAK_FACTS = (
@@ -70,9 +73,15 @@ def build_facts(parsed: Parsed, forced_offset_minutes: int | None = None) -> Fac
     folder_node = _folder_nodes(parsed.documents, parsed.logs, nodes)
     for doc in parsed.documents:
         fallback = folder_node.get(doc.file.path.parent)
+        # A parser gives the facts of one entity in a row, on one Entity value (a process's
+        # five facts of ps): it is unified once.
+        seen: Entity | None = None
+        unified = _NO_ENTITY
         for fact in doc.result.facts:
-            entity = nodes.entity(fact.entity, fallback)
-            store.add(fact if entity is fact.entity else replace(fact, entity=entity))
+            if fact.entity is not seen:
+                seen = fact.entity
+                unified = nodes.entity(seen, fallback)
+            store.add(fact if unified is seen else fact.about(unified))
         for entity in doc.result.entities:
             store.add_entity(nodes.entity(entity, fallback))
     store.keep_peaks(PEAK_FACTS)

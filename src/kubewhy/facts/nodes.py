@@ -37,34 +37,67 @@ def name_key(name: str) -> str:
     return name.lower().split(".")[0]
 
 
+_NODE = Kind.NODE.value
+_POD = Kind.POD.value
+_CLUSTER = Kind.CLUSTER.value
+_HOSTED = (Kind.PROCESS.value, Kind.CGROUP.value)
+
+
 class NodeNames:
     def __init__(self) -> None:
         self._by_key: dict[str, str] = {}
+        # Canonical name -> the keys that map to it: an alias renames them all without walking
+        # every key (a cluster dump aliases each of thousands of nodes).
+        self._keys_of: dict[str, set[str]] = {}
         # Pod name -> the namespaces the evidence places a pod of that name in.
         self._pod_namespaces: dict[str, set[str]] = {}
+        # What default() and entity() answered, until the names change: every fact's entity is
+        # unified, and a cluster holds hundreds of thousands of them on thousands of nodes.
+        self._default: str | None = None
+        self._entities: dict[tuple[Entity, str | None], Entity] = {}
+
+    def _set(self, key: str, name: str) -> None:
+        old = self._by_key.get(key)
+        if old == name:
+            return
+        if old is not None:
+            self._keys_of[old].discard(key)
+        self._by_key[key] = name
+        self._keys_of.setdefault(name, set()).add(key)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._default = None
+        if self._entities:
+            self._entities.clear()
 
     def add(self, name: str) -> None:
         if name and name != UNKNOWN_NODE and name not in _NOT_HOSTS:
-            self._by_key.setdefault(name_key(name), name)
+            key = name_key(name)
+            if key not in self._by_key:
+                self._set(key, name)
 
     def alias(self, name: str, address: str) -> None:
         """``address`` (an IP, a host name) is another name of node ``name``."""
         self.add(name)
         canonical = self._by_key.get(name_key(name), name)
-        self._by_key[name_key(address)] = canonical
+        self._set(name_key(address), canonical)
         # A node first seen by its address now answers to its real name.
-        for key, value in list(self._by_key.items()):
-            if value == address:
-                self._by_key[key] = canonical
+        if address != canonical:
+            for key in list(self._keys_of.get(address, ())):
+                self._set(key, canonical)
 
     def observe_entities(self, entities: Iterable[Entity]) -> None:
         for entity in entities:
-            if entity.kind == Kind.NODE.value:
+            if entity.kind == _NODE:
                 self.add(entity.name)
             elif entity.node:
                 self.add(entity.node)
-            if entity.kind == Kind.POD.value and entity.namespace:
-                self._pod_namespaces.setdefault(entity.name, set()).add(entity.namespace)
+            if entity.kind == _POD and entity.namespace:
+                found = self._pod_namespaces.setdefault(entity.name, set())
+                if entity.namespace not in found:
+                    found.add(entity.namespace)
+                    self._changed()
 
     def namespace_of(self, pod: str) -> str | None:
         """The namespace of the only pod called ``pod`` the evidence places in one."""
@@ -80,7 +113,7 @@ class NodeNames:
                 self.add(parsed.host)
 
     def known(self) -> list[str]:
-        return sorted(set(self._by_key.values()))
+        return sorted(name for name, keys in self._keys_of.items() if keys)
 
     def canonical(self, name: str) -> str:
         if name == UNKNOWN_NODE:
@@ -88,26 +121,36 @@ class NodeNames:
         return self._by_key.get(name_key(name), name)
 
     def default(self) -> str:
-        names = set(self._by_key.values())
-        return names.pop() if len(names) == 1 else UNKNOWN_NODE
+        if self._default is None:
+            names = [name for name, keys in self._keys_of.items() if keys]
+            self._default = names[0] if len(names) == 1 else UNKNOWN_NODE
+        return self._default
 
     def entity(self, entity: Entity, fallback: str | None = None) -> Entity:
         """The entity with its node's one name. Evidence that names no node belongs to the only
         node of the evidence, else to ``fallback`` (the node its folder is about), if any."""
+        key = (entity, fallback)
+        found = self._entities.get(key)
+        if found is None:
+            found = self._entities[key] = self._unified(entity, fallback)
+        return found
+
+    def _unified(self, entity: Entity, fallback: str | None) -> Entity:
         default = self.default()
         if default == UNKNOWN_NODE and fallback:
             default = self.canonical(fallback)
-        if entity.kind == Kind.NODE.value:
+        kind = entity.kind
+        if kind == _NODE:
             name = default if entity.name == UNKNOWN_NODE else self.canonical(entity.name)
             return entity if name == entity.name else Entity.for_node(name)
-        if entity.kind == Kind.CLUSTER.value:
+        if kind == _CLUSTER:
             return entity
-        if entity.kind == Kind.POD.value and entity.namespace is None:
+        if kind == _POD and entity.namespace is None:
             namespace = self.namespace_of(entity.name)
             if namespace is not None:
                 entity = Entity(entity.kind, entity.name, namespace, entity.node, entity.pid)
         if entity.node is None:
-            if entity.kind in (Kind.PROCESS.value, Kind.CGROUP.value):
+            if kind in _HOSTED:
                 return Entity(entity.kind, entity.name, entity.namespace, default, entity.pid)
             return entity
         node = default if entity.node == UNKNOWN_NODE else self.canonical(entity.node)

@@ -118,9 +118,13 @@ def _rule_files(directory: Path, local: Sequence[Path]) -> list[tuple[Path, bool
     return files
 
 
-def load_knowledge_base(directory: Path | None = None, local: Sequence[Path] = ()) -> KnowledgeBase:
+def load_knowledge_base(
+    directory: Path | None = None, local: Sequence[Path] = (), patterns: bool = True
+) -> KnowledgeBase:
     """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base), then in
-    each of the ``local`` directories."""
+    each of the ``local`` directories. ``patterns=False`` leaves the log patterns uncompiled,
+    for what only reads the rules (listing, explaining, alerting rules): they are compiled when
+    a scan first needs them."""
     from kubewhy.kb.checks import CHECKS
     from kubewhy.kb.culprits import CULPRIT_FINDERS
 
@@ -167,7 +171,8 @@ def load_knowledge_base(directory: Path | None = None, local: Sequence[Path] = (
             if missing:
                 raise KnowledgeBaseError(f"{fm.id}: claims unknown symptoms {missing}")
     kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
-    kb.scanner = compile_patterns(kb)
+    if patterns:
+        kb.scanner = compile_patterns(kb)
     return kb
 
 
@@ -196,11 +201,19 @@ def default_knowledge_base() -> KnowledgeBase:
     return load_knowledge_base()
 
 
-def knowledge_base(local: Sequence[Path] = ()) -> KnowledgeBase:
-    """The built-in knowledge base and a site's local directories (loaded once per set)."""
-    return _with_local(tuple(local)) if local else default_knowledge_base()
+def knowledge_base(local: Sequence[Path] = (), patterns: bool = True) -> KnowledgeBase:
+    """The built-in knowledge base and a site's local directories (loaded once per set);
+    ``patterns=False``: see :func:`load_knowledge_base`."""
+    if patterns:
+        return _with_local(tuple(local)) if local else default_knowledge_base()
+    return _rules_only(tuple(local))
 
 
 @cache
 def _with_local(local: tuple[Path, ...]) -> KnowledgeBase:
     return load_knowledge_base(local=local)
+
+
+@cache
+def _rules_only(local: tuple[Path, ...]) -> KnowledgeBase:
+    return load_knowledge_base(local=local, patterns=False)

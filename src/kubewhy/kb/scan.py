@@ -9,6 +9,7 @@ Big evidence (two or more logs of 32 MiB) is scanned on forked worker processes.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -304,7 +305,9 @@ def _scan_log(
         scanned += end
 
     try:
-        with log.file.open() as raw:
+        # A small log read whole with its head is not opened again.
+        opened = log.file.open() if log.whole is None else io.BytesIO(log.whole)
+        with opened as raw:
             stream = raw if advance is None else counted(raw, advance)
             for found in table.scanner.scan_stream(stream, LOG_CHUNK, on_block):
                 if found.patterns[-1] >= table.first_marker:

@@ -37,6 +37,8 @@ MAX_TRANSCRIPT_BYTES = 16 << 20
 # A goroutine dump inside a log (a SIGQUIT written to the kubelet's journal) is looked for in
 # logs up to this size; bigger ones are scanned for symptoms only.
 MAX_DUMP_SEARCH_BYTES = 64 << 20
+# Small logs read whole with their head are kept for the scan up to this many bytes in all.
+WHOLE_LOGS_BYTES = 32 << 20
 _DUMP_HEADER = re.compile(rb"(?:^|\n)[^\n]{0,120}?goroutine \d+ \[[^\]\n]{1,80}\]:")
 # Structured documents whose lines are not messages: their records are what they say, and a
 # scan of their raw lines would only repeat (or invent) them.
@@ -95,6 +97,9 @@ class LogInput:
     fmt: LogFormat | None
     head: list[str]
     head_stamps: list[Stamp]
+    # The whole log when its head was all of it: the scan reads these bytes instead of opening
+    # the file again (thousands of small pod logs).
+    whole: bytes | None = None
 
 
 @dataclass
@@ -116,10 +121,11 @@ def parse_inputs(inputs: Inputs) -> Parsed:
 
 def _parse_all(inputs: Inputs) -> Parsed:
     out = Parsed(gaps=list(inputs.gaps))
+    kept = 0  # bytes of whole small logs kept for the scan (WHOLE_LOGS_BYTES at most)
     for file in inputs.files:
         ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
         try:
-            head = _read_head(file, out)
+            head, whole = _read_head(file, out)
         except (OSError, EOFError, ValueError) as exc:
             out.gaps.append(_gap_of(file.display, exc))
             continue
@@ -143,8 +149,12 @@ def _parse_all(inputs: Inputs) -> Parsed:
                 if result.malformed:
                     out.parse_errors[file.display] = result.malformed
         elif detected.name != "empty":
-            out.logs.append(LogInput(file, ctx, detected.log, head, exact_stamps(head)))
-            _dump_in_log(file, ctx, out)
+            if whole is not None and kept + len(whole) > WHOLE_LOGS_BYTES:
+                whole = None
+            kept += len(whole or b"")
+            log = LogInput(file, ctx, detected.log, head, exact_stamps(head), whole)
+            out.logs.append(log)
+            _dump_in_log(file, ctx, out, whole)
     return out
 
 
@@ -160,15 +170,18 @@ def _note(file: InputFile, stream: object, out: Parsed) -> None:
             out.gaps.append(gap)
 
 
-def _read_head(file: InputFile, out: Parsed) -> list[str]:
+def _read_head(file: InputFile, out: Parsed) -> tuple[list[str], bytes | None]:
+    """The first lines of ``file``, and all its bytes when they fit in the head."""
     with file.open() as stream:
         data = stream.read(HEAD_BYTES)
+        # A short read is the end only if nothing follows (a stream may return less).
+        ended = len(data) < HEAD_BYTES and not stream.read(1)
         _note(file, stream, out)
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
     if len(data) == HEAD_BYTES and len(lines) > 1:
         lines.pop()  # the last line may be cut (a first line longer than the head is kept)
-    return lines
+    return lines, data if ended else None
 
 
 def _format_by_name(name: str) -> Detected | None:
@@ -344,16 +357,19 @@ def _parse_document(
         return ParseResult(), text, False
 
 
-def _dump_in_log(file: InputFile, ctx: Context, out: Parsed) -> None:
+def _dump_in_log(file: InputFile, ctx: Context, out: Parsed, whole: bytes | None) -> None:
     """A goroutine dump anywhere in a log (a SIGQUIT or SIGABRT written to the journal): parsed
-    beside the log, which is still scanned for symptoms."""
-    if file.size() > MAX_DUMP_SEARCH_BYTES:
+    beside the log, which is still scanned for symptoms. ``whole``: the log, if already read."""
+    if whole is not None:
+        data = whole
+    elif file.size() > MAX_DUMP_SEARCH_BYTES:
         return
-    try:
-        with file.open() as stream:
-            data = stream.read(MAX_DUMP_SEARCH_BYTES + 1)
-    except (OSError, EOFError, ValueError):
-        return  # the log scan reports what cannot be read
+    else:
+        try:
+            with file.open() as stream:
+                data = stream.read(MAX_DUMP_SEARCH_BYTES + 1)
+        except (OSError, EOFError, ValueError):
+            return  # the log scan reports what cannot be read
     if len(data) > MAX_DUMP_SEARCH_BYTES or not _DUMP_HEADER.search(data):
         return
     from kubewhy.parsers.goroutines import GOROUTINES

@@ -153,11 +153,15 @@ def _cache_dir() -> Path | None:
 
 
 def cached_prefilters(
-    specs: Sequence[tuple[str, int]], translate: Callable[[str, int], str | None]
-) -> list[str | None]:
+    specs: Sequence[tuple[str, int]],
+    translate: Callable[[str, int], str | None],
+    check: Callable[[list[str | None]], None] | None = None,
+) -> tuple[list[str | None], bool]:
     """The prefilter of each ``(regex, re flags)``, translated once and kept between runs
-    (translating 300 patterns takes about a second). The key covers the translator's own source,
-    so a changed translator never serves stale prefilters."""
+    (translating 300 patterns takes about a second), and whether they came from the cache. The
+    key covers the translator's own source, so a changed translator never serves stale
+    prefilters. ``check`` sees freshly translated ones before they are kept: what it refuses
+    is never kept, so a cache hit vouches for the patterns."""
     base = _cache_dir()
     path = None
     if base is not None:
@@ -166,13 +170,15 @@ def cached_prefilters(
         try:
             found = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(found, list) and len(found) == len(specs):
-                return [p if isinstance(p, str) else None for p in found]
+                return [p if isinstance(p, str) else None for p in found], True
         except (OSError, ValueError):
             pass
     result = [translate(regex, flags) for regex, flags in specs]
+    if check is not None:
+        check(result)
     if path is not None:
         _write_atomically(path, json.dumps(result).encode())
-    return result
+    return result, False
 
 
 def _source_of(function: Callable[..., object]) -> bytes:

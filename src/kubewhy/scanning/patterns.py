@@ -58,30 +58,51 @@ class PatternError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledPattern:
-    """A pattern's exact Python regex and its byte-level prefilter regex for the fast engines."""
+    """A pattern's exact Python regex and its byte-level prefilter regex for the fast engines.
 
-    index: int
-    python: re.Pattern[str]
-    # Byte regex (ASCII text with \\xHH escapes) that matches a superset of the lines
-    # ``python`` matches; None when it could match an empty string, so every line is a candidate.
-    prefilter: str | None
+    ``prefilter`` is a byte regex (ASCII text with \\xHH escapes) that matches a superset of the
+    lines ``python`` matches; None when it could match an empty string, so every line is a
+    candidate. The Python regex of a pattern already known to compile (its prefilters came from
+    the cache, written once every pattern had compiled) is compiled when a candidate line first
+    needs it: most runs check a few patterns of hundreds, and compiling them all is most of the
+    fixed cost of a run."""
+
+    __slots__ = ("_python", "_spec", "index", "prefilter")
+
+    def __init__(
+        self,
+        index: int,
+        spec: PatternSpec,
+        prefilter: str | None,
+        python: re.Pattern[str] | None = None,
+    ) -> None:
+        self.index = index
+        self.prefilter = prefilter
+        self._spec = spec
+        self._python = python
+
+    @property
+    def python(self) -> re.Pattern[str]:
+        if self._python is None:
+            self._python = self._compile(self.index, self._spec)
+        return self._python
 
     @classmethod
     def build(cls, index: int, spec: PatternSpec) -> CompiledPattern:
-        python = cls._python(index, spec)
-        return cls(index, python, translate(spec.regex, spec.flags))
+        python = cls._compile(index, spec)
+        return cls(index, spec, translate(spec.regex, spec.flags), python)
 
     @classmethod
     def with_prefilter(
-        cls, index: int, spec: PatternSpec, prefilter: str | None
+        cls, index: int, spec: PatternSpec, prefilter: str | None, lazy: bool = False
     ) -> CompiledPattern:
-        """The pattern with its prefilter already translated (kept between runs)."""
-        return cls(index, cls._python(index, spec), prefilter)
+        """The pattern with its prefilter already translated (kept between runs); ``lazy``:
+        its Python regex compiled on first use."""
+        return cls(index, spec, prefilter, None if lazy else cls._compile(index, spec))
 
     @staticmethod
-    def _python(index: int, spec: PatternSpec) -> re.Pattern[str]:
+    def _compile(index: int, spec: PatternSpec) -> re.Pattern[str]:
         try:
             return re.compile(start_guarded(spec.regex, spec.flags), spec.flags)
         except re.error as err:
