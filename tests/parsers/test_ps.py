@@ -66,6 +66,22 @@ def test_zombies_of_a_parent_the_filter_left_out() -> None:
     assert "node.zombies.total" not in _node(result)  # a filtered listing gives no node totals
 
 
+def test_a_listing_of_zombies_only_is_a_sample() -> None:
+    # `ps aux | grep defunct` in procps' aux layout (written for this test): no PID 1, no parent
+    # column, only zombies; three of one command are at least how many it left unreaped.
+    rows = "".join(
+        f"root  {pid}  0.0  0.0  0  0 ?  Zs  16:01  0:00 [git] <defunct>\n"
+        for pid in (966, 1687, 2594)
+    )
+    header = "USER   PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+    result = FORMAT.parse(header + rows, Context("ps.txt"))
+    assert _node(result) == {"node.zombies.sampled": 3}
+    mixed = FORMAT.parse(
+        header + rows + rows.replace("Zs", "Ss").replace("966", "967"), Context("p")
+    )
+    assert "node.zombies.sampled" not in _node(mixed)
+
+
 def test_elf_counts_threads(parse) -> None:
     result = parse(FORMAT, "ps_eLf.txt")
     assert _of(result, 1190)["process.threads"] == 3

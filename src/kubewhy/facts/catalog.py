@@ -22,6 +22,7 @@ FACTS: dict[str, str] = {
     "node.pids.limit": "the node-wide task limit: min(kernel.pid_max, kernel.threads-max)",
     "node.pids.used_ratio": "node.threads.total / node.pids.limit",
     "node.zombies.total": "processes in state Z on the node",
+    "node.zombies.sampled": "zombies of one command in a listing of zombies only (a lower bound)",
     "node.dstate.total": "processes in state D (uninterruptible sleep) on the node",
     "node.fork_failures": "lines reporting fork/clone/thread creation refused with EAGAIN",
     "node.ulimit.max_user_processes": "ulimit -u of the shell that collected the evidence",

@@ -324,6 +324,7 @@ class PsFormat:
             self._process_facts(process, processes, ctx, node, result)
         self._unlisted_parents(processes, ctx, node, result)
         if 1 not in processes:
+            self._zombie_sample(processes, ctx, node, result)
             return  # a filtered listing (ps | grep): no node totals
 
         # Each total cites what it counts, with the first line of that kind as the example.
@@ -405,6 +406,22 @@ class PsFormat:
         if process.name == "kubelet":
             found, _ = flag_facts(process.args, node, evidence)
             facts.extend(found)
+
+    def _zombie_sample(
+        self, processes: dict[int, _Process], ctx: Context, node: Entity, result: ParseResult
+    ) -> None:
+        """A listing of nothing but zombies (``ps aux | grep defunct``) is a sample someone
+        filtered for them: no total, but the most zombies of one command it shows is at least
+        how many that command left unreaped."""
+        if len(processes) < 3 or any(p.state != "Z" for p in processes.values()):
+            return
+        by_command: dict[str, list[_Process]] = {}
+        for process in processes.values():
+            by_command.setdefault(process.name, []).append(process)
+        name, rows = max(by_command.items(), key=lambda item: len(item[1]))
+        text = f"{len(rows)} zombie {name} processes listed, e.g. {rows[0].text.strip()}"
+        evidence = Evidence(ctx.source, rows[0].line, None, text)
+        result.facts.append(Fact("node.zombies.sampled", node, len(rows), evidence))
 
     def _unlisted_parents(
         self, processes: dict[int, _Process], ctx: Context, node: Entity, result: ParseResult
