@@ -15,6 +15,10 @@ reader never runs ``kubectl delete pod <pod>`` wondering which pod was meant.
 "kill -QUIT 42   # dumps the PID's stacks"
 >>> fill_step("restart the pod <pod> on <node>", names)
 'restart the pod web-1 on <node> (<node>: not in the evidence, fill in)'
+>>> fill_step("crictl pull IMAGE", names)
+'crictl pull IMAGE   # IMAGE: not in the evidence, fill in'
+>>> fill_step("kubectl get events -o custom-columns=NODE:.source.host", {"node": "n1"})
+'kubectl get events -o custom-columns=NODE:.source.host'
 """
 
 from __future__ import annotations
@@ -56,9 +60,12 @@ _ANGLED = {
     "pid": "pid",
 }
 _UPPER = {"POD": "pod", "NS": "namespace", "NODE": "node", "CONTAINER": "container", "PID": "pid"}
+# Placeholders of commands that the evidence never fills here: they are only flagged.
+_UNKNOWN = ("NAME", "IMAGE", "TAG", "MEMBER_ID", "MEMBER_URL", "ALL_MEMBERS", "API_HOST", "IP")
+# A word followed by ":." is a column's title in kubectl's custom-columns, not a placeholder.
 PLACEHOLDER = re.compile(
     r"<(" + "|".join(re.escape(k) for k in _ANGLED) + r")>"
-    r"|(?<![A-Za-z0-9_$])(" + "|".join(_UPPER) + r")(?![A-Za-z0-9_])"
+    r"|(?<![A-Za-z0-9_$])(" + "|".join([*_UPPER, *_UNKNOWN]) + r")(?![A-Za-z0-9_]|:\.)"
 )
 _NEEDS_NAMESPACE = re.compile(
     r"kubectl (?:exec|delete pod|logs|describe pod|get pod|top pod|debug) "
@@ -102,9 +109,9 @@ def _filled(step: str, names: Mapping[str, str]) -> tuple[str, list[str]]:
     body, sep, comment = step.partition("   #") if command else (step, "", "")
 
     def one(match: re.Match[str]) -> str:
-        if match.group(2) == "PID" and not command:
+        if match.group(2) in ("PID", *_UNKNOWN) and not command:
             return match.group(0)
-        name = _ANGLED[match.group(1)] if match.group(1) else _UPPER[match.group(2)]
+        name = _ANGLED[match.group(1)] if match.group(1) else _UPPER.get(match.group(2), "")
         value = names.get(name)
         if value:
             return value
