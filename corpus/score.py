@@ -22,6 +22,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -242,17 +243,31 @@ def _pct(value: float | None) -> str:
     return "  -  " if value is None else f"{value:5.2f}"
 
 
+def fresh_ids() -> set[str]:
+    """The latest round's blind cases (FRESH.md): their holdout figure is reported apart."""
+    listed = CORPUS / "FRESH.md"
+    if not listed.is_file():
+        return set()
+    return set(re.findall(r"^\|\s*`([\w.-]+)`\s*\|", listed.read_text(), re.M))
+
+
 def table(outcomes: list[Outcome]) -> str:
     lines = [
-        "split     cases incid. top-1 top-3 culprit  healthy FP crashes silent",
+        "split         cases incid. top-1 top-3 culprit  healthy FP crashes silent",
     ]
+    fresh = fresh_ids()
+    rows: list[tuple[str, list[Outcome]]] = []
     for split in SPLITS:
-        fig = figures(o for o in outcomes if o.split == split)
+        rows.append((split, [o for o in outcomes if o.split == split]))
+        if split == "holdout":
+            rows.append(("holdout-fresh", [o for o in rows[-1][1] if o.id in fresh]))
+    for name, chosen in rows:
+        fig = figures(chosen)
         if not fig.cases:
             continue
         r = fig.rates()
         lines.append(
-            f"{split:9} {fig.cases:5} {fig.incidents:6} {_pct(r['top1'])} {_pct(r['top3'])} "
+            f"{name:13} {fig.cases:5} {fig.incidents:6} {_pct(r['top1'])} {_pct(r['top3'])} "
             f"{_pct(r['culprit'])}  {fig.healthy:7} {fig.false_positives:2} {fig.crashes:7} "
             f"{fig.silent:6}"
         )
@@ -275,18 +290,20 @@ def class_table(outcomes: list[Outcome], split: str) -> str:
     return "\n".join(lines)
 
 
-def calibration(outcomes: list[Outcome], split: str) -> str:
+def calibration(outcomes: list[Outcome], split: str, only: set[str] | None = None) -> str:
     """How often the top finding is right, per tier: what a tier's word is worth."""
-    lines = [f"calibration, {split} (top finding of incident cases, by tier):"]
+    name = split if only is None else f"{split}-fresh"
+    lines = [f"calibration, {name} (top finding of incident cases, by tier):"]
     lines.append("  tier        n  right  rate  mean confidence")
+    chosen = [o for o in outcomes if o.split == split and (only is None or o.id in only)]
     for tier in ("confirmed", "probable", "lead"):
-        rows = [o for o in outcomes if o.split == split and not o.healthy and o.top_tier == tier]
+        rows = [o for o in chosen if not o.healthy and o.top_tier == tier]
         if not rows:
             continue
         right = sum(o.top1 for o in rows)
         mean = sum(o.top_confidence or 0 for o in rows) / len(rows)
         lines.append(f"  {tier:9} {len(rows):3} {right:6} {right / len(rows):5.2f}  {mean:5.2f}")
-    leads = sum(o.leads_on_healthy for o in outcomes if o.split == split and o.healthy)
+    leads = sum(o.leads_on_healthy for o in chosen if o.healthy)
     lines.append(f"  leads shown on healthy cases: {leads}")
     return "\n".join(lines)
 
@@ -309,8 +326,12 @@ def misses(outcomes: list[Outcome], split: str) -> str:
 def below_floors(outcomes: list[Outcome]) -> list[str]:
     floors = yaml.safe_load((CORPUS / "floors.yaml").read_text()) or {}
     failed = []
+    fresh = fresh_ids()
     for split, want in floors.items():
-        fig = figures(o for o in outcomes if o.split == split)
+        if split == "holdout-fresh":
+            fig = figures(o for o in outcomes if o.split == "holdout" and o.id in fresh)
+        else:
+            fig = figures(o for o in outcomes if o.split == split)
         if not fig.cases:
             continue
         have: dict[str, float | int | None] = {
@@ -346,6 +367,9 @@ def main(argv: list[str]) -> int:
             print(class_table(outcomes, split))
             print()
             print(calibration(outcomes, split))
+            if split == "holdout" and fresh_ids():
+                print()
+                print(calibration(outcomes, split, fresh_ids()))
     for split in args.misses or []:
         print()
         print(misses(outcomes, split))
