@@ -224,3 +224,16 @@ def test_conditions_of_a_node_named_by_its_command() -> None:
     result = FORMAT.parse(text, Context("c.txt", command=command))
     ready = [(f.entity.ref(), f.value) for f in result.facts if f.name == "node.ready"]
     assert ready == [("node/kube-worker-1", False)]
+
+
+def test_one_event_row_pasted_alone_is_read_with_its_count() -> None:
+    # A describe Events row without the section or its header (layout of kubectl's
+    # DescribeEvents with the older "kubelet, <node>" source), written for this test.
+    row = (
+        "Warning  UnregisterNetDevice  3s (x14245 over 1d)  kernel-monitor, node-7  "
+        "unregister_netdevice: waiting for eth0 to become free. Usage count = 21"
+    )
+    assert detect([row]).name == "kubectl-describe"
+    result = FORMAT.parse(row + "\n", Context("events.txt"))
+    [record] = result.records
+    assert record.count == 14245 and record.text.startswith("UnregisterNetDevice: ")

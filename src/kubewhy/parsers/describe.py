@@ -705,6 +705,9 @@ class DescribeFormat:
         rows = sum(1 for line in body if is_event_row(line))
         if rows >= 2 and rows >= 0.6 * len(body):
             return 0.6
+        if body and is_event_row(body[0]):
+            # One event row pasted alone, its message perhaps going on over the next lines.
+            return 0.5
         return 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
