@@ -23,9 +23,10 @@ from typing import Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from kubewhy.model.diagnosis import Diagnosis, EntityRef, Finding
+from kubewhy.model.diagnosis import Diagnosis, Finding
 from kubewhy.model.redact import redact
-from kubewhy.reports.text import looks_like_command
+from kubewhy.model.steps import looks_like_command
+from kubewhy.reports.view import entity_name, why_silent
 
 # The drawings use a monospace font so that a label's width is known without a browser.
 CHAR_WIDTH = 7.8
@@ -53,11 +54,6 @@ def alert_text(text: str) -> str:
         return "<value>" if "$value" in found.group(1) else "<...>"
 
     return _GO_TEMPLATE.sub(one, text)
-
-
-def entity_text(entity: EntityRef) -> str:
-    namespace = f"{entity.namespace}/" if entity.namespace else ""
-    return f"{entity.kind}/{namespace}{entity.name}"
 
 
 def culprit_text(f: Finding) -> str:
@@ -208,7 +204,7 @@ def timeline_chart(d: Diagnosis) -> TimelineChart | None:
                 points.append((when, "#" + evidence_anchor(f.rank, ev.id), _clip(ev.text, 160)))
         if points:
             role: Literal["root", "effect"] = "root" if f.explained_by is None else "effect"
-            rows.append((f"#{f.rank} {f.failure_mode}", entity_text(f.entity), role, points))
+            rows.append((f"#{f.rank} {f.failure_mode}", entity_name(f.entity), role, points))
     events = []
     for i, entry in enumerate(d.timeline, 1):
         when = parse_time(entry.time)
@@ -269,21 +265,13 @@ class Page:
     rank_of: dict[str, int] = field(default_factory=dict)  # a root cause's id to its section
 
 
-def why_silent(d: Diagnosis) -> str:
-    if d.inputs and len(d.unread) == len(d.inputs):
-        return "nothing in the evidence was understood."
-    if d.near_misses:
-        return "some signs were seen, too weak to name a cause."
-    return "nothing in the evidence matches a known failure mode."
-
-
 def verdict(d: Diagnosis) -> tuple[str, Literal["root", "lead", "none"]]:
     """The answer in one line: the top root cause, where, and its culprit."""
     roots = [f for f in d.findings if f.explained_by is None]
     if not roots:
         return "No root cause found: " + why_silent(d), "none"
     top = roots[0]
-    line = f"{top.title} ({top.failure_mode}) on {entity_text(top.entity)}"
+    line = f"{top.title} ({top.failure_mode}) on {entity_name(top.entity)}"
     if top.culprit is not None:
         line += f"; culprit {culprit_text(top)}"
     if top.state == "past":
@@ -304,7 +292,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["anchor"] = evidence_anchor
-    env.filters["entity"] = entity_text
+    env.filters["entity"] = entity_name
     env.filters["alert_text"] = alert_text
     env.tests["command"] = looks_like_command
     env.tests["web_link"] = lambda text: str(text).startswith(("https://", "http://"))

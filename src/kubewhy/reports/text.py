@@ -27,6 +27,7 @@ from kubewhy.reports.view import (
     timeline_rows,
     triggers,
     verdict,
+    why_silent,
     wrapped,
 )
 
@@ -159,14 +160,6 @@ def _group(console: Console, group: list[Finding]) -> None:
         console.print(f"   explained by: {first.explained_by}", style="dim")
 
 
-def _why_silent(diagnosis: Diagnosis) -> str:
-    if diagnosis.inputs and len(diagnosis.unread) == len(diagnosis.inputs):
-        return "nothing in the evidence was understood."
-    if diagnosis.near_misses:
-        return "some signs were seen, too weak to name a cause (below)."
-    return "nothing in the evidence matches a known failure mode."
-
-
 def _honest_silence(console: Console, diagnosis: Diagnosis) -> None:
     """What "no finding" rests on: what was read and how, what was not understood, and the
     hypotheses that came closest, with what would settle them."""
@@ -224,7 +217,9 @@ def render_text(diagnosis: Diagnosis, width: int = 100, color: bool = False) -> 
     read = f"kubewhy {diagnosis.kubewhy_version}: {len(diagnosis.inputs)} input(s)"
     read += f" in {folder}" if folder else ""
     if not diagnosis.findings:
-        console.print(Text(f"NO FINDING: {_why_silent(diagnosis)}", style="bold"))
+        console.print(
+            Text(f"NO FINDING: {why_silent(diagnosis, near_misses_below=True)}", style="bold")
+        )
         _say(console, read + ".", 0)
         _honest_silence(console, diagnosis)
     else:

@@ -101,6 +101,16 @@ def entity_name(ref: EntityRef | None, short: bool = False) -> str:
     return f"{ref.kind}/{ref.namespace + '/' if ref.namespace else ''}{ref.name}"
 
 
+def why_silent(d: Diagnosis, near_misses_below: bool = False) -> str:
+    """Why a diagnosis names no cause: nothing understood, signs too weak, or nothing known."""
+    if d.inputs and len(d.unread) == len(d.inputs):
+        return "nothing in the evidence was understood."
+    if d.near_misses:
+        below = " (below)" if near_misses_below else ""
+        return f"some signs were seen, too weak to name a cause{below}."
+    return "nothing in the evidence matches a known failure mode."
+
+
 def _label(f: Finding) -> str:
     if f.tier == "lead":
         return "POSSIBLE CAUSE"
