@@ -141,3 +141,23 @@ def test_histogram_tail_from_the_exposition_format() -> None:
     assert isinstance(p99, float) and 0.128 < p99 < 0.256
     assert quantile([(1.0, 10.0), (math.inf, 10.0)], 0.99) == 0.99
     assert quantile([(1.0, 0.0), (math.inf, 10.0)], 0.5) == 1.0  # the tail is past the last bound
+
+
+def test_df_pasted_without_its_header_is_read_by_its_file_name() -> None:
+    # This machine's real df -i, its header line dropped as people often paste it: the file's
+    # name (df-i.txt) says it counts inodes; a name that says nothing gives no fact.
+    with_header = _run("df", "-i")
+    rows = "\n".join(with_header.splitlines()[1:]) + "\n"
+    if len(rows.splitlines()) < 2:
+        pytest.skip("df -i lists fewer than two filesystems here")
+    df = BY_NAME["df"]
+    assert df.sniff(rows.splitlines()) > 0
+    whole = {f.name: f.value for f in df.parse(with_header, Context("out.txt")).facts}
+    named = {f.name: f.value for f in df.parse(rows, Context("node-3/df-i.txt")).facts}
+    assert named == whole and "node.fs.max_inodes_used_percent" in named
+    assert df.parse(rows, Context("node-3/output.txt")).facts == []
+    # df -h rows carry units: blocks, whatever the file is called.
+    sized = "\n".join(_run("df", "-h").splitlines()[1:])
+    assert {f.name for f in df.parse(sized, Context("output.txt")).facts} == {
+        "node.fs.max_used_percent"
+    }

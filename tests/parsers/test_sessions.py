@@ -7,8 +7,11 @@ real output of this machine's own commands, made by the test.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +205,79 @@ def test_a_section_cites_the_command_and_its_output_line() -> None:
     )
     facts = facts_of("uname -r", [(7, "5.4.0-1")], Context("t", node="n1"))
     assert facts is not None and facts[0].entity.name == "n1"
+
+
+def test_threads_of_one_program_counted_the_ways_people_do(tmp_path: Path) -> None:
+    # A real program running 40 threads besides its main one, counted by a real
+    # `ps -eLf | grep NAME | wc -l` (the grep started first, so ps lists it as people see it),
+    # by `ls /proc/PID/task | wc -l` and by the Threads: line of /proc/PID/status.
+    script = tmp_path / "kw-thread-probe.py"
+    script.write_text(
+        "import threading, time\n"
+        "stop = threading.Event()\n"
+        "for _ in range(40):\n"
+        "    threading.Thread(target=stop.wait, daemon=True).start()\n"
+        "print('up', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    program = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert program.stdout is not None and program.stdout.readline().strip() == "up"
+        grep = subprocess.Popen(
+            ["grep", "kw-thread-probe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert grep.stdin is not None and grep.stdout is not None
+        # ps cuts command lines at the terminal's width; a wide terminal, as people paste from.
+        wide = {**os.environ, "COLUMNS": "4096"}
+        subprocess.run(["ps", "-eLf"], stdout=grep.stdin, check=True, timeout=30, env=wide)
+        grep.stdin.close()
+        lines = grep.stdout.read().decode().count("\n")
+        grep.wait(timeout=30)
+        assert _values("ps -eLf | grep kw-thread-probe | wc -l", str(lines)) == {
+            "container.threads": 41
+        }
+        task = f"/proc/{program.pid}/task"
+        listed = len(list(Path(task).iterdir()))
+        assert _values(f"ls {task} | wc -l", str(listed)) == {"process.threads": 41}
+        status = Path(f"/proc/{program.pid}/status").read_text().splitlines()
+        assert _values(f"cat /proc/{program.pid}/status", *status) == {"process.threads": 41}
+    finally:
+        program.kill()
+        program.wait(timeout=30)
+    # `grep -v grep` took the grep out: nothing to subtract. A zombie grep is not a program.
+    assert _values("ps -eLf | grep java | grep -v grep | wc -l", "9000") == {
+        "container.threads": 9000
+    }
+    assert interpret("ps -eLf | grep defunct | wc -l", [(2, "12")]) is not None
+    assert "container.threads" not in _values("ps -eLf | grep defunct | wc -l", "12")
+
+
+def test_cgroups_under_system_slice_are_counted_over_hierarchies() -> None:
+    # public: kubernetes/kops#5916, a node running many short-lived pods (cgroup v1)
+    command = "find /sys/fs/cgroup/*/system.slice -name tasks | wc -l"
+    assert _values(command, "103910") == {"node.systemd.slice_cgroups": 103910}
+    # A grep over the paths is not the count of the slice's cgroups.
+    assert interpret(f"{command.removesuffix(' | wc -l')} | grep run- | wc -l", []) is None
+    # Real: three unit cgroups made under system.slice in two v1 hierarchies, counted for real.
+    made: list[Path] = []
+    try:
+        for controller in ("pids", "cpu"):
+            root = Path("/sys/fs/cgroup") / controller
+            if not (root / "tasks").exists():
+                pytest.skip(f"no cgroup v1 {controller} hierarchy here")
+            for part in (
+                "system.slice",
+                *(f"system.slice/kubewhy-test-{i}.scope" for i in range(3)),
+            ):
+                path = root / part
+                if not path.exists():
+                    path.mkdir()
+                    made.append(path)
+        out = subprocess.run(
+            ["sh", "-c", command], check=True, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        assert int(out) >= 8
+        assert _values(command, out) == {"node.systemd.slice_cgroups": int(out)}
+    finally:
+        for path in reversed(made):
+            path.rmdir()

@@ -38,6 +38,7 @@ PEAK_FACTS = (
     "node.systemd.units",
     "node.systemd.mount_units",
     "node.systemd.kubelet_mount_units",
+    "node.systemd.slice_cgroups",
     "node.zombies.total",
     "node.threads.total",
     "node.processes.total",

@@ -45,6 +45,10 @@ FACTS: dict[str, str] = {
     ),
     "node.memcg.excess_ratio": "memory cgroups / node.cgroups.per_container (dying ones add)",
     "node.memcg.excess": "memory cgroups beyond node.cgroups.per_container",
+    "node.memcg.grew_alone": (
+        "growth of the memory cgroup count between two /proc/cgroups readings while the"
+        " per-container controllers' counts did not grow"
+    ),
     "node.memcg.stat_read_seconds": "seconds to read the root memory.stat",
     "node.oom_kills": "OOM kills in the kernel log",
     "node.oom.global_kills": "node-wide OOM kills in the kernel's OOM reports (no cgroup limit)",
@@ -114,6 +118,10 @@ FACTS: dict[str, str] = {
     "node.systemd.version": "systemd version number",
     "node.systemd.mount_units": "loaded systemd mount units",
     "node.systemd.kubelet_mount_units": "loaded mount units under /var/lib/kubelet/pods",
+    "node.systemd.slice_cgroups": (
+        "cgroups under system.slice, summed over the hierarchies counted"
+        " (find /sys/fs/cgroup/*/system.slice -name tasks | wc -l)"
+    ),
     "node.systemd.units": "units systemd has loaded (systemctl list-units --all | wc -l)",
     "node.mounts.total": "mounts in the node's mount table",
     "node.containers.total": "containers the runtime lists, stopped ones included (ps -a)",

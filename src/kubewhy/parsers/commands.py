@@ -54,6 +54,8 @@ _CGROUP_FILE = re.compile(
     r"(?P<file>pids\.max|pids\.current|pids\.events|memory\.limit_in_bytes|memory\.max|"
     r"memory\.failcnt|memory\.oom_control|memory\.events)$"
 )
+_SYSTEM_SLICE = re.compile(r"^/sys/fs/cgroup/(?:[^/]+/)?system\.slice/?$")
+_CGROUP_MEMBER_FILES = ("tasks", "cgroup.procs")
 _ZOMBIE_GREP = re.compile(r"defunc|\^Z|^Z$|\[Z\]|\bZ\b|stat ?~ ?/?\^?Z")
 
 
@@ -91,8 +93,7 @@ def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
             itself = 1 if any("defunc" in g for g in greps) and _shows_args(src) else 0
             return "node.zombies.total", itself
         if unfiltered:
-            threads = src.has_flag("-L", "-T", "-m") or any("L" in a for a in src.words)
-            return ("node.threads.total" if threads else "node.processes.total"), header
+            return ("node.threads.total" if _lists_threads(src) else "node.processes.total"), header
         return None
     if src.name == "systemctl" and src.words[:1] in (("list-units",), ("list-unit-files",)):
         unit_type = src.option("--type", "-t")
@@ -109,6 +110,11 @@ def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
         )
     ):
         return ("node.memcg.live_cgroups", 0) if src.option("-type") == "d" and unfiltered else None
+    if src.name == "find" and any(_SYSTEM_SLICE.match(path) for path in src.paths) and unfiltered:
+        # One cgroup per unit in each hierarchy the path names: `-type d`, or one of the files
+        # every cgroup has.
+        counted = src.option("-type") == "d" or src.option("-name") in _CGROUP_MEMBER_FILES
+        return ("node.systemd.slice_cgroups", 0) if counted else None
     if src.name in ("kubectl", "k", "oc") and src.words[:1] == ("get",) and unfiltered:
         resource = src.words[1].split(",")[0] if len(src.words) > 1 else ""
         if resource in ("pods", "pod", "po"):
@@ -151,6 +157,58 @@ def _read_count(p: Pipeline, out: Output) -> list[Reading] | None:
     name, less = meaning
     value, line = found
     return [Reading(name, max(0, value - less), line)]
+
+
+# --- the threads of one program: `ps -eLf | grep calico-node | wc -l`, /proc/PID/task -----------
+
+_PROGRAM = re.compile(r"[\w.:+-]{3,}")
+_TASK_DIR = re.compile(r"^/proc/(\d+)/task/?$")
+_STATUS_FILE = re.compile(r"^/proc/(\d+)/status$")
+
+
+def _read_program_threads(p: Pipeline, out: Output) -> list[Reading] | None:
+    """Threads of one program, counted three ways people do: a thread listing filtered by the
+    program's name and counted (``ps -eLf | grep NAME | wc -l``: the processes whose command
+    line holds NAME, so a lower bound on no single process), the entries of ``/proc/PID/task``,
+    and the ``Threads:`` line of ``/proc/PID/status``."""
+    src = p.source
+    if src.name == "ls" and p.counts_lines and len(src.paths) == 1 and not p.filtered:
+        task_dir = _TASK_DIR.match(src.paths[0])
+        if task_dir is None:
+            return None
+        found = _first_int(out)
+        pid = int(task_dir.group(1))
+        entity = Entity.process(pid, f"pid {pid}")
+        return [Reading("process.threads", found[0], found[1], entity)] if found else []
+    if src.name == "cat" and len(src.paths) == 1 and (status := _STATUS_FILE.match(src.paths[0])):
+        for n, line in out:
+            threads = re.match(r"^\s*Threads:\s*(\d+)\s*$", line)
+            if threads:
+                pid = int(status.group(1))
+                entity = Entity.process(pid, f"pid {pid}")
+                return [Reading("process.threads", int(threads.group(1)), n, entity)]
+        return None
+    if src.name != "ps" or not p.counts_lines or not _lists_threads(src):
+        return None
+    greps = [g.strip("'\"") for g in p.grep_patterns]
+    if len(greps) != 1 or not _PROGRAM.fullmatch(greps[0]) or _ZOMBIE_GREP.search(greps[0]):
+        return None
+    found = _first_int(out)
+    if found is None:
+        return []
+    # The grep's own process matches its pattern when ps prints command lines, unless a
+    # `grep -v grep` took it out.
+    drops_grep = any(s.name == "grep" and s.has_flag("-v") and "grep" in s.words for s in p.filters)
+    itself = 1 if _shows_args(src) and not drops_grep else 0
+    # The processes of one program are taken as the container that runs it: a pod's container
+    # is most often named after its program, and the evidence line shows the grep it rests on.
+    program = Entity.container(greps[0].rsplit("/", 1)[-1])
+    return [Reading("container.threads", max(0, found[0] - itself), found[1], program)]
+
+
+def _lists_threads(ps: Stage) -> bool:
+    """ps prints one line per thread (-L, -T, -m, or the L of BSD options)."""
+    return ps.has_flag("-L", "-T", "-m") or any("L" in w for w in ps.words)
 
 
 # --- tables of counts: `ps -o stat,ppid,comm | grep ^Z | sort | uniq -c` -------------------------
@@ -466,6 +524,7 @@ READERS: Sequence[Reader] = (
     _read_which,
     _read_firewall,
     _read_grouped_zombies,
+    _read_program_threads,
     _read_count,
     _read_cat,
     _read_sysctl,

@@ -266,20 +266,36 @@ _SNAP_MOUNT = re.compile(r"^(?:/var/lib/snapd)?/snap/")
 _NOT_DISKS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "udev", "cgroup", "proc", "sysfs")
 
 
+# A file named after the command that wrote it (df-i.txt, df_inodes.log, df-h.out) says what a
+# header-less listing counts; rows whose sizes carry units (20G) are blocks whatever the name.
+_INODES_NAME = re.compile(r"(?:^|[-_. ])(?:df[-_ ]?i|inodes?)(?:[-_. ]|$)", re.IGNORECASE)
+_BLOCKS_NAME = re.compile(r"(?:^|[-_. ])(?:df(?:[-_ ]?[hk])?|disk|blocks)(?:[-_. ]|$)", re.I)
+_SIZE_WITH_UNIT = re.compile(r"^\S+\s+\d+(?:[.,]\d+)?[KMGTP]i?\s")
+
+
 class Df:
     name = "df"
 
     def sniff(self, head: Sequence[str]) -> float:
-        return 0.9 if any(_DF_HEAD.match(line) for line in head[:3]) else 0.0
+        if any(_DF_HEAD.match(line) for line in head[:3]):
+            return 0.9
+        # Pasted without its header: every line a df row.
+        rows = [line.strip() for line in head[:20] if line.strip()]
+        return 0.5 if len(rows) >= 2 and all(_DF_ROW.match(row) for row in rows) else 0.0
 
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult(entities=[_node(ctx)])
-        inodes = "IUse%" in text.splitlines()[0] if text.strip() else False
+        first = text.lstrip().splitlines()[0] if text.strip() else ""
+        inodes: bool | None = "IUse%" in first if _DF_HEAD.match(first) else None
+        if inodes is None:
+            inodes = _counted_by_name(ctx.source, first)
         best: tuple[int, int, str] | None = None
         for n, line in _lines(text):
             if _DF_HEAD.match(line):
                 inodes = "IUse%" in line
                 continue
+            if inodes is None:
+                continue  # no header and no name to say whether it counts blocks or inodes
             row = _DF_ROW.match(line.strip())
             if row is None:
                 continue
@@ -290,10 +306,21 @@ class Df:
             percent = int(row.group("pct"))
             if best is None or percent > best[0]:
                 best = (percent, n, line)
-        if best is not None:
+        if best is not None and inodes is not None:
             name = "node.fs.max_inodes_used_percent" if inodes else "node.fs.max_used_percent"
             result.facts.append(_fact(name, best[0], ctx, best[1], best[2]))
         return result
+
+
+def _counted_by_name(source: str, first_row: str) -> bool | None:
+    """Whether a header-less df listing counts inodes (True) or blocks (False), from its
+    sizes or its file's name; None when neither tells."""
+    if _SIZE_WITH_UNIT.match(first_row.strip()):
+        return False
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    if _INODES_NAME.search(name):
+        return True
+    return False if _BLOCKS_NAME.search(name) else None
 
 
 # --- perf ---------------------------------------------------------------------------------------

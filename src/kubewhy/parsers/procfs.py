@@ -121,19 +121,46 @@ class ProcCgroups:
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult(entities=[node_of(ctx)])
         others: list[tuple[int, int, str]] = []
+        # One (memory count, largest per-container count) per reading: a file may hold several
+        # (`cat /proc/cgroups; crictl rm ...; cat /proc/cgroups`).
+        readings: list[list[tuple[int, int, str] | None]] = []
         for number, line in _numbered(text):
+            if line.startswith("#subsys_name") or not readings:
+                readings.append([None, None])
             parts = line.split()
             if len(parts) < 3 or not parts[2].isdigit():
                 continue
+            count = (int(parts[2]), number, line)
             if parts[0] == "memory":
-                fact = _fact("node.memcg.num_cgroups", int(parts[2]), ctx, number, line)
-                result.facts.append(fact)
+                result.facts.append(_fact("node.memcg.num_cgroups", count[0], ctx, number, line))
+                readings[-1][0] = count
             elif parts[0] in PER_CONTAINER_CONTROLLERS:
-                others.append((int(parts[2]), number, line))
+                others.append(count)
+                readings[-1][1] = max(readings[-1][1] or count, count)
         if others:
-            count, number, line = max(others)
-            result.facts.append(_fact("node.cgroups.per_container", count, ctx, number, line))
+            most, number, line = max(others)
+            result.facts.append(_fact("node.cgroups.per_container", most, ctx, number, line))
+        grew = _memcg_growth_alone(readings)
+        if grew is not None:
+            growth, number, line = grew
+            result.facts.append(_fact("node.memcg.grew_alone", growth, ctx, number, line))
         return result
+
+
+def _memcg_growth_alone(
+    readings: list[list[tuple[int, int, str] | None]],
+) -> tuple[int, int, str] | None:
+    """How much the memory controller's count grew from the first reading to the last while
+    the per-container controllers' did not: a cgroup removed from every hierarchy but memory
+    (a dying memory cgroup) stays counted there."""
+    complete = [(m, o) for m, o in readings if m is not None and o is not None]
+    if len(complete) < 2:
+        return None
+    (memory_before, other_before), (memory_after, other_after) = complete[0], complete[-1]
+    growth = memory_after[0] - memory_before[0]
+    if growth <= 0 or other_after[0] > other_before[0]:
+        return None
+    return growth, memory_after[1], memory_after[2]
 
 
 _PSI = re.compile(r"^(some|full)((?: \w+=[\d.]+)+)$")
