@@ -21,7 +21,7 @@ from kubewhy.pipeline import NodeSource, Request, diagnose
 from kubewhy.sources.node import collect_node
 
 from .conftest import diagnose_node_json, findings_of, need
-from .faults import new_cgroup, spawn_in_cgroup, stop, v1_hierarchy, wait_until
+from .faults import new_cgroup, remove_cgroup, spawn_in_cgroup, stop, v1_hierarchy, wait_until
 
 pytestmark = pytest.mark.realfault
 
@@ -151,3 +151,52 @@ def test_memory_cgroup_oom_kill(programs: dict[str, Path]) -> None:
     dmesg = collect_node().files["kernel/dmesg.txt"].decode()
     assert f"oom_memcg={rel}," in dmesg
     assert f"Memory cgroup out of memory: Killed process {hog.pid} (kw-oom-hog)" in dmesg
+
+
+def test_a_runtime_service_capped_by_its_tasks_limit(
+    programs: dict[str, Path], tmp_path: Path
+) -> None:
+    """The container runtime's service cgroup capped as systemd's TasksMax caps it: a program in
+    it cannot fork. The folder an SRE would gather (the program's log, a `cat` of the service's
+    pids.max) names the service's pids limit first, at that cgroup."""
+    need(os.geteuid() == 0, "needs root to create cgroups")
+    need(v1_hierarchy("pids") is not None, "needs the cgroup v1 pids hierarchy")
+    with new_cgroup("pids") as (directory, rel):
+        service = directory / "docker.service"
+        service.mkdir()
+        try:
+            (service / "pids.max").write_text("4")
+            forker = spawn_in_cgroup(
+                [service],
+                [str(programs["kw-no-reaper"]), "10"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            try:
+                assert wait_until(lambda: _events_max(service) > 0), "no fork was refused"
+                assert forker.stdout is not None and forker.stdout.readline() == b"spawned\n"
+            finally:
+                stop(forker)
+            assert forker.stderr is not None
+            refused = forker.stderr.read().decode()
+            assert "fork: Resource temporarily unavailable" in refused
+            limit = (service / "pids.max").read_text().strip()
+        finally:
+            remove_cgroup(service)
+    cgroup = f"{rel}/docker.service"
+    (tmp_path / "dockerd.log").write_text(refused)
+    (tmp_path / "terminal.txt").write_text(f"$ cat /sys/fs/cgroup/pids{cgroup}/pids.max\n{limit}\n")
+    findings = diagnose(Request(paths=(tmp_path,))).findings
+    assert findings, "nothing found"
+    top = findings[0]
+    assert (top.failure_mode, top.entity.kind, top.entity.name) == (
+        "pids-cgroup-limit",
+        "cgroup",
+        cgroup,
+    ), [(f.failure_mode, f.entity.ref()) for f in findings]
+    # The same refusal with the limit of a node-sized cap, or none shown: not this check's.
+    (tmp_path / "terminal.txt").write_text(f"$ cat /sys/fs/cgroup/pids{cgroup}/pids.max\nmax\n")
+    assert all(
+        f.failure_mode != "pids-cgroup-limit" or f.entity.name != cgroup
+        for f in diagnose(Request(paths=(tmp_path,))).findings
+    )

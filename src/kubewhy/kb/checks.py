@@ -515,3 +515,37 @@ def dns_query_resent_at_resolver_timeout(seen: Observed, subject: Entity) -> lis
                 evidence.extend([before, after] if (t1 - t0) % 86400 == gap else [after, before])
                 break
     return list(dict.fromkeys(evidence))
+
+
+# --- a pids limit on the container runtime's own service --------------------------------------
+
+# The services whose cgroup holds every container's processes when the runtime does not delegate
+# them elsewhere (docker before systemd cgroups, and the shims of containerd and CRI-O).
+_RUNTIME_SERVICES = re.compile(r"(?:^|/)(?:docker|containerd|crio|cri-o|k3s|k3s-agent)\.service$")
+# Forks and thread starts refused: what a full pids cgroup does to the programs inside it.
+_REFUSED_TASKS = ("container-runtime-fork-failure", "node-pid-exhaustion")
+# systemd's DefaultTasksMax is 15% of the kernel's task limit (4,915 for pid_max 32,768): a
+# cap sized for a service, not for every container of a node.
+RUNTIME_SERVICE_TASKS_CAP = 32_768
+
+
+@check
+def runtime_service_pids_capped(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The container runtime's service cgroup has a pids limit of a service's size (systemd's
+    TasksMax), and forks or thread starts were refused on the node."""
+    if subject.kind != Kind.CGROUP.value or not _RUNTIME_SERVICES.search(subject.name):
+        return []
+    limit = seen.store.fact(subject, "cgroup.pids.max")
+    if limit is None or not isinstance(limit.value, int) or limit.value > RUNTIME_SERVICE_TASKS_CAP:
+        return []
+    refused = [
+        hit
+        for hit in seen.hits
+        if hit.failure_mode in _REFUSED_TASKS
+        and hit.samples
+        and _on_subject_node(hit.entity, subject)
+    ]
+    if not refused:
+        return []
+    cited = [limit.evidence] if limit.evidence is not None else []
+    return [*cited, refused[0].samples[0]]
