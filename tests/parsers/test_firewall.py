@@ -151,3 +151,34 @@ def test_real_firewall_offline_cmd_listing() -> None:
     facts = _facts("firewalld-zone", text)
     assert facts["node.firewall.tool"] == "firewalld"
     assert "node.firewall.open_ports" in facts
+
+
+def test_forward_policy_of_each_backend_from_iptables_listings() -> None:
+    # Real iptables 1.8.9 output (nf_tables host binary and iptables-legacy) in a private network
+    # namespace after `iptables -P FORWARD DROP`, as a root session.
+    session = (DATA / "iptables-list-forward-two-backends.txt").read_text().splitlines()
+    blocks: list[tuple[str, list[tuple[int, str]]]] = []
+    for n, line in enumerate(session, 1):
+        if line.startswith("# "):
+            blocks.append((line[2:], []))
+        else:
+            blocks[-1][1].append((n, line))
+    found = {}
+    for command, out in blocks:
+        facts = facts_of(command, out, Context("terminal.txt", node="n1"))
+        assert facts is not None
+        found.update({f.name: f.value for f in facts})
+    assert found == {
+        "node.iptables.forward_policy": "DROP",
+        "node.iptables.legacy.forward_policy": "ACCEPT",
+    }
+    # Another table, or a command that does not list, says nothing of the filter FORWARD chain.
+    assert (
+        read_firewall(("iptables", "-t", "nat", "-L"), [(1, "Chain PREROUTING (policy ACCEPT)")])
+        is None
+    )
+    assert read_firewall(("iptables", "-A", "FORWARD", "-j", "ACCEPT"), []) is None
+    assert (
+        read_firewall(("iptables-nft", "--list", "INPUT"), [(1, "Chain INPUT (policy ACCEPT)")])
+        == []
+    )
