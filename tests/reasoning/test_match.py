@@ -55,6 +55,21 @@ def test_primary_fact_with_support_reinforces() -> None:
     assert h.confidence > KB.get("node-pid-exhaustion").facts[0].weight
 
 
+def test_pod_scoped_signs_are_read_on_the_node_when_no_pod_is_known() -> None:
+    store = FactStore()
+    node = Entity.for_node("n1")
+    search = "search default.svc.cluster.local svc.cluster.local"
+    store.add(Fact("node.resolv_conf.cluster_search", node, "svc.cluster.local", ev(search)))
+    found = {(h.fm.id, h.subject) for h in hypotheses(KB, Observed(store))}
+    assert ("coredns-forward-loop", node) in found
+    # With pods in the evidence the sign is theirs to show: the node is not a subject of its own.
+    pod = Entity.pod("web-1", "default", "n1")
+    store.add(Fact("pod.phase", pod, "Running", ev("Status:  Running")))
+    found = {(h.fm.id, h.subject) for h in hypotheses(KB, Observed(store))}
+    assert ("coredns-forward-loop", node) not in found
+    assert ("coredns-forward-loop", pod) not in found
+
+
 def test_log_hits_become_hypotheses_on_the_subject_node() -> None:
     store = FactStore()
     kubelet = Entity.component("kubelet", "n1")

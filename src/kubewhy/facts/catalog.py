@@ -70,6 +70,7 @@ FACTS: dict[str, str] = {
     "node.resolv_conf.loopback": "a resolv.conf name server is on loopback (127.0.0.53 ...)",
     "node.resolv_conf.nameserver_count": "name servers in a resolv.conf of the node (0: none)",
     "node.resolv_conf.at.*": "name servers of the resolv.conf at a path (at.etc_resolv_conf ...)",
+    "node.resolv_conf.cluster_search": "a node resolv.conf searches the cluster's svc domain",
     "node.kubelet_resolv_conf.nameserver_count": "name servers in the file the kubelet hands pods",
     "node.kubelet_resolv_conf.loopback": "the file the kubelet hands pods lists a loopback server",
     # --- node: network ---------------------------------------------------------------------------
