@@ -33,6 +33,7 @@ from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
+from kubewhy.parsers.sockets import dns_stub_readings
 
 Output = list[tuple[int, str]]
 
@@ -458,6 +459,18 @@ def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
     return None if found is None else [Reading(name, value, n) for name, value, n in found]
 
 
+def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``netstat -an`` / ``ss -lntu``: a DNS stub listening on loopback only. Rows are whole
+    even through grep, so a filtered listing is read too (and its silence proves nothing)."""
+    src = p.source
+    if src.name not in ("netstat", "ss") or p.counts_lines:
+        return None
+    # Only socket listings: statistics (-s), interfaces (-i), routes (-r) are other readers'.
+    if not src.has_flag("-l", "-a", "--listening", "--all") or src.has_flag("-s", "-i", "-r", "-g"):
+        return None
+    return [Reading(name, value, n) for name, value, n in dns_stub_readings(out)]
+
+
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
     _read_missing_bridge,
@@ -465,6 +478,7 @@ READERS: Sequence[Reader] = (
     _read_proc_cmdline,
     _read_which,
     _read_firewall,
+    _read_sockets,
     _read_grouped_zombies,
     _read_count,
     _read_cat,
