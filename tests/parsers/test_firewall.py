@@ -156,7 +156,7 @@ def test_real_firewall_offline_cmd_listing() -> None:
 def test_forward_policy_of_each_backend_from_iptables_listings() -> None:
     # Real iptables 1.8.9 output (nf_tables host binary and iptables-legacy) in a private network
     # namespace after `iptables -P FORWARD DROP`, as a root session.
-    session = (DATA / "iptables-list-forward-two-backends.txt").read_text().splitlines()
+    session = (DATA / "network" / "iptables-list-forward-two-backends.txt").read_text().splitlines()
     blocks: list[tuple[str, list[tuple[int, str]]]] = []
     for n, line in enumerate(session, 1):
         if line.startswith("# "):

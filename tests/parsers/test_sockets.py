@@ -18,7 +18,7 @@ DATA = Path(__file__).parent / "data"
 
 def _blocks() -> list[tuple[str, list[tuple[int, str]]]]:
     blocks: list[tuple[str, list[tuple[int, str]]]] = []
-    text = (DATA / "sockets-loopback-dns-stubs.txt").read_text().splitlines()
+    text = (DATA / "network" / "sockets-loopback-dns-stubs.txt").read_text().splitlines()
     for n, line in enumerate(text, 1):
         if line.startswith("# "):
             blocks.append((line[2:], []))
