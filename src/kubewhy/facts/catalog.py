@@ -99,8 +99,8 @@ FACTS: dict[str, str] = {
     "node.iptables.nft.kube_rules": "rules of or jumping to KUBE-* chains in the nf_tables backend",
     "node.iptables.legacy_tables_present": "iptables-nft warns that legacy tables exist too",
     "node.iptables.forward_policy": "the filter FORWARD chain's policy the host's iptables lists",
-    "node.iptables.legacy.forward_policy": "the filter FORWARD chain's policy in the legacy backend",
-    "node.iptables.nft.forward_policy": "the filter FORWARD chain's policy in the nf_tables backend",
+    "node.iptables.legacy.forward_policy": "the filter FORWARD policy in the legacy backend",
+    "node.iptables.nft.forward_policy": "the filter FORWARD policy in the nf_tables backend",
     "cni.mtu": "the MTU the CNI configures for pods (FLANNEL_MTU, Calico veth_mtu/FELIX_*MTU)",
     # --- node: kernel, OS, boot ----------------------------------------------------------------
     "kernel.release": "uname -r (e.g. 4.4.0-104-generic)",
