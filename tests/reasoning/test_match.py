@@ -255,3 +255,20 @@ def test_hypotheses_equal_brute_force_on_random_stores() -> None:
         assert _summary(hypotheses(KB, Observed(model.store))) == expected
         compared += len(expected)
     assert compared > 20  # the random stores did produce findings
+
+
+def test_a_listening_stub_is_a_lead_unless_a_resolv_conf_shows_no_loopback_server() -> None:
+    node = Entity.for_node("n1")
+
+    def found(*facts: tuple[str, Value]) -> set[str]:
+        store = FactStore()
+        rows = "udp   UNCONN 0  0   127.0.0.53%lo:53   0.0.0.0:*"
+        store.add(Fact("node.dns_stub_listening", node, "127.0.0.53", ev(rows)))
+        for name, value in facts:
+            store.add(Fact(name, node, value, ev("nameserver 10.0.0.2")))
+        return {h.fm.id for h in hypotheses(KB, Observed(store))}
+
+    assert "host-loopback-stub-resolver" in found()
+    assert "host-loopback-stub-resolver" not in found(("node.resolv_conf.nameserver_count", 1))
+    upstream = found(("node.kubelet_resolv_conf.nameserver_count", 2))
+    assert "host-loopback-stub-resolver" not in upstream
