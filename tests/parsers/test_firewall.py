@@ -15,7 +15,7 @@ import pytest
 
 from kubewhy.parsers import nettools
 from kubewhy.parsers.base import Context
-from kubewhy.parsers.commands import facts_of
+from kubewhy.parsers.commands import COMMANDS, facts_of
 from kubewhy.parsers.firewall import FORMATS, iptables_rules, read_firewall
 from kubewhy.parsers.registry import detect
 
@@ -182,3 +182,17 @@ def test_forward_policy_of_each_backend_from_iptables_listings() -> None:
         read_firewall(("iptables-nft", "--list", "INPUT"), [(1, "Chain INPUT (policy ACCEPT)")])
         == []
     )
+
+
+def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning() -> None:
+    # Real iptables 1.8.9 (nf_tables) output in a private network namespace where iptables-legacy
+    # had listed its tables first: the warning comes before the chain.
+    session = (
+        "root@n1:~# iptables -L FORWARD\n"
+        "# Warning: iptables-legacy tables present, use iptables-legacy to see them\n"
+        "Chain FORWARD (policy DROP)\n"
+        "target     prot opt source               destination         \n"
+    )
+    result = COMMANDS.parse(session, Context("terminal.txt", node="n1"))
+    assert {f.name: f.value for f in result.facts} == {"node.iptables.forward_policy": "DROP"}
+    assert result.records[0].text.startswith("# Warning: iptables-legacy tables present")
