@@ -15,7 +15,7 @@ import pytest
 
 from kubewhy.parsers import nettools
 from kubewhy.parsers.base import Context
-from kubewhy.parsers.commands import facts_of
+from kubewhy.parsers.commands import COMMANDS, facts_of
 from kubewhy.parsers.firewall import FORMATS, iptables_rules, read_firewall
 from kubewhy.parsers.registry import detect
 
@@ -151,3 +151,48 @@ def test_real_firewall_offline_cmd_listing() -> None:
     facts = _facts("firewalld-zone", text)
     assert facts["node.firewall.tool"] == "firewalld"
     assert "node.firewall.open_ports" in facts
+
+
+def test_forward_policy_of_each_backend_from_iptables_listings() -> None:
+    # Real iptables 1.8.9 output (nf_tables host binary and iptables-legacy) in a private network
+    # namespace after `iptables -P FORWARD DROP`, as a root session.
+    session = (DATA / "network" / "iptables-list-forward-two-backends.txt").read_text().splitlines()
+    blocks: list[tuple[str, list[tuple[int, str]]]] = []
+    for n, line in enumerate(session, 1):
+        if line.startswith("# "):
+            blocks.append((line[2:], []))
+        else:
+            blocks[-1][1].append((n, line))
+    found = {}
+    for command, out in blocks:
+        facts = facts_of(command, out, Context("terminal.txt", node="n1"))
+        assert facts is not None
+        found.update({f.name: f.value for f in facts})
+    assert found == {
+        "node.iptables.forward_policy": "DROP",
+        "node.iptables.legacy.forward_policy": "ACCEPT",
+    }
+    # Another table, or a command that does not list, says nothing of the filter FORWARD chain.
+    assert (
+        read_firewall(("iptables", "-t", "nat", "-L"), [(1, "Chain PREROUTING (policy ACCEPT)")])
+        is None
+    )
+    assert read_firewall(("iptables", "-A", "FORWARD", "-j", "ACCEPT"), []) is None
+    assert (
+        read_firewall(("iptables-nft", "--list", "INPUT"), [(1, "Chain INPUT (policy ACCEPT)")])
+        == []
+    )
+
+
+def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning() -> None:
+    # Real iptables 1.8.9 (nf_tables) output in a private network namespace where iptables-legacy
+    # had listed its tables first: the warning comes before the chain.
+    session = (
+        "root@n1:~# iptables -L FORWARD\n"
+        "# Warning: iptables-legacy tables present, use iptables-legacy to see them\n"
+        "Chain FORWARD (policy DROP)\n"
+        "target     prot opt source               destination         \n"
+    )
+    result = COMMANDS.parse(session, Context("terminal.txt", node="n1"))
+    assert {f.name: f.value for f in result.facts} == {"node.iptables.forward_policy": "DROP"}
+    assert result.records[0].text.startswith("# Warning: iptables-legacy tables present")

@@ -110,6 +110,28 @@ def test_resolv_conf_on_loopback_and_not() -> None:
     assert RESOLV_CONF.sniff(["nameserver 10.0.0.2", "some log line"]) == 0.0
 
 
+def test_a_node_resolv_conf_that_searches_the_cluster_domains() -> None:
+    # built from kubespray's host_resolvconf layout (docs/dns-stack.md): the cluster DNS first,
+    # then the upstreams, under the cluster's search domains and kubespray's ndots
+    node = RESOLV_CONF.parse(
+        "domain cluster.local\nsearch default.svc.cluster.local svc.cluster.local\n"
+        "nameserver 10.233.0.3\nnameserver 10.0.0.2\noptions ndots:2\noptions timeout:2\n",
+        Context("r", "n1"),
+    )
+    facts = {f.name: f.value for f in node.facts}
+    assert facts["node.resolv_conf.cluster_search"] == "svc.cluster.local"
+    # A pod's file, as the kubelet writes it for dnsPolicy ClusterFirst (always ndots:5), and a
+    # node that only searches its own domain.
+    pod = RESOLV_CONF.parse(
+        "search kube-system.svc.cluster.local svc.cluster.local cluster.local\n"
+        "nameserver 10.96.0.10\noptions ndots:5\n",
+        Context("r", "n1"),
+    )
+    assert "node.resolv_conf.cluster_search" not in {f.name for f in pod.facts}
+    plain = RESOLV_CONF.parse("search svc.example\nnameserver 10.0.0.2\n", Context("r", "n1"))
+    assert "node.resolv_conf.cluster_search" not in {f.name for f in plain.facts}
+
+
 def test_perf_top_names_the_mechanism() -> None:
     # public: google/cadvisor#1774
     text = """    31.04%  [kernel]                                      [k] memcg_stat_show

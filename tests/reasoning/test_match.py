@@ -55,6 +55,21 @@ def test_primary_fact_with_support_reinforces() -> None:
     assert h.confidence > KB.get("node-pid-exhaustion").facts[0].weight
 
 
+def test_pod_scoped_signs_are_read_on_the_node_when_no_pod_is_known() -> None:
+    store = FactStore()
+    node = Entity.for_node("n1")
+    search = "search default.svc.cluster.local svc.cluster.local"
+    store.add(Fact("node.resolv_conf.cluster_search", node, "svc.cluster.local", ev(search)))
+    found = {(h.fm.id, h.subject) for h in hypotheses(KB, Observed(store))}
+    assert ("coredns-forward-loop", node) in found
+    # With pods in the evidence the sign is theirs to show: the node is not a subject of its own.
+    pod = Entity.pod("web-1", "default", "n1")
+    store.add(Fact("pod.phase", pod, "Running", ev("Status:  Running")))
+    found = {(h.fm.id, h.subject) for h in hypotheses(KB, Observed(store))}
+    assert ("coredns-forward-loop", node) not in found
+    assert ("coredns-forward-loop", pod) not in found
+
+
 def test_log_hits_become_hypotheses_on_the_subject_node() -> None:
     store = FactStore()
     kubelet = Entity.component("kubelet", "n1")
@@ -240,3 +255,20 @@ def test_hypotheses_equal_brute_force_on_random_stores() -> None:
         assert _summary(hypotheses(KB, Observed(model.store))) == expected
         compared += len(expected)
     assert compared > 20  # the random stores did produce findings
+
+
+def test_a_listening_stub_is_a_lead_unless_a_resolv_conf_shows_no_loopback_server() -> None:
+    node = Entity.for_node("n1")
+
+    def found(*facts: tuple[str, Value]) -> set[str]:
+        store = FactStore()
+        rows = "udp   UNCONN 0  0   127.0.0.53%lo:53   0.0.0.0:*"
+        store.add(Fact("node.dns_stub_listening", node, "127.0.0.53", ev(rows)))
+        for name, value in facts:
+            store.add(Fact(name, node, value, ev("nameserver 10.0.0.2")))
+        return {h.fm.id for h in hypotheses(KB, Observed(store))}
+
+    assert "host-loopback-stub-resolver" in found()
+    assert "host-loopback-stub-resolver" not in found(("node.resolv_conf.nameserver_count", 1))
+    upstream = found(("node.kubelet_resolv_conf.nameserver_count", 2))
+    assert "host-loopback-stub-resolver" not in upstream

@@ -74,6 +74,8 @@ FACTS: dict[str, str] = {
     "node.resolv_conf.loopback": "a resolv.conf name server is on loopback (127.0.0.53 ...)",
     "node.resolv_conf.nameserver_count": "name servers in a resolv.conf of the node (0: none)",
     "node.resolv_conf.at.*": "name servers of the resolv.conf at a path (at.etc_resolv_conf ...)",
+    "node.resolv_conf.cluster_search": "a node resolv.conf searches the cluster's svc domain",
+    "node.dns_stub_listening": "loopback addresses a DNS server listens on (127.0.0.53 ...)",
     "node.kubelet_resolv_conf.nameserver_count": "name servers in the file the kubelet hands pods",
     "node.kubelet_resolv_conf.loopback": "the file the kubelet hands pods lists a loopback server",
     # --- node: network ---------------------------------------------------------------------------
@@ -100,6 +102,9 @@ FACTS: dict[str, str] = {
     "node.iptables.nft.kube_chains": "KUBE-* chains in the nf_tables backend",
     "node.iptables.nft.kube_rules": "rules of or jumping to KUBE-* chains in the nf_tables backend",
     "node.iptables.legacy_tables_present": "iptables-nft warns that legacy tables exist too",
+    "node.iptables.forward_policy": "the filter FORWARD chain's policy the host's iptables lists",
+    "node.iptables.legacy.forward_policy": "the filter FORWARD policy in the legacy backend",
+    "node.iptables.nft.forward_policy": "the filter FORWARD policy in the nf_tables backend",
     "cni.mtu": "the MTU the CNI configures for pods (FLANNEL_MTU, Calico veth_mtu/FELIX_*MTU)",
     # --- node: kernel, OS, boot ----------------------------------------------------------------
     "kernel.release": "uname -r (e.g. 4.4.0-104-generic)",

@@ -27,12 +27,13 @@ from datetime import UTC, datetime
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.base import Context, ParseResult, Record
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
+from kubewhy.parsers.sockets import dns_stub_readings
 
 Output = list[tuple[int, str]]
 
@@ -516,6 +517,18 @@ def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
     return None if found is None else [Reading(name, value, n) for name, value, n in found]
 
 
+def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``netstat -an`` / ``ss -lntu``: a DNS stub listening on loopback only. Rows are whole
+    even through grep, so a filtered listing is read too (and its silence proves nothing)."""
+    src = p.source
+    if src.name not in ("netstat", "ss") or p.counts_lines:
+        return None
+    # Only socket listings: statistics (-s), interfaces (-i), routes (-r) are other readers'.
+    if not src.has_flag("-l", "-a", "--listening", "--all") or src.has_flag("-s", "-i", "-r", "-g"):
+        return None
+    return [Reading(name, value, n) for name, value, n in dns_stub_readings(out)]
+
+
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
     _read_missing_bridge,
@@ -523,6 +536,7 @@ READERS: Sequence[Reader] = (
     _read_proc_cmdline,
     _read_which,
     _read_firewall,
+    _read_sockets,
     _read_grouped_zombies,
     _read_program_threads,
     _read_count,
@@ -631,9 +645,25 @@ class CommandOutputs:
         prompt = prompt_of(first[1]) if first else None
         if first is None or prompt is None:
             return result
-        facts = facts_of(prompt.command, [(n, t) for n, t in numbered if n > first[0]], ctx)
+        output = [(n, t) for n, t in numbered if n > first[0]]
+        facts = facts_of(prompt.command, output, ctx)
         result.facts.extend(facts or [])
+        if _keeps_lines(prompt.command):
+            result.records.extend(Record(t, n) for n, t in output if t.strip())
         return result
+
+
+def _keeps_lines(command: str) -> bool:
+    """Rule listings stay lines too: iptables-nft prints its warning that legacy tables exist
+    under the chains it lists, a line the knowledge base reads (as the iptables-save reader
+    keeps every line of a saved rule set)."""
+    pipeline = parse_command(command)
+    return pipeline is not None and pipeline.source.name in (
+        "iptables",
+        "ip6tables",
+        "iptables-legacy",
+        "iptables-nft",
+    )
 
 
 COMMANDS = CommandOutputs()

@@ -212,7 +212,52 @@ def read_firewall(command: Sequence[str], out: Sequence[tuple[int, str]]) -> lis
         return firewalld_zone(lines, running=True) or []
     if name == "ufw" and args[:1] == ("status",):
         return ufw_status(lines) or []
+    if name in _IPTABLES_BINARIES:
+        return chain_policies(name, args, lines)
     return None
+
+
+# The binary names a listing comes from: the host's ``iptables`` (whichever backend its symlink
+# picks) and the two variants iptables 1.8 installs side by side.
+_IPTABLES_BINARIES = {"iptables": "", "iptables-legacy": "legacy.", "iptables-nft": "nft."}
+_CHAIN_HEAD = re.compile(r"^Chain (?P<chain>\S+) \(policy (?P<policy>[A-Z]+)\b")
+
+
+def chain_policies(
+    name: str, args: Sequence[str], lines: Sequence[tuple[int, str]]
+) -> list[Reading] | None:
+    """``iptables -L [FORWARD]`` of the filter table (``-nvL``, ``--list``): the FORWARD chain's
+    policy, under the backend the binary names (``node.iptables.legacy.forward_policy``) or, for
+    the plain ``iptables``, the host's (``node.iptables.forward_policy``). Both backends' chains
+    see every forwarded packet, so a DROP in either drops what the other accepts; two binaries
+    printing different policies are two rule sets. None for other iptables commands."""
+    listing = any(
+        a == "--list" or (a.startswith("-") and not a.startswith("--") and "L" in a[1:])
+        for a in args
+    )
+    table = _table(args)
+    if not listing or table != "filter":
+        return None
+    for n, line in lines:
+        head = _CHAIN_HEAD.match(line.strip())
+        if head is not None and head.group("chain") == "FORWARD":
+            return [
+                (f"node.iptables.{_IPTABLES_BINARIES[name]}forward_policy", head.group("policy"), n)
+            ]
+    return []
+
+
+def _table(args: Sequence[str]) -> str:
+    """The table an iptables command names (``-t nat``, ``-tnat``, ``--table=nat``), filter
+    by default."""
+    for index, arg in enumerate(args):
+        if arg in ("-t", "--table") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--table="):
+            return arg.split("=", 1)[1]
+        if arg.startswith("-t") and len(arg) > 2 and not arg.startswith("--"):
+            return arg[2:]
+    return "filter"
 
 
 _IPTABLES_LINE = re.compile(

@@ -13,8 +13,8 @@
 - ``conntrack -S``: per-CPU counters summed (``insert_failed``, ``drop``); ``conntrack -L``: DNS
   flows over UDP that never got a reply (clients NAT'ed to an endpoint that does not answer).
 - ``iptables-save`` of either backend (``iptables-legacy-save``, ``iptables-nft-save``): the
-  KUBE-* chains and rules each backend holds; ``update-alternatives --display iptables``: which
-  backend the host's iptables is.
+  KUBE-* chains and rules each backend holds, and its filter FORWARD policy;
+  ``update-alternatives --display iptables``: which backend the host's iptables is.
 - flannel's ``/run/flannel/subnet.env`` and calico-node's environment: the MTU the CNI gives
   pods.
 - ``lsmod`` and ``/proc/modules``: loaded modules, and the absence of the ones Kubernetes needs.
@@ -436,6 +436,8 @@ class _Backend:
     chains: int = 0
     rules: int = 0
     first: tuple[int, str] | None = None
+    table: str = ""
+    forward: tuple[str, int, str] | None = None  # the filter FORWARD policy and its line
 
 
 class IptablesSave:
@@ -473,6 +475,10 @@ class IptablesSave:
                 continue
             if current is None:
                 continue
+            if stripped.startswith("*"):
+                current.table = stripped[1:]
+            elif current.table == "filter" and stripped.startswith(":FORWARD "):
+                current.forward = (stripped.split()[1], n, line)
             if stripped.startswith(":KUBE-"):
                 current.chains += 1
                 current.first = current.first or (n, line)
@@ -487,6 +493,11 @@ class IptablesSave:
             result.facts.append(
                 _fact(f"node.iptables.{backend}.kube_rules", seen.rules, ctx, n, line)
             )
+            if seen.forward is not None:
+                policy, n, line = seen.forward
+                result.facts.append(
+                    _fact(f"node.iptables.{backend}.forward_policy", policy, ctx, n, line)
+                )
         # The same listing says what the host firewall lets through.
         add_rule_readings(text, ctx, result)
         return result

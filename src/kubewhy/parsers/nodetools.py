@@ -92,7 +92,27 @@ def resolv_conf_readings(lines: list[tuple[int, str]], path: str | None) -> list
         out.append(("node.resolv_conf.loopback", True, loopback[0][0], loopback[0][1]))
     if path:
         out.append((resolv_conf_slug(path), listed, where, shown))
+    cluster = _cluster_search(lines)
+    if cluster is not None:
+        out.append(("node.resolv_conf.cluster_search", cluster[1], cluster[0], cluster[2]))
     return out
+
+
+def _cluster_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """The cluster's service domain (``svc.cluster.local``) when the file searches it but is not
+    a file the kubelet wrote for a pod: those always carry ``options ndots:5``. A node file that
+    searches the cluster's domains lists the cluster DNS among its servers (kubespray's
+    host_resolvconf mode, hand-made nodes), and CoreDNS forwarding to it asks itself."""
+    options = [w for _, line in lines if line.split()[:1] == ["options"] for w in line.split()[1:]]
+    if "ndots:5" in options:
+        return None
+    for n, line in lines:
+        words = line.split()
+        if words[:1] == ["search"]:
+            for domain in words[1:]:
+                if domain.startswith("svc.") and domain.count(".") >= 2:
+                    return n, domain.rstrip("."), line
+    return None
 
 
 def resolv_conf_path(ctx: Context) -> str | None:

@@ -170,6 +170,15 @@ def _candidates(scope: Scope, store: FactStore) -> list[Entity]:
     return found
 
 
+def _sign_scope(scope: Scope, store: FactStore) -> Scope:
+    """Where a failure mode's fact signs are read: its scope, or, for a pod-scoped mode when
+    the evidence names no pod at all (a node's files only), the node, which is where that mode's
+    log symptoms land too (``subject_for`` keeps the node they were seen on)."""
+    if scope == Scope.POD and not store.entities(Kind.POD.value):
+        return Scope.NODE
+    return scope
+
+
 def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entity]:
     """The subjects of ``scope`` whose view satisfies ``cond``: the same set as evaluating
     every candidate, without visiting the ones that cannot differ.
@@ -342,12 +351,11 @@ def hypotheses(
         signs = [s for s in fm.facts if not s.refutes]
         if not signs and not fm.checks:
             continue
-        where = [satisfied(s.when, fm.scope) for s in signs]
+        scope = _sign_scope(fm.scope, store)
+        where = [satisfied(s.when, scope) for s in signs]
         # Checks are arbitrary code: they still see every candidate.
         subjects = (
-            _candidates(fm.scope, store)
-            if fm.checks
-            else store.in_order(set[Entity]().union(*where))
+            _candidates(scope, store) if fm.checks else store.in_order(set[Entity]().union(*where))
         )
         for subject in subjects:
             for symptom, subjects_true in zip(signs, where, strict=True):
