@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from kubewhy.kb.load import default_knowledge_base
 from kubewhy.parsers import nettools
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.commands import COMMANDS, facts_of
 from kubewhy.parsers.firewall import FORMATS, iptables_rules, read_firewall
 from kubewhy.parsers.registry import detect
+from kubewhy.pipeline import Request, observe
 
 BY_NAME = {f.name: f for f in FORMATS}
 
@@ -184,7 +186,7 @@ def test_forward_policy_of_each_backend_from_iptables_listings() -> None:
     )
 
 
-def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning() -> None:
+def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning(tmp_path: Path) -> None:
     # Real iptables 1.8.9 (nf_tables) output in a private network namespace where iptables-legacy
     # had listed its tables first: the warning comes before the chain.
     session = (
@@ -195,4 +197,8 @@ def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning() -> 
     )
     result = COMMANDS.parse(session, Context("terminal.txt", node="n1"))
     assert {f.name: f.value for f in result.facts} == {"node.iptables.forward_policy": "DROP"}
-    assert result.records[0].text.startswith("# Warning: iptables-legacy tables present")
+    # The section read for its facts is still scanned line by line: the warning is a symptom.
+    (tmp_path / "terminal.txt").write_text(session)
+    seen = observe(Request(paths=(tmp_path / "terminal.txt",)), default_knowledge_base()).seen
+    warned = [h for h in seen.hits if h.symptom == "legacy-tables-present"]
+    assert warned and warned[0].samples[0].line == 2

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
@@ -648,22 +648,7 @@ class CommandOutputs:
         output = [(n, t) for n, t in numbered if n > first[0]]
         facts = facts_of(prompt.command, output, ctx)
         result.facts.extend(facts or [])
-        if _keeps_lines(prompt.command):
-            result.records.extend(Record(t, n) for n, t in output if t.strip())
         return result
-
-
-def _keeps_lines(command: str) -> bool:
-    """Rule listings stay lines too: iptables-nft prints its warning that legacy tables exist
-    under the chains it lists, a line the knowledge base reads (as the iptables-save reader
-    keeps every line of a saved rule set)."""
-    pipeline = parse_command(command)
-    return pipeline is not None and pipeline.source.name in (
-        "iptables",
-        "ip6tables",
-        "iptables-legacy",
-        "iptables-nft",
-    )
 
 
 COMMANDS = CommandOutputs()

@@ -237,9 +237,16 @@ def _add_section(
             )
             out.documents.append(doc)
             return
-        out.documents.append(
-            ParsedDocument(file, ctx, _shifted(result, offset), exact_stamps(lines))
+        # A command's output read for its facts is still lines: the scan reads them too (a
+        # warning printed under a listing, an error among the values). Tables of objects
+        # (kubectl get, ps) are left to their rows' facts.
+        raw = section.body if detected.name == COMMANDS.name else None
+        doc = ParsedDocument(
+            file, ctx, _shifted(result, offset), exact_stamps(lines), raw, section.start
         )
+        if raw is not None:
+            doc.kernel = reports_in_text(raw, None, section.start)
+        out.documents.append(doc)
         if result.malformed:
             out.parse_errors[file.display] = result.malformed
         return
