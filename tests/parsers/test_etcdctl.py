@@ -104,7 +104,11 @@ def test_status_rows_of_other_releases() -> None:
 
 @pytest.mark.parametrize(
     "sample",
-    ["follower-ep-status-table.txt", "follower-ep-status-simple.txt", "follower-ep-status-json.txt"],
+    [
+        "follower-ep-status-table.txt",
+        "follower-ep-status-simple.txt",
+        "follower-ep-status-json.txt",
+    ],
 )
 def test_one_follower_asked_is_no_lost_leader(sample: str) -> None:
     # "IS LEADER false" of the only endpoint asked: the leader is elsewhere, not absent.

@@ -251,7 +251,6 @@ class EtcdctlFormat:
                 seen.health[str(item["endpoint"])] = (item["health"] is True, n, text)
             elif isinstance(item.get("Status"), dict):
                 body = item["Status"]
-                header = body.get("header") or {}
                 status = _Status(str(item.get("Endpoint") or ""), n, text)
                 leader = body.get("leader")
                 # JSON names the leader's id: a follower that knows a leader shows one.

@@ -343,9 +343,17 @@ def hypotheses(
         if not signs and not fm.checks:
             continue
         where = [satisfied(s.when, fm.scope) for s in signs]
-        # Checks are arbitrary code: they still see every candidate.
+        # Checks are arbitrary code: they still see every candidate, except that a failure
+        # mode of one named component reads only that component (a leak in another program's
+        # dump is not the API server's).
         subjects = (
-            _candidates(fm.scope, store)
+            [
+                c
+                for c in _candidates(fm.scope, store)
+                if not (fm.scope == Scope.COMPONENT and fm.component)
+                or c.kind != Kind.COMPONENT.value
+                or c.name == fm.component
+            ]
             if fm.checks
             else store.in_order(set[Entity]().union(*where))
         )
