@@ -167,7 +167,7 @@ def test_counted_frame_lines_of_uniq_c() -> None:
     text = (DATA / "distributor.counted-frames.txt").read_text()
     assert GOROUTINES.sniff(text.splitlines()[:20]) == pytest.approx(0.6)
     dump = parse_goroutine_stream(io.StringIO(text))
-    assert (dump.total, dump.malformed) == (124, 0)
+    assert (dump.total, dump.malformed, dump.shapes) == (124, 0, frozenset({"counted"}))
     counts = {g.frames[0].function: g.count for g in dump.groups}
     assert counts["main.(*Store).DeleteCollection.func1"] == 120
     assert counts["time.Sleep"] == 1

@@ -588,8 +588,9 @@ class _Aggregator:
         self.ignored += block.count("\n") + 1
 
     def _profile(self, block: str) -> None:
-        """A debug=1 block: ``K @ pcs`` then ``#\\t0x..\\tfunc+0x..\\tfile:line`` lines."""
-        self.shapes.add("profile")
+        """A debug=1 block: ``K @ pcs`` then ``#\\t0x..\\tfunc+0x..\\tfile:line`` lines (or
+        counted frame lines, read into that shape without a pc or place)."""
+        self.shapes.add("counted" if "\n#\t\t" in block else "profile")
         count = 0
         frames: list[Frame] = []
         for line in block.split("\n"):
