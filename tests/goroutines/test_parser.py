@@ -149,6 +149,34 @@ def test_debug1_profile_counts_labels_and_guessed_states() -> None:
     assert (group.count, group.signature) == (3, ("main.f",))
 
 
+def test_debug1_excerpt_without_its_total_and_with_tabs_turned_to_spaces() -> None:
+    # distributor.debug1.txt without its first line, tabs expanded (as a paste makes them).
+    text = (DATA / "distributor.debug1-excerpt-spaced.txt").read_text()
+    assert GOROUTINES.sniff(text.splitlines()[:20]) == pytest.approx(0.9)
+    dump = parse_goroutine_stream(io.StringIO(text))
+    assert (dump.total, dump.malformed, dump.declared_total) == (124, 0, None)
+    biggest = dump.ranked()[0]
+    assert biggest.count == 120
+    assert str(biggest.frames[0]) == (
+        "main.(*Store).DeleteCollection.func1 (example.com/distributor/main.go:32)"
+    )
+
+
+def test_counted_frame_lines_of_uniq_c() -> None:
+    # grep -A1 '^goroutine' | sort | uniq -c over distributor.debug2.txt, command line kept.
+    text = (DATA / "distributor.counted-frames.txt").read_text()
+    assert GOROUTINES.sniff(text.splitlines()[:20]) == pytest.approx(0.6)
+    dump = parse_goroutine_stream(io.StringIO(text))
+    assert (dump.total, dump.malformed, dump.shapes) == (124, 0, frozenset({"counted"}))
+    counts = {g.frames[0].function: g.count for g in dump.groups}
+    assert counts["main.(*Store).DeleteCollection.func1"] == 120
+    assert counts["time.Sleep"] == 1
+    leak = analyze(dump).leaks[0]
+    assert (leak.function, leak.count) == ("main.(*Store).DeleteCollection.func1", 120)
+    # Counted lines that are no frames are no dump.
+    assert GOROUTINES.sniff(["   12 apples", "    3 pears()", "    4 plums"]) == 0.0
+
+
 def test_kubelet_journal_with_prefixes_rsyslog_tabs_and_glued_frames() -> None:
     dump = parse_goroutine_lines(io.StringIO(KUBELET_JOURNAL))
     (group,) = dump.groups

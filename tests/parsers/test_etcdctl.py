@@ -100,3 +100,18 @@ def test_status_rows_of_other_releases() -> None:
     result = ETCDCTL.parse(wide, Context("w"))
     facts = {f.name: f.value for f in result.facts}
     assert facts["etcd.db_quota_ratio"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "follower-ep-status-table.txt",
+        "follower-ep-status-simple.txt",
+        "follower-ep-status-json.txt",
+    ],
+)
+def test_one_follower_asked_is_no_lost_leader(sample: str) -> None:
+    # "IS LEADER false" of the only endpoint asked: the leader is elsewhere, not absent.
+    facts = _facts(sample)
+    assert facts["etcd.endpoints"] == 1
+    assert facts.get("etcd.leader_seen") is not False

@@ -114,3 +114,25 @@ def test_a_victim_alone_asks_for_a_goroutine_dump_only_where_the_link_can_hold()
     assert "goroutine-leak:" in asks(apiserver_oom)
     assert "goroutine-leak:" not in asks(app_oom)
     assert "lock-convoy:" not in asks(hyp("probe-failure", Entity.pod("web-1", "prod"), 0.9))
+
+
+def test_a_special_leak_that_is_only_a_lead_leaves_the_finding_standing() -> None:
+    """A dump's goroutine count alone hints at the DeleteCollection leak (a lead); the dump's
+    own pile-up elsewhere is a finding and stays one."""
+    apiserver = Entity.component("kube-apiserver", "m1")
+    known = hyp("apiserver-goroutine-leak-oom", apiserver, 0.3)
+    found = hyp("apiserver-goroutine-leak", apiserver, 0.85)
+    assert known.tier == "lead" and found.tier != "lead"
+    ranked = [(r.hypothesis.fm.id, r.hypothesis.tier) for r in rank([found, known])]
+    assert ranked[0] == ("apiserver-goroutine-leak", found.tier)
+
+
+def test_the_api_servers_own_leak_replaces_the_generic_one_and_the_known_one_replaces_it() -> None:
+    apiserver = Entity.component("kube-apiserver", "m1")
+    generic = hyp("goroutine-leak", apiserver, 0.85)
+    own = hyp("apiserver-goroutine-leak", apiserver, 0.85)
+    known = hyp("apiserver-goroutine-leak-oom", apiserver, 0.99)
+    assert [r.hypothesis.fm.id for r in rank([generic, own])] == ["apiserver-goroutine-leak"]
+    assert [r.hypothesis.fm.id for r in rank([generic, own, known])] == [
+        "apiserver-goroutine-leak-oom"
+    ]

@@ -379,6 +379,11 @@ def analyze(
             "debug=1 profile: no goroutine ids, states or wait times; states are guessed "
             "from the frames"
         )
+    if "counted" in dump.shapes:
+        notes.append(
+            "counted frame lines (uniq -c of a dump): one frame per stack, no goroutine ids, "
+            "states or wait times"
+        )
     if dump.malformed:
         notes.append(f"{dump.malformed} malformed lines skipped")
     return report

@@ -19,6 +19,8 @@ True
 'kube-apiserver'
 >>> of_stack_frames(["k8s.io/apiserver/pkg/registry/generic/registry.(*Store).DeleteCollection"])
 'kube-apiserver'
+>>> of_stack_frames(["k8s.io/kubernetes/pkg/apiserver.(*timeoutHandler).ServeHTTP"])
+'kube-apiserver'
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ KNOWN_METRIC_COMPONENTS = frozenset(METRIC_JOBS.values())
 STACK_PACKAGES = (
     ("k8s.io/apiserver", "kube-apiserver"),
     ("pkg/kubelet", "kubelet"),
+    # Before k8s.io/apiserver was split out (Kubernetes 1.6) the API server's handlers and
+    # filters were k8s.io/kubernetes/pkg/apiserver; after pkg/kubelet, whose binary of that time
+    # could link some of them.
+    ("k8s.io/kubernetes/pkg/apiserver", "kube-apiserver"),
     ("terway", "terwayd"),
     ("go.etcd.io/etcd", "etcd"),
     ("containerd", "containerd"),

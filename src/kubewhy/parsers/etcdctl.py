@@ -251,10 +251,10 @@ class EtcdctlFormat:
                 seen.health[str(item["endpoint"])] = (item["health"] is True, n, text)
             elif isinstance(item.get("Status"), dict):
                 body = item["Status"]
-                header = body.get("header") or {}
                 status = _Status(str(item.get("Endpoint") or ""), n, text)
                 leader = body.get("leader")
-                status.leader = bool(leader) and leader == header.get("member_id")
+                # JSON names the leader's id: a follower that knows a leader shows one.
+                status.leader = bool(leader)
                 status.term = (
                     body.get("raftTerm") if isinstance(body.get("raftTerm"), int) else None
                 )
@@ -294,6 +294,12 @@ class EtcdctlFormat:
             bad = sorted((v for v in verdicts.values() if not v[0]), key=lambda v: v[1])
             add("etcd.endpoints_unhealthy", len(bad), *(bad[0][1:] if bad else first[1:]))
         leaders = [(s.leader, s.line, s.text) for s in seen.statuses if s.leader is not None]
+        # "IS LEADER false" only says that this member is a follower. Asked about one endpoint,
+        # a follower's answer says nothing of the cluster's leader; asked about several, none of
+        # those that answered leads (the others, if any, did not answer). A v2 member list
+        # covers every member, so its flags stand.
+        if not any(entry[0] for entry in leaders) and len(verdicts) < 2:
+            leaders = []
         leaders += seen.leaders
         if leaders:
             chosen = next((entry for entry in leaders if entry[0]), leaders[0])

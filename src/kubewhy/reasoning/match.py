@@ -353,9 +353,19 @@ def hypotheses(
             continue
         scope = _sign_scope(fm.scope, store)
         where = [satisfied(s.when, scope) for s in signs]
-        # Checks are arbitrary code: they still see every candidate.
+        # Checks are arbitrary code: they still see every candidate, except that a failure
+        # mode of one named component reads only that component (a leak in another program's
+        # dump is not the API server's).
         subjects = (
-            _candidates(scope, store) if fm.checks else store.in_order(set[Entity]().union(*where))
+            [
+                c
+                for c in _candidates(scope, store)
+                if not (scope == Scope.COMPONENT and fm.component)
+                or c.kind != Kind.COMPONENT.value
+                or c.name == fm.component
+            ]
+            if fm.checks
+            else store.in_order(set[Entity]().union(*where))
         )
         for subject in subjects:
             for symptom, subjects_true in zip(signs, where, strict=True):

@@ -125,7 +125,10 @@ def replaces(specific: Hypothesis, general: Hypothesis) -> bool:
     found on ``general``'s: the same place (where both are components, the same component; a
     component found on a node is on that node), and the same evidence, a source in common (the
     known bug's signature in the very dump whose leak the general one saw; an OOM kill in the
-    logs says nothing of the dump's other leak)."""
+    logs says nothing of the dump's other leak). A special mode that is only a lead does not
+    replace a finding of the general one: the finding would turn into a lead."""
+    if specific.tier == "lead" and general.tier != "lead":
+        return False
     a, b = specific.subject, general.subject
     if a.kind == b.kind == Kind.COMPONENT.value:
         place = a.name == b.name
