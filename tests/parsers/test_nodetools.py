@@ -183,3 +183,31 @@ def test_df_pasted_without_its_header_is_read_by_its_file_name() -> None:
     assert {f.name for f in df.parse(sized, Context("output.txt")).facts} == {
         "node.fs.max_used_percent"
     }
+
+
+def test_memory_available_script_output_from_this_machine() -> None:
+    # The fields the node-pressure eviction docs' memory-available.sh prints, read from this
+    # machine's real root memory cgroup (v1) and /proc/meminfo, in the script's layout.
+    root = Path("/sys/fs/cgroup/memory")
+    if not (root / "memory.usage_in_bytes").exists():
+        pytest.skip("no cgroup v1 memory hierarchy here")
+    capacity = _meminfo()["MemTotal"]
+    usage = int((root / "memory.usage_in_bytes").read_text())
+    stat = dict(line.split() for line in (root / "memory.stat").read_text().splitlines())
+    inactive = int(stat["total_inactive_file"])
+    text = (
+        f"memory.capacity_in_bytes {capacity}\n"
+        f"memory.usage_in_bytes {usage}\n"
+        f"memory.total_inactive_file {inactive}\n"
+        f"memory.working_set {max(usage - inactive, 0)}\n"
+        f"memory.available_in_bytes {capacity - max(usage - inactive, 0)}\n"
+    )
+    fmt = BY_NAME["memory-available"]
+    assert detect(text.splitlines()).name == "memory-available"
+    assert _facts("memory-available", text) == {
+        "node.memory.total_bytes": capacity,
+        "node.memcg.root_usage_bytes": usage,
+        "node.memcg.root_working_set_bytes": max(usage - inactive, 0),
+    }
+    # Lines of other tools that share a word are not the script's.
+    assert fmt.sniff(["memory.usage_in_bytes 42"]) == 0.0

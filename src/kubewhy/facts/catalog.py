@@ -44,6 +44,9 @@ FACTS: dict[str, str] = {
         "runtime that makes every controller's cgroup for each container would give memory too"
     ),
     "node.memcg.excess_ratio": "memory cgroups / node.cgroups.per_container (dying ones add)",
+    "node.memcg.root_usage_bytes": "memory.usage_in_bytes of the root memory cgroup (v1)",
+    "node.memcg.root_working_set_bytes": "the root memory cgroup's usage less inactive file pages",
+    "node.memcg.root_usage_ratio": "node.memcg.root_usage_bytes / node.memory.total_bytes",
     "node.memcg.excess": "memory cgroups beyond node.cgroups.per_container",
     "node.memcg.grew_alone": (
         "growth of the memory cgroup count between two /proc/cgroups readings while the"
@@ -294,6 +297,7 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "node.memcg.dying": ("node.memcg.num_cgroups", "node.memcg.live_cgroups"),
     "node.memcg.excess_ratio": ("node.memcg.num_cgroups", "node.cgroups.per_container"),
     "node.memcg.excess": ("node.memcg.num_cgroups", "node.cgroups.per_container"),
+    "node.memcg.root_usage_ratio": ("node.memcg.root_usage_bytes", "node.memory.total_bytes"),
     "node.net.mtu_excess_bytes": (
         "node.net.pod_mtu",
         "cni.mtu",

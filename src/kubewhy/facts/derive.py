@@ -79,6 +79,9 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
     if stalls:
         value = sum(f.value for f in stalls if isinstance(f.value, int | float))
         _add_once(store, "node.vmstat.allocstall", node, value, stalls[0].evidence)
+    root = _number(store, node, "node.memcg.root_usage_bytes")
+    if root and total and total[0] > 0:
+        _add_once(store, "node.memcg.root_usage_ratio", node, round(root[0] / total[0], 4), root[1])
     num = _number(store, node, "node.memcg.num_cgroups")
     live = _number(store, node, "node.memcg.live_cgroups")
     if num and live:

@@ -385,4 +385,39 @@ class Perf:
 
 
 RESOLV_CONF = ResolvConf()
-FORMATS: list[DocumentFormat] = [RESOLV_CONF, Top(), Free(), Df(), Perf()]
+
+
+# --- the memory-available.sh of the Kubernetes docs ---------------------------------------------
+
+# The script (node-pressure eviction docs) prints what the kubelet computes memory.available from:
+# the node's capacity, and the root memory cgroup's usage, inactive file pages and working set.
+_MEMORY_AVAILABLE = re.compile(
+    r"^memory\.(capacity_in_bytes|usage_in_bytes|total_inactive_file|working_set|"
+    r"available_in_bytes)\s+(-?\d+)\b"
+)
+_MEMORY_AVAILABLE_FACTS = {
+    "capacity_in_bytes": "node.memory.total_bytes",
+    "usage_in_bytes": "node.memcg.root_usage_bytes",
+    "working_set": "node.memcg.root_working_set_bytes",
+}
+
+
+class MemoryAvailable:
+    name = "memory-available"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        rows = [line.strip() for line in head[:10] if line.strip()]
+        found = {m.group(1) for row in rows if (m := _MEMORY_AVAILABLE.match(row))}
+        return 0.9 if {"capacity_in_bytes", "usage_in_bytes"} <= found else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        for n, line in _lines(text):
+            row = _MEMORY_AVAILABLE.match(line.strip())
+            name = _MEMORY_AVAILABLE_FACTS.get(row.group(1)) if row else None
+            if row is not None and name is not None:
+                result.facts.append(_fact(name, int(row.group(2)), ctx, n, line))
+        return result
+
+
+FORMATS: list[DocumentFormat] = [RESOLV_CONF, Top(), Free(), Df(), Perf(), MemoryAvailable()]
