@@ -549,3 +549,34 @@ def runtime_service_pids_capped(seen: Observed, subject: Entity) -> list[Evidenc
         return []
     cited = [limit.evidence] if limit.evidence is not None else []
     return [*cited, refused[0].samples[0]]
+
+
+# --- a wait on a device's references that ended ---------------------------------------------------
+
+# The kernel repeats the wait line every 10 s while it holds the rtnl lock; a device taken down
+# later than that means the lock was free again.
+NETDEV_WAIT_REPEAT_SECONDS = 10
+
+
+@check
+def device_teardown_went_on_after_the_wait(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Devices were taken down ten seconds or more after the last unregister_netdevice wait on
+    the subject's node: the wait ended."""
+    mine = [
+        hit
+        for hit in seen.hits
+        if hit.failure_mode == "unregister-netdevice-hang" and _on_subject_node(hit.entity, subject)
+    ]
+    waits = [h.last for h in mine if h.symptom == "waiting-to-become-free" and h.last]
+    if not waits:
+        return []
+    last_wait = max(waits)
+    later = [
+        sample
+        for h in mine
+        if h.symptom == "device-teardown-line"
+        for sample in h.samples
+        if sample.time is not None
+        and (sample.time - last_wait).total_seconds() >= NETDEV_WAIT_REPEAT_SECONDS
+    ]
+    return later[:1]

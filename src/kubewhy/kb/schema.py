@@ -169,6 +169,9 @@ class CheckSymptom(Strict):
     check: str
     weight: Annotated[float, Field(gt=0, le=1)]
     supporting: bool = False
+    # What rules the failure mode out (the evidence of a recovery): lowers the confidence by its
+    # weight's share, as a refuting log symptom does.
+    refutes: bool = False
 
 
 class Risk(Strict):
@@ -353,7 +356,11 @@ class FailureMode(Strict):
         return self
 
     def refuting(self, symptom_id: str) -> bool:
-        signs: list[LogSymptom | FactSymptom] = [*self.logs, *self.facts]
+        signs: list[LogSymptom | FactSymptom | CheckSymptom] = [
+            *self.logs,
+            *self.facts,
+            *self.checks,
+        ]
         return any(s.id == symptom_id and s.refutes for s in signs)
 
     def symptom_weight(self, symptom_id: str) -> tuple[float, bool]:

@@ -377,7 +377,15 @@ def hypotheses(
                 ev = CHECKS[chk.check](seen, subject)
                 if ev:
                     get(fm, subject).add(
-                        Matched(chk.id, chk.weight, chk.supporting, ev, len(ev), chk.description)
+                        Matched(
+                            chk.id,
+                            chk.weight,
+                            chk.supporting,
+                            ev,
+                            len(ev),
+                            chk.description,
+                            refutes=chk.refutes,
+                        )
                     )
 
     _refute(kb, store, found.values())
