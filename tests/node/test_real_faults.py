@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,10 @@ from typing import Any
 
 import pytest
 
-from kubewhy.pipeline import NodeSource, Request, diagnose
+from kubewhy.kb.load import default_knowledge_base
+from kubewhy.model.entities import Entity
+from kubewhy.pipeline import NodeSource, Request, diagnose, observe
+from kubewhy.reasoning.match import hypotheses
 from kubewhy.sources.node import collect_node
 
 from .conftest import diagnose_node_json, findings_of, need
@@ -200,3 +205,57 @@ def test_a_runtime_service_capped_by_its_tasks_limit(
         f.failure_mode != "pids-cgroup-limit" or f.entity.name != cgroup
         for f in diagnose(Request(paths=(tmp_path,))).findings
     )
+
+
+THRASHER = """
+import mmap, sys, time
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    m.madvise(mmap.MADV_RANDOM)  # no readahead: every page read back is a major fault
+    end, total = time.monotonic() + float(sys.argv[2]), 0
+    while time.monotonic() < end:
+        for i in range(0, len(m), 4096):
+            total += m[i]
+"""
+
+
+def test_page_cache_thrashing_seen_by_sar(tmp_path: Path) -> None:
+    """A program reads a 160 MiB file over and over in a memory cgroup of 24 MiB: its pages are
+    evicted and read back from disk. `sar -B`, run meanwhile, counts the major faults, and a
+    folder holding its output names memory-pressure-node-hang on them."""
+    need(os.geteuid() == 0, "needs root to create cgroups")
+    need(v1_hierarchy("memory") is not None, "needs the cgroup v1 memory hierarchy")
+    need(shutil.which("sar") is not None, "needs sar (Debian: sysstat)")
+    data = tmp_path / "kw-thrash.bin"
+    with data.open("wb") as out:
+        out.write(os.urandom(160 << 20))
+        out.flush()
+        os.fsync(out.fileno())
+        # Out of the page cache (this file's pages only), so they are read from disk.
+        os.posix_fadvise(out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    with new_cgroup("memory", below_own=True) as (directory, _):
+        (directory / "memory.limit_in_bytes").write_text(str(24 << 20))
+        thrasher = spawn_in_cgroup([directory], [sys.executable, "-c", THRASHER, str(data), "8"])
+        try:
+            time.sleep(1)
+            sar = subprocess.run(
+                ["sar", "-B", "1", "4"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+                env={**os.environ, "LC_ALL": "C"},
+            ).stdout
+        finally:
+            stop(thrasher)
+    data.unlink()
+    evidence = tmp_path / "node-3"
+    evidence.mkdir()
+    (evidence / "terminal.txt").write_text(f"root@node-3:~# sar -B 1 4\n{sar}")
+    kb = default_knowledge_base()
+    seen = observe(Request(paths=(evidence,)), kb).seen
+    assert (seen.store.value(Entity.for_node("node-3"), "node.paging.majflt_per_s") or 0) >= 1000, (
+        sar
+    )
+    thrash = [h for h in hypotheses(kb, seen) if h.fm.id == "memory-pressure-node-hang"]
+    assert thrash and "major-fault-storm" in thrash[0].matched, sar

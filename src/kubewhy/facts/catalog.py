@@ -69,6 +69,10 @@ FACTS: dict[str, str] = {
         "writeback, nfs, reclaim, fuse)"
     ),
     "node.cpu.iowait_percent": "CPU time in iowait",
+    "node.paging.majflt_per_s": "major page faults per second, the worst interval (sar -B)",
+    "node.paging.direct_scan_per_s": "pages direct reclaim scanned per second (sar -B pgscand/s)",
+    "node.disk.await_ms_max": "the slowest disk's request wait (ms), worst interval (iostat, sar)",
+    "node.disk.util_percent_max": "the busiest disk's %util, worst interval (iostat -x, sar -d)",
     "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
     "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
     "node.fs.max_used_percent": "the fullest disk filesystem by blocks (df)",
