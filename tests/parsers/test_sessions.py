@@ -35,6 +35,13 @@ from kubewhy.parsers.shell import parse_command
         ("# cat /proc/sys/fs/inotify/max_user_watches", None, None),
         ("$ curl -s localhost:9100/metrics | grep '^node_processes_pids '", None, None),
         ("✗ kubectl -n kindling get pods -o wide", None, None),
+        ("➜  ~ kubectl get pods -A", None, "kubectl get pods -A"),
+        ("➜  kubewhy git:(main) ✗ dmesg -T | tail", None, "dmesg -T | tail"),
+        ("node-1% ps -ef", "node-1", "ps -ef"),
+        ("node-1 % cat /proc/loadavg", "node-1", "cat /proc/loadavg"),
+        ("bash-4.2$ ulimit -u", None, "ulimit -u"),
+        ("sh-4.4# cat /proc/sys/kernel/pid_max", None, "cat /proc/sys/kernel/pid_max"),
+        ("PS C:\\Users\\me> kubectl get nodes", None, "kubectl get nodes"),
     ],
 )
 def test_prompts_in_many_styles(line: str, host: str | None, command: str | None) -> None:
@@ -54,6 +61,9 @@ def test_prompts_in_many_styles(line: str, host: str | None, command: str | None
         "> this is quoted text, not a command",
         "$ ",
         "Warning  Unhealthy  3m  kubelet  Readiness probe failed",
+        "➜  this arrow points at prose",
+        "CPU% MEM% used by the kubelet",
+        "disk 95% full",
     ],
 )
 def test_lines_that_are_not_prompts(line: str) -> None:

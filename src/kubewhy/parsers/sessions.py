@@ -10,7 +10,8 @@ Prompt styles recognised (``cmd`` stands for the command):
   ``10.0.0.5 root@host:/# cmd`` (an address before the prompt);
 - ``host ~ # cmd``, ``host [~]$ cmd``, ``Mac:~ user$ cmd`` (host, then a path or a user);
 - bare ``$ cmd``, ``# cmd``, ``% cmd``, ``> cmd``, ``/ # cmd``, ``~ # cmd`` and the arrows of zsh
-  themes (``➜ cmd``, ``✗ cmd``, ``❯ cmd``).
+  themes (``➜ cmd``, ``✗ cmd``, ``❯ cmd``, ``➜  ~ cmd``, ``➜  repo git:(main) ✗ cmd``);
+- zsh's default ``host% cmd``, a shell's ``bash-4.2$ cmd``, PowerShell's ``PS C:\\> cmd``.
 
 A prompt without ``user@host`` counts only when its command starts with a known command or a path
 to a program, so that ``# HELP``, ``# comment`` or ``> quoted text`` never start a section. The
@@ -58,6 +59,15 @@ _HOST_PATH = re.compile(
     r"^(?P<host>[A-Za-z][\w.-]*)(?::\S*)?\s+(?:\[[^\]\s]*\]|~\S*|/\S*|[\w.-]+)\s?[#$%]\s(?P<cmd>.*?)\s*$"
 )
 _BARE = re.compile(r"^\s*(?:[~/][^\s#$%]*\s)?(?:[#$%>❯➜✗λ»]\s+)(?P<cmd>\S.*?)\s*$")
+# Prompts that name no user@host: zsh themes' arrow and directory (``➜  ~ cmd``, ``➜  repo
+# git:(main) ✗ cmd``), zsh's default ``host% cmd`` or ``host % cmd``, a shell's own ``bash-4.2$
+# cmd``, PowerShell's ``PS C:\> cmd``.
+_THEMED = re.compile(
+    r"^\s*[➜❯]\s+[^\s]+(?:\s+git:\([^)]*\))?(?:\s+[✗✔])?\s+(?P<cmd>\S.*?)\s*$"
+    r"|^(?P<host>[A-Za-z][\w.-]*)\s?%\s+(?P<cmd2>\S.*?)\s*$"
+    r"|^(?:ba|z|k|da)?sh-\d+(?:\.\d+)*[#$]\s+(?P<cmd3>\S.*?)\s*$"
+    r"|^PS [A-Za-z]:\\[^>]*>\s+(?P<cmd4>\S.*?)\s*$"
+)
 _ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 
 
@@ -92,6 +102,11 @@ def prompt_of(line: str) -> Prompt | None:
     found = _BARE.match(line)
     if found and _runs_a_known_command(found.group("cmd")):
         return Prompt(None, found.group("cmd"))
+    found = _THEMED.match(line)
+    if found:
+        command = next(c for c in found.group("cmd", "cmd2", "cmd3", "cmd4") if c is not None)
+        if _runs_a_known_command(command):
+            return Prompt(found.group("host"), command)
     return None
 
 
