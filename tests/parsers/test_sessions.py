@@ -291,3 +291,21 @@ def test_cgroups_under_system_slice_are_counted_over_hierarchies() -> None:
     finally:
         for path in reversed(made):
             path.rmdir()
+
+
+def test_commands_run_by_a_shell_or_watch_are_read_as_themselves() -> None:
+    # This machine's own shell, run as people wrap commands (sudo sh -c, bash -c, watch -n).
+    done = subprocess.run(
+        ["sh", "-c", "cat /proc/sys/kernel/pid_max"], capture_output=True, text=True, check=True
+    )
+    pid_max = int(done.stdout)
+    assert _values('sudo sh -c "cat /proc/sys/kernel/pid_max"', str(pid_max)) == {
+        "sysctl.kernel.pid_max": pid_max
+    }
+    assert _values("bash -c 'ps -eLf | wc -l'", "32541") == {"node.threads.total": 32540}
+    # watch prints its own header above the command's output.
+    header = "Every 1.0s: ps aux | grep defunct | wc -l        node-3: Sun Dec  6 16:50:01 2026"
+    assert _values("watch -n1 'ps aux | grep defunct | wc -l'", header, "", "121") == {
+        "node.zombies.total": 120
+    }
+    assert parse_command("watch -n 2 -d kubectl get pods") is not None

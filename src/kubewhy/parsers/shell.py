@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from kubewhy.model.components import of_file_name, of_journal_identifier, of_pod_name
 
 # Wrappers whose own arguments end where the real command starts.
-_WRAPPERS = {"sudo", "nohup", "env", "watch", "nice"}
+_WRAPPERS = {"sudo", "nohup", "env", "nice"}
+# Programs that run a command line given as a string: what they print is that command's output.
+_SHELLS = {"sh", "bash", "zsh", "dash", "ash", "ksh"}
 _NSENTER_ARGS_END = "--"
 
 
@@ -225,7 +227,32 @@ def parse_command(text: str) -> Pipeline | None:
     if stage is None:
         return None
     stages.append(stage)
+    inner = _inner_command(stages[0])
+    if inner is not None and inner != text:
+        unwrapped = parse_command(inner)
+        if unwrapped is not None:
+            return Pipeline(text, (*unwrapped.stages, *stages[1:]))
     return Pipeline(text, tuple(stages))
+
+
+def _inner_command(stage: Stage) -> str | None:
+    """The command line a shell's ``-c`` or ``watch`` runs (``watch -n1 'ps aux | wc -l'``,
+    ``sudo sh -c "cat /proc/sys/kernel/pid_max"``)."""
+    args = list(stage.args)
+    if stage.name in _SHELLS and "-c" in args[:-1]:
+        return args[args.index("-c") + 1]
+    if stage.name == "watch":
+        words: list[str] = []
+        skip = False
+        for arg in args:
+            if skip:
+                skip = False
+            elif words or not arg.startswith("-"):
+                words.append(arg)
+            else:
+                skip = arg in ("-n", "--interval", "-q", "--equexit")
+        return " ".join(words) or None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
