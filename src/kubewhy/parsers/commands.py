@@ -131,6 +131,11 @@ def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
             if unfiltered and src.has_flag("-a", "--all")
             else None
         )
+    if (
+        src.name == "ip" and src.words[:1] in (("neigh",), ("neighbor",), ("neighbour",), ("n",))
+    ) or (src.name == "arp" and src.has_flag("-a", "-n")):
+        # One line per neighbour entry: what gc_thresh3 limits.
+        return ("node.net.neighbors", 0) if unfiltered else None
     if (src.name == "mount" and not src.args) or (
         src.name == "cat" and src.paths == ("/proc/mounts",)
     ):
