@@ -4,6 +4,7 @@ public pastes (the thread is named) where the tool does not run here."""
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -211,3 +212,27 @@ def test_memory_available_script_output_from_this_machine() -> None:
     }
     # Lines of other tools that share a word are not the script's.
     assert fmt.sniff(["memory.usage_in_bytes 42"]) == 0.0
+
+
+def test_a_full_run_tmpfs_in_a_private_mount_namespace() -> None:
+    # A real 1 MiB tmpfs mounted over /run in a mount namespace of its own (the machine's /run is
+    # untouched), filled, then df -h and df -i of it, as a node with a full /run shows them.
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare")
+    script = (
+        "mount -t tmpfs -o size=1M tmpfs /run && "
+        "head -c 1048576 /dev/zero > /run/fill 2>/dev/null; df -h /run; echo; df -i /run"
+    )
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    ).stdout
+    blocks, inodes = out.split("\n\n", 1)
+    assert _facts("df", blocks)["node.fs.run_used_percent"] == 100
+    assert _facts("df", inodes)["node.fs.run_inodes_used_percent"] < 95  # type: ignore[operator]
+    # The node's disks are what max_used_percent is about: a tmpfs is not one of them.
+    assert "node.fs.max_used_percent" not in _facts("df", blocks)

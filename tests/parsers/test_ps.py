@@ -149,3 +149,29 @@ def test_vmstat_rows_are_not_ps_rows() -> None:
         " 7  2      0 1198000   1127 2388000    0    0  7000   300 9400 13000 30  2 64  4  0\n"
     )
     assert FORMAT.sniff(text.splitlines()) == 0.0
+
+
+def test_headerless_pid_ppid_stat_listing_of_real_zombies() -> None:
+    # A parent that never reaps four children, listed the way a zombie hunt asks:
+    # `ps -o pid,ppid,stat,comm --no-headers --ppid PARENT` (no header to name the columns).
+    parent = subprocess.Popen(["sh", "-c", "true & true & true & true & exec sleep 30"])
+    try:
+        deadline = time.monotonic() + 5
+        while True:
+            listed = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,comm", "--no-headers", "--ppid", str(parent.pid)],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout
+            if listed.count(" Z") >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert FORMAT.sniff(listed.splitlines()) > 0
+        result = FORMAT.parse(listed, Context("ps-zombies.txt"))
+        assert _of(result, parent.pid)["process.zombie_children"] == 4
+        assert result.malformed == 0
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)

@@ -33,6 +33,8 @@ FACTS: dict[str, str] = {
     "node.memory.available_ratio": "MemAvailable / MemTotal",
     "node.memory.cached_ratio": "Cached / MemTotal",
     "node.swap.total_bytes": "SwapTotal (0 = no swap)",
+    "node.fs.run_used_percent": "Use% of the /run tmpfs (df)",
+    "node.fs.run_inodes_used_percent": "IUse% of the /run tmpfs (df -i)",
     "node.net.neighbors": "entries in the node's neighbour (ARP/NDP) table (ip neigh | wc -l)",
     "node.vmstat.*": "a /proc/vmstat counter (pgscan_kswapd, allocstall_normal, oom_kill, ...)",
     "node.vmstat.allocstall": "sum of allocstall* counters (direct reclaim stalls)",

@@ -319,7 +319,14 @@ class Df:
             row = _DF_ROW.match(line.strip())
             if row is None:
                 continue
-            if row.group("fs").split("/")[-1] in _NOT_DISKS or row.group("fs") in _NOT_DISKS:
+            # An overlay mounted at / is a host's (or a container's) root: its fill is the disk's.
+            if row.group("mount") in ("/run", "/var/run") and inodes is not None:
+                # The tmpfs the runtimes keep their state in: full, no container starts.
+                name = "node.fs.run_inodes_used_percent" if inodes else "node.fs.run_used_percent"
+                result.facts.append(_fact(name, int(row.group("pct")), ctx, n, line))
+            root_overlay = row.group("fs") == "overlay" and row.group("mount") == "/"
+            fs_name = row.group("fs")
+            if not root_overlay and (fs_name.split("/")[-1] in _NOT_DISKS or fs_name in _NOT_DISKS):
                 continue
             if _READ_ONLY_IMAGE.match(row.group("fs")) or _SNAP_MOUNT.match(row.group("mount")):
                 continue  # a squashfs snap or an ISO is full by construction

@@ -73,6 +73,10 @@ _AUX_ROW = re.compile(
     rf"^\s*\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
 )
 _EF_ROW = re.compile(rf"^\s*\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
+# ps -eo pid,ppid,stat,comm --no-headers (the columns a zombie hunt asks for): the state column
+# of process states tells it from other pairs of numbers.
+_PID_PPID_STAT_ROW = re.compile(r"^\s*\d+\s+\d+\s+[RSDZTtIXWK][<NLsl+]*\s+\S")
+_DEFAULT_PID_PPID_STAT = "PID PPID STAT COMMAND"
 _DEFAULT_AUX = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
 _DEFAULT_EF = "UID PID PPID C STIME TTY TIME CMD"
 _TREE = re.compile(r"^([\s|]*)\\_ ")
@@ -225,6 +229,9 @@ class PsFormat:
         rows = sum(1 for line in lines if _AUX_ROW.match(line) or _EF_ROW.match(line))
         if rows >= 2 and rows >= 0.7 * len(lines):
             return 0.6
+        rows = sum(1 for line in lines if _PID_PPID_STAT_ROW.match(line))
+        if rows >= 3 and rows >= 0.8 * len(lines):
+            return 0.5
         if any(
             line.count("\\_ ") >= 2 and ("<defunct>" in line or "shim" in line) for line in lines
         ):
@@ -255,6 +262,8 @@ class PsFormat:
                     layout = _Layout.of(_DEFAULT_AUX)
                 elif _EF_ROW.match(line):
                     layout = _Layout.of(_DEFAULT_EF)
+                elif _PID_PPID_STAT_ROW.match(line):
+                    layout = _Layout.of(_DEFAULT_PID_PPID_STAT)
                 else:
                     result.malformed += 1
                     continue
