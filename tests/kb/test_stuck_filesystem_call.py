@@ -1,0 +1,47 @@
+"""A Go program parked for many minutes in a stat of a path: the filesystem under it does not
+answer (a hard-mounted NFS volume whose server is gone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubewhy.kb.load import default_knowledge_base
+from kubewhy.pipeline import Request, observe
+from kubewhy.reasoning.match import hypotheses
+
+# public: kubernetes/kubernetes#101622 (the kubelet's sync loop goroutine, as posted; the first
+# frame's arguments shortened)
+STACK = """goroutine 251 [syscall, {minutes} minutes]:
+syscall.Syscall6(0x106, 0xffffffffffffff9c, 0xc001357440, 0xc0015a2378, 0x0, 0x0, ...)
+        /usr/local/go/src/syscall/asm_linux_amd64.s:41 +0x5
+syscall.fstatat(0xffffffffffffff9c, 0xc001357320, 0x5e, 0xc0015a2378, 0x0, 0xc001357129, 0x8)
+        /usr/local/go/src/syscall/zsyscall_linux_amd64.go:1480 +0xc8
+syscall.Stat(...)
+        /usr/local/go/src/syscall/syscall_linux_amd64.go:65
+os.statNolog(0xc001357320, 0x5e, 0x3cf2e80, 0x0, 0x6, 0x7f154449dec8)
+        /usr/local/go/src/os/stat_unix.go:31 +0x6e
+os.Stat(0xc001357320, 0x5e, 0xc000d56b68, 0x3, 0xc000facb40, 0x48)
+        /usr/local/go/src/os/stat.go:13 +0x4d
+"""
+
+
+def _found(tmp_path: Path, minutes: int) -> list[str]:
+    dump = tmp_path / "kubelet-goroutines.txt"
+    dump.write_text(STACK.format(minutes=minutes))
+    kb = default_knowledge_base()
+    seen = observe(Request(paths=(dump,)), kb).seen
+    return [
+        symptom
+        for h in hypotheses(kb, seen)
+        if h.fm.id == "nfs-server-unresponsive-volume-hang"
+        for symptom in h.matched
+    ]
+
+
+def test_a_stat_parked_for_hours_is_a_hung_filesystem(tmp_path: Path) -> None:
+    assert _found(tmp_path, 939) == ["stuck-in-filesystem-call"]
+
+
+def test_a_stat_parked_for_minutes_is_not(tmp_path: Path) -> None:
+    # A slow disk or a busy server answers within minutes: below the signature's ten.
+    assert _found(tmp_path, 2) == []
