@@ -31,16 +31,17 @@ def _facts(text: str) -> dict[str, object]:
 
 
 def _column(text: str, header_word: str, column: str) -> list[float]:
-    """A column's values, read the plain way: by its index in the header, rows right-aligned."""
+    """A column's values under every header holding ``header_word``, read the plain way: by the
+    column's index in its header, rows right-aligned."""
     lines = text.splitlines()
-    at = next(i for i, line in enumerate(lines) if header_word in line.split())
-    names = lines[at].split()
     values = []
-    for line in lines[at + 1 :]:
-        cells = line.split()
-        if not cells or header_word in cells or not re.match(r"^-?[\d.]+$", cells[-1]):
-            break
-        values.append(float(cells[len(cells) - len(names) + names.index(column)]))
+    for at in [i for i, line in enumerate(lines) if header_word in line.split()]:
+        names = lines[at].split()
+        for line in lines[at + 1 :]:
+            cells = line.split()
+            if not cells or header_word in cells or not re.match(r"^-?[\d.]+$", cells[-1]):
+                break
+            values.append(float(cells[len(cells) - len(names) + names.index(column)]))
     return values
 
 
