@@ -457,7 +457,7 @@ class _Aggregator:
             return
         # Where each kind first appears, in one C-level pass (later writes of a dict win, so
         # walk backwards), not a list.index per kind: that was quadratic in kinds per piece.
-        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1)))
+        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
         for kind in new:
             at = first_at[kind]
             ids[kind] = int(parts[at][: len(parts[at]) - len(keys[at])])

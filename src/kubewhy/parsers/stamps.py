@@ -89,10 +89,10 @@ def exact_stamps(lines: Iterable[str], limit: int = 20) -> list[Stamp]:
     if not _may_hold_rfc1123(joined) and joined.count("\n") == max(len(lines) - 1, 0):
         for m in _exact_matches(joined):
             year, month, day, hour, minute, second, zone = m.groups()
-            parts = (int(year), int(month), int(day), int(hour), int(minute), int(second))
-            stamp = _stamp(parts, zone)
-            if stamp:
-                found.append(stamp)
+            numbers = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+            exact = _stamp(numbers, zone)
+            if exact:
+                found.append(exact)
                 if len(found) == limit:
                     break
         return found
