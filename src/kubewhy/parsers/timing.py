@@ -53,7 +53,7 @@ class TimingFormat:
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
-        timed = any(_TIMED.match(line) for line in lines)
+        timed = any("time" in line and _TIMED.match(line) for line in lines)
         real = any(_REAL.match(line) for line in lines)
         other = any(_USER_SYS.match(line) for line in lines)
         # The literal first: _ZSH starts with \s, so it is tried at every character.
