@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from kubewhy.scanning.engines import cache_dir, write_atomically
+from kubewhy.scanning.engines import cache_dir, read_cached_file, write_atomically
 
 _VERSION = 1
 
@@ -38,9 +38,12 @@ def load(texts: Sequence[str]) -> list[object] | None:
     path = _path(texts)
     if path is None:
         return None
+    data = read_cached_file(path)
+    if data is None:
+        return None
     try:
-        found = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        found = json.loads(data)
+    except ValueError:
         return None
     if not isinstance(found, list) or len(found) != len(texts):
         return None

@@ -226,6 +226,14 @@ def _store_cached(path: Path | None, db: Any) -> None:
     write_atomically(path, data)
 
 
+def read_cached_file(path: Path) -> bytes | None:
+    """Best effort: the bytes of a file kept in the cache, None if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Best effort, never a half-written file: a read-only or full filesystem only means
     redoing the work next time."""
