@@ -13,11 +13,11 @@ seconds and peak RSS (``wait4`` rusage of that child and the workers it waited f
 configurations (default, ``--jobs 1``, numpy blocked when numpy is installed, another tree's
 code with ``--baseline SRC``) run in ``--repeat`` interleaved rounds; medians are reported with
 min and max, each row labelled with what was installed. ``--gzip`` compresses the journal
-first (``kubelet-journal.log.gz``). The ranking is checked against the
-example's ``top:``. ``--profile`` adds, in fresh children: the time of each phase of
-``diagnose`` on one process, the cProfile functions that dominate, and measurements of
-the changes that would speed it up (a byte-range split of the big file on two processes forked
-after the knowledge base is loaded, and a serialized Hyperscan database).
+first (``kubelet-journal.log.gz``), ``--compress zstd|xz|bzip2`` with another tool. The
+ranking is checked against the example's ``top:``. ``--profile`` adds, in fresh children: the
+time of each phase of ``diagnose`` on one process, the cProfile functions that dominate, and
+measurements of the changes that would speed it up (a byte-range split of the big file on two
+processes forked after the knowledge base is loaded, and a serialized Hyperscan database).
 """
 
 from __future__ import annotations
@@ -332,6 +332,15 @@ def profile(bundle: Path) -> None:
         print(f"  {name:34} {seconds:6.2f}")
 
 
+# Compressors as a user runs them (their default levels, one thread), and the file suffix.
+COMPRESSORS: dict[str, tuple[list[str], str]] = {
+    "gzip": (["gzip", "-c"], ".gz"),
+    "zstd": (["zstd", "-c", "-q", "-T1"], ".zst"),
+    "xz": (["xz", "-c", "-T1"], ".xz"),
+    "bzip2": (["bzip2", "-c"], ".bz2"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="1G", help="size of the generated journal")
@@ -345,6 +354,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, help="kubewhy --jobs (default: its own)")
     parser.add_argument("--profile", action="store_true", help="phases, cProfile, what-ifs")
     parser.add_argument("--gzip", action="store_true", help="the journal gzip-compressed")
+    parser.add_argument(
+        "--compress", choices=sorted(COMPRESSORS), help="the journal compressed with this tool"
+    )
     parser.add_argument("--baseline", type=Path, help="another tree's src: its rows too")
     args = parser.parse_args()
 
@@ -363,12 +375,20 @@ def main() -> None:
                 f"{made.failure_lines} failure lines ({args.failures}) in "
                 f"{time.perf_counter() - started:.0f}s"
             )
-        if args.gzip:
-            packed = work / "journal.log.gz"
+        tool = args.compress or ("gzip" if args.gzip else None)
+        suffix = ""
+        if tool:
+            command, suffix = COMPRESSORS[tool]
+            packed = work / f"journal.log{suffix}"
+            started = time.perf_counter()
             with packed.open("wb") as out:
-                subprocess.run(["gzip", "-c", str(log)], stdout=out, check=True, timeout=1800)
+                subprocess.run([*command, str(log)], stdout=out, check=True, timeout=3600)
+            print(
+                f"{' '.join(command)}: {packed.stat().st_size / 1e6:.0f} MB in "
+                f"{time.perf_counter() - started:.0f}s"
+            )
             log = packed
-        bundle = build_bundle(work, args.example, log, BIG_LOG + (".gz" if args.gzip else ""))
+        bundle = build_bundle(work, args.example, log, BIG_LOG + suffix)
         size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
         print(f"bundle: {args.example.name} + {log.name}, {size / 1e6:.0f} MB in all")
         subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True, timeout=600)

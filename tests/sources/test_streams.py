@@ -99,10 +99,15 @@ def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
         open_stream(tmp_path / "absent.log")
 
 
-def test_big_gzip_inflated_on_a_thread_reads_whole_and_reports_damage(tmp_path: Path) -> None:
+def test_big_gzip_inflated_on_a_thread_reads_whole_and_reports_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Past 8 MiB of gzip, ISA-L inflates on a thread of its own: same bytes, and a cut or a
     corrupt stream is still a StreamError (the thread's error reaches the reader)."""
-    pytest.importorskip("isal.igzip_threaded")
+    threaded = pytest.importorskip("isal.igzip_threaded")
+    opened: list[object] = []
+    real_open = threaded.open
+    monkeypatch.setattr(threaded, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
     rng = random.Random(3)
     lines = b"".join(b"%d %032x\n" % (i, rng.getrandbits(128)) for i in range(400_000))
     packed = gzip.compress(lines, compresslevel=1)
@@ -111,8 +116,23 @@ def test_big_gzip_inflated_on_a_thread_reads_whole_and_reports_damage(tmp_path: 
     whole.write_bytes(packed)
     with open_stream(whole) as stream:
         assert stream.read() == lines
+    assert opened  # the file's size is known through its bound: the thread is used
     cut = tmp_path / "cut.gz"
     cut.write_bytes(packed[: len(packed) - 1000])
     with pytest.raises(StreamError, match="gzip"), open_stream(cut) as stream:
         while stream.read(1 << 20):
             pass
+
+
+def test_a_small_file_is_seen_whole_through_its_small_buffers(tmp_path: Path) -> None:
+    """A small plain file gets small buffers, still big enough for every peek at its head."""
+    from kubewhy.sources.streams import _size_of, open_regular
+
+    small = tmp_path / "small.log"
+    small.write_bytes(LOG[:3000])
+    with open_regular(small) as raw:
+        assert _size_of(raw) == 3000
+        assert raw.peek(64 << 10) == LOG[:3000]
+    with open_stream(small) as stream:
+        assert stream.peek(64 << 10) == LOG[:3000]
+        assert stream.read() == LOG[:3000]

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from kubewhy.errors import KubewhyError
 from kubewhy.facts.catalog import is_catalogued, with_sources
+from kubewhy.kb import parsed_cache
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.model.components import KNOWN_COMPONENTS
@@ -85,12 +86,15 @@ def builtin_dir() -> Path:
     return Path(str(resources.files("kubewhy.kb") / "failure_modes"))
 
 
-def _load_file(path: Path) -> FailureMode:
+def _parse_file(path: Path, text: str) -> object:
     try:
         # libyaml's loader when present: ten times faster, the same safe subset of YAML.
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path.stem}: not valid YAML: {exc}") from None
+
+
+def _load_file(path: Path, raw: object) -> FailureMode:
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{path.stem}: expected a mapping at the top level")
     try:
@@ -132,8 +136,17 @@ def load_knowledge_base(
     modes: dict[str, FailureMode] = {}
     conditions: dict[str, Condition] = {}
     local_files: dict[str, Path] = {}
-    for path, is_local in _rule_files(directory, local):
-        fm = _load_file(path)
+    files = _rule_files(directory, local)
+    texts = [path.read_text(encoding="utf-8") for path, _ in files]
+    # Parsed data kept by an earlier run of the same files (they parsed then, so no YAML
+    # error can be missed); on a miss each file is parsed just before it is validated, so
+    # the first bad file is reported as without the cache.
+    kept = parsed_cache.load(texts)
+    parsed: list[object] = []
+    for (path, is_local), text in zip(files, texts, strict=True):
+        raw = kept[len(parsed)] if kept is not None else _parse_file(path, text)
+        parsed.append(raw)
+        fm = _load_file(path, raw)
         if is_local:
             local_files[fm.id] = path
         for source in _conditions_of(fm):
@@ -170,6 +183,8 @@ def load_knowledge_base(
             missing = sorted(set(claim.symptoms) - {s.id for s in other.logs})
             if missing:
                 raise KnowledgeBaseError(f"{fm.id}: claims unknown symptoms {missing}")
+    if kept is None:
+        parsed_cache.store(texts, parsed)
     kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
     if patterns:
         kb.scanner = compile_patterns(kb)

@@ -327,7 +327,8 @@ class E2eEventsFormat:
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
-        rows = sum(1 for line in lines if _E2E_EVENT.search(line))
+        # The literal first: the unanchored regex is tried at every character otherwise.
+        rows = sum(1 for line in lines if "- event for " in line and _E2E_EVENT.search(line))
         if rows and (rows >= 0.5 * len(lines) or rows >= 5):
             return 0.9
         return 0.0

@@ -199,14 +199,25 @@ class KubeletFormat:
             return 0.9
         if any(_ARGS_ENV.match(line) and "--" in line for line in lines):
             return 0.85
+        # "--" and "kubelet" in line first (every flag has "--"): C-level tests that spare the
+        # unanchored regexes most lines of other logs (thousands of small files are sniffed).
         command_lines = sum(
-            1 for line in lines if _KUBELET_WORD.search(line) and len(_FLAG.findall(line)) >= 2
+            1
+            for line in lines
+            if "--" in line
+            and "kubelet" in line
+            and _KUBELET_WORD.search(line)
+            and len(_FLAG.findall(line)) >= 2
         )
         if command_lines and command_lines >= 0.5 * len(lines):
             return 0.9
         # A transcript around `ps -ef | grep kubelet`; a full ps listing is the ps reader's.
         if not any(_PS_HEADER.match(line) for line in lines[:3]) and any(
-            _BINARY.search(line) and len(_FLAG.findall(line)) >= 3 for line in lines
+            "--" in line
+            and "kubelet" in line
+            and _BINARY.search(line)
+            and len(_FLAG.findall(line)) >= 3
+            for line in lines
         ):
             return 0.85
         return 0.0

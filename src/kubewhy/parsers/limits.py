@@ -66,6 +66,8 @@ def _order(path: str | None) -> tuple[int, str] | None:
 
 
 def _header(line: str) -> str | None:
+    if "/etc/security/limits" not in line:  # in every header: spares the prompt regex
+        return None
     for pattern in _HEADERS:
         found = pattern.match(line)
         if found:

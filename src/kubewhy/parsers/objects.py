@@ -617,8 +617,12 @@ class ObjectsFormat:
             if re.search(r'"(?:metadata|items)"\s*:', joined):
                 return 0.6
             return 0.0
-        has_kind = _YAML_KIND.search(joined) is not None
-        has_api = re.search(r"^(?:-\s+)?apiVersion:\s*\S", joined, re.M) is not None
+        # The literals first: these multi-line searches are tried at every character.
+        has_kind = "kind:" in joined and _YAML_KIND.search(joined) is not None
+        has_api = (
+            "apiVersion:" in joined
+            and re.search(r"^(?:-\s+)?apiVersion:\s*\S", joined, re.M) is not None
+        )
         if has_kind and has_api:
             return 0.9
         if has_kind and re.search(r"^(?:metadata|items|spec|status):", joined, re.M):

@@ -377,7 +377,10 @@ def _dump_in_log(file: InputFile, ctx: Context, out: Parsed, whole: bytes | None
                 data = stream.read(MAX_DUMP_SEARCH_BYTES + 1)
         except (OSError, EOFError, ValueError):
             return  # the log scan reports what cannot be read
-    if len(data) > MAX_DUMP_SEARCH_BYTES or not _DUMP_HEADER.search(data):
+    if len(data) > MAX_DUMP_SEARCH_BYTES:
+        return
+    # The literal first: the regex starts with an alternation, so it is tried at every byte.
+    if b"goroutine " not in data or not _DUMP_HEADER.search(data):
         return
     from kubewhy.parsers.goroutines import GOROUTINES
 

@@ -68,6 +68,10 @@ def _value(text: str) -> Value:
     return " ".join(stripped.split())
 
 
+def _may_prompt(line: str) -> bool:
+    return "#" in line or "$" in line or ">" in line or "%" in line
+
+
 def _path_value(line: str) -> tuple[str, str] | None:
     """(path, value) of a line naming a kernel or cgroup file and its one-line value.
 
@@ -89,7 +93,8 @@ class SysctlFormat:
             return 0.0
         commands = 0
         for line in lines:
-            command = _COMMAND.match(line)
+            # A prompt ends in one of #$>%: lines without one skip the backtracking regex.
+            command = _COMMAND.match(line) if _may_prompt(line) else None
             commands += bool(command and knows(command.group(1)))
         if commands and 2 * commands >= 0.5 * len(lines):
             return 0.8

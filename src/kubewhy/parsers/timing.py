@@ -53,10 +53,11 @@ class TimingFormat:
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
-        timed = any(_TIMED.match(line) for line in lines)
+        timed = any("time" in line and _TIMED.match(line) for line in lines)
         real = any(_REAL.match(line) for line in lines)
         other = any(_USER_SYS.match(line) for line in lines)
-        if any(_ZSH.search(line) for line in lines):
+        # The literal first: _ZSH starts with \s, so it is tried at every character.
+        if any("s user" in line and _ZSH.search(line) for line in lines):
             return 0.85
         if real and other:
             return 0.9 if timed else 0.6

@@ -142,7 +142,8 @@ class HyperscanFinder:
         return hits
 
 
-def _cache_dir() -> Path | None:
+def cache_dir() -> Path | None:
+    """Where work is kept between runs; None when ``KUBEWHY_CACHE_DIR`` is empty (off)."""
     base = os.environ.get("KUBEWHY_CACHE_DIR")
     if base == "":
         return None
@@ -162,7 +163,7 @@ def cached_prefilters(
     key covers the translator's own source, so a changed translator never serves stale
     prefilters. ``check`` sees freshly translated ones before they are kept: what it refuses
     is never kept, so a cache hit vouches for the patterns."""
-    base = _cache_dir()
+    base = cache_dir()
     path = None
     if base is not None:
         key = hashlib.sha256(repr(list(specs)).encode() + _source_of(translate)).hexdigest()[:32]
@@ -177,7 +178,7 @@ def cached_prefilters(
     if check is not None:
         check(result)
     if path is not None:
-        _write_atomically(path, json.dumps(result).encode())
+        write_atomically(path, json.dumps(result).encode())
     return result, False
 
 
@@ -195,7 +196,7 @@ def cache_path(prefilters: Sequence[tuple[int, str]]) -> Path | None:
     patterns takes half a second; loading the serialized database takes microseconds).
 
     ``KUBEWHY_CACHE_DIR`` overrides the place; an empty value turns the cache off."""
-    base = _cache_dir()
+    base = cache_dir()
     if base is None:
         return None
     digest = hashlib.sha256(repr((_HS_VERSION, list(prefilters))).encode()).hexdigest()[:32]
@@ -222,10 +223,18 @@ def _store_cached(path: Path | None, db: Any) -> None:
         data = _hyperscan.dumpb(db)
     except (_hyperscan.error, TypeError):
         return
-    _write_atomically(path, data)
+    write_atomically(path, data)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def read_cached_file(path: Path) -> bytes | None:
+    """Best effort: the bytes of a file kept in the cache, None if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
     """Best effort, never a half-written file: a read-only or full filesystem only means
     redoing the work next time."""
     try:

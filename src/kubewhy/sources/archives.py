@@ -29,7 +29,7 @@ from typing import IO, BinaryIO
 from kubewhy.model.bundle import Gap, GapReason
 from kubewhy.model.caps import Caps
 from kubewhy.model.names import safe_relative
-from kubewhy.sources.streams import notes_of, open_decompressed, open_regular
+from kubewhy.sources.streams import compression_of, notes_of, open_decompressed, open_regular
 
 _COPY = 1 << 20
 # What a corrupt archive makes the readers raise: zlib's and struct's errors come out of zipfile
@@ -119,14 +119,27 @@ def archive_kind(path: Path, caps: Caps) -> str | None:
     """
     try:
         with open_regular(path) as raw:
-            head = raw.read(4)
-        if head in _ZIP_MAGIC:
+            head = raw.read(_TAR_HEADER)
+        if head[:4] in _ZIP_MAGIC:
             return "zip"
+        if compression_of(head) is None and not _is_tar_header(head):
+            # Plain bytes that are no tar header: reading them again through the
+            # decompressing stream could only find the same (or, cut by a cap, less), and
+            # thousands of small logs would each be opened twice.
+            return None
         with open_decompressed(path, caps) as stream:
             block = stream.read(512)
     except (OSError, EOFError, ValueError):
         return None
-    return "tar" if len(block) >= 262 and block[257:262] == b"ustar" else None
+    return "tar" if _is_tar_header(block) else None
+
+
+# A tar header's size; its "ustar" magic is at 257.
+_TAR_HEADER = 512
+
+
+def _is_tar_header(block: bytes) -> bool:
+    return len(block) >= 262 and block[257:262] == b"ustar"
 
 
 @dataclass
