@@ -4,6 +4,10 @@ component, node counts."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +243,29 @@ def test_rp_filter_is_the_larger_of_all_and_the_interface() -> None:
     assert strict_all.value(node, "node.rp_filter.strict_interfaces") == "all"
     # without conf.all nothing is known
     assert _rp_filter(("eth0", 1)).fact(node, "node.rp_filter.strict") is None
+
+
+def test_a_node_agents_memory_from_a_real_process_listing(tmp_path: Path) -> None:
+    # A real process whose program is named kubelet (a copy of sleep), listed by a real
+    # `ps aux` under a prompt naming the node: its RSS becomes the kubelet component's there.
+    program = tmp_path / "kubelet"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+    agent = subprocess.Popen([str(program), "60"])
+    try:
+        time.sleep(0.2)
+        # A wide terminal, as people paste from: ps cuts command lines at COLUMNS.
+        wide = {**os.environ, "COLUMNS": "4096"}
+        listing = subprocess.run(
+            ["ps", "aux"], capture_output=True, text=True, check=True, timeout=30, env=wide
+        ).stdout
+    finally:
+        agent.kill()
+        agent.wait(timeout=10)
+    row = next(line for line in listing.splitlines() if f" {agent.pid} " in f" {line} ")
+    rss_kib = int(row.split()[5])
+    (tmp_path / "terminal.txt").write_text(f"root@node-7:~# ps aux\n{listing}")
+    store = observe(
+        Request(paths=(tmp_path / "terminal.txt",)), default_knowledge_base()
+    ).seen.store
+    kubelet = store.canonical(Entity.component("kubelet", "node-7"))
+    assert store.value(kubelet, "component.rss_bytes") == rss_kib * 1024

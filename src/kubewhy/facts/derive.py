@@ -135,6 +135,25 @@ def _process_facts(store: FactStore, node: Entity) -> None:
     zombies = [f for f in states if f.value == "Z"]
     if zombies:
         _add_once(store, "node.zombies.total", node, len(zombies), zombies[0].evidence)
+    # The node agents' own memory, from a process listing: the component's, on this node.
+    for process in store.on_node(node.name, Kind.PROCESS.value):
+        component = NODE_AGENTS.get(process.name.rsplit("/", 1)[-1])
+        rss = _number(store, process, "process.rss_bytes") if component else None
+        if component and rss:
+            agent = Entity.component(component, node.name)
+            held = _number(store, agent, "component.rss_bytes")
+            if held is None or rss[0] > held[0]:
+                store.add(Fact("component.rss_bytes", agent, int(rss[0]), rss[1]))
+
+
+# The programs of a node's agents, by the name a process listing shows, and their component.
+NODE_AGENTS = {
+    "kubelet": "kubelet",
+    "containerd": "containerd",
+    "dockerd": "docker",
+    "crio": "crio",
+    "kube-proxy": "kube-proxy",
+}
 
 
 def _listed(store: FactStore, pod: Entity) -> bool:

@@ -69,6 +69,20 @@ class Places:
         return len(self.nodes_of_mode.get(named.fm.id, frozenset())) <= 1
 
 
+def _same_workload(a: Entity, b: Entity) -> bool:
+    """A pod and its containers are one workload (a container is named "<pod>/<container>")."""
+
+    def pod_of(entity: Entity) -> tuple[str | None, str] | None:
+        if entity.kind == Kind.POD.value:
+            return entity.namespace, entity.name
+        if entity.kind == Kind.CONTAINER.value and "/" in entity.name:
+            return entity.namespace, entity.name.split("/", 1)[0]
+        return None
+
+    pod = pod_of(a)
+    return pod is not None and pod == pod_of(b)
+
+
 def _wildcard(entity: Entity) -> bool:
     # A component is one entity across its instances (every master's apiserver), the cluster is
     # everywhere: both link with findings on any node.
@@ -245,7 +259,10 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     for i in roots:
         h = hyps[i]
         explained = [hyps[j] for j in sorted(reach[i]) if j in victims]
-        bonus = EXPLAIN_BONUS * sum(e.confidence for e in explained) / (1 + len(explained))
+        # What a fault explains on its own pod (an OOM kill's crash loop) is the same fault seen
+        # twice: only what it explains elsewhere speaks for its reach.
+        elsewhere = [e for e in explained if not _same_workload(e.subject, h.subject)]
+        bonus = EXPLAIN_BONUS * sum(e.confidence for e in elsewhere) / (1 + len(elsewhere))
         # Breadth orders findings; leads are questions, ordered by how likely each is.
         broad = h.fm.scope in BROAD and h.tier != "lead"
         score = h.confidence + bonus + (BREADTH_BONUS if broad else 0.0)
