@@ -84,3 +84,22 @@ def test_a_node_wide_root_comes_before_a_single_containers_when_about_as_strong(
     # ...but not when the container's evidence is clearly the stronger.
     weak = hyp("kernel-bug-node-reboot", Entity.for_node("n1"), 0.5)
     assert [r.hypothesis for r in rank([oom, weak])] == [oom, weak]
+
+
+def test_an_oom_kill_explains_its_own_workloads_crash_loop_only() -> None:
+    # The OOM-killed container's own pod crash-loops: one fault, ranked as the OOM kill.
+    own = hyp("container-oomkilled", Entity.container("api", "api-7d9f", "prod"), 0.9)
+    looping = hyp("crashloop-backoff", Entity.pod("api-7d9f", "prod"), 0.9)
+    ranked = rank([looping, own])
+    assert ranked[1].hypothesis is looping and ranked[1].explained_by is own
+    # A process named after the container (the kernel names the victim, not its pod) still is.
+    java = hyp("container-oomkilled", Entity.process(30412, "java"), 0.9)
+    java_pod = hyp("crashloop-backoff", Entity.pod("java-worker-5ab8c", "prod"), 0.9)
+    assert rank([java_pod, java])[1].explained_by is java
+    # Another workload's crash loop is not explained by it.
+    other = hyp("crashloop-backoff", Entity.pod("order-service-7d4b9c8f6-5ab8c", "prod"), 0.9)
+    assert all(r.explained_by is None for r in rank([other, java]))
+    # Its own pod's crash loop is no reach: it does not score above an unrelated node fault.
+    node = hyp("systemd-mount-unit-leak", Entity.for_node("n1"), 0.86)
+    first = rank([own, looping, node])[0].hypothesis
+    assert first is node

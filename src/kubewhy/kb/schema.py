@@ -202,6 +202,10 @@ class Link(Strict):
     # The link holds only where the other failure mode is about this one's own component (a
     # leaking program is the one OOM-killed, not any container of the node).
     same_component: bool = False
+    # The link holds only where the other failure mode is about this one's own workload: its pod,
+    # or a container or pod named after the program it is about (an OOM-killed container is the
+    # one that crash-loops, not any pod of the cluster).
+    same_workload: bool = False
 
     @property
     def conditional(self) -> bool:

@@ -115,7 +115,23 @@ def link_holds(link: Link, cause: Hypothesis, effect: Hypothesis) -> bool:
     """A link's conditions on components, for a cause and an effect found (see ``Link``)."""
     if link.from_components and not components_of(cause) & set(link.from_components):
         return False
+    if link.same_workload and not _one_workload(cause, effect):
+        return False
     return not link.same_component or bool(components_of(cause) & components_of(effect))
+
+
+def _one_workload(cause: Hypothesis, effect: Hypothesis) -> bool:
+    """The effect is about the cause's pod, or about a pod or container named after a program the
+    cause is about (a process's name, a victim its lines name). Where neither names a workload
+    (a node's finding), nothing says they differ."""
+    if _same_workload(cause.subject, effect.subject):
+        return True
+    workloads = (Kind.POD.value, Kind.CONTAINER.value, Kind.PROCESS.value)
+    if cause.subject.kind not in workloads or effect.subject.kind not in workloads:
+        return True
+    programs = {n for n in components_of(cause) | {cause.subject.name} if n}
+    named = effect.subject.name.replace("/", "-").split("-")
+    return any(p in named or effect.subject.name.startswith(p) for p in programs)
 
 
 def link_could_hold(link: Link, effect: Hypothesis) -> bool:
