@@ -226,6 +226,17 @@ def slow_pull_pod(seen: Observed, subject: Entity) -> Culprit | None:
 
 
 @finder
+def slowest_pull(seen: Observed, subject: Entity) -> Culprit | None:
+    """The pod whose image pull took longest, minutes at least."""
+    pulls = slow_pulls(seen, subject)
+    if not pulls:
+        return None
+    slow = max(pulls, key=lambda p: p.seconds)
+    why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes"
+    return Culprit(slow.entity, why, slow.evidence)
+
+
+@finder
 def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
     """The client the API server's audit log shows sending the most LISTs, with its share, its
     rate and the user it authenticates as."""
