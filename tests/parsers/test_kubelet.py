@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.kubelet import KubeletFormat
+from kubewhy.parsers.registry import detect
 
 FORMAT = KubeletFormat()
 
@@ -100,3 +101,18 @@ def test_full_ps_listing_is_not_ours() -> None:
     text += "root 2231 1 11 Aug20 ? 2-01:13:52 /usr/bin/kubelet --a=1 --b=2 --c=3\n"
     text += "root 1 0 0 Aug20 ? 00:01:00 /sbin/init\nroot 2 0 0 Aug20 ? 00:00:00 [kthreadd]\n"
     assert FORMAT.sniff(text.splitlines()) == 0.0
+
+
+def test_a_prompt_fetching_the_kubelets_journal_is_not_its_command_line() -> None:
+    # A session's section: the prompt asks journalctl for the kubelet's unit with three flags,
+    # and journald lines follow (written for this test in journald's short format).
+    section = [
+        "root@node-7:~# journalctl -u kubelet --since 16:13:50 --until 16:21 --no-pager",
+        "-- Logs begin at Thu 2018-07-05 13:04:12 MSK, end at Tue 2018-09-04 16:21:07 MSK. --",
+        "Sep 04 16:13:51 node-7 kubelet[2211]: I0904 16:13:51.018434    2211 request.go:480] "
+        "Throttling request took 2.828286201s, request: GET:https://10.10.0.1:6443/api/v1/pods",
+    ]
+    assert detect(section).name == "journald"
+    # The kubelet's own command line in a ps row still is one.
+    row = "root  2211  3.1  1.2 /usr/bin/kubelet --kubeconfig=/etc/k.conf --v=4 --max-pods=250"
+    assert detect([row]).name == "kubelet-config"

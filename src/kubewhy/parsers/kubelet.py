@@ -32,6 +32,7 @@ from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.loading import CapReachedError, json_document, yaml_document
 from kubewhy.parsers.objects import parse_quantity
+from kubewhy.parsers.sessions import prompt_of
 
 
 def _number(raw: object) -> Value | None:
@@ -186,7 +187,8 @@ class KubeletFormat:
     name = "kubelet-config"
 
     def sniff(self, head: Sequence[str]) -> float:
-        lines = [line for line in head if line.strip()]
+        # A prompt's command line (`journalctl -u kubelet --since ...`) is not the kubelet's.
+        lines = [line for line in head if line.strip() and prompt_of(line) is None]
         if not lines:
             return 0.0
         joined = "\n".join(lines)
