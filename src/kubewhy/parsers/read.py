@@ -237,10 +237,10 @@ def _add_section(
             )
             out.documents.append(doc)
             return
-        # A command's output read for its facts is still lines: the scan reads them too (a
-        # warning printed under a listing, an error among the values). Tables of objects
-        # (kubectl get, ps) are left to their rows' facts.
-        raw = section.body if detected.name == COMMANDS.name else None
+        # A section read for its facts is still lines, as a whole file is: the scan reads them
+        # too (a warning printed under a listing, a log line the format's reader did not take),
+        # unless the format's facts say all its lines hold.
+        raw = None if detected.name in STRUCTURED else section.body
         doc = ParsedDocument(
             file, ctx, _shifted(result, offset), exact_stamps(lines), raw, section.start
         )
