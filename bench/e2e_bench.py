@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from gen_log import generate, kb_examples, parse_size  # noqa: E402
 
 RUN_TIMEOUT = 600
-GOAL_SECONDS = 3.0
+GOAL_SECONDS = 2.0  # the performance goal: a 1 GB journal, .gz included, end to end under 2 s
 GOAL_RSS_MB = 300
 BIG_LOG = "kubelet-journal.log"
 # Runs kubewhy's command line with numpy made unimportable (an import of it raises ImportError).

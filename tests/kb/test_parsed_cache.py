@@ -3,13 +3,16 @@ edited file is a miss, a bad file is reported as without the cache."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from kubewhy.kb import parsed_cache
 from kubewhy.kb.load import KnowledgeBaseError, builtin_dir, load_knowledge_base
+from kubewhy.scanning.engines import CACHE_KEEP_PER_KIND
 
 
 def _copy_of_builtin(tmp_path: Path) -> Path:
@@ -69,3 +72,24 @@ def test_off_when_the_cache_dir_is_empty(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("KUBEWHY_CACHE_DIR", "")
     parsed_cache.store(["a: 1"], [{"a": 1}])
     assert parsed_cache.load(["a: 1"]) is None
+
+
+def test_only_the_latest_few_of_each_kind_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each edited knowledge base writes a new parse: the cache keeps the latest few, and other
+    # kinds of files in it are left alone.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KUBEWHY_CACHE_DIR", str(cache))
+    cache.mkdir()
+    (cache / "hyperscan-other.db").write_bytes(b"x")
+    for edit in range(CACHE_KEEP_PER_KIND + 3):
+        parsed_cache.store([f"id: edit-{edit}\n"], [{"id": f"edit-{edit}"}])
+        newest = max(cache.glob("kb-*.json"), key=lambda p: p.stat().st_mtime_ns)
+        stamp = time.time() + edit  # distinct times on filesystems with coarse stamps
+        os.utime(newest, (stamp, stamp))
+    kept = sorted(cache.glob("kb-*.json"))
+    assert len(kept) == CACHE_KEEP_PER_KIND
+    assert parsed_cache.load([f"id: edit-{CACHE_KEEP_PER_KIND + 2}\n"]) is not None
+    assert parsed_cache.load(["id: edit-0\n"]) is None
+    assert (cache / "hyperscan-other.db").exists()

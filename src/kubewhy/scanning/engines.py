@@ -11,6 +11,7 @@ too few: :mod:`kubewhy.scanning.prefilter` makes every pattern a superset of its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import inspect
@@ -234,6 +235,11 @@ def read_cached_file(path: Path) -> bytes | None:
         return None
 
 
+# Files of one kind kept in the cache (a knowledge base's parse, its prefilters, its compiled
+# database): each edit of the knowledge base writes new ones, so only the latest few are kept.
+CACHE_KEEP_PER_KIND = 4
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Best effort, never a half-written file: a read-only or full filesystem only means
     redoing the work next time."""
@@ -244,6 +250,22 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         return
+    _prune(path)
+
+
+def _prune(written: Path) -> None:
+    """Remove the oldest cache files of ``written``'s kind (its name up to the first dash)
+    beyond the latest few; best effort."""
+    kind = written.name.split("-", 1)[0] + "-"
+    try:
+        same = [p for p in written.parent.iterdir() if p.name.startswith(kind) and p.is_file()]
+        same.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in same[CACHE_KEEP_PER_KIND:]:
+        if old != written:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def _culprit(prefilters: Sequence[tuple[int, str]], err: Exception) -> PatternError:
