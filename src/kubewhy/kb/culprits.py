@@ -217,23 +217,22 @@ def leaking_goroutine_site(seen: Observed, subject: Entity) -> Culprit | None:
 @finder
 def slow_pull_pod(seen: Observed, subject: Entity) -> Culprit | None:
     """The pod whose minutes-long image pull holds kubelet's serial pull queue."""
+    return _slowest_pull(seen, subject, " and held the pull queue")
+
+
+def _slowest_pull(seen: Observed, subject: Entity, consequence: str = "") -> Culprit | None:
     pulls = slow_pulls(seen, subject)
     if not pulls:
         return None
     slow = max(pulls, key=lambda p: p.seconds)
-    why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes and held the pull queue"
+    why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes{consequence}"
     return Culprit(slow.entity, why, slow.evidence)
 
 
 @finder
 def slowest_pull(seen: Observed, subject: Entity) -> Culprit | None:
     """The pod whose image pull took longest, minutes at least."""
-    pulls = slow_pulls(seen, subject)
-    if not pulls:
-        return None
-    slow = max(pulls, key=lambda p: p.seconds)
-    why = f"its pull of {slow.image} took {slow.seconds / 60:.0f} minutes"
-    return Culprit(slow.entity, why, slow.evidence)
+    return _slowest_pull(seen, subject)
 
 
 @finder
