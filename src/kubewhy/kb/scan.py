@@ -29,9 +29,11 @@ from kubewhy.parsers.base import Context, LogFormat, LogLine, Record
 from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
+from kubewhy.parsers.sessions import prompt_of
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.pool import Progress, map_forked
 from kubewhy.scanning.scanner import DEFAULT_CHUNK
+from kubewhy.scanning.wraps import joined_matches, wrapped_pairs
 from kubewhy.sources.streams import counted, notes_of
 
 _IDENT = re.compile(r"^[\w.-]+$")
@@ -215,6 +217,39 @@ def _moment(stamp: Stamp | None, ctx: TimeContext) -> datetime | ListingTime | N
     return stamp.listed or stamp.resolve(ctx)
 
 
+# What starts a line of its own in most text: a time, a log level, a kernel stamp, a JSON or
+# logfmt record, a goroutine, a syslog priority, a comment.
+_RECORD_START = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d|[A-Z][a-z]{2} [ \d]\d \d\d:|\[\s*\d+\.\d+\]|"
+    r"\[[A-Z][a-z]{2} |[IWEF]\d{4} |time=|level=|ts=|[{\[]|<\d+>|goroutine \d+ |#|-- )"
+)
+
+
+def _starts_record(fmt: LogFormat | None) -> Callable[[str], bool]:
+    def starts(line: str) -> bool:
+        if _RECORD_START.match(line) or prompt_of(line) is not None:
+            return True
+        try:
+            return fmt is not None and fmt.parse_line(line) is not None
+        except Exception:  # one hostile line costs its own parse
+            return False
+
+    return starts
+
+
+def _scan_wrapped(
+    text: str,
+    fmt: LogFormat | None,
+    hits: _Hits,
+    record: Callable[[int, str, tuple[int, ...]], None],
+) -> None:
+    """Lines a terminal cut in two, scanned joined: what matches only across the cut."""
+    lines = text.splitlines()
+    pairs = wrapped_pairs(lines, _starts_record(fmt))
+    for i, joined, patterns in joined_matches(hits.table.scanner, lines, pairs):
+        record(i, joined, patterns)
+
+
 def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
     """The document's own lines, scanned like a log's: what its parser did not turn into a
     record (a log line pasted under a command, a warning above a table) is read too. Lines the
@@ -237,6 +272,19 @@ def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
         evidence = Evidence(doc.file.display, number, when, match.text).clipped()
         for index in match.patterns:
             hits.record(index, match.text, evidence, doc.ctx, None, about, written_by=writer)
+
+    def joined(i: int, text: str, patterns: tuple[int, ...]) -> None:
+        number = i + 1 + offset
+        if number in covered:
+            return
+        line = _log_line(doc.log_format, text) or JOURNALD.parse_line(text)
+        when = line.stamp.resolve(ctx) if line and line.stamp else None
+        evidence = Evidence(doc.file.display, number, when, text).clipped()
+        writer = line.component if line else None
+        for index in patterns:
+            hits.record(index, text, evidence, doc.ctx, None, about, written_by=writer)
+
+    _scan_wrapped(doc.text, doc.log_format, hits, joined)
 
 
 def _inside_reports(
@@ -317,6 +365,13 @@ def _scan_log(
                         continue
                 malformed += _on_log_match(log, ctx, hits, found)
             gaps.extend(Gap(origin=log.file.display, reason=r, detail=d) for r, d in notes_of(raw))
+        if log.whole is not None:
+            # A small log read whole: its lines a terminal cut in two are read joined too.
+
+            def joined(i: int, text: str, patterns: tuple[int, ...]) -> None:
+                _on_log_match(log, ctx, hits, LineMatch(i + 1, 0, text, patterns))
+
+            _scan_wrapped(log.whole.decode("utf-8", errors="replace"), log.fmt, hits, joined)
     except (OSError, EOFError, ValueError) as exc:
         reason = getattr(exc, "reason", "error")
         detail = f"not read to the end: {exc}"
