@@ -45,3 +45,30 @@ def test_a_stat_parked_for_hours_is_a_hung_filesystem(tmp_path: Path) -> None:
 def test_a_stat_parked_for_minutes_is_not(tmp_path: Path) -> None:
     # A slow disk or a busy server answers within minutes: below the signature's ten.
     assert _found(tmp_path, 2) == []
+
+
+# public: containerd/containerd#2750 (docker-containerd's event monitor, as posted; the frames'
+# arguments shortened)
+OOM_FLUSH = """goroutine 12 [syscall, {minutes} minutes]:
+syscall.Syscall(0x0, 0x49, 0xc420048818, 0x8, ...)
+        /usr/local/go/src/syscall/asm_linux_amd64.s:18 +0x5
+syscall.read(0x49, 0xc420048818, 0x8, 0x8, ...)
+        /usr/local/go/src/syscall/zsyscall_linux_amd64.go:783 +0x55
+syscall.Read(0x49, 0xc420048818, 0x8, 0x8, ...)
+        /usr/local/go/src/syscall/syscall_unix.go:161 +0x49
+github.com/docker/containerd/runtime.(*oom).Flush(0xc420389cb0)
+        /build/src/github.com/docker/containerd/runtime/container.go:702 +0x54
+github.com/docker/containerd/supervisor.(*Monitor).processEvent(0xc420198b10, 0x49, 0x1)
+        /build/src/github.com/docker/containerd/supervisor/monitor_linux.go:114 +0x493
+"""
+
+
+def test_a_runtime_monitor_parked_in_oom_flush_is_a_hung_runtime(tmp_path: Path) -> None:
+    dump = tmp_path / "docker-containerd-stacks.txt"
+    kb = default_knowledge_base()
+    for minutes, expected in ((4392, True), (3, False)):
+        dump.write_text(OOM_FLUSH.format(minutes=minutes))
+        seen = observe(Request(paths=(dump,)), kb).seen
+        found = {h.fm.id for h in hypotheses(kb, seen)}
+        assert ("container-runtime-hung" in found) is expected
+        assert "nfs-server-unresponsive-volume-hang" not in found
