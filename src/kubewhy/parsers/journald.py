@@ -30,6 +30,13 @@ ISO = re.compile(
     r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)"
 )
 MARKER = re.compile(r"-- (Reboot|Logs begin at|Journal begins at|No entries)")
+# What a host name can be (RFC 1123 labels, and the underscores some images put in them): a
+# redaction like "<IP>" or "[host]" in the host field names no host.
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _host(field: str) -> str | None:
+    return field if _HOST.match(field) else None
 
 
 def _iso_stamp(text: str, zone: str | None) -> Stamp | None:
@@ -69,13 +76,13 @@ class JournaldFormat:
             except ValueError:
                 stamp = None
             return LogLine(
-                stamp, found.group(7), of_journal_identifier(found.group(8)), found.group(10)
+                stamp, _host(found.group(7)), of_journal_identifier(found.group(8)), found.group(10)
             )
         found = ISO.match(line)
         if found:
             stamp = _iso_stamp(found.group(1), found.group(2))
             return LogLine(
-                stamp, found.group(3), of_journal_identifier(found.group(4)), found.group(6)
+                stamp, _host(found.group(3)), of_journal_identifier(found.group(4)), found.group(6)
             )
         if MARKER.match(line):
             return LogLine(None, None, "journald", line.strip())
