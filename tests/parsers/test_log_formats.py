@@ -97,8 +97,6 @@ def test_detection_by_content(lines: list[str], name: str) -> None:
 
 def test_a_redacted_host_field_names_no_host() -> None:
     # A reporter's redaction in the host field (coreos/bugs#1811 pastes "<IP>") is no node name.
-    from kubewhy.parsers.journald import JOURNALD
-
     line = JOURNALD.parse_line("Feb 23 20:53:32 <IP> kernel: Aborting journal on device xvda9-8.")
     assert line is not None and line.host is None and line.component == "kernel"
     named = JOURNALD.parse_line("Feb 23 20:53:32 ip-10-0-1-2 kernel: Aborting journal on device.")

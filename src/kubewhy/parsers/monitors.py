@@ -165,6 +165,17 @@ def _value(name: str, number: float) -> float | int:
     return round(number) if name in counts else round(number, 2)
 
 
+# Facts whose worst interval is the lowest value (the least memory left); for the others the
+# highest is worst.
+LOWER_IS_WORSE = frozenset({"node.memory.available_bytes"})
+
+
+def _worse(reading: Reading, held: Reading) -> bool:
+    if reading.name in LOWER_IS_WORSE:
+        return reading.value < held.value
+    return reading.value > held.value
+
+
 class Monitors:
     name = "monitor-tables"
 
@@ -176,20 +187,10 @@ class Monitors:
         node = Entity.for_node(ctx.node or UNKNOWN_NODE)
         result = ParseResult(entities=[node])
         best: dict[str, Reading] = {}
-        lower_is_worse = ("node.memory.available_bytes",)
         for kind, rows in _tables(text):
             for reading in _readings(kind, rows):
                 held = best.get(reading.name)
-                worse = (
-                    (
-                        reading.value < held.value
-                        if reading.name in lower_is_worse
-                        else reading.value > held.value
-                    )
-                    if held
-                    else True
-                )
-                if worse:
+                if held is None or _worse(reading, held):
                     best[reading.name] = reading
         for reading in best.values():
             evidence = Evidence(ctx.source, reading.row.line, None, reading.row.text.strip())

@@ -160,6 +160,12 @@ def subject_for(entity: Entity, fm: FailureMode, store: FactStore) -> Entity:
     return entity
 
 
+def _may_be_about(fm: FailureMode, candidate: Entity) -> bool:
+    """A failure mode of one named component is about that component only."""
+    named = fm.scope == Scope.COMPONENT and fm.component
+    return not named or candidate.kind != Kind.COMPONENT.value or candidate.name == fm.component
+
+
 def _candidates(scope: Scope, store: FactStore) -> list[Entity]:
     if scope == Scope.CLUSTER:
         return [Entity.cluster()]
@@ -357,13 +363,7 @@ def hypotheses(
         # mode of one named component reads only that component (a leak in another program's
         # dump is not the API server's).
         subjects = (
-            [
-                c
-                for c in _candidates(scope, store)
-                if not (scope == Scope.COMPONENT and fm.component)
-                or c.kind != Kind.COMPONENT.value
-                or c.name == fm.component
-            ]
+            [c for c in _candidates(scope, store) if _may_be_about(fm, c)]
             if fm.checks
             else store.in_order(set[Entity]().union(*where))
         )
