@@ -63,6 +63,7 @@ def test_zombies_of_a_parent_the_filter_left_out() -> None:
         "UID        PID  PPID  C STIME TTY          TIME CMD\n" + rows, Context("ps.txt")
     )
     assert _of(result, 16414)["process.zombie_children"] == 3
+    assert _of(result, 16414)["process.zombie_command"] == "wc"
     assert "node.zombies.total" not in _node(result)  # a filtered listing gives no node totals
 
 
@@ -75,7 +76,8 @@ def test_a_listing_of_zombies_only_is_a_sample() -> None:
     )
     header = "USER   PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
     result = FORMAT.parse(header + rows, Context("ps.txt"))
-    assert _node(result) == {"node.zombies.sampled": 3}
+    # the command they ran names the job whose exits nobody waits for
+    assert _node(result) == {"node.zombies.sampled": 3, "node.zombies.sampled_command": "git"}
     mixed = FORMAT.parse(
         header + rows + rows.replace("Zs", "Ss").replace("966", "967"), Context("p")
     )

@@ -67,3 +67,53 @@ def test_no_blame_without_a_name(tmp_path: Path) -> None:
     top = _top(tmp_path, "notes.txt", line)
     assert top.failure_mode == "client-side-throttling"
     assert top.culprit is None
+
+
+def test_the_program_whose_log_file_it_is(tmp_path: Path) -> None:
+    # CoreDNS's forward plugin wording (plugin/pkg/parse/host.go ErrNoNameservers behind the
+    # plugin's prefix) in a file named after the program that wrote it: a NodeLocal DNSCache
+    # is CoreDNS under another name, and the file's name is the only place that says which.
+    line = "[ERROR] plugin/forward: no nameservers found\n"
+    top = _top(tmp_path, "node-local-dns.log", line)
+    assert top.failure_mode == "host-resolv-conf-no-nameserver"
+    assert top.culprit is not None and top.culprit.name == "node-local-dns"
+    # a generic name says nothing of the writer
+    other = tmp_path / "other"
+    other.mkdir()
+    assert _top(other, "app.log", line).culprit is None
+
+
+def test_the_container_a_refused_thread_ran_in(tmp_path: Path) -> None:
+    # A shell's refused fork under `docker exec` is the container's limit: the container is named,
+    # not the shell (bash's wording: "bash: fork: retry: Resource temporarily unavailable").
+    session = (
+        "$ docker exec -it mongo_db /bin/bash\n"
+        + "bash: fork: retry: Resource temporarily unavailable\n" * 3
+    )
+    top = _top(tmp_path, "terminal.txt", session)
+    assert top.failure_mode == "pids-cgroup-limit"
+    assert top.culprit is not None and top.culprit.name == "mongo_db"
+
+
+def test_the_zombies_command_when_their_parent_is_not_listed(tmp_path: Path) -> None:
+    # `ps aux | grep defunct` in procps' aux layout: only zombies, no parent column.
+    header = "USER   PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+    rows = "".join(
+        f"root  {pid}  0.0  0.0  0  0 ?  Zs  16:01  0:00 [git] <defunct>\n"
+        for pid in range(900, 930)
+    )
+    top = _top(tmp_path, "ps.txt", header + rows)
+    assert top.failure_mode == "zombie-processes"
+    assert top.culprit is not None and top.culprit.name == "git"
+    assert "30 <defunct> git processes" in top.culprit.why
+
+
+def test_the_program_a_goroutine_signature_was_dumped_from() -> None:
+    # A real dump (containerd/containerd#2750, in the corpus's dev half): docker-containerd's
+    # goroutine stuck for days in the OOM notifier's Flush. A signature is a known bug of the
+    # dumped program's own code, so the program is the culprit.
+    case = Path(__file__).parents[2] / "corpus" / "cases" / "containerd-containerd-2750"
+    findings = diagnose(Request(paths=(case,))).findings
+    hung = next(f for f in findings if f.failure_mode == "container-runtime-hung")
+    assert hung.culprit is not None and hung.culprit.name == "containerd"
+    assert "(*oom).Flush" in hung.culprit.why

@@ -109,13 +109,31 @@ def zombie_parent(seen: Observed, subject: Entity) -> Culprit | None:
         default=None,
     )
     if best is None:
-        return None
+        return _zombies_sampled(seen, subject)
     entity, zombies = best
     init = store.value(entity, "process.is_container_init")
     role = "PID 1 of its container, not an init: " if init else ""
+    command = store.value(entity, "process.zombie_command")
+    ran = f"; they ran {command}" if isinstance(command, str) and command else ""
     fact = store.fact(entity, "process.zombie_children")
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
-    return Culprit(entity, f"{role}{int(zombies)} <defunct> children it never reaps", evidence)
+    return Culprit(entity, f"{role}{int(zombies)} <defunct> children it never reaps{ran}", evidence)
+
+
+def _zombies_sampled(seen: Observed, subject: Entity) -> Culprit | None:
+    """Without their parent in the listing, the command the zombies ran: the job whose exits
+    nobody waits for (its parent runs it)."""
+    store = seen.store
+    node = subject.on_node()
+    for where in (*([node] if node else []), *store.entities(Kind.NODE.value)):
+        command = store.value(where, "node.zombies.sampled_command")
+        count = _numeric(store, where, "node.zombies.sampled")
+        if isinstance(command, str) and command and count is not None:
+            fact = store.fact(where, "node.zombies.sampled_command")
+            evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+            why = f"{int(count)} <defunct> {command} processes: what runs {command} never reaps it"
+            return Culprit(Entity.component(command), why, evidence)
+    return None
 
 
 @finder

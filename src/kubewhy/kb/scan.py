@@ -21,7 +21,8 @@ from kubewhy.facts.nodes import NodeNames
 from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.bundle import Gap
-from kubewhy.model.entities import Entity
+from kubewhy.model.components import UNKNOWN_GO_PROGRAM
+from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
 from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
@@ -427,6 +428,15 @@ def _scan_logs(
     return scans
 
 
+def _dumped_program(found: DumpAnalysis) -> str | None:
+    """The program a signature's goroutines run in: a signature is a known bug of that
+    program's own code, so the program is what the finding blames (when the dump says which)."""
+    entity = found.entity
+    if entity.kind != Kind.COMPONENT.value or entity.name == UNKNOWN_GO_PROGRAM:
+        return None
+    return entity.name
+
+
 def goroutine_hits(dumps: list[DumpAnalysis], kb: KnowledgeBase) -> list[SymptomHit]:
     """A knowledge-base goroutine signature that a dump shows becomes a hit of its failure mode
     on the dump's component, citing the stack group that matched."""
@@ -445,7 +455,7 @@ def goroutine_hits(dumps: list[DumpAnalysis], kb: KnowledgeBase) -> list[Symptom
             waited = f", up to {group.max_wait_minutes} minutes" if group.max_wait_minutes else ""
             text = f"{group.count} goroutines [{group.state}{waited}] in {group.function}"
             hit = SymptomHit(fm_id, signature.id, found.entity)
-            hit.add(Evidence(found.source, None, None, text), {})
+            hit.add(Evidence(found.source, None, None, text), {}, _dumped_program(found))
             hit.count = group.count
             hits.append(hit)
     return hits

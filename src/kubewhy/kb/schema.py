@@ -223,6 +223,9 @@ class ClaimedSymptoms(Strict):
     # weight that goes to it, the rest staying with the other (0: they stay the other's). Set
     # from the corpus's dev half: how often such evidence alone was this fault.
     alone_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    # The programs that wrote the taken lines are this failure mode's culprit where nothing
+    # names another (a program refused a thread by a full pids cgroup is in that cgroup).
+    blames_writers: bool = False
 
 
 class Confirm(Strict):

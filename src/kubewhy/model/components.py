@@ -136,6 +136,40 @@ def of_file_name(name: str) -> str | None:
     return None
 
 
+# Stems of log files that name where a log was taken from or what kind it is, not a program.
+_GENERIC_LOG_STEMS = frozenset(
+    """app application all audit boot build combined console container containers current daemon
+    debug dmesg e2e error errors full install journal kern kernel log logs main master messages
+    node out output pod previous run serial server service setup sidecar stderr stdout syslog
+    system test trace worker""".split()
+)
+# A log file's name: ``<program>.log`` (rotated or compressed), ``<program>-logs.txt``.
+_LOG_FILE_NAME = re.compile(
+    r"^(?P<stem>[a-z][a-z0-9_.-]*?)(?:\.log(?:\.\d+)?(?:\.gz|\.zst|\.xz|\.bz2)?|[-_.]logs?\.txt)$"
+)
+# What follows a program's name in a log file's name: a date, an address, a copy's number.
+_NAME_SUFFIX = re.compile(r"(?:[-_.](?:\d[\d._:-]*|previous|old|bak))+$")
+
+
+def of_log_file_name(name: str) -> str | None:
+    """The program whose own log a file's name says it is, for programs kubewhy has no name
+    for (``mongod.log``, ``kafka-lag-exporter-logs.txt``); None for generic names
+    (``app.log``, ``console.log``) and for the components :func:`of_file_name` knows.
+
+    >>> of_log_file_name("mongod.log"), of_log_file_name("cadvisor-2021-09-10.log.gz")
+    ('mongod', 'cadvisor')
+    >>> of_log_file_name("app.log"), of_log_file_name("kubelet.log"), of_log_file_name("ps.txt")
+    (None, None, None)
+    """
+    found = _LOG_FILE_NAME.match(name.lower())
+    if found is None or of_file_name(name) is not None:
+        return None
+    stem = _NAME_SUFFIX.sub("", found.group("stem"))
+    if len(stem) < 2 or stem in _GENERIC_LOG_STEMS:
+        return None
+    return stem
+
+
 def of_pod_name(pod: str) -> str | None:
     """The component a pod runs, from its name alone (a cluster-info dump's folders)."""
     for prefix in POD_NAME_PREFIXES:

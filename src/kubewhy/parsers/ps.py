@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -404,6 +405,14 @@ class PsFormat:
             facts.append(Fact("process.is_container_init", entity, True, evidence))
         if process.zombies:
             facts.append(Fact("process.zombie_children", entity, len(process.zombies), evidence))
+            facts.append(
+                Fact(
+                    "process.zombie_command",
+                    entity,
+                    _most_common(processes, process.zombies),
+                    evidence,
+                )
+            )
             child = processes[process.zombies[0]]
             text = (
                 f"process {process.pid} {process.args} has {len(process.zombies)} zombie "
@@ -431,6 +440,8 @@ class PsFormat:
         text = f"{len(rows)} zombie {name} processes listed, e.g. {rows[0].text.strip()}"
         evidence = Evidence(ctx.source, rows[0].line, None, text)
         result.facts.append(Fact("node.zombies.sampled", node, len(rows), evidence))
+        command = name.strip("[]")
+        result.facts.append(Fact("node.zombies.sampled_command", node, command, evidence))
 
     def _unlisted_parents(
         self, processes: dict[int, _Process], ctx: Context, node: Entity, result: ParseResult
@@ -451,6 +462,9 @@ class PsFormat:
             evidence = Evidence(ctx.source, first.line, None, text)
             result.entities.append(entity)
             result.facts.append(Fact("process.zombie_children", entity, len(children), evidence))
+            pids = [c.pid for c in children]
+            command = _most_common(processes, pids)
+            result.facts.append(Fact("process.zombie_command", entity, command, evidence))
 
     def _squashed(
         self, line: str, number: int, ctx: Context, node: Entity, result: ParseResult
@@ -501,3 +515,9 @@ class PsFormat:
 
 
 FORMATS = [PsFormat()]
+
+
+def _most_common(processes: dict[int, _Process], pids: list[int]) -> str:
+    """The command most of these processes run (the zombies a parent leaves are of one job)."""
+    names = Counter(processes[pid].name.strip("[]") for pid in pids)
+    return names.most_common(1)[0][0]

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 
 from kubewhy.model.bundle import Gap
+from kubewhy.model.components import of_log_file_name
 from kubewhy.model.diagnosis import InputRef
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
@@ -124,6 +126,8 @@ def _parse_all(inputs: Inputs) -> Parsed:
     kept = 0  # bytes of whole small logs kept for the scan (WHOLE_LOGS_BYTES at most)
     for file in inputs.files:
         ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
+        if file.component is None:
+            ctx = replace(ctx, program=of_log_file_name(PurePosixPath(file.display).name))
         try:
             head, whole = _read_head(file, out)
         except (OSError, EOFError, ValueError) as exc:

@@ -276,6 +276,7 @@ _VIEWERS = frozenset(
 _VIEWING_SUBCOMMANDS = frozenset("describe events get logs inspect log".split())
 _CLUSTER_CLIENTS = frozenset({"kubectl", "k", "oc", "docker", "podman", "nerdctl", "crictl", "ctr"})
 _HEX_ID = re.compile(r"^[0-9a-f]{12,64}$")
+_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 
 
 def origin_of(pipeline: Pipeline) -> Origin:
@@ -288,6 +289,8 @@ def origin_of(pipeline: Pipeline) -> Origin:
     Origin(component='containerd', pod=None, namespace=None, program=None)
     >>> origin_of(parse_command("kubectl apply -f big.yaml")).program
     'kubectl'
+    >>> origin_of(parse_command("podman exec -it mongo_db /bin/bash")).program
+    'mongo_db'
     >>> origin_of(parse_command("kubectl describe pod web-1 -n prod | grep -A5 'Last State'"))
     Origin(component=None, pod='web-1', namespace='prod', program=None)
     """
@@ -296,6 +299,8 @@ def origin_of(pipeline: Pipeline) -> Origin:
     sub = words[0] if words else ""
     if src.name in _CLUSTER_CLIENTS and sub in ("logs", "log"):
         return _fetched_logs(src, words[1:])
+    if src.name in _CLUSTER_CLIENTS and sub == "exec":
+        return _exec_target(src, words[1:])
     if src.name == "journalctl":
         unit = src.option("-u", "--unit") or src.option("-t", "--identifier")
         if unit:
@@ -376,6 +381,24 @@ def _fetched_logs(src: Stage, args: tuple[str, ...]) -> Origin:
         component = of_pod_name(name) or (name if kind else None)
         return Origin(component=component, pod=pod, namespace=namespace)
     return Origin(component=None if _HEX_ID.match(name) else of_journal_identifier(name))
+
+
+def _exec_target(src: Stage, args: tuple[str, ...]) -> Origin:
+    """Output of a command run inside a container (``docker exec -it db bash``, ``kubectl exec
+    web-1 -- sh``) is that container's: its name stands for the writer, whatever program inside
+    printed the words (a shell's refused fork is the container's limit, not the shell's)."""
+    namespace = src.option("-n", "--namespace")
+    options = ("-c", "--container", "-e", "--env", "-u", "--user", "-w", "--workdir")
+    values = {v for v in (namespace, src.option(*options)) if v}
+    target = next((w for w in args if w not in values and "=" not in w), None)
+    if target is None or target == "--":
+        return Origin()
+    name = target.rpartition("/")[2]
+    if not _CONTAINER_NAME.match(name):
+        return Origin()  # a placeholder the poster left (<cid>), not a name
+    if src.name in ("kubectl", "k", "oc"):
+        return Origin(pod=name, namespace=namespace, program=name)
+    return Origin(program=None if _HEX_ID.match(name) else name)
 
 
 def _unit_name(unit: str) -> str:

@@ -137,7 +137,8 @@ def blamed_culprit(h: Hypothesis) -> Culprit | None:
             weight[name] = weight.get(name, 0.0) + (0.0 if m.supporting else m.weight)
             lines[name] = lines.get(name, 0) + count
             if name not in cited and m.evidence:
-                cited[name] = (m.description, m.evidence[0])
+                # a goroutine signature has no description: its cited stack group says it
+                cited[name] = (m.description or m.evidence[0].text, m.evidence[0])
     if not weight:
         return None
     name = max(weight, key=lambda n: (weight[n], lines[n]))

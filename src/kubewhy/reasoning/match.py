@@ -20,7 +20,7 @@ from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.culprits import Culprit
 from kubewhy.kb.load import KnowledgeBase
-from kubewhy.kb.schema import FactSymptom, FailureMode, KnownBug, Scope
+from kubewhy.kb.schema import ClaimedSymptoms, FactSymptom, FailureMode, KnownBug, Scope
 from kubewhy.model.components import of_journal_identifier, of_pod_name
 from kubewhy.model.entities import UNKNOWN_CGROUP, UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
@@ -446,7 +446,7 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                             m,
                             weight=round(m.weight * share, 4),
                             evidence=list(m.evidence),
-                            blamed=dict(m.blamed),
+                            blamed=dict(m.blamed) or _writers_blamed(claim, m),
                             written_by=set(m.written_by),
                             within=set(m.within),
                         )
@@ -455,6 +455,12 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                     for m in signs:
                         m.weight = round(m.weight * (1 - share), 4)
     return [h for h in hyps if id(h) not in gone] + added
+
+
+def _writers_blamed(claim: ClaimedSymptoms, m: Matched) -> dict[str, int]:
+    if not claim.blames_writers or m.refutes:
+        return {}
+    return {name: m.count for name in sorted(m.written_by) if name != "kernel"}
 
 
 def _unnamed_subject(fm: FailureMode, seen_on: Entity) -> Entity:
