@@ -80,6 +80,8 @@ FACTS: dict[str, str] = {
     "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
     "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
     "node.fs.max_used_percent": "the fullest disk filesystem by blocks (df)",
+    "node.fs.kubelet_used_percent": "the fullest of the root, kubelet, runtime filesystems (df)",
+    "node.fs.kubelet_inodes_used_percent": "the same by inodes (df -i)",
     "node.fs.max_inodes_used_percent": "the fullest disk filesystem by inodes (df -i)",
     "node.resolv_conf.nameservers": "name servers in the node's resolv.conf, comma separated",
     "node.resolv_conf.loopback": "a resolv.conf name server is on loopback (127.0.0.53 ...)",

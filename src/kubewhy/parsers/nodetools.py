@@ -283,6 +283,11 @@ _DF_ROW = re.compile(r"^(?P<fs>\S+)\s+(?:\S+\s+){3}(?P<pct>\d+)%\s+(?P<mount>/\S
 # Read-only images always show 100%: snaps (squashfs on a loop device), optical drives.
 _READ_ONLY_IMAGE = re.compile(r"^/dev/sr\d+$")
 _SNAP_MOUNT = re.compile(r"^(?:/var/lib/snapd)?/snap/")
+# The filesystems the kubelet's eviction thresholds watch: nodefs (the root, or the kubelet's
+# own directory when it is a mount of its own) and imagefs (the runtime's directory).
+_KUBELET_FILESYSTEMS = frozenset(
+    {"/", "/var", "/var/lib", "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd"}
+)
 _NOT_DISKS = ("tmpfs", "devtmpfs", "shm", "overlay", "none", "udev", "cgroup", "proc", "sysfs")
 
 
@@ -310,6 +315,7 @@ class Df:
         if inodes is None:
             inodes = _counted_by_name(ctx.source, first)
         best: tuple[int, int, str] | None = None
+        kubelet_fs: tuple[int, int, str] | None = None
         for n, line in _lines(text):
             if _DF_HEAD.match(line):
                 inodes = "IUse%" in line
@@ -333,9 +339,18 @@ class Df:
             percent = int(row.group("pct"))
             if best is None or percent > best[0]:
                 best = (percent, n, line)
+            if row.group("mount") in _KUBELET_FILESYSTEMS and (
+                kubelet_fs is None or percent > kubelet_fs[0]
+            ):
+                kubelet_fs = (percent, n, line)
         if best is not None and inodes is not None:
             name = "node.fs.max_inodes_used_percent" if inodes else "node.fs.max_used_percent"
             result.facts.append(_fact(name, best[0], ctx, best[1], best[2]))
+        if kubelet_fs is not None and inodes is not None:
+            name = (
+                "node.fs.kubelet_inodes_used_percent" if inodes else "node.fs.kubelet_used_percent"
+            )
+            result.facts.append(_fact(name, kubelet_fs[0], ctx, kubelet_fs[1], kubelet_fs[2]))
         return result
 
 
