@@ -95,6 +95,21 @@ tmpfs           7.8G     0  7.8G   0% /dev/shm
 /dev/loop7      2.0G  1.0G  1.0G  50% /var/lib/images
 """
     assert _facts("df", text)["node.fs.max_used_percent"] == 71
+    # the root is the kubelet's nodefs: its fill is counted apart from a data disk's
+    assert _facts("df", text)["node.fs.kubelet_used_percent"] == 71
+
+
+def test_the_kubelet_filesystems_apart_from_a_full_data_disk() -> None:
+    # df -h written for this test in df's format: a data disk at 100%, the root at 40%, the
+    # runtime's own disk at 99%.
+    text = """Filesystem      Size  Used Avail Use% Mounted on
+/dev/sda1        50G   20G   30G  40% /
+/dev/sdb1       500G  500G     0 100% /data
+/dev/sdc1       100G   99G  1.0G  99% /var/lib/containerd
+"""
+    facts = _facts("df", text)
+    assert facts["node.fs.max_used_percent"] == 100
+    assert facts["node.fs.kubelet_used_percent"] == 99
 
 
 def test_resolv_conf_on_loopback_and_not() -> None:
@@ -181,9 +196,8 @@ def test_df_pasted_without_its_header_is_read_by_its_file_name() -> None:
     assert df.parse(rows, Context("node-3/output.txt")).facts == []
     # df -h rows carry units: blocks, whatever the file is called.
     sized = "\n".join(_run("df", "-h").splitlines()[1:])
-    assert {f.name for f in df.parse(sized, Context("output.txt")).facts} == {
-        "node.fs.max_used_percent"
-    }
+    names = {f.name for f in df.parse(sized, Context("output.txt")).facts}
+    assert names - {"node.fs.kubelet_used_percent"} == {"node.fs.max_used_percent"}
 
 
 def test_memory_available_script_output_from_this_machine() -> None:

@@ -33,6 +33,7 @@ from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.pool import Progress, map_forked
+from kubewhy.scanning.pretty_json import pretty_records
 from kubewhy.scanning.scanner import DEFAULT_CHUNK
 from kubewhy.scanning.wraps import joined_matches, wrapped_pairs
 from kubewhy.sources.streams import counted, notes_of
@@ -244,11 +245,30 @@ def _scan_wrapped(
     hits: _Hits,
     record: Callable[[int, str, tuple[int, ...]], None],
 ) -> None:
-    """Lines a terminal cut in two, scanned joined: what matches only across the cut."""
+    """Lines a terminal cut in two, scanned joined: what matches only across the cut; and
+    records printed over many lines, scanned as the line their program wrote."""
     lines = text.splitlines()
     pairs = wrapped_pairs(lines, _starts_record(fmt))
     for i, joined, patterns in joined_matches(hits.table.scanner, lines, pairs):
         record(i, joined, patterns)
+    # Records pasted pretty-printed, read as the one line their program wrote: only what none
+    # of the record's own lines matched is new.
+    records = pretty_records(lines)
+    if not records:
+        return
+    compact = "\n".join(text for _, _, text in records)
+    found = hits.table.scanner.scan_bytes(compact.encode("utf-8", "replace"))
+    if not found:
+        return
+    alone: dict[int, set[int]] = {}
+    for m in hits.table.scanner.scan_bytes(text.encode("utf-8", "replace")):
+        alone[m.line_no - 1] = set(m.patterns)
+    for match in found:
+        start, end, _ = records[match.line_no - 1]
+        known = set().union(*(alone.get(j, set()) for j in range(start, end + 1)))
+        new = tuple(p for p in match.patterns if p not in known)
+        if new:
+            record(start, match.text, new)
 
 
 def _scan_raw_lines(doc: ParsedDocument, ctx: TimeContext, hits: _Hits) -> None:
