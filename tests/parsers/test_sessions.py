@@ -201,6 +201,19 @@ def test_clock_and_backend_checks() -> None:
         "node.iptables.backend": "nf_tables",
         "node.iptables.version": "1.8.2",
     }
+    # the alternatives link of the host's iptables (coreutils ls -l), and k3s-root's
+    # iptables-detect.sh line (its echo "mode is $mode detected via $detected_via and
+    # containerized is $containerized"), as k3s-io/k3s#1247 pasted them
+    link = "lrwxrwxrwx 1 root root 12 Mar 10 15:12 /sbin/iptables -> iptables-nft"
+    assert _values("ls -l /sbin/iptables", link) == {"node.iptables.backend": "nf_tables"}
+    alternatives = (
+        "lrwxrwxrwx 1 root root 26 May  2 09:00 /usr/sbin/iptables -> /etc/alternatives/iptables"
+    )
+    assert _values("ls -l /usr/sbin/iptables", alternatives) == {}
+    detect = "mode is legacy detected via rules and containerized is false"
+    assert _values("sudo /var/lib/rancher/k3s/data/x/bin/aux/iptables-detect.sh", detect) == {
+        "node.iptables.bundled_mode": "legacy"
+    }
 
 
 def test_a_section_cites_the_command_and_its_output_line() -> None:

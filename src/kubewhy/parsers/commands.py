@@ -466,6 +466,41 @@ def _resolv(lines: list[tuple[int, str]], path: str, out: Output) -> list[Readin
     return [Reading(name, value, n if lines else first) for name, value, n, _ in found]
 
 
+# The alternatives' link names of iptables' two backends (iptables 1.8: xtables-*-multi).
+_IPTABLES_TARGETS = {
+    "iptables-nft": "nf_tables",
+    "xtables-nft-multi": "nf_tables",
+    "iptables-legacy": "legacy",
+    "xtables-legacy-multi": "legacy",
+}
+
+
+def _read_iptables_mode(p: Pipeline, out: Output) -> list[Reading] | None:
+    """Which iptables backend the host's ``iptables`` is (``ls -l /sbin/iptables`` shows the
+    link: ``-> iptables-nft``), and which one k3s's bundled iptables chose (k3s-root's
+    iptables-detect.sh: "mode is legacy detected via rules and containerized is false")."""
+    src = p.source
+    lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if src.name == "iptables-detect.sh":
+        for n, line in lines:
+            found = re.match(r"mode is (legacy|nft) detected via", line)
+            if found:
+                mode = "nf_tables" if found.group(1) == "nft" else "legacy"
+                return [Reading("node.iptables.bundled_mode", mode, n)]
+        return []
+    if (
+        src.name == "ls"
+        and src.has_flag("-l")
+        and any(w.endswith("bin/iptables") for w in src.words)
+    ):
+        for n, line in lines:
+            found = re.search(r"bin/iptables -> (?:\S*/)?([\w-]+)$", line)
+            if found and found.group(1) in _IPTABLES_TARGETS:
+                return [Reading("node.iptables.backend", _IPTABLES_TARGETS[found.group(1)], n)]
+        return []
+    return None
+
+
 def _read_which(p: Pipeline, out: Output) -> list[Reading] | None:
     """``which conntrack`` / ``command -v conntrack``: a path, or nothing (not on the PATH)."""
     src = p.source
@@ -540,6 +575,7 @@ READERS: Sequence[Reader] = (
     _read_resolv_conf,
     _read_proc_cmdline,
     _read_which,
+    _read_iptables_mode,
     _read_firewall,
     _read_sockets,
     _read_grouped_zombies,
