@@ -65,6 +65,8 @@ def _pods(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> No
             if node in ("<none>", None):
                 node = None
         found = re.fullmatch(r"(\d+)/(\d+)", ready)
+        # `kubectl get all` names each row with its kind: pod/web-1 is the pod web-1.
+        name = name.removeprefix("pod/").removeprefix("pods/")
         pod = Entity.pod(name, namespace, node)
         ev = Evidence(ctx.source, n, None, line.strip())
         result.entities.append(pod)
@@ -76,7 +78,8 @@ def _pods(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> No
             result.facts.append(Fact("pod.ready", pod, found.group(1) == found.group(2), ev))
         if node:
             result.facts.append(Fact("pod.node", pod, node, ev))
-        result.records.append(Record(f"Pod {namespace}/{name} status {status}", n, None, pod))
+        # The row as kubectl printed it: patterns are written for that wording.
+        result.records.append(Record(line.strip(), n, None, pod))
 
 
 def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
