@@ -40,7 +40,8 @@ from kubewhy.model.times import Stamp, unix_time
 from kubewhy.parsers.base import Context, ParseResult, Record, each_record
 from kubewhy.parsers.metric_labels import instance_host, series_entity
 
-_QUERY = re.compile(r"[?&]query=([^&'\"\s]+)")
+# A query in a URL (?query=...), or in curl's --data-urlencode 'query=...' (spaces kept).
+_QUERY = re.compile(r"""'query=([^']+)'|"query=([^"]+)"|(?:^|[?&\s])query=([^&'"\s]+)""")
 _RATE = re.compile(r"\b(?:rate|irate|increase|deriv)\s*\(")
 _NAME_PART = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 _IDENTIFIER = re.compile(r"[a-zA-Z_:][\w:]*")
@@ -154,10 +155,12 @@ class PromJsonFormat:
         found = re.search(r"^[ \t]*\{", text, re.M)  # the JSON starts a line; a query may hold {
         start = found.end() - 1 if found else -1
         preamble = text[:start] if start > 0 else ""
-        query = _QUERY.search(preamble)
+        # The query is in the saved file's first lines, or in the command that saved it (an
+        # export's listing names it for this file).
+        query = _QUERY.search(preamble) or _QUERY.search(ctx.command or "")
         query_name: str | None = None
         if query:
-            promql = unquote_plus(query.group(1))
+            promql = unquote_plus(next(g for g in query.groups() if g))
             query_name = query_metric(promql)
             if query_name and _RATE.search(promql):
                 query_name += "_rate"

@@ -27,6 +27,7 @@ from kubewhy.parsers.commands import COMMANDS
 from kubewhy.parsers.kernel_reports import KernelReports, reports_in_text
 from kubewhy.parsers.loading import CapReachedError, using
 from kubewhy.parsers.registry import Detected, all_formats, detect
+from kubewhy.parsers.saved_queries import is_query_source, saved_queries
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
 from kubewhy.parsers.shell import origin_of, parse_command
 from kubewhy.parsers.stamps import exact_stamps
@@ -124,10 +125,14 @@ def parse_inputs(inputs: Inputs) -> Parsed:
 def _parse_all(inputs: Inputs) -> Parsed:
     out = Parsed(gaps=list(inputs.gaps))
     kept = 0  # bytes of whole small logs kept for the scan (WHOLE_LOGS_BYTES at most)
+    queries = _saved_queries(inputs)
     for file in inputs.files:
         ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
         if file.component is None:
             ctx = replace(ctx, program=of_log_file_name(PurePosixPath(file.display).name))
+        name = PurePosixPath(file.display).name
+        if name in queries:
+            ctx = replace(ctx, command=queries[name])
         try:
             head, whole = _read_head(file, out)
         except (OSError, EOFError, ValueError) as exc:
@@ -172,6 +177,21 @@ def _note(file: InputFile, stream: object, out: Parsed) -> None:
         gap = Gap(origin=file.display, reason=reason, detail=detail)
         if gap not in out.gaps:
             out.gaps.append(gap)
+
+
+def _saved_queries(inputs: Inputs) -> dict[str, str]:
+    """Answer file name -> the command that saved it, from the export's listing files."""
+    found: dict[str, str] = {}
+    for file in inputs.files:
+        if not is_query_source(file.display):
+            continue
+        try:
+            with file.open() as stream:
+                text = stream.read(HEAD_BYTES).decode("utf-8", errors="replace")
+        except (OSError, EOFError, ValueError):
+            continue  # the file's own turn in the loop reports it
+        found.update(saved_queries(file.display, text))
+    return found
 
 
 def _read_head(file: InputFile, out: Parsed) -> tuple[list[str], bytes | None]:
