@@ -160,6 +160,20 @@ def test_perf_top_names_the_mechanism() -> None:
     assert _facts("perf", text) == {"node.perf.memcg_iteration_percent": 66.0}
 
 
+def test_perf_report_names_the_command_that_iterates() -> None:
+    # perf report --stdio rows (Children, Self, Command, Shared Object, Symbol), written for this
+    # test in perf's layout: the kubelet's samples are the ones in memcg_stat_show.
+    text = """# Children      Self  Command  Shared Object       Symbol
+    37.92%     0.02%  kubelet  [kernel.kallsyms]   [k] memcg_stat_show
+    21.40%    20.97%  kubelet  [kernel.kallsyms]   [k] mem_cgroup_nr_lru_pages
+     4.10%     4.10%  cron     [kernel.kallsyms]   [k] mem_cgroup_iter
+     3.71%     3.70%  kubelet  [kernel.kallsyms]   [k] _raw_spin_lock
+"""
+    facts = _facts("perf", text)
+    assert facts["node.perf.memcg_iteration_command"] == "kubelet"
+    assert facts["node.perf.memcg_iteration_percent"] == 63.42
+
+
 def test_histogram_tail_from_the_exposition_format() -> None:
     # public: rancher/rke#2295 (etcd's WAL fsync histogram, cumulative buckets)
     text = "\n".join(

@@ -117,3 +117,16 @@ def test_the_program_a_goroutine_signature_was_dumped_from() -> None:
     hung = next(f for f in findings if f.failure_mode == "container-runtime-hung")
     assert hung.culprit is not None and hung.culprit.name == "containerd"
     assert "(*oom).Flush" in hung.culprit.why
+
+
+def test_the_component_a_mode_is_about_by_nature(tmp_path: Path) -> None:
+    # the kubelet's bootstrap.go wording (kubelet-certificate-expired's example): nothing in the
+    # line blames anyone, the mode itself says whose certificate it is
+    line = (
+        "E1001 11:34:07.899084    1914 bootstrap.go:266] part of the existing bootstrap client "
+        "certificate in /etc/kubernetes/kubelet.conf is expired: 2024-09-12 09:18:55 +0000 UTC\n"
+    )
+    top = _top(tmp_path, "kubelet.log", line)
+    assert top.failure_mode == "kubelet-certificate-expired"
+    assert top.culprit is not None and top.culprit.name == "kubelet"
+    assert "client certificate" in top.culprit.why

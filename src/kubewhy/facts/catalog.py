@@ -79,6 +79,7 @@ FACTS: dict[str, str] = {
     "node.disk.util_percent_max": "the busiest disk's %util, worst interval (iostat -x, sar -d)",
     "node.kswapd_cpu_percent": "CPU share of kswapd (the kernel reclaiming memory), as top shows",
     "node.perf.*": "share of perf samples in a kernel mechanism (memcg_iteration_percent ...)",
+    "node.perf.*_command": "the command with the most of that mechanism's samples (perf report)",
     "node.fs.max_used_percent": "the fullest disk filesystem by blocks (df)",
     "node.fs.kubelet_used_percent": "the fullest of the root, kubelet, runtime filesystems (df)",
     "node.fs.kubelet_inodes_used_percent": "the same by inodes (df -i)",

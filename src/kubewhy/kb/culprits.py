@@ -271,3 +271,20 @@ def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
     fact = store.fact(cluster, "apiserver.audit.top_lister")
     evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
     return Culprit(Entity.component(name), why, evidence)
+
+
+@finder
+def perf_memcg_reader(seen: Observed, subject: Entity) -> Culprit | None:
+    """The program a perf profile shows iterating memory cgroups (memcg_stat_show and the like):
+    what pays for the dying cgroups, and where the CPU goes."""
+    store = seen.store
+    node = subject.on_node()
+    for where in (*([node] if node else []), *store.entities(Kind.NODE.value)):
+        command = store.value(where, "node.perf.memcg_iteration_command")
+        share = _numeric(store, where, "node.perf.memcg_iteration_percent")
+        if isinstance(command, str) and command and share is not None:
+            fact = store.fact(where, "node.perf.memcg_iteration_command")
+            evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+            why = f"{share:.0f}% of its CPU samples iterate memory cgroups (memcg_stat_show)"
+            return Culprit(Entity.component(command), why, evidence)
+    return None

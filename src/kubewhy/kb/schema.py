@@ -228,6 +228,14 @@ class ClaimedSymptoms(Strict):
     blames_writers: bool = False
 
 
+class NamedCulprit(Strict):
+    """The component a failure mode is about by its nature (the kubelet's own certificate), named
+    when the evidence names no other."""
+
+    component: str
+    why: str
+
+
 class Confirm(Strict):
     """Evidence that would confirm or rule out this failure mode, and how to get it."""
 
@@ -330,6 +338,7 @@ class FailureMode(Strict):
     # full pid_max; a cgroup shown at its limit says which).
     claims: list[ClaimedSymptoms] = []
     culprit: str | None = None  # name of a culprit finder in reasoning.culprit
+    culprit_by_nature: NamedCulprit | None = None
     confirm: list[Confirm] = []
     remediation: Annotated[list[str], Field(min_length=1)]
     prevention: Prevention

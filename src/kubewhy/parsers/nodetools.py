@@ -392,6 +392,7 @@ class Perf:
     def parse(self, text: str, ctx: Context) -> ParseResult:
         result = ParseResult(entities=[_node(ctx)])
         shares: dict[str, tuple[float, int, str]] = {}
+        commands: dict[str, dict[str, float]] = {}
         for n, line in _lines(text):
             row = _PERF_ROW.match(line)
             if row is None:
@@ -400,10 +401,30 @@ class Perf:
                 if pattern.match(row.group("symbol")):
                     total, first, shown = shares.get(mechanism, (0.0, n, line))
                     shares[mechanism] = (total + float(row.group("pct")), first, shown)
+                    command = _perf_command(line) or ctx.component or ctx.program
+                    if command:
+                        by = commands.setdefault(mechanism, {})
+                        by[command] = by.get(command, 0.0) + float(row.group("pct"))
         for mechanism, (total, n, line) in shares.items():
             name = f"node.perf.{mechanism}_percent"
             result.facts.append(_fact(name, round(total, 2), ctx, n, line))
+            if commands.get(mechanism):
+                by = commands[mechanism]
+                top = max(by, key=lambda c: by[c])
+                result.facts.append(_fact(f"node.perf.{mechanism}_command", top, ctx, n, line))
         return result
+
+
+# perf report's rows carry the sampled task's command before the shared object ("37.92%  0.02%
+# kubelet  [kernel.kallsyms]  [k] memcg_stat_show"); perf top's do not.
+_PERF_COMMAND_ROW = re.compile(
+    r"^\s*[\d.]+%\s+(?:[\d.]+%\s+)?(?P<comm>[^\s\[][^\s]*)\s+(?:\[[^\]]+\]|\S+)\s+\[k\]"
+)
+
+
+def _perf_command(line: str) -> str | None:
+    found = _PERF_COMMAND_ROW.match(line)
+    return found.group("comm") if found else None
 
 
 RESOLV_CONF = ResolvConf()

@@ -116,12 +116,18 @@ def names_of(subject: Entity, culprit: Culprit | None) -> dict[str, str]:
 
 def find_culprit(h: Hypothesis, seen: Observed) -> Culprit | None:
     """The failure mode's finder first (it measures: the most threads, the biggest memory);
-    else the name the matched lines blame."""
+    else the name the matched lines blame; else the component the mode is about by nature."""
     if h.fm.culprit is not None:
         found = CULPRIT_FINDERS[h.fm.culprit](seen, h.subject)
         if found is not None:
             return found
-    return blamed_culprit(h)
+    blamed = blamed_culprit(h)
+    if blamed is not None or h.fm.culprit_by_nature is None:
+        return blamed
+    named = h.fm.culprit_by_nature
+    node = h.subject.on_node()
+    where = node.name if node and node.name != UNKNOWN_NODE else None
+    return Culprit(Entity.component(named.component, where), named.why, [])
 
 
 def blamed_culprit(h: Hypothesis) -> Culprit | None:
