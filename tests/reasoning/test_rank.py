@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from kubewhy.kb.load import default_knowledge_base
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
@@ -103,3 +105,23 @@ def test_an_oom_kill_explains_its_own_workloads_crash_loop_only() -> None:
     node = hyp("systemd-mount-unit-leak", Entity.for_node("n1"), 0.86)
     first = rank([own, looping, node])[0].hypothesis
     assert first is node
+
+
+def test_past_findings_of_one_mode_on_one_node_fold_into_the_latest() -> None:
+    def past(cgroup: str, hour: int) -> Hypothesis:
+        h = Hypothesis(KB.get("node-oom-kill"), Entity.cgroup(cgroup, "n1"))
+        when = datetime(2026, 12, 6, hour, tzinfo=UTC)
+        h.add(Matched("s", 0.9, False, [Evidence("dmesg", 1, when, "line")], first=when, last=when))
+        h.confidence, h.state = 0.9, "past"
+        return h
+
+    old, older, latest = past("/a", 10), past("/b", 9), past("/c", 11)
+    active = hyp("node-oom-kill", Entity.cgroup("/d", "n1"), 0.9)
+    elsewhere = past("/e", 8)
+    elsewhere.subject = Entity.cgroup("/e", "n2")
+    ranked = rank([old, older, latest, active, elsewhere])
+    kept = {r.hypothesis.subject.name for r in ranked}
+    # the active one stays, the latest past one stands for the two before it, another node's apart
+    assert kept == {"/c", "/d", "/e"}
+    (folded,) = [r for r in ranked if r.hypothesis is latest]
+    assert "2 earlier past finding(s)" in folded.why

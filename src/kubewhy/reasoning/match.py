@@ -76,6 +76,8 @@ class Hypothesis:
 
     state: str = "active"  # "past": all its evidence is old log lines of a live read
     age: str = ""
+    # Past findings of the same mode on the same node folded into this one (the latest).
+    folded_past: int = 0
 
     def add(self, matched: Matched) -> None:
         known = self.matched.get(matched.symptom)

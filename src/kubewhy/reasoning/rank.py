@@ -240,7 +240,39 @@ def drop_repeated_leads(hyps: Sequence[Hypothesis], places: Places) -> list[Hypo
     ]
 
 
+def fold_repeated_past(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+    """Past findings of one failure mode on one node (an OOM kill in each of twenty cgroups
+    that are gone now) are one piece of history: the latest stands for all, and counts them."""
+    latest: dict[tuple[str, str | None], Hypothesis] = {}
+    count: dict[tuple[str, str | None], int] = {}
+    for h in hyps:
+        if h.state != "past":
+            continue
+        key = (h.fm.id, _node_of(h.subject))
+        count[key] = count.get(key, 0) + 1
+        held = latest.get(key)
+        if held is None or _later(h, held):
+            latest[key] = h
+    kept = []
+    for h in hyps:
+        if h.state != "past":
+            kept.append(h)
+            continue
+        key = (h.fm.id, _node_of(h.subject))
+        if latest[key] is h:
+            h.folded_past = count[key] - 1
+            kept.append(h)
+    return kept
+
+
+def _later(a: Hypothesis, b: Hypothesis) -> bool:
+    if a.last_seen is None or b.last_seen is None:
+        return a.last_seen is not None and b.last_seen is None
+    return a.last_seen > b.last_seen
+
+
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
+    hyps = fold_repeated_past(hyps)
     places = Places.of(hyps)
     hyps = drop_repeated_leads(drop_subsumed(hyps, places), places)
     edges = _edges(hyps, places)
@@ -288,6 +320,8 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
             why += f"; explains {len(explained)} other finding(s) ({names})"
         if h.version_notes:
             why += "; " + "; ".join(h.version_notes)
+        if h.folded_past:
+            why += f"; and {h.folded_past} earlier past finding(s) of this kind here, folded"
         ranked.append(Ranked(h, round(score, 4), explained, None, why))
     # Active before past, findings before leads, then by score.
     ranked.sort(
