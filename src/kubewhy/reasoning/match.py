@@ -10,12 +10,13 @@ with the component version the evidence shows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
 
 from kubewhy.facts.catalog import is_event, with_sources
-from kubewhy.facts.store import FactStore
+from kubewhy.facts.store import Absent, FactStore
 from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.culprits import Culprit
@@ -199,8 +200,8 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     if scope == Scope.CLUSTER:
         return {cluster} if cond.evaluate(store.view(cluster)) else set()
     kind = scope.value
-    holders = store.holders(kind, cond.names)
-    found = {e for e in holders if cond.evaluate(store.view(e))}
+    holders = store.holding(kind, cond.names)
+    found = set(compress(holders, _verdicts(cond, holders, store)))
     decided = set(holders)
     if kind != Kind.NODE.value:
         for node in store.holders(Kind.NODE.value, cond.names):
@@ -211,6 +212,18 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     if cond.evaluate(store.view(cluster)):
         found.update(e for e in store.entities(kind) if e not in decided)
     return found
+
+
+def _verdicts(cond: Condition, entities: list[Entity], store: FactStore) -> Iterator[bool]:
+    """``cond`` on each entity's view, evaluated once per distinct row of the values it reads
+    (a condition reads only its own names)."""
+    names = sorted(cond.names)
+    rows, row_of = store.visible_rows(entities, names)
+    verdicts = [
+        cond.evaluate({n: v for n, v in zip(names, row, strict=True) if not isinstance(v, Absent)})
+        for row in rows
+    ]
+    return map(verdicts.__getitem__, row_of)
 
 
 def _confidence(h: Hypothesis) -> float:
