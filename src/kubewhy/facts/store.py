@@ -35,9 +35,7 @@ Identity = tuple[str, str | None, str, int | None]
 T = TypeVar("T")
 _CLUSTER = Entity.cluster()
 _NODE = Kind.NODE.value
-_IDENTITY = attrgetter("kind", "namespace", "name", "pid")
 _NODE_OF = attrgetter("node")
-_NO_VALUES: dict[str, Value] = {}
 
 
 class Absent:
@@ -205,22 +203,25 @@ class FactStore:
         self._views[entity] = merged
         return merged
 
-    def visible_rows(
-        self, entities: Sequence[Entity], names: Sequence[str]
-    ) -> tuple[list[tuple[Value | Absent, ...]], list[int]]:
-        """What :meth:`view` shows of ``names`` for each of ``entities`` (store entities of
-        one kind; ``ABSENT`` for a name no visible fact holds): the distinct rows of values,
-        and the index of each entity's row.
+    def holders_rows(
+        self, kind: str, names: Sequence[str]
+    ) -> tuple[list[Entity], list[tuple[Value | Absent, ...]], list[int]]:
+        """The entities of ``kind`` that hold one of ``names`` themselves (in no particular
+        order), what :meth:`view` shows of ``names`` for them (``ABSENT`` for a name no
+        visible fact holds) as distinct rows of values, and the index of each one's row.
 
-        Rows are read with C-level maps over the entities and made once per distinct own
-        values and node: the 150,000 pods of a cluster dump show a handful, and a copy of
-        each one's view cost more than the conditions read from it. A value's type counts:
-        ``True``, ``1`` and ``1.0`` are equal but not the same value to a condition.
+        Read with C-level maps over the holders and made once per distinct own values and
+        node: the 150,000 pods of a cluster dump show a handful, and a copy of each one's view
+        cost more than the conditions read from it. A value's type counts: ``True``, ``1``
+        and ``1.0`` are equal but not the same value to a condition.
         """
-        owns = list(map(self._values.get, map(_IDENTITY, entities), repeat(_NO_VALUES)))
+        held: dict[Identity, None] = {}
+        for name in names:
+            held.update(self._holders.get((kind, name), {}))
+        entities = list(map(self._entities.__getitem__, held))
+        owns = list(map(self._values.__getitem__, held))
         columns = [list(map(methodcaller("get", name, ABSENT), owns)) for name in names]
-        hosted = entities[0].kind != _NODE if entities else False
-        places = map(_NODE_OF, entities) if hosted else repeat(None, len(entities))
+        places = map(_NODE_OF, entities) if kind != _NODE else repeat(None, len(entities))
         keys = list(zip(*columns, *(map(type, column) for column in columns), places, strict=True))
         cluster = self._values.get(identity(_CLUSTER)) or {}
         rows: list[tuple[Value | Absent, ...]] = []
@@ -237,14 +238,7 @@ class FactStore:
             if at == len(rows):
                 rows.append(row)
             row_of[key] = at
-        return rows, list(map(row_of.__getitem__, keys))
-
-    def holding(self, kind: str, names: Iterable[str]) -> list[Entity]:
-        """:meth:`holders` in no particular order (for sets: sorting 150,000 pods costs)."""
-        keys: dict[Identity, None] = {}
-        for name in names:
-            keys.update(self._holders.get((kind, name), {}))
-        return list(map(self._entities.__getitem__, keys))
+        return entities, rows, list(map(row_of.__getitem__, keys))
 
     def evidence(self, entity: Entity, names: Iterable[str]) -> list[Evidence]:
         entity = self.canonical(entity)

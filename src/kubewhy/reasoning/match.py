@@ -193,15 +193,15 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     A condition reads only its own names, and a subject's view is its own facts over its
     node's over the cluster's. A subject holding none of the names sees what its node sees,
     and a node holding none of them sees what the cluster sees: so only holders are evaluated
-    one by one, then each node holding a name once for its other subjects, then the cluster
-    once for all the rest.
+    (once per distinct values they show), then each node holding a name once for its other
+    subjects, then the cluster once for all the rest.
     """
     cluster = Entity.cluster()
     if scope == Scope.CLUSTER:
         return {cluster} if cond.evaluate(store.view(cluster)) else set()
     kind = scope.value
-    holders = store.holding(kind, cond.names)
-    found = set(compress(holders, _verdicts(cond, holders, store)))
+    holders, verdicts = _holders_verdicts(cond, kind, store)
+    found = set(compress(holders, verdicts))
     decided = set(holders)
     if kind != Kind.NODE.value:
         for node in store.holders(Kind.NODE.value, cond.names):
@@ -214,16 +214,19 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     return found
 
 
-def _verdicts(cond: Condition, entities: list[Entity], store: FactStore) -> Iterator[bool]:
-    """``cond`` on each entity's view, evaluated once per distinct row of the values it reads
-    (a condition reads only its own names)."""
+def _holders_verdicts(
+    cond: Condition, kind: str, store: FactStore
+) -> tuple[list[Entity], Iterator[bool]]:
+    """The entities of ``kind`` holding a name ``cond`` reads, and ``cond`` on each one's view,
+    evaluated once per distinct row of the values it reads (a condition reads only its own
+    names)."""
     names = sorted(cond.names)
-    rows, row_of = store.visible_rows(entities, names)
+    holders, rows, row_of = store.holders_rows(kind, names)
     verdicts = [
         cond.evaluate({n: v for n, v in zip(names, row, strict=True) if not isinstance(v, Absent)})
         for row in rows
     ]
-    return map(verdicts.__getitem__, row_of)
+    return holders, map(verdicts.__getitem__, row_of)
 
 
 def _confidence(h: Hypothesis) -> float:
