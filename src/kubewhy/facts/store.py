@@ -164,7 +164,8 @@ class FactStore:
         keys: dict[Identity, None] = {}
         for name in names:
             keys.update(self._holders.get((kind, name), {}))
-        return self.in_order(self._entities[key] for key in keys)
+        # Sorted by their keys, with a C-level key (every holder has its place in _order).
+        return list(map(self._entities.__getitem__, sorted(keys, key=self._order.__getitem__)))
 
     def in_order(self, entities: Iterable[Entity]) -> list[Entity]:
         """``entities`` (known to the store) in the order the store first saw them."""
