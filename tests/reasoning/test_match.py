@@ -162,6 +162,8 @@ RANDOM_CONDITIONS = [
     "a + b >= 3 or c in ('x', 'y')",
     "absent(a) or a < 2",
     "not a",
+    # True, 1 and 1.0 are equal values but not the same text.
+    "matches(a, 'True') or matches(b, '^1$')",
 ]
 
 
@@ -169,7 +171,7 @@ def test_indexed_conditions_match_brute_force_on_random_stores() -> None:
     rng = random.Random(20240611)
     conditions = [Condition.parse(c) for c in RANDOM_CONDITIONS]
     for _ in range(300):
-        model = RandomStore(rng, ["a", "b", "c", "d"], [0, 1, 2, 3, "x", "y", True, False])
+        model = RandomStore(rng, ["a", "b", "c", "d"], [0, 1, 2, 3, 1.0, "x", "y", True, False])
         for cond in conditions:
             for scope in Scope:
                 expected = model.brute_force(cond, scope)

@@ -156,11 +156,6 @@ NODE_AGENTS = {
 }
 
 
-def _listed(store: FactStore, pod: Entity) -> bool:
-    """A pod some listing of pods says is there (an API object, a table, a describe)."""
-    return store.fact(pod, "pod.phase") is not None or store.fact(pod, "pod.node") is not None
-
-
 def _summary(store: FactStore, example: Entity, names: list[str], text: str) -> Evidence:
     """Evidence for a total: its text, from the source of one of the facts counted."""
     fact = next((f for n in names if (f := store.fact(example, n)) is not None), None)
@@ -170,10 +165,15 @@ def _summary(store: FactStore, example: Entity, names: list[str], text: str) -> 
 
 def _pod_facts(store: FactStore, node: Entity) -> None:
     """Pod totals of the node, over every listing of pods (a dump has one per namespace)."""
-    pods = [p for p in store.on_node(node.name, Kind.POD.value) if _listed(store, p)]
-    if not pods:
+    # The pods some listing of pods says are there (an API object, a table, a describe): a
+    # fact of their phase or node. Each one's own values are read once (a cluster dump has
+    # thousands of nodes of dozens of pods).
+    owned = [(p, store.own(p)) for p in store.on_node(node.name, Kind.POD.value)]
+    listed = [(p, own) for p, own in owned if "pod.phase" in own or "pod.node" in own]
+    if not listed:
         return
-    phase = {p: store.value(p, "pod.phase") for p in pods}
+    pods = [p for p, _ in listed]
+    phase = {p: own.get("pod.phase") for p, own in listed}
     pending = [p for p in pods if phase[p] == "Pending"]
     # Pending in the API while the runtime runs its containers: status updates are not arriving.
     stale = [p for p in pending if (_number(store, p, "pod.containers_running") or (0, None))[0]]

@@ -88,16 +88,26 @@ class NodeNames:
                 self._set(key, canonical)
 
     def observe_entities(self, entities: Iterable[Entity]) -> None:
+        # Each node name added once, in the order first seen: a cluster dump names each of
+        # thousands of nodes on dozens of pods and hundreds of events.
+        hosts: dict[str, None] = {}
+        namespaces = self._pod_namespaces
         for entity in entities:
-            if entity.kind == _NODE:
-                self.add(entity.name)
+            kind = entity.kind
+            if kind == _NODE:
+                hosts[entity.name] = None
             elif entity.node:
-                self.add(entity.node)
-            if entity.kind == _POD and entity.namespace:
-                found = self._pod_namespaces.setdefault(entity.name, set())
-                if entity.namespace not in found:
+                hosts[entity.node] = None
+            if kind == _POD and entity.namespace:
+                found = namespaces.get(entity.name)
+                if found is None:
+                    namespaces[entity.name] = {entity.namespace}
+                    self._changed()
+                elif entity.namespace not in found:
                     found.add(entity.namespace)
                     self._changed()
+        for name in hosts:
+            self.add(name)
 
     def namespace_of(self, pod: str) -> str | None:
         """The namespace of the only pod called ``pod`` the evidence places in one."""

@@ -102,6 +102,16 @@ class Pull:
 PULL_SYMPTOMS = ("pull-started", "pull-stopped", "pull-done", "pull-took-minutes")
 
 
+def _mode_hits(seen: Observed, failure_mode: str) -> list[SymptomHit]:
+    """The hits of one failure mode, picked once per diagnosis: a check runs for every
+    subject, and a cluster dump has thousands of nodes and hits."""
+
+    def pick() -> list[SymptomHit]:
+        return [hit for hit in seen.hits if hit.failure_mode == failure_mode]
+
+    return seen.store.memo(("mode-hits", failure_mode), pick)
+
+
 def _pull_hits(seen: Observed) -> list[SymptomHit]:
     return [
         hit
@@ -564,8 +574,8 @@ def device_teardown_went_on_after_the_wait(seen: Observed, subject: Entity) -> l
     the subject's node: the wait ended."""
     mine = [
         hit
-        for hit in seen.hits
-        if hit.failure_mode == "unregister-netdevice-hang" and _on_subject_node(hit.entity, subject)
+        for hit in _mode_hits(seen, "unregister-netdevice-hang")
+        if _on_subject_node(hit.entity, subject)
     ]
     waits = [h.last for h in mine if h.symptom == "waiting-to-become-free" and h.last]
     if not waits:

@@ -27,6 +27,12 @@ class Kind(StrEnum):
     CGROUP = "cgroup"
 
 
+# The kinds' texts, read once: an enum member's ``.value`` is a Python-level property call,
+# and entities are made by the hundred thousand from a cluster dump.
+_CLUSTER, _NODE, _POD = Kind.CLUSTER.value, Kind.NODE.value, Kind.POD.value
+_CONTAINER, _PROCESS = Kind.CONTAINER.value, Kind.PROCESS.value
+_COMPONENT, _CGROUP = Kind.COMPONENT.value, Kind.CGROUP.value
+
 UNKNOWN_NODE = "(unknown node)"
 # The cgroup of a program whose own limit was hit, when the evidence does not name its path.
 UNKNOWN_CGROUP = "(the failing program's cgroup)"
@@ -43,17 +49,17 @@ class Entity:
 
     @staticmethod
     def cluster() -> Entity:
-        return Entity(Kind.CLUSTER.value, CLUSTER_NAME)
+        return Entity(_CLUSTER, CLUSTER_NAME)
 
     @staticmethod
     def for_node(name: str) -> Entity:
-        return Entity(Kind.NODE.value, name)
+        return Entity(_NODE, name)
 
     @staticmethod
     def pod(name: str, namespace: str | None = None, node: str | None = None) -> Entity:
         # An unknown namespace stays unknown (not "default"): the pod is matched to the one pod
         # of that name the evidence places in a namespace (facts.nodes.NodeNames).
-        return Entity(Kind.POD.value, name, namespace or None, node)
+        return Entity(_POD, name, namespace or None, node)
 
     @staticmethod
     def container(
@@ -61,19 +67,19 @@ class Entity:
     ) -> Entity:
         # A container is named "<pod>/<container>" when its pod is known.
         full = f"{pod}/{name}" if pod else name
-        return Entity(Kind.CONTAINER.value, full, namespace, node)
+        return Entity(_CONTAINER, full, namespace, node)
 
     @staticmethod
     def process(pid: int, command: str, node: str | None = None) -> Entity:
-        return Entity(Kind.PROCESS.value, command, None, node, pid)
+        return Entity(_PROCESS, command, None, node, pid)
 
     @staticmethod
     def component(name: str, node: str | None = None) -> Entity:
-        return Entity(Kind.COMPONENT.value, name, None, node)
+        return Entity(_COMPONENT, name, None, node)
 
     @staticmethod
     def cgroup(path: str, node: str | None = None) -> Entity:
-        return Entity(Kind.CGROUP.value, path, None, node)
+        return Entity(_CGROUP, path, None, node)
 
     def ref(self) -> str:
         parts = [str(self.kind)]
@@ -84,6 +90,6 @@ class Entity:
 
     def on_node(self) -> Entity | None:
         """The node this entity lives on (itself for a node), if known."""
-        if self.kind == Kind.NODE:
+        if self.kind == _NODE:
             return self
         return Entity.for_node(self.node) if self.node else None

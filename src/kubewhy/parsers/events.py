@@ -78,14 +78,16 @@ _TITLES = {
 }
 _HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN|LASTSEEN|FIRSTSEEN)\s+\S")
 _TYPES = {"Normal", "Warning"}
+# A word before a blank is taken possessively (\S++): a line without blanks (a JSON object)
+# fails at once instead of giving the word back one character at a time.
 _ROW = re.compile(
-    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+(?: \(x\d+ over \S+\))?)\s+"
+    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*+)\s+)??(?P<last>\S++(?: \(x\d+ over \S+\))?)\s+"
     r"(?P<type>Normal|Warning)\s+(?P<reason>\S+)\s+(?P<object>[\w.-]+/\S+)\s+(?P<message>.*)$"
 )
 # -o wide rows that lost their alignment (copy-paste): the message sits between the source and
 # the three trailing cells (first seen, count, event name).
 _WIDE_ROW = re.compile(
-    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*)\s+)??(?P<last>\S+)\s+(?P<type>Normal|Warning)\s+"
+    r"^\s*(?:(?P<namespace>[a-z0-9][a-z0-9.-]*+)\s+)??(?P<last>\S++)\s+(?P<type>Normal|Warning)\s+"
     r"(?P<reason>\S+)\s+(?P<object>[\w.-]+/\S+)\s+(?:(?P<subobject>spec\.\S+)\s+)?"
     r"(?P<source>[\w.-]+(?:, [\w.-]+)?)\s+(?P<message>.*?)\s+(?P<first>\S+)\s+(?P<count>\d+)\s+"
     r"(?P<name>\S+\.[0-9a-f]{8,})\s*$"

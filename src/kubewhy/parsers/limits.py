@@ -36,7 +36,9 @@ _ITEMS = (
     "core|data|fsize|memlock|nofile|rss|stack|cpu|nproc|as|maxlogins|maxsyslogins|nonewprivs|"
     "priority|locks|sigpending|msgqueue|nice|rtprio|chroot"
 )
-_ENTRY = re.compile(rf"^\s*(\S+)\s+(soft|hard|-)\s+({_ITEMS})\s+(\S+)\s*(?:#.*)?$", re.IGNORECASE)
+# A word before a blank is taken possessively (\S++): a line without blanks (a JSON object)
+# fails at once instead of giving the word back one character at a time.
+_ENTRY = re.compile(rf"^\s*(\S++)\s+(soft|hard|-)\s+({_ITEMS})\s+(\S+)\s*(?:#.*)?$", re.IGNORECASE)
 _PATH = r"(/etc/security/limits(?:\.conf|\.d/[^\s<]+))"
 _HEADERS = (
     re.compile(rf"^==>\s*{_PATH}\s*<==\s*$"),

@@ -51,8 +51,15 @@ _HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A header holds the first column name of its table: a line with none of them is no header,
+# told by one set test instead of one per table (every line of every file is sniffed).
+_FIRST_COLUMNS = frozenset(needed[0] for needed in _HEADERS.values())
+
+
 def _kind(cells: list[str]) -> str | None:
     words = set(cells)
+    if words.isdisjoint(_FIRST_COLUMNS):
+        return None
     for kind, needed in _HEADERS.items():
         if all(n in words for n in needed):
             return kind

@@ -65,15 +65,17 @@ _COLUMNS = {
 }
 # lstart prints five words ("Mon Dec  1 21:28:01 2026").
 _WIDTHS = {"STARTED": 5, "LSTART": 5}
-_HEADER = re.compile(r"^\s*(?:\S+\s+)*?PID\b.*\b(?:CMD|COMMAND|COMM|ARGS|UCOMM)\b")
+_HEADER = re.compile(r"^\s*(?:\S++\s+)*?PID\b.*\b(?:CMD|COMMAND|COMM|ARGS|UCOMM)\b")
 # Rows without a header (ps ... | grep): the TIME column (m:ss, hh:mm:ss, d-hh:mm:ss) tells them
 # from other tables of numbers (vmstat, iostat).
 _TIME = r"(?:\d+-)?\d+:\d\d(?::\d\d)?"
+# A word before a blank is taken possessively (\S++): a line without blanks (a JSON object)
+# fails at once instead of giving the word back one character at a time.
 # A numeric user (``ps auxn``) is right-aligned: the row may start with spaces.
 _AUX_ROW = re.compile(
-    rf"^\s*\S+\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
+    rf"^\s*\S++\s+\d+\s+\d+(?:\.\d+)?\s+\d+(?:\.\d+)?\s+\d+\s+\d+\s+\S+\s+\S+\s+\S+\s+{_TIME}\s"
 )
-_EF_ROW = re.compile(rf"^\s*\S+\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
+_EF_ROW = re.compile(rf"^\s*\S++\s+\d+\s+\d+\s+\d+\s+\S+\s+\S+\s+{_TIME}\s+\S")
 # ps -eo pid,ppid,stat,comm --no-headers (the columns a zombie hunt asks for): the state column
 # of process states tells it from other pairs of numbers.
 _PID_PPID_STAT_ROW = re.compile(r"^\s*\d+\s+\d+\s+[RSDZTtIXWK][<NLsl+]*\s+\S")

@@ -89,9 +89,16 @@ def _runs_a_known_command(command: str) -> bool:
     return first in KNOWN_COMMANDS or first.startswith(("/", "./", "~/"))
 
 
+# Every prompt above ends in one of these marks: a line without any is no prompt, told by one
+# scan instead of four patterns (sniffers ask this of every line of every file).
+_PROMPT_MARK = re.compile(r"[#$%>❯➜✗λ»]")
+
+
 def prompt_of(line: str) -> Prompt | None:
     """The prompt at the start of ``line``, or None if the line is not a prompt."""
     if not line or (line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">"))):
+        return None
+    if _PROMPT_MARK.search(line) is None:
         return None
     found = _USER_HOST.match(line)
     if found:

@@ -10,12 +10,13 @@ with the component version the evidence shows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import compress
 
 from kubewhy.facts.catalog import is_event, with_sources
-from kubewhy.facts.store import FactStore
+from kubewhy.facts.store import Absent, FactStore
 from kubewhy.kb.checks import CHECKS, Observed
 from kubewhy.kb.conditions import Condition, version_tuple
 from kubewhy.kb.culprits import Culprit
@@ -194,15 +195,15 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     A condition reads only its own names, and a subject's view is its own facts over its
     node's over the cluster's. A subject holding none of the names sees what its node sees,
     and a node holding none of them sees what the cluster sees: so only holders are evaluated
-    one by one, then each node holding a name once for its other subjects, then the cluster
-    once for all the rest.
+    (once per distinct values they show), then each node holding a name once for its other
+    subjects, then the cluster once for all the rest.
     """
     cluster = Entity.cluster()
     if scope == Scope.CLUSTER:
         return {cluster} if cond.evaluate(store.view(cluster)) else set()
     kind = scope.value
-    holders = store.holders(kind, cond.names)
-    found = {e for e in holders if cond.evaluate(store.view(e))}
+    holders, verdicts = _holders_verdicts(cond, kind, store)
+    found = set(compress(holders, verdicts))
     decided = set(holders)
     if kind != Kind.NODE.value:
         for node in store.holders(Kind.NODE.value, cond.names):
@@ -213,6 +214,21 @@ def subjects_where(cond: Condition, scope: Scope, store: FactStore) -> set[Entit
     if cond.evaluate(store.view(cluster)):
         found.update(e for e in store.entities(kind) if e not in decided)
     return found
+
+
+def _holders_verdicts(
+    cond: Condition, kind: str, store: FactStore
+) -> tuple[list[Entity], Iterator[bool]]:
+    """The entities of ``kind`` holding a name ``cond`` reads, and ``cond`` on each one's view,
+    evaluated once per distinct row of the values it reads (a condition reads only its own
+    names)."""
+    names = sorted(cond.names)
+    holders, rows, row_of = store.holders_rows(kind, names)
+    verdicts = [
+        cond.evaluate({n: v for n, v in zip(names, row, strict=True) if not isinstance(v, Absent)})
+        for row in rows
+    ]
+    return holders, map(verdicts.__getitem__, row_of)
 
 
 def _confidence(h: Hypothesis) -> float:
