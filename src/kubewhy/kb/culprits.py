@@ -123,16 +123,28 @@ def zombie_parent(seen: Observed, subject: Entity) -> Culprit | None:
 def _zombies_sampled(seen: Observed, subject: Entity) -> Culprit | None:
     """Without their parent in the listing, the command the zombies ran: the job whose exits
     nobody waits for (its parent runs it)."""
+    found = _program_on_node(seen, subject, "node.zombies.sampled_command", "node.zombies.sampled")
+    if found is None:
+        return None
+    command, count, evidence = found
+    why = f"{int(count)} <defunct> {command} processes: what runs {command} never reaps it"
+    return Culprit(Entity.component(command), why, evidence)
+
+
+def _program_on_node(
+    seen: Observed, subject: Entity, program: str, measure: str
+) -> tuple[str, float, list[Evidence]] | None:
+    """A program a node fact names (with the figure that goes with it), on the subject's node
+    first, else on any node: what a listing or profile of one node says about one program."""
     store = seen.store
     node = subject.on_node()
     for where in (*([node] if node else []), *store.entities(Kind.NODE.value)):
-        command = store.value(where, "node.zombies.sampled_command")
-        count = _numeric(store, where, "node.zombies.sampled")
-        if isinstance(command, str) and command and count is not None:
-            fact = store.fact(where, "node.zombies.sampled_command")
+        name = store.value(where, program)
+        figure = _numeric(store, where, measure)
+        if isinstance(name, str) and name and figure is not None:
+            fact = store.fact(where, program)
             evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
-            why = f"{int(count)} <defunct> {command} processes: what runs {command} never reaps it"
-            return Culprit(Entity.component(command), why, evidence)
+            return name, figure, evidence
     return None
 
 
@@ -277,14 +289,11 @@ def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
 def perf_memcg_reader(seen: Observed, subject: Entity) -> Culprit | None:
     """The program a perf profile shows iterating memory cgroups (memcg_stat_show and the like):
     what pays for the dying cgroups, and where the CPU goes."""
-    store = seen.store
-    node = subject.on_node()
-    for where in (*([node] if node else []), *store.entities(Kind.NODE.value)):
-        command = store.value(where, "node.perf.memcg_iteration_command")
-        share = _numeric(store, where, "node.perf.memcg_iteration_percent")
-        if isinstance(command, str) and command and share is not None:
-            fact = store.fact(where, "node.perf.memcg_iteration_command")
-            evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
-            why = f"{share:.0f}% of its CPU samples iterate memory cgroups (memcg_stat_show)"
-            return Culprit(Entity.component(command), why, evidence)
-    return None
+    found = _program_on_node(
+        seen, subject, "node.perf.memcg_iteration_command", "node.perf.memcg_iteration_percent"
+    )
+    if found is None:
+        return None
+    command, share, evidence = found
+    why = f"{share:.0f}% of its CPU samples iterate memory cgroups (memcg_stat_show)"
+    return Culprit(Entity.component(command), why, evidence)
