@@ -259,3 +259,46 @@ def test_page_cache_thrashing_seen_by_sar(tmp_path: Path) -> None:
     )
     thrash = [h for h in hypotheses(kb, seen) if h.fm.id == "memory-pressure-node-hang"]
     assert thrash and "major-fault-storm" in thrash[0].matched, sar
+
+
+# A worker that opens sockets until the kernel refuses one, then retries once: run under a
+# lowered RLIMIT_NOFILE of its own (the machine's limits are not touched), it prints CPython's own
+# EMFILE error each time.
+_FD_HOG = """
+import socket, sys, traceback
+for attempt in range(2):
+    held = []
+    try:
+        while True:
+            held.append(socket.socket())
+    except OSError:
+        traceback.print_exc()
+    finally:
+        for s in held:
+            s.close()
+"""
+
+
+def test_a_process_out_of_file_descriptors(tmp_path: Path) -> None:
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FD_HOG],
+        preexec_fn=low_limit,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    # The fault is real: the kernel refused a descriptor, twice.
+    assert done.stderr.count(b"[Errno 24] Too many open files") == 2
+    log = tmp_path / "ingest-worker.log"
+    log.write_bytes(done.stderr)
+    findings = diagnose(Request(paths=(tmp_path,))).findings
+    assert findings, "no finding"
+    top = findings[0]
+    assert top.failure_mode == "process-nofile-limit-exhausted"
+    # the log's name says whose it is
+    assert top.culprit is not None and top.culprit.name == "ingest-worker"
