@@ -125,3 +125,21 @@ def test_past_findings_of_one_mode_on_one_node_fold_into_the_latest() -> None:
     assert kept == {"/c", "/d", "/e"}
     (folded,) = [r for r in ranked if r.hypothesis is latest]
     assert "2 earlier past finding(s)" in folded.why
+
+
+def test_the_node_the_evidence_centres_on_comes_before_a_neighbour() -> None:
+    def cited(fm_id: str, subject: Entity, confidence: float, *sources: str) -> Hypothesis:
+        h = Hypothesis(KB.get(fm_id), subject)
+        h.add(Matched("s", confidence, False, [Evidence(s, 1, None, "line") for s in sources]))
+        h.confidence = confidence
+        return h
+
+    # the node's journal, its kubelet config and a session on it: the evidence is about n1;
+    # a pod on n2 with a typo'd image is real, but not what the evidence was collected for
+    slow = cited("slow-image-pull", Entity.for_node("n1"), 0.7, "kubelet.log", "config", "term")
+    typo = cited("image-pull-backoff", Entity.pod("web-1", "web", node="n2"), 0.98, "describe")
+    ranked = rank([typo, slow])
+    assert ranked[0].hypothesis is slow
+    # without a clear centre the stronger finding leads
+    even = cited("slow-image-pull", Entity.for_node("n1"), 0.7, "kubelet.log")
+    assert rank([typo, even])[0].hypothesis is typo

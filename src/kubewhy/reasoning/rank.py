@@ -271,6 +271,33 @@ def _later(a: Hypothesis, b: Hypothesis) -> bool:
     return a.last_seen > b.last_seen
 
 
+# The node the evidence centres on has at least this many times the sources of any other.
+FOCUS_LEAD = 2
+
+
+def focus_node(hyps: Sequence[Hypothesis]) -> str | None:
+    """The node the evidence centres on: the one whose findings cite the most sources, by a
+    clear lead. Someone collected that node's journals and sessions because it is the one in
+    trouble; a confident finding about another named node is collateral (a typo'd image on a
+    neighbour), not the answer."""
+    sources: dict[str, set[str]] = {}
+    for h in hyps:
+        node = _node_of(h.subject)
+        if node is not None:
+            sources.setdefault(node, set()).update(ev.source for ev in h.evidence())
+    if not sources:
+        return None
+    ordered = sorted(sources, key=lambda n: len(sources[n]), reverse=True)
+    first = len(sources[ordered[0]])
+    second = len(sources[ordered[1]]) if len(ordered) > 1 else 0
+    return ordered[0] if first >= FOCUS_LEAD * max(1, second) and first >= 2 else None
+
+
+def _elsewhere(h: Hypothesis, focus: str | None) -> bool:
+    node = _node_of(h.subject)
+    return focus is not None and node is not None and node != focus
+
+
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     hyps = fold_repeated_past(hyps)
     places = Places.of(hyps)
@@ -323,11 +350,14 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         if h.folded_past:
             why += f"; and {h.folded_past} earlier past finding(s) of this kind here, folded"
         ranked.append(Ranked(h, round(score, 4), explained, None, why))
-    # Active before past, findings before leads, then by score.
+    # Active before past, findings before leads, the node the evidence centres on before
+    # others, then by score.
+    focus = focus_node(hyps)
     ranked.sort(
         key=lambda r: (
             r.hypothesis.state == "past",
             r.hypothesis.tier == "lead",
+            _elsewhere(r.hypothesis, focus),
             -r.score,
             r.hypothesis.fm.id,
             r.hypothesis.subject.name,
