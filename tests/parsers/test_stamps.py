@@ -5,30 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubewhy.model.times import Stamp
-from kubewhy.parsers.journald import MONTHS
-from kubewhy.parsers.stamps import EXACT, RFC1123, _stamp, exact_stamps
-
-
-def _line_by_line(lines: list[str], limit: int = 20) -> list[Stamp]:
-    """The search as it was, one line and one pattern at a time: the reference."""
-    found: list[Stamp] = []
-    for line in lines:
-        for m in EXACT.finditer(line):
-            numbers = tuple(int(m.group(i)) for i in range(1, 7))
-            stamp = _stamp(numbers, m.group(7))  # type: ignore[arg-type]
-            if stamp:
-                found.append(stamp)
-        for m in RFC1123.finditer(line):
-            day, year = int(m.group(1)), int(m.group(3))
-            numbers2 = (year, MONTHS[m.group(2)], day, int(m.group(4)), int(m.group(5)))
-            stamp = _stamp((*numbers2, int(m.group(6))), m.group(7))
-            if stamp:
-                found.append(stamp)
-        if len(found) >= limit:
-            return found[:limit]
-    return found
-
+from kubewhy.parsers.stamps import exact_stamps
+from kubewhy.parsers.stamps import stamps_by_line as _line_by_line
 
 # Pieces that make stamps, near-stamps and stamps cut by a line's end.
 _PIECES = st.sampled_from(

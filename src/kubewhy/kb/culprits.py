@@ -89,8 +89,7 @@ def top_thread_owner(seen: Observed, subject: Entity) -> Culprit | None:
     node = entity.on_node()
     limit = _numeric(store, node, "node.pids.limit") if node else None
     share = f" = {threads / limit:.0%} of the node's PID limit {int(limit)}" if limit else ""
-    fact = store.fact(entity, name)
-    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    evidence = store.evidence(entity, [name])
     return Culprit(entity, f"{int(threads)} threads{share}", evidence)
 
 
@@ -115,8 +114,7 @@ def zombie_parent(seen: Observed, subject: Entity) -> Culprit | None:
     role = "PID 1 of its container, not an init: " if init else ""
     command = store.value(entity, "process.zombie_command")
     ran = f"; they ran {command}" if isinstance(command, str) and command else ""
-    fact = store.fact(entity, "process.zombie_children")
-    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    evidence = store.evidence(entity, ["process.zombie_children"])
     return Culprit(entity, f"{role}{int(zombies)} <defunct> children it never reaps{ran}", evidence)
 
 
@@ -142,8 +140,7 @@ def _program_on_node(
         name = store.value(where, program)
         figure = _numeric(store, where, measure)
         if isinstance(name, str) and name and figure is not None:
-            fact = store.fact(where, program)
-            evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+            evidence = store.evidence(where, [program])
             return name, figure, evidence
     return None
 
@@ -160,8 +157,7 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     if best is None:
         return None
     entity, rss = best
-    fact = store.fact(entity, "process.rss_bytes")
-    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    evidence = store.evidence(entity, ["process.rss_bytes"])
     size = f"{rss / (1 << 30):.1f} GiB" if rss >= 1 << 30 else f"{rss / (1 << 20):.0f} MiB"
     why = f"largest resident memory: {size}"
     if store.value(entity, "process.oom_killed"):
@@ -188,8 +184,7 @@ def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str
     mechanism = store.value(entity, "process.waits_in")
     if isinstance(mechanism, str) and mechanism in DESCRIBED:
         why += f"; {where} {DESCRIBED[mechanism]}"
-    fact = store.fact(entity, name)
-    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    evidence = store.evidence(entity, [name])
     return Culprit(entity, why, evidence)
 
 
@@ -280,8 +275,7 @@ def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
     user = store.value(cluster, "apiserver.audit.top_lister_user")
     who = f" as {user}" if user else ""
     why = f"{share:.0%} of the {int(lists)} LISTs in the audit log ({rate:.2g}/s){who}"
-    fact = store.fact(cluster, "apiserver.audit.top_lister")
-    evidence = [fact.evidence] if fact is not None and fact.evidence is not None else []
+    evidence = store.evidence(cluster, ["apiserver.audit.top_lister"])
     return Culprit(Entity.component(name), why, evidence)
 
 

@@ -260,12 +260,12 @@ def _scan_wrapped(
     found = hits.table.scanner.scan_bytes(compact.encode("utf-8", "replace"))
     if not found:
         return
-    alone: dict[int, set[int]] = {}
-    for m in hits.table.scanner.scan_bytes(text.encode("utf-8", "replace")):
-        alone[m.line_no - 1] = set(m.patterns)
     for match in found:
         start, end, _ = records[match.line_no - 1]
-        known = set().union(*(alone.get(j, set()) for j in range(start, end + 1)))
+        # What the record's own lines match alone (only the records that matched are scanned
+        # again, never the whole text).
+        own = "\n".join(lines[start : end + 1]).encode("utf-8", "replace")
+        known = {p for m in hits.table.scanner.scan_bytes(own) for p in m.patterns}
         new = tuple(p for p in match.patterns if p not in known)
         if new:
             record(start, match.text, new)

@@ -291,6 +291,8 @@ def origin_of(pipeline: Pipeline) -> Origin:
     'kubectl'
     >>> origin_of(parse_command("podman exec -it mongo_db /bin/bash")).program
     'mongo_db'
+    >>> origin_of(parse_command("docker exec -u app -e A=1 -w /srv api sh")).program
+    'api'
     >>> origin_of(parse_command("kubectl describe pod web-1 -n prod | grep -A5 'Last State'"))
     Origin(component=None, pod='web-1', namespace='prod', program=None)
     """
@@ -368,11 +370,20 @@ def described_object(pipeline: Pipeline) -> tuple[str, str | None, str | None] |
     return (_KINDS.get(typed.lower(), typed.lower()), name or None, namespace)
 
 
+def _operand(src: Stage, args: tuple[str, ...], *value_options: tuple[str, str]) -> str | None:
+    """The first word of ``args`` that is not the value of one of ``value_options`` (option
+    values are words too: ``-n prod web-1`` names web-1), nor a ``key=value``."""
+    values = {v for names in value_options if (v := src.option(*names))}
+    return next((w for w in args if w not in values and "=" not in w), None)
+
+
+_NAMESPACE = ("-n", "--namespace")
+_CONTAINER = ("-c", "--container")
+
+
 def _fetched_logs(src: Stage, args: tuple[str, ...]) -> Origin:
-    namespace = src.option("-n", "--namespace")
-    # Option values are words too: the pod is the first word that is not one of them.
-    values = {v for v in (namespace, src.option("-c", "--container")) if v}
-    target = next((w for w in args if w not in values and "=" not in w), None)
+    namespace = src.option(*_NAMESPACE)
+    target = _operand(src, args, _NAMESPACE, _CONTAINER)
     if target is None:
         return Origin()
     kind, _, name = target.rpartition("/")
@@ -387,10 +398,10 @@ def _exec_target(src: Stage, args: tuple[str, ...]) -> Origin:
     """Output of a command run inside a container (``docker exec -it db bash``, ``kubectl exec
     web-1 -- sh``) is that container's: its name stands for the writer, whatever program inside
     printed the words (a shell's refused fork is the container's limit, not the shell's)."""
-    namespace = src.option("-n", "--namespace")
-    options = ("-c", "--container", "-e", "--env", "-u", "--user", "-w", "--workdir")
-    values = {v for v in (namespace, src.option(*options)) if v}
-    target = next((w for w in args if w not in values and "=" not in w), None)
+    namespace = src.option(*_NAMESPACE)
+    target = _operand(
+        src, args, _NAMESPACE, _CONTAINER, ("-e", "--env"), ("-u", "--user"), ("-w", "--workdir")
+    )
     if target is None or target == "--":
         return Origin()
     name = target.rpartition("/")[2]

@@ -96,6 +96,13 @@ def exact_stamps(lines: Iterable[str], limit: int = 20) -> list[Stamp]:
                 if len(found) == limit:
                     break
         return found
+    return stamps_by_line(lines, limit)
+
+
+def stamps_by_line(lines: Iterable[str], limit: int = 20) -> list[Stamp]:
+    """The same search one line and one pattern at a time: what the joined search must equal
+    (and what runs when RFC 1123 stamps or newlines inside lines rule the joined search out)."""
+    found: list[Stamp] = []
     for line in lines:
         for m in EXACT.finditer(line):
             parts = tuple(int(m.group(i)) for i in range(1, 7))

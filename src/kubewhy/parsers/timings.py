@@ -55,9 +55,9 @@ class LookupTimings:
             found = _SECONDS.match(line)
             if found is not None:
                 samples.append((number, line.strip(), float(found.group(1))))
-        slow = [s for s in samples if _at_timeout(s[2])]
         if len(samples) < MIN_SAMPLES:
             return result
+        slow = [s for s in samples if _at_timeout(s[2])]
         cluster = Entity.cluster()
         result.entities.append(cluster)
         first = slow[0] if slow else samples[0]
