@@ -41,6 +41,10 @@ FACTS: dict[str, str] = {
     "node.vmstat.allocstall": "sum of allocstall* counters (direct reclaim stalls)",
     "node.psi.*": "pressure stall information (memory.some_avg10, memory.full_avg60 ...)",
     "node.memcg.num_cgroups": "memory cgroups the kernel counts in /proc/cgroups (live + dying)",
+    "node.cgroup.disabled_controllers": (
+        "controllers the kubelet needs (cpu, cpuacct, cpuset, memory, pids) that /proc/cgroups "
+        "lists as disabled, comma-joined"
+    ),
     "node.memcg.live_cgroups": "memory cgroup directories that exist",
     "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",
     "node.cgroups.per_container": (

@@ -31,6 +31,7 @@ from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
+from kubewhy.parsers.procfs import disabled_controllers
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
 from kubewhy.parsers.sockets import dns_stub_readings
@@ -431,6 +432,9 @@ def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
     if readings and others:
         count, n = max(others)
         readings.append(Reading("node.cgroups.per_container", count, n))
+    off = disabled_controllers(out)
+    if off is not None:
+        readings.append(Reading("node.cgroup.disabled_controllers", off[0], off[1]))
     return readings
 
 

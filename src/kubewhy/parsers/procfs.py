@@ -15,7 +15,7 @@ also names the format in its manifest.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
@@ -112,6 +112,30 @@ class Vmstat:
 PER_CONTAINER_CONTROLLERS = ("cpu", "blkio", "pids")
 
 
+# Controllers the kubelet refuses to start without (cpu, cpuacct, cpuset and memory in its system
+# validation; pids once pod or node PID limits are on, the default since 1.14). A row whose
+# `enabled` column is 0 was switched off at boot (cgroup_disable=, or a kernel built that way).
+KUBELET_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids")
+
+
+def disabled_controllers(rows: Iterable[tuple[int, str]]) -> tuple[str, int, str] | None:
+    """The controllers the kubelet needs that /proc/cgroups lists as disabled (its fourth
+    column), comma-joined, with the first such row's number and text.
+
+    >>> disabled_controllers([(1, "#subsys_name hierarchy num_cgroups enabled"),
+    ...                       (2, "cpu 0 39 1"), (3, "memory 0 39 0"), (4, "rdma 0 1 0")])
+    ('memory', 3, 'memory 0 39 0')
+    """
+    off: list[tuple[str, int, str]] = []
+    for number, line in rows:
+        cells = line.split()
+        if len(cells) == 4 and cells[0] in KUBELET_CONTROLLERS and cells[3] == "0":
+            off.append((cells[0], number, line))
+    if not off:
+        return None
+    return ",".join(name for name, _, _ in off), off[0][1], off[0][2]
+
+
 class ProcCgroups:
     name = "proc-cgroups"
 
@@ -140,6 +164,10 @@ class ProcCgroups:
         if others:
             most, number, line = max(others)
             result.facts.append(_fact("node.cgroups.per_container", most, ctx, number, line))
+        off = disabled_controllers(_numbered(text))
+        if off is not None:
+            names, number, line = off
+            result.facts.append(_fact("node.cgroup.disabled_controllers", names, ctx, number, line))
         grew = _memcg_growth_alone(readings)
         if grew is not None:
             growth, number, line = grew
