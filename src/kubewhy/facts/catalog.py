@@ -297,6 +297,14 @@ FACTS: dict[str, str] = {
     "client.lists_per_second": "LISTs per second of an API client (user agent), from the audit log",
     "client.watches_per_second": "WATCHes per second of an API client",
     "client.list_share": "an API client's share of the LISTs in the audit log",
+    "apiserver.requests_by_agent.top": (
+        "the client (user-agent product) with the most requests in a count of the API server's "
+        "requests by user agent (`... | uniq -c`), the control plane's own clients and kubelets "
+        "aside"
+    ),
+    "apiserver.requests_by_agent.top_count": "that client's requests in the count",
+    "apiserver.requests_by_agent.total": "all requests in the count (absent when it was cut)",
+    "apiserver.requests_by_agent.top_share": "that client's share of all requests in the count",
     "metrics.*": "a Prometheus-derived fact named in a failure mode's metrics section",
 }
 

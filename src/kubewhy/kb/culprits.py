@@ -271,11 +271,25 @@ def top_audit_lister(seen: Observed, subject: Entity) -> Culprit | None:
     rate = _numeric(store, cluster, "apiserver.audit.top_lister_lists_per_second")
     lists = _numeric(store, cluster, "apiserver.audit.lists")
     if not isinstance(name, str) or share is None or rate is None or lists is None:
-        return None
+        return _top_counted_agent(seen)
     user = store.value(cluster, "apiserver.audit.top_lister_user")
     who = f" as {user}" if user else ""
     why = f"{share:.0%} of the {int(lists)} LISTs in the audit log ({rate:.2g}/s){who}"
     evidence = store.evidence(cluster, ["apiserver.audit.top_lister"])
+    return Culprit(Entity.component(name), why, evidence)
+
+
+def _top_counted_agent(seen: Observed) -> Culprit | None:
+    """The client a count of requests by user agent puts first, with its share."""
+    store = seen.store
+    cluster = Entity.cluster()
+    name = store.value(cluster, "apiserver.requests_by_agent.top")
+    count = _numeric(store, cluster, "apiserver.requests_by_agent.top_count")
+    share = _numeric(store, cluster, "apiserver.requests_by_agent.top_share")
+    if not isinstance(name, str) or count is None or share is None:
+        return None
+    why = f"{share:.0%} of the requests counted by user agent ({int(count)})"
+    evidence = store.evidence(cluster, ["apiserver.requests_by_agent.top"])
     return Culprit(Entity.component(name), why, evidence)
 
 

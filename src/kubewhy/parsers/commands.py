@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.audit import agent_of
 from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
@@ -248,6 +249,53 @@ def _read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
     for parent, (count, first_line) in per_parent.items():
         entity = Entity.process(parent, "pid 1" if parent == 1 else f"pid {parent}")
         readings.append(Reading("process.zombie_children", count, first_line, entity))
+    return readings
+
+
+# --- requests to the API server counted per client -----------------------------------------------
+
+# A count of the API server's requests grouped by the client's user agent: `jq .userAgent
+# audit.log | sort | uniq -c`, `grep -o '"userAgent":"[^"]*"' ... | uniq -c`, or the same over
+# the HTTP log's userAgent= or a trace's user-agent:.
+_AGENT_FIELD = re.compile(r"user_?agent|user-agent", re.IGNORECASE)
+_COUNTED_ROW = re.compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
+# The control plane's own clients and the kubelets: heavy API users by design.
+SYSTEM_AGENTS = frozenset(
+    "kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy".split()
+)
+
+
+def _read_agent_counts(p: Pipeline, out: Output) -> list[Reading] | None:
+    """Requests per client product; the busiest non-system client's count and, when the whole
+    count is shown (no ``head``), its share of all requests."""
+    if not p.groups_counted or not _AGENT_FIELD.search(p.text):
+        return None
+    per_agent: dict[str, tuple[int, int]] = {}
+    total = 0
+    for n, line in out:
+        row = _COUNTED_ROW.match(line)
+        if row is None:
+            continue
+        raw = row.group(2).strip("'\"")
+        raw = re.sub(r'^.*?(?:user_?agent|user-agent)"?\s*[:=]\s*"?', "", raw, flags=re.I)
+        count, agent = int(row.group(1)), agent_of(raw)
+        total += count
+        seen, first = per_agent.get(agent, (0, n))
+        per_agent[agent] = (seen + count, first)
+    others = {a: c for a, c in per_agent.items() if a not in SYSTEM_AGENTS}
+    if not others:
+        return []
+    top = max(others, key=lambda a: others[a][0])
+    count, line = others[top]
+    cluster = Entity.cluster()
+    readings = [
+        Reading("apiserver.requests_by_agent.top", top, line, cluster),
+        Reading("apiserver.requests_by_agent.top_count", count, line, cluster),
+    ]
+    if not p.sampled:
+        readings.append(Reading("apiserver.requests_by_agent.total", total, line, cluster))
+        share = round(count / total, 4)
+        readings.append(Reading("apiserver.requests_by_agent.top_share", share, line, cluster))
     return readings
 
 
@@ -583,6 +631,7 @@ READERS: Sequence[Reader] = (
     _read_firewall,
     _read_sockets,
     _read_grouped_zombies,
+    _read_agent_counts,
     _read_program_threads,
     _read_count,
     _read_cat,
@@ -662,7 +711,7 @@ def facts_of(command: str, out: Output, ctx: Context) -> list[Fact] | None:
     facts = []
     for r in readings:
         entity = r.entity or node
-        if entity.kind != node.kind and entity.node is None and ctx.node:
+        if entity.kind not in (node.kind, "cluster") and entity.node is None and ctx.node:
             entity = Entity(entity.kind, entity.name, entity.namespace, ctx.node, entity.pid)
         shown = texts.get(r.line, "").strip()
         evidence = Evidence(ctx.source, r.line, None, f"{command} -> {shown or '(no output)'}")

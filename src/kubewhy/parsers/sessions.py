@@ -94,9 +94,63 @@ def _runs_a_known_command(command: str) -> bool:
 _PROMPT_MARK = re.compile(r"[#$%>❯➜✗λ»]")
 
 
+# Commands people paste without their prompt (they copy the command line, not the prompt): only
+# these programs with one of their reading subcommands, words no log line or table row starts
+# with. ``k3s kubectl``, ``microk8s kubectl`` and ``rke2 kubectl`` are kubectl.
+_PROMPTLESS_READS = {
+    "kubectl": frozenset("get describe logs top events".split()),
+    "oc": frozenset("get describe logs adm".split()),
+    "crictl": frozenset("ps pods inspect inspectp logs info stats images version".split()),
+    "docker": frozenset("ps inspect logs info stats version events".split()),
+    "nerdctl": frozenset("ps inspect logs info stats version".split()),
+    "podman": frozenset("ps inspect logs info stats version".split()),
+    "journalctl": frozenset(),
+    "systemctl": frozenset("status list-units".split()),
+}
+_PROMPTLESS_PREFIX = frozenset(("sudo", "k3s", "microk8s", "rke2"))
+
+
+def _promptless_command(line: str) -> str | None:
+    """``line`` as a command pasted without its prompt, or None.
+
+    >>> _promptless_command(" k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl")
+    'k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl'
+    >>> _promptless_command("oc -n openshift-dns get pods -o wide")
+    'oc -n openshift-dns get pods -o wide'
+    >>> _promptless_command("kubectl.go:42] kubectl get failed") is None
+    True
+    """
+    words = line.split(maxsplit=8)
+    at = 0
+    while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:
+        at += 1
+    program = "kubectl" if words[at:at + 1] == ["microk8s.kubectl"] else "".join(words[at:at + 1])
+    if program not in _PROMPTLESS_READS:
+        return None
+    if program != "kubectl" and at and words[at - 1] in ("k3s", "microk8s", "rke2"):
+        return None
+    reads = _PROMPTLESS_READS[program]
+    rest = words[at + 1:]
+    if not reads:
+        return line.strip() if all(w.startswith("-") or w[:1].isalnum() for w in rest) else None
+    # Options before the subcommand (``kubectl -n kube-system get pods``): a flag, maybe its value.
+    for index, word in enumerate(rest[:5]):
+        if word in reads:
+            before = rest[:index]
+            return line.strip() if not before or before[0].startswith("-") else None
+        if not word.startswith("-") and (index == 0 or not rest[index - 1].startswith("-")):
+            return None
+    return None
+
+
 def prompt_of(line: str) -> Prompt | None:
     """The prompt at the start of ``line``, or None if the line is not a prompt."""
-    if not line or (line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">"))):
+    if not line:
+        return None
+    bare = _promptless_command(line) if line.lstrip()[:1].isalpha() else None
+    if bare is not None:
+        return Prompt(None, bare)
+    if line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">")):
         return None
     if _PROMPT_MARK.search(line) is None:
         return None

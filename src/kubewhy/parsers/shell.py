@@ -198,8 +198,19 @@ def _stage(words: list[str]) -> Stage | None:
                 words[words.index(_NSENTER_ARGS_END) + 1 :] if _NSENTER_ARGS_END in words else []
             )
             continue
+        # Distributions' bundled clients: ``k3s kubectl``, ``microk8s kubectl``,
+        # ``microk8s.kubectl``, ``k3s crictl`` are the tools themselves.
+        if head in _BUNDLERS and len(words) > 1 and words[1] in _BUNDLED:
+            words = words[1:]
+            continue
+        if head.startswith("microk8s.") and head[len("microk8s.") :] in _BUNDLED:
+            return Stage(head[len("microk8s.") :], tuple(words[1:]))
         return Stage(head, tuple(words[1:]))
     return None
+
+
+_BUNDLERS = frozenset(("k3s", "microk8s", "rke2"))
+_BUNDLED = frozenset(("kubectl", "crictl", "ctr"))
 
 
 def parse_command(text: str) -> Pipeline | None:
@@ -299,6 +310,9 @@ def origin_of(pipeline: Pipeline) -> Origin:
     src = pipeline.source
     words = src.words
     sub = words[0] if words else ""
+    if src.name in _CLUSTER_CLIENTS:
+        words = _after_global_options(src)
+        sub = words[0] if words else ""
     if src.name in _CLUSTER_CLIENTS and sub in ("logs", "log"):
         return _fetched_logs(src, words[1:])
     if src.name in _CLUSTER_CLIENTS and sub == "exec":
@@ -368,6 +382,24 @@ def described_object(pipeline: Pipeline) -> tuple[str, str | None, str | None] |
     if "/" in typed:
         typed, _, name = typed.partition("/")
     return (_KINDS.get(typed.lower(), typed.lower()), name or None, namespace)
+
+
+def _after_global_options(src: Stage) -> tuple[str, ...]:
+    """The words from the subcommand on, when options and their values come before it
+    (``kubectl -n kube-system logs web-1``: ``logs web-1``).
+
+    >>> _after_global_options(Stage("kubectl", ("-n", "kube-system", "logs", "-p", "web-1")))
+    ('logs', 'web-1')
+    """
+    skip = False
+    for index, arg in enumerate(src.args):
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _VALUED
+        else:
+            return tuple(a for a in src.args[index:] if not a.startswith("-"))
+    return ()
 
 
 def _operand(src: Stage, args: tuple[str, ...], *value_options: tuple[str, str]) -> str | None:
