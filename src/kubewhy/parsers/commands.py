@@ -286,16 +286,16 @@ def _read_agent_counts(p: Pipeline, out: Output) -> list[Reading] | None:
     if not others:
         return []
     top = max(others, key=lambda a: others[a][0])
-    count, line = others[top]
+    count, at = others[top]
     cluster = Entity.cluster()
     readings = [
-        Reading("apiserver.requests_by_agent.top", top, line, cluster),
-        Reading("apiserver.requests_by_agent.top_count", count, line, cluster),
+        Reading("apiserver.requests_by_agent.top", top, at, cluster),
+        Reading("apiserver.requests_by_agent.top_count", count, at, cluster),
     ]
     if not p.sampled:
-        readings.append(Reading("apiserver.requests_by_agent.total", total, line, cluster))
+        readings.append(Reading("apiserver.requests_by_agent.total", total, at, cluster))
         share = round(count / total, 4)
-        readings.append(Reading("apiserver.requests_by_agent.top_share", share, line, cluster))
+        readings.append(Reading("apiserver.requests_by_agent.top_share", share, at, cluster))
     return readings
 
 

@@ -124,13 +124,15 @@ def _promptless_command(line: str) -> str | None:
     at = 0
     while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:
         at += 1
-    program = "kubectl" if words[at:at + 1] == ["microk8s.kubectl"] else "".join(words[at:at + 1])
+    program = (
+        "kubectl" if words[at : at + 1] == ["microk8s.kubectl"] else "".join(words[at : at + 1])
+    )
     if program not in _PROMPTLESS_READS:
         return None
     if program != "kubectl" and at and words[at - 1] in ("k3s", "microk8s", "rke2"):
         return None
     reads = _PROMPTLESS_READS[program]
-    rest = words[at + 1:]
+    rest = words[at + 1 :]
     if not reads:
         return line.strip() if all(w.startswith("-") or w[:1].isalnum() for w in rest) else None
     # Options before the subcommand (``kubectl -n kube-system get pods``): a flag, maybe its value.
