@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 from kubewhy.facts.catalog import with_sources
 from kubewhy.facts.store import FactStore
@@ -17,6 +18,7 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.model.hits import SymptomHit
+from kubewhy.pipeline import Request, observe
 from kubewhy.reasoning.match import (
     LEAD_FLOOR,
     Hypothesis,
@@ -274,3 +276,30 @@ def test_a_listening_stub_is_a_lead_unless_a_resolv_conf_shows_no_loopback_serve
     assert "host-loopback-stub-resolver" not in found(("node.resolv_conf.nameserver_count", 1))
     upstream = found(("node.kubelet_resolv_conf.nameserver_count", 2))
     assert "host-loopback-stub-resolver" not in upstream
+
+
+def test_a_line_that_names_no_pod_joins_the_one_pod_named_with_the_same_failure(
+    tmp_path: Path,
+) -> None:
+    # A describe fragment without the pod's name (as pasted) and the pod listing that names it:
+    # one fault, one finding, about the pod.
+    (tmp_path / "get-pods.txt").write_text(
+        "NAME                        READY   STATUS      RESTARTS      AGE\n"
+        "billing-api-6d9f7c7b5-x2x4l   0/1     OOMKilled   4 (57s ago)   2m4s\n"
+    )
+    (tmp_path / "describe-pod.txt").write_text(
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n"
+    )
+    paths = [tmp_path / "get-pods.txt", tmp_path / "describe-pod.txt"]
+    found = [
+        h
+        for h in hypotheses(KB, observe(Request(paths=paths), KB).seen)
+        if h.fm.id == "container-oomkilled"
+    ]
+    assert [h.subject.name for h in found] == ["billing-api-6d9f7c7b5-x2x4l"]
+    assert {ev.source.rsplit("/", 1)[-1] for ev in found[0].evidence()} == {
+        "get-pods.txt",
+        "describe-pod.txt",
+    }
+    # The fragment named no place: it does not make the pod's node the evidence's centre.
+    assert found[0].unplaced_sources == {str(tmp_path / "describe-pod.txt")}

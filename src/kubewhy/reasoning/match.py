@@ -79,6 +79,9 @@ class Hypothesis:
     age: str = ""
     # Past findings of the same mode on the same node folded into this one (the latest).
     folded_past: int = 0
+    # Sources only of lines that named no place, folded in from an unplaced finding: they say
+    # nothing about which node the evidence was collected for.
+    unplaced_sources: set[str] = field(default_factory=set)
 
     def add(self, matched: Matched) -> None:
         known = self.matched.get(matched.symptom)
@@ -409,7 +412,7 @@ def hypotheses(
     _refute(kb, store, found.values())
     read_at = _read_at(store)
     result = []
-    for h in _merge_repeats(_claim_shared(kb, list(found.values()))):
+    for h in _fold_unplaced(_merge_repeats(_claim_shared(kb, list(found.values())))):
         factor = apply_known_bugs(h, store)
         h.confidence = round(min(_confidence(h), 0.99) * factor, 3)
         if not h.has_primary():
@@ -575,6 +578,33 @@ def _merge_repeats(hyps: list[Hypothesis]) -> list[Hypothesis]:
             continue
         for m in h.matched.values():
             first.add(m)
+    return out
+
+
+_WORKLOAD_KINDS = frozenset((Kind.POD.value, Kind.CONTAINER.value))
+
+
+def _fold_unplaced(hyps: list[Hypothesis]) -> list[Hypothesis]:
+    """One finding per fault: a pod's or container's failure seen in a line that names no pod
+    (a describe fragment's "Reason: OOMKilled", on the unknown node) is the one pod's or
+    container's the rest of the evidence names with the same failure, when it names just one."""
+    located: dict[str, list[Hypothesis]] = {}
+    for h in hyps:
+        if h.subject.kind in _WORKLOAD_KINDS:
+            located.setdefault(h.fm.id, []).append(h)
+    out: list[Hypothesis] = []
+    for h in hyps:
+        owners = located.get(h.fm.id, [])
+        unplaced = h.subject.kind == Kind.NODE.value and h.subject.name == UNKNOWN_NODE
+        if unplaced and h.fm.scope in _WORKLOAD_KINDS and len(owners) == 1:
+            owner = owners[0]
+            own = {ev.source for m in owner.matched.values() for ev in m.evidence}
+            borrowed = {ev.source for m in h.matched.values() for ev in m.evidence}
+            owner.unplaced_sources |= borrowed - own
+            for m in h.matched.values():
+                owner.add(m)
+            continue
+        out.append(h)
     return out
 
 

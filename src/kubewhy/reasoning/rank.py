@@ -284,7 +284,8 @@ def focus_node(hyps: Sequence[Hypothesis]) -> str | None:
     for h in hyps:
         node = _node_of(h.subject)
         if node is not None:
-            sources.setdefault(node, set()).update(ev.source for ev in h.evidence())
+            cited = (ev.source for ev in h.evidence() if ev.source not in h.unplaced_sources)
+            sources.setdefault(node, set()).update(cited)
     if not sources:
         return None
     ordered = sorted(sources, key=lambda n: len(sources[n]), reverse=True)
