@@ -216,6 +216,7 @@ FACTS: dict[str, str] = {
     "container.threads_share": "container.threads / node.pids.limit",
     "container.memory_limit_bytes": "resources.limits.memory",
     "container.memory_request_bytes": "resources.requests.memory",
+    "container.cpu_limit_millicores": "resources.limits.cpu in millicores",
     # --- processes -----------------------------------------------------------------------------
     "process.threads": "threads of the process",
     "process.state": "state letter (R, S, D, Z ...)",

@@ -590,3 +590,34 @@ def device_teardown_went_on_after_the_wait(seen: Observed, subject: Entity) -> l
         and (sample.time - last_wait).total_seconds() >= NETDEV_WAIT_REPEAT_SECONDS
     ]
     return later[:1]
+
+
+# The CPU limit at or under which a container restarted by its liveness probe is a lead for
+# starvation: a tenth to a quarter of a core stretches a JVM's or a Go server's start-up tenfold.
+LOW_CPU_LIMIT_MILLICORES = 250
+_PROBE_RESTARTS = ("restarted-by-probe", "restarted-by-probe-old")
+
+
+@check
+def liveness_kills_under_a_low_cpu_limit(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The container has a CPU limit of a quarter core or less and the kubelet restarted it
+    because its liveness (or startup) probe failed."""
+    if subject.kind != Kind.CONTAINER.value:
+        return []
+    store = seen.store
+    limit = store.value(subject, "container.cpu_limit_millicores")
+    if not isinstance(limit, int) or limit > LOW_CPU_LIMIT_MILLICORES:
+        return []
+    name = subject.name.rpartition("/")[2]
+    kills = [
+        hit
+        for hit in _mode_hits(seen, "probe-failure")
+        if hit.symptom in _PROBE_RESTARTS
+        and hit.groups.get("container") == name
+        and (hit.entity.node in (None, subject.node) or hit.entity.name == subject.node)
+    ]
+    if not kills:
+        return []
+    return store.evidence(subject, ["container.cpu_limit_millicores"]) + [
+        ev for hit in kills for ev in hit.samples[:2]
+    ]

@@ -70,7 +70,7 @@ from kubewhy.parsers.kube_views import (
     add_pod,
     status_text,
 )
-from kubewhy.parsers.objects import parse_quantity
+from kubewhy.parsers.objects import parse_cpu_millis, parse_quantity
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import described_object, parse_command
 
@@ -173,6 +173,7 @@ class _Container:
     ready: bool | None = None
     limit: int | None = None
     request: int | None = None
+    cpu_limit: int | None = None
     exec_probe: bool = False
     lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -354,6 +355,9 @@ class _Block:
         elif sub == "Limits" and name == "memory":
             container.limit = parse_quantity(value)
             container.lines["memory limit"] = (text, number)
+        elif sub == "Limits" and name == "cpu":
+            container.cpu_limit = parse_cpu_millis(value)
+            container.lines["cpu limit"] = (text, number)
         elif sub == "Requests" and name == "memory":
             container.request = parse_quantity(value)
             container.lines["memory request"] = (text, number)
@@ -502,7 +506,7 @@ class _Block:
                 line=told.get("Reason", ("", container.line))[1],
             )
 
-        def memory(value: int | None, key: str) -> Cited[int] | None:
+        def quantity(value: int | None, key: str) -> Cited[int] | None:
             if value is None:
                 return None
             text, number = container.lines.get(key, ("", container.line))
@@ -515,8 +519,9 @@ class _Block:
             last_state=last,
             restart_count=Cited(restarts, cited("Restart Count")) if restarts is not None else None,
             image=Cited(container.image, cited("Image")) if container.image else None,
-            memory_limit=memory(container.limit, "memory limit"),
-            memory_request=memory(container.request, "memory request"),
+            memory_limit=quantity(container.limit, "memory limit"),
+            memory_request=quantity(container.request, "memory request"),
+            cpu_limit=quantity(container.cpu_limit, "cpu limit"),
         )
 
     def event_records(self, entity: Entity | None) -> None:

@@ -97,6 +97,7 @@ class ContainerView:
     image: Cited[str] | None = None
     memory_limit: Cited[int] | None = None
     memory_request: Cited[int] | None = None
+    cpu_limit: Cited[int] | None = None
 
 
 @dataclass(slots=True)
@@ -185,6 +186,8 @@ def _container(pod: Entity, view: ContainerView, result: ParseResult) -> None:
         facts.append(_fact("container.memory_limit_bytes", entity, limit))
     if request is not None:
         facts.append(_fact("container.memory_request_bytes", entity, request))
+    if view.cpu_limit is not None:
+        facts.append(_fact("container.cpu_limit_millicores", entity, view.cpu_limit))
     if limit is not None and request is not None and limit.value > request.value:
         facts.append(Fact("pod.memory_limit_over_request", pod, True, limit.evidence))
     # Records: only states worth matching (waiting, terminated, a previous termination).

@@ -87,6 +87,19 @@ def parse_quantity(text: object) -> int | None:
     return round(value)
 
 
+def parse_cpu_millis(text: object) -> int | None:
+    """A CPU quantity in millicores (``100m``, ``0.5``, ``2``).
+
+    >>> [parse_cpu_millis(q) for q in ("100m", "0.5", "2", "", "1Gi")]
+    [100, 500, 2000, None, None]
+    """
+    found = _QUANTITY.match(str(text))
+    if not found or found.group(2) or found.group(3) not in (None, "m"):
+        return None
+    value = float(found.group(1))
+    return round(value if found.group(3) == "m" else value * 1000)
+
+
 def parse_time(text: object) -> datetime | None:
     """An API timestamp (RFC 3339, ``Z`` or offset, optional fraction) as aware UTC.
 
@@ -374,6 +387,7 @@ class _Reader:
             image=Cited(str(image), evidence) if image else None,
             memory_limit=limit,
             memory_request=request,
+            cpu_limit=self.cpu_limit(namespace, pod, name, spec),
         )
 
     def container_spec(self, namespace: str, pod: str, spec: dict[str, Any]) -> ContainerView:
@@ -384,7 +398,21 @@ class _Reader:
             text = f"container {namespace}/{pod}/{name}: image={spec.get('image')}"
             image = Cited(str(spec["image"]), self.evidence(text))
         limit, request = self.resources(namespace, pod, name, spec)
-        return ContainerView(name, image=image, memory_limit=limit, memory_request=request)
+        cpu = self.cpu_limit(namespace, pod, name, spec)
+        return ContainerView(
+            name, image=image, memory_limit=limit, memory_request=request, cpu_limit=cpu
+        )
+
+    def cpu_limit(
+        self, namespace: str, pod: str, name: str, spec: dict[str, Any]
+    ) -> Cited[int] | None:
+        """A container's CPU limit in millicores."""
+        limits = (spec.get("resources") or {}).get("limits") or {}
+        millis = parse_cpu_millis(limits.get("cpu", ""))
+        if millis is None:
+            return None
+        text = f"container {namespace}/{pod}/{name}: cpu limit={millis}m"
+        return Cited(millis, self.evidence(text))
 
     def resources(
         self, namespace: str, pod: str, name: str, spec: dict[str, Any]
