@@ -621,3 +621,21 @@ def liveness_kills_under_a_low_cpu_limit(seen: Observed, subject: Entity) -> lis
     return store.evidence(subject, ["container.cpu_limit_millicores"]) + [
         ev for hit in kills for ev in hit.samples[:2]
     ]
+
+
+@check
+def forwarding_off_where_dns_forwarding_fails(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The node does not forward IPv4 and the same evidence shows DNS queries from pods (the
+    cluster DNS server's to its upstream, a pod's to the DNS Service) timing out: what a node
+    that routes no pod traffic looks like."""
+    store = seen.store
+    if store.value(subject, "sysctl.net.ipv4.ip_forward") != 0:
+        return []
+    timeouts = [
+        hit
+        for hit in _mode_hits(seen, "dns-timeout")
+        if _on_subject_node(hit.entity, subject) or hit.entity.node is None
+    ]
+    if not timeouts:
+        return []
+    return store.evidence(subject, ["sysctl.net.ipv4.ip_forward"]) + timeouts[0].samples[:2]

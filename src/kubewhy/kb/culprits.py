@@ -305,3 +305,27 @@ def perf_memcg_reader(seen: Observed, subject: Entity) -> Culprit | None:
     command, share, evidence = found
     why = f"{share:.0f}% of its CPU samples iterate memory cgroups (memcg_stat_show)"
     return Culprit(Entity.component(command), why, evidence)
+
+
+# Ports a host-port-conflict symptom implies without printing them (BIRD's BGP port).
+_IMPLIED_PORTS = {"bird-no-listening-socket": "179"}
+
+
+@finder
+def port_holder(seen: Observed, subject: Entity) -> Culprit | None:
+    """The program a socket listing shows on the port a component could not bind."""
+    store = seen.store
+    nodes = [subject.on_node() or subject, *store.entities(Kind.NODE.value)]
+    for hit in seen.hits:
+        if hit.failure_mode != "host-port-conflict":
+            continue
+        port = hit.groups.get("port") or _IMPLIED_PORTS.get(hit.symptom)
+        if not port:
+            continue
+        for node in nodes:
+            program = store.value(node, f"node.listener.{port}")
+            if isinstance(program, str):
+                why = f"listens on port {port}, which the failing component needs"
+                evidence = store.evidence(node, [f"node.listener.{port}"])
+                return Culprit(Entity.component(program, node.name), why, evidence)
+    return None

@@ -35,7 +35,7 @@ from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.procfs import disabled_controllers
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
-from kubewhy.parsers.sockets import dns_stub_readings
+from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
 
 Output = list[tuple[int, str]]
 
@@ -618,7 +618,8 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
     # Only socket listings: statistics (-s), interfaces (-i), routes (-r) are other readers'.
     if not src.has_flag("-l", "-a", "--listening", "--all") or src.has_flag("-s", "-i", "-r", "-g"):
         return None
-    return [Reading(name, value, n) for name, value, n in dns_stub_readings(out)]
+    found = [*dns_stub_readings(out), *listener_readings(out)]
+    return [Reading(name, value, n) for name, value, n in found]
 
 
 READERS: Sequence[Reader] = (

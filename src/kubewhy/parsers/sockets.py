@@ -64,3 +64,39 @@ def dns_stub_readings(lines: Sequence[tuple[int, str]]) -> list[tuple[str, Value
     if not found:
         return []
     return [("node.dns_stub_listening", ",".join(a for a, _ in found), found[0][1])]
+
+
+# The owner a listing prints with -p: netstat's "PID/Program" column, ss's users:(("name",...)).
+_NETSTAT_OWNED = re.compile(
+    r"^(?P<proto>tcp6?|udp6?)\s+\d+\s+\d+\s+(?P<local>\S+)\s+\S+\s+(?:(?P<state>[A-Z_0-9]+)\s+)?"
+    r"\d+/(?P<program>\S+)"
+)
+_SS_OWNED = re.compile(
+    r"^(?:(?:tcp|udp)\s+)?(?:LISTEN|UNCONN)\s+\d+\s+\d+\s+(?P<local>\S+)\s+\S+\s+"
+    r"users:\(\(\"(?P<program>[^\"]+)\""
+)
+
+
+def listener_readings(lines: Sequence[tuple[int, str]]) -> list[tuple[str, Value, int]]:
+    """The program listening on each port (``node.listener.<port>``), where the listing shows
+    owners (``netstat -p``, ``ss -p``): the first owner of a port, citing its row.
+
+    >>> listener_readings([(3, "tcp   0   0 0.0.0.0:179   0.0.0.0:*   LISTEN   1522/bgpd"),
+    ...                    (4, 'udp   UNCONN 0  0  0.0.0.0:8472  0.0.0.0:*')])
+    [('node.listener.179', 'bgpd', 3)]
+    """
+    found: dict[str, tuple[str, int]] = {}
+    for n, line in lines:
+        text = line.strip()
+        row = _NETSTAT_OWNED.match(text)
+        if row is not None and not (
+            row.group("proto").startswith("udp") or row.group("state") == "LISTEN"
+        ):
+            continue
+        row = row or _SS_OWNED.match(text)
+        if row is None:
+            continue
+        port = row.group("local").rpartition(":")[2]
+        if port.isdigit() and port not in found:
+            found[port] = (row.group("program").rstrip(":"), n)
+    return [(f"node.listener.{port}", program, n) for port, (program, n) in found.items()]

@@ -156,13 +156,16 @@ def _figures(why: str) -> list[str]:
 
 
 def _grouped_digits(text: str) -> str:
-    """Counts of five digits or more grouped by thousands; names (pid 14244) left alone.
+    """Counts of five digits or more grouped by thousands; names (pid 14244, port 10256) left
+    alone.
 
     >>> _grouped_digits("44967 threads = 91% of the node's PID limit 49152, pid 14244")
     "44,967 threads = 91% of the node's PID limit 49,152, pid 14244"
+    >>> _grouped_digits("listens on port 10256")
+    'listens on port 10256'
     """
     return re.sub(
-        r"(?<![\w.:/-])(?<!pid )(?<!PID )(?<!goroutine )(\d{5,})(?![\w.:/-])",
+        r"(?<![\w.:/-])(?<!pid )(?<!PID )(?<!goroutine )(?<!port )(\d{5,})(?![\w.:/-])",
         lambda m: f"{int(m.group(1)):,}",
         text,
     )
