@@ -122,6 +122,9 @@ FACTS: dict[str, str] = {
     "node.iptables.nft.kube_rules": "rules of or jumping to KUBE-* chains in the nf_tables backend",
     "node.iptables.legacy_tables_present": "iptables-nft warns that legacy tables exist too",
     "node.iptables.forward_policy": "the filter FORWARD chain's policy the host's iptables lists",
+    "node.iptables.forward_drops_pod_traffic": (
+        "the filter FORWARD chain drops by policy and no listed rule admits pod traffic"
+    ),
     "node.iptables.legacy.forward_policy": "the filter FORWARD policy in the legacy backend",
     "node.iptables.nft.forward_policy": "the filter FORWARD policy in the nf_tables backend",
     "cni.mtu": "the MTU the CNI configures for pods (FLANNEL_MTU, Calico veth_mtu/FELIX_*MTU)",

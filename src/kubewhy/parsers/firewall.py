@@ -271,18 +271,48 @@ _CATCH_ALL = re.compile(
 )
 
 
+# A FORWARD rule that lets pod traffic through: kube-proxy's KUBE-FORWARD chain, a CNI's own
+# chain, an ACCEPT naming a pod network's interface (a CNI bridge or tunnel, not Docker's own
+# docker0) or an address range (flannel accepts its pod network's CIDR).
+_ADMITS_PODS = re.compile(
+    r"-j KUBE-FORWARD\b|-[io] (?:cni\d*|flannel\S*|cali\S*|cilium\S*|weave|kube-bridge|vxlan\S*|"
+    r"tunl\d+|lxc\S*|cbr0|genev\S*|kube-ipvs0)\b.*-j ACCEPT|-j (?:CNI-FORWARD|FLANNEL-FWD|"
+    r"cali-FORWARD|CILIUM_FORWARD|WEAVE-NPC\S*|KUBE-ROUTER-FORWARD)\b"
+    r"|-[sd] \d+\.\d+\.\d+\.\d+/\d+\b.*-j ACCEPT"
+)
+_POLICY = re.compile(r"^:(?P<chain>\S+) (?P<policy>ACCEPT|DROP) \[\d+:\d+\]$")
+
+
 def iptables_rules(lines: Sequence[tuple[int, str]]) -> list[Reading]:
     """The catch-all REJECT/DROP of the filter table's INPUT and FORWARD chains and the rules
-    listed after it, which no packet reaches."""
+    listed after it, which no packet reaches; and a FORWARD chain that drops by policy while no
+    rule admits pod traffic (Docker 1.13+ sets the policy to DROP and admits only docker0).
+
+    >>> iptables_rules([(1, "*filter"), (2, ":FORWARD DROP [0:0]"),
+    ...                 (3, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"), (4, "COMMIT")])
+    [('node.iptables.forward_drops_pod_traffic', True, 2)]
+    >>> iptables_rules([(1, ":FORWARD DROP [0:0]"), (2, "-A FORWARD -s 10.244.0.0/16 -j ACCEPT")])
+    []
+    """
     table = "filter"  # ``iptables -S`` lists the filter table without a header
     caught: dict[str, int] = {}
     after: list[tuple[str, int]] = []
+    forward_drop: int | None = None
+    forward_rules = 0
+    admits_pods = False
     for n, line in lines:
         text = line.strip()
         if text.startswith("*"):
             table = text[1:]
             continue
+        policy = _POLICY.match(text) or re.match(r"^-P (?P<chain>FORWARD) (?P<policy>DROP)$", text)
+        if policy and table == "filter" and policy.group("chain") == "FORWARD":
+            forward_drop = n if policy.group("policy") == "DROP" else None
+            continue
         rule = _RULE.match(text)
+        if rule is not None and table == "filter" and rule.group("chain") == "FORWARD":
+            forward_rules += 1
+            admits_pods = admits_pods or _ADMITS_PODS.search(rule.group("spec")) is not None
         if rule is None or table != "filter" or rule.group("chain") not in ("INPUT", "FORWARD"):
             continue
         chain = rule.group("chain")
@@ -290,10 +320,13 @@ def iptables_rules(lines: Sequence[tuple[int, str]]) -> list[Reading]:
             after.append((chain, n))
         elif _CATCH_ALL.match(rule.group("spec")):
             caught[chain] = n
+    readings: list[Reading] = []
+    if forward_drop is not None and forward_rules and not admits_pods:
+        readings.append(("node.iptables.forward_drops_pod_traffic", True, forward_drop))
     if not caught:
-        return []
+        return readings
     first = min(caught.values())
-    readings: list[Reading] = [("node.iptables.catch_all_reject", ",".join(sorted(caught)), first)]
+    readings.append(("node.iptables.catch_all_reject", ",".join(sorted(caught)), first))
     readings.append(
         ("node.iptables.rules_after_reject", len(after), after[0][1] if after else first)
     )
