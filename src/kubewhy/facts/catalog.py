@@ -237,6 +237,7 @@ FACTS: dict[str, str] = {
     "process.container_id": "container id from the cgroup path",
     "process.pod_uid": "pod UID from the cgroup path",
     "process.oom_killed": "the kernel's OOM killer killed the process (its report's victim)",
+    "process.open_fds": "file descriptors the process holds (ls /proc/PID/fd | wc -l)",
     "process.oom_memcg": "the memory cgroup over its limit in an OOM report listing the process",
     "process.oom_in_container": "that memory cgroup is a container's or a pod's",
     "process.blocked_seconds": "the kernel reported the task blocked (D state) this long",

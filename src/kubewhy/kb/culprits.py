@@ -146,6 +146,23 @@ def _program_on_node(
 
 
 @finder
+def most_open_descriptors(seen: Observed, subject: Entity) -> Culprit | None:
+    """The process a count of /proc/PID/fd shows holding the most descriptors."""
+    store = seen.store
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    best = max(
+        ((p, n) for p in procs if (n := _numeric(store, p, "process.open_fds")) is not None),
+        key=lambda pn: pn[1],
+        default=None,
+    )
+    if best is None:
+        return None
+    entity, count = best
+    why = f"holds {int(count)} open file descriptors"
+    return Culprit(entity, why, store.evidence(entity, ["process.open_fds"]))
+
+
+@finder
 def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     store = seen.store
     procs = _scope_entities(store, subject, Kind.PROCESS.value)

@@ -197,6 +197,15 @@ def static_pod_component(
 
 
 def of_journal_identifier(identifier: str) -> str:
+    """The component a journal identifier (or unit name) stands for; snap-packaged Kubernetes
+    (Charmed Kubernetes) logs as ``kube-scheduler.daemon`` from the unit
+    ``snap.kube-scheduler.daemon``.
+
+    >>> of_journal_identifier("dockerd"), of_journal_identifier("snap.kubelet.daemon")
+    ('docker', 'kubelet')
+    """
+    if identifier.endswith(".daemon"):
+        identifier = identifier.removeprefix("snap.").removesuffix(".daemon")
     return JOURNAL_IDENTIFIERS.get(identifier, identifier)
 
 

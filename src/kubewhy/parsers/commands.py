@@ -155,6 +155,32 @@ def _shows_args(ps: Stage) -> bool:
     )
 
 
+_FD_DIR = re.compile(r"^/proc/(\d+)/fd/?$")
+# A note the person typed after the command (``ls /proc/3113/fd | wc -l # containerd``).
+_ANNOTATION = re.compile(r"#\s*([A-Za-z][\w.-]{1,40})\s*$")
+
+
+def _read_fd_count(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``ls /proc/PID/fd | wc -l``: the descriptors a process holds (``ls -l`` adds its
+    ``total`` line, ``-a`` the ``.`` and ``..`` entries); the process named by a note after the
+    command, else by its PID."""
+    src = p.source
+    if not p.counts_lines or src.name != "ls" or len(src.paths) != 1:
+        return None
+    found = _FD_DIR.match(src.paths[0])
+    if found is None:
+        return None
+    counted = _first_int(out)
+    if counted is None:
+        return []
+    less = (1 if src.has_flag("-l") else 0) + (2 if src.has_flag("-a") else 0)
+    pid = int(found.group(1))
+    note = _ANNOTATION.search(p.text)
+    process = Entity.process(pid, note.group(1) if note else f"pid {pid}")
+    value, line = counted
+    return [Reading("process.open_fds", max(0, value - less), line, process)]
+
+
 def _read_count(p: Pipeline, out: Output) -> list[Reading] | None:
     meaning = _count_meaning(p) if p.counts_lines else None
     if meaning is None:
@@ -634,6 +660,7 @@ READERS: Sequence[Reader] = (
     _read_grouped_zombies,
     _read_agent_counts,
     _read_program_threads,
+    _read_fd_count,
     _read_count,
     _read_cat,
     _read_sysctl,
