@@ -18,7 +18,7 @@ import pytest
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.commands import COMMANDS, facts_of, interpret
 from kubewhy.parsers.sessions import prompt_of, transcript_sections
-from kubewhy.parsers.shell import parse_command
+from kubewhy.parsers.shell import origin_of, parse_command
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,11 @@ from kubewhy.parsers.shell import parse_command
         ("bash-4.2$ ulimit -u", None, "ulimit -u"),
         ("sh-4.4# cat /proc/sys/kernel/pid_max", None, "cat /proc/sys/kernel/pid_max"),
         ("PS C:\\Users\\me> kubectl get nodes", None, "kubectl get nodes"),
+        # Commands pasted without their prompt (public: k3s-io/k3s#2143)
+        (" k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl", None, None),
+        ("kubectl -n kube-system get pods", None, "kubectl -n kube-system get pods"),
+        ("sudo crictl ps -a", None, "sudo crictl ps -a"),
+        ("journalctl -u kubelet --no-pager", None, "journalctl -u kubelet --no-pager"),
     ],
 )
 def test_prompts_in_many_styles(line: str, host: str | None, command: str | None) -> None:
@@ -64,6 +69,10 @@ def test_prompts_in_many_styles(line: str, host: str | None, command: str | None
         "➜  this arrow points at prose",
         "CPU% MEM% used by the kubelet",
         "disk 95% full",
+        # A program's own log line and prose that start with a client's name
+        "kubectl.go:42] kubectl get failed",
+        "kubectl is not installed on this node",
+        "docker0: port 1(veth3a1) entered forwarding state",
     ],
 )
 def test_lines_that_are_not_prompts(line: str) -> None:
@@ -322,3 +331,56 @@ def test_commands_run_by_a_shell_or_watch_are_read_as_themselves() -> None:
         "node.zombies.total": 120
     }
     assert parse_command("watch -n 2 -d kubectl get pods") is not None
+
+
+def test_a_session_pasted_without_prompts_is_split_per_command() -> None:
+    # public: k3s-io/k3s#2143 (kubectl's table, then a pod's previous log)
+    text = (
+        "k3s kubectl -n kube-system get pods\n"
+        "NAME                         READY   STATUS             RESTARTS   AGE\n"
+        "coredns-7944c66d8d-w5twl     0/1     CrashLoopBackOff   7          15m\n"
+        "\n"
+        " k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl\n"
+        "plugin/forward: no nameservers found\n"
+    )
+    sections = transcript_sections(text)
+    assert sections is not None
+    assert [s.start for s in sections] == [1, 5]
+    logs = sections[1].prompt
+    assert logs is not None
+    origin = origin_of(parse_command(logs.command) or parse_command("true"))
+    assert (origin.component, origin.pod, origin.namespace) == (
+        "coredns",
+        "coredns-7944c66d8d-w5twl",
+        "kube-system",
+    )
+
+
+def test_requests_counted_by_user_agent_name_the_busiest_client() -> None:
+    # public: grafana/grafana-operator#460 (kubelets and the control plane are left out)
+    rows = [
+        (2, '      4 "app/v0.0.0 (linux/amd64) kubernetes/$Format"'),
+        (3, '   2919 "csi-snapshotter/v0.0.0 (linux/amd64) kubernetes/$Format"'),
+        (4, '  45894 "grafana-operator/v0.0.0 (linux/amd64) kubernetes/$Format"'),
+        (5, '   3257 "kube-apiserver/v1.20.5 (linux/amd64) kubernetes/6b1d87a"'),
+    ]
+    command = "cat /var/log/kubernetes/kube-apiserver-audit*.log | jq .userAgent | sort | uniq -c"
+    found = {r.name: r.value for r in interpret(command, rows) or []}
+    assert found["apiserver.requests_by_agent.top"] == "grafana-operator"
+    assert found["apiserver.requests_by_agent.top_count"] == 45894
+    assert found["apiserver.requests_by_agent.total"] == 52074
+    assert found["apiserver.requests_by_agent.top_share"] == round(45894 / 52074, 4)
+    # Cut by head: the share of a sample is no share of the whole.
+    sampled = interpret(command + " | sort -rn | head -3", rows) or []
+    assert "apiserver.requests_by_agent.top_share" not in {r.name for r in sampled}
+
+
+def test_open_descriptors_of_a_process_counted_and_named_by_the_note() -> None:
+    # public: containerd/cri#448 (ls -al prints "total", "." and "..")
+    found = interpret("sudo ls -al /proc/3113/fd | wc -l # containerd", [(2, "1024")])
+    assert found is not None and len(found) == 1
+    assert (found[0].name, found[0].value) == ("process.open_fds", 1021)
+    assert found[0].entity is not None
+    assert (found[0].entity.name, found[0].entity.pid) == ("containerd", 3113)
+    plain = interpret("ls /proc/77/fd | wc -l", [(2, "12")]) or []
+    assert [(r.value, r.entity.name if r.entity else None) for r in plain] == [(12, "pid 77")]
