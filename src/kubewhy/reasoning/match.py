@@ -467,7 +467,7 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                             m,
                             weight=round(m.weight * share, 4),
                             evidence=list(m.evidence),
-                            blamed=dict(m.blamed) or _writers_blamed(claim, m),
+                            blamed=_writers_blamed(claim, m) or dict(m.blamed),
                             written_by=set(m.written_by),
                             within=set(m.within),
                         )
