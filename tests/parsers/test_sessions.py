@@ -384,3 +384,29 @@ def test_open_descriptors_of_a_process_counted_and_named_by_the_note() -> None:
     assert (found[0].entity.name, found[0].entity.pid) == ("containerd", 3113)
     plain = interpret("ls /proc/77/fd | wc -l", [(2, "12")]) or []
     assert [(r.value, r.entity.name if r.entity else None) for r in plain] == [(12, "pid 77")]
+
+
+def test_files_shown_by_head_or_tail_are_read_as_themselves() -> None:
+    # public: k3s-io/k3s#2601 (tail of two files; no memory hierarchy on a Raspberry Pi)
+    text = (
+        "tail -n 30 /etc/lsb-release /proc/self/cgroup\n"
+        "==> /etc/lsb-release <==\n"
+        "DISTRIB_ID=Ubuntu\n"
+        "\n"
+        "==> /proc/self/cgroup <==\n"
+        "10:freezer:/\n"
+        "9:cpuset:/\n"
+        "5:pids:/user.slice/user-1000.slice/session-11.scope\n"
+        "2:cpu,cpuacct:/user.slice\n"
+        "1:name=systemd:/user.slice/user-1000.slice/session-11.scope\n"
+        "0::/user.slice/user-1000.slice/session-11.scope\n"
+    )
+    sections = transcript_sections(text)
+    assert sections is not None
+    commands = [s.prompt.command if s.prompt else None for s in sections]
+    assert commands == [None, "cat /etc/lsb-release", "cat /proc/self/cgroup"]
+    body = sections[2].body.splitlines()
+    found = interpret("cat /proc/self/cgroup", list(enumerate(body[1:], 2))) or []
+    assert [(r.name, r.value) for r in found] == [("node.cgroup.disabled_controllers", "memory")]
+    # cgroup v2 alone tells nothing about controllers
+    assert interpret("cat /proc/self/cgroup", [(2, "0::/init.scope")]) == []

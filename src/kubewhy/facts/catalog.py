@@ -43,7 +43,8 @@ FACTS: dict[str, str] = {
     "node.memcg.num_cgroups": "memory cgroups the kernel counts in /proc/cgroups (live + dying)",
     "node.cgroup.disabled_controllers": (
         "controllers the kubelet needs (cpu, cpuacct, cpuset, memory, pids) that /proc/cgroups "
-        "lists as disabled, comma-joined"
+        "lists as disabled or that no cgroup v1 hierarchy of /proc/self/cgroup carries, "
+        "comma-joined"
     ),
     "node.memcg.live_cgroups": "memory cgroup directories that exist",
     "node.memcg.dying": "memory cgroups removed but not yet freed (zombie memcgs)",

@@ -32,7 +32,7 @@ from kubewhy.parsers.base import Context, ParseResult
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
-from kubewhy.parsers.procfs import disabled_controllers
+from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.parsers.shell import Pipeline, Stage, parse_command
 from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
@@ -512,6 +512,33 @@ def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
     return readings
 
 
+_CGROUP_MEMBERSHIP = re.compile(r"^/proc/(?:self|\d+)/cgroup$")
+
+
+def _read_cgroup_membership(p: Pipeline, out: Output) -> list[Reading] | None:
+    """``cat /proc/self/cgroup``: one ``ID:controllers:path`` line per hierarchy. With cgroup v1
+    hierarchies listed (IDs above 0), a controller the kubelet needs that is in none of them is
+    not mounted: the kernel has it disabled (or lacks it)."""
+    src = p.source
+    if src.name != "cat" or len(src.paths) != 1 or not _CGROUP_MEMBERSHIP.match(src.paths[0]):
+        return None
+    if p.filtered or p.sampled:
+        return None
+    rows = [(n, line.strip().split(":", 2)) for n, line in out if line.strip()]
+    v1 = [
+        (n, parts)
+        for n, parts in rows
+        if len(parts) == 3 and parts[0].isdigit() and parts[0] != "0"
+    ]
+    if len(v1) < 3:
+        return []  # cgroup v2 alone (0::/...) or a fragment: nothing to tell
+    mounted = {c for _, parts in v1 for c in parts[1].split(",")}
+    missing = [c for c in KUBELET_CONTROLLERS if c not in mounted]
+    if not missing:
+        return []
+    return [Reading("node.cgroup.disabled_controllers", ",".join(missing), v1[0][0])]
+
+
 # --- DNS, tools on the PATH, kernel settings that need the command to be read ---------------------
 
 
@@ -650,6 +677,7 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
 
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
+    _read_cgroup_membership,
     _read_missing_bridge,
     _read_resolv_conf,
     _read_proc_cmdline,

@@ -316,7 +316,9 @@ class Df:
             inodes = _counted_by_name(ctx.source, first)
         best: tuple[int, int, str] | None = None
         kubelet_fs: tuple[int, int, str] | None = None
-        for n, line in _lines(text):
+        for n, printed in _lines(text):
+            # People bold the figure that matters when they paste into Markdown (**100%**).
+            line = printed.replace("**", "")
             if _DF_HEAD.match(line):
                 inodes = "IUse%" in line
                 continue

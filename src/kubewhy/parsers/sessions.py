@@ -11,7 +11,9 @@ Prompt styles recognised (``cmd`` stands for the command):
 - ``host ~ # cmd``, ``host [~]$ cmd``, ``Mac:~ user$ cmd`` (host, then a path or a user);
 - bare ``$ cmd``, ``# cmd``, ``% cmd``, ``> cmd``, ``/ # cmd``, ``~ # cmd`` and the arrows of zsh
   themes (``➜ cmd``, ``✗ cmd``, ``❯ cmd``, ``➜  ~ cmd``, ``➜  repo git:(main) ✗ cmd``);
-- zsh's default ``host% cmd``, a shell's ``bash-4.2$ cmd``, PowerShell's ``PS C:\\> cmd``.
+- zsh's default ``host% cmd``, a shell's ``bash-4.2$ cmd``, PowerShell's ``PS C:\\> cmd``;
+- the ``==> FILE <==`` header ``head`` and ``tail`` print above each of several files, read as
+  ``cat FILE``.
 
 A prompt without ``user@host`` counts only when its command starts with a known command or a path
 to a program, so that ``# HELP``, ``# comment`` or ``> quoted text`` never start a section. The
@@ -145,10 +147,18 @@ def _promptless_command(line: str) -> str | None:
     return None
 
 
+# The header head and tail print above each file when given several (``==> /etc/os-release
+# <==``): what follows is that file's text, as ``cat`` of it would print.
+_FILE_HEADER = re.compile(r"^==> (?P<path>\S[^<>]*?) <==$")
+
+
 def prompt_of(line: str) -> Prompt | None:
     """The prompt at the start of ``line``, or None if the line is not a prompt."""
     if not line:
         return None
+    if line.startswith("==> "):
+        header = _FILE_HEADER.match(line.rstrip())
+        return Prompt(None, f"cat {header.group('path')}") if header else None
     bare = _promptless_command(line) if line.lstrip()[:1].isalpha() else None
     if bare is not None:
         return Prompt(None, bare)
