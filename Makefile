@@ -4,11 +4,11 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EXAMPLE ?= examples/seed000-calico-pid-exhaustion
-# Debian packages the tests start for real (Prometheus, node-exporter, etcd, Go, ripgrep, sysstat,
-# Chromium for the HTML report), and what builds and runs the container image (debootstrap,
-# buildah, podman with runc).
-PEERS   := prometheus prometheus-node-exporter etcd-server etcd-client golang-go ripgrep gcc procps util-linux sysstat \
-           chromium debootstrap buildah podman runc
+# Debian packages the tests start for real (Prometheus, node-exporter, etcd, Go, a JDK for Java
+# thread dumps, ripgrep, sysstat, Chromium for the HTML report), and what builds and runs the
+# container image (debootstrap, buildah, podman with runc).
+PEERS   := prometheus prometheus-node-exporter etcd-server etcd-client golang-go openjdk-17-jdk-headless \
+           ripgrep gcc procps util-linux sysstat chromium debootstrap buildah podman runc
 
 .PHONY: demo test peers lint bench dist single-file image
 
@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 
 peers:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  for c in prometheus promtool prometheus-node-exporter etcd go rg gcc chromium sar; do \
+	  for c in prometheus promtool prometheus-node-exporter etcd go jstack rg gcc chromium sar; do \
 	    command -v $$c >/dev/null || need=1; done; \
 	  if [ -n "$$need" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
