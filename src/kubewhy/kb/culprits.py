@@ -145,32 +145,34 @@ def _program_on_node(
     return None
 
 
+def _process_with_most(
+    seen: Observed, subject: Entity, measure: str
+) -> tuple[Entity, float] | None:
+    """The process where the subject is with the largest value of ``measure``."""
+    store = seen.store
+    procs = _scope_entities(store, subject, Kind.PROCESS.value)
+    return max(
+        ((p, v) for p in procs if (v := _numeric(store, p, measure)) is not None),
+        key=lambda pv: pv[1],
+        default=None,
+    )
+
+
 @finder
 def most_open_descriptors(seen: Observed, subject: Entity) -> Culprit | None:
     """The process a count of /proc/PID/fd shows holding the most descriptors."""
-    store = seen.store
-    procs = _scope_entities(store, subject, Kind.PROCESS.value)
-    best = max(
-        ((p, n) for p in procs if (n := _numeric(store, p, "process.open_fds")) is not None),
-        key=lambda pn: pn[1],
-        default=None,
-    )
+    best = _process_with_most(seen, subject, "process.open_fds")
     if best is None:
         return None
     entity, count = best
     why = f"holds {int(count)} open file descriptors"
-    return Culprit(entity, why, store.evidence(entity, ["process.open_fds"]))
+    return Culprit(entity, why, seen.store.evidence(entity, ["process.open_fds"]))
 
 
 @finder
 def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     store = seen.store
-    procs = _scope_entities(store, subject, Kind.PROCESS.value)
-    best = max(
-        ((p, r) for p in procs if (r := _numeric(store, p, "process.rss_bytes")) is not None),
-        key=lambda pr: pr[1],
-        default=None,
-    )
+    best = _process_with_most(seen, subject, "process.rss_bytes")
     if best is None:
         return None
     entity, rss = best
