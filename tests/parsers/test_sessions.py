@@ -73,6 +73,8 @@ def test_prompts_in_many_styles(line: str, host: str | None, command: str | None
         "kubectl.go:42] kubectl get failed",
         "kubectl is not installed on this node",
         "docker0: port 1(veth3a1) entered forwarding state",
+        # a script inside a manifest
+        "        kubectl get pods -n kube-system",
     ],
 )
 def test_lines_that_are_not_prompts(line: str) -> None:

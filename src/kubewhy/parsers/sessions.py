@@ -159,7 +159,8 @@ def prompt_of(line: str) -> Prompt | None:
     if line.startswith("==> "):
         header = _FILE_HEADER.match(line.rstrip())
         return Prompt(None, f"cat {header.group('path')}") if header else None
-    bare = _promptless_command(line) if line.lstrip()[:1].isalpha() else None
+    # At most a stray space before it: an indented line is a script's or a manifest's text.
+    bare = _promptless_command(line) if line[:3].lstrip(" ")[:1].isalpha() else None
     if bare is not None:
         return Prompt(None, bare)
     if line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">")):
