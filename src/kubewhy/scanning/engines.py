@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -181,6 +182,56 @@ def cached_prefilters(
     if path is not None:
         write_atomically(path, json.dumps(result).encode())
     return result, False
+
+
+def kept_for_package(package: str, read: Callable[[], Any]) -> Any:
+    """What ``read`` returns (JSON data read from the installed ``package``), kept between
+    runs: the key covers the package's installed files (names, sizes, times) and ``read``'s
+    own source, so an upgraded package or a changed reader is a miss. What JSON cannot give
+    back exactly is not kept. Best effort, like every cache here."""
+    base = cache_dir()
+    stamp = _installed_stamp(package)
+    if base is None or stamp is None:
+        return read()
+    key = hashlib.sha256(stamp + _source_of(read)).hexdigest()[:32]
+    path = base / f"package-{package}-{key}.json"
+    data = read_cached_file(path)
+    if data is not None:
+        try:
+            return json.loads(data)
+        except ValueError:
+            pass
+    found = read()
+    try:
+        text = json.dumps(found)
+    except (TypeError, ValueError):
+        return found
+    if json.loads(text) == found:
+        write_atomically(path, text.encode())
+    return found
+
+
+def _installed_stamp(package: str) -> bytes | None:
+    """Names, sizes and modification times of a package's installed files, without importing
+    it; None when it is not found as files (a frozen build)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    where = list(spec.submodule_search_locations or []) if spec is not None else []
+    if len(where) != 1 or not os.path.isdir(where[0]):
+        return None
+    parts = [f"{package} {__version__}"]
+    try:
+        for folder, dirs, files in os.walk(where[0]):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    parts.append(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}")
+    except OSError:
+        return None
+    return "\n".join(parts).encode("utf-8", "surrogateescape")
 
 
 def _source_of(function: Callable[..., object]) -> bytes:
