@@ -28,8 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import charset_normalizer
-
 from kubewhy.model.bundle import GapReason
 from kubewhy.model.caps import Caps
 from kubewhy.sources.journal_export import JournalShape, converted, sniff_journal
@@ -242,6 +240,9 @@ def _legacy_encoding(sample: bytes) -> str:
             return "gb18030"
         break
     if wide >= 256:
+        # Imported for the rare input that needs it (about 10 ms, with logging).
+        import charset_normalizer
+
         best = charset_normalizer.from_bytes(sample, cp_isolation=_LEGACY).best()
         if best is not None and best.encoding not in ("utf_8", "ascii"):
             return str(best.encoding)
