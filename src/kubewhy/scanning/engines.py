@@ -211,6 +211,13 @@ def kept_for_package(package: str, read: Callable[[], Any]) -> Any:
     return found
 
 
+def code_stamp() -> bytes | None:
+    """kubewhy's own code as installed (each source file's name, size and modification time;
+    a frozen build: its version): what a cache of work that code did is keyed by. None when
+    it cannot be told (the cache is then not used)."""
+    return _installed_stamp("kubewhy")
+
+
 def _installed_stamp(package: str) -> bytes | None:
     """Names, sizes and modification times of a package's installed files, without importing
     it; None when it is not found as files (a frozen build)."""
