@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -107,6 +108,7 @@ class HyperscanFinder:
         expressions = [regex.encode("ascii") for _, regex in prefilters]
         ids = [index for index, _ in prefilters]
         flags = [hs.HS_FLAG_MULTILINE] * len(expressions)
+        self._local = threading.local()
         cached = cache_path(prefilters)
         self._db = _load_cached(cached)
         if self._db is not None:
@@ -140,8 +142,22 @@ class HyperscanFinder:
             else:
                 found.add(index)
 
-        self._db.scan(memoryview(buf)[:end], match_event_handler=on_match)
+        scratch = self._scratch()
+        if scratch is None:
+            self._db.scan(memoryview(buf)[:end], match_event_handler=on_match)
+        else:
+            self._db.scan(memoryview(buf)[:end], match_event_handler=on_match, scratch=scratch)
         return hits
+
+    def _scratch(self) -> Any:
+        """The scratch space of this thread's scans: a scan needs one of its own while others
+        run (the database's own serves the main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            return None
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = _hyperscan.Scratch(self._db)
+        return scratch
 
 
 def cache_dir() -> Path | None:
