@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,13 @@ def test_kept_detect_secrets_patterns_redact_the_same(
     assert outputs[0] == outputs[1] == outputs[2]
     assert "ghp_" + "a1B2" * 9 not in outputs[0][1]
     assert list(tmp_path.glob("package-detect_secrets-*.json"))
+
+
+def test_a_frozen_build_is_keyed_by_its_executable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubewhy.scanning.engines import code_stamp
+
+    plain = code_stamp()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    frozen = code_stamp()
+    assert plain is not None and frozen is not None
+    assert frozen != plain and sys.executable.encode() in frozen

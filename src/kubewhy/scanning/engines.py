@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -252,6 +253,10 @@ def _installed_stamp(package: str) -> bytes | None:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(folder, name))
                     parts.append(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}")
+        if len(parts) == 1 or getattr(sys, "frozen", False):
+            # A frozen build ships no sources: the executable itself stands for its code.
+            st = os.stat(sys.executable)
+            parts.append(f"{sys.executable} {st.st_size} {st.st_mtime_ns}")
     except OSError:
         return None
     return "\n".join(parts).encode("utf-8", "surrogateescape")
