@@ -6,15 +6,11 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+# rich is imported when a bar is first shown: most runs never show one (about 20 ms).
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 SHOW_AFTER_SECONDS = 1.0
 
@@ -42,6 +38,15 @@ class ScanProgress:
         if self._bar is None:
             if self.clock() - self.started < SHOW_AFTER_SECONDS:
                 return
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
             self._bar = Progress(
                 "scanning",
                 BarColumn(),

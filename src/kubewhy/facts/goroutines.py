@@ -51,7 +51,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from kubewhy.model.entities import Entity
 from kubewhy.parsers.goroutines import (
@@ -153,8 +153,13 @@ class Thresholds:
 
 # -- the JSON contract ------------------------------------------------------------------------
 
+# Validators and serializers are built when a report is first made: most runs read no dump.
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class GroupSummary(BaseModel):
+    model_config = _DEFERRED
+
     count: int
     state: str
     max_wait_minutes: int | None
@@ -169,6 +174,8 @@ class GroupSummary(BaseModel):
 
 
 class Leak(BaseModel):
+    model_config = _DEFERRED
+
     function: str
     count: int
     state: str
@@ -183,6 +190,8 @@ class Leak(BaseModel):
 
 
 class Holder(BaseModel):
+    model_config = _DEFERRED
+
     goroutine: int
     state: str
     wait_minutes: int | None
@@ -212,6 +221,8 @@ class Holder(BaseModel):
 
 
 class Convoy(BaseModel):
+    model_config = _DEFERRED
+
     lock_function: str
     waiters: int
     holder: Holder | None
@@ -220,12 +231,16 @@ class Convoy(BaseModel):
 
 
 class SignatureMatch(BaseModel):
+    model_config = _DEFERRED
+
     failure_mode: str
     count: int
 
 
 class GoroutineReport(BaseModel):
     """The analysis of one dump; ``model_dump()`` is the stable JSON contract."""
+
+    model_config = _DEFERRED
 
     total: int
     groups: list[GroupSummary]

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from kubewhy.errors import KubewhyError
 from kubewhy.facts.catalog import is_catalogued, with_sources
-from kubewhy.kb import parsed_cache
+from kubewhy.kb import parsed_cache, validated_cache
 from kubewhy.kb.conditions import Condition, ConditionError
 from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.model.components import KNOWN_COMPONENTS
@@ -138,15 +138,23 @@ def load_knowledge_base(
     local_files: dict[str, Path] = {}
     files = _rule_files(directory, local)
     texts = [path.read_text(encoding="utf-8") for path, _ in files]
-    # Parsed data kept by an earlier run of the same files (they parsed then, so no YAML
-    # error can be missed); on a miss each file is parsed just before it is validated, so
-    # the first bad file is reported as without the cache.
-    kept = parsed_cache.load(texts)
+    names = [f"{'local' if is_local else 'builtin'}/{path.name}" for path, is_local in files]
+    # The failure modes an earlier run of the same code validated from the same files; else
+    # parsed data kept by an earlier run (they parsed then, so no YAML error can be missed);
+    # on a miss each file is parsed just before it is validated, so the first bad file is
+    # reported as without the caches.
+    validated = validated_cache.load(names, texts)
+    kept = parsed_cache.load(texts) if validated is None else None
     parsed: list[object] = []
+    loaded: list[FailureMode] = []
     for (path, is_local), text in zip(files, texts, strict=True):
-        raw = kept[len(parsed)] if kept is not None else _parse_file(path, text)
-        parsed.append(raw)
-        fm = _load_file(path, raw)
+        if validated is not None:
+            fm = validated[len(loaded)]
+        else:
+            raw = kept[len(parsed)] if kept is not None else _parse_file(path, text)
+            parsed.append(raw)
+            fm = _load_file(path, raw)
+        loaded.append(fm)
         if is_local:
             local_files[fm.id] = path
         for source in _conditions_of(fm):
@@ -183,8 +191,10 @@ def load_knowledge_base(
             missing = sorted(set(claim.symptoms) - {s.id for s in other.logs})
             if missing:
                 raise KnowledgeBaseError(f"{fm.id}: claims unknown symptoms {missing}")
-    if kept is None:
-        parsed_cache.store(texts, parsed)
+    if validated is None:
+        if kept is None:
+            parsed_cache.store(texts, parsed)
+        validated_cache.store(names, texts, loaded)
     kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
     if patterns:
         kb.scanner = compile_patterns(kb)

@@ -44,6 +44,9 @@ _NAMING_GROUPS = frozenset({"node", "pod", "container", "pid", "cgroup"})
 # Workers pay off only when at least two logs are this big: one big file is scanned by one
 # process either way, and small ones cost less than starting a worker.
 PARALLEL_MIN_BYTES = 32 << 20
+# Threads searching one big log at most: past this, the thread that reads and checks the
+# candidate lines is the bound (and each thread holds a block of its own, 4 MiB).
+MAX_SCAN_THREADS = 4
 
 HitKey = tuple[str, str, Entity, str | None]
 
@@ -359,6 +362,7 @@ def _scan_log(
     nodes: NodeNames,
     advance: Callable[[int], None] | None = None,
     window: TimeWindow | None = None,
+    threads: int = 1,
 ) -> _LogScan:
     hits = _Hits(table, nodes, window)
     gaps: list[Gap] = []
@@ -378,7 +382,7 @@ def _scan_log(
         opened = log.file.open() if log.whole is None else io.BytesIO(log.whole)
         with opened as raw:
             stream = raw if advance is None else counted(raw, advance)
-            for found in table.scanner.scan_stream(stream, LOG_CHUNK, on_block):
+            for found in table.scanner.scan_stream(stream, LOG_CHUNK, on_block, threads):
                 if found.patterns[-1] >= table.first_marker:
                     marks.append(found.offset)
                     found = _without_markers(found, table.first_marker)  # noqa: PLW2901
@@ -441,8 +445,22 @@ def _scan_logs(
             done=(lambda i: progress.advance(sizes[i])) if progress is not None else None,
         )
     if scans is None:
+        # Here, a big log is searched by up to the workers' count of threads (Hyperscan
+        # searches without the GIL): several cores for one file, compressed or not.
+        threads = min(workers, MAX_SCAN_THREADS)
         advance = progress.advance if progress is not None else None
-        scans = [_scan_log(log, ctx, table, nodes, advance, window) for log, ctx in logs]
+        scans = [
+            _scan_log(
+                log,
+                ctx,
+                table,
+                nodes,
+                advance,
+                window,
+                threads if size >= PARALLEL_MIN_BYTES else 1,
+            )
+            for (log, ctx), size in zip(logs, sizes, strict=True)
+        ]
     if progress is not None:
         progress.finish()
     return scans

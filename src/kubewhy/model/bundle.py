@@ -50,7 +50,7 @@ MetricEntityKind = Literal["node", "pod", "container", "component", "cluster"]
 
 
 class Artefact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str  # inside the bundle
     origin: str  # the file read or the command run ("/proc/meminfo", "journalctl -u kubelet")
@@ -68,7 +68,7 @@ class Artefact(BaseModel):
 class Gap(BaseModel):
     """Evidence that could not be read, and why: never taken for an all-clear."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     origin: str
     reason: GapReason
@@ -82,7 +82,7 @@ class Gap(BaseModel):
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kubewhy_version: str = __version__
     kind: Literal["node", "cluster", "prometheus", "mixed"]
@@ -108,7 +108,7 @@ def read_manifest(data: bytes) -> Manifest | None:
 class MetricEvidence(BaseModel):
     """One ``metrics:`` entry of a failure mode that a query serves."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     failure_mode: str
     id: str
@@ -125,7 +125,7 @@ class MetricEvidence(BaseModel):
 class MetricQuery(BaseModel):
     """The first line of a collected answer: which query, which evidence."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     query: str
     kind: Literal["instant", "range"]

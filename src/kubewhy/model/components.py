@@ -130,10 +130,17 @@ def of_file_name(name: str) -> str | None:
     True
     """
     lowered = name.lower()
-    for word, component in FILE_NAME_WORDS:
-        if re.search(rf"(?:^|[^a-z]){re.escape(word)}(?:[^a-z]|$)", lowered):
+    for word, pattern, component in _FILE_NAME_PATTERNS:
+        if word in lowered and pattern.search(lowered):
             return component
     return None
+
+
+# Each word as a whole word of a name: compiled once (this is asked of every file read).
+_FILE_NAME_PATTERNS = tuple(
+    (word, re.compile(rf"(?:^|[^a-z]){re.escape(word)}(?:[^a-z]|$)"), component)
+    for word, component in FILE_NAME_WORDS
+)
 
 
 # Stems of log files that name where a log was taken from or what kind it is, not a program.

@@ -137,20 +137,66 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
 # detect-secrets' plugins that are not secrets to hide: public IP addresses (see obfuscate).
 _SKIP_PLUGINS = frozenset({"IPPublicDetector"})
 
+# Where detect-secrets' patterns come from. Importing its plugins costs a run about 60 ms, most
+# of it ``requests`` (for verifying secrets, which kubewhy never does); a stage that can keep
+# them between runs sets a keeper (the pipeline: the scanner's cache). A keeper is given the
+# package's name and the function that reads them, which it calls when it has nothing kept
+# for the package as installed.
+Keeper = Callable[[str, Callable[[], list[list[Any]]]], object]
+_keeper: Keeper | None = None
 
-@cache
-def _vendor_rules() -> tuple[re.Pattern[str], ...]:
-    """The regular expressions of detect-secrets' regex-based plugins."""
+
+def keep_vendor_rules(keeper: Keeper | None) -> None:
+    """Read detect-secrets' patterns through ``keeper`` from now on (None: from the plugins)."""
+    global _keeper  # noqa: PLW0603 - set once per process, by the pipeline
+    _keeper = keeper
+
+
+def _read_vendor_rules() -> list[list[Any]]:
+    """``[regex, flags]`` of each regular expression of detect-secrets' regex-based plugins."""
     util = importlib.import_module("detect_secrets.core.plugins.util")
-    patterns: list[re.Pattern[str]] = []
+    patterns: list[list[Any]] = []
     for plugin in util.get_mapping_from_secret_type_to_class().values():
         if plugin.__name__ in _SKIP_PLUGINS:
             continue
         denylist = getattr(plugin, "denylist", None)
         if denylist is None:
             continue  # keyword and entropy plugins: the own rules cover keywords
-        patterns.extend(p for p in denylist if isinstance(p, re.Pattern))
-    return tuple(patterns)
+        patterns.extend(
+            [p.pattern, p.flags]
+            for p in denylist
+            if isinstance(p, re.Pattern) and isinstance(p.pattern, str)
+        )
+    return patterns
+
+
+def _well_formed(found: object) -> bool:
+    return isinstance(found, list) and all(
+        isinstance(item, list)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], int)
+        for item in found
+    )
+
+
+@cache
+def _vendor_sources() -> tuple[tuple[str, int], ...]:
+    """The regular expressions of detect-secrets' regex-based plugins, as (regex, flags)."""
+    found: object = None
+    if _keeper is not None:
+        found = _keeper("detect_secrets", _read_vendor_rules)
+    if not _well_formed(found):
+        found = _read_vendor_rules()
+    assert isinstance(found, list)
+    return tuple((regex, flags) for regex, flags in found)
+
+
+@cache
+def _vendor_rule(index: int) -> re.Pattern[str]:
+    """The ``index``-th of them, compiled when a text first needs it."""
+    regex, flags = _vendor_sources()[index]
+    return re.compile(regex, flags)
 
 
 def _mask_groups(match: re.Match[str]) -> str:
@@ -212,7 +258,7 @@ _KEYED_PREFILTER = rf"(?i:(?:{_SECRET_WORDS})[\w.-]*[\"']?\s*[=:])"
 def _branches() -> list[str]:
     """Each rule as an RE2 pattern that matches at least where the rule does."""
     branches = []
-    for pattern in [p.pattern for p, _ in _OWN_RULES] + [p.pattern for p in _vendor_rules()]:
+    for pattern in [p.pattern for p, _ in _OWN_RULES] + [r for r, _ in _vendor_sources()]:
         if "(?P<key>" in pattern:
             branches.append(_KEYED_PREFILTER)
             continue
@@ -230,8 +276,10 @@ def _re2_options() -> Any:
 @cache
 def _prefilter() -> Any:
     """One RE2 expression that matches wherever any rule might: text it does not match is left
-    alone without running the rules (RE2 scans hundreds of MB/s, the rules a few)."""
-    return importlib.import_module("re2").compile("|".join(_branches()), _re2_options())
+    alone without running the rules (RE2 scans hundreds of MB/s, the rules a few). Its ``^``
+    and ``$`` hold at every line's ends, so texts joined by newlines match wherever one of
+    them does (no rule anchors at the ends of the whole text, ``\\A`` or ``\\z``)."""
+    return importlib.import_module("re2").compile("(?m)" + "|".join(_branches()), _re2_options())
 
 
 @cache
@@ -247,13 +295,12 @@ def _rule_set() -> Any:
 def _apply(text: str) -> str:
     """The rules that may match ``text``, in their order (kubewhy's own first)."""
     own = len(_OWN_RULES)
-    vendor = _vendor_rules()
     for index in sorted(_rule_set().Match(text)):
         if index < own:
             pattern, replacement = _OWN_RULES[index]
             text = pattern.sub(replacement, text)
         else:
-            text = vendor[index - own].sub(_mask_groups, text)
+            text = _vendor_rule(index - own).sub(_mask_groups, text)
     return text
 
 
@@ -314,6 +361,10 @@ def redact_tree(value: Any) -> Any:
         return redact(value)
     if not isinstance(value, dict | list):
         return value
+    # One search of all the tree's strings joined first: a report without a secret (most are)
+    # is then copied as it is. Searching each of a report's thousand short strings cost RE2
+    # about 25 µs each; all of them joined, well under a millisecond.
+    scrub = redact if _prefilter().search("\n".join(_strings(value))) else _unchanged
     root: Any = {} if isinstance(value, dict) else []
     stack: list[tuple[Any, Any]] = [(value, root)]
     while stack:
@@ -324,12 +375,29 @@ def redact_tree(value: Any) -> Any:
                 stack.append((item, child))
                 item_out: Any = child
             else:
-                item_out = redact(item) if isinstance(item, str) else item
+                item_out = scrub(item) if isinstance(item, str) else item
             if isinstance(target, dict):
-                target[redact(key) if isinstance(key, str) else key] = item_out
+                target[scrub(key) if isinstance(key, str) else key] = item_out
             else:
                 target.append(item_out)
     return root
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _strings(value: dict[Any, Any] | list[Any]) -> Iterator[str]:
+    """Every string of a JSON-like tree, keys included."""
+    stack: list[Any] = [value]
+    while stack:
+        for key, item in _items(stack.pop()):
+            if isinstance(key, str):
+                yield key
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, dict | list):
+                stack.append(item)
 
 
 def _items(value: dict[Any, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:

@@ -28,7 +28,7 @@ from kubewhy.model.diagnosis import EntityRef, SuppressedBy
 
 
 class Suppression(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     rule: str = Field(min_length=1)
     entity: str = "*"
@@ -80,7 +80,7 @@ class Suppression(BaseModel):
 
 
 class _File(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     suppressions: list[Suppression] = []
 

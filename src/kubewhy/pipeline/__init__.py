@@ -34,16 +34,21 @@ from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.bundle import Gap
 from kubewhy.model.diagnosis import Diagnosis, Risk
 from kubewhy.model.reading import ReadReport
+from kubewhy.model.redact import keep_vendor_rules
 from kubewhy.model.times import TimeWindow, zone_name
 from kubewhy.parsers.read import parse_inputs
 from kubewhy.pipeline.request import ClusterSource, NodeSource, PrometheusSource, Request
 from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
 from kubewhy.reasoning import reason
 from kubewhy.reasoning.risks import evaluate_risks
+from kubewhy.scanning.engines import kept_for_package
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.files import Inputs, bundle_inputs, open_inputs
 from kubewhy.sources.headroom import cap_memory, spare_tasks
 from kubewhy.sources.streams import set_run_deadline
+
+# detect-secrets' patterns, which every redaction needs, kept between runs.
+keep_vendor_rules(kept_for_package)
 
 __all__ = [
     "ClusterSource",

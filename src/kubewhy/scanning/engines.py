@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -106,6 +109,7 @@ class HyperscanFinder:
         expressions = [regex.encode("ascii") for _, regex in prefilters]
         ids = [index for index, _ in prefilters]
         flags = [hs.HS_FLAG_MULTILINE] * len(expressions)
+        self._local = threading.local()
         cached = cache_path(prefilters)
         self._db = _load_cached(cached)
         if self._db is not None:
@@ -139,8 +143,22 @@ class HyperscanFinder:
             else:
                 found.add(index)
 
-        self._db.scan(memoryview(buf)[:end], match_event_handler=on_match)
+        scratch = self._scratch()
+        if scratch is None:
+            self._db.scan(memoryview(buf)[:end], match_event_handler=on_match)
+        else:
+            self._db.scan(memoryview(buf)[:end], match_event_handler=on_match, scratch=scratch)
         return hits
+
+    def _scratch(self) -> Any:
+        """The scratch space of this thread's scans: a scan needs one of its own while others
+        run (the database's own serves the main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            return None
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = _hyperscan.Scratch(self._db)
+        return scratch
 
 
 def cache_dir() -> Path | None:
@@ -181,6 +199,67 @@ def cached_prefilters(
     if path is not None:
         write_atomically(path, json.dumps(result).encode())
     return result, False
+
+
+def kept_for_package(package: str, read: Callable[[], Any]) -> Any:
+    """What ``read`` returns (JSON data read from the installed ``package``), kept between
+    runs: the key covers the package's installed files (names, sizes, times) and ``read``'s
+    own source, so an upgraded package or a changed reader is a miss. What JSON cannot give
+    back exactly is not kept. Best effort, like every cache here."""
+    base = cache_dir()
+    stamp = _installed_stamp(package)
+    if base is None or stamp is None:
+        return read()
+    key = hashlib.sha256(stamp + _source_of(read)).hexdigest()[:32]
+    path = base / f"package-{package}-{key}.json"
+    data = read_cached_file(path)
+    if data is not None:
+        try:
+            return json.loads(data)
+        except ValueError:
+            pass
+    found = read()
+    try:
+        text = json.dumps(found)
+    except (TypeError, ValueError):
+        return found
+    if json.loads(text) == found:
+        write_atomically(path, text.encode())
+    return found
+
+
+def code_stamp() -> bytes | None:
+    """kubewhy's own code as installed (each source file's name, size and modification time;
+    a frozen build: its version): what a cache of work that code did is keyed by. None when
+    it cannot be told (the cache is then not used)."""
+    return _installed_stamp("kubewhy")
+
+
+def _installed_stamp(package: str) -> bytes | None:
+    """Names, sizes and modification times of a package's installed files, without importing
+    it; None when it is not found as files (a frozen build)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    where = list(spec.submodule_search_locations or []) if spec is not None else []
+    if len(where) != 1 or not os.path.isdir(where[0]):
+        return None
+    parts = [f"{package} {__version__}"]
+    try:
+        for folder, dirs, files in os.walk(where[0]):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    parts.append(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}")
+        if len(parts) == 1 or getattr(sys, "frozen", False):
+            # A frozen build ships no sources: the executable itself stands for its code.
+            st = os.stat(sys.executable)
+            parts.append(f"{sys.executable} {st.st_size} {st.st_mtime_ns}")
+    except OSError:
+        return None
+    return "\n".join(parts).encode("utf-8", "surrogateescape")
 
 
 def _source_of(function: Callable[..., object]) -> bytes:

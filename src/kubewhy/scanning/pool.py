@@ -7,12 +7,13 @@ start threads gets no pool: the caller does the work itself, because kubewhy mus
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+# multiprocessing and concurrent.futures are imported when a pool is first wanted: most runs
+# (small inputs) never start one.
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,6 +52,10 @@ def map_forked(
     worker outlives the call: they are killed and reaped before it returns or raises, so a
     report can never be printed by a process that then does not exit.
     """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _WORK  # noqa: PLW0603 - handed to the forked workers
     _WORK = (work, items)
     pool: ProcessPoolExecutor | None = None
@@ -80,6 +85,9 @@ def map_forked(
 def _result(pool: ProcessPoolExecutor, future: Future[Any]) -> Any:
     """The future's result; BrokenProcessPool if the pool's own thread died (it could not start
     a thread of its own on a node out of PIDs), since the result would then never come."""
+    from concurrent.futures import TimeoutError as FuturesTimeout
+    from concurrent.futures.process import BrokenProcessPool
+
     while True:
         try:
             return future.result(timeout=1.0)
