@@ -264,16 +264,9 @@ class _Counts:
             kept, at_eof = _fill(stream, buf, kept)
             if at_eof:
                 break
-            if len(buf) < chunk_size:
-                buf = _grown(buf, kept, chunk_size)
+            buf, block_end = _next_block(buf, kept, chunk_size)
+            if block_end is None:
                 continue
-            last_newline = buf.rfind(b"\n", 0, kept)
-            if last_newline < 0:
-                if kept < MAX_LINE_BYTES:  # a line longer than the buffer: make room
-                    buf = _grown(buf, kept, MAX_LINE_BYTES)
-                    continue
-                last_newline = kept - 1  # cut a giant line; see MAX_LINE_BYTES
-            block_end = last_newline + 1
             matches, newlines = scanner._scan_block(buf, block_end, line_no, self.bytes_scanned)
             yield from matches
             if self._on_block is not None:
@@ -334,16 +327,9 @@ class _Counts:
                 kept, at_eof = _fill(stream, buf, kept)
                 if at_eof:
                     break
-                if len(buf) < chunk_size:
-                    buf = _grown(buf, kept, chunk_size)
+                buf, block_end = _next_block(buf, kept, chunk_size)
+                if block_end is None:
                     continue
-                last_newline = buf.rfind(b"\n", 0, kept)
-                if last_newline < 0:
-                    if kept < MAX_LINE_BYTES:  # a line longer than the buffer: make room
-                        buf = _grown(buf, kept, MAX_LINE_BYTES)
-                        continue
-                    last_newline = kept - 1  # cut a giant line; see MAX_LINE_BYTES
-                block_end = last_newline + 1
                 # The block goes to the pool with this buffer; the rest of the line after it
                 # starts the next buffer.
                 following = _reused(spare, len(buf))
@@ -390,6 +376,20 @@ def _fill(stream: BinaryIO, buf: bytearray, kept: int) -> tuple[int, bool]:
     finally:
         view.release()
     return kept, False
+
+
+def _next_block(buf: bytearray, kept: int, chunk_size: int) -> tuple[bytearray, int | None]:
+    """Where the next block ends in ``buf`` (after its last whole line), or None with the
+    buffer grown when more must be read first: a buffer still growing to ``chunk_size``, or a
+    line longer than the buffer (cut at MAX_LINE_BYTES)."""
+    if len(buf) < chunk_size:
+        return _grown(buf, kept, chunk_size), None
+    last_newline = buf.rfind(b"\n", 0, kept)
+    if last_newline < 0:
+        if kept < MAX_LINE_BYTES:  # a line longer than the buffer: make room
+            return _grown(buf, kept, MAX_LINE_BYTES), None
+        last_newline = kept - 1  # cut a giant line; see MAX_LINE_BYTES
+    return buf, last_newline + 1
 
 
 def _grown(buf: bytearray, kept: int, limit: int) -> bytearray:
