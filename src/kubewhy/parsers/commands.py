@@ -20,310 +20,36 @@ one, and give no fact.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.parsers.audit import agent_of
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.counted import (
+    Output,
+    Reader,
+    Reading,
+    read_agent_counts,
+    read_count,
+    read_fd_count,
+    read_grouped_zombies,
+    read_program_threads,
+)
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import prompt_of
-from kubewhy.parsers.shell import Pipeline, Stage, parse_command
+from kubewhy.parsers.shell import Pipeline, parse_command
 from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
 
-Output = list[tuple[int, str]]
-
-
-@dataclass(frozen=True)
-class Reading:
-    """A fact a command's output gives: name, entity (None: the node), value, output line."""
-
-    name: str
-    value: Value
-    line: int
-    entity: Entity | None = None
-
-
-Reader = Callable[[Pipeline, Output], list[Reading] | None]
-_INT = re.compile(r"^\s*(-?\d+)\s*$")
 _CGROUP_FILE = re.compile(
     r"^/sys/fs/cgroup/(?:(?P<controller>pids|memory|cpu,cpuacct|cpu|unified)/)?(?P<path>.*?)/?"
     r"(?P<file>pids\.max|pids\.current|pids\.events|memory\.limit_in_bytes|memory\.max|"
     r"memory\.failcnt|memory\.oom_control|memory\.events)$"
 )
-_SYSTEM_SLICE = re.compile(r"^/sys/fs/cgroup/(?:[^/]+/)?system\.slice/?$")
-_CGROUP_MEMBER_FILES = ("tasks", "cgroup.procs")
-_ZOMBIE_GREP = re.compile(r"defunc|\^Z|^Z$|\[Z\]|\bZ\b|stat ?~ ?/?\^?Z")
-
-
-def _first_int(out: Output) -> tuple[int, int] | None:
-    """(value, line) of the first line that is a number (``nl | tail -1``: its first word)."""
-    for n, line in out:
-        found = _INT.match(line) or re.match(r"^\s*(\d+)\s+\S", line)
-        if found:
-            return int(found.group(1)), n
-    return None
-
-
-def _has_header(stage: Stage) -> bool:
-    return not stage.has_flag("--no-headers", "--no-header", "--no-legend") and not (
-        stage.name == "ps"
-        and any(
-            a in ("h", "--no-headers") or a.startswith("h")
-            for a in stage.args
-            if not a.startswith("-")
-        )
-    )
-
-
-# --- one number: what did the pipeline count? ---------------------------------------------------
-
-
-def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
-    """The fact a count stands for and how much to take off (a header, the grep itself)."""
-    src, greps = p.source, p.grep_patterns
-    unfiltered = not p.filtered
-    header = 1 if unfiltered and _has_header(src) else 0
-    if src.name == "ps":
-        if any(_ZOMBIE_GREP.search(g) for g in greps):
-            # `ps aux | grep defunct` lists the grep too: its command line holds the word.
-            itself = 1 if any("defunc" in g for g in greps) and _shows_args(src) else 0
-            return "node.zombies.total", itself
-        if unfiltered:
-            return ("node.threads.total" if _lists_threads(src) else "node.processes.total"), header
-        return None
-    if src.name == "systemctl" and src.words[:1] in (("list-units",), ("list-unit-files",)):
-        unit_type = src.option("--type", "-t")
-        if unit_type == "mount" or any(g.strip("'\"").endswith("mount") for g in greps):
-            return "node.systemd.mount_units", header
-        return ("node.systemd.units", 0) if unfiltered else None
-    if (
-        src.name == "find"
-        and src.paths[:1]
-        and src.paths[0].rstrip("/")
-        in (
-            "/sys/fs/cgroup/memory",
-            "/sys/fs/cgroup",
-        )
-    ):
-        return ("node.memcg.live_cgroups", 0) if src.option("-type") == "d" and unfiltered else None
-    if src.name == "find" and any(_SYSTEM_SLICE.match(path) for path in src.paths) and unfiltered:
-        # One cgroup per unit in each hierarchy the path names: `-type d`, or one of the files
-        # every cgroup has.
-        counted = src.option("-type") == "d" or src.option("-name") in _CGROUP_MEMBER_FILES
-        return ("node.systemd.slice_cgroups", 0) if counted else None
-    if src.name in ("kubectl", "k", "oc") and src.words[:1] == ("get",) and unfiltered:
-        resource = src.words[1].split(",")[0] if len(src.words) > 1 else ""
-        if resource in ("pods", "pod", "po"):
-            return "cluster.pods.count", header
-        if resource in ("nodes", "node", "no"):
-            return "cluster.nodes.count", header
-        return (
-            (f"cluster.objects.{re.sub(r'[^a-z0-9]', '_', resource)}", header) if resource else None
-        )
-    if src.name in ("docker", "crictl", "nerdctl", "podman") and src.words[:1] == ("ps",):
-        return (
-            ("node.containers.total", header)
-            if unfiltered and src.has_flag("-a", "--all")
-            else None
-        )
-    if (
-        src.name == "ip" and src.words[:1] in (("neigh",), ("neighbor",), ("neighbour",), ("n",))
-    ) or (src.name == "arp" and src.has_flag("-a", "-n")):
-        # One line per neighbour entry: what gc_thresh3 limits.
-        return ("node.net.neighbors", 0) if unfiltered else None
-    if (src.name == "mount" and not src.args) or (
-        src.name == "cat" and src.paths == ("/proc/mounts",)
-    ):
-        return ("node.mounts.total", 0) if unfiltered else None
-    return None
-
-
-def _shows_args(ps: Stage) -> bool:
-    """ps prints command lines (aux, -ef, -o args/command/cmd)."""
-    columns = ps.option("-o", "--format") or ""
-    return (
-        any("a" in w for w in ps.words)
-        or ps.has_flag("-f", "-F")
-        or any(c in columns for c in ("args", "command", "cmd"))
-    )
-
-
-_FD_DIR = re.compile(r"^/proc/(\d+)/fd/?$")
-# A note the person typed after the command (``ls /proc/3113/fd | wc -l # containerd``).
-_ANNOTATION = re.compile(r"#\s*([A-Za-z][\w.-]{1,40})\s*$")
-
-
-def _read_fd_count(p: Pipeline, out: Output) -> list[Reading] | None:
-    """``ls /proc/PID/fd | wc -l``: the descriptors a process holds (``ls -l`` adds its
-    ``total`` line, ``-a`` the ``.`` and ``..`` entries); the process named by a note after the
-    command, else by its PID."""
-    src = p.source
-    if not p.counts_lines or src.name != "ls" or len(src.paths) != 1:
-        return None
-    found = _FD_DIR.match(src.paths[0])
-    if found is None:
-        return None
-    counted = _first_int(out)
-    if counted is None:
-        return []
-    less = (1 if src.has_flag("-l") else 0) + (2 if src.has_flag("-a") else 0)
-    pid = int(found.group(1))
-    note = _ANNOTATION.search(p.text)
-    process = Entity.process(pid, note.group(1) if note else f"pid {pid}")
-    value, line = counted
-    return [Reading("process.open_fds", max(0, value - less), line, process)]
-
-
-def _read_count(p: Pipeline, out: Output) -> list[Reading] | None:
-    meaning = _count_meaning(p) if p.counts_lines else None
-    if meaning is None:
-        return None
-    found = _first_int(out)
-    if found is None:
-        return []
-    name, less = meaning
-    value, line = found
-    return [Reading(name, max(0, value - less), line)]
-
-
-# --- the threads of one program: `ps -eLf | grep calico-node | wc -l`, /proc/PID/task -----------
-
-_PROGRAM = re.compile(r"[\w.:+-]{3,}")
-_TASK_DIR = re.compile(r"^/proc/(\d+)/task/?$")
-_STATUS_FILE = re.compile(r"^/proc/(\d+)/status$")
-
-
-def _read_program_threads(p: Pipeline, out: Output) -> list[Reading] | None:
-    """Threads of one program, counted three ways people do: a thread listing filtered by the
-    program's name and counted (``ps -eLf | grep NAME | wc -l``: the processes whose command
-    line holds NAME, so a lower bound on no single process), the entries of ``/proc/PID/task``,
-    and the ``Threads:`` line of ``/proc/PID/status``."""
-    src = p.source
-    if src.name == "ls" and p.counts_lines and len(src.paths) == 1 and not p.filtered:
-        task_dir = _TASK_DIR.match(src.paths[0])
-        if task_dir is None:
-            return None
-        found = _first_int(out)
-        pid = int(task_dir.group(1))
-        entity = Entity.process(pid, f"pid {pid}")
-        return [Reading("process.threads", found[0], found[1], entity)] if found else []
-    if src.name == "cat" and len(src.paths) == 1 and (status := _STATUS_FILE.match(src.paths[0])):
-        for n, line in out:
-            threads = re.match(r"^\s*Threads:\s*(\d+)\s*$", line)
-            if threads:
-                pid = int(status.group(1))
-                entity = Entity.process(pid, f"pid {pid}")
-                return [Reading("process.threads", int(threads.group(1)), n, entity)]
-        return None
-    if src.name != "ps" or not p.counts_lines or not _lists_threads(src):
-        return None
-    greps = [g.strip("'\"") for g in p.grep_patterns]
-    if len(greps) != 1 or not _PROGRAM.fullmatch(greps[0]) or _ZOMBIE_GREP.search(greps[0]):
-        return None
-    found = _first_int(out)
-    if found is None:
-        return []
-    # The grep's own process matches its pattern when ps prints command lines, unless a
-    # `grep -v grep` took it out.
-    drops_grep = any(s.name == "grep" and s.has_flag("-v") and "grep" in s.words for s in p.filters)
-    itself = 1 if _shows_args(src) and not drops_grep else 0
-    # The processes of one program are taken as the container that runs it: a pod's container
-    # is most often named after its program, and the evidence line shows the grep it rests on.
-    program = Entity.container(greps[0].rsplit("/", 1)[-1])
-    return [Reading("container.threads", max(0, found[0] - itself), found[1], program)]
-
-
-def _lists_threads(ps: Stage) -> bool:
-    """ps prints one line per thread (-L, -T, -m, or the L of BSD options)."""
-    return ps.has_flag("-L", "-T", "-m") or any("L" in w for w in ps.words)
-
-
-# --- tables of counts: `ps -o stat,ppid,comm | grep ^Z | sort | uniq -c` -------------------------
-
-
-def _read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
-    src = p.source
-    columns = [c.split("=")[0] for c in (src.option("-o", "--format") or "").split(",") if c]
-    if (
-        not p.groups_counted
-        or src.name != "ps"
-        or "ppid" not in columns
-        or not any(_ZOMBIE_GREP.search(g) for g in p.grep_patterns)
-    ):
-        return None
-    ppid_at = columns.index("ppid") + 1  # after uniq's count
-    per_parent: dict[int, tuple[int, int]] = {}
-    total = 0
-    for n, line in out:
-        cells = line.split()
-        if len(cells) <= ppid_at or not cells[0].isdigit() or not cells[ppid_at].isdigit():
-            continue
-        count, parent = int(cells[0]), int(cells[ppid_at])
-        total += count
-        seen, first = per_parent.get(parent, (0, n))
-        per_parent[parent] = (seen + count, first)
-    if not total:
-        return []
-    readings = [Reading("node.zombies.total", total, out[0][0])]
-    for parent, (count, first_line) in per_parent.items():
-        entity = Entity.process(parent, "pid 1" if parent == 1 else f"pid {parent}")
-        readings.append(Reading("process.zombie_children", count, first_line, entity))
-    return readings
-
-
-# --- requests to the API server counted per client -----------------------------------------------
-
-# A count of the API server's requests grouped by the client's user agent: `jq .userAgent
-# audit.log | sort | uniq -c`, `grep -o '"userAgent":"[^"]*"' ... | uniq -c`, or the same over
-# the HTTP log's userAgent= or a trace's user-agent:.
-_AGENT_FIELD = re.compile(r"user_?agent|user-agent", re.IGNORECASE)
-_COUNTED_ROW = re.compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
-# The control plane's own clients and the kubelets: heavy API users by design.
-SYSTEM_AGENTS = frozenset(
-    "kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy".split()
-)
-
-
-def _read_agent_counts(p: Pipeline, out: Output) -> list[Reading] | None:
-    """Requests per client product; the busiest non-system client's count and, when the whole
-    count is shown (no ``head``), its share of all requests."""
-    if not p.groups_counted or not _AGENT_FIELD.search(p.text):
-        return None
-    per_agent: dict[str, tuple[int, int]] = {}
-    total = 0
-    for n, line in out:
-        row = _COUNTED_ROW.match(line)
-        if row is None:
-            continue
-        raw = row.group(2).strip("'\"")
-        raw = re.sub(r'^.*?(?:user_?agent|user-agent)"?\s*[:=]\s*"?', "", raw, flags=re.I)
-        count, agent = int(row.group(1)), agent_of(raw)
-        total += count
-        seen, first = per_agent.get(agent, (0, n))
-        per_agent[agent] = (seen + count, first)
-    others = {a: c for a, c in per_agent.items() if a not in SYSTEM_AGENTS}
-    if not others:
-        return []
-    top = max(others, key=lambda a: others[a][0])
-    count, at = others[top]
-    cluster = Entity.cluster()
-    readings = [
-        Reading("apiserver.requests_by_agent.top", top, at, cluster),
-        Reading("apiserver.requests_by_agent.top_count", count, at, cluster),
-    ]
-    if not p.sampled:
-        readings.append(Reading("apiserver.requests_by_agent.total", total, at, cluster))
-        share = round(count / total, 4)
-        readings.append(Reading("apiserver.requests_by_agent.top_share", share, at, cluster))
-    return readings
-
 
 # --- files read with cat ------------------------------------------------------------------------
 
@@ -685,11 +411,11 @@ READERS: Sequence[Reader] = (
     _read_iptables_mode,
     _read_firewall,
     _read_sockets,
-    _read_grouped_zombies,
-    _read_agent_counts,
-    _read_program_threads,
-    _read_fd_count,
-    _read_count,
+    read_grouped_zombies,
+    read_agent_counts,
+    read_program_threads,
+    read_fd_count,
+    read_count,
     _read_cat,
     _read_sysctl,
     _read_simple,
