@@ -743,31 +743,11 @@ class Interrupted(KeyboardInterrupt):
     temporary folder removed, every connection closed."""
 
 
-# After a signal the run unwinds (temporary folders removed, connections closed); if it has not
-# ended this many seconds later (a library swallowed the exception, a long call in C held the
-# interpreter), it ends anyway: exit handlers run, which remove what is left, then exit 130.
-UNWIND_SECONDS = 3.0
-
-
 def _interrupt(signum: int, frame: object) -> None:
     # Further signals while unwinding are ignored: the cleanup is short and must finish.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-    if _whole_process:
-        import threading
-
-        threading.Timer(UNWIND_SECONDS, _end_unwound).start()
     raise Interrupted(signal.Signals(signum).name)
-
-
-def _end_unwound() -> None:
-    """The end of a run a signal did not end by unwinding."""
-    if not _said_interrupted:
-        say("interrupted")
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(EXIT_INTERRUPTED)
 
 
 def _on_signals() -> None:
