@@ -22,6 +22,11 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_DATA, (size, size))
     if int(nofile):
         resource.setrlimit(resource.RLIMIT_NOFILE, (int(nofile), int(nofile)))
+    # The child starts with the default action for the signals the tests send, as from a
+    # terminal: a runner started under nohup (SIGHUP ignored) or as a background job (SIGINT
+    # ignored) would otherwise pass its choice on, and kubewhy keeps an ignored SIGHUP.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
     child = subprocess.Popen(command, close_fds=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _: child.send_signal(number))
