@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kubewhy.model.components import CONTROL_PLANE
 from kubewhy.model.entities import Entity
 from kubewhy.model.facts import Value
 from kubewhy.parsers.audit import agent_of
@@ -258,9 +259,7 @@ def read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
 _AGENT_FIELD = re.compile(r"user_?agent|user-agent", re.IGNORECASE)
 _COUNTED_ROW = re.compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
 # The control plane's own clients and the kubelets: heavy API users by design.
-SYSTEM_AGENTS = frozenset(
-    "kubelet kube-apiserver kube-controller-manager kube-scheduler kube-proxy".split()
-)
+SYSTEM_AGENTS = frozenset({*CONTROL_PLANE, "kubelet", "kube-proxy"})
 
 
 def read_agent_counts(p: Pipeline, out: Output) -> list[Reading] | None:
