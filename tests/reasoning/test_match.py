@@ -97,6 +97,21 @@ def test_known_bug_version_moves_confidence_and_says_so() -> None:
     assert any("already has the fix (fixed in 1.27.0)" in n for n in notes["v1.28.3"][1])
 
 
+def test_a_bug_known_in_every_release_is_a_note_not_a_sign() -> None:
+    # unregister-netdevice-hang's kernel bug names no affected range: any kernel version matches,
+    # so the version tells nothing about this node and must not add to the hypothesis.
+    fm = KB.get("unregister-netdevice-hang")
+    (bug,) = fm.known_bugs
+    assert bug.match is None and bug.affected_from is None and bug.fixed_in is None
+    node = Entity.for_node("n1")
+    store = FactStore()
+    store.add(Fact("kernel.release", node, "5.15.0-91-generic", ev("Linux 5.15.0-91")))
+    h = Hypothesis(fm, node)
+    assert apply_known_bugs(h, store) == 1.0
+    assert "known-bug:kernel" not in h.matched
+    assert any("no fixed release known, you run 5.15.0-91-generic" in n for n in h.version_notes)
+
+
 # --- indexed evaluation == evaluating every candidate ------------------------------------------
 
 KINDS = ["node", "pod", "container", "component", "cgroup"]

@@ -297,6 +297,10 @@ def apply_known_bugs(h: Hypothesis, store: FactStore) -> float:
             h.version_notes.append(
                 f"known bug in {bug.component}: {fixed}, you run {version} ({bug.reference})"
             )
+            if bug.match is None and bug.affected_from is None and bug.fixed_in is None:
+                # A bug known in every release says nothing about this one: the note stays,
+                # but the version is no sign that the fault is here.
+                continue
             h.add(
                 Matched(
                     f"known-bug:{bug.component}", 0.3, True, ev, 1, "version known to be affected"
