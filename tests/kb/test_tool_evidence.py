@@ -236,3 +236,20 @@ def test_kmem_accounting_turned_off_at_boot_weighs_against_the_leak(tmp_path: Pa
         off.get("memcg-kmem-accounting-broken") is None
         or off["memcg-kmem-accounting-broken"].confidence < on.confidence
     )
+
+
+# kubectl top node in kubectl's pre-1.27 layout (k8s.io/kubectl pkg/metricsutil), one node at
+# 103%: MEMORY% is the working set over *allocatable* memory (capacity less the reservations), so
+# it passes 100% on healthy nodes with large reservations (kubernetes-sigs/metrics-server#1060 and
+# kubernetes/kubernetes#86499 in the corpus); the kubelet evicts on memory.available against
+# capacity. The table is read, and alone it is no finding.
+TOP_NODES = """$ kubectl top node
+NAME       CPU(cores)   CPU%   MEMORY(bytes)   MEMORY%
+worker-1   412m         10%    6021Mi          78%
+worker-2   1893m        47%    7992Mi          103%
+"""
+
+
+def test_kubectl_top_over_allocatable_is_no_memory_finding(tmp_path: Path) -> None:
+    modes = _modes(_diagnose(tmp_path, {"terminal.txt": TOP_NODES}))
+    assert not {"memory-pressure-eviction", "memory-pressure-node-hang"} & set(modes)

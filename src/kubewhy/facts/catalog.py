@@ -33,6 +33,10 @@ FACTS: dict[str, str] = {
     "node.memory.available_bytes": "MemAvailable",
     "node.memory.available_ratio": "MemAvailable / MemTotal",
     "node.memory.cached_ratio": "Cached / MemTotal",
+    "node.memory.working_set_percent": (
+        "kubectl top node MEMORY%: working set / allocatable (over 100 on healthy nodes)"
+    ),
+    "node.cpu.used_percent": "kubectl top node CPU%: CPU used / allocatable CPU",
     "node.swap.total_bytes": "SwapTotal (0 = no swap)",
     "node.fs.run_used_percent": "Use% of the /run tmpfs (df)",
     "node.fs.run_inodes_used_percent": "IUse% of the /run tmpfs (df -i)",
@@ -211,6 +215,8 @@ FACTS: dict[str, str] = {
     "pod.containers_total": "containers of the pod",
     "pod.has_exec_probe": "a container of the pod has an exec liveness/readiness probe",
     "pod.memory_limit_over_request": "a container's memory limit exceeds its request",
+    "pod.memory.working_set_bytes": "kubectl top pod MEMORY(bytes): the pod's working set",
+    "pod.cpu.millicores": "kubectl top pod CPU(cores), in millicores",
     "container.state": "running / waiting / terminated",
     "container.waiting_reason": "state.waiting.reason",
     "container.restart_count": "restartCount",

@@ -38,11 +38,12 @@ from kubewhy.parsers.counted import (
     read_program_threads,
 )
 from kubewhy.parsers.firewall import read_firewall
+from kubewhy.parsers.kube_top import top_readings
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import prompt_of
-from kubewhy.parsers.shell import Pipeline, parse_command
+from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command
 from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
 
 _CGROUP_FILE = re.compile(
@@ -401,6 +402,14 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
     return [Reading(name, value, n) for name, value, n in found]
 
 
+def _read_kubectl_top(p: Pipeline, out: Output) -> list[Reading] | None:
+    src = p.source
+    words = after_global_options(src) if src.name == "kubectl" else ()
+    if words[:1] != ("top",) or p.counts_lines:
+        return None
+    return top_readings(words, src.option("-n", "--namespace"), out)
+
+
 READERS: Sequence[Reader] = (
     _read_proc_cgroups,
     _read_cgroup_membership,
@@ -411,6 +420,7 @@ READERS: Sequence[Reader] = (
     _read_iptables_mode,
     _read_firewall,
     _read_sockets,
+    _read_kubectl_top,
     read_grouped_zombies,
     read_agent_counts,
     read_program_threads,

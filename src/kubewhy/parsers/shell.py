@@ -311,7 +311,7 @@ def origin_of(pipeline: Pipeline) -> Origin:
     words = src.words
     sub = words[0] if words else ""
     if src.name in _CLUSTER_CLIENTS:
-        words = _after_global_options(src)
+        words = after_global_options(src)
         sub = words[0] if words else ""
     if src.name in _CLUSTER_CLIENTS and sub in ("logs", "log"):
         return _fetched_logs(src, words[1:])
@@ -384,11 +384,11 @@ def described_object(pipeline: Pipeline) -> tuple[str, str | None, str | None] |
     return (_KINDS.get(typed.lower(), typed.lower()), name or None, namespace)
 
 
-def _after_global_options(src: Stage) -> tuple[str, ...]:
+def after_global_options(src: Stage) -> tuple[str, ...]:
     """The words from the subcommand on, when options and their values come before it
     (``kubectl -n kube-system logs web-1``: ``logs web-1``).
 
-    >>> _after_global_options(Stage("kubectl", ("-n", "kube-system", "logs", "-p", "web-1")))
+    >>> after_global_options(Stage("kubectl", ("-n", "kube-system", "logs", "-p", "web-1")))
     ('logs', 'web-1')
     """
     skip = False
