@@ -49,7 +49,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress, filterfalse, islice, pairwise, repeat
+from itertools import chain, compress, islice, pairwise, repeat
 from operator import is_, itemgetter, methodcaller
 from typing import TypeVar, cast
 
@@ -288,7 +288,7 @@ class _Aggregator:
                 self._chunk(data)
             return
         self._pending = data[cut + 2 :]
-        self._chunk(data[:cut])
+        self._chunk(data, cut)  # not data[:cut]: a copy of the chunk
 
     def finish(self) -> GoroutineDump:
         rest = self._pending.strip("\n")
@@ -306,22 +306,24 @@ class _Aggregator:
             has_wait_times=self.has_waits,
         )
 
-    def _chunk(self, text: str) -> None:
-        if not text.startswith("goroutine "):
+    def _chunk(self, text: str, end: int | None = None) -> None:
+        """The records of ``text[:end]``."""
+        end = len(text) if end is None else end
+        start = 0
+        if not text.startswith("goroutine ", 0, end):
             # A preamble ("SIGQUIT: quit", "panic: ..."): record by record up to the first
             # goroutine, so the goroutines after it still take the fast path.
-            start = text.find(_NEXT_GOROUTINE)
+            start = text.find(_NEXT_GOROUTINE, 0, end)
             if start < 0:
-                self._records(text)
+                self._records(text[:end])
                 return
             self._records(text[:start])
-            text = text[start + 2 :]
+            start += 2
         # Pieces that fit in the CPU caches: the lists of the fast path stay hot.
-        start = 0
-        while (cut := text.find(_NEXT_GOROUTINE, start + FAST_CHARS)) >= 0:
+        while (cut := text.find(_NEXT_GOROUTINE, start + FAST_CHARS, end)) >= 0:
             self._fast_or_records(text[start:cut])
             start = cut + 2
-        self._fast_or_records(text[start:] if start else text)
+        self._fast_or_records(text[start:end] if start or end < len(text) else text)
 
     def _fast_or_records(self, text: str) -> None:
         if self.normalise_first:
@@ -346,23 +348,30 @@ class _Aggregator:
         counted, when it is not a plain run of goroutines."""
         if "goroutine  [" in text:  # no id: the slow path counts it as malformed
             return False
-        parts = text.split(_NEXT_GOROUTINE)
-        parts[0] = parts[0][10:]
-        keys = list(map(_without_id, parts))
+        # One C-level pass cuts the goroutines and their ids apart: [first goroutine, id,
+        # key, id, key, ...]. A copy of each key without its id (lstrip) cost as much again.
+        pieces = _GOROUTINE_ID_SEPARATOR.split(text)
+        first = pieces[0][10:]
+        keys = pieces[::2]
+        keys[0] = _without_id(first)
+        ids = pieces[1::2]
+        ids.insert(0, first[: len(first) - len(keys[0])])
         # Hashes are not kept: each is a new int object, and a string caches its own hash.
         found = list(map(self.kinds.get, map(hash, keys)))
         if None in found:
             unseen = self._learn_keys(_unknown(keys, found))
             if unseen is None:
                 return False
-            self._sample(len(parts), unseen)
+            self._sample(len(keys), unseen)
             kinds = list(map(self.kinds.__getitem__, map(hash, keys)))
         else:
-            self._sample(len(parts), 0)
+            self._sample(len(keys), 0)
             kinds = cast(list[int], found)  # no None in it
+        known = len(self.pending)
         self.pending.update(kinds)
-        self._note_first_ids(parts, keys, kinds)
-        self.total += len(parts)
+        if len(self.pending) > known:
+            self._note_first_ids(ids, kinds, known)
+        self.total += len(keys)
         if len(self.pending) >= MAX_CACHED_KEYS:
             self._fold()
         return True
@@ -456,19 +465,21 @@ class _Aggregator:
         self.frame_meanings.clear()
         self.header_meanings.clear()
 
-    def _note_first_ids(self, parts: list[str], keys: list[str], kinds: list[int]) -> None:
+    def _note_first_ids(self, goroutine_ids: list[str], kinds: list[int], known: int) -> None:
         """Remember the id of the first goroutine of each kind not seen since the last fold,
-        in the order the kinds first appear (so that folding keeps the order of the dump)."""
+        in the order the kinds first appear (so that folding keeps the order of the dump).
+
+        ``pending`` holds the same kinds as ``pending_ids``, and a ``Counter`` adds new keys in
+        the order it meets them: the kinds after its first ``known`` ones are the new kinds,
+        in order of first appearance, with no pass over ``kinds`` to find them."""
         ids = self.pending_ids
-        new = list(filterfalse(ids.__contains__, dict.fromkeys(kinds)))
-        if not new:
-            return
-        # Where each kind first appears, in one C-level pass (later writes of a dict win, so
-        # walk backwards), not a list.index per kind: that was quadratic in kinds per piece.
-        first_at = dict(zip(reversed(kinds), range(len(kinds) - 1, -1, -1), strict=True))
-        for kind in new:
-            at = first_at[kind]
-            ids[kind] = int(parts[at][: len(parts[at]) - len(keys[at])])
+        # New kinds come in order of first appearance, so each one's first place is after the
+        # last one's: list.index from there reads ``kinds`` once in all (C-level), where a
+        # dict of first places cost a dict write per goroutine in nearly every piece.
+        at = 0
+        for kind in islice(self.pending, known, None):
+            at = kinds.index(kind, at)
+            ids[kind] = int(goroutine_ids[at])
 
     def _fold(self) -> None:
         """Add the goroutines counted by :meth:`_counted` to their groups."""
@@ -640,6 +651,9 @@ _UNSEEN: _Header = ("", None, False)
 
 # Between two goroutines of a clean dump.
 _NEXT_GOROUTINE = "\n\ngoroutine "
+# The same, with the next goroutine's id captured; the id may be empty, as with str.split (a
+# header without an id is caught before the cut, see _Aggregator._counted).
+_GOROUTINE_ID_SEPARATOR = re.compile(r"\n\ngoroutine ([0-9]*)")
 # " [state]:\nframes" of "<id> [state]:\nframes".
 _without_id = methodcaller("lstrip", "0123456789")
 _split_first_line = methodcaller("partition", "\n")
