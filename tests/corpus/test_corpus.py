@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from corpus import index, labels, score, split, validate
@@ -17,6 +19,20 @@ def test_splits_follow_the_rule_and_the_index_and_labels_are_current() -> None:
     assert split.main(["--check"]) == 0
     assert index.main(["--check"]) == 0
     assert labels.main(["--check"]) == 0
+
+
+def test_fresh_lists_each_case_once_with_its_split() -> None:
+    # FRESH.md's split column is what a reader of the table trusts: a case moved to dev must not
+    # keep an older "holdout" row beside its new one.
+    rows = re.findall(
+        r"^\|\s*`([\w.-]+)`\s*\|[^|]*\|[^|]*\|\s*(\w+)\s*\|",
+        (score.CORPUS / "FRESH.md").read_text(),
+        re.M,
+    )
+    ids = [case for case, _ in rows]
+    assert sorted({c for c in ids if ids.count(c) > 1}) == []
+    splits = {c.id: c.split for c in score.load_cases(["dev", "holdout"])}
+    assert [(c, s) for c, s in rows if splits.get(c, s) != s] == []
 
 
 def test_holdout_is_at_least_forty_percent() -> None:
