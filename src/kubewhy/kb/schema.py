@@ -50,8 +50,16 @@ class Severity(StrEnum):
 
 class Measure(Strict):
     """A number the line carries, and the range in which the line is a symptom: ``value`` is a
-    named group of the pattern, or the difference ``a - b`` of two; each holds a number or a Go
-    duration (in seconds). A line whose measure is missing or out of range does not count."""
+    named group of the pattern, or a difference ``a - b [- c ...]``; each holds a number or a Go
+    duration (in seconds). A line whose measure is missing or out of range does not count; a
+    subtracted group the line does not have (an optional part of the pattern) counts as zero.
+
+    >>> m = Measure(value="total - cordoned - control_plane", at_most=0)
+    >>> m.counts({"total": "4", "cordoned": "3", "control_plane": "1"})
+    True
+    >>> m.counts({"total": "4", "cordoned": "3"})
+    False
+    """
 
     value: str
     at_least: float | None = None
@@ -62,11 +70,12 @@ class Measure(Strict):
         return [part.strip() for part in self.value.split(" - ")]
 
     def of(self, groups: dict[str, str]) -> float | None:
-        numbers = [seconds_of(groups.get(name) or "") for name in self.groups]
-        if any(n is None for n in numbers):
+        first_name, *rest_names = self.groups
+        first = seconds_of(groups.get(first_name) or "")
+        rest = [seconds_of(groups[name]) if groups.get(name) else 0.0 for name in rest_names]
+        if first is None or any(n is None for n in rest):
             return None
-        first, *rest = [n for n in numbers if n is not None]
-        return first - sum(rest)
+        return first - sum(n for n in rest if n is not None)
 
     def counts(self, groups: dict[str, str]) -> bool:
         value = self.of(groups)
