@@ -238,3 +238,21 @@ def test_a_healthy_pod_gives_its_phase_and_exec_probe_only() -> None:
         ("pod.phase", "Running"),
     ]
     assert [(e.ref(), e.node) for e in result.entities] == [("pod/prod/web", "n1")]
+
+
+def test_a_namespace_conditions_that_hold_become_lines_to_match() -> None:
+    # The shape kubectl get namespace -o json prints for a namespace stuck in Terminating, from
+    # the namespace controller's conditions (pkg/controller/namespace/deletion).
+    doc = (
+        '{"kind": "Namespace", "metadata": {"name": "kafka"}, "status": {"phase": "Terminating",'
+        ' "conditions": [{"type": "NamespaceDeletionDiscoveryFailure", "status": "False",'
+        ' "message": "All resources successfully discovered"},'
+        ' {"type": "NamespaceFinalizersRemaining", "status": "True", "message": "Some content in'
+        " the namespace has finalizers remaining: strimzi.io/kafka-finalizer in 1 resource"
+        ' instances"}]}}'
+    )
+    records = [r.text for r in ObjectsFormat().parse(doc, Context("ns.json")).records]
+    assert records == [
+        "namespace kafka NamespaceFinalizersRemaining: Some content in the namespace has"
+        " finalizers remaining: strimzi.io/kafka-finalizer in 1 resource instances"
+    ]

@@ -13,8 +13,9 @@ last terminations, images and memory limits/requests, and records for what went 
 pod of a 150,000-pod cluster costs two facts. Pods are counted per node and for the cluster from
 the store (:mod:`kubewhy.facts.derive`), across the one ``pods.json`` per namespace of a dump.
 Nodes give conditions and nodeInfo; Events (core/v1 and events.k8s.io/v1) become records
-stamped with their last time. Control-plane static pods give component facts and whether etcd
-is stacked with kube-apiserver. Secrets are skipped whole. Pods and nodes are read into the views
+stamped with their last time; a Namespace's conditions that hold become records too.
+Control-plane static pods give component facts and whether etcd is stacked with kube-apiserver.
+Secrets are skipped whole. Pods and nodes are read into the views
 of :mod:`kubewhy.parsers.kube_views`, which name their facts (the same as a describe's).
 
 >>> doc = ('{"kind": "Pod", "metadata": {"name": "web", "namespace": "prod"},'
@@ -234,6 +235,20 @@ class _Reader:
             self.event(obj)
         elif kind in ("ConfigMap", "FelixConfiguration", "Installation", "DaemonSet"):
             self.network_settings(kind, obj)
+        elif kind == "Namespace":
+            self.namespace(obj)
+
+    def namespace(self, obj: dict[str, Any]) -> None:
+        """A namespace's conditions that hold (a deletion stuck on finalizers, on remaining
+        content or on discovery) become lines to match, as the namespace controller wrote them."""
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        for condition in (obj.get("status") or {}).get("conditions") or ():
+            if not isinstance(condition, dict) or str(condition.get("status")) != "True":
+                continue
+            message = str(condition.get("message") or "").strip()
+            if message:
+                text = f"namespace {name} {condition.get('type') or ''}: {message}"
+                self.result.records.append(Record(text, None))
 
     # DNS and pod network settings ---------------------------------------------------------------
 
