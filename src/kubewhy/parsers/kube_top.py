@@ -25,10 +25,8 @@ import re
 
 from kubewhy.model.entities import Entity
 from kubewhy.parsers.counted import Output, Reading
+from kubewhy.parsers.objects import parse_cpu_millis, parse_quantity
 
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9}
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G)?$")
-_MILLICORES = re.compile(r"^(\d+)(m?)$")
 _PERCENT = re.compile(r"^(\d+)%$")
 
 
@@ -70,23 +68,10 @@ def _node_row(row: dict[str, str], line: int) -> list[Reading]:
 def _pod_row(row: dict[str, str], namespace: str | None, line: int) -> list[Reading]:
     pod = Entity.pod(row["NAME"], row.get("NAMESPACE") or namespace)
     found = []
-    memory = _bytes(row.get("MEMORY(bytes)", ""))
+    memory = parse_quantity(row.get("MEMORY(bytes)", ""))
     if memory is not None:
         found.append(Reading("pod.memory.working_set_bytes", memory, line, pod))
-    cpu = _MILLICORES.match(row.get("CPU(cores)", ""))
-    if cpu:
-        value = int(cpu.group(1)) * (1 if cpu.group(2) else 1000)
-        found.append(Reading("pod.cpu.millicores", value, line, pod))
+    cpu = parse_cpu_millis(row.get("CPU(cores)", ""))
+    if cpu is not None:
+        found.append(Reading("pod.cpu.millicores", cpu, line, pod))
     return found
-
-
-def _bytes(cell: str) -> int | None:
-    """A Kubernetes quantity in bytes (``3412Mi`` is 3412 x 2^20).
-
-    >>> _bytes("5207Mi"), _bytes("12"), _bytes("n/a")
-    (5459935232, 12, None)
-    """
-    found = _QUANTITY.match(cell)
-    if not found:
-        return None
-    return int(float(found.group(1)) * _UNITS.get(found.group(2) or "", 1))
