@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubewhy.facts.goroutines import analyze
+from kubewhy.facts.goroutines import DumpAnalysis, analyze
+from kubewhy.kb.checks import queues_of
+from kubewhy.model.entities import Entity
 from kubewhy.parsers.goroutines import parse_goroutine_lines
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -87,3 +89,33 @@ def test_terway_holder_is_the_allocation_waiting_for_the_netlink_receive() -> No
     assert holder.waits_for is not None
     assert (holder.waits_for.goroutine, holder.waits_for.state) == (67570, "syscall")
     assert holder.waits_for.function.endswith("netlink/nl.(*NetlinkSocket).Receive")
+
+
+# A handler writing its response (a write syscall, under a minute: no stamp) inside the method
+# whose other callers queue on the lock: the moment a SIGQUIT dump of a busy server catches.
+WRITER = """goroutine 9 [{state}]:
+syscall.Syscall(0x1, 0x7, 0xc000200000, 0x20)
+\t/usr/local/go/src/syscall/syscall_linux.go:73 +0x25
+main.(*Registry).Lookup(0xc0001040e0, {{0x4f6a2b, 0x3}})
+\t/src/registry.go:44 +0x9a
+
+"""
+UNSTAMPED = GO124.replace(", {minutes} minutes", "")
+
+
+def _queue_is_held(writer_state: str) -> bool:
+    text = WRITER.format(state=writer_state) + "".join(
+        UNSTAMPED.format(id=100 + n) for n in range(6)
+    )
+    dump = parse_goroutine_lines(text.splitlines())
+    analysis = DumpAnalysis(Entity.component("go-program"), "goroutines.txt", dump, analyze(dump))
+    queues = queues_of(analysis)
+    assert [q.waiters for q in queues] == [6]
+    return queues[0].held
+
+
+def test_a_holder_doing_io_under_a_minute_does_not_make_a_lock_held() -> None:
+    assert not _queue_is_held("syscall")
+    assert not _queue_is_held("IO wait")
+    assert _queue_is_held("syscall, 4 minutes")
+    assert _queue_is_held("chan receive")

@@ -403,9 +403,16 @@ class LockQueue:
         """The lock is held, not passed around: a blocked goroutine is inside the critical
         section, or waiters have waited a minute (Go stamps waits from one minute on; a
         contended lock hands over in microseconds). Without either, one dump cannot tell a
-        stuck lock from ordinary contention."""
-        inside = self.holder is not None and self.holder.critical_section is not None
-        return inside or self.longest is not None
+        stuck lock from ordinary contention. A holder in a syscall or an I/O wait without a
+        stamp is a goroutine doing I/O right now (a SIGQUIT dump shows a goroutine running a
+        ``write`` as ``[syscall]``), which says nothing about a stuck lock."""
+        if self.longest is not None:
+            return True
+        holder = self.holder
+        if holder is None or holder.critical_section is None:
+            return False
+        doing_io = holder.state.startswith(("syscall", "IO wait"))
+        return holder.wait_minutes is not None or not doing_io
 
     def functions(self) -> str:
         first = self.convoys[0].lock_function
