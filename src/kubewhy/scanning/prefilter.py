@@ -105,10 +105,76 @@ def translate(regex: str, flags: int) -> str | None:
     """The superset byte regex of ``regex`` (``re`` flags ``flags``), or None if it can match an
     empty string (then every line is a candidate)."""
     parsed = _parser.parse(regex, flags)
-    out = _Translator().sequence(list(parsed), int(parsed.state.flags) | flags)
+    items = from_first_literal(list(parsed))
+    out = _Translator().sequence(items, int(parsed.state.flags) | flags)
     if _parser.parse(out, 0).getwidth()[0] == 0:
         return None
     return out
+
+
+# A literal this long is rare enough in logs to start a pattern's search from.
+_STRONG_LITERAL = 4
+
+
+def from_first_literal(items: list[Any]) -> list[Any]:
+    """``items`` from its first run of literal characters long enough to search for, or from its
+    first group that holds a literal, whose alternatives are cut the same way (the whole of
+    ``items`` when there is neither).
+
+    A line that matches ``A B`` holds a match of ``B``, so dropping a leading part of a pattern
+    only widens its prefilter. What it saves is the scan's main cost: a multi-pattern engine
+    must track a leading part made of classes (``\\d [\\w.-]+:\\d+\\] .*``, a klog header) at
+    every position of every line, while a pattern that starts with a literal costs little until
+    that literal is found. The exact check still runs the whole pattern on the line. Only the
+    classes and short literals before the first strong literal go: a later literal is not always
+    a rarer one, and every line the prefilter lets through costs a check in Python.
+
+    >>> translate(r"\\d [\\w.-]+:\\d+\\] .*grpc: dial \\S+: i/o timeout", 0)
+    'grpc\\\\x3a\\\\x20dial\\\\x20[\\\\x00-\\\\x08\\\\x0e-\\\\x1b\\\\x21-\\\\xff]+\\\\x3a\\\\x20i\\\\x2fo\\\\x20timeout'
+    """
+    position = 0
+    while position < len(items):
+        run = 0
+        while position + run < len(items) and str(items[position + run][0]) == "LITERAL":
+            run += 1
+        if run >= _STRONG_LITERAL:
+            return items[position:]
+        if run == 0 and _holds_literal(items[position]):
+            return [_from_first_literal_inside(items[position]), *items[position + 1 :]]
+        position += max(run, 1)
+    return items
+
+
+def _from_first_literal_inside(item: Any) -> Any:
+    """A group or alternation that starts what is kept of a pattern, each alternative cut as
+    :func:`from_first_literal` cuts a pattern (what follows the group still follows each)."""
+    op, arg = item
+    name = str(op)
+    if name == "BRANCH":
+        return (op, (arg[0], [from_first_literal(list(branch)) for branch in arg[1]]))
+    if name == "SUBPATTERN":
+        group, add_flags, del_flags, body = arg
+        return (op, (group, add_flags, del_flags, from_first_literal(list(body))))
+    return item
+
+
+def _holds_literal(item: Any) -> bool:
+    """Whether a group, alternation or repeat has a literal character anywhere inside."""
+    op, arg = item
+    name = str(op)
+    if name == "LITERAL":
+        return True
+    if name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
+        return any(_holds_literal(x) for x in arg[2])
+    if name == "SUBPATTERN":
+        return any(_holds_literal(x) for x in arg[3])
+    if name == "ATOMIC_GROUP":
+        return any(_holds_literal(x) for x in arg)
+    if name == "BRANCH":
+        return any(_holds_literal(x) for branch in arg[1] for x in branch)
+    if name == "GROUPREF_EXISTS":
+        return any(_holds_literal(x) for part in arg[1:] if part is not None for x in part)
+    return False
 
 
 class _Translator:
