@@ -32,6 +32,7 @@ from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.scanning import LineMatch, Scanner
+from kubewhy.scanning.folded import folded_scalars
 from kubewhy.scanning.pool import Progress, map_forked
 from kubewhy.scanning.pretty_json import pretty_records
 from kubewhy.scanning.scanner import DEFAULT_CHUNK
@@ -254,18 +255,25 @@ def _scan_wrapped(
     pairs = wrapped_pairs(lines, _starts_record(fmt))
     for i, joined, patterns in joined_matches(hits.table.scanner, lines, pairs):
         record(i, joined, patterns)
-    # Records pasted pretty-printed, read as the one line their program wrote: only what none
-    # of the record's own lines matched is new.
-    records = pretty_records(lines)
-    if not records:
+    # Records pasted pretty-printed, and quoted YAML strings a writer folded over several lines,
+    # read as the one line they hold: only what none of their own lines matched is new.
+    _scan_spans(pretty_records(lines) + folded_scalars(lines), lines, hits, record)
+
+
+def _scan_spans(
+    spans: list[tuple[int, int, str]],
+    lines: list[str],
+    hits: _Hits,
+    record: Callable[[int, str, tuple[int, ...]], None],
+) -> None:
+    """Scan each span's text as one line and record the patterns that its lines alone miss."""
+    if not spans:
         return
-    compact = "\n".join(text for _, _, text in records)
+    compact = "\n".join(text for _, _, text in spans)
     found = hits.table.scanner.scan_bytes(compact.encode("utf-8", "replace"))
-    if not found:
-        return
     for match in found:
-        start, end, _ = records[match.line_no - 1]
-        # What the record's own lines match alone (only the records that matched are scanned
+        start, end, _ = spans[match.line_no - 1]
+        # What the span's own lines match alone (only the spans that matched are scanned
         # again, never the whole text).
         own = "\n".join(lines[start : end + 1]).encode("utf-8", "replace")
         known = {p for m in hits.table.scanner.scan_bytes(own) for p in m.patterns}
