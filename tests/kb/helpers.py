@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from kubewhy.kb.load import KnowledgeBase, builtin_dir, load_knowledge_base
+from kubewhy.scanning import Scanner
 
 TESTS_DIR = Path(__file__).resolve().parent
 CASES_DIR = TESTS_DIR / "cases"
@@ -56,3 +57,8 @@ def load_with_stubs(tmp: Path, files: list[Path] | None = None) -> KnowledgeBase
     for missing in missing_link_targets(files):
         (tmp / f"{missing}.yaml").write_text(STUB.format(id=missing), encoding="utf-8")
     return load_knowledge_base(tmp)
+
+
+def patterns_matched(scanner: Scanner, lines: list[str]) -> set[int]:
+    """The indices of the patterns that match any of ``lines``."""
+    return {p for m in scanner.scan_bytes("\n".join(lines).encode()) for p in m.patterns}

@@ -12,9 +12,7 @@ from kubewhy.kb.load import compile_patterns, default_knowledge_base
 from kubewhy.pipeline import Request, diagnose
 from kubewhy.scanning.folded import folded_scalars
 
-
-def _patterns(scanner: object, lines: list[str]) -> set[int]:
-    return {p for m in scanner.scan_bytes("\n".join(lines).encode()) for p in m.patterns}  # type: ignore[attr-defined]
+from .helpers import patterns_matched
 
 
 def _written(message: str) -> list[str]:
@@ -30,15 +28,15 @@ def test_example_lines_folded_by_a_yaml_writer_still_match() -> None:
         for example in symptom.examples:
             if "'" in example or '"' in example or not 90 < len(example) <= 300:
                 continue
-            if index not in _patterns(scanner, [example]):
+            if index not in patterns_matched(scanner, [example]):
                 continue
             lines = _written(example)
             spans = folded_scalars(lines)
             if len(lines) < 4 or not spans:
                 continue  # the writer did not fold it (a plain scalar, or no room to)
             folded += 1
-            read_pieces += index in _patterns(scanner, lines)
-            kept += index in _patterns(scanner, [text for _, _, text in spans])
+            read_pieces += index in patterns_matched(scanner, lines)
+            kept += index in patterns_matched(scanner, [text for _, _, text in spans])
     assert folded >= 50
     assert read_pieces < 0.5 * folded
     assert kept >= 0.95 * folded

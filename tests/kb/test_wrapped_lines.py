@@ -12,9 +12,7 @@ from kubewhy.kb.load import compile_patterns, default_knowledge_base
 from kubewhy.kb.scan import _starts_record
 from kubewhy.scanning.wraps import joined_matches, wrapped_pairs
 
-
-def _patterns(scanner: object, lines: list[str]) -> set[int]:
-    return {p for m in scanner.scan_bytes("\n".join(lines).encode()) for p in m.patterns}  # type: ignore[attr-defined]
+from .helpers import patterns_matched
 
 
 def test_example_lines_cut_at_80_columns_still_match() -> None:
@@ -25,14 +23,14 @@ def test_example_lines_cut_at_80_columns_still_match() -> None:
     cut = kept = read_halves = 0
     for index, (_, symptom) in enumerate(kb.log_patterns()):
         for example in symptom.examples:
-            if not 80 < len(example) <= 160 or index not in _patterns(scanner, [example]):
+            if not 80 < len(example) <= 160 or index not in patterns_matched(scanner, [example]):
                 continue
             folded = subprocess.run(
                 ["fold", "-w", "80"], input=example, capture_output=True, text=True, check=True
             ).stdout.splitlines()
             assert len(folded) == 2
             cut += 1
-            halves = _patterns(scanner, folded)
+            halves = patterns_matched(scanner, folded)
             pairs = wrapped_pairs(folded, _starts_record(None))
             joined = {p for _, _, ps in joined_matches(scanner, folded, pairs) for p in ps}
             read_halves += index in halves
