@@ -130,3 +130,29 @@ def test_the_component_a_mode_is_about_by_nature(tmp_path: Path) -> None:
     assert top.failure_mode == "kubelet-certificate-expired"
     assert top.culprit is not None and top.culprit.name == "kubelet"
     assert "client certificate" in top.culprit.why
+
+
+def test_the_pod_an_admission_refusal_names(tmp_path: Path) -> None:
+    # The API server's Forbidden error names the refused pod (a controller's generateName
+    # prefix); the finding is about the cluster's policy, its culprit the refused workload.
+    line = (
+        "Warning  FailedCreate  7m (x18 over 18m)  replicaset-controller  Error creating: pods "
+        '"chart-operator-7c6db97676-" is forbidden: pods with system-cluster-critical '
+        "priorityClass is not permitted in giantswarm namespace\n"
+    )
+    top = _top(tmp_path, "events.txt", line)
+    assert top.failure_mode == "priority-class-admission-rejects-pods"
+    assert top.culprit is not None
+    assert (top.culprit.kind, top.culprit.name) == ("pod", "chart-operator-7c6db97676")
+
+
+def test_the_pod_that_holds_the_volume_not_the_one_that_waits(tmp_path: Path) -> None:
+    # The event row is about the new pod; the attach/detach controller's words name the pod
+    # that still holds the volume, which is the one to deal with.
+    row = (
+        "2m          Warning   FailedAttachVolume   pod/web-1   Multi-Attach error for volume "
+        '"pvc-15f7c61b" Volume is already used by pod(s) web-0-old\n'
+    )
+    top = _top(tmp_path, "events.txt", row)
+    assert top.failure_mode == "volume-multi-attach"
+    assert top.culprit is not None and top.culprit.name == "web-0-old"

@@ -29,6 +29,7 @@ from kubewhy.model.times import ListingTime, Stamp, TimeContext, TimeWindow
 from kubewhy.parsers.base import Context, LogFormat, LogLine, Record
 from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
+from kubewhy.parsers.object_refs import pod_ref
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.parsers.sessions import prompt_of
 from kubewhy.scanning import LineMatch, Scanner
@@ -130,6 +131,8 @@ class _Hits:
         if hit is None:
             hit = self.by_key[key] = SymptomHit(fm_id, symptom.id, entity, part=part)
         writer = component or ctx.program or written_by
+        if symptom.blames and "{named_pod}" in symptom.blames:
+            groups = {**groups, "named_pod": _object_named(groups, entity, text) or ""}
         blamed = symptom.blamed(groups, writer)
         hit.add(evidence, groups, blamed, count=count, since=since)
         if writer:
@@ -172,6 +175,20 @@ def scan_evidence(
     out.outside_window = hits.outside_window
     out.hits.extend(goroutine_hits(facts.dumps, kb))
     return out
+
+
+_POD_KINDS = (Kind.POD.value, Kind.CONTAINER.value)
+
+
+def _object_named(groups: dict[str, str], entity: Entity | None, text: str) -> str | None:
+    """The pod a line is about (``pod/[<namespace>/]<name>``): what the pattern or the line's
+    words name (a volume "already used by" one pod is about that pod, whatever event row it is
+    in), else the pod a record was parsed for."""
+    ref = pod_ref(groups, text)
+    if ref is None and entity is not None and entity.kind in _POD_KINDS:
+        namespace, name = entity.namespace, entity.name.split("/", 1)[0]
+        ref = f"pod/{namespace}/{name}" if namespace else f"pod/{name}"
+    return ref
 
 
 def _entity_for(

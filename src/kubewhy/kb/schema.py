@@ -113,8 +113,9 @@ class LogSymptom(Strict):
     measure: Measure | None = None
     # Who the line puts the fault on, when it says: a name (the program whose own wording this
     # is, from its source), ``{group}`` from the pattern's named groups (the killed process, the
-    # plugin), or ``{component}``, the component that logged the line. The finding's culprit
-    # when no culprit finder names one.
+    # plugin), ``{component}``, the component that logged the line, or ``{named_pod}``, the pod
+    # the line names (parsers.object_refs: a refused, evicted or crashing workload). The
+    # finding's culprit when no culprit finder names one.
     blames: str | None = None
     examples: Annotated[list[str], Field(min_length=1)]
     counter_examples: list[str] = []
@@ -151,7 +152,7 @@ class LogSymptom(Strict):
                 f"measure uses {self.measure.value!r}, not named groups of the pattern"
             )
         if self.blames:
-            groups = set(re.compile(self.pattern).groupindex) | {"component"}
+            groups = set(re.compile(self.pattern).groupindex) | {"component", "named_pod"}
             unknown = sorted(set(_PLACEHOLDER.findall(self.blames)) - groups)
             if unknown:
                 raise ValueError(f"blames uses {unknown}, not named groups of the pattern")

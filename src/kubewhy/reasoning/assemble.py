@@ -153,11 +153,18 @@ def blamed_culprit(h: Hypothesis) -> Culprit | None:
     if description:
         why += f": {description.rstrip('.')}"
     node = h.subject.on_node()
-    return Culprit(
-        Entity.component(name, node.name if node and node.name != UNKNOWN_NODE else None),
-        why,
-        [evidence] if evidence is not None else [],
-    )
+    where = node.name if node and node.name != UNKNOWN_NODE else None
+    return Culprit(_blamed_entity(name, where), why, [evidence] if evidence is not None else [])
+
+
+def _blamed_entity(name: str, node: str | None) -> Entity:
+    """A blamed name as an entity: ``pod/[<namespace>/]<name>`` (a ``{named_pod}`` blame) is the
+    pod; any other name is a component."""
+    if name.startswith("pod/"):
+        parts = name.split("/")
+        pod, namespace = parts[-1], (parts[1] if len(parts) == 3 else None)
+        return Entity.pod(pod, namespace, node)
+    return Entity.component(name, node)
 
 
 def _statement(h: Hypothesis, link_statement: str) -> str:
