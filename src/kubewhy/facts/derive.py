@@ -94,6 +94,22 @@ def _memory_facts(store: FactStore, node: Entity) -> None:
         _add_once(store, "node.memcg.excess_ratio", node, ratio, num[1])
 
 
+def _tcp_memory_facts(store: FactStore, node: Entity) -> None:
+    """net.ipv4.tcp_mem is three page counts (min pressure max); past the third the kernel
+    refuses TCP memory ("TCP: out of memory -- consider tuning tcp_mem")."""
+    fact = store.fact(node, "sysctl.net.ipv4.tcp_mem")
+    if fact is None or not isinstance(fact.value, str):
+        return
+    values = fact.value.split()
+    if len(values) != 3 or not all(v.isdigit() for v in values) or int(values[2]) <= 0:
+        return
+    most = int(values[2])
+    _add_once(store, "node.tcp_mem.max_pages", node, most, fact.evidence)
+    used = _number(store, node, "node.sockstat.tcp_mem_pages")
+    if used is not None:
+        _add_once(store, "node.tcp_mem.used_ratio", node, round(used[0] / most, 4), used[1])
+
+
 def _rp_filter_facts(store: FactStore, node: Entity) -> None:
     """Reverse-path filtering as the kernel applies it: on each interface the larger of
     ``conf.all.rp_filter`` and the interface's own value (0 off, 1 strict, 2 loose). Without
@@ -343,6 +359,7 @@ def _derive_node(store: FactStore, node: Entity) -> None:
     _pod_facts(store, node)
     _pid_facts(store, node)
     _memory_facts(store, node)
+    _tcp_memory_facts(store, node)
     _process_facts(store, node)
     _rp_filter_facts(store, node)
 

@@ -61,6 +61,8 @@ def _read_cat(p: Pipeline, out: Output) -> list[Reading] | None:
         return None
     path = src.paths[0]
     lines = [(n, line.strip()) for n, line in out if line.strip()]
+    if path == "/proc/net/sockstat":
+        return sockstat_readings(lines)
     if path.startswith("/proc/sys/"):
         if len(lines) != 1:
             return []
@@ -71,6 +73,25 @@ def _read_cat(p: Pipeline, out: Output) -> list[Reading] | None:
         return None
     cgroup = Entity.cgroup("/" + found.group("path").strip("/"))
     return _cgroup_readings(found.group("file"), lines, cgroup)
+
+
+# /proc/net/sockstat (net/ipv4/proc.c sockstat_seq_show): "TCP: inuse %d orphan %d tw %d alloc %d
+# mem %ld", mem in pages, the figure the kernel compares with net.ipv4.tcp_mem.
+_SOCKSTAT_TCP = re.compile(
+    r"^TCP: inuse \d+ orphan (?P<orphan>\d+) tw \d+ alloc \d+ mem (?P<mem>\d+)"
+)
+
+
+def sockstat_readings(lines: list[tuple[int, str]]) -> list[Reading]:
+    """The TCP line of /proc/net/sockstat: socket memory in pages and orphaned sockets."""
+    for n, text in lines:
+        found = _SOCKSTAT_TCP.match(text)
+        if found:
+            return [
+                Reading("node.sockstat.tcp_mem_pages", int(found.group("mem")), n),
+                Reading("node.sockstat.tcp_orphans", int(found.group("orphan")), n),
+            ]
+    return []
 
 
 def _cgroup_readings(file: str, lines: list[tuple[int, str]], cgroup: Entity) -> list[Reading]:

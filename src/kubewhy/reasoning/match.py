@@ -591,16 +591,25 @@ _WORKLOAD_KINDS = frozenset((Kind.POD.value, Kind.CONTAINER.value))
 def _fold_unplaced(hyps: list[Hypothesis]) -> list[Hypothesis]:
     """One finding per fault: a pod's or container's failure seen in a line that names no pod
     (a describe fragment's "Reason: OOMKilled", on the unknown node) is the one pod's or
-    container's the rest of the evidence names with the same failure, when it names just one."""
+    container's the rest of the evidence names with the same failure, when it names just one;
+    a node's failure seen on no named node is the one named node's that shows it."""
     located: dict[str, list[Hypothesis]] = {}
+    on_nodes: dict[str, list[Hypothesis]] = {}
     for h in hyps:
         if h.subject.kind in _WORKLOAD_KINDS:
             located.setdefault(h.fm.id, []).append(h)
+        elif h.subject.kind == Kind.NODE.value and h.subject.name != UNKNOWN_NODE:
+            on_nodes.setdefault(h.fm.id, []).append(h)
     out: list[Hypothesis] = []
     for h in hyps:
-        owners = located.get(h.fm.id, [])
         unplaced = h.subject.kind == Kind.NODE.value and h.subject.name == UNKNOWN_NODE
-        if unplaced and h.fm.scope in _WORKLOAD_KINDS and len(owners) == 1:
+        # A node's failure seen in lines that name no node (a kubelet log pasted without its
+        # journal prefix) and on one named node (the prompt of the session that read its mounts)
+        # is that node's, when the evidence shows the mode on no other node.
+        owners = on_nodes.get(h.fm.id, []) if h.fm.scope == Scope.NODE else []
+        if not owners:
+            owners = located.get(h.fm.id, []) if h.fm.scope in _WORKLOAD_KINDS else []
+        if unplaced and len(owners) == 1:
             owner = owners[0]
             own = {ev.source for m in owner.matched.values() for ev in m.evidence}
             borrowed = {ev.source for m in h.matched.values() for ev in m.evidence}
