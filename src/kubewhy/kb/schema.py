@@ -115,7 +115,8 @@ class LogSymptom(Strict):
     # is, from its source), ``{group}`` from the pattern's named groups (the killed process, the
     # plugin), ``{component}``, the component that logged the line, or ``{named_pod}``, the pod
     # the line names (parsers.object_refs: a refused, evicted or crashing workload). The
-    # finding's culprit when no culprit finder names one.
+    # finding's culprit when no culprit finder names one. Alternatives " | " are tried in order:
+    # "{sa} | {component}" names the logging component where the group took no part.
     blames: str | None = None
     examples: Annotated[list[str], Field(min_length=1)]
     counter_examples: list[str] = []
@@ -135,14 +136,22 @@ class LogSymptom(Strict):
         return pattern
 
     def blamed(self, groups: dict[str, str], component: str | None) -> str | None:
-        """The name this line blames, or None when a placeholder has no value in it."""
+        """The name this line blames: the first of ``blames``' alternatives (``a | b``) whose
+        placeholders all have a value in it; None when none has.
+
+        >>> s = LogSymptom(id="x", description="d", pattern="user (?P<sa>\\w+)?", weight=0.5,
+        ...                blames="{sa} | {component}", examples=["user a"])
+        >>> s.blamed({"sa": "coredns"}, "k"), s.blamed({}, "kubelet"), s.blamed({}, None)
+        ('coredns', 'kubelet', None)
+        """
         if not self.blames:
             return None
         values = {**groups, "component": component or ""}
-        names = _PLACEHOLDER.findall(self.blames)
-        if any(not values.get(name) for name in names):
-            return None
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.blames)
+        for choice in self.blames.split(" | "):
+            names = _PLACEHOLDER.findall(choice)
+            if all(values.get(name) for name in names):
+                return _PLACEHOLDER.sub(lambda m: values[m.group(1)], choice)
+        return None
 
     @model_validator(mode="after")
     def _blames_known_groups(self) -> LogSymptom:
