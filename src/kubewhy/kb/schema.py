@@ -139,7 +139,7 @@ class LogSymptom(Strict):
         """The name this line blames: the first of ``blames``' alternatives (``a | b``) whose
         placeholders all have a value in it; None when none has.
 
-        >>> s = LogSymptom(id="x", description="d", pattern="user (?P<sa>\\w+)?", weight=0.5,
+        >>> s = LogSymptom(id="x", description="d", pattern="user (?P<sa>[a-z]+)?", weight=0.5,
         ...                blames="{sa} | {component}", examples=["user a"])
         >>> s.blamed({"sa": "coredns"}, "k"), s.blamed({}, "kubelet"), s.blamed({}, None)
         ('coredns', 'kubelet', None)
