@@ -186,8 +186,8 @@ def _object_named(groups: dict[str, str], entity: Entity | None, text: str) -> s
     in), else the pod a record was parsed for."""
     ref = pod_ref(groups, text)
     if ref is None and entity is not None and entity.kind in _POD_KINDS:
-        namespace, name = entity.namespace, entity.name.split("/", 1)[0]
-        ref = f"pod/{namespace}/{name}" if namespace else f"pod/{name}"
+        # a container is named "<pod>/<container>"
+        ref = Entity.pod(entity.name.split("/", 1)[0], entity.namespace).ref()
     return ref
 
 

@@ -88,6 +88,20 @@ class Entity:
         parts.append(self.name)
         return "/".join(parts)
 
+    @staticmethod
+    def pod_of_ref(ref: str, node: str | None = None) -> Entity | None:
+        """The pod whose ``ref()`` is ``ref`` (``pod/[<namespace>/]<name>``), None for any other
+        text: names and namespaces hold no ``/``.
+
+        >>> Entity.pod_of_ref("pod/shop/web-0"), Entity.pod_of_ref("kubelet")
+        (Entity(kind='pod', name='web-0', namespace='shop', node=None, pid=None), None)
+        """
+        kind, _, rest = ref.partition("/")
+        if kind != _POD or not rest:
+            return None
+        namespace, _, name = rest.rpartition("/")
+        return Entity.pod(name, namespace or None, node)
+
     def on_node(self) -> Entity | None:
         """The node this entity lives on (itself for a node), if known."""
         if self.kind == _NODE:

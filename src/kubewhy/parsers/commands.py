@@ -62,7 +62,7 @@ def _read_cat(p: Pipeline, out: Output) -> list[Reading] | None:
     path = src.paths[0]
     lines = [(n, line.strip()) for n, line in out if line.strip()]
     if path == "/proc/net/sockstat":
-        return sockstat_readings(lines)
+        return _sockstat_readings(lines)
     if path.startswith("/proc/sys/"):
         if len(lines) != 1:
             return []
@@ -82,7 +82,7 @@ _SOCKSTAT_TCP = re.compile(
 )
 
 
-def sockstat_readings(lines: list[tuple[int, str]]) -> list[Reading]:
+def _sockstat_readings(lines: list[tuple[int, str]]) -> list[Reading]:
     """The TCP line of /proc/net/sockstat: socket memory in pages and orphaned sockets."""
     for n, text in lines:
         found = _SOCKSTAT_TCP.match(text)

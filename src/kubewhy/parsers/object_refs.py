@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import re
 
+from kubewhy.model.entities import Entity
+
 # A pod name is a DNS subdomain (253 characters at most); a namespace a DNS label (63).
 _NAME = r"(?P<name>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?-?)"
 _NS = r"(?P<ns>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
@@ -75,18 +77,11 @@ def named_pod(line: str) -> tuple[str, str | None] | None:
 
 
 def pod_ref(groups: dict[str, str], line: str) -> str | None:
-    """The pod a matched line is about, as ``pod/<name>`` or ``pod/<namespace>/<name>``: the
-    pattern's own ``pod`` (and ``namespace``) group, else the pod the line's words name.
+    """The pod a matched line is about, as its ``Entity.ref()``: the pattern's own ``pod`` (and
+    ``namespace``) group, else the pod the line's words name.
 
     >>> pod_ref({}, 'pods "rec-0" is forbidden: unable to validate'), pod_ref({"pod": "a"}, "")
     ('pod/rec-0', 'pod/a')
     """
     named = (groups["pod"], groups.get("namespace")) if groups.get("pod") else named_pod(line)
-    return _ref(named)
-
-
-def _ref(named: tuple[str, str | None] | None) -> str | None:
-    if named is None:
-        return None
-    name, namespace = named
-    return f"pod/{namespace}/{name}" if namespace else f"pod/{name}"
+    return Entity.pod(*named).ref() if named is not None else None

@@ -158,13 +158,9 @@ def blamed_culprit(h: Hypothesis) -> Culprit | None:
 
 
 def _blamed_entity(name: str, node: str | None) -> Entity:
-    """A blamed name as an entity: ``pod/[<namespace>/]<name>`` (a ``{named_pod}`` blame) is the
-    pod; any other name is a component."""
-    if name.startswith("pod/"):
-        parts = name.split("/")
-        pod, namespace = parts[-1], (parts[1] if len(parts) == 3 else None)
-        return Entity.pod(pod, namespace, node)
-    return Entity.component(name, node)
+    """A blamed name as an entity: a pod's ``ref()`` (a ``{named_pod}`` blame) is the pod; any
+    other name is a component."""
+    return Entity.pod_of_ref(name, node) or Entity.component(name, node)
 
 
 def _statement(h: Hypothesis, link_statement: str) -> str:

@@ -606,8 +606,9 @@ def _fold_unplaced(hyps: list[Hypothesis]) -> list[Hypothesis]:
         # A node's failure seen in lines that name no node (a kubelet log pasted without its
         # journal prefix) and on one named node (the prompt of the session that read its mounts)
         # is that node's, when the evidence shows the mode on no other node.
-        owners = on_nodes.get(h.fm.id, []) if h.fm.scope == Scope.NODE else []
-        if not owners:
+        if h.fm.scope == Scope.NODE:
+            owners = on_nodes.get(h.fm.id, [])
+        else:
             owners = located.get(h.fm.id, []) if h.fm.scope in _WORKLOAD_KINDS else []
         if unplaced and len(owners) == 1:
             owner = owners[0]
