@@ -49,3 +49,30 @@ def test_lines_that_start_records_are_not_joined() -> None:
         "  indented continuation of a message that a program printed on purpose",
     ]
     assert wrapped_pairs(lines, _starts_record(None)) == []
+
+
+def test_example_lines_broken_by_hand_at_a_space_still_match() -> None:
+    """A person who breaks a long message over two lines replaces a space by the line break:
+    the halves joined again with that space match as the whole line does."""
+    kb = default_knowledge_base()
+    scanner = kb.scanner or compile_patterns(kb)
+    broken = kept = 0
+    for index, (_, symptom) in enumerate(kb.log_patterns()):
+        for example in symptom.examples:
+            at = example.rfind(" ", 0, 75)
+            if not 80 < len(example) <= 160 or at < 60:
+                continue
+            if index not in patterns_matched(scanner, [example]):
+                continue
+            halves = [example[:at], example[at + 1 :]]
+            if halves[1][:1].isspace() or halves[1].startswith("  "):
+                continue
+            if index in patterns_matched(scanner, halves):
+                continue
+            pairs = wrapped_pairs(halves, _starts_record(None))
+            if not pairs:
+                continue  # the rest reads as a record of its own: never joined, by design
+            broken += 1
+            kept += index in {p for _, _, ps in joined_matches(scanner, halves, pairs) for p in ps}
+    assert broken >= 200
+    assert kept >= 0.99 * broken

@@ -41,27 +41,44 @@ def wrapped_pairs(lines: Sequence[str], starts_record: Callable[[str], bool]) ->
     return pairs
 
 
+def _joinings(first: str, rest: str) -> list[str]:
+    """The ways ``first`` and ``rest`` may have been one line: a terminal's cut keeps every
+    character (``OS th`` + ``read``); a person who broke a long message by hand dropped the space
+    at the break (``not found`` + ``in the list``)."""
+    first = first.rstrip("\r")
+    joined = [first + rest]
+    if first and not first[-1].isspace() and not rest[:1].isspace():
+        joined.append(f"{first} {rest}")
+    return joined
+
+
 def joined_matches(
     scanner: Scanner, lines: Sequence[str], pairs: Sequence[int]
 ) -> list[tuple[int, str, tuple[int, ...]]]:
     """``(i, joined text, patterns)`` for the patterns that match line ``i`` joined with the
-    next one and match neither line alone."""
+    next one (as a terminal cut it, or with the space a hand-made break dropped) and match
+    neither line alone."""
     if not pairs:
         return []
-    joined = "\n".join(lines[i].rstrip("\r") + lines[i + 1] for i in pairs)
-    found = {m.line_no - 1: m for m in scanner.scan_bytes(joined.encode("utf-8", "replace"))}
+    candidates = [(i, text) for i in pairs for text in _joinings(lines[i], lines[i + 1])]
+    joined = "\n".join(text for _, text in candidates)
+    found: dict[int, tuple[str, tuple[int, ...]]] = {}
+    for m in scanner.scan_bytes(joined.encode("utf-8", "replace")):
+        i = candidates[m.line_no - 1][0]
+        # Both joinings may match: the text shown is the first's (a terminal's cut, the likelier).
+        text, patterns = found.get(i, (m.text, ()))
+        found[i] = (text, patterns + tuple(p for p in m.patterns if p not in patterns))
     if not found:
         return []
-    halves = sorted({j for k in found for j in (pairs[k], pairs[k] + 1)})
+    halves = sorted({j for i in found for j in (i, i + 1)})
     text = "\n".join(lines[j] for j in halves)
     alone: dict[int, set[int]] = {}
     for m in scanner.scan_bytes(text.encode("utf-8", "replace")):
         alone[halves[m.line_no - 1]] = set(m.patterns)
     out: list[tuple[int, str, tuple[int, ...]]] = []
-    for k, match in sorted(found.items()):
-        i = pairs[k]
+    for i, (match_text, patterns) in sorted(found.items()):
         known = alone.get(i, set()) | alone.get(i + 1, set())
-        new = tuple(p for p in match.patterns if p not in known)
+        new = tuple(p for p in patterns if p not in known)
         if new:
-            out.append((i, match.text, new))
+            out.append((i, match_text, new))
     return out
