@@ -412,3 +412,18 @@ def test_files_shown_by_head_or_tail_are_read_as_themselves() -> None:
     assert [(r.name, r.value) for r in found] == [("node.cgroup.disabled_controllers", "memory")]
     # cgroup v2 alone tells nothing about controllers
     assert interpret("cat /proc/self/cgroup", [(2, "0::/init.scope")]) == []
+
+
+def test_open_files_limit_queries_and_not_settings() -> None:
+    # A real shell's answers, then the ones rabbitmq/cluster-operator#959 pasted from a container
+    # whose runtime allows a billion open files.
+    real = subprocess.run(
+        ["bash", "-c", "ulimit -Sn; ulimit -Hn"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert _values("ulimit -n", real[0]) == {"node.ulimit.open_files": int(real[0])}
+    assert _values("ulimit -Hn", real[1]) == {"node.ulimit.open_files_hard": int(real[1])}
+    assert _values("ulimit -Hn", "1073741816") == {"node.ulimit.open_files_hard": 1073741816}
+    assert _values("ulimit -n -H", "1073741816") == {"node.ulimit.open_files_hard": 1073741816}
+    # `ulimit -n 1024` sets the limit (it prints nothing); `ulimit -nH` is bash's error
+    assert interpret("ulimit -n 1024", [(2, "")]) is None
+    assert _values("ulimit -nH", "bash: ulimit: H: invalid number") == {}

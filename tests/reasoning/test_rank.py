@@ -143,3 +143,36 @@ def test_the_node_the_evidence_centres_on_comes_before_a_neighbour() -> None:
     # without a clear centre the stronger finding leads
     even = cited("slow-image-pull", Entity.for_node("n1"), 0.7, "kubelet.log")
     assert rank([typo, even])[0].hypothesis is typo
+
+
+def test_a_lead_beside_the_finding_it_would_explain_is_raised_to_a_cause() -> None:
+    node = Entity.for_node("n1")
+    limit = hyp("container-nofile-limit-too-high", node, 0.3)
+    oom = hyp("container-oomkilled", Entity.pod("mysql-0", "db", node="n1"), 0.85)
+    assert limit.tier == "lead"
+    ranked = rank([oom, limit])
+    assert ranked[0].hypothesis is limit
+    assert limit.tier == "probable"
+    assert ranked[1].explained_by is limit
+    assert "would explain container-oomkilled" in ranked[0].why
+
+
+def test_a_lead_stays_a_lead_without_its_consequence_or_elsewhere() -> None:
+    limit = hyp("container-nofile-limit-too-high", Entity.for_node("n1"), 0.3)
+    oom_elsewhere = hyp("container-oomkilled", Entity.pod("mysql-0", "db", node="n2"), 0.85)
+    ranked = rank([oom_elsewhere, limit])
+    assert limit.tier == "lead"
+    assert ranked[0].hypothesis is oom_elsewhere
+    alone = hyp("container-nofile-limit-too-high", Entity.for_node("n1"), 0.3)
+    rank([alone])
+    assert alone.tier == "lead"
+
+
+def test_a_lead_of_supporting_signs_only_is_not_raised() -> None:
+    node = Entity.for_node("n1")
+    limit = Hypothesis(KB.get("container-nofile-limit-too-high"), node)
+    limit.add(Matched("s", 0.3, True, [EV]))
+    limit.confidence = 0.3
+    oom = hyp("container-oomkilled", Entity.pod("mysql-0", "db", node="n1"), 0.85)
+    rank([oom, limit])
+    assert limit.tier == "lead"

@@ -47,6 +47,10 @@ PEAK_FACTS = (
     "process.threads",
     "container.threads",
     "cgroup.pids.current",
+    # A shell's limit read again after `ulimit -n N` lowered it: the first reading is the one
+    # the runtime gave, the later one the workaround being tried.
+    "node.ulimit.open_files",
+    "node.ulimit.open_files_hard",
 )
 
 

@@ -31,6 +31,8 @@ FACTS: dict[str, str] = {
     "node.tcp_mem.used_ratio": "node.sockstat.tcp_mem_pages / node.tcp_mem.max_pages",
     "node.fork_failures": "lines reporting fork/clone/thread creation refused with EAGAIN",
     "node.ulimit.max_user_processes": "ulimit -u of the shell that collected the evidence",
+    "node.ulimit.open_files": "ulimit -n (the soft open-files limit) of the collecting shell",
+    "node.ulimit.open_files_hard": "ulimit -Hn (the hard open-files limit) of that shell",
     "node.limits.nproc": "effective nproc limit for ordinary users from limits.conf/limits.d",
     # --- node: memory --------------------------------------------------------------------------
     "node.memory.total_bytes": "MemTotal",

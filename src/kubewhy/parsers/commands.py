@@ -156,6 +156,18 @@ def _sysctl_fact(key: str) -> str:
     return "sysctl." + key.strip("/").replace("/", ".").replace("-", "_")
 
 
+def _asks_open_files(args: tuple[str, ...]) -> bool:
+    """``ulimit -n``, ``-Hn``, ``-Sn``, ``-n -H``: a query of the open-files limit. A value among
+    the arguments (``ulimit -n 1024``) sets it instead, and prints nothing."""
+    flags = "".join(a[1:] for a in args if a.startswith("-"))
+    return (
+        bool(args)
+        and all(a.startswith("-") for a in args)
+        and set(flags) <= set("nHS")
+        and ("n" in flags)
+    )
+
+
 def _value(text: str) -> Value:
     stripped = text.strip()
     if re.fullmatch(r"-?\d+", stripped):
@@ -171,6 +183,11 @@ def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
     if src.name == "ulimit" and src.args == ("-u",):
         numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]
         return [Reading("node.ulimit.max_user_processes", int(t), n) for n, t in numbers]
+    if src.name == "ulimit" and _asks_open_files(src.args):
+        numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]
+        hard = "H" in "".join(src.args)
+        name = "node.ulimit.open_files_hard" if hard else "node.ulimit.open_files"
+        return [Reading(name, int(t), n) for n, t in numbers]
     if src.name == "conntrack" and src.has_flag("-C", "--count") and not p.filtered:
         # The entries in the table now, as /proc/sys/net/netfilter/nf_conntrack_count says.
         numbers = [(n, text) for n, text in lines[:1] if text.isdigit()]

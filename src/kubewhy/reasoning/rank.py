@@ -208,6 +208,30 @@ def _edges(hyps: Sequence[Hypothesis], places: Places) -> dict[int, list[int]]:
     return edges
 
 
+def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> None:
+    """Raise to its threshold a lead that would explain a finding seen on the same place: a
+    latent condition beside the very consequence it produces is a probable cause, as a person
+    reading both would conclude (a billion open files allowed, and the pod OOM-killed at start).
+    Only a lead with a sign of its own, and only through a link that holds for the pair."""
+    found = [h for h in hyps if h.tier != "lead"]
+    for cause in hyps:
+        if cause.tier != "lead" or not cause.has_primary():
+            continue
+        links = {link.failure_mode: link for link in cause.fm.causes if link.kind == "causes"}
+        explained = [
+            effect
+            for effect in found
+            if effect.fm.id in links
+            and places.same(cause, effect)
+            and in_time(cause, effect)
+            and link_holds(links[effect.fm.id], cause, effect)
+        ]
+        if explained:
+            cause.confidence = round(max(cause.confidence, cause.fm.threshold), 3)
+            names = ", ".join(sorted({e.fm.id for e in explained}))
+            cause.version_notes.append(f"a lead raised: it would explain {names}, seen here")
+
+
 def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
     seen: set[int] = set()
     stack = [start]
@@ -303,6 +327,7 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     hyps = fold_repeated_past(hyps)
     places = Places.of(hyps)
     hyps = drop_repeated_leads(drop_subsumed(hyps, places), places)
+    promote_explaining_leads(hyps, places)
     edges = _edges(hyps, places)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
     reached_by: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
