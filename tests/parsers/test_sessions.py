@@ -427,3 +427,29 @@ def test_open_files_limit_queries_and_not_settings() -> None:
     # `ulimit -n 1024` sets the limit (it prints nothing); `ulimit -nH` is bash's error
     assert interpret("ulimit -n 1024", [(2, "")]) is None
     assert _values("ulimit -nH", "bash: ulimit: H: invalid number") == {}
+
+
+def test_systemctl_status_gives_the_units_tasks_and_their_limit() -> None:
+    # The status a public write-up pasted (docker.service under systemd's DefaultTasksMax).
+    out = [
+        (1, "● docker.service - Docker Application Container Engine"),
+        (2, "   Loaded: loaded (/etc/systemd/system/docker.service; enabled)"),
+        (3, " Main PID: 113233 (dockerd)"),
+        (4, "    Tasks: 2043 (limit: 2048)"),
+        (5, "   Memory: 1.1G"),
+        (6, "   CGroup: /system.slice/docker.service"),
+    ]
+    readings = interpret("systemctl status docker", out)
+    assert readings is not None
+    assert {(r.name, r.value, r.line) for r in readings} == {
+        ("cgroup.pids.current", 2043, 4),
+        ("cgroup.pids.max", 2048, 4),
+    }
+    assert {r.entity.name for r in readings if r.entity} == {"/system.slice/docker.service"}
+    # without a limit (TasksMax=infinity) only the count; a grep keeps whole lines
+    unlimited = interpret("systemctl status containerd | grep Tasks", [(2, "    Tasks: 88")])
+    assert unlimited is not None
+    assert [(r.name, r.value) for r in unlimited] == [("cgroup.pids.current", 88)]
+    assert unlimited[0].entity is not None
+    assert unlimited[0].entity.name == "/system.slice/containerd.service"
+    assert interpret("systemctl status docker | wc -l", [(2, "12")]) is None

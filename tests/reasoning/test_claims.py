@@ -50,3 +50,27 @@ def test_the_nodes_own_daemons_refused_point_at_the_node(tmp_path: Path) -> None
     modes = _modes(tmp_path, {"journal.txt": journal})
     assert modes[0][0] == "node-pid-exhaustion"
     assert "pids-cgroup-limit" not in [m for m, _ in modes]
+
+
+def test_the_daemons_own_service_cgroup_at_its_limit_takes_their_refusals(tmp_path: Path) -> None:
+    # dockerd refused forks (Go's fork/exec EAGAIN) while `systemctl status docker` shows its
+    # service at systemd's task limit: the service's limit, not the node's.
+    journal = "".join(
+        f'Sep 16 17:0{n}:05 node-1 dockerd[113233]: time="2021-09-16T17:0{n}:05Z" level=error '
+        'msg="failed to start shim: fork/exec /usr/bin/containerd-shim: resource temporarily '
+        'unavailable: unknown"\n'
+        for n in range(3)
+    )
+    status = (
+        "[root@node-1 ~]# systemctl status docker\n"
+        "● docker.service - Docker Application Container Engine\n"
+        " Main PID: 113233 (dockerd)\n"
+        "    Tasks: 2043 (limit: 2048)\n"
+        "   CGroup: /system.slice/docker.service\n"
+    )
+    modes = _modes(tmp_path, {"journal.txt": journal, "terminal.txt": status})
+    assert modes[0][0] == "pids-cgroup-limit"
+    assert "node-pid-exhaustion" not in [m for m, _ in modes]
+    # without the service's limit, the same lines point at the node
+    (tmp_path / "terminal.txt").unlink()
+    assert _modes(tmp_path, {})[0][0] == "node-pid-exhaustion"

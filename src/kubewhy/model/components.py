@@ -57,6 +57,8 @@ JOURNAL_IDENTIFIERS = {
     # OpenShift 3.x runs the kubelet inside its node service.
     "origin-node": "kubelet",
     "atomic-openshift-node": "kubelet",
+    # Container Linux ran the kubelet through its kubelet-wrapper script (rkt fly).
+    "kubelet-wrapper": "kubelet",
     "kernel": "kernel",
     "etcd": "etcd",
     "kube-apiserver": "kube-apiserver",

@@ -440,6 +440,41 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
     return [Reading(name, value, n) for name, value, n in found]
 
 
+# systemd's `systemctl status UNIT` (src/systemctl/systemctl-show.c): "Tasks: %u (limit: %u)"
+# for the unit's pids cgroup, and the "CGroup: PATH" line naming it.
+_STATUS_TASKS = re.compile(r"^\s*Tasks:\s+(?P<current>\d+)(?:\s+\(limit:\s+(?P<limit>\d+)\))?")
+_STATUS_CGROUP = re.compile(r"^\s*CGroup:\s+(?P<path>/\S+)")
+
+
+def _read_systemctl_status(p: Pipeline, out: Output) -> list[Reading] | None:
+    """A unit's tasks and their limit (systemd's TasksMax) from ``systemctl status UNIT``, as the
+    pids cgroup of the unit they are about."""
+    src = p.source
+    if src.name != "systemctl" or src.words[:1] != ("status",) or len(src.words) != 2:
+        return None
+    if p.counts_lines:
+        return None  # the lines are whole through grep: a filtered status is read too
+    tasks: tuple[int, int | None, int] | None = None
+    path: str | None = None
+    for n, line in out:
+        found = _STATUS_TASKS.match(line)
+        if found and tasks is None:
+            limit = found.group("limit")
+            tasks = (int(found.group("current")), int(limit) if limit else None, n)
+        found_path = _STATUS_CGROUP.match(line)
+        if found_path and path is None:
+            path = found_path.group("path")
+    if tasks is None:
+        return []
+    unit = src.words[1] if "." in src.words[1] else f"{src.words[1]}.service"
+    cgroup = Entity.cgroup(path or f"/system.slice/{unit}")
+    current, limit, n = tasks
+    readings = [Reading("cgroup.pids.current", current, n, cgroup)]
+    if limit is not None:
+        readings.append(Reading("cgroup.pids.max", limit, n, cgroup))
+    return readings
+
+
 def _read_kubectl_top(p: Pipeline, out: Output) -> list[Reading] | None:
     src = p.source
     words = after_global_options(src) if src.name == "kubectl" else ()
@@ -459,6 +494,7 @@ READERS: Sequence[Reader] = (
     _read_firewall,
     _read_sockets,
     _read_kubectl_top,
+    _read_systemctl_status,
     read_grouped_zombies,
     read_agent_counts,
     read_program_threads,

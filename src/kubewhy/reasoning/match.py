@@ -449,13 +449,12 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                     continue
                 signs = [m for m in other.matched.values() if not m.supporting and not m.refutes]
                 writers = {n for m in signs for n in m.written_by}
-                if (
-                    not signs
-                    or not all(m.symptom in shared for m in signs)
-                    or writers & set(claim.unless_written_by)
-                ):
+                if not signs or not all(m.symptom in shared for m in signs):
                     continue
                 claimer = _own_finding(fm, other, hyps)
+                daemons = writers & set(claim.unless_written_by)
+                if daemons and not (claimer and _daemons_own_cgroup(claimer.subject, daemons)):
+                    continue
                 if claimer is not None:
                     share = _confidence(claimer)
                     gone.add(id(other))
@@ -480,6 +479,15 @@ def _claim_shared(kb: KnowledgeBase, hyps: list[Hypothesis]) -> list[Hypothesis]
                     for m in signs:
                         m.weight = round(m.weight * (1 - share), 4)
     return [h for h in hyps if id(h) not in gone] + added
+
+
+def _daemons_own_cgroup(subject: Entity, daemons: set[str]) -> bool:
+    """``subject`` is the service cgroup of every one of ``daemons`` (docker's lines and
+    /system.slice/docker.service): their refusals are that cgroup's limit, not the node's."""
+    if subject.kind != Kind.CGROUP.value:
+        return False
+    unit = subject.name.rstrip("/").rsplit("/", 1)[-1]
+    return unit.endswith(".service") and all(d in unit for d in daemons)
 
 
 def _writers_blamed(claim: ClaimedSymptoms, m: Matched) -> dict[str, int]:
