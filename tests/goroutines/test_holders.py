@@ -119,3 +119,33 @@ def test_a_holder_doing_io_under_a_minute_does_not_make_a_lock_held() -> None:
     assert not _queue_is_held("IO wait")
     assert _queue_is_held("syscall, 4 minutes")
     assert _queue_is_held("chan receive")
+
+
+# One goroutine of ingress-nginx's controller, as kubernetes/ingress-nginx#768 pasted it (Go 1.8):
+# alone in the excerpt, waiting nine hours for a mutex.
+ONE_LONG_WAITER = """goroutine 44 [semacquire, {minutes} minutes]:
+sync.runtime_SemacquireMutex(0xc42012e3c4)
+  /usr/local/Cellar/go/1.8.1/libexec/src/runtime/sema.go:62 +0x34
+sync.(*Mutex).Lock(0xc42012e3c0)
+  /usr/local/Cellar/go/1.8.1/libexec/src/sync/mutex.go:87 +0x9d
+sync.(*RWMutex).Lock(0xc42012e3c0)
+  /usr/local/Cellar/go/1.8.1/libexec/src/sync/rwmutex.go:86 +0x2d
+k8s.io/ingress/vendor/k8s.io/client-go/tools/cache.(*DeltaFIFO).HasSynced(0xc42012e3c0, 0x1dcd400)
+  /Users/clucas/go/src/k8s.io/ingress/vendor/k8s.io/client-go/tools/cache/delta_fifo.go:167 +0x36
+"""
+
+
+def test_one_goroutine_waiting_long_for_a_mutex_is_a_convoy_short_waits_are_not() -> None:
+    held = analyze(parse_goroutine_lines(ONE_LONG_WAITER.format(minutes=539).splitlines()))
+    (convoy,) = held.convoys
+    assert convoy.waiters == 1 and convoy.max_wait_minutes == 539
+    passing = analyze(parse_goroutine_lines(ONE_LONG_WAITER.format(minutes=3).splitlines()))
+    assert passing.convoys == []
+
+
+def test_a_program_is_named_by_its_own_module() -> None:
+    from kubewhy.model.components import of_stack_frames
+
+    dump = parse_goroutine_lines(ONE_LONG_WAITER.format(minutes=539).splitlines())
+    frames = [f.function for g in dump.ranked() for f in g.frames]
+    assert of_stack_frames(frames) == "ingress"

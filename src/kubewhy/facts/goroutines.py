@@ -497,7 +497,11 @@ def _convoys(
         count = sum(g.count for g in queued)
         waits = [g.max_wait for g in queued if g.max_wait is not None]
         longest = max(waits) if waits else None
-        if count < limits.convoy_min_waiters and not (count >= 2 and longest):
+        # Few waiters make a convoy when they have waited: two with any stamp, one from the
+        # long-wait minutes on (a mutex changes hands in microseconds; one waited for ten
+        # minutes or more is held by someone who does not let go).
+        stuck = longest is not None and (count >= 2 or longest >= limits.long_wait_minutes)
+        if count < limits.convoy_min_waiters and not stuck:
             continue
         found = _holder(candidates, lock_function, longest if has_waits else None)
         holder = None

@@ -482,6 +482,25 @@ def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidenc
     ][:3]
 
 
+# The kubelet's network plugin manager (pkg/kubelet/network, later dockershim/network) serialises
+# a pod's network calls under one lock per pod and a manager-wide one: a queue on it behind a
+# held lock is a CNI call that does not return.
+_NETWORK_PLUGIN_LOCK = re.compile(
+    r"network\.\(\*PluginManager\)\.(?:GetPodNetworkStatus|SetUpPod|TearDownPod)"
+)
+
+
+@check
+def network_plugin_lock_held(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Goroutines queue behind a held lock in the kubelet's network plugin manager (the lock a
+    hung CNI ADD, DEL or status call keeps)."""
+    return [
+        q.evidence()
+        for q in lock_queues(seen, subject)
+        if any(_NETWORK_PLUGIN_LOCK.search(c.lock_function) for c in q.convoys)
+    ][:3]
+
+
 # --- DNS queries sent again at the resolver's timeout -------------------------------------------
 
 # The gaps at which a stub resolver sends an unanswered query again, with resolv.conf's defaults

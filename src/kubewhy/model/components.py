@@ -229,10 +229,49 @@ def of_metric_labels(labels: Mapping[str, str]) -> str | None:
     return METRIC_JOBS.get(job, job) if job else None
 
 
+# Modules every Kubernetes program links: a frame in them says nothing about which program ran.
+_LIBRARY_MODULES = re.compile(
+    r"^(?:k8s\.io/(?:client-go|apimachinery|api|klog|utils|kube-openapi|component-base)|"
+    r"sigs\.k8s\.io/(?:controller-runtime|structured-merge-diff|json|yaml)|"
+    r"golang\.org/x/|google\.golang\.org/|gopkg\.in/|go\.uber\.org/|go\.opencensus\.io|"
+    r"go\.opentelemetry\.io|github\.com/(?:golang|gogo|prometheus|grpc-ecosystem|sirupsen|spf13|"
+    r"hashicorp|google|json-iterator|modern-go|pkg|davecgh|emicklei|go-logr|cespare|beorn7|"
+    r"matttproud|mailru|munnerz|imdario|evanphx|gorilla|fsnotify|vishvananda|containernetworking"
+    r"|opencontainers|docker|moby|coreos|cilium/ebpf|miekg)/)"
+)
+_MODULE = re.compile(
+    r"^((?:github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]+|[\w-]+\.[\w.-]+/[\w.-]+)"
+)
+
+
 def of_stack_frames(frames: Iterable[str]) -> str:
-    """The program a goroutine dump came from, from the packages in its stacks."""
+    """The program a goroutine dump came from, from the packages in its stacks: a known
+    component's, else the program's own module (what its frames vendor libraries under, or the
+    module most of its non-library frames are in), by its last path element.
+
+    >>> of_stack_frames(["k8s.io/ingress/vendor/k8s.io/client-go/tools/cache.(*DeltaFIFO).Pop"])
+    'ingress'
+    >>> of_stack_frames(["github.com/cilium/cilium/pkg/endpoint.(*Endpoint).lockAlive",
+    ...                  "k8s.io/client-go/tools/cache.(*processorListener).run"])
+    'cilium'
+    >>> of_stack_frames(["main.main", "sync.(*Mutex).Lock"])
+    'go-program'
+    """
+    frames = list(frames)
     joined = " ".join(frames)
     for needle, name in STACK_PACKAGES:
         if needle in joined:
             return name
-    return UNKNOWN_GO_PROGRAM
+    counts: dict[str, int] = {}
+    for frame in frames:
+        vendored, sep, _ = frame.partition("/vendor/")
+        module = vendored if sep else frame
+        found = _MODULE.match(module)
+        if found is None or (not sep and _LIBRARY_MODULES.match(module)):
+            continue
+        weight = 1000 if sep else 1  # a vendor tree is the program's own
+        counts[found.group(1)] = counts.get(found.group(1), 0) + weight
+    if not counts:
+        return UNKNOWN_GO_PROGRAM
+    module = max(sorted(counts), key=counts.__getitem__)
+    return module.rsplit("/", 1)[-1]
