@@ -42,6 +42,13 @@ from kubewhy.parsers.shell import origin_of, parse_command
         ("bash-4.2$ ulimit -u", None, "ulimit -u"),
         ("sh-4.4# cat /proc/sys/kernel/pid_max", None, "cat /proc/sys/kernel/pid_max"),
         ("PS C:\\Users\\me> kubectl get nodes", None, "kubectl get nodes"),
+        # host names redacted in part (public: Azure/AKS#3162)
+        (
+            "user@aks-nodepool-######-vmss000001:~$ cat /etc/resolv.conf",
+            "aks-nodepool-######-vmss000001",
+            "cat /etc/resolv.conf",
+        ),
+        ("[root@k8s-***-01 ~]# uname -r", "k8s-***-01", "uname -r"),
         # Commands pasted without their prompt (public: k3s-io/k3s#2143)
         (" k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl", None, None),
         ("kubectl -n kube-system get pods", None, "kubectl -n kube-system get pods"),

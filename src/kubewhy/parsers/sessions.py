@@ -6,7 +6,8 @@ the command that produced it (:class:`Prompt`), and the prompt's host says which
 
 Prompt styles recognised (``cmd`` stands for the command):
 
-- ``user@host:~$ cmd``, ``[root@host dir]# cmd``, ``(venv)user@host:/tmp$ cmd``,
+- ``user@host:~$ cmd``, ``[root@host dir]# cmd`` (a host name redacted in part, as in
+  ``aks-pool-######-vmss0001``, stays one name), ``(venv)user@host:/tmp$ cmd``,
   ``10.0.0.5 root@host:/# cmd`` (an address before the prompt);
 - ``host ~ # cmd``, ``host [~]$ cmd``, ``Mac:~ user$ cmd`` (host, then a path or a user);
 - bare ``$ cmd``, ``# cmd``, ``% cmd``, ``> cmd``, ``/ # cmd``, ``~ # cmd`` and the arrows of zsh
@@ -54,7 +55,7 @@ KNOWN_COMMANDS = frozenset(
 )
 
 _USER_HOST = re.compile(
-    r"^(?:\d{1,3}(?:\.\d{1,3}){3}\s+)?(?:\([\w.-]+\)\s?)?\[?[\w.-]+@(?P<host>[\w.-]+)"
+    r"^(?:\d{1,3}(?:\.\d{1,3}){3}\s+)?(?:\([\w.-]+\)\s?)?\[?[\w.-]+@(?P<host>[\w.-]+(?:[#*]+[\w.-]+)*)"
     r"(?::[^\s#$%\]]*)?(?:\s+[^\s#$%\]]+)?\]?\s?[#$%]\s?(?P<cmd>.*?)\s*$"
 )
 _HOST_PATH = re.compile(
