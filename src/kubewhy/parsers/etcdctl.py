@@ -51,6 +51,12 @@ _MEMBER_ROW = re.compile(
 )
 _V2_MEMBER = re.compile(r"^(?P<id>[0-9a-f]{1,16})(?:\[unstarted\])?: name=\S* peerURLs=")
 _V2_LEADER = re.compile(r"\bisLeader=(true|false)\b")
+# etcd's auth errors (server/etcdserver/api/v3rpc/rpctypes): the member is up and refused the
+# client's (missing or wrong) credentials.
+_AUTH_REFUSED = re.compile(
+    r"etcdserver: (?:user name is empty|user name not found|authentication failed, invalid user "
+    r"ID or password|invalid auth token|permission denied)"
+)
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TABLE_BORDER = re.compile(r"^\+[-+]+\+$")
 _SIZE = re.compile(r"^(?P<n>[\d.]+)\s*(?P<unit>[kKMGTP]?i?B)$")
@@ -215,7 +221,10 @@ class EtcdctlFormat:
 
     def _row(self, row: dict[str, str], n: int, line: str, seen: _Seen) -> None:
         if "HEALTH" in row and "ENDPOINT" in row:
-            seen.health[row["ENDPOINT"]] = (row["HEALTH"] == "true", n, line)
+            # A member that refused the client's credentials answered: it is up (the client,
+            # not the member, is what failed; etcdctl still calls the cluster unhealthy).
+            answered = _AUTH_REFUSED.search(row.get("ERROR", "")) is not None
+            seen.health[row["ENDPOINT"]] = (row["HEALTH"] == "true" or answered, n, line)
         elif "STATUS" in row and "NAME" in row and "ID" in row:
             seen.members.append((row["ID"], row["STATUS"] == "started", n, line))
         elif "ENDPOINT" in row and ("RAFT TERM" in row or "IS LEADER" in row):
