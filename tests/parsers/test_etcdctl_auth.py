@@ -17,6 +17,7 @@ import pytest
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.etcdctl import ETCDCTL
 from kubewhy.pipeline import Request, diagnose
+from tests.prometheus.peers import stop
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("etcd") and shutil.which("etcdctl"))
@@ -75,12 +76,7 @@ def etcd_with_auth(tmp_path: Path) -> Iterator[str]:
             assert done.returncode == 0, done.stderr
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 def test_members_that_refuse_missing_credentials_are_up(
