@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.prometheus.peers import stop
 
 from kubewhy.parsers.base import Context
 from kubewhy.parsers.etcdctl import ETCDCTL
 from kubewhy.pipeline import Request, diagnose
-from tests.prometheus.peers import stop
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("etcd") and shutil.which("etcdctl"))
