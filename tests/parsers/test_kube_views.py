@@ -133,6 +133,7 @@ WORKER_NODE = {
         ],
         "capacity": {"cpu": "2", "memory": "2025188Ki", "pods": "110"},
         "nodeInfo": {
+            "machineID": "9384e2927f544209b5d7b67474bbf92b",
             "kernelVersion": "5.13.0-28-generic",
             "osImage": "Ubuntu 21.10",
             "containerRuntimeVersion": "containerd://1.5.9",

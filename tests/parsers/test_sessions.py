@@ -460,3 +460,24 @@ def test_systemctl_status_gives_the_units_tasks_and_their_limit() -> None:
     assert unlimited[0].entity is not None
     assert unlimited[0].entity.name == "/system.slice/containerd.service"
     assert interpret("systemctl status docker | wc -l", [(2, "12")]) is None
+
+
+def test_node_fields_from_custom_columns_named_by_the_command_line() -> None:
+    # The table siderolabs/talos#4759 pasted: every node with the same machine ID.
+    command = (
+        "kubectl get nodes -o custom-columns=NAME:.metadata.name,"
+        "MACHINE-ID:.status.nodeInfo.machineID"
+    )
+    out = [
+        (2, "NAME                 MACHINE-ID"),
+        (3, "talos-192-168-32-2   ad432f2cb0c28bbcd1f87a20199237f9"),
+        (4, "talos-192-168-32-3   ad432f2cb0c28bbcd1f87a20199237f9"),
+    ]
+    readings = interpret(command, out)
+    assert readings is not None
+    assert [(r.name, r.entity.name if r.entity else None, r.line) for r in readings] == [
+        ("node.machine_id", "talos-192-168-32-2", 3),
+        ("node.machine_id", "talos-192-168-32-3", 4),
+    ]
+    # columns the reader does not know say nothing
+    assert interpret("kubectl get nodes -o custom-columns=NAME:.metadata.name", out) is None

@@ -186,6 +186,8 @@ FACTS: dict[str, str] = {
     "node.address": "an address of the node (InternalIP, `Node: name/IP`, a scrape target)",
     "node.kubelet_version": "nodeInfo.kubeletVersion or kubelet --version",
     "node.container_runtime": "nodeInfo.containerRuntimeVersion (docker://18.6.3 ...)",
+    "node.machine_id": "nodeInfo.machineID (/etc/machine-id as the kubelet read it)",
+    "cluster.nodes_sharing_machine_id": "the most nodes that report one machine ID (1: all unique)",
     "node.pods.count": "pods bound to the node in the evidence",
     "node.pods.pending": "pods on the node in phase Pending",
     "node.pods.pending_with_running_containers": "Pending pods whose containers already run",

@@ -372,6 +372,28 @@ def _facts_with_prefix(store: FactStore, entity: Entity, prefix: str) -> list[Fa
     ]
 
 
+def _machine_id_facts(store: FactStore) -> None:
+    """How many nodes report the same machine ID at most: it names one installed system, so
+    two nodes with one ID are one image cloned without a new ID (or a kubelet reading a
+    machine-id file baked into its own image)."""
+    by_id: dict[str, list[Fact]] = {}
+    for node in store.holders(Kind.NODE.value, ["node.machine_id"]):
+        fact = store.fact(node, "node.machine_id")
+        if fact is not None and str(fact.value).strip():
+            by_id.setdefault(str(fact.value).strip(), []).append(fact)
+    if not by_id:
+        return
+    shared = max(by_id.values(), key=len)
+    names = ", ".join(f.entity.name for f in shared[:5])
+    evidence = Evidence(
+        shared[0].evidence.source if shared[0].evidence else "nodes",
+        shared[0].evidence.line if shared[0].evidence else None,
+        None,
+        f"{len(shared)} node(s) report machine ID {shared[0].value}: {names}",
+    )
+    _add_once(store, "cluster.nodes_sharing_machine_id", Entity.cluster(), len(shared), evidence)
+
+
 def derive_facts(store: FactStore, nodes: NodeNames) -> None:
     _worst_of_sources(store, Entity.cluster(), "cluster.reboots")
     for name in nodes.known():
@@ -380,5 +402,6 @@ def derive_facts(store: FactStore, nodes: NodeNames) -> None:
     for node in store.entities(Kind.NODE.value):
         _derive_node(store, node)
     _cluster_counts(store)
+    _machine_id_facts(store)
     _etcd_facts(store)
     _cgroup_pid_facts(store)

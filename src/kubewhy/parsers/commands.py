@@ -475,6 +475,54 @@ def _read_systemctl_status(p: Pipeline, out: Output) -> list[Reading] | None:
     return readings
 
 
+# `kubectl get nodes -o custom-columns=NAME:.metadata.name,MACHINE-ID:.status.nodeInfo.machineID`:
+# the command line says which field each column holds.
+_NODE_COLUMN_FACTS = {
+    ".status.nodeInfo.machineID": "node.machine_id",
+    ".status.nodeInfo.kernelVersion": "kernel.release",
+    ".status.nodeInfo.kubeletVersion": "node.kubelet_version",
+    ".status.nodeInfo.containerRuntimeVersion": "node.container_runtime",
+    ".status.nodeInfo.osImage": "os.pretty_name",
+}
+
+
+def _custom_columns(spec: str) -> list[tuple[str, str]]:
+    """(header, JSON path) of each column in a custom-columns spec."""
+    columns = []
+    for part in spec.strip("'\"").split(","):
+        header, sep, path = part.partition(":")
+        if sep and path.startswith("."):
+            columns.append((header, path))
+    return columns
+
+
+def _read_node_columns(p: Pipeline, out: Output) -> list[Reading] | None:
+    """Node fields from ``kubectl get nodes -o custom-columns=...``, one row a node."""
+    src = p.source
+    words = after_global_options(src) if src.name in ("kubectl", "k", "oc") else ()
+    output = src.option("-o", "--output") or ""
+    if words[:2] not in (("get", "nodes"), ("get", "node"), ("get", "no")):
+        return None
+    if not output.startswith("custom-columns="):
+        return None
+    columns = _custom_columns(output.removeprefix("custom-columns="))
+    paths = [path for _, path in columns]
+    if ".metadata.name" not in paths or not any(path in _NODE_COLUMN_FACTS for path in paths):
+        return None
+    name_at = paths.index(".metadata.name")
+    readings = []
+    for n, line in out:
+        cells = line.split()
+        if len(cells) != len(columns) or cells[name_at] == columns[name_at][0]:
+            continue  # the header, or a row whose values hold spaces
+        node = Entity.for_node(cells[name_at])
+        for cell, path in zip(cells, paths, strict=True):
+            name = _NODE_COLUMN_FACTS.get(path)
+            if name and cell != "<none>":
+                readings.append(Reading(name, cell, n, node))
+    return readings
+
+
 def _read_kubectl_top(p: Pipeline, out: Output) -> list[Reading] | None:
     src = p.source
     words = after_global_options(src) if src.name == "kubectl" else ()
@@ -494,6 +542,7 @@ READERS: Sequence[Reader] = (
     _read_firewall,
     _read_sockets,
     _read_kubectl_top,
+    _read_node_columns,
     _read_systemctl_status,
     read_grouped_zombies,
     read_agent_counts,

@@ -142,7 +142,7 @@ _NODE_NAMED = re.compile(r"^Node (?P<node>\S+) (?:status is now|event):")
 _CONTAINER_NAMED = re.compile(r"^(?:Created|Started) container:? (?P<name>\S+)$")
 _QUOTE = re.compile(r"^\s*>[ \t]?")
 _SYSTEM_INFO = frozenset(
-    {"Kernel Version", "OS Image", "Container Runtime Version", "Kubelet Version"}
+    {"Kernel Version", "OS Image", "Container Runtime Version", "Kubelet Version", "Machine ID"}
 )
 _SQUASHED_EVENT = re.compile(
     r"\b(Normal|Warning)\s+([A-Z]\w+)\s+"
@@ -595,6 +595,7 @@ class _Block:
         view.os_image = told.get("OS Image")
         view.container_runtime = told.get("Container Runtime Version")
         view.kubelet_version = told.get("Kubelet Version")
+        view.machine_id = told.get("Machine ID")
         capacities = {
             key: Cited(value, self.evidence(number, f"{key}: {told}"))
             for key, (told, number) in capacity.items()

@@ -251,6 +251,7 @@ class NodeView:
     os_image: Cited[str] | None = None
     kubelet_version: Cited[str] | None = None
     container_runtime: Cited[str] | None = None
+    machine_id: Cited[str] | None = None
     capacity_pods: Cited[int] | None = None
     capacity_pids: Cited[int] | None = None
     # Pods running on the node, as (namespace, name), and how many there are.
@@ -278,6 +279,7 @@ def add_node(view: NodeView, result: ParseResult) -> None:
         ("os.pretty_name", view.os_image),
         ("node.kubelet_version", view.kubelet_version),
         ("node.container_runtime", view.container_runtime),
+        ("node.machine_id", view.machine_id),
         ("node.capacity.pods", view.capacity_pods),
         ("node.capacity.pids", view.capacity_pids),
         ("node.pods.count", view.pods_count),

@@ -484,6 +484,7 @@ class _Reader:
         view.os_image = told("osImage")
         view.kubelet_version = told("kubeletVersion")
         view.container_runtime = told("containerRuntimeVersion")
+        view.machine_id = told("machineID")
         view.capacity_pods = counted("pods")
         view.capacity_pids = counted("pids")
         add_node(view, self.result)
