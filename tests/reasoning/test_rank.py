@@ -155,6 +155,8 @@ def test_a_lead_beside_the_finding_it_would_explain_is_raised_to_a_cause() -> No
     assert limit.tier == "probable"
     assert ranked[1].explained_by is limit
     assert "would explain container-oomkilled" in ranked[0].why
+    # the reason is the ranking's, not a version note of the finding's JSON
+    assert limit.version_notes == []
 
 
 def test_a_lead_stays_a_lead_without_its_consequence_or_elsewhere() -> None:

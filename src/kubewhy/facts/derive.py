@@ -376,21 +376,17 @@ def _machine_id_facts(store: FactStore) -> None:
     """How many nodes report the same machine ID at most: it names one installed system, so
     two nodes with one ID are one image cloned without a new ID (or a kubelet reading a
     machine-id file baked into its own image)."""
-    by_id: dict[str, list[Fact]] = {}
+    by_id: dict[str, list[Entity]] = {}
     for node in store.holders(Kind.NODE.value, ["node.machine_id"]):
-        fact = store.fact(node, "node.machine_id")
-        if fact is not None and str(fact.value).strip():
-            by_id.setdefault(str(fact.value).strip(), []).append(fact)
+        machine_id = str(store.value(node, "node.machine_id") or "").strip()
+        if machine_id:
+            by_id.setdefault(machine_id, []).append(node)
     if not by_id:
         return
-    shared = max(by_id.values(), key=len)
-    names = ", ".join(f.entity.name for f in shared[:5])
-    evidence = Evidence(
-        shared[0].evidence.source if shared[0].evidence else "nodes",
-        shared[0].evidence.line if shared[0].evidence else None,
-        None,
-        f"{len(shared)} node(s) report machine ID {shared[0].value}: {names}",
-    )
+    machine_id, shared = max(by_id.items(), key=lambda item: len(item[1]))
+    names = ", ".join(node.name for node in shared[:5])
+    text = f"{len(shared)} node(s) report machine ID {machine_id}: {names}"
+    evidence = _summary(store, shared[0], ["node.machine_id"], text)
     _add_once(store, "cluster.nodes_sharing_machine_id", Entity.cluster(), len(shared), evidence)
 
 

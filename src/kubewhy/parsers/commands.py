@@ -448,30 +448,23 @@ _STATUS_CGROUP = re.compile(r"^\s*CGroup:\s+(?P<path>/\S+)")
 
 def _read_systemctl_status(p: Pipeline, out: Output) -> list[Reading] | None:
     """A unit's tasks and their limit (systemd's TasksMax) from ``systemctl status UNIT``, as the
-    pids cgroup of the unit they are about."""
+    pids cgroup of the unit they are about. Its lines are whole through grep: a filtered status
+    is read too, a count of its lines is not."""
     src = p.source
     if src.name != "systemctl" or src.words[:1] != ("status",) or len(src.words) != 2:
         return None
     if p.counts_lines:
-        return None  # the lines are whole through grep: a filtered status is read too
-    tasks: tuple[int, int | None, int] | None = None
-    path: str | None = None
-    for n, line in out:
-        found = _STATUS_TASKS.match(line)
-        if found and tasks is None:
-            limit = found.group("limit")
-            tasks = (int(found.group("current")), int(limit) if limit else None, n)
-        found_path = _STATUS_CGROUP.match(line)
-        if found_path and path is None:
-            path = found_path.group("path")
+        return None
+    tasks = next(((n, m) for n, line in out if (m := _STATUS_TASKS.match(line))), None)
     if tasks is None:
         return []
+    paths = (m.group("path") for _, line in out if (m := _STATUS_CGROUP.match(line)))
     unit = src.words[1] if "." in src.words[1] else f"{src.words[1]}.service"
-    cgroup = Entity.cgroup(path or f"/system.slice/{unit}")
-    current, limit, n = tasks
-    readings = [Reading("cgroup.pids.current", current, n, cgroup)]
-    if limit is not None:
-        readings.append(Reading("cgroup.pids.max", limit, n, cgroup))
+    cgroup = Entity.cgroup(next(paths, f"/system.slice/{unit}"))
+    n, found = tasks
+    readings = [Reading("cgroup.pids.current", int(found.group("current")), n, cgroup)]
+    if found.group("limit"):
+        readings.append(Reading("cgroup.pids.max", int(found.group("limit")), n, cgroup))
     return readings
 
 

@@ -194,42 +194,47 @@ def _edges(hyps: Sequence[Hypothesis], places: Places) -> dict[int, list[int]]:
     for i, cause in enumerate(hyps):
         if cause.tier == "lead":
             continue  # a lead is a question, not an explanation of stronger findings
-        links = {link.failure_mode: link for link in cause.fm.causes if link.kind == "causes"}
+        links = _causes_links(cause)
         candidates = sorted(j for mode in links for j in by_mode.get(mode, ()))
         for j in candidates:
-            effect = hyps[j]
-            if (
-                i != j
-                and places.same(cause, effect)
-                and in_time(cause, effect)
-                and link_holds(links[effect.fm.id], cause, effect)
-            ):
+            if i != j and _explains(cause, hyps[j], links[hyps[j].fm.id], places):
                 edges[i].append(j)
     return edges
 
 
-def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> None:
+def _causes_links(cause: Hypothesis) -> dict[str, Link]:
+    return {link.failure_mode: link for link in cause.fm.causes if link.kind == "causes"}
+
+
+def _explains(cause: Hypothesis, effect: Hypothesis, link: Link, places: Places) -> bool:
+    """``link`` from the cause's mode holds for this pair: one place, the cause not after the
+    effect, and the link's conditions on components and workloads."""
+    return places.same(cause, effect) and in_time(cause, effect) and link_holds(link, cause, effect)
+
+
+def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> dict[int, str]:
     """Raise to its threshold a lead that would explain a finding seen on the same place: a
     latent condition beside the very consequence it produces is a probable cause, as a person
     reading both would conclude (a billion open files allowed, and the pod OOM-killed at start).
-    Only a lead with a sign of its own, and only through a link that holds for the pair."""
+    Only a lead with a sign of its own, and only through a link that holds for the pair. Returns
+    what was raised, by ``id()`` of the hypothesis, with the reason for its ranking note."""
     found = [h for h in hyps if h.tier != "lead"]
+    raised: dict[int, str] = {}
     for cause in hyps:
         if cause.tier != "lead" or not cause.has_primary():
             continue
-        links = {link.failure_mode: link for link in cause.fm.causes if link.kind == "causes"}
-        explained = [
-            effect
-            for effect in found
-            if effect.fm.id in links
-            and places.same(cause, effect)
-            and in_time(cause, effect)
-            and link_holds(links[effect.fm.id], cause, effect)
-        ]
+        links = _causes_links(cause)
+        explained = sorted(
+            {
+                effect.fm.id
+                for effect in found
+                if effect.fm.id in links and _explains(cause, effect, links[effect.fm.id], places)
+            }
+        )
         if explained:
             cause.confidence = round(max(cause.confidence, cause.fm.threshold), 3)
-            names = ", ".join(sorted({e.fm.id for e in explained}))
-            cause.version_notes.append(f"a lead raised: it would explain {names}, seen here")
+            raised[id(cause)] = f"a lead raised: it would explain {', '.join(explained)}, seen here"
+    return raised
 
 
 def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
@@ -327,7 +332,7 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
     hyps = fold_repeated_past(hyps)
     places = Places.of(hyps)
     hyps = drop_repeated_leads(drop_subsumed(hyps, places), places)
-    promote_explaining_leads(hyps, places)
+    raised = promote_explaining_leads(hyps, places)
     edges = _edges(hyps, places)
     reach = {i: _reachable(edges, i) for i in range(len(hyps))}
     reached_by: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
@@ -373,6 +378,8 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
             why += f"; explains {len(explained)} other finding(s) ({names})"
         if h.version_notes:
             why += "; " + "; ".join(h.version_notes)
+        if id(h) in raised:
+            why += "; " + raised[id(h)]
         if h.folded_past:
             why += f"; and {h.folded_past} earlier past finding(s) of this kind here, folded"
         ranked.append(Ranked(h, round(score, 4), explained, None, why))
