@@ -29,6 +29,21 @@ FACTS: dict[str, str] = {
     "node.sockstat.tcp_orphans": "/proc/net/sockstat TCP orphan: sockets no process owns any more",
     "node.tcp_mem.max_pages": "tcp_mem's third value: TCP pages past which allocations fail",
     "node.tcp_mem.used_ratio": "node.sockstat.tcp_mem_pages / node.tcp_mem.max_pages",
+    "node.inotify.instances": (
+        "inotify instances a listing of holders shows for the user holding most (a lower bound "
+        "when the listing was cut or filtered)"
+    ),
+    "node.inotify.watches": "inotify watches in all (inotify-info's total)",
+    "node.inotify.top_holder": "the process or program holding the most inotify instances",
+    "node.inotify.top_holder_instances": "the inotify instances that holder has",
+    "node.inotify.top_process_instances": "the most inotify instances one process holds",
+    "node.inotify.instances_used_ratio": (
+        "node.inotify.instances / fs.inotify.max_user_instances (the kernel's default 128 "
+        "when it was not read)"
+    ),
+    "node.inotify.top_process_share": (
+        "node.inotify.top_process_instances / fs.inotify.max_user_instances (default 128)"
+    ),
     "node.fork_failures": "lines reporting fork/clone/thread creation refused with EAGAIN",
     "node.ulimit.max_user_processes": "ulimit -u of the shell that collected the evidence",
     "node.ulimit.open_files": "ulimit -n (the soft open-files limit) of the collecting shell",
@@ -362,6 +377,15 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "node.kubelet_resolv_conf.loopback": ("kubelet.resolv_conf",),
     "etcd.quorum_kept": ("etcd.endpoints_unhealthy", "etcd.members"),
     "node.rp_filter.strict": ("sysctl.net.ipv4.conf.all.rp_filter",),
+    "node.inotify.instances_used_ratio": (
+        "node.inotify.instances",
+        "sysctl.fs.inotify.max_user_instances",
+    ),
+    "node.inotify.top_process_share": (
+        "node.inotify.top_process_instances",
+        "node.inotify.top_holder",
+        "sysctl.fs.inotify.max_user_instances",
+    ),
 }
 
 

@@ -352,6 +352,26 @@ def _etcd_facts(store: FactStore) -> None:
             store.add(Fact("etcd.quorum_kept", cluster, kept, unhealthy[1]))
 
 
+# The kernel's default fs.inotify.max_user_instances (fs/notify/inotify/inotify_user.c sets
+# init_user_ns's UCOUNT_INOTIFY_INSTANCES to 128), what a node has unless someone raised it.
+DEFAULT_INOTIFY_INSTANCES = 128
+
+
+def _inotify_facts(store: FactStore, node: Entity) -> None:
+    """Shares of the per-user inotify instance limit that a listing of holders shows in use, and
+    that its largest single process holds (the limit read on the node, else the kernel's
+    default)."""
+    limit = _number(store, node, "sysctl.fs.inotify.max_user_instances")
+    most = limit[0] if limit is not None and limit[0] > 0 else DEFAULT_INOTIFY_INSTANCES
+    for count, share in (
+        ("node.inotify.instances", "node.inotify.instances_used_ratio"),
+        ("node.inotify.top_process_instances", "node.inotify.top_process_share"),
+    ):
+        used = _number(store, node, count)
+        if used is not None:
+            _add_once(store, share, node, round(used[0] / most, 4), used[1])
+
+
 def _derive_node(store: FactStore, node: Entity) -> None:
     _network_facts(store, node)
     _kubelet_resolv_conf(store, node)
@@ -360,6 +380,7 @@ def _derive_node(store: FactStore, node: Entity) -> None:
     _pid_facts(store, node)
     _memory_facts(store, node)
     _tcp_memory_facts(store, node)
+    _inotify_facts(store, node)
     _process_facts(store, node)
     _rp_filter_facts(store, node)
 

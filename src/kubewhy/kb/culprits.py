@@ -170,6 +170,29 @@ def most_open_descriptors(seen: Observed, subject: Entity) -> Culprit | None:
 
 
 @finder
+def top_inotify_holder(seen: Observed, subject: Entity) -> Culprit | None:
+    """The process (or program) a listing of inotify holders shows with the most instances."""
+    found = _program_on_node(
+        seen, subject, "node.inotify.top_holder", "node.inotify.top_holder_instances"
+    )
+    if found is None:
+        return None
+    program, instances, evidence = found
+    store, node = seen.store, subject.on_node()
+    if node is None:
+        return None
+    listed = _numeric(store, node, "node.inotify.instances")
+    used = _numeric(store, node, "node.inotify.instances_used_ratio") or 0.0
+    hoards = _numeric(store, node, "node.inotify.top_process_share") or 0.0
+    if (listed and instances < listed / 4) or (used < 0.4 and hoards < 0.25):
+        # The most of many small holders is no culprit, and neither is a holder of instances
+        # when instances did not run short (out of watches, who holds instances says nothing).
+        return None
+    why = f"holds {int(instances)} inotify instances, the most in the listing"
+    return Culprit(Entity.component(program), why, evidence)
+
+
+@finder
 def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     store = seen.store
     best = _process_with_most(seen, subject, "process.rss_bytes")

@@ -35,6 +35,7 @@ from kubewhy.parsers.counted import (
     read_count,
     read_fd_count,
     read_grouped_zombies,
+    read_inotify_holders,
     read_program_threads,
 )
 from kubewhy.parsers.firewall import read_firewall
@@ -538,6 +539,7 @@ READERS: Sequence[Reader] = (
     _read_node_columns,
     _read_systemctl_status,
     read_grouped_zombies,
+    read_inotify_holders,
     read_agent_counts,
     read_program_threads,
     read_fd_count,

@@ -251,6 +251,98 @@ def read_grouped_zombies(p: Pipeline, out: Output) -> list[Reading] | None:
     return readings
 
 
+# --- inotify instances counted per process: who holds the per-user instance limit --------------
+
+# Each inotify instance is one descriptor whose link reads ``anon_inode:inotify``: people list
+# them with ``find /proc/*/fd -lname anon_inode:inotify``, ``readlink`` over /proc/*/fd/* or
+# ``lsof`` piped to ``grep inotify``, then count them per process with ``uniq -c``.
+_INOTIFY_LISTERS = frozenset(("find", "readlink", "ls", "lsof"))
+# ps's -o columns in AIX descriptors and in names: which of them a row's words are.
+_PS_COLUMN = {"%p": "pid", "%U": "user", "%u": "user", "%c": "comm", "%a": "args", "%P": "ppid"}
+_PS_NAMES = {"pid", "user", "euser", "ruser", "comm", "ucomm", "args", "command", "cmd", "ppid"}
+
+
+def _lists_inotify(p: Pipeline) -> bool:
+    src = p.source
+    if src.name not in _INOTIFY_LISTERS:
+        return False
+    if src.name == "find" and "inotify" in (src.option("-lname") or ""):
+        return True
+    return any("inotify" in g for g in p.grep_patterns)
+
+
+def _row_columns(p: Pipeline) -> list[str]:
+    """The columns after uniq's count: the -o columns of a ps the pipeline runs (through
+    ``xargs``), else one name (``cut``, ``awk '{print $1}'``, ``ps -o comm``)."""
+    for stage in p.stages:
+        args = list(stage.args)
+        if stage.name == "xargs" and "ps" in args:
+            args = args[args.index("ps") + 1 :]
+        elif stage.name != "ps":
+            continue
+        spec = Stage("ps", tuple(args)).option("-o", "--format") or ""
+        columns = []
+        for word in re.split(r"[,\s]+", spec):
+            name = _PS_COLUMN.get(word) or word.split("=")[0].lower()
+            columns.append("comm" if name in ("ucomm", "command", "cmd") else name)
+        if columns and all(c in _PS_NAMES for c in columns):
+            return ["user" if c in ("euser", "ruser") else c for c in columns]
+    return ["comm"]
+
+
+def _holder_of(cells: list[str], columns: list[str]) -> dict[str, str]:
+    """A row's words by column; the args column takes what the others leave."""
+    if "args" not in columns:
+        return dict(zip(columns, cells, strict=False))
+    at = columns.index("args")
+    after = len(columns) - at - 1
+    row = dict(zip(columns[:at], cells[:at], strict=False))
+    row.update(zip(columns[at + 1 :], cells[len(cells) - after :] if after else [], strict=False))
+    return row
+
+
+def read_inotify_holders(p: Pipeline, out: Output) -> list[Reading] | None:
+    """inotify instances listed per process (or per program, or in all): the most one user
+    holds in the listing, and the holder with most. A listing cut by ``head`` or filtered by
+    user is a lower bound, which is all the readings claim."""
+    if not _lists_inotify(p) or not (p.groups_counted or p.counts_lines):
+        return None
+    if p.counts_lines:
+        found = _first_int(out)
+        return [Reading("node.inotify.instances", found[0], found[1])] if found else []
+    columns = _row_columns(p)
+    per_user: dict[str, int] = {}
+    top: tuple[int, str, int | None, int] | None = None  # count, name, pid, line
+    first_line = None
+    for n, line in out:
+        cells = line.split()
+        if len(cells) < 2 or not cells[0].isdigit():
+            continue
+        count = int(cells[0])
+        row = _holder_of(cells[1:], columns)
+        name = (row.get("comm") or row.get("args") or "").rsplit("/", 1)[-1]
+        pid = row.get("pid", "")
+        if not name:
+            continue
+        first_line = first_line or n
+        user = row.get("user", "")
+        per_user[user] = per_user.get(user, 0) + count
+        if top is None or count > top[0]:
+            top = (count, name, int(pid) if pid.isdigit() else None, n)
+    if top is None or first_line is None:
+        return []
+    count, holder, holder_pid, at = top
+    readings = [
+        Reading("node.inotify.instances", max(per_user.values()), first_line),
+        Reading("node.inotify.top_holder", holder, at),
+        Reading("node.inotify.top_holder_instances", count, at),
+    ]
+    if holder_pid is not None:
+        # One process (not a program's processes summed): a single holder of many instances.
+        readings.append(Reading("node.inotify.top_process_instances", count, at))
+    return readings
+
+
 # --- requests to the API server counted per client -----------------------------------------------
 
 # A count of the API server's requests grouped by the client's user agent: `jq .userAgent

@@ -82,11 +82,18 @@ class Prompt:
     command: str
 
 
+# A shell loop typed on one line (``for f in /proc/*/fd/*; do readlink -f $f; done | ...``): no
+# log line or table row has this shape.
+_ONE_LINE_LOOP = re.compile(r"^for [A-Za-z_]\w* in \S.*?;\s*do\s+\S.*?;\s*done\b")
+
+
 def _runs_a_known_command(command: str) -> bool:
     words = _ENV_PREFIX.sub("", command).split()
     if not words:
         return False
     first = words[0]
+    if first == "for":
+        return _ONE_LINE_LOOP.match(command) is not None
     if first in ("sudo", "time", "nohup") and len(words) > 1:
         first = words[1]
     return first in KNOWN_COMMANDS or first.startswith(("/", "./", "~/"))
@@ -122,7 +129,11 @@ def _promptless_command(line: str) -> str | None:
     'oc -n openshift-dns get pods -o wide'
     >>> _promptless_command("kubectl.go:42] kubectl get failed") is None
     True
+    >>> _promptless_command(" for f in /proc/*/fd/*; do readlink -f $f; done | grep -c inotify")
+    'for f in /proc/*/fd/*; do readlink -f $f; done | grep -c inotify'
     """
+    if _ONE_LINE_LOOP.match(line.lstrip(" ")):
+        return line.strip()
     words = line.split(maxsplit=8)
     at = 0
     while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:

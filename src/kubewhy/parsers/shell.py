@@ -215,8 +215,18 @@ _BUNDLED = frozenset(("kubectl", "crictl", "ctr"))
 
 def parse_command(text: str) -> Pipeline | None:
     """The pipeline of a single command line; None for lists of commands (``a; b``, ``a && b``),
-    unbalanced quotes and empty lines."""
+    unbalanced quotes and empty lines. A loop that runs one command over a list of words
+    (``for f in /proc/*/fd/*; do readlink -f $f; done | grep inotify``) is that command given
+    the whole list: what it prints is the same lines.
+
+    >>> p = parse_command("for f in /proc/*/fd/*; do readlink -f $f; done | grep inotify")
+    >>> p.source, p.grep_patterns
+    (Stage(name='readlink', args=('-f', '/proc/*/fd/*')), ['inotify'])
+    """
     tokens = split_words(text)
+    if tokens is None:
+        return None
+    tokens = _loop_as_command(tokens)
     if tokens is None:
         return None
     stages: list[Stage] = []
@@ -244,6 +254,36 @@ def parse_command(text: str) -> Pipeline | None:
         if unwrapped is not None:
             return Pipeline(text, (*unwrapped.stages, *stages[1:]))
     return Pipeline(text, tuple(stages))
+
+
+_LOOP_VARIABLE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _loop_as_command(tokens: list[str]) -> list[str] | None:
+    """``for V in W...; do CMD ... $V ...; done REST`` as ``CMD ... W... REST``; other token
+    lists as they are. None for a loop whose body is more than one command or does not use V
+    as a whole word (what it prints is then not one command's output over the list)."""
+    if tokens[:1] != ["for"]:
+        return tokens
+    if len(tokens) < 4 or tokens[2] != "in" or not _LOOP_VARIABLE.fullmatch(tokens[1]):
+        return None
+    variable = tokens[1]
+    try:
+        do = tokens.index("do")
+        done = tokens.index("done", do)
+    except ValueError:
+        return None
+    words, body, rest = tokens[3:do], tokens[do + 1 : done], tokens[done + 1 :]
+    if words[-1:] == [";"]:
+        words = words[:-1]
+    if body[-1:] == [";"]:
+        body = body[:-1]
+    uses = {f"${variable}", f"${{{variable}}}"}
+    if not words or not body or any(w in (";", "|", "&&", "||", "&") for w in body + words):
+        return None
+    if sum(1 for w in body if w in uses) != 1:
+        return None
+    return [w for b in body for w in (words if b in uses else [b])] + rest
 
 
 def _inner_command(stage: Stage) -> str | None:
