@@ -211,7 +211,10 @@ def test_empty_greps_are_evidence_of_absence() -> None:
 
 def test_clock_and_backend_checks() -> None:
     # public: rancher/k3os#381
-    assert _values("date -u", "Thu Jan  1 00:48:00 UTC 1970") == {"node.clock.year": 1970}
+    assert _values("date -u", "Thu Jan  1 00:48:00 UTC 1970") == {
+        "node.clock.year": 1970,
+        "node.clock.system_time": "1970-01-01T00:48:00 UTC",
+    }
     real = subprocess.run(["date"], capture_output=True, text=True, check=True, env={"LC_ALL": "C"})
     year = _values("date", real.stdout.strip())["node.clock.year"]
     assert isinstance(year, int) and year >= 2024

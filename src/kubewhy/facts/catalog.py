@@ -194,6 +194,10 @@ FACTS: dict[str, str] = {
     "node.rp_filter.strict_interfaces": "the interfaces whose effective rp_filter is 1 (strict)",
     "node.clock.year": "the year the node's clock showed (date)",
     "node.clock.synchronized": "the node's clock is synchronized (timedatectl)",
+    "node.clock.system_time": "the time the node's clock showed (date, timedatectl), with its zone",
+    "node.clock.hardware_time": "the time the node's hardware clock showed (hwclock, timedatectl)",
+    "node.clock.remote_time": "the time another machine's clock showed at the node's prompt (ssh)",
+    "node.clock.skew_seconds": "the most two clocks read in one session disagree by",
     "node.exporter.processes_metrics": "node-exporter serves node_processes_* metrics",
     # --- node: Kubernetes view -----------------------------------------------------------------
     "node.condition.*": "a node condition (Ready = True|False|Unknown), with .reason and .message",
@@ -377,6 +381,11 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "node.kubelet_resolv_conf.loopback": ("kubelet.resolv_conf",),
     "etcd.quorum_kept": ("etcd.endpoints_unhealthy", "etcd.members"),
     "node.rp_filter.strict": ("sysctl.net.ipv4.conf.all.rp_filter",),
+    "node.clock.skew_seconds": (
+        "node.clock.system_time",
+        "node.clock.hardware_time",
+        "node.clock.remote_time",
+    ),
     "node.inotify.instances_used_ratio": (
         "node.inotify.instances",
         "sysctl.fs.inotify.max_user_instances",

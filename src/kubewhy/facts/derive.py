@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import datetime
 
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
+from kubewhy.parsers.clocks import to_utc
 from kubewhy.parsers.nodetools import resolv_conf_slug
 
 
@@ -372,6 +374,34 @@ def _inotify_facts(store: FactStore, node: Entity) -> None:
             _add_once(store, share, node, round(used[0] / most, 4), used[1])
 
 
+_CLOCKS = ("node.clock.system_time", "node.clock.hardware_time", "node.clock.remote_time")
+
+
+def _clock_facts(store: FactStore, node: Entity) -> None:
+    """The most two clocks read at one prompt disagree by (the node's own, its hardware clock,
+    another machine's through ssh): read seconds apart, any difference of minutes is skew.
+    Times are compared in UTC where their zones say how, else only within one zone's name."""
+    read = [fact for name in _CLOCKS if (fact := store.fact(node, name)) is not None]
+    worst: tuple[float, Evidence | None] | None = None
+    for at, first in enumerate(read):
+        for second in read[at + 1 :]:
+            apart = _seconds_apart(str(first.value), str(second.value))
+            if apart is not None and (worst is None or apart > worst[0]):
+                worst = (apart, second.evidence)
+    if worst is not None:
+        _add_once(store, "node.clock.skew_seconds", node, int(worst[0]), worst[1])
+
+
+def _seconds_apart(first: str, second: str) -> float | None:
+    utc = to_utc(first), to_utc(second)
+    if utc[0] is not None and utc[1] is not None:
+        return abs((utc[0] - utc[1]).total_seconds())
+    (one, zone), (other, other_zone) = first.split(" ", 1), second.split(" ", 1)
+    if zone != other_zone or zone == "?":
+        return None
+    return abs((datetime.fromisoformat(one) - datetime.fromisoformat(other)).total_seconds())
+
+
 def _derive_node(store: FactStore, node: Entity) -> None:
     _network_facts(store, node)
     _kubelet_resolv_conf(store, node)
@@ -381,6 +411,7 @@ def _derive_node(store: FactStore, node: Entity) -> None:
     _memory_facts(store, node)
     _tcp_memory_facts(store, node)
     _inotify_facts(store, node)
+    _clock_facts(store, node)
     _process_facts(store, node)
     _rp_filter_facts(store, node)
 

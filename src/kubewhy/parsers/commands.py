@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult
+from kubewhy.parsers.clocks import read_clocks
 from kubewhy.parsers.counted import (
     Output,
     Reader,
@@ -208,31 +208,7 @@ def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
                     Reading("node.iptables.version", found.group(1), n),
                 ]
         return []
-    if src.name == "date" and not any(a.startswith(("-s", "--set", "+")) for a in src.args):
-        moment = _date_output(lines[0][1]) if lines else None
-        return [Reading("node.clock.year", moment.year, lines[0][0])] if moment else []
-    if src.name == "timedatectl" and not src.words[1:]:
-        for n, line in lines:
-            found = re.match(r"(?:System clock synchronized|NTP synchronized):\s*(yes|no)", line)
-            if found:
-                return [Reading("node.clock.synchronized", found.group(1) == "yes", n)]
-        return []
     return None
-
-
-def _date_output(text: str) -> datetime | None:
-    """``date`` output in its default C-locale shape: ``Thu Jan  1 00:48:00 UTC 1970``."""
-    found = re.match(r"^\w{3} (\w{3})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (?:\S+ )?(\d{4})$", text)
-    if not found:
-        return None
-    try:
-        moment = datetime.strptime(
-            f"{found.group(1)} {found.group(2)} {found.group(3)} {found.group(4)}",
-            "%b %d %H:%M:%S %Y",
-        )
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC)
 
 
 def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
@@ -546,6 +522,7 @@ READERS: Sequence[Reader] = (
     read_count,
     _read_cat,
     _read_sysctl,
+    read_clocks,
     _read_simple,
     _read_absence,
 )

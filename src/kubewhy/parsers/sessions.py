@@ -42,15 +42,16 @@ KNOWN_COMMANDS = frozenset(
     alternatives apt awk aws az blkid brctl bridge cat cd cgget chronyc command conntrack
     containerd coredumpctl cp crictl crio ctr curl cut date df dig dmesg docker dockerd dpkg du
     echo egrep eksctl env etcdctl ethtool export fgrep file find findmnt firewall-cmd free
-    gcloud getconf getent go grep head helm host hostname id iostat ip ip6tables ip6tables-save
-    ipset iptables iptables-legacy iptables-legacy-save iptables-nft iptables-nft-save
-    iptables-save ipvsadm java jcmd journalctl jstack k k3s kill kubeadm kubectl kubelet less
-    ln ls lsblk lscpu lsmod lsns lsof mkdir modprobe more mount mtr nc nerdctl netstat nft nl
-    nproc nsenter nslookup nstat ntpq numactl openssl perf pgrep pidof ping pkill podman printf
-    ps pstree python python3 readlink resolvectl rke2 rm rmdir rpm runc sar sed service sort ss
-    stat strace sudo sysctl systemctl systemd-cgls systemd-cgtop systemd-resolve tail talosctl
-    taskset tcpdump timedatectl top touch traceroute tree tshark ufw ulimit umount uname uniq
-    update-alternatives uptime vmstat watch wc wget which xargs yum zcat zgrep
+    gcloud getconf getent go grep head helm host hostname hwclock id inotify-info iostat ip
+    ip6tables ip6tables-save ipset iptables iptables-legacy iptables-legacy-save iptables-nft
+    iptables-nft-save iptables-save ipvsadm java jcmd journalctl jstack k k3s kill kubeadm
+    kubectl kubelet less ln ls lsblk lscpu lsmod lsns lsof minikube mkdir modprobe more mount
+    mtr nc nerdctl netstat nft nl nproc nsenter nslookup nstat ntpq numactl openssl perf pgrep
+    pidof ping pkill podman printf ps pstree python python3 readlink resolvectl rke2 rm rmdir
+    rpm runc sar sed service sort ss ssh stat strace sudo sysctl systemctl systemd-cgls
+    systemd-cgtop systemd-resolve tail talosctl taskset tcpdump timedatectl top touch
+    traceroute tree tshark ufw ulimit umount uname uniq update-alternatives uptime vmstat watch
+    wc wget which xargs yum zcat zgrep
     """.split()
 )
 

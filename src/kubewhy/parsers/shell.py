@@ -306,6 +306,46 @@ def _inner_command(stage: Stage) -> str | None:
     return None
 
 
+# ssh's options that take a value (OpenSSH ssh(1)): the host is the first other word.
+_SSH_VALUED = frozenset("-B -b -c -D -E -e -F -I -i -J -L -l -m -O -o -p -Q -R -S -W -w".split())
+_EXEC_CLIENTS = frozenset({"kubectl", "k", "oc", "docker", "podman", "nerdctl", "crictl"})
+
+
+def remote_command(stage: Stage) -> Stage | None:
+    """The command a stage runs on another machine or in a container: ``ssh [opts] HOST CMD``,
+    ``minikube ssh [--] CMD``, ``kubectl exec POD -- CMD``, ``docker exec [opts] C CMD``.
+
+    >>> remote_command(parse_command("minikube ssh -- date").source)
+    Stage(name='date', args=())
+    >>> remote_command(parse_command("ssh -p 2222 root@node-2 date -u").source)
+    Stage(name='date', args=('-u',))
+    >>> remote_command(parse_command("kubectl exec -n kube-system etcd-0 -- date").source)
+    Stage(name='date', args=())
+    >>> remote_command(parse_command("docker exec -u app -it web date").source)
+    Stage(name='date', args=())
+    """
+    args = list(stage.args)
+    rest: list[str] | None = None
+    if stage.name == "minikube" and args[:1] == ["ssh"]:
+        rest = args[2:] if args[1:2] == ["--"] else args[1:]
+    elif stage.name == "ssh":
+        at = 0
+        while at < len(args) and args[at].startswith("-"):
+            at += 2 if args[at] in _SSH_VALUED else 1
+        rest = args[at + 1 :]
+    elif stage.name in _EXEC_CLIENTS and "exec" in args:
+        after = args[args.index("exec") + 1 :]
+        if "--" in after:
+            rest = after[after.index("--") + 1 :]
+        elif stage.name not in ("kubectl", "k", "oc"):
+            words = tuple(w for w in after if not w.startswith("-"))
+            target = _operand(stage, words, ("-e", "--env"), ("-u", "--user"), ("-w", "--workdir"))
+            rest = after[after.index(target) + 1 :] if target else None
+    if not rest:
+        return None
+    return _stage(list(rest))
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Whose output a command shows: the component (and pod) whose log it fetches, and the
