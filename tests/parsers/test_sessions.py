@@ -54,6 +54,14 @@ from kubewhy.parsers.shell import origin_of, parse_command
         ("kubectl -n kube-system get pods", None, "kubectl -n kube-system get pods"),
         ("sudo crictl ps -a", None, "sudo crictl ps -a"),
         ("journalctl -u kubelet --no-pager", None, "journalctl -u kubelet --no-pager"),
+        # A pipeline of known programs pasted without its prompt (public: k3s-io/k3s#9264)
+        (
+            "jq 'select(.stage == \"RequestReceived\")' audit_all.log | grep userAgent | sort"
+            " | uniq -c",
+            None,
+            None,
+        ),
+        ("ps aux | grep defunct | wc -l", None, "ps aux | grep defunct | wc -l"),
     ],
 )
 def test_prompts_in_many_styles(line: str, host: str | None, command: str | None) -> None:
@@ -78,6 +86,9 @@ def test_prompts_in_many_styles(line: str, host: str | None, command: str | None
         "disk 95% full",
         # A program's own log line and prose that start with a client's name
         "kubectl.go:42] kubectl get failed",
+        # a pipe in a log line, and a program that is not a filter after it
+        'I0325 trace.go:116] Trace[1]: "List" url:/api/v1/pods | total time: 1.0s',
+        "grep error app.log | mail -s report ops@example.com",
         "kubectl is not installed on this node",
         "docker0: port 1(veth3a1) entered forwarding state",
         # a script inside a manifest

@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kubewhy.parsers.shell import parse_command
+
 # Commands people run while collecting evidence on a node (and the shell built-ins they type).
 KNOWN_COMMANDS = frozenset(
     """
@@ -135,6 +137,8 @@ def _promptless_command(line: str) -> str | None:
     """
     if _ONE_LINE_LOOP.match(line.lstrip(" ")):
         return line.strip()
+    if "|" in line and _is_pipeline_of_known_commands(line):
+        return line.strip()
     words = line.split(maxsplit=8)
     at = 0
     while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:
@@ -158,6 +162,29 @@ def _promptless_command(line: str) -> str | None:
         if not word.startswith("-") and (index == 0 or not rest[index - 1].startswith("-")):
             return None
     return None
+
+
+# Filters people put after a reading command, not run on their own at a prompt.
+_FILTERS = frozenset("awk cut grep egrep fgrep head jq sed sort tail tr uniq wc xargs".split())
+
+
+def _is_pipeline_of_known_commands(line: str) -> bool:
+    """A pipeline typed without its prompt: a known command (or jq over a file) piped through
+    known filters (``jq '...' audit.log | grep userAgent | sort | uniq -c``). Log lines and
+    prose hold ``|`` too, but not as a chain of these programs' names.
+
+    >>> _is_pipeline_of_known_commands("ps aux | grep defunct | wc -l")
+    True
+    >>> _is_pipeline_of_known_commands('Trace[1]: ---"Listed" 0ms (12:00:00.000) | total 1s')
+    False
+    """
+    first = line.split(maxsplit=1)[0] if line.strip() else ""
+    if first not in KNOWN_COMMANDS and first != "jq":
+        return False
+    pipeline = parse_command(line.strip())
+    if pipeline is None or len(pipeline.stages) < 2:
+        return False
+    return all(stage.name in _FILTERS for stage in pipeline.stages[1:])
 
 
 # The header head and tail print above each file when given several (``==> /etc/os-release
