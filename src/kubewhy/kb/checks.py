@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 
-from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak
+from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak, application_function
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
@@ -365,6 +365,33 @@ def piled_up_goroutines_parked_for_minutes(seen: Observed, subject: Entity) -> l
         for site in leak_sites(seen, subject)
         if (site.leak.max_wait_minutes or 0) >= LONG_PARKED_MINUTES
     ][:3]
+
+
+# A goroutine parked this long on a channel send will not be woken: the receiver it waits for
+# is gone (a caller that gave up on a timeout, a consumer loop that returned). Healthy programs
+# wait long in receives and selects (idle workers), not in sends.
+STUCK_SEND_MINUTES = 60
+
+
+@check
+def goroutines_stuck_sending_for_an_hour(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Goroutines of a dump parked on a channel send for an hour or more, however few: an
+    excerpt of one such goroutine is what people paste from a leaking program's dump."""
+    found: list[tuple[int, Evidence]] = []
+    for dump in dumps_of(seen, subject):
+        for group in dump.dump.groups:
+            stuck = [(m, n) for (state, m), n in group.waits.items() if state == "chan send"]
+            longest = max((m for m, _ in stuck), default=0)
+            if longest < STUCK_SEND_MINUTES:
+                continue
+            count = sum(n for m, n in stuck if m >= STUCK_SEND_MINUTES)
+            text = (
+                f"{count} goroutine(s) of {dump.entity.name} [chan send, up to {longest} minutes]"
+                f" at {application_function(group)}: nothing receives what they send"
+            )
+            found.append((longest, Evidence(dump.source, None, None, text)))
+    found.sort(key=lambda item: -item[0])
+    return [evidence for _, evidence in found[:3]]
 
 
 # A queue behind a held lock is long from a tenth of the dump's goroutines, and holds most of
