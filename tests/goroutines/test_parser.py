@@ -177,6 +177,24 @@ def test_counted_frame_lines_of_uniq_c() -> None:
     assert GOROUTINES.sniff(["   12 apples", "    3 pears()", "    4 plums"]) == 0.0
 
 
+def test_counted_creators_and_frames_cut_at_their_arguments() -> None:
+    # public: kumahq/kuma#2004 (grep StreamHandler dump | awk -F '0x' '{ print $1 }' | uniq -c)
+    lines = [
+        "   1 created by github.com/envoyproxy/go-control-plane/pkg/server/sotw/v2.(*server).StreamHandler",
+        "31631 created by github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3.(*server).StreamHandler",
+        "  55 created by github.com/kumahq/kuma/pkg/hds/server.(*server).StreamHandler",
+        "31631 github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3.(*server).StreamHandler.func1(",
+    ]
+    assert GOROUTINES.sniff(lines) == pytest.approx(0.6)
+    dump = parse_goroutine_lines(lines)
+    counts = {g.frames[0].function: g.count for g in dump.groups}
+    creator = "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3.(*server).StreamHandler"
+    assert counts[creator] == 31631 and counts[creator + ".func1"] == 31631
+    assert dump.malformed == 0
+    # A count of names that are no functions is still no dump.
+    assert GOROUTINES.sniff(["   12 created by", "    3 kubelet(", "    4 plums"]) == 0.0
+
+
 def test_kubelet_journal_with_prefixes_rsyslog_tabs_and_glued_frames() -> None:
     dump = parse_goroutine_lines(io.StringIO(KUBELET_JOURNAL))
     (group,) = dump.groups

@@ -94,7 +94,9 @@ _PROFILE_COUNT = re.compile(r"^(\d+) @( 0x[0-9a-f]+)*$")
 # A debug=1 frame line whose tabs became spaces (a paste through a terminal or a web page).
 _PROFILE_FRAME_SPACED = re.compile(r"^#[ \t]+(0x[0-9a-f]+)[ \t]+(\S+)[ \t]+(\S+:\d+)[ \t]*$")
 # "  16529 pkg.(*T).f(0xc0, ...)": uniq -c's count, then a frame line with its arguments.
-_COUNTED_FRAME = re.compile(r"^[ \t]*(\d+) +(\S.*\))$")
+# A count, then a frame line with its arguments, or cut at them (``awk -F 0x``: ``f(``), or a
+# created-by line (a count of goroutines by the function that started them).
+_COUNTED_FRAME = re.compile(r"^[ \t]*(\d+) +(?:created by (\S+)|(\S.*\((?:.*\))?))$")
 _FUNCTION_NAME = re.compile(r"^[\w$.*/%~·\-\[\](){},:;]+$")
 # Prefixes of lines in logs: syslog/journald short (or ISO), RFC 3339 (kubectl --timestamps,
 # CRI "stderr F"), klog headers and a bare "program[pid]: ".
@@ -730,7 +732,8 @@ def _counted_frame(line: str) -> str | None:
     counted = _COUNTED_FRAME.match(line)
     if counted is None:
         return None
-    name = function_name(counted.group(2))
+    creator, frame = counted.group(2, 3)
+    name = function_name(creator or (frame + ")" if frame.endswith("(") else frame))
     return f"{counted.group(1)} @\n#\t\t{name}\t" if name else None
 
 
