@@ -495,3 +495,24 @@ def test_node_fields_from_custom_columns_named_by_the_command_line() -> None:
     ]
     # columns the reader does not know say nothing
     assert interpret("kubectl get nodes -o custom-columns=NAME:.metadata.name", out) is None
+
+
+def test_words_typed_at_a_prompt_are_not_what_the_system_said(tmp_path: Path) -> None:
+    from kubewhy.pipeline import Request, diagnose
+
+    # public: kubernetes/node-problem-detector#617 (test messages written into the journal)
+    typed = tmp_path / "typed.txt"
+    typed.write_text(
+        'root@n1:~# echo "task docker:7 blocked for more than 300 seconds."'
+        " |systemd-cat -t kernel\n"
+        'echo "task docker:7 blocked for more than 200 seconds." |systemd-cat -t kernel\n'
+    )
+    assert diagnose(Request(paths=(typed,), jobs=1)).findings == []
+    # public: kubernetes/kubernetes#65142 (the kernel's console message printed after a prompt)
+    glued = tmp_path / "console.txt"
+    glued.write_text(
+        "[root@node2 ~]# [12032.818764] NMI watchdog: BUG: soft lockup - CPU#6 stuck for 22s!"
+        " [kubelet:1663]\n"
+    )
+    found = diagnose(Request(paths=(glued,), jobs=1)).findings
+    assert [f.failure_mode for f in found][:1] == ["soft-lockup-rcu-stall"]

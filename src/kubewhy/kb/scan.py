@@ -31,7 +31,7 @@ from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kernel_reports import KernelReportFeed, KernelReports
 from kubewhy.parsers.object_refs import pod_ref
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
-from kubewhy.parsers.sessions import prompt_of
+from kubewhy.parsers.sessions import is_typed_command, prompt_of
 from kubewhy.scanning import LineMatch, Scanner
 from kubewhy.scanning.folded import folded_scalars
 from kubewhy.scanning.pool import Progress, map_forked
@@ -111,6 +111,10 @@ class _Hits:
     ) -> None:
         if index >= self.table.first_marker:
             return  # a kernel report's marker, read by the kernel report reader
+        if line is None and is_typed_command(text):
+            # A command typed at a prompt says what the person looked for or wrote into a log
+            # (echo "task blocked ..." | systemd-cat), not what the system said.
+            return
         if self.window is not None and not self.window.holds(evidence.time):
             self.outside_window += 1
             return

@@ -47,6 +47,7 @@ from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogFormat, LogLine
 from kubewhy.parsers.journald import JOURNALD
 from kubewhy.parsers.kmsg import KMSG
+from kubewhy.parsers.sessions import is_typed_command
 from kubewhy.scanning import PatternSpec, Scanner
 from kubewhy.scanning.scanner import count_newlines
 
@@ -877,5 +878,8 @@ def reports_in_text(text: str, fmt: LogFormat | None = None, first_line: int = 1
         if reader.lines >= MAX_LINES:
             reader.out.truncated = True
             break
+        if is_typed_command(line):
+            # A typed command (echo "task x blocked ..." | systemd-cat) is no kernel report.
+            continue
         reader.feed(number, line)
     return reader.finish()

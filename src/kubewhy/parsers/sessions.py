@@ -164,8 +164,11 @@ def _promptless_command(line: str) -> str | None:
     return None
 
 
-# Filters people put after a reading command, not run on their own at a prompt.
-_FILTERS = frozenset("awk cut grep egrep fgrep head jq sed sort tail tr uniq wc xargs".split())
+# Programs people pipe a command's output into: filters, and writers of a log (to test what
+# reads it: echo "..." | systemd-cat -t kernel).
+_FILTERS = frozenset(
+    "awk cut grep egrep fgrep head jq logger sed sort systemd-cat tail tee tr uniq wc xargs".split()
+)
 
 
 def _is_pipeline_of_known_commands(line: str) -> bool:
@@ -222,6 +225,19 @@ def prompt_of(line: str) -> Prompt | None:
         if _runs_a_known_command(command):
             return Prompt(found.group("host"), command)
     return None
+
+
+def is_typed_command(line: str) -> bool:
+    """``line`` is a command someone typed (a prompt, then a known program), not output that a
+    terminal printed after a prompt on the same line (a kernel console message, a log line).
+
+    >>> is_typed_command('root@n1:~# echo "task x:7 blocked for more than 300 seconds." | logger')
+    True
+    >>> is_typed_command("[root@node2 ~]# [12032.818764] NMI watchdog: BUG: soft lockup")
+    False
+    """
+    prompt = prompt_of(line)
+    return prompt is not None and _runs_a_known_command(prompt.command)
 
 
 def starts_session(first_line: str) -> bool:
