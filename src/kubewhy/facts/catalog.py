@@ -44,6 +44,8 @@ FACTS: dict[str, str] = {
     "node.inotify.top_process_share": (
         "node.inotify.top_process_instances / fs.inotify.max_user_instances (default 128)"
     ),
+    "cluster.claims.pending": "claims kubectl get pvc lists as Pending a minute or more",
+    "cluster.claims.pending_without_class": "of those, the claims with no storage class",
     "node.fork_failures": "lines reporting fork/clone/thread creation refused with EAGAIN",
     "node.ulimit.max_user_processes": "ulimit -u of the shell that collected the evidence",
     "node.ulimit.open_files": "ulimit -n (the soft open-files limit) of the collecting shell",

@@ -1,6 +1,6 @@
-"""Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``) and ``docker ps``, whose
+"""Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``), ``docker ps``, whose
 container names (``k8s_<container>_<pod>_<namespace>_<uid>_<attempt>``) say which pod a running
-container belongs to.
+container belongs to, and ``kubectl get pvc``, whose claims still Pending say no volume was bound.
 
 >>> text = '''NAME        READY   STATUS    RESTARTS   AGE   IP       NODE
 ... sphinx-0    0/2     Pending   0          1m    <none>   ss-dev-kub07'''
@@ -19,8 +19,15 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.event_times import age_seconds
 
 POD_HEADER = re.compile(r"^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\b")
+PVC_HEADER = re.compile(
+    r"^(?:NAMESPACE\s+)?NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+"
+    r"(?:VOLUMEATTRIBUTESCLASS\s+)?AGE\b"
+)
+# A claim is Pending for the seconds its volume takes to provision; a minute on, it is stuck.
+PVC_STUCK_SECONDS = 60
 DOCKER_HEADER = re.compile(r"^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\b")
 # kubelet names docker containers k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>
 DOCKER_NAME = re.compile(
@@ -106,6 +113,40 @@ def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> 
         result.facts.append(Fact("pod.containers_running", pod, count, first_line[pod]))
 
 
+def _cells(header: str, line: str) -> dict[str, str]:
+    """A row's cells by the header's columns: by where each header word starts, since a claim
+    not bound yet leaves VOLUME, CAPACITY, ACCESS MODES and STORAGECLASS blank."""
+    starts = [m.start() for m in re.finditer(r"\S+(?: MODES)?", header)]
+    names = re.findall(r"\S+(?: MODES)?", header)
+    ends = [*starts[1:], None]
+    return {
+        name: line[start:end].strip() for name, start, end in zip(names, starts, ends, strict=True)
+    }
+
+
+def _claims(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
+    """Claims Pending a minute or more, and those of them without a storage class (in a
+    cluster without a default class nothing provisions them)."""
+    header = lines[0][1]
+    stuck: list[tuple[int, str]] = []
+    classless = 0
+    for n, line in lines[1:]:
+        cells = _cells(header, line)
+        if cells.get("STATUS") != "Pending":
+            continue
+        age = age_seconds(cells.get("AGE", "").split()[-1] if cells.get("AGE") else "")
+        if age is None or age < PVC_STUCK_SECONDS:
+            continue
+        stuck.append((n, line.strip()))
+        classless += not cells.get("STORAGECLASS")
+    if not stuck:
+        return
+    cluster = Entity.cluster()
+    first = Evidence(ctx.source, stuck[0][0], None, stuck[0][1])
+    result.facts.append(Fact("cluster.claims.pending", cluster, len(stuck), first))
+    result.facts.append(Fact("cluster.claims.pending_without_class", cluster, classless, first))
+
+
 class Tables:
     name = "table"
 
@@ -113,7 +154,7 @@ class Tables:
         if not head:
             return 0.0
         first = head[0]
-        if POD_HEADER.match(first) or DOCKER_HEADER.match(first):
+        if POD_HEADER.match(first) or DOCKER_HEADER.match(first) or PVC_HEADER.match(first):
             return 0.9
         return 0.0
 
@@ -127,6 +168,8 @@ class Tables:
             _pods(lines, ctx, result)
         elif DOCKER_HEADER.match(header):
             _docker(lines, ctx, result)
+        elif PVC_HEADER.match(header):
+            _claims(lines, ctx, result)
         return result
 
 
