@@ -52,6 +52,12 @@ def _iso_stamp(text: str, zone: str | None) -> Stamp | None:
 
 class JournaldFormat:
     name = "journald"
+    # The starts of what its score counts.
+    hints = (
+        re.compile(r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d\d:"),
+        re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"),
+        re.compile(r"^-- (?:Reboot|Logs begin at|Journal begins at|No entries)"),
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(1 for line in head if SHORT.match(line) or ISO.match(line) or MARKER.match(line))

@@ -121,6 +121,21 @@ _PROMPTLESS_READS = {
     "systemctl": frozenset("status list-units".split()),
 }
 _PROMPTLESS_PREFIX = frozenset(("sudo", "k3s", "microk8s", "rke2"))
+# What every line that prompt_of reads as a prompt holds (a hint of the sniffs that need one,
+# parsers.base.Hint): a prompt's mark (a ``==> FILE <==`` header has one too), or at its start
+# a command pasted without its prompt: a one-line loop, a known command piped on, or a reading
+# command.
+PROMPT_HINT = re.compile(
+    "|".join(
+        (
+            _PROMPT_MARK.pattern,
+            r"^ *" + _ONE_LINE_LOOP.pattern.removeprefix("^"),
+            rf"^\s*(?:{'|'.join(map(re.escape, sorted(KNOWN_COMMANDS | {'jq'})))})\s.*\|",
+            rf"^\s*(?:(?:{'|'.join(sorted(_PROMPTLESS_PREFIX))})\s+)*"
+            rf"(?:microk8s\.kubectl|{'|'.join(map(re.escape, sorted(_PROMPTLESS_READS)))})(?:\s|$)",
+        )
+    )
+)
 
 
 def _promptless_command(line: str) -> str | None:
