@@ -95,5 +95,19 @@ class JournaldFormat:
         return None
 
 
+def journal_host(line: str) -> str | None:
+    """The host :meth:`JournaldFormat.parse_line` reads from ``line``, without reading its time
+    and unit (the hosts of every journal's head are read, thousands of small logs).
+
+    >>> journal_host("Jun 14 13:14:38 host-172-21 kernel: x"), journal_host("-- Reboot --")
+    ('host-172-21', None)
+    """
+    found = SHORT.match(line)
+    if found:
+        return _host(found.group(7))
+    found = ISO.match(line)
+    return _host(found.group(3)) if found else None
+
+
 JOURNALD = JournaldFormat()
 FORMATS = [JOURNALD]
