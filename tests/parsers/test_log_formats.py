@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kubewhy.model.times import TimeContext
-from kubewhy.parsers.journald import JOURNALD
+from kubewhy.parsers.journald import JOURNALD, journal_host
 from kubewhy.parsers.klog import KLOG
 from kubewhy.parsers.kmsg import KMSG
 from kubewhy.parsers.logrus import LOGRUS
@@ -101,3 +101,21 @@ def test_a_redacted_host_field_names_no_host() -> None:
     assert line is not None and line.host is None and line.component == "kernel"
     named = JOURNALD.parse_line("Feb 23 20:53:32 ip-10-0-1-2 kernel: Aborting journal on device.")
     assert named is not None and named.host == "ip-10-0-1-2"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Jun 14 13:14:38 host-172-21 kernel: kernel BUG at fs.h:2582!",
+        "Feb 30 13:14:38 host kernel: 30 February",
+        "Feb 23 20:53:32 <IP> kernel: Aborting journal on device xvda9-8.",
+        "2023-07-23T22:09:01+0800 node-xx kubelet[1234]: I0723 22:09:01 x",
+        "2023-07-23T22:09:01.5Z node_7 containerd: x",
+        "2023-07-23T22:00:00.049367Z stderr F I0723 22:00:00.049367       1 alloc.go:330] x",
+        "-- Reboot --",
+        "I0907 07:04:17.611412       1 trace.go:116] Trace[1]: slow",
+    ],
+)
+def test_journal_host_is_the_host_parse_line_reads(line: str) -> None:
+    parsed = JOURNALD.parse_line(line)
+    assert journal_host(line) == (parsed.host if parsed else None)

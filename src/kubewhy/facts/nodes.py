@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.parsers.base import LogFormat
+from kubewhy.parsers.journald import journal_host
 
 _IP = re.compile(r"(?<!\d)(\d{1,3})[-.](\d{1,3})[-.](\d{1,3})[-.](\d{1,3})(?!\d)")
 _NOT_HOSTS = {"localhost", "kernel", "-", ""}
@@ -118,9 +119,9 @@ class NodeNames:
         if fmt is None or fmt.name != "journald":
             return
         for line in head[:20]:
-            parsed = fmt.parse_line(line)
-            if parsed and parsed.host:
-                self.add(parsed.host)
+            host = journal_host(line)
+            if host:
+                self.add(host)
 
     def known(self) -> list[str]:
         return sorted(name for name, keys in self._keys_of.items() if keys)

@@ -23,6 +23,8 @@ from kubewhy.parsers.base import Context, ParseResult
 
 class ApiVersionFormat:
     name = "apiserver-version"
+    # Its one score needs "gitVersion".
+    hints = ('"gitVersion"',)
 
     def sniff(self, head: Sequence[str]) -> float:
         joined = "\n".join(head)

@@ -86,6 +86,8 @@ class _Client:
 
 class AuditLog:
     name = "apiserver-audit"
+    # Its score counts lines holding "auditID".
+    hints = ('"auditID"',)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line.strip() for line in head if line.strip()]

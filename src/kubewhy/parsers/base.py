@@ -12,6 +12,7 @@ log lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,6 +117,14 @@ class Context:
     command: str | None = None
     # The program whose own words that output is (not a viewer of others' logs).
     program: str | None = None
+
+
+# What a format's sniff needs to score above 0, declared beside it as ``hints``: a head it can
+# score holds at least one of them in one of its lines (a ``str`` as a substring, a pattern
+# found by ``search``). Derived from the sniff's code, never from samples: a necessary
+# condition, so detection may skip a format whose hints are all absent (registry.detect).
+# A format without ``hints`` is always asked.
+Hint = str | re.Pattern[str]
 
 
 class LogFormat(Protocol):

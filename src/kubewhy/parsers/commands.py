@@ -43,7 +43,7 @@ from kubewhy.parsers.kube_top import top_readings
 from kubewhy.parsers.nettools import cmdline_readings
 from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
-from kubewhy.parsers.sessions import prompt_of
+from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
 from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command
 from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
 
@@ -610,6 +610,8 @@ class CommandOutputs:
     """One section of a session whose command a reader knows."""
 
     name = "command-output"
+    # Its score needs a prompt on the first line.
+    hints = (PROMPT_HINT,)
 
     def sniff(self, head: Sequence[str]) -> float:
         """One prompt with a command a reader knows; a whole session of several commands is

@@ -44,6 +44,8 @@ def _nanoseconds_cut(text: str) -> str:
 
 class ContainerLogFormat:
     name = "container-log"
+    # Its score counts CRI lines and Docker's JSON lines.
+    hints = (_CRI, '"log":')
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(

@@ -56,7 +56,13 @@ from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record, add_anchor
-from kubewhy.parsers.event_tables import ASSIGNED, PASTE_MARK, EventTable, is_event_row
+from kubewhy.parsers.event_tables import (
+    ASSIGNED,
+    OLD_ROW_HINT,
+    PASTE_MARK,
+    EventTable,
+    is_event_row,
+)
 from kubewhy.parsers.event_tables import HEADER as EVENTS_HEADER
 from kubewhy.parsers.event_times import absolute_time
 from kubewhy.parsers.kube_views import (
@@ -71,7 +77,7 @@ from kubewhy.parsers.kube_views import (
     status_text,
 )
 from kubewhy.parsers.objects import parse_cpu_millis, parse_quantity
-from kubewhy.parsers.sessions import prompt_of
+from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
 from kubewhy.parsers.shell import described_object, parse_command
 
 _TOP = re.compile(r"^([A-Z][\w -]*?):(?:\s+(.*?))?\s*$")
@@ -684,6 +690,22 @@ def _is_squashed(line: str) -> bool:
 
 class DescribeFormat:
     name = "kubectl-describe"
+    # What each of its scores needs, in a line as pasted (a quote mark cut and tabs expanded
+    # change only blanks before or between these): a prompt (kubectl describe), the key of a
+    # section it counts (a squashed describe holds Events: or Containers:), or at a line's
+    # start a pod's or node's Name:, the events table's header or one of its rows (today's
+    # type first, or an older layout's two times and a count).
+    hints = (
+        PROMPT_HINT,
+        "Containers:",
+        "Conditions:",
+        "Events:",
+        "Class:",
+        re.compile(
+            r"^\s*>?\s*(?:Name:\s|Type\s+Reason\s+Age|FirstSeen\s+LastSeen|Normal\s|Warning\s)"
+        ),
+        OLD_ROW_HINT,
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

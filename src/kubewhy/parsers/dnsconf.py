@@ -92,6 +92,8 @@ def corefile_facts(text: str, source: str, first_line: int | None = 1) -> list[F
 
 class Corefile:
     name = "corefile"
+    # Its score needs a server block's start.
+    hints = (_BLOCK_START,)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip() and not line.strip().startswith("#")]

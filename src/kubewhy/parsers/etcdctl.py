@@ -131,6 +131,21 @@ def _int(text: str) -> int | None:
 
 class EtcdctlFormat:
     name = "etcdctl"
+    # Its score needs a line it knows: a JSON answer's key, a verdict, a row of one of its
+    # shapes or a table's bar.
+    hints = (
+        '"Endpoint"',
+        '"endpoint"',
+        '"members"',
+        "healthy: ",
+        "unreachable: ",
+        "cluster is ",
+        "Failed to get the status of endpoint ",
+        re.compile(r", [0-9a-f]{1,16}, \d+\.\d+\.\d+"),
+        "started, ",
+        " peerURLs=",
+        "|",
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         # The client's own zap warnings (stderr, often pasted with the answer) take no side.

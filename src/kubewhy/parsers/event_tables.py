@@ -77,6 +77,10 @@ _ROW = re.compile(
 _TIME = rf"(?:{RFC1123Z}|<unknown>|<invalid>|\d+[smhdy][\dsmhdy]*)"
 # The start of a row of the older layouts: first seen, last seen, count.
 _OLD_START = re.compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
+# A hint (parsers.base.Hint) of the sniffs that count such rows: a line as pasted (a sniff may
+# cut a quote mark first) that starts as a _TIME does, with an RFC 1123 day, a placeholder or an
+# age.
+OLD_ROW_HINT = re.compile(r"^\s*>?\s*(?:\w{3},|<unknown>|<invalid>|\d+[smhdy])")
 # Dots where whoever pasted the table left rows out; a markdown fence around the paste.
 PASTE_MARK = re.compile(r"^\s*(?:\.{3,}|…|```\w*|~~~\w*)\s*$")
 _SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")

@@ -39,6 +39,7 @@ from kubewhy.parsers.base import MAX_ANCHORS, Context, ParseResult, Record, add_
 from kubewhy.parsers.event_tables import (
     ASSIGNED,
     FIELD_PATH,
+    OLD_ROW_HINT,
     PASTE_MARK,
     cut_boundary_ok,
     is_source,
@@ -172,6 +173,9 @@ def old_row(line: str) -> dict[str, str] | None:
 
 class GetEventsFormat:
     name = "kubectl-events"
+    # Its scores need the header's REASON, or rows: today's (a type between blanks) or an
+    # older layout's.
+    hints = ("REASON", re.compile(r"\s(?:Normal|Warning)\s"), OLD_ROW_HINT)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip() and not PASTE_MARK.match(line)]
@@ -260,6 +264,7 @@ class GetEventsFormat:
 
 class EventExportFormat:
     name = "events-export"
+    hints = (_EXPORT,)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
@@ -326,6 +331,7 @@ class E2eEventsFormat:
     kubelet's, the node; the time is an exact first-seen time."""
 
     name = "e2e-events"
+    hints = ("- event for ",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

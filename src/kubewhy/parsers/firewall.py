@@ -337,6 +337,8 @@ class IptablesRules:
     """``iptables-save`` / ``iptables -S`` output (a file, or a command in a session)."""
 
     name = "iptables-rules"
+    # Its score needs an appended rule.
+    hints = ("-A ",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line.strip() for line in head if line.strip()]
@@ -375,6 +377,7 @@ class FirewalldZone:
     """A zone listing saved to a file (``firewall-cmd --list-all > zone.txt``)."""
 
     name = "firewalld-zone"
+    hints = ("target:",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
@@ -394,6 +397,7 @@ class UfwStatus:
     """``ufw status`` saved to a file."""
 
     name = "ufw-status"
+    hints = (_UFW_STATUS,)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

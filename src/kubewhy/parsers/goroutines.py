@@ -1002,6 +1002,9 @@ class GoroutinesFormat:
     """The :class:`~kubewhy.parsers.base.DocumentFormat` of goroutine dumps."""
 
     name = "goroutines"
+    # What each score of sniff_goroutines needs: a goroutine's header or a profile's total,
+    # a debug=1 count line, or counted frame lines (a count, then a created-by line or a call).
+    hints = ("goroutine ", " @", re.compile(r"^[ \t]*\d+ +(?:created by \S|\S.*\()"))
 
     def sniff(self, head: Sequence[str]) -> float:
         return sniff_goroutines(head)

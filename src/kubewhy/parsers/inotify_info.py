@@ -44,6 +44,7 @@ def _number(text: str) -> int:
 
 class InotifyInfo:
     name = "inotify-info"
+    hints = ("INotify Limits:", "Instances")
 
     def sniff(self, head: Sequence[str]) -> float:
         for line in head:

@@ -52,6 +52,12 @@ def _iso_stamp(text: str, zone: str | None) -> Stamp | None:
 
 class JournaldFormat:
     name = "journald"
+    # The starts of what its score counts.
+    hints = (
+        re.compile(r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d\d:"),
+        re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"),
+        re.compile(r"^-- (?:Reboot|Logs begin at|Journal begins at|No entries)"),
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(1 for line in head if SHORT.match(line) or ISO.match(line) or MARKER.match(line))
@@ -87,6 +93,20 @@ class JournaldFormat:
         if MARKER.match(line):
             return LogLine(None, None, "journald", line.strip())
         return None
+
+
+def journal_host(line: str) -> str | None:
+    """The host :meth:`JournaldFormat.parse_line` reads from ``line``, without reading its time
+    and unit (the hosts of every journal's head are read, thousands of small logs).
+
+    >>> journal_host("Jun 14 13:14:38 host-172-21 kernel: x"), journal_host("-- Reboot --")
+    ('host-172-21', None)
+    """
+    found = SHORT.match(line)
+    if found:
+        return _host(found.group(7))
+    found = ISO.match(line)
+    return _host(found.group(3)) if found else None
 
 
 JOURNALD = JournaldFormat()

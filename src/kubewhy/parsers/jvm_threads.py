@@ -54,6 +54,7 @@ class _Group:
 
 class JvmThreadDump:
     name = "jvm-thread-dump"
+    hints = ("Full thread dump ", " tid=0x")
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

@@ -33,6 +33,8 @@ def klog_stamp(match: re.Match[str]) -> Stamp | None:
 
 class KlogFormat:
     name = "klog"
+    # The start of HEADER, which its score counts.
+    hints = (re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6}\s+\d+ "),)
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(1 for line in head if HEADER.match(line))

@@ -26,6 +26,12 @@ RAW = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
 
 class KmsgFormat:
     name = "kmsg"
+    # The starts of the three patterns its score counts.
+    hints = (
+        re.compile(r"^\[\s*\d+\.\d+\]"),
+        re.compile(r"^\[\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}\]"),
+        re.compile(r"^\d+,\d+,\d+,[^;]*;"),
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(1 for line in head if UPTIME.match(line) or HUMAN.match(line) or RAW.match(line))

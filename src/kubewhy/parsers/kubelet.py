@@ -185,6 +185,15 @@ def _config_value(key: str, value: Any) -> object:
 
 class KubeletFormat:
     name = "kubelet-config"
+    # What each score needs: a KubeletConfiguration, ExecStart of the kubelet, a KUBELET_*ARGS
+    # variable, or a command line's flags (_FLAG).
+    hints = (
+        "KubeletConfiguration",
+        '"kubeletconfig"',
+        "ExecStart=",
+        "KUBELET_",
+        re.compile("--[a-z]"),
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         # A prompt's command line (`journalctl -u kubelet --since ...`) is not the kubelet's.

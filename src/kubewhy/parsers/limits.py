@@ -92,6 +92,8 @@ def _tighter(soft: Value, hard: Value) -> bool:
 
 class LimitsFormat:
     name = "limits-conf"
+    # Its scores need a header naming the file (or the commented column titles) or an entry.
+    hints = ("/etc/security/limits", "<domain>", _ENTRY)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

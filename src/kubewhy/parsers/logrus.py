@@ -21,6 +21,8 @@ FIELD = re.compile(r'(?<!\w)(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 class LogrusFormat:
     name = "logrus"
+    # Its score counts lines holding level= and msg=.
+    hints = ("msg=",)
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = sum(1 for line in head if "level=" in line and "msg=" in line)

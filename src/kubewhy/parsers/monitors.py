@@ -185,6 +185,8 @@ def _worse(reading: Reading, held: Reading) -> bool:
 
 class Monitors:
     name = "monitor-tables"
+    # Every header of _HEADERS holds one of these column names.
+    hints = ("swpd", "%util", "%iowait", "pgpgin/s", "kbmemfree", "runq-sz")
 
     def sniff(self, head: Sequence[str]) -> float:
         # A prompt or sar's "Linux 6.1 (host) ..." banner may come first.

@@ -127,6 +127,7 @@ def resolv_conf_path(ctx: Context) -> str | None:
 
 class ResolvConf:
     name = "resolv-conf"
+    hints = (_RESOLV_DIRECTIVE,)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
@@ -177,6 +178,7 @@ def _res_bytes(text: str) -> int | None:
 
 class Top:
     name = "top"
+    hints = ("top - ",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line.strip() for line in head if line.strip()]
@@ -236,6 +238,7 @@ _FREE_UNITS = {"-b": 1, "-k": 1 << 10, "-m": 1 << 20, "-g": 1 << 30}
 
 class Free:
     name = "free"
+    hints = ("buff/cache",)
 
     def sniff(self, head: Sequence[str]) -> float:
         return 0.9 if any(_FREE_HEAD.match(line) for line in head[:3]) else 0.0
@@ -300,6 +303,8 @@ _SIZE_WITH_UNIT = re.compile(r"^\S+\s+\d+(?:[.,]\d+)?[KMGTP]i?\s")
 
 class Df:
     name = "df"
+    # Its header, or rows (a percentage, then the mount point).
+    hints = ("Filesystem", re.compile(r"%\s+/"))
 
     def sniff(self, head: Sequence[str]) -> float:
         if any(_DF_HEAD.match(line) for line in head[:3]):
@@ -386,6 +391,7 @@ MECHANISMS = {
 
 class Perf:
     name = "perf"
+    hints = ("[k]",)
 
     def sniff(self, head: Sequence[str]) -> float:
         rows = sum(1 for line in head if _PERF_ROW.match(line))
@@ -449,6 +455,7 @@ _MEMORY_AVAILABLE_FACTS = {
 
 class MemoryAvailable:
     name = "memory-available"
+    hints = ("memory.capacity_in_bytes",)
 
     def sniff(self, head: Sequence[str]) -> float:
         rows = [line.strip() for line in head[:10] if line.strip()]

@@ -662,6 +662,8 @@ def _integer_setting(raw: object) -> int | None:
 
 class ObjectsFormat:
     name = "k8s-objects"
+    # A JSON object's kind, apiVersion, metadata or items, or YAML's kind: (every YAML score).
+    hints = ('"kind"', '"apiVersion"', '"metadata"', '"items"', "kind:")
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

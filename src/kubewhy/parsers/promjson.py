@@ -141,6 +141,8 @@ def _series_text(metric: str, labels: Mapping[str, str], value: Value) -> str:
 
 class PromJsonFormat:
     name = "prometheus-json"
+    # Both its scores need the status key.
+    hints = ('"status"',)
 
     def sniff(self, head: Sequence[str]) -> float:
         joined = "\n".join(head)

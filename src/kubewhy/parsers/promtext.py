@@ -83,6 +83,8 @@ _Sample = tuple[int, str, str, dict[str, str], float, str | None]
 
 class PromTextFormat:
     name = "prometheus-text"
+    # Its scores need HELP or TYPE comments, or samples.
+    hints = ("# HELP ", "# TYPE ", _LINE)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

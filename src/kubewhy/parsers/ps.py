@@ -222,6 +222,8 @@ def _int(text: str | None) -> int | None:
 
 class PsFormat:
     name = "ps"
+    # Its scores need the header's PID, rows of one of its layouts, or a forest's branches.
+    hints = ("PID", _AUX_ROW, _EF_ROW, _PID_PPID_STAT_ROW, "\\_ ")
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

@@ -127,10 +127,12 @@ def _parse_all(inputs: Inputs) -> Parsed:
     kept = 0  # bytes of whole small logs kept for the scan (WHOLE_LOGS_BYTES at most)
     queries = _saved_queries(inputs)
     for file in inputs.files:
-        ctx = Context(file.display, file.node, file.component, file.namespace, file.pod)
-        if file.component is None:
-            ctx = replace(ctx, program=of_log_file_name(PurePosixPath(file.display).name))
         name = PurePosixPath(file.display).name
+        # The file's name names its program when no component does.
+        program = of_log_file_name(name) if file.component is None else None
+        ctx = Context(
+            file.display, file.node, file.component, file.namespace, file.pod, program=program
+        )
         if name in queries:
             ctx = replace(ctx, command=queries[name])
         try:

@@ -39,6 +39,7 @@ _K8S_NAME = re.compile(r"^k8s_(?P<container>[^_]+)_(?P<pod>[^_]+)_(?P<namespace>
 
 class RuntimeEvents:
     name = "runtime-events"
+    hints = (_DOCKER, _CTR)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

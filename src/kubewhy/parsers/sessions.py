@@ -121,6 +121,23 @@ _PROMPTLESS_READS = {
     "systemctl": frozenset("status list-units".split()),
 }
 _PROMPTLESS_PREFIX = frozenset(("sudo", "k3s", "microk8s", "rke2"))
+# What such a line starts with: a C-level test that spares splitting every other line.
+_PROMPTLESS_STARTS = (*_PROMPTLESS_READS, *_PROMPTLESS_PREFIX, "microk8s.kubectl")
+# What every line that prompt_of reads as a prompt holds (a hint of the sniffs that need one,
+# parsers.base.Hint): a prompt's mark (a ``==> FILE <==`` header has one too), or at its start
+# a command pasted without its prompt: a one-line loop, a known command piped on, or a reading
+# command.
+PROMPT_HINT = re.compile(
+    "|".join(
+        (
+            _PROMPT_MARK.pattern,
+            r"^ *" + _ONE_LINE_LOOP.pattern.removeprefix("^"),
+            rf"^\s*(?:{'|'.join(map(re.escape, sorted(KNOWN_COMMANDS | {'jq'})))})\s.*\|",
+            rf"^\s*(?:(?:{'|'.join(sorted(_PROMPTLESS_PREFIX))})\s+)*"
+            rf"(?:microk8s\.kubectl|{'|'.join(map(re.escape, sorted(_PROMPTLESS_READS)))})(?:\s|$)",
+        )
+    )
+)
 
 
 def _promptless_command(line: str) -> str | None:
@@ -139,6 +156,8 @@ def _promptless_command(line: str) -> str | None:
         return line.strip()
     if "|" in line and _is_pipeline_of_known_commands(line):
         return line.strip()
+    if not line.lstrip().startswith(_PROMPTLESS_STARTS):
+        return None
     words = line.split(maxsplit=8)
     at = 0
     while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:
@@ -208,7 +227,7 @@ def prompt_of(line: str) -> Prompt | None:
         return Prompt(None, bare)
     if line[0] in " \t" and not line.lstrip().startswith(("$", "#", "/", "~", ">")):
         return None
-    if _PROMPT_MARK.search(line) is None:
+    if not _has_prompt_mark(line):
         return None
     found = _USER_HOST.match(line)
     if found:
@@ -238,6 +257,14 @@ def is_typed_command(line: str) -> bool:
     """
     prompt = prompt_of(line)
     return prompt is not None and _runs_a_known_command(prompt.command)
+
+
+def _has_prompt_mark(line: str) -> bool:
+    """``_PROMPT_MARK.search(line)``, told by C-level finds when the line is ASCII (the other
+    marks are not)."""
+    if line.isascii():
+        return "#" in line or "$" in line or "%" in line or ">" in line
+    return _PROMPT_MARK.search(line) is not None
 
 
 def starts_session(first_line: str) -> bool:

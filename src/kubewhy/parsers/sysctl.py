@@ -86,6 +86,8 @@ def _path_value(line: str) -> tuple[str, str] | None:
 
 class SysctlFormat:
     name = "sysctl"
+    # Its scores need a prompt's command, an assignment or a path with its value.
+    hints = (_COMMAND, _ASSIGNMENT, _PATH_VALUE)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

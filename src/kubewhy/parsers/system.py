@@ -50,6 +50,7 @@ def _node(ctx: Context) -> Entity:
 
 class UnameFormat:
     name = "uname"
+    hints = ("Linux",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
@@ -80,6 +81,8 @@ def _unquote(value: str) -> str:
 
 class OsReleaseFormat:
     name = "os-release"
+    # Its score needs the keys ID and NAME.
+    hints = ("NAME=",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip() and not line.startswith("#")]
@@ -108,6 +111,7 @@ class OsReleaseFormat:
 
 class SystemdVersionFormat:
     name = "systemctl-version"
+    hints = ("systemd",)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]
@@ -131,6 +135,7 @@ class SystemdVersionFormat:
 
 class SystemdUnitsFormat:
     name = "systemctl-list-units"
+    hints = (_UNIT_HEADER, _UNIT_ROW)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

@@ -149,6 +149,7 @@ def _claims(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> 
 
 class Tables:
     name = "table"
+    hints = ("READY", "CONTAINER ID", "ACCESS MODES")
 
     def sniff(self, head: Sequence[str]) -> float:
         if not head:

@@ -50,6 +50,8 @@ def _is_memory_stat(command: str) -> bool:
 
 class TimingFormat:
     name = "time"
+    # Its scores need bash's real line or zsh's summary.
+    hints = (_REAL, "s user")
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

@@ -37,6 +37,7 @@ def _at_timeout(seconds: float) -> bool:
 
 class LookupTimings:
     name = "lookup-timings"
+    hints = (_SECONDS,)
 
     def sniff(self, head: Sequence[str]) -> float:
         # A bare column of decimal seconds: any tool could print one, so this format only

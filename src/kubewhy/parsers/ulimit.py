@@ -45,6 +45,7 @@ def limit_value(text: str) -> Value:
 
 class UlimitFormat:
     name = "ulimit"
+    hints = (_BASH, _DASH)
 
     def sniff(self, head: Sequence[str]) -> float:
         lines = [line for line in head if line.strip()]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -35,6 +36,8 @@ def _stamp(ts: object) -> Stamp | None:
 
 class ZapJsonFormat:
     name = "zapjson"
+    # Its score counts JSON lines with a message key.
+    hints = (re.compile(r'^\s*\{.*"(?:msg|message)"'),)
 
     def sniff(self, head: Sequence[str]) -> float:
         hits = 0

@@ -161,6 +161,55 @@ class HyperscanFinder:
         return scratch
 
 
+class PresenceFinder:
+    """Which of some patterns occur anywhere in a text: Hyperscan block mode, each pattern
+    reported once (``HS_FLAG_SINGLEMATCH``), so a text costs one pass and one call per pattern
+    found, however often it occurs. Only Hyperscan has such a pass; see :func:`presence_finder`.
+    """
+
+    def __init__(self, prefilters: Sequence[tuple[int, str]]) -> None:
+        hs = _hyperscan
+        self._local = threading.local()
+        cached = cache_path(prefilters, kind="presence")
+        self._db = _load_cached(cached)
+        if self._db is not None:
+            return
+        self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[regex.encode("ascii") for _, regex in prefilters],
+            ids=[index for index, _ in prefilters],
+            elements=len(prefilters),
+            flags=[hs.HS_FLAG_MULTILINE | hs.HS_FLAG_SINGLEMATCH] * len(prefilters),
+        )
+        _store_cached(cached, self._db)
+
+    def present(self, text: bytes) -> set[int]:
+        found: set[int] = set()
+
+        def on_match(index: int, _start: int, _stop: int, _flags: int, _ctx: object) -> None:
+            found.add(index)
+
+        if threading.current_thread() is threading.main_thread():
+            self._db.scan(text, match_event_handler=on_match)
+        else:  # a scan needs a scratch space of its own while others run
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = _hyperscan.Scratch(self._db)
+            self._db.scan(text, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+def presence_finder(prefilters: Sequence[tuple[int, str]]) -> PresenceFinder | None:
+    """A :class:`PresenceFinder` of ``(pattern index, byte regex)``; None without Hyperscan or
+    when it refuses the patterns (the caller then does without)."""
+    if _hyperscan is None or not prefilters:
+        return None
+    try:
+        return PresenceFinder(prefilters)
+    except _hyperscan.error:
+        return None
+
+
 def cache_dir() -> Path | None:
     """Where work is kept between runs; None when ``KUBEWHY_CACHE_DIR`` is empty (off)."""
     base = os.environ.get("KUBEWHY_CACHE_DIR")
@@ -271,16 +320,17 @@ def _source_of(function: Callable[..., object]) -> bytes:
         return f"frozen {__version__}".encode()
 
 
-def cache_path(prefilters: Sequence[tuple[int, str]]) -> Path | None:
+def cache_path(prefilters: Sequence[tuple[int, str]], kind: str = "hyperscan") -> Path | None:
     """Where a compiled database of these patterns is kept between runs (compiling ~150
-    patterns takes half a second; loading the serialized database takes microseconds).
+    patterns takes half a second; loading the serialized database takes microseconds). Each
+    ``kind`` of database (its compile flags) has files of its own.
 
     ``KUBEWHY_CACHE_DIR`` overrides the place; an empty value turns the cache off."""
     base = cache_dir()
     if base is None:
         return None
     digest = hashlib.sha256(repr((_HS_VERSION, list(prefilters))).encode()).hexdigest()[:32]
-    return base / f"hyperscan-{digest}.db"
+    return base / f"{kind}-{digest}.db"
 
 
 def _load_cached(path: Path | None) -> Any:

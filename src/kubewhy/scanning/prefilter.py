@@ -104,8 +104,18 @@ class CharSet:
 def translate(regex: str, flags: int) -> str | None:
     """The superset byte regex of ``regex`` (``re`` flags ``flags``), or None if it can match an
     empty string (then every line is a candidate)."""
+    return _translated(regex, flags, cut=True)
+
+
+def translate_whole(regex: str, flags: int) -> str | None:
+    """:func:`translate` without cutting the pattern's leading part (:func:`from_first_literal`):
+    slower to search for, but it lets through only the lines the whole pattern may match."""
+    return _translated(regex, flags, cut=False)
+
+
+def _translated(regex: str, flags: int, cut: bool) -> str | None:
     parsed = _parser.parse(regex, flags)
-    items = from_first_literal(list(parsed))
+    items = from_first_literal(list(parsed)) if cut else list(parsed)
     out = _Translator().sequence(items, int(parsed.state.flags) | flags)
     if _parser.parse(out, 0).getwidth()[0] == 0:
         return None
