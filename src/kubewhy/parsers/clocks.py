@@ -69,22 +69,23 @@ def clock_time(text: str) -> str | None:
     return None
 
 
+_OFFSET = re.compile(r"[+-]\d\d(?::?\d\d)?")
+
+
 def to_utc(kept: str) -> datetime | None:
     """A kept time in UTC, when its zone says how (UTC, GMT or an offset); else None.
 
     >>> to_utc("2022-03-05T17:55:52 +02:00")
     datetime.datetime(2022, 3, 5, 15, 55, 52, tzinfo=datetime.timezone.utc)
+    >>> to_utc("2022-03-05T17:55:52 EET") is None
+    True
     """
     stamp, _, zone = kept.partition(" ")
-    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S")
     if zone in ("UTC", "GMT"):
-        return moment.replace(tzinfo=UTC)
-    offset = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", zone)
-    if offset is None:
+        zone = "+00:00"
+    elif not _OFFSET.fullmatch(zone):
         return None
-    sign = 1 if offset.group(1) == "+" else -1
-    minutes = sign * (int(offset.group(2)) * 60 + int(offset.group(3) or 0))
-    return datetime.fromtimestamp(moment.replace(tzinfo=UTC).timestamp() - minutes * 60, UTC)
+    return datetime.fromisoformat(stamp + zone).astimezone(UTC)
 
 
 def _date_reads_now(stage: Stage) -> bool:
@@ -143,16 +144,15 @@ def _timedatectl(out: Output) -> list[Reading]:
             times[what] = (f"{day}T{clock} {zone or '?'}", n)
         elif found := _RTC_LOCAL.match(line):
             rtc_local = found.group(1) == "yes"
-    system = times.get("Universal time")
+    # The RTC line prints no zone: it keeps UTC, or the local zone with "RTC in local TZ: yes";
+    # the system clock read in that same zone is the one to compare it with.
+    system = times.get("Local time" if rtc_local else "Universal time")
+    if system is None:
+        return readings
+    readings.append(Reading("node.clock.system_time", system[0], system[1]))
     rtc = times.get("RTC time")
     if rtc is not None:
-        # The RTC line prints no zone: it keeps UTC unless "RTC in local TZ: yes".
-        local = times.get("Local time")
-        zone_of = local[0].partition(" ")[2] if rtc_local and local else "UTC"
-        system = local if rtc_local else system
-        rtc = (f"{rtc[0].partition(' ')[0]} {zone_of}", rtc[1])
-    if system is not None:
-        readings.append(Reading("node.clock.system_time", system[0], system[1]))
-    if rtc is not None and system is not None:
-        readings.append(Reading("node.clock.hardware_time", rtc[0], rtc[1]))
+        zone = system[0].partition(" ")[2]
+        rtc_time = f"{rtc[0].partition(' ')[0]} {zone}"
+        readings.append(Reading("node.clock.hardware_time", rtc_time, rtc[1]))
     return readings

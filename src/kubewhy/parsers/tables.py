@@ -19,6 +19,7 @@ from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult, Record
+from kubewhy.parsers.event_tables import slice_row, table_columns
 from kubewhy.parsers.event_times import age_seconds
 
 POD_HEADER = re.compile(r"^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\b")
@@ -113,28 +114,19 @@ def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> 
         result.facts.append(Fact("pod.containers_running", pod, count, first_line[pod]))
 
 
-def _cells(header: str, line: str) -> dict[str, str]:
-    """A row's cells by the header's columns: by where each header word starts, since a claim
-    not bound yet leaves VOLUME, CAPACITY, ACCESS MODES and STORAGECLASS blank."""
-    starts = [m.start() for m in re.finditer(r"\S+(?: MODES)?", header)]
-    names = re.findall(r"\S+(?: MODES)?", header)
-    ends = [*starts[1:], None]
-    return {
-        name: line[start:end].strip() for name, start, end in zip(names, starts, ends, strict=True)
-    }
-
-
 def _claims(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
     """Claims Pending a minute or more, and those of them without a storage class (in a
     cluster without a default class nothing provisions them)."""
-    header = lines[0][1]
+    # By where each header title starts (kubectl's tabwriter): a claim not bound yet leaves
+    # VOLUME, CAPACITY, ACCESS MODES and STORAGECLASS blank, so its words cannot be counted.
+    columns = table_columns(lines[0][1])
     stuck: list[tuple[int, str]] = []
     classless = 0
     for n, line in lines[1:]:
-        cells = _cells(header, line)
+        cells = slice_row(line, columns)
         if cells.get("STATUS") != "Pending":
             continue
-        age = age_seconds(cells.get("AGE", "").split()[-1] if cells.get("AGE") else "")
+        age = age_seconds(cells.get("AGE", ""))
         if age is None or age < PVC_STUCK_SECONDS:
             continue
         stuck.append((n, line.strip()))
