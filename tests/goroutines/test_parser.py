@@ -87,6 +87,32 @@ def test_apiserver_header_waits_and_created_by() -> None:
     assert (dump.malformed, dump.total) == (0, 1)
 
 
+# public: moby/moby#22671 (a dockerd goroutine as posted in the thread, every line indented
+# below its header; the last frames cut)
+INDENTED = """goroutine 167876743 [semacquire, 1285 minutes]:
+     sync.runtime_Semacquire(0xc824b92c44)
+         /usr/local/go/src/runtime/sema.go:43 +0x26
+     sync.(*Mutex).Lock(0xc824b92c40)
+         /usr/local/go/src/sync/mutex.go:82 +0x1c4
+     github.com/docker/docker/daemon.(*Daemon).reducePsContainer(0xc820660780, 0xc822961a40)
+         /go/src/github.com/docker/docker/daemon/list.go:126 +0x49
+"""
+
+
+def test_a_dump_pasted_with_its_frames_indented_is_read_frame_by_frame() -> None:
+    dump = parse_goroutine_lines(INDENTED.splitlines())
+    (group,) = dump.groups
+    assert [f.function for f in group.frames] == [
+        "sync.runtime_Semacquire",
+        "sync.(*Mutex).Lock",
+        "github.com/docker/docker/daemon.(*Daemon).reducePsContainer",
+    ]
+    assert [f.line for f in group.frames] == [43, 82, 126]
+    assert (dump.malformed, group.max_wait) == (0, 1285)
+    (convoy,) = analyze(dump).convoys
+    assert convoy.lock_function.endswith("reducePsContainer")
+
+
 def test_goroutines_that_differ_only_in_arguments_and_ids_share_a_group() -> None:
     text = "\n".join(
         APISERVER.replace("18970952966", str(1000 + n)).replace("0xc00f082ba0", hex(n)) + "\n"

@@ -43,6 +43,8 @@ def test_klog_inside_journald_keeps_the_journal_host_and_unit() -> None:
         (KLOG, "I0907 07:04:17 missing micros and file"),
         (KLOG, "X0907 07:04:17.611412 1 trace.go:116] bad level"),
         (JOURNALD, "Foo 14 13:14:38 host kernel: not a month"),
+        # a bare "word:" without the process id is any log's prefix, not a journal's
+        (JOURNALD, "containerd: level=error msg=x"),
         (ZAPJSON, '{"level":"warn","msg":"cut in the mid'),
         (ZAPJSON, "[1, 2, 3]"),
         (LOGRUS, "level=error without a message"),
@@ -88,6 +90,16 @@ def test_journald_reboot_marker_is_a_line() -> None:
         ),
         (['time="2019-01-01T00:00:00Z" level=error msg="x"'] * 2, "logrus"),
         (["[  123.456789] Out of memory: Killed process 4242 (stress)"] * 2, "kmsg"),
+        # journal lines whose time and host the reporter cut off (containerd/containerd#8698)
+        (
+            [
+                'kubelet_init[1680]: I0602 05:48:06.350695    1679 generic.go:191] "GenericPLEG: '
+                'Relisting"',
+                'kubelet_init[1680]: I0602 05:48:49.669827    1679 generic.go:191] "GenericPLEG: '
+                'Relisting"',
+            ],
+            "journald",
+        ),
         (["6,1234,5678901,-;Memory cgroup out of memory"] * 2, "kmsg"),
     ],
 )
@@ -119,3 +131,15 @@ def test_a_redacted_host_field_names_no_host() -> None:
 def test_journal_host_is_the_host_parse_line_reads(line: str) -> None:
     parsed = JOURNALD.parse_line(line)
     assert journal_host(line) == (parsed.host if parsed else None)
+
+
+def test_a_journal_line_without_its_time_and_host_still_names_its_writer() -> None:
+    # real: containerd/containerd#8698 (the reporter's paste, cut where the thread cut it)
+    text = 'containerd[2206]: {"error":"failed to stop container","level":"error"'
+    line = JOURNALD.parse_line(text)
+    assert line is not None
+    assert (line.stamp, line.host, line.component) == (None, None, "containerd")
+    assert line.message.startswith('{"error"')
+    # MicroK8s's kubelite runs the kubelet and the control plane under one identifier.
+    line = JOURNALD.parse_line("microk8s.daemon-kubelite[19461]: E1111 11:51:12.721175 x")
+    assert line is not None and line.component == "kubelite"

@@ -21,7 +21,7 @@ from kubewhy.facts.nodes import NodeNames
 from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.bundle import Gap
-from kubewhy.model.components import UNKNOWN_GO_PROGRAM
+from kubewhy.model.components import UNKNOWN_GO_PROGRAM, roles_of
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
@@ -122,7 +122,9 @@ class _Hits:
         component = (line.component if line else None) or ctx.component
         # A symptom scoped to components counts only where the component is known: the same
         # words from another client (client-go's throttling in any program) are not its.
-        if symptom.components and component not in symptom.components:
+        if symptom.components and not any(
+            role in symptom.components for role in roles_of(component or "")
+        ):
             return
         groups = self.table.scanner.groups(index, text) if self.table.has_groups[index] else {}
         if symptom.measure is not None and not symptom.measure.counts(groups):

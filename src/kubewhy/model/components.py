@@ -59,6 +59,9 @@ JOURNAL_IDENTIFIERS = {
     "atomic-openshift-node": "kubelet",
     # Container Linux ran the kubelet through its kubelet-wrapper script (rkt fly).
     "kubelet-wrapper": "kubelet",
+    # OpenShift 4's kubelet.service runs ``hyperkube kubelet``; the control plane runs in static
+    # pods, so the journal's hyperkube is the kubelet.
+    "hyperkube": "kubelet",
     "kernel": "kernel",
     "etcd": "etcd",
     "kube-apiserver": "kube-apiserver",
@@ -96,11 +99,36 @@ STACK_PACKAGES = (
     ("containerd", "containerd"),
 )
 UNKNOWN_GO_PROGRAM = "go-program"
+
+# Distributions that run several components in one process, under one journal identifier: a
+# line from it may be any of theirs. k3s (server and agent) embeds the control plane, the kubelet,
+# kube-proxy and containerd's CRI plugin and may embed etcd; MicroK8s's kubelite (from 1.21)
+# runs the control plane, the kubelet and kube-proxy.
+BUNDLES = {
+    "k3s": (*CONTROL_PLANE, "kubelet", "kube-proxy", "containerd"),
+    "kubelite": (
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+        "kube-proxy",
+    ),
+}
 # Every component kubewhy names from some evidence.
 KNOWN_COMPONENTS = frozenset(
     {*CONTROL_PLANE, *POD_NAME_PREFIXES, *JOURNAL_IDENTIFIERS.values(), *METRIC_JOBS.values()}
     | {name for _, name in STACK_PACKAGES}
+    | set(BUNDLES)
 )
+
+
+def roles_of(component: str) -> tuple[str, ...]:
+    """The components whose lines ``component`` writes: itself, and those a bundle runs.
+
+    >>> roles_of("kubelite")[-2:], roles_of("kubelet")
+    (('kubelet', 'kube-proxy'), ('kubelet',))
+    """
+    return (component, *BUNDLES.get(component, ()))
 
 
 # Words in a file's name that say whose log it is (a person saves the kubelet's journal as
@@ -212,9 +240,13 @@ def of_journal_identifier(identifier: str) -> str:
 
     >>> of_journal_identifier("dockerd"), of_journal_identifier("snap.kubelet.daemon")
     ('docker', 'kubelet')
+    >>> of_journal_identifier("microk8s.daemon-kubelite")
+    'kubelite'
     """
     if identifier.endswith(".daemon"):
         identifier = identifier.removeprefix("snap.").removesuffix(".daemon")
+    # MicroK8s's services: snap.microk8s.daemon-kubelite logs as microk8s.daemon-kubelite.
+    identifier = identifier.removeprefix("snap.").removeprefix("microk8s.daemon-")
     return JOURNAL_IDENTIFIERS.get(identifier, identifier)
 
 

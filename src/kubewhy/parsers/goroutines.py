@@ -749,7 +749,17 @@ def _parse_frames(lines: list[str]) -> tuple[list[Frame], Frame | None, bool, in
             continue
         if raw[0] == "\t" or raw[0] == " ":
             match = _FILE_LINE.match(raw)
-            if match is None or last is None:
+            if match is None:
+                # A dump pasted with every line indented (a quote, a forum's code block):
+                # an indented line that names a function is a frame, not a file line.
+                name = function_name(raw.strip())
+                if name is None:
+                    malformed += 1
+                    continue
+                last = Frame(name)
+                frames.append(last)
+                continue
+            if last is None:
                 malformed += 1
                 continue
             located = Frame(last.function, match.group(1), int(match.group(2)))

@@ -7,6 +7,8 @@
 >>> line = JOURNALD.parse_line("2023-07-23T22:09:01+0800 node-xx kubelet[1234]: I0723 22:09:01 x")
 >>> line.stamp.value.isoformat(), line.component
 ('2023-07-23T22:09:01+08:00', 'kubelet')
+>>> JOURNALD.parse_line("containerd[2206]: level=error msg=x").component
+'containerd'
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ ISO = re.compile(
     r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)"
 )
 MARKER = re.compile(r"-- (Reboot|Logs begin at|Journal begins at|No entries)")
+# A journal line whose time and host the person pasting it cut off, as threads quote them
+# ("containerd[2206]: msg"): the identifier still names the writer. The process id is required,
+# so a "word: text" line of any other log is not taken for one.
+BARE = re.compile(r"([A-Za-z][\w.@-]*)\[(\d+)\]: ?(.*)")
+# Bare lines are a weaker sign than stamped ones: a program's log may name itself so.
+BARE_SHARE = 0.8
 # What a host name can be (RFC 1123 labels, and the underscores some images put in them): a
 # redaction like "<IP>" or "[host]" in the host field names no host.
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -57,10 +65,15 @@ class JournaldFormat:
         re.compile(r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d\d:"),
         re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"),
         re.compile(r"^-- (?:Reboot|Logs begin at|Journal begins at|No entries)"),
+        re.compile(r"^[A-Za-z][\w.@-]*\[\d+\]:"),
     )
 
     def sniff(self, head: Sequence[str]) -> float:
-        hits = sum(1 for line in head if SHORT.match(line) or ISO.match(line) or MARKER.match(line))
+        hits = sum(
+            1.0 if SHORT.match(line) or ISO.match(line) or MARKER.match(line) else BARE_SHARE
+            for line in head
+            if SHORT.match(line) or ISO.match(line) or MARKER.match(line) or BARE.match(line)
+        )
         return 0.85 * hits / len(head) if head else 0.0
 
     def parse_line(self, line: str) -> LogLine | None:
@@ -92,6 +105,9 @@ class JournaldFormat:
             )
         if MARKER.match(line):
             return LogLine(None, None, "journald", line.strip())
+        found = BARE.match(line)
+        if found:
+            return LogLine(None, None, of_journal_identifier(found.group(1)), found.group(3))
         return None
 
 

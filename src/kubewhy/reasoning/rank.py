@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from kubewhy.kb.schema import Link, Scope
-from kubewhy.model.components import KNOWN_COMPONENTS, of_journal_identifier, of_pod_name
+from kubewhy.model.components import (
+    KNOWN_COMPONENTS,
+    of_journal_identifier,
+    of_pod_name,
+    roles_of,
+)
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.reasoning.match import Hypothesis
 
@@ -108,7 +113,7 @@ def components_of(h: Hypothesis) -> set[str]:
         if not matched.refutes:
             names.update(of_journal_identifier(name) for name in matched.blamed)
     names.discard("")
-    return names
+    return {role for name in names for role in roles_of(name)}
 
 
 def link_holds(link: Link, cause: Hypothesis, effect: Hypothesis) -> bool:
