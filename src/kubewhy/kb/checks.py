@@ -528,6 +528,57 @@ def network_plugin_lock_held(seen: Observed, subject: Entity) -> list[Evidence]:
     ][:3]
 
 
+# Calls that return at once on a healthy node: a netlink request to the kernel, a mount or
+# unmount (mount-utils runs mount(8) and waits for it). A goroutine in one of them for minutes is
+# stuck in the kernel (a hung mount, a netlink socket nobody answers), and whatever it holds (a
+# lock, a per-volume operation) is held as long. A stat parked as long is the NFS failure mode's
+# own goroutine signature.
+_QUICK_CALLS = re.compile(r"[Nn]etlink|\.\(\*\w*[Mm]ounter\)\.(?:Mount|Unmount)\b|mount-utils")
+
+
+@dataclass(frozen=True)
+class StuckCall:
+    """Goroutines of one dump in a system call, for minutes, inside a call that returns at once."""
+
+    dump: DumpAnalysis
+    function: str
+    count: int
+    minutes: int
+    call: str
+
+    def evidence(self) -> Evidence:
+        text = (
+            f"{self.count} goroutine(s) in {self.function} have been in a system call for "
+            f"{self.minutes} minutes, inside {self.call}: a call that returns at once on a "
+            "healthy node does not return"
+        )
+        return Evidence(self.dump.source, None, None, text)
+
+
+def stuck_quick_calls(seen: Observed, subject: Entity) -> list[StuckCall]:
+    """Goroutines of the subject's dumps stuck ten minutes or more in a quick call, longest
+    first."""
+    found = []
+    for dump in dumps_of(seen, subject):
+        for group in dump.report.groups:
+            minutes = group.max_wait_minutes or 0
+            if not group.state.startswith("syscall") or minutes < LOCK_HELD_MINUTES:
+                continue
+            frames = [*group.frames, group.function]
+            call = next((f for f in frames if _QUICK_CALLS.search(f)), None)
+            if call is not None:
+                name = call.split(" (", 1)[0]
+                found.append(StuckCall(dump, group.function, group.count, minutes, name))
+    return sorted(found, key=lambda s: -s.minutes)
+
+
+@check
+def goroutine_stuck_in_a_quick_call(seen: Observed, subject: Entity) -> list[Evidence]:
+    """Goroutines have been in a system call for ten minutes or more inside a call that returns
+    at once on a healthy node (netlink, mount or unmount, stat)."""
+    return [stuck.evidence() for stuck in stuck_quick_calls(seen, subject)[:3]]
+
+
 # --- DNS queries sent again at the resolver's timeout -------------------------------------------
 
 # The gaps at which a stub resolver sends an unanswered query again, with resolv.conf's defaults

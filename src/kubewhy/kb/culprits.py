@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from kubewhy.facts.kernel import DESCRIBED
 from kubewhy.facts.store import FactStore
-from kubewhy.kb.checks import Observed, dumps_of, leak_sites, lock_queues, queues_of, slow_pulls
+from kubewhy.kb.checks import (
+    Observed,
+    dumps_of,
+    leak_sites,
+    lock_queues,
+    queues_of,
+    slow_pulls,
+    stuck_quick_calls,
+)
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 
@@ -254,7 +262,17 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
         queues = [q for d in dumps_of(seen, subject) for q in queues_of(d) if q.holder is not None]
         queue = max(queues, key=lambda q: q.waiters, default=None)
     if queue is None or queue.holder is None:
-        return None
+        # No queue in the dump: the goroutine stuck in a call that returns at once holds what
+        # it took before the call.
+        stuck = stuck_quick_calls(seen, subject)
+        if not stuck:
+            return None
+        first = stuck[0]
+        why = (
+            f"{first.function} has been {first.minutes} minutes in {first.call}, a call that "
+            "returns at once on a healthy node; what it holds is held as long"
+        )
+        return Culprit(first.dump.entity, why, [])
     holder = queue.holder
     inside = holder.inside()
     why = (
