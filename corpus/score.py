@@ -11,9 +11,11 @@ exits 1 when a split falls below ``floors.yaml``.
 
 A case is right at top-1 when the first finding's failure mode is one of its
 ``expect.failure_modes`` (or its ``expect.proposed`` id, once the knowledge base has a failure
-mode of that id); at top-3 when one of the first three is. The culprit is named when the
-best-ranked right finding names one of ``expect.culprit`` (in its culprit or its subject). A
-healthy case is a false positive when any finding is reported above the ``lead`` tier.
+mode of that id), or a more specific failure mode that ``subsumes`` one of them (a hung CNI call
+holding the network plugin's lock is a lock convoy); at top-3 when one of the first three is.
+The culprit is named when the best-ranked right finding names one of ``expect.culprit`` (in
+its culprit or its subject). A healthy case is a false positive when any finding is reported
+above the ``lead`` tier.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, TimeoutError
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +150,30 @@ def _diagnose(folder: str) -> dict[str, Any]:
     return dict(json.loads(render(diagnose(request), "json")))
 
 
+@cache
+def _general_modes() -> dict[str, frozenset[str]]:
+    """Each failure mode with the more general ones it is a specific case of (its ``subsumes``,
+    followed through): naming the specific case names the general one a label may give."""
+    from kubewhy.kb.load import knowledge_base
+
+    direct = {fm.id: set(fm.subsumes) for fm in knowledge_base(patterns=False)}
+    closed: dict[str, frozenset[str]] = {}
+    for mode in direct:
+        seen, todo = {mode}, [mode]
+        while todo:
+            for general in direct.get(todo.pop(), ()):
+                if general not in seen:
+                    seen.add(general)
+                    todo.append(general)
+        closed[mode] = frozenset(seen)
+    return closed
+
+
+def _names(mode: str, expected: list[str]) -> bool:
+    """Whether a finding of ``mode`` names one of the ``expected`` failure modes."""
+    return not _general_modes().get(mode, frozenset({mode})).isdisjoint(expected)
+
+
 def _judge(case: Case, report: dict[str, Any]) -> Outcome:
     findings = report.get("findings") or []
     got = [f["failure_mode"] for f in findings]
@@ -158,10 +185,10 @@ def _judge(case: Case, report: dict[str, Any]) -> Outcome:
         out.false_positive = any(f.get("tier", "confirmed") != "lead" for f in findings)
         out.leads_on_healthy = sum(f.get("tier") == "lead" for f in findings)
         return out
-    out.top1 = bool(got) and got[0] in case.expected
-    out.top3 = any(mode in case.expected for mode in got[:3])
+    out.top1 = bool(got) and _names(got[0], case.expected)
+    out.top3 = any(_names(mode, case.expected) for mode in got[:3])
     out.culprit_expected = bool(case.culprits)
-    right = next((f for f in findings[:3] if f["failure_mode"] in case.expected), None)
+    right = next((f for f in findings[:3] if _names(f["failure_mode"], case.expected)), None)
     if right is not None and case.culprits:
         culprit = right.get("culprit") or {}
         named = " ".join(

@@ -46,3 +46,12 @@ def test_kubewhy_stays_above_the_floors(capsys: pytest.CaptureFixture[str]) -> N
     code = score.main(["--floors", "--misses", "dev"])
     out = capsys.readouterr().out
     assert code == 0, out
+
+
+def test_a_specific_failure_mode_names_the_general_label_it_subsumes() -> None:
+    # cni-plugin-hang subsumes lock-convoy (a hung CNI call holds the network plugin's lock).
+    assert score._names("cni-plugin-hang", ["lock-convoy"])
+    assert score._names("lock-convoy", ["lock-convoy"])
+    # Not the other way: the general mode does not name its specific case.
+    assert not score._names("lock-convoy", ["cni-plugin-hang"])
+    assert not score._names("dns-timeout", ["lock-convoy"])
