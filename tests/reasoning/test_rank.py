@@ -178,3 +178,25 @@ def test_a_lead_of_supporting_signs_only_is_not_raised() -> None:
     oom = hyp("container-oomkilled", Entity.pod("mysql-0", "db", node="n1"), 0.85)
     rank([oom, limit])
     assert limit.tier == "lead"
+
+
+def test_one_fault_on_several_replicas_of_a_workload_is_one_finding() -> None:
+    coredns = [
+        hyp("crashloop-backoff", Entity.pod(name, "kube-system", node="n1"), 0.8)
+        for name in ("coredns-576cbf47c7-dkhx5", "coredns-576cbf47c7-qlnqn")
+    ]
+    other = hyp(
+        "crashloop-backoff", Entity.pod("metrics-server-5d9c8f7b6-x2kq9", "kube-system"), 0.8
+    )
+    ranked = rank([*coredns, other])
+    assert [r.hypothesis.subject.name for r in ranked] == [
+        "coredns-576cbf47c7-dkhx5",
+        "metrics-server-5d9c8f7b6-x2kq9",
+    ]
+    assert "1 other replica(s) of this workload, folded" in ranked[0].why
+
+
+def test_pods_of_one_name_without_a_replica_suffix_stay_apart() -> None:
+    # "web" and "web-api" are two workloads; a bare name carries no controller's suffix.
+    pods = [hyp("crashloop-backoff", Entity.pod(name, "prod"), 0.8) for name in ("web", "web-api")]
+    assert len(rank(pods)) == 2

@@ -79,6 +79,8 @@ class Hypothesis:
     age: str = ""
     # Past findings of the same mode on the same node folded into this one (the latest).
     folded_past: int = 0
+    # Findings of the same mode on other replicas of this pod's workload, folded into this one.
+    folded_replicas: int = 0
     # Sources only of lines that named no place, folded in from an unplaced finding: they say
     # nothing about which node the evidence was collected for.
     unplaced_sources: set[str] = field(default_factory=set)

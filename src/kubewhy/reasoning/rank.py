@@ -13,6 +13,7 @@ follow, each marked with what explains it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -299,6 +300,57 @@ def fold_repeated_past(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
     return kept
 
 
+# The suffix a controller gives each pod it makes: five characters of apimachinery's
+# util/rand alphabet (no vowels, no 0, 1 or 3) after a ReplicaSet's, DaemonSet's or Job's name,
+# or a StatefulSet's ordinal.
+_REPLICA_SUFFIX = re.compile(r"-(?:[bcdfghjklmnpqrstvwxz2456789]{5}|\d+)$")
+
+
+def workload_of(entity: Entity) -> tuple[str | None, str] | None:
+    """The workload a pod or container belongs to, from the pod's name: its namespace and the
+    name without the replica's suffix (and the container's name); None for other entities or
+    a pod name without such a suffix.
+
+    >>> workload_of(Entity(Kind.POD.value, "coredns-576cbf47c7-dkhx5", namespace="kube-system"))
+    ('kube-system', 'coredns-576cbf47c7')
+    >>> workload_of(Entity(Kind.CONTAINER.value, "web-1/nginx"))
+    (None, 'web/nginx')
+    >>> workload_of(Entity(Kind.POD.value, "web")) is None
+    True
+    """
+    if entity.kind == Kind.POD.value:
+        pod, container = entity.name, ""
+    elif entity.kind == Kind.CONTAINER.value and "/" in entity.name:
+        pod, _, container = entity.name.partition("/")
+    else:
+        return None
+    base = _REPLICA_SUFFIX.sub("", pod)
+    if base == pod or not base:
+        return None
+    return entity.namespace, base + ("/" + container if container else "")
+
+
+def fold_replicas(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
+    """Findings of one failure mode on several replicas of one workload on one node (both
+    CoreDNS pods in a crash loop) are one fault: the strongest stands for all and counts the
+    others, so the top findings are different explanations."""
+    kept: dict[tuple[str, tuple[str | None, str], str | None], Hypothesis] = {}
+    folded: set[int] = set()
+    for h in sorted(hyps, key=lambda h: -h.confidence):
+        workload = workload_of(h.subject) if h.state != "past" else None
+        if workload is None:
+            continue
+        # Replicas on different nodes may fail for their nodes' reasons: only one node's fold.
+        key = (h.fm.id, workload, _node_of(h.subject))
+        held = kept.get(key)
+        if held is None:
+            kept[key] = h
+        elif held.tier == h.tier:
+            held.folded_replicas += 1
+            folded.add(id(h))
+    return [h for h in hyps if id(h) not in folded]
+
+
 def _later(a: Hypothesis, b: Hypothesis) -> bool:
     if a.last_seen is None or b.last_seen is None:
         return a.last_seen is not None and b.last_seen is None
@@ -334,7 +386,7 @@ def _elsewhere(h: Hypothesis, focus: str | None) -> bool:
 
 
 def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
-    hyps = fold_repeated_past(hyps)
+    hyps = fold_replicas(fold_repeated_past(hyps))
     places = Places.of(hyps)
     hyps = drop_repeated_leads(drop_subsumed(hyps, places), places)
     raised = promote_explaining_leads(hyps, places)
@@ -387,6 +439,8 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
             why += "; " + raised[id(h)]
         if h.folded_past:
             why += f"; and {h.folded_past} earlier past finding(s) of this kind here, folded"
+        if h.folded_replicas:
+            why += f"; and {h.folded_replicas} other replica(s) of this workload, folded"
         ranked.append(Ranked(h, round(score, 4), explained, None, why))
     # Active before past, findings before leads, the node the evidence centres on before
     # others, then by score.
