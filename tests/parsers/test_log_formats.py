@@ -101,6 +101,11 @@ def test_journald_reboot_marker_is_a_line() -> None:
             "journald",
         ),
         (["6,1234,5678901,-;Memory cgroup out of memory"] * 2, "kmsg"),
+        # dmesg --raw: the syslog priority before the time (siderolabs/talos#289's osctl dmesg)
+        (
+            ["<6>[ 1205.517883] Task in /system/docker killed as a result of limit of /system"] * 2,
+            "kmsg",
+        ),
     ],
 )
 def test_detection_by_content(lines: list[str], name: str) -> None:

@@ -120,7 +120,7 @@ _HEAD = re.compile(
     r"(?:(?:emerg|alert|crit|err|warn|warning|notice|info|debug)\s*: ?)?"
 )
 _STAMP = re.compile(
-    r"^\s*\[(?:\s*\d+\.\d+|\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}"
+    r"^\s*(?:<\d{1,3}>)?\[(?:\s*\d+\.\d+|\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}"
     r"|\d{4}-\d\d-\d\dT[\d:.]+Z?)\]:? ?"
 )
 _KMSG_RECORD = re.compile(r"^\d+,\d+,\d+,[^;]*;")
@@ -135,6 +135,9 @@ def message_of(line: str) -> str:
     ' out_of_memory+0x2/0x5'
     >>> message_of("6,1234,5678901,-;Mem-Info:"), message_of(" active_file:413 inactive_file:5")
     ('Mem-Info:', ' active_file:413 inactive_file:5')
+    >>> message_of("<6>[ 1205.517883] Task in /system/docker killed")  # dmesg --raw
+    'Task in /system/docker killed'
+
     """
     # cheap tests first: most lines read are stack frames and table rows
     if line[:1].isdigit():
@@ -145,7 +148,7 @@ def message_of(line: str) -> str:
         found = _HEAD.match(line)
         if found:
             line = line[found.end() :]
-    if "[" in line[:8]:
+    if "[" in line[:12]:
         found = _STAMP.match(line)
         if found:
             return line[found.end() :]

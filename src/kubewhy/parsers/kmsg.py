@@ -1,5 +1,7 @@
-"""Kernel log: ``dmesg`` (``[  123.456789] msg``), ``dmesg -T`` (``[Sun Jun 14 13:14:38 2020] msg``)
-and raw ``/dev/kmsg`` records (``6,1234,5678901,-;msg``).
+"""Kernel log: ``dmesg`` (``[  123.456789] msg``), ``dmesg -T``
+(``[Sun Jun 14 13:14:38 2020] msg``), ``dmesg -r`` (``<6>[  123.456789] msg``: the record's
+syslog priority first, as Talos's dmesg prints it too) and raw ``/dev/kmsg`` records
+(``6,1234,5678901,-;msg``).
 
 Seconds since boot are stamped as such: they become wall-clock time where the boot time of the
 machine is known (a live node, a node bundle), and no time otherwise.
@@ -8,6 +10,8 @@ machine is known (a live node, a node bundle), and no time otherwise.
 2020
 >>> KMSG.parse_line("[  123.456789] Out of memory: Killed process 4242 (stress)").message
 'Out of memory: Killed process 4242 (stress)'
+>>> KMSG.parse_line("<6>[ 1205.517883] Task in /system/docker killed").message
+'Task in /system/docker killed'
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from datetime import datetime
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogLine
 
-UPTIME = re.compile(r"\[\s*(\d+)\.(\d+)\] ?(.*)")
-HUMAN = re.compile(r"\[(\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4})\] ?(.*)")
+# dmesg --raw (and Talos's dmesg) put the record's "<priority>" before its time.
+UPTIME = re.compile(r"(?:<\d{1,3}>)?\[\s*(\d+)\.(\d+)\] ?(.*)")
+HUMAN = re.compile(r"(?:<\d{1,3}>)?\[(\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4})\] ?(.*)")
 RAW = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
 
 
@@ -28,8 +33,8 @@ class KmsgFormat:
     name = "kmsg"
     # The starts of the three patterns its score counts.
     hints = (
-        re.compile(r"^\[\s*\d+\.\d+\]"),
-        re.compile(r"^\[\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}\]"),
+        re.compile(r"^(?:<\d{1,3}>)?\[\s*\d+\.\d+\]"),
+        re.compile(r"^(?:<\d{1,3}>)?\[\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}\]"),
         re.compile(r"^\d+,\d+,\d+,[^;]*;"),
     )
 
