@@ -21,7 +21,7 @@ from kubewhy.facts.nodes import NodeNames
 from kubewhy.kb.load import KnowledgeBase, compile_patterns
 from kubewhy.kb.schema import LogSymptom
 from kubewhy.model.bundle import Gap
-from kubewhy.model.components import UNKNOWN_GO_PROGRAM, roles_of
+from kubewhy.model.components import UNKNOWN_GO_PROGRAM, of_port, roles_of
 from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import SymptomHit
@@ -139,6 +139,8 @@ class _Hits:
         writer = component or ctx.program or written_by
         if symptom.blames and "{named_pod}" in symptom.blames:
             groups = {**groups, "named_pod": _object_named(groups, entity, text) or ""}
+        if symptom.blames and "{port_owner}" in symptom.blames:
+            groups = {**groups, "port_owner": of_port(groups.get("port") or "") or ""}
         blamed = symptom.blamed(groups, writer)
         hit.add(evidence, groups, blamed, count=count, since=since)
         if writer:

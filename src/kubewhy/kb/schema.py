@@ -114,7 +114,8 @@ class LogSymptom(Strict):
     # Who the line puts the fault on, when it says: a name (the program whose own wording this
     # is, from its source), ``{group}`` from the pattern's named groups (the killed process, the
     # plugin), ``{component}``, the component that logged the line, or ``{named_pod}``, the pod
-    # the line names (parsers.object_refs: a refused, evicted or crashing workload). The
+    # the line names (parsers.object_refs: a refused, evicted or crashing workload), or
+    # ``{port_owner}``, the component of the well-known port in a ``port`` group. The
     # finding's culprit when no culprit finder names one. Alternatives " | " are tried in order:
     # "{sa} | {component}" names the logging component where the group took no part.
     blames: str | None = None
@@ -161,7 +162,10 @@ class LogSymptom(Strict):
                 f"measure uses {self.measure.value!r}, not named groups of the pattern"
             )
         if self.blames:
-            groups = set(re.compile(self.pattern).groupindex) | {"component", "named_pod"}
+            named = set(re.compile(self.pattern).groupindex)
+            groups = (
+                named | {"component", "named_pod"} | ({"port_owner"} if "port" in named else set())
+            )
             unknown = sorted(set(_PLACEHOLDER.findall(self.blames)) - groups)
             if unknown:
                 raise ValueError(f"blames uses {unknown}, not named groups of the pattern")

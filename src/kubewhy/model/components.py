@@ -122,6 +122,28 @@ KNOWN_COMPONENTS = frozenset(
 )
 
 
+# The control plane's and the node agents' well-known ports (kubeadm's defaults): a line that
+# names only an address names its listener by the port.
+PORTS = {
+    "2379": "etcd",
+    "2380": "etcd",
+    "6443": "kube-apiserver",
+    "10250": "kubelet",
+    "10256": "kube-proxy",
+    "10257": "kube-controller-manager",
+    "10259": "kube-scheduler",
+}
+
+
+def of_port(port: str) -> str | None:
+    """The component that listens on a well-known port.
+
+    >>> of_port("2380"), of_port("8080")
+    ('etcd', None)
+    """
+    return PORTS.get(port)
+
+
 def roles_of(component: str) -> tuple[str, ...]:
     """The components whose lines ``component`` writes: itself, and those a bundle runs.
 
