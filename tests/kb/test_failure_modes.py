@@ -13,6 +13,7 @@ import re2
 
 from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, LogSymptom
+from kubewhy.model.components import of_port
 from kubewhy.parsers.object_refs import pod_ref
 
 from .helpers import load_with_stubs, shipped_files
@@ -123,6 +124,7 @@ def test_a_symptom_that_blames_names_someone_in_one_of_its_examples(kb: Knowledg
             if found := python.search(example):
                 groups = {k: v for k, v in found.groupdict().items() if v is not None}
                 groups["named_pod"] = pod_ref(groups, example) or ""
+                groups["port_owner"] = of_port(groups.get("port", "")) or ""
                 named.append(symptom.blamed(groups, "a-component"))
         if not any(named):
             silent.append(f"{fm_id}/{symptom.id}")
