@@ -575,7 +575,7 @@ def stuck_quick_calls(seen: Observed, subject: Entity) -> list[StuckCall]:
 @check
 def goroutine_stuck_in_a_quick_call(seen: Observed, subject: Entity) -> list[Evidence]:
     """Goroutines have been in a system call for ten minutes or more inside a call that returns
-    at once on a healthy node (netlink, mount or unmount, stat)."""
+    at once on a healthy node (netlink, mount or unmount)."""
     return [stuck.evidence() for stuck in stuck_quick_calls(seen, subject)[:3]]
 
 

@@ -332,8 +332,8 @@ def workload_of(entity: Entity) -> tuple[str | None, str] | None:
 
 def fold_replicas(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
     """Findings of one failure mode on several replicas of one workload on one node (both
-    CoreDNS pods in a crash loop) are one fault: the strongest stands for all and counts the
-    others, so the top findings are different explanations."""
+    CoreDNS pods in a crash loop) are one fault: the strongest stands for all, with the others'
+    lines, and counts them, so the top findings are different explanations."""
     kept: dict[tuple[str, tuple[str | None, str], str | None], Hypothesis] = {}
     folded: set[int] = set()
     for h in sorted(hyps, key=lambda h: -h.confidence):
@@ -346,6 +346,9 @@ def fold_replicas(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
         if held is None:
             kept[key] = h
         elif held.tier == h.tier:
+            # One finding cites every replica's lines.
+            for matched in h.matched.values():
+                held.add(matched)
             held.folded_replicas += 1
             folded.add(id(h))
     return [h for h in hyps if id(h) not in folded]
