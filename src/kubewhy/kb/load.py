@@ -18,7 +18,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from kubewhy.errors import KubewhyError
@@ -29,8 +28,6 @@ from kubewhy.kb.schema import FailureMode, GoroutineSignature, LogSymptom
 from kubewhy.model.components import KNOWN_COMPONENTS
 from kubewhy.parsers.kernel_reports import marker_specs
 from kubewhy.scanning import PatternError, PatternSpec, Scanner
-
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class KnowledgeBaseError(KubewhyError):
@@ -87,9 +84,11 @@ def builtin_dir() -> Path:
 
 
 def _parse_file(path: Path, text: str) -> object:
+    import yaml  # only when no cache holds the files (see kubewhy.kb.parsed_cache)
+
     try:
         # libyaml's loader when present: ten times faster, the same safe subset of YAML.
-        return yaml.load(text, Loader=_SAFE_LOADER)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path.stem}: not valid YAML: {exc}") from None
 

@@ -14,14 +14,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from kubewhy.scanning.engines import cache_dir, read_cached_file, write_atomically
 
 _VERSION = 1
 
 
 def _path(texts: Sequence[str]) -> Path | None:
+    import yaml  # asked only when no validated failure modes were kept
+
     base = cache_dir()
     if base is None:
         return None

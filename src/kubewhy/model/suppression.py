@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 from fnmatch import fnmatchcase
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kubewhy.errors import UsageError
@@ -94,6 +93,8 @@ def parse_suppressions(text: str, origin: str, known_rules: set[str]) -> list[Su
     ...     "s.yaml", {"a"})[0].expires.isoformat()
     '2030-01-01T23:59:59+00:00'
     """
+    import yaml  # a run given no suppressions file does not pay its import
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -24,8 +24,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -298,6 +296,8 @@ class KubeletFormat:
 
 def _load(text: str, result: ParseResult) -> dict[str, Any]:
     """The configuration mapping; text before the document (a shell prompt) is dropped."""
+    import yaml  # imported when YAML is first read (see kubewhy.parsers.loading)
+
     start = re.search(r"^\s*(?:\{|apiVersion:|kind:)", text, re.M)
     body = text[start.start() :] if start else text
     try:

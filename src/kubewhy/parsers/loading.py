@@ -25,15 +25,26 @@ import contextlib
 import json
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from kubewhy.model.caps import Caps
 
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
 _DEFAULT = Caps()
 _CAPS: ContextVar[Caps | None] = ContextVar("kubewhy_caps", default=None)
+
+
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's safe loader when present; PyYAML is imported when a document is first read
+    (about 10 ms that a run without YAML evidence does not pay)."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
 class CapReachedError(ValueError):
@@ -54,7 +65,9 @@ def yaml_documents(text: str) -> Iterator[Any]:
     """Every YAML document of ``text`` (``yaml.YAMLError`` for broken YAML, as PyYAML)."""
     if "&" in text and "*" in text:
         _check_aliases(text, _CAPS.get() or _DEFAULT)
-    yield from yaml.load_all(text, Loader=_LOADER)
+    import yaml
+
+    yield from yaml.load_all(text, Loader=_loader())
 
 
 def yaml_document(text: str) -> Any:
@@ -71,10 +84,12 @@ def _check_aliases(text: str, caps: Caps) -> None:
     ...
     yaml.error.YAMLError: a YAML alias refers to a collection that contains it
     """
+    import yaml
+
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = []  # [anchor, nodes so far] of each open collection
     added = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.CollectionStartEvent):
             stack.append([event.anchor, 1])
             continue

@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pydantic_core
-import yaml
 
 from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.components import static_pod_component
@@ -160,6 +159,8 @@ def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:
 
 
 def _yaml_documents(text: str, result: ParseResult) -> Iterator[Any]:
+    import yaml  # imported when YAML is first read (see kubewhy.parsers.loading)
+
     try:
         yield from yaml_documents(text)  # aliases bounded: see kubewhy.parsers.loading
     except yaml.YAMLError:
