@@ -29,7 +29,13 @@ from typing import IO, BinaryIO
 from kubewhy.model.bundle import Gap, GapReason
 from kubewhy.model.caps import Caps
 from kubewhy.model.names import safe_relative
-from kubewhy.sources.streams import compression_of, notes_of, open_decompressed, open_regular
+from kubewhy.sources.streams import (
+    compression_of,
+    notes_of,
+    open_decompressed,
+    open_regular,
+    read_head,
+)
 
 _COPY = 1 << 20
 # What a corrupt archive makes the readers raise: zlib's and struct's errors come out of zipfile
@@ -118,8 +124,7 @@ def archive_kind(path: Path, caps: Caps) -> str | None:
     True
     """
     try:
-        with open_regular(path) as raw:
-            head = raw.read(_TAR_HEADER)
+        head = read_head(path, _TAR_HEADER)
         if head[:4] in _ZIP_MAGIC:
             return "zip"
         if compression_of(head) is None and not _is_tar_header(head):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -128,20 +127,42 @@ def _input(
     )
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Regular files under ``root`` (not hidden, not the bundle's own files), no link followed."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name in SKIP_NAMES or name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            try:
-                mode = path.lstat().st_mode
-            except OSError:
-                continue
-            if stat.S_ISREG(mode):
-                yield path
+def _walk(root: Path, rel: str = "") -> Iterator[tuple[Path, str]]:
+    """Regular files under ``root`` (not hidden, not the bundle's own files), no link followed,
+    each with its path below ``root`` (``/``-separated): a folder's files by name, then its
+    folders by name, as ``os.walk`` meets them; each entry's type as the listing gives it
+    (a file is not asked again with ``lstat``)."""
+    try:
+        with os.scandir(root) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    folders: dict[str, os.DirEntry[str]] = {}
+    files: dict[str, os.DirEntry[str]] = {}
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (folders if is_dir else files)[entry.name] = entry
+    for name in sorted(files):
+        if name in SKIP_NAMES or name.startswith("."):
+            continue
+        try:
+            regular = files[name].is_file(follow_symlinks=False)
+        except OSError:
+            continue
+        if regular:
+            yield root / name, rel + name
+    for name in sorted(folders):
+        if name.startswith("."):
+            continue
+        try:
+            link = folders[name].is_symlink()
+        except OSError:
+            link = False  # as os.walk's islink: the listing below it then fails or holds
+        if not link:
+            yield from _walk(root / name, f"{rel}{name}/")
 
 
 def _walk_order(name: str) -> tuple[tuple[int, str], ...]:
@@ -271,8 +292,8 @@ def _add_tree(
                 root = candidate.parent
             break
     caps = extractor.caps
-    for path in _walk(root):
-        rel = PurePosixPath(path.relative_to(root).as_posix())
+    for path, rel_name in _walk(root):
+        rel = PurePosixPath(rel_name)
         display = f"{display_root}/{rel}" if display_root else str(rel)
         if archive_kind(path, caps):
             _add_archive(inputs, path, f"{display}!", extractor, depth)

@@ -93,6 +93,34 @@ def open_regular(path: Path, *, follow: bool = True) -> BinaryIO:
     """``path`` opened for reading if it is a regular file, read no further than its size at
     open time (a log that grows, or a file swapped for ``/dev/zero``, cannot make a read
     endless). ``follow=False`` refuses a link (a file met in a folder walk that became one)."""
+    fd, size = _open_regular_fd(path, follow)
+    try:
+        return _as_binary(io.BufferedReader(_Bounded(fd, size), _buffer_for(size)))
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_head(path: Path, count: int) -> bytes:
+    """The first ``count`` bytes of ``path``, as ``open_regular(path).read(count)`` reads them
+    (a regular file, no further than its size at open), without a stream's layers: a folder of
+    thousands of small logs has each one's head read to be told it is no archive."""
+    fd, size = _open_regular_fd(path, True)
+    try:
+        left, chunks = min(count, size), []
+        while left > 0:
+            got = os.read(fd, left)
+            if not got:
+                break
+            chunks.append(got)
+            left -= len(got)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _open_regular_fd(path: Path, follow: bool) -> tuple[int, int]:
+    """A blocking descriptor of ``path`` if it is a regular file, and its size at open time."""
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
@@ -105,11 +133,10 @@ def open_regular(path: Path, *, follow: bool = True) -> BinaryIO:
         if not stat.S_ISREG(info.st_mode):
             raise StreamError(f"{path}: not a regular file", "unreadable")
         os.set_blocking(fd, True)
-        size = _buffer_for(info.st_size)
-        return _as_binary(io.BufferedReader(_Bounded(fd, info.st_size), size))
     except BaseException:
         os.close(fd)
         raise
+    return fd, info.st_size
 
 
 def _buffer_for(size: int) -> int:
