@@ -43,6 +43,13 @@ BARE_SHARE = 0.8
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+def _sniff_weight(line: str) -> float:
+    """How much one line of a head says "journal": a stamped line fully, a bare one less."""
+    if SHORT.match(line) or ISO.match(line) or MARKER.match(line):
+        return 1.0
+    return BARE_SHARE if BARE.match(line) else 0.0
+
+
 def _host(field: str) -> str | None:
     return field if _HOST.match(field) else None
 
@@ -69,11 +76,7 @@ class JournaldFormat:
     )
 
     def sniff(self, head: Sequence[str]) -> float:
-        hits = sum(
-            1.0 if SHORT.match(line) or ISO.match(line) or MARKER.match(line) else BARE_SHARE
-            for line in head
-            if SHORT.match(line) or ISO.match(line) or MARKER.match(line) or BARE.match(line)
-        )
+        hits = sum(_sniff_weight(line) for line in head)
         return 0.85 * hits / len(head) if head else 0.0
 
     def parse_line(self, line: str) -> LogLine | None:
