@@ -131,16 +131,27 @@ def test_a_symptom_that_blames_names_someone_in_one_of_its_examples(kb: Knowledg
     assert not silent, silent
 
 
-def test_blames_refers_only_to_the_patterns_groups() -> None:
-    with pytest.raises(ValueError, match="not named groups"):
+@pytest.mark.parametrize(
+    ("pattern", "blames", "example", "unknown"),
+    [
+        ("killed process (?P<pid>\\d+)", "{process}", "killed process 12", "process"),
+        # {port_owner} is the component of a ``port`` group's port: none without the group
+        ("listen tcp (?P<ip>[0-9.]+)", "{port_owner}", "listen tcp 10.0.0.5", "port_owner"),
+    ],
+)
+def test_blames_refers_only_to_the_patterns_groups(
+    pattern: str, blames: str, example: str, unknown: str
+) -> None:
+    with pytest.raises(ValueError, match="not named groups") as raised:
         LogSymptom(
             id="x",
             description="d",
-            pattern="killed process (?P<pid>\\d+)",
+            pattern=pattern,
             weight=0.5,
-            blames="{process}",
-            examples=["killed process 12"],
+            blames=blames,
+            examples=[example],
         )
+    assert unknown in str(raised.value)
 
 
 def test_patterns_start_with_a_literal_where_the_scanner_can_anchor(kb: KnowledgeBase) -> None:

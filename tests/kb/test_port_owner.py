@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from kubewhy.kb.schema import LogSymptom
 from kubewhy.pipeline import Request, diagnose
 
 # real: kubernetes-sigs/descheduler#124 (the reporter redacted the address)
@@ -25,15 +23,3 @@ def test_the_port_names_the_component_that_could_not_listen(
     finding = diagnose(Request(paths=(log,))).findings[0]
     assert finding.failure_mode == "control-plane-address-changed"
     assert finding.culprit is not None and finding.culprit.name == owner
-
-
-def test_port_owner_needs_a_port_group() -> None:
-    with pytest.raises(ValidationError, match="port_owner"):
-        LogSymptom(
-            id="x",
-            description="d",
-            pattern="listen tcp (?P<ip>[0-9.]+)",
-            weight=0.5,
-            blames="{port_owner}",
-            examples=["listen tcp 10.0.0.5"],
-        )

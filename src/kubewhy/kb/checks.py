@@ -532,7 +532,8 @@ def network_plugin_lock_held(seen: Observed, subject: Entity) -> list[Evidence]:
 # unmount (mount-utils runs mount(8) and waits for it). A goroutine in one of them for minutes is
 # stuck in the kernel (a hung mount, a netlink socket nobody answers), and whatever it holds (a
 # lock, a per-volume operation) is held as long. A stat parked as long is the NFS failure mode's
-# own goroutine signature.
+# own goroutine signature. A check, not a goroutine signature: a signature's match keeps only a
+# count per failure mode, and this one's evidence and culprit need the call and the function.
 _QUICK_CALLS = re.compile(r"[Nn]etlink|\.\(\*\w*[Mm]ounter\)\.(?:Mount|Unmount)\b|mount-utils")
 
 

@@ -137,7 +137,6 @@ def message_of(line: str) -> str:
     ('Mem-Info:', ' active_file:413 inactive_file:5')
     >>> message_of("<6>[ 1205.517883] Task in /system/docker killed")  # dmesg --raw
     'Task in /system/docker killed'
-
     """
     # cheap tests first: most lines read are stack frames and table rows
     if line[:1].isdigit():

@@ -75,18 +75,22 @@ class Places:
         return len(self.nodes_of_mode.get(named.fm.id, frozenset())) <= 1
 
 
+def _pod_of(entity: Entity) -> tuple[str | None, str, str] | None:
+    """The namespace, pod and container ("" for a pod) of a pod or container entity (a
+    container is named "<pod>/<container>"); None for other entities."""
+    if entity.kind == Kind.POD.value:
+        return entity.namespace, entity.name, ""
+    if entity.kind == Kind.CONTAINER.value and "/" in entity.name:
+        pod, _, container = entity.name.partition("/")
+        return entity.namespace, pod, container
+    return None
+
+
 def _same_workload(a: Entity, b: Entity) -> bool:
-    """A pod and its containers are one workload (a container is named "<pod>/<container>")."""
-
-    def pod_of(entity: Entity) -> tuple[str | None, str] | None:
-        if entity.kind == Kind.POD.value:
-            return entity.namespace, entity.name
-        if entity.kind == Kind.CONTAINER.value and "/" in entity.name:
-            return entity.namespace, entity.name.split("/", 1)[0]
-        return None
-
-    pod = pod_of(a)
-    return pod is not None and pod == pod_of(b)
+    """A pod and its containers are one workload."""
+    pod = _pod_of(a)
+    other = _pod_of(b)
+    return pod is not None and other is not None and pod[:2] == other[:2]
 
 
 def _wildcard(entity: Entity) -> bool:
@@ -318,16 +322,14 @@ def workload_of(entity: Entity) -> tuple[str | None, str] | None:
     >>> workload_of(Entity(Kind.POD.value, "web")) is None
     True
     """
-    if entity.kind == Kind.POD.value:
-        pod, container = entity.name, ""
-    elif entity.kind == Kind.CONTAINER.value and "/" in entity.name:
-        pod, _, container = entity.name.partition("/")
-    else:
+    found = _pod_of(entity)
+    if found is None:
         return None
+    namespace, pod, container = found
     base = _REPLICA_SUFFIX.sub("", pod)
     if base == pod or not base:
         return None
-    return entity.namespace, base + ("/" + container if container else "")
+    return namespace, base + ("/" + container if container else "")
 
 
 def fold_replicas(hyps: Sequence[Hypothesis]) -> list[Hypothesis]:
