@@ -142,6 +142,55 @@ IDLE_MARKERS = (
 )
 
 
+# A dump of this many goroutines or fewer, without a profile's declared total, is an excerpt:
+# a Go daemon runs dozens of goroutines at rest, so a traceback that shows a handful was cut
+# from a whole one by someone who chose what to quote (the goroutine they suspect). Counts and
+# shares mean nothing there; what the chosen goroutine waits for is the statement.
+EXCERPT_MAX_GOROUTINES = 5
+# Client stubs of the runtimes' APIs (a piece of the frame's name, and what answers):
+# a goroutine blocked in a gRPC or ttrpc round trip under one waits for that program. dockerd
+# calls containerd through the client package at containerd's root (v1) or its client package
+# (v2); containerd calls its shims over ttrpc; the kubelet and crictl call the CRI runtime
+# through cri-api's generated clients.
+RUNTIME_CLIENTS = (
+    ("github.com/containerd/containerd.", "containerd"),
+    ("github.com/containerd/containerd/v2/client.", "containerd"),
+    ("github.com/containerd/ttrpc.(*Client)", "containerd-shim"),
+    ("(*runtimeServiceClient).", "container-runtime"),
+    ("(*imageServiceClient).", "container-runtime"),
+)
+# Frames of a round trip that waits for the peer's reply.
+RPC_WAIT_MARKERS = (
+    "transport.(*Stream).Header",
+    "transport.(*Stream).RecvMsg",
+    "grpc.recvResponse",
+    "grpc.(*clientStream).RecvMsg",
+    "ttrpc.(*Client).dispatch",
+    "ttrpc.(*Client).Call",
+)
+
+
+def is_excerpt(dump: GoroutineDump) -> bool:
+    """A few goroutines quoted from a dump, not a whole dump (see EXCERPT_MAX_GOROUTINES)."""
+    return 0 < dump.total <= EXCERPT_MAX_GOROUTINES and dump.declared_total is None
+
+
+def runtime_waited_on(group: GoroutineGroup, caller: str) -> str | None:
+    """The runtime a blocked goroutine of ``caller`` waits to hear from: it is in a round trip
+    (``RPC_WAIT_MARKERS``) made through a runtime's client stub, and that runtime is not the
+    caller itself (containerd's CRI plugin calls containerd's client in-process)."""
+    if group.state.startswith(("running", "runnable", "syscall")):
+        return None
+    names = list(group.functions())
+    if not any(marker in name for name in names for marker in RPC_WAIT_MARKERS):
+        return None
+    for name in names:  # a vendored stub keeps its path after /vendor/
+        for stub, callee in RUNTIME_CLIENTS:
+            if stub in name and callee != caller:
+                return callee
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     leak_min_count: int = 100

@@ -14,11 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 
-from kubewhy.facts.goroutines import Convoy, DumpAnalysis, Holder, Leak, application_function
+from kubewhy.facts.goroutines import (
+    Convoy,
+    DumpAnalysis,
+    Holder,
+    Leak,
+    application_function,
+    is_excerpt,
+    is_mutex_waiter,
+    location_of,
+    runtime_waited_on,
+)
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import Clock, SymptomHit
+from kubewhy.parsers.goroutines import GoroutineGroup
 
 
 @dataclass(frozen=True)
@@ -507,6 +518,66 @@ def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidenc
     return [
         q.evidence() for q in lock_queues(seen, subject) if (q.longest or 0) >= LOCK_HELD_MINUTES
     ][:3]
+
+
+# --- goroutines quoted from a dump ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotedWait:
+    """A goroutine of an excerpt (``is_excerpt``) blocked on something: what it waits for, and
+    the program that should answer when that is another one."""
+
+    dump: DumpAnalysis
+    group: GoroutineGroup
+    waits_for: str
+    callee: str | None = None
+
+    def evidence(self) -> Evidence:
+        group = self.group
+        ident = group.representative_id
+        name = f"goroutine {ident}" if ident is not None else "a goroutine"
+        function = application_function(group)
+        where = location_of(group, function)
+        text = (
+            f"{name} [{group.representative_state}] of {self.dump.entity.name} waits "
+            f"{self.waits_for}, in {function}{f' ({where})' if where else ''}: the goroutine "
+            f"quoted from its dump (an excerpt of {self.dump.report.total})"
+        )
+        return Evidence(self.dump.source, None, None, text)
+
+
+def quoted_waits(seen: Observed, subject: Entity) -> list[QuotedWait]:
+    """Goroutines of the subject's excerpts that wait for a runtime's reply or a mutex."""
+
+    def measure() -> list[QuotedWait]:
+        found = []
+        for dump in dumps_of(seen, subject):
+            if not is_excerpt(dump.dump):
+                continue
+            for group in dump.dump.ranked():
+                callee = runtime_waited_on(group, dump.entity.name)
+                if callee is not None:
+                    found.append(QuotedWait(dump, group, f"for the reply of {callee}", callee))
+                elif is_mutex_waiter(group):
+                    found.append(QuotedWait(dump, group, "to take a mutex"))
+        return found
+
+    return seen.store.memo(("quoted-waits", subject), measure)
+
+
+@check
+def quoted_goroutine_waits_for_a_lock(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A goroutine quoted from a component's dump waits to take a mutex: someone cut it from
+    the dump as the one that matters, though one goroutine cannot show the lock is held."""
+    return [q.evidence() for q in quoted_waits(seen, subject) if q.callee is None][:3]
+
+
+@check
+def quoted_goroutine_waits_on_the_runtime(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A goroutine quoted from a runtime's or the kubelet's dump waits for the reply of the next
+    runtime down (dockerd for containerd, containerd for a shim, the kubelet for the CRI)."""
+    return [q.evidence() for q in quoted_waits(seen, subject) if q.callee is not None][:3]
 
 
 # The kubelet's network plugin manager (pkg/kubelet/network, later dockershim/network) serialises

@@ -18,6 +18,7 @@ from kubewhy.kb.checks import (
     leak_sites,
     lock_queues,
     queues_of,
+    quoted_waits,
     slow_pulls,
     stuck_quick_calls,
 )
@@ -263,10 +264,14 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
         queue = max(queues, key=lambda q: q.waiters, default=None)
     if queue is None or queue.holder is None:
         # No queue in the dump: the goroutine stuck in a call that returns at once holds what
-        # it took before the call.
+        # it took before the call; else the program whose quoted goroutine waits for a lock.
         stuck = stuck_quick_calls(seen, subject)
         if not stuck:
-            return None
+            quoted = [q for q in quoted_waits(seen, subject) if q.callee is None]
+            if not quoted:
+                return None
+            why = "the goroutine quoted from its dump waits to take a mutex that is held in it"
+            return Culprit(quoted[0].dump.entity, why, [])
         first = stuck[0]
         why = (
             f"{first.function} has been {first.minutes} minutes in {first.call}, a call that "
@@ -280,6 +285,18 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
         f"{queue.waiters} goroutines wait for in {queue.functions()}{holder.waiting_for()}"
     )
     return Culprit(queue.dump.entity, why, [])
+
+
+@finder
+def runtime_a_quoted_goroutine_waits_on(seen: Observed, subject: Entity) -> Culprit | None:
+    """The runtime whose reply a goroutine quoted from the caller's dump waits for."""
+    waiting = [q for q in quoted_waits(seen, subject) if q.callee is not None]
+    if not waiting:
+        return None
+    first = waiting[0]
+    assert first.callee is not None
+    why = f"{first.dump.entity.name}'s quoted goroutine waits for its reply"
+    return Culprit(Entity.component(first.callee, first.dump.entity.node), why, [])
 
 
 @finder

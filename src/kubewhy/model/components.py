@@ -98,6 +98,9 @@ STACK_PACKAGES = (
     ("go.etcd.io/etcd", "etcd"),
     ("containerd", "containerd"),
 )
+# Programs known by their own module, which frames start with (not under another's /vendor/:
+# dockerd vendors containerd's client, whose frames would otherwise name containerd).
+OWN_MODULES = (("github.com/docker/docker/", "docker"), ("github.com/moby/moby/", "docker"))
 UNKNOWN_GO_PROGRAM = "go-program"
 
 # Distributions that run several components in one process, under one journal identifier: a
@@ -287,14 +290,16 @@ def of_metric_labels(labels: Mapping[str, str]) -> str | None:
 _LIBRARY_MODULES = re.compile(
     r"^(?:k8s\.io/(?:client-go|apimachinery|api|klog|utils|kube-openapi|component-base)|"
     r"sigs\.k8s\.io/(?:controller-runtime|structured-merge-diff|json|yaml)|"
-    r"golang\.org/x/|google\.golang\.org/|gopkg\.in/|go\.uber\.org/|go\.opencensus\.io|"
+    r"golang\.org/x/|google\.golang\.org/|gopkg\.in/|go\.uber\.org/|go\.opencensus\.io|go\.etcd\.io/bbolt|"
     r"go\.opentelemetry\.io|github\.com/(?:golang|gogo|prometheus|grpc-ecosystem|sirupsen|spf13|"
     r"hashicorp|google|json-iterator|modern-go|pkg|davecgh|emicklei|go-logr|cespare|beorn7|"
     r"matttproud|mailru|munnerz|imdario|evanphx|gorilla|fsnotify|vishvananda|containernetworking"
     r"|opencontainers|docker|moby|coreos|cilium/ebpf|miekg)/)"
 )
+# A module path's last element does not end in a dot: "go.etcd.io/bbolt.(*DB).Begin" is the
+# function Begin of the module go.etcd.io/bbolt.
 _MODULE = re.compile(
-    r"^((?:github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]+|[\w-]+\.[\w.-]+/[\w.-]+)"
+    r"^((?:github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]*[\w-]|[\w-]+\.[\w.-]+/[\w.-]*[\w-])"
 )
 
 
@@ -312,6 +317,9 @@ def of_stack_frames(frames: Iterable[str]) -> str:
     'go-program'
     """
     frames = list(frames)
+    for module, name in OWN_MODULES:
+        if any(frame.startswith(module) for frame in frames):
+            return name
     joined = " ".join(frames)
     for needle, name in STACK_PACKAGES:
         if needle in joined:

@@ -10,6 +10,12 @@ Shapes read:
 * net/http/pprof ``?debug=1`` (``goroutine profile: total N`` then ``K @ 0x..`` blocks of
   ``#<tab>0x..<tab>func+0x..<tab>file:line`` lines; no states, waits or ids), also an excerpt
   that starts at a ``K @ 0x..`` line and frame lines whose tabs became spaces in a paste;
+* stacks quoted without their header (an excerpt a person cut from a dump: frame and file
+  lines only), also under a count line (``9 occurences. Sample stack trace:``, as Cilium's
+  ``consolidate_go_stacktrace.py`` prints a group of like stacks): one goroutine each (or the
+  count), its state guessed from the frames;
+* gdb backtraces of a goroutine (``#4  0x.. in sync.(*Mutex).Lock (m=0x..) at
+  /usr/lib/golang/src/sync/mutex.go:85``), read as frame and file lines;
 * counted frame lines, as ``grep -A1 '^goroutine' dump | grep -v '^goroutine' | sort | uniq -c``
   prints them (``  16529 pkg.(*T).f(0xc000..., ...)``): each count is the goroutines whose top
   frame that is, read like a one-frame debug=1 stack;
@@ -107,6 +113,12 @@ _PREFIXES = re.compile(
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]\s]+\] |"
     r"(?P<program>[A-Za-z][\w.\-]*(?:\[\d+\])?: ))+"
 )
+# The count line Cilium's consolidate_go_stacktrace.py prints above a group of like stacks (its
+# own spelling, and the right one).
+_EXCERPT_COUNT = re.compile(r"^(\d+) occurr?ences?\. Sample stack trace:$")
+# A frame of gdb's backtrace of a Go program: "#4  0x.. in f (args) at file:line" (the address
+# is left out for the innermost frame); a frame whose arguments wrap to the next line is lost.
+_GDB_FRAME = re.compile(r"^#\d+ +(?:0x[0-9a-f]+ in )?(\S+) \(.*\) at (\S+\.(?:go|s|c)):(\d+)$")
 # A frame line with its arguments: a name without spaces, then "(...)".
 _FRAME_LIKE = re.compile(r"[^\s(]\S*\(.*\)$")
 
@@ -604,7 +616,33 @@ class _Aggregator:
             self.ignored += block.count("\n", 0, at) + 1
             self.record(block[at + 1 :])
             return
-        self.ignored += block.count("\n") + 1
+        if not self._headerless(block):
+            self.ignored += block.count("\n") + 1
+
+    def _headerless(self, block: str) -> bool:
+        """A stack quoted without its header, perhaps under an ``N occurences`` count line:
+        lines before the first frame that has its file line are noise. Two frames with their
+        file lines make it a stack (one could be any call a log quotes)."""
+        lines = block.split("\n")
+        count = 1
+        start = None
+        for at, (line, after) in enumerate(pairwise([*lines, ""])):
+            counted = _EXCERPT_COUNT.match(line)
+            if counted:
+                count = int(counted.group(1))
+            elif function_name(line) and _FILE_LINE.match(after):
+                start = at
+                break
+        if start is None:
+            return False
+        frames, created_by, elided, malformed = _parse_frames(lines[start:])
+        if sum(1 for f in frames if f.file) < 2:
+            return False
+        self.shapes.add("headerless")
+        self.ignored += start
+        self.malformed += malformed
+        self._add_profile_stack(count, frames, created_by, elided)
+        return True
 
     def _profile(self, block: str) -> None:
         """A debug=1 block: ``K @ pcs`` then ``#\\t0x..\\tfunc+0x..\\tfile:line`` lines (or
@@ -635,8 +673,11 @@ class _Aggregator:
         if count:
             self._add_profile_stack(count, frames)
 
-    def _add_profile_stack(self, count: int, frames: list[Frame]) -> None:
-        group = self._group(frames, None, False)
+    def _add_profile_stack(
+        self, count: int, frames: list[Frame], created_by: Frame | None = None, elided: bool = False
+    ) -> None:
+        """``count`` goroutines of a stack without a header: the state guessed from its frames."""
+        group = self._group(frames, created_by, elided)
         group.state_inferred = True
         state = infer_state(frames)
         group.count += count
@@ -874,6 +915,10 @@ def _stack_line(line: str) -> str | None:
         return line
     if line.startswith("#") and (spaced := _PROFILE_FRAME_SPACED.match(line)):
         return "#\t" + "\t".join(spaced.groups())
+    if line.startswith("#") and (gdb := _GDB_FRAME.match(line)):
+        return f"{gdb.group(1)}()\n\t{gdb.group(2)}:{gdb.group(3)}"
+    if line[0] in _DIGITS and _EXCERPT_COUNT.match(line):
+        return line
     if line[0] in " \t0123456789" and (counted := _counted_frame(line)):
         return counted
     if _FILE_LINE.match(line):
@@ -918,7 +963,7 @@ def clean_log_lines(lines: Iterable[str], noise: list[int] | None = None) -> Ite
 def needs_cleaning(head: Sequence[str]) -> bool:
     """True unless the first goroutine header (or profile line) in ``head`` starts its line."""
     for line in head:
-        if line.startswith(("goroutine ", "panic: ", "fatal error: ")):
+        if _is_header(line) or line.startswith(("goroutine profile:", "panic: ", "fatal error: ")):
             return False
         if "goroutine " in line and _is_header(_strip_prefixes(line.rstrip("\r\n"))[0]):
             return True
@@ -988,7 +1033,7 @@ def sniff_goroutines(head: Sequence[str]) -> float:
     >>> sniff_goroutines(["hello"])
     0.0
     """
-    counted = lines = 0
+    counted = lines = framed = 0
     for line, after in pairwise([*head, ""]):
         if _is_header(line) or line.startswith("goroutine profile: total "):
             return 0.95
@@ -1002,10 +1047,18 @@ def sniff_goroutines(head: Sequence[str]) -> float:
         if line.strip():
             lines += 1
             counted += _counted_frame(line.rstrip()) is not None
+        # A frame with its file line under it, or a frame of gdb's backtrace: a stack quoted
+        # without its header.
+        if ".go:" in after and after[:1] in " \t" and _FILE_LINE.match(after.rstrip()):
+            framed += function_name(line) is not None
+        elif line.startswith("#") and _GDB_FRAME.match(line.rstrip()):
+            framed += 1
     # Counted frame lines, most of the text (a command line may come first).
     if counted >= 3 and counted * 2 > lines:
         return 0.6
-    return 0.0
+    # Frames of Go code: little else reads like them, but a log that quotes one stack is still
+    # a log, so any format more sure of the head wins.
+    return 0.5 if framed >= 2 else 0.0
 
 
 class GoroutinesFormat:
@@ -1013,8 +1066,9 @@ class GoroutinesFormat:
 
     name = "goroutines"
     # What each score of sniff_goroutines needs: a goroutine's header or a profile's total,
-    # a debug=1 count line, or counted frame lines (a count, then a created-by line or a call).
-    hints = ("goroutine ", " @", re.compile(r"^[ \t]*\d+ +(?:created by \S|\S.*\()"))
+    # a debug=1 count line, counted frame lines (a count, then a created-by line or a call),
+    # or a Go frame's file line.
+    hints = ("goroutine ", " @", ".go:", re.compile(r"^[ \t]*\d+ +(?:created by \S|\S.*\()"))
 
     def sniff(self, head: Sequence[str]) -> float:
         return sniff_goroutines(head)
