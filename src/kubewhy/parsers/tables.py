@@ -1,6 +1,8 @@
-"""Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``), ``docker ps``, whose
-container names (``k8s_<container>_<pod>_<namespace>_<uid>_<attempt>``) say which pod a running
-container belongs to, and ``kubectl get pvc``, whose claims still Pending say no volume was bound.
+"""Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``), ``kubectl get nodes``
+(plain and ``-o wide``: each node's readiness, kubelet version, address, OS, kernel and runtime),
+``docker ps``, whose container names (``k8s_<container>_<pod>_<namespace>_<uid>_<attempt>``) say
+which pod a running container belongs to, and ``kubectl get pvc``, whose claims still Pending say
+no volume was bound.
 
 >>> text = '''NAME        READY   STATUS    RESTARTS   AGE   IP       NODE
 ... sphinx-0    0/2     Pending   0          1m    <none>   ss-dev-kub07'''
@@ -21,6 +23,7 @@ from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult, Record
 from kubewhy.parsers.event_tables import slice_row, table_columns
 from kubewhy.parsers.event_times import age_seconds
+from kubewhy.parsers.kube_views import Cited, ConditionView, NodeView, add_node
 
 POD_HEADER = re.compile(r"^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\b")
 PVC_HEADER = re.compile(
@@ -30,6 +33,18 @@ PVC_HEADER = re.compile(
 # A claim is Pending for the seconds its volume takes to provision; a minute on, it is stuck.
 PVC_STUCK_SECONDS = 60
 DOCKER_HEADER = re.compile(r"^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\b")
+# kubectl's node printer: NAME STATUS ROLES AGE VERSION (ROLES since 1.10; 1.8 and 1.9 print
+# NAME STATUS AGE VERSION), -o wide adds INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION
+# CONTAINER-RUNTIME. (NAME STATUS AGE alone is also a namespace list: left out.)
+NODE_HEADER = re.compile(r"^NAME\s+STATUS\s+(?:ROLES\s+)?AGE\s+VERSION\b")
+# The Ready condition as the STATUS cell words it, before ",SchedulingDisabled" (a cordoned node).
+NODE_READY = {"Ready": "True", "NotReady": "False", "Unknown": "Unknown"}
+# -o wide's columns, as the facts a node's describe gives.
+NODE_WIDE = (
+    ("KERNEL-VERSION", "kernel_release"),
+    ("OS-IMAGE", "os_image"),
+    ("CONTAINER-RUNTIME", "container_runtime"),
+)
 # kubelet names docker containers k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>
 DOCKER_NAME = re.compile(
     r"\bk8s_(?P<container>[^_\s]+)_(?P<pod>[^_\s]+)_(?P<ns>[^_\s]+)_[0-9a-f-]+_\d+\b"
@@ -90,6 +105,32 @@ def _pods(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> No
         result.records.append(Record(line.strip(), n, None, pod))
 
 
+def _nodes(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
+    """Each row a node: its Ready condition from STATUS, its kubelet's version and, with -o wide,
+    its address, OS image, kernel and runtime (cells sliced under the header: OS-IMAGE has
+    spaces)."""
+    columns = table_columns(lines[0][1])
+    for n, line in lines[1:]:
+        cells = slice_row(line, columns)
+        name, status = cells.get("NAME", ""), cells.get("STATUS", "").split(",")[0]
+        ready = NODE_READY.get(status)
+        if not name or " " in name or ready is None:
+            result.malformed += 1
+            continue
+        ev = Evidence(ctx.source, n, None, line.strip())
+        view = NodeView(name)
+        view.conditions.append(ConditionView("Ready", ready, None, None, line.strip(), ev))
+        if cells.get("VERSION"):
+            view.kubelet_version = Cited(cells["VERSION"], ev)
+        address = cells.get("INTERNAL-IP")
+        if address and address != "<none>":
+            view.addresses.append(Cited(address, ev))
+        for title, attribute in NODE_WIDE:
+            if cells.get(title):
+                setattr(view, attribute, Cited(cells[title], ev))
+        add_node(view, result)
+
+
 def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
     node = ctx.node or UNKNOWN_NODE
     running: Counter[Entity] = Counter()
@@ -141,13 +182,13 @@ def _claims(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> 
 
 class Tables:
     name = "table"
-    hints = ("READY", "CONTAINER ID", "ACCESS MODES")
+    hints = ("READY", "CONTAINER ID", "ACCESS MODES", "VERSION")
 
     def sniff(self, head: Sequence[str]) -> float:
         if not head:
             return 0.0
         first = head[0]
-        if POD_HEADER.match(first) or DOCKER_HEADER.match(first) or PVC_HEADER.match(first):
+        if any(h.match(first) for h in (POD_HEADER, DOCKER_HEADER, PVC_HEADER, NODE_HEADER)):
             return 0.9
         return 0.0
 
@@ -163,6 +204,8 @@ class Tables:
             _docker(lines, ctx, result)
         elif PVC_HEADER.match(header):
             _claims(lines, ctx, result)
+        elif NODE_HEADER.match(header):
+            _nodes(lines, ctx, result)
         return result
 
 
