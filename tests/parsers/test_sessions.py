@@ -516,3 +516,32 @@ def test_words_typed_at_a_prompt_are_not_what_the_system_said(tmp_path: Path) ->
     )
     found = diagnose(Request(paths=(glued,), jobs=1)).findings
     assert [f.failure_mode for f in found][:1] == ["soft-lockup-rcu-stall"]
+
+
+# public: etcd's upgrade guide for 3.5 (etcd-io/website, docs/v3.5/upgrades/upgrade_3_5.md):
+# commands pasted without their prompt, one set only for etcdctl.
+PROMPTLESS_ETCD = """\
+etcdctl --endpoints=localhost:2379,localhost:22379,localhost:32379 endpoint health
+localhost:2379 is healthy: successfully committed proposal: took = 2.118638ms
+localhost:22379 is healthy: successfully committed proposal: took = 3.631388ms
+
+curl http://localhost:2379/version
+{"etcdserver":"3.4.0","etcdcluster":"3.4.0"}
+
+ETCDCTL_API=3 etcdctl --endpoints=localhost:32379 endpoint health
+localhost:32379 is healthy: successfully committed proposal: took = 2.157051ms
+"""
+
+
+def test_etcdctl_and_curl_pasted_without_a_prompt_start_sections() -> None:
+    sections = transcript_sections(PROMPTLESS_ETCD)
+    assert sections is not None
+    commands = [s.prompt.command if s.prompt else None for s in sections]
+    assert commands == [
+        "etcdctl --endpoints=localhost:2379,localhost:22379,localhost:32379 endpoint health",
+        "curl http://localhost:2379/version",
+        "ETCDCTL_API=3 etcdctl --endpoints=localhost:32379 endpoint health",
+    ]
+    assert sections[1].body.splitlines()[1] == '{"etcdserver":"3.4.0","etcdcluster":"3.4.0"}'
+    # a message of etcdctl's own is no command line
+    assert prompt_of("etcdctl: error: unknown command") is None

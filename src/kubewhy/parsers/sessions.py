@@ -119,6 +119,10 @@ _PROMPTLESS_READS = {
     "podman": frozenset("ps inspect logs info stats version".split()),
     "journalctl": frozenset(),
     "systemctl": frozenset("status list-units".split()),
+    # etcdctl's v3 reads of the cluster (``etcdctl --endpoints=... endpoint health``).
+    "etcdctl": frozenset("endpoint member alarm check".split()),
+    # A component's own endpoints (/metrics, /healthz, /version) read with curl.
+    "curl": frozenset(),
 }
 _PROMPTLESS_PREFIX = frozenset(("sudo", "k3s", "microk8s", "rke2"))
 # What such a line starts with: a C-level test that spares splitting every other line.
@@ -133,7 +137,7 @@ PROMPT_HINT = re.compile(
             _PROMPT_MARK.pattern,
             r"^ *" + _ONE_LINE_LOOP.pattern.removeprefix("^"),
             rf"^\s*(?:{'|'.join(map(re.escape, sorted(KNOWN_COMMANDS | {'jq'})))})\s.*\|",
-            rf"^\s*(?:(?:{'|'.join(sorted(_PROMPTLESS_PREFIX))})\s+)*"
+            rf"^\s*(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:(?:{'|'.join(sorted(_PROMPTLESS_PREFIX))})\s+)*"
             rf"(?:microk8s\.kubectl|{'|'.join(map(re.escape, sorted(_PROMPTLESS_READS)))})(?:\s|$)",
         )
     )
@@ -149,6 +153,10 @@ def _promptless_command(line: str) -> str | None:
     'oc -n openshift-dns get pods -o wide'
     >>> _promptless_command("kubectl.go:42] kubectl get failed") is None
     True
+    >>> _promptless_command("ETCDCTL_API=3 etcdctl --endpoints=10.0.0.5:2379 endpoint health")
+    'ETCDCTL_API=3 etcdctl --endpoints=10.0.0.5:2379 endpoint health'
+    >>> _promptless_command("etcdctl: error: unknown command") is None
+    True
     >>> _promptless_command(" for f in /proc/*/fd/*; do readlink -f $f; done | grep -c inotify")
     'for f in /proc/*/fd/*; do readlink -f $f; done | grep -c inotify'
     """
@@ -156,9 +164,11 @@ def _promptless_command(line: str) -> str | None:
         return line.strip()
     if "|" in line and _is_pipeline_of_known_commands(line):
         return line.strip()
-    if not line.lstrip().startswith(_PROMPTLESS_STARTS):
+    # Variables set for the one command (ETCDCTL_API=3 etcdctl ...) come before its name.
+    bare = _ENV_PREFIX.sub("", line.lstrip()) if line[:1].isupper() else line
+    if not bare.lstrip().startswith(_PROMPTLESS_STARTS):
         return None
-    words = line.split(maxsplit=8)
+    words = bare.split(maxsplit=8)
     at = 0
     while at < len(words) - 1 and words[at] in _PROMPTLESS_PREFIX:
         at += 1
