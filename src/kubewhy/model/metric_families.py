@@ -22,6 +22,14 @@ WANTED: frozenset[str] = frozenset(
 )
 
 
+# Counters read as one sum over their series whose label has a value: what a process has done
+# since it started (one scrape gives no rate). The API server's 429s are requests priority and
+# fairness (or the older in-flight limit) refused.
+COUNTER_SUMS: dict[str, tuple[str, str, str]] = {
+    "apiserver_request_total": ("code", "429", "metrics.apiserver_requests_429_total"),
+}
+
+
 def metric_name(line: str) -> str | None:
     """The metric a sample line belongs to (None for comments and blank lines).
 
@@ -42,5 +50,6 @@ def wanted_line(line: str) -> bool:
     """A line worth keeping from an endpoint's answer: a wanted sample or its HELP/TYPE."""
     if line.startswith(("# HELP ", "# TYPE ")):
         parts = line.split(None, 3)
-        return len(parts) > 2 and parts[2] in WANTED
-    return metric_name(line) in WANTED
+        return len(parts) > 2 and (parts[2] in WANTED or parts[2] in COUNTER_SUMS)
+    name = metric_name(line)
+    return name in WANTED or name in COUNTER_SUMS

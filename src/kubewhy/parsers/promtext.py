@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
-from kubewhy.model.metric_families import WANTED, metric_name
+from kubewhy.model.metric_families import COUNTER_SUMS, WANTED, metric_name
 from kubewhy.model.times import Stamp, unix_time
 from kubewhy.parsers.base import Context, ParseResult, Record, each_record
 from kubewhy.parsers.metric_labels import series_entity
@@ -102,11 +102,15 @@ class PromTextFormat:
         result = ParseResult()
         series = 0
         histograms = Histograms()
+        counters = CounterSums(ctx)
         samples: list[_Sample] = []
         for number, line in enumerate(text.splitlines(), start=1):
             name = metric_name(line)
             if name is not None and name.endswith("_bucket"):
                 histograms.add(name.removesuffix("_bucket"), line, number, ctx)
+                continue
+            if name in COUNTER_SUMS:
+                counters.add(name, line, number)
                 continue
             if name not in WANTED:
                 continue
@@ -122,6 +126,7 @@ class PromTextFormat:
             samples.append((number, line, name, labels, value, found.group("ts")))
         each_record(result, samples, lambda sample: self._sample(result, ctx, *sample))
         histograms.facts(result, ctx)
+        counters.facts(result)
         return result
 
     def _sample(
@@ -151,6 +156,37 @@ class PromTextFormat:
                 Record(line.strip(), number, Stamp(moment) if moment else None, entity)
             )
         return True
+
+
+class CounterSums:
+    """The counters of ``COUNTER_SUMS``, each summed over its series with the label value it
+    names, as a fact of the program that exports it; the first such series is the evidence."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.sums: dict[str, float] = {}
+        self.first: dict[str, Evidence] = {}
+        self.malformed = 0
+
+    def add(self, metric: str, line: str, number: int) -> None:
+        label, wanted, _ = COUNTER_SUMS[metric]
+        found = _LINE.match(line)
+        labels = parse_labels(found.group("labels") or "") if found else None
+        value = _number(found.group("value")) if found else None
+        if labels is None or value is None:
+            self.malformed += 1
+        elif labels.get(label) == wanted:
+            self.sums[metric] = self.sums.get(metric, 0.0) + value
+            self.first.setdefault(metric, Evidence(self.ctx.source, number, None, line.strip()))
+
+    def facts(self, result: ParseResult) -> None:
+        result.malformed += self.malformed
+        for metric, total in self.sums.items():
+            program = _EMITTERS.get(metric.split("_", 1)[0], metric.split("_", 1)[0])
+            entity = Entity.component(program, self.ctx.node)
+            result.entities.append(entity)
+            evidence = self.first[metric].clipped()
+            result.facts.append(Fact(COUNTER_SUMS[metric][2], entity, int(total), evidence))
 
 
 # A metric's namespace names the program that exports it (etcd_disk_..., apiserver_request_...).
