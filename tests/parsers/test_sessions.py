@@ -398,6 +398,29 @@ def test_requests_counted_by_user_agent_name_the_busiest_client() -> None:
     assert "apiserver.requests_by_agent.top_share" not in {r.name for r in sampled}
 
 
+def test_one_clients_requests_counted_by_uri_give_its_collection_lists() -> None:
+    # public: longhorn/longhorn#9432 (three of its ten rows)
+    rows = [
+        (2, '   3577 "/api/v1/namespaces/longhorn-system/secrets/longhorn-webhook-tls"'),
+        (3, '   2216 "/api/v1/pods?resourceVersion=1391102207"'),
+        (4, '   2084 "/api/v1/services?resourceVersion=1391102075"'),
+    ]
+    command = (
+        "cat audit* | jq '. | select(.userAgent == \"longhorn-manager/v0.0.0 (linux/amd64) "
+        "kubernetes/$Format\")' | jq .requestURI | sort -rn | uniq -c | sort -rn | head -n 10"
+    )
+    found = {r.name: r.value for r in interpret(command, rows) or []}
+    assert found == {
+        "apiserver.requests_by_agent.top": "longhorn-manager",
+        "apiserver.requests_by_agent.top_count": 3577 + 2216 + 2084,
+        "apiserver.requests_by_agent.top_collection_lists": 2216 + 2084,
+    }
+    # a watch of a collection and a namespaced object are no collection lists
+    watched = [(2, '   900 "/api/v1/pods?watch=true&resourceVersion=5"')]
+    watches = {r.name: r.value for r in interpret(command, watched) or []}
+    assert watches["apiserver.requests_by_agent.top_collection_lists"] == 0
+
+
 def test_open_descriptors_of_a_process_counted_and_named_by_the_note() -> None:
     # public: containerd/cri#448 (ls -al prints "total", "." and "..")
     found = interpret("sudo ls -al /proc/3113/fd | wc -l # containerd", [(2, "1024")])

@@ -352,6 +352,9 @@ FACTS: dict[str, str] = {
     "apiserver.requests_by_agent.top_count": "that client's requests in the count",
     "apiserver.requests_by_agent.total": "all requests in the count (absent when it was cut)",
     "apiserver.requests_by_agent.top_share": "that client's share of all requests in the count",
+    "apiserver.requests_by_agent.top_collection_lists": (
+        "that client's requests that listed a whole collection (its requests counted by URI)"
+    ),
     "metrics.*": "a Prometheus-derived fact named in a failure mode's metrics section",
 }
 

@@ -363,9 +363,13 @@ def _top_counted_agent(seen: Observed) -> Culprit | None:
     name = store.value(cluster, "apiserver.requests_by_agent.top")
     count = _numeric(store, cluster, "apiserver.requests_by_agent.top_count")
     share = _numeric(store, cluster, "apiserver.requests_by_agent.top_share")
-    if not isinstance(name, str) or count is None or share is None:
+    lists = _numeric(store, cluster, "apiserver.requests_by_agent.top_collection_lists")
+    if not isinstance(name, str) or count is None or (share is None and not lists):
         return None
-    why = f"{share:.0%} of the requests counted by user agent ({int(count)})"
+    if share is not None:
+        why = f"{share:.0%} of the requests counted by user agent ({int(count)})"
+    else:  # one client's own requests counted: how many listed whole collections
+        why = f"{int(lists or 0)} of its {int(count)} requests counted listed whole collections"
     evidence = store.evidence(cluster, ["apiserver.requests_by_agent.top"])
     return Culprit(Entity.component(name), why, evidence)
 

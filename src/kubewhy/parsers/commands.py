@@ -36,6 +36,7 @@ from kubewhy.parsers.counted import (
     read_fd_count,
     read_grouped_zombies,
     read_inotify_holders,
+    read_one_agent_requests,
     read_program_threads,
 )
 from kubewhy.parsers.firewall import read_firewall
@@ -516,6 +517,7 @@ READERS: Sequence[Reader] = (
     _read_systemctl_status,
     read_grouped_zombies,
     read_inotify_holders,
+    read_one_agent_requests,
     read_agent_counts,
     read_program_threads,
     read_fd_count,

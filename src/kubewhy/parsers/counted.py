@@ -354,10 +354,47 @@ _COUNTED_ROW = re.compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
 SYSTEM_AGENTS = frozenset({*CONTROL_PLANE, "kubelet", "kube-proxy"})
 
 
+# One client's requests, picked by a jq filter on its user agent (``jq 'select(.userAgent ==
+# "X")' audit.log | jq .requestURI | sort | uniq -c``): the rows are its request URIs.
+_ONE_AGENT = re.compile(r"""select\(\s*\.userAgent\s*==\s*\\?"([^"\\]+)\\?"\s*\)""")
+# A request URI that lists a whole collection (a resource with no object name after it, across
+# the cluster or in one namespace), not a watch.
+_COLLECTION = re.compile(
+    r"^/(?:api/v1|apis/[^/?]+/[^/?]+)(?:/namespaces/[^/?]+)?/[a-z0-9.-]+/?(?:\?(?![^\s]*\bwatch=(?:true|1)\b)\S*)?$"
+)
+
+
+def read_one_agent_requests(p: Pipeline, out: Output) -> list[Reading] | None:
+    """One client's requests counted by URI: its count and how many listed whole collections
+    (a count cut by ``head`` is a lower bound; that client's share of all is not shown)."""
+    chosen = _ONE_AGENT.search(p.text)
+    if not p.groups_counted or chosen is None or "requestURI" not in p.text:
+        return None
+    count = lists = 0
+    at = None
+    for n, line in out:
+        row = _COUNTED_ROW.match(line)
+        if row is None:
+            continue
+        at = n if at is None else at
+        number = int(row.group(1))
+        count += number
+        lists += number if _COLLECTION.match(row.group(2).strip("'\"")) else 0
+    agent = agent_of(chosen.group(1))
+    if at is None or agent in SYSTEM_AGENTS:
+        return []
+    cluster = Entity.cluster()
+    return [
+        Reading("apiserver.requests_by_agent.top", agent, at, cluster),
+        Reading("apiserver.requests_by_agent.top_count", count, at, cluster),
+        Reading("apiserver.requests_by_agent.top_collection_lists", lists, at, cluster),
+    ]
+
+
 def read_agent_counts(p: Pipeline, out: Output) -> list[Reading] | None:
     """Requests per client product; the busiest non-system client's count and, when the whole
     count is shown (no ``head``), its share of all requests."""
-    if not p.groups_counted or not _AGENT_FIELD.search(p.text):
+    if not p.groups_counted or not _AGENT_FIELD.search(p.text) or _ONE_AGENT.search(p.text):
         return None
     per_agent: dict[str, tuple[int, int]] = {}
     total = 0
