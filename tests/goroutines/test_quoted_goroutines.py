@@ -128,3 +128,19 @@ def test_a_log_quoting_one_frame_is_not_a_stack() -> None:
     ]
     assert sniff_goroutines(lines) == 0.0
     assert parse_goroutine_lines(lines).total == 0
+
+
+def test_a_quoted_goroutine_in_stat_is_a_filesystem_lead(tmp_path: Path) -> None:
+    text = (QUOTED / "kubelet-stat-of-pod-volume.txt").read_text()
+    diagnosis = diagnosed(tmp_path, text)
+    assert [(f.failure_mode, f.tier) for f in diagnosis.findings] == [
+        ("nfs-server-unresponsive-volume-hang", "lead")
+    ]
+    cited = diagnosis.findings[0].evidence[0].text
+    assert cited.startswith(
+        "goroutine 159 [syscall] of kubelet waits in syscall.Stat, a filesystem call, in "
+        "k8s.io/kubernetes/pkg/util/mount.IsNotMountPoint"
+    )
+    # the same stack running, not in the system call: nothing waits
+    running = text.replace("[syscall, 2 minutes]", "[running]", 1)
+    assert diagnosed(tmp_path, running).findings == []

@@ -170,6 +170,22 @@ RPC_WAIT_MARKERS = (
 )
 
 
+# Filesystem calls that return at once on a local disk, even a slow one: a goroutine in one of
+# them, in a system call, waits on a filesystem that does not answer (a hard-mounted NFS whose
+# server is gone). The NFS failure mode's goroutine signature is the same call held ten minutes.
+FILESYSTEM_CALL = re.compile(
+    r"^(?:os\.(?:Stat|Lstat|statNolog|lstatNolog)|syscall\.(?:Statfs|Unmount|Lstat|Stat|fstatat)|"
+    r"golang\.org/x/sys/unix\.(?:Statfs|Stat|Lstat|Fstatat|Unmount))$"
+)
+
+
+def filesystem_call_of(group: GoroutineGroup) -> str | None:
+    """The filesystem call a goroutine in a system call is in (``os.Stat``), if it is in one."""
+    if not group.state.startswith("syscall"):
+        return None
+    return next((f for f in group.functions() if FILESYSTEM_CALL.match(f)), None)
+
+
 def is_excerpt(dump: GoroutineDump) -> bool:
     """A few goroutines quoted from a dump, not a whole dump (see EXCERPT_MAX_GOROUTINES)."""
     return 0 < dump.total <= EXCERPT_MAX_GOROUTINES and dump.declared_total is None

@@ -20,6 +20,7 @@ from kubewhy.facts.goroutines import (
     Holder,
     Leak,
     application_function,
+    filesystem_call_of,
     is_excerpt,
     is_mutex_waiter,
     location_of,
@@ -525,11 +526,13 @@ def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidenc
 
 @dataclass(frozen=True)
 class QuotedWait:
-    """A goroutine of an excerpt (``is_excerpt``) blocked on something: what it waits for, and
-    the program that should answer when that is another one."""
+    """A goroutine of an excerpt (``is_excerpt``) blocked on something: what it waits for
+    (``kind``: a ``lock``, the next ``runtime``'s reply, a ``filesystem`` call) and the program
+    that should answer when that is another one."""
 
     dump: DumpAnalysis
     group: GoroutineGroup
+    kind: str
     waits_for: str
     callee: str | None = None
 
@@ -547,37 +550,51 @@ class QuotedWait:
         return Evidence(self.dump.source, None, None, text)
 
 
-def quoted_waits(seen: Observed, subject: Entity) -> list[QuotedWait]:
-    """Goroutines of the subject's excerpts that wait for a runtime's reply or a mutex."""
+def _quoted_wait(dump: DumpAnalysis, group: GoroutineGroup) -> QuotedWait | None:
+    callee = runtime_waited_on(group, dump.entity.name)
+    if callee is not None:
+        return QuotedWait(dump, group, "runtime", f"for the reply of {callee}", callee)
+    call = filesystem_call_of(group)
+    if call is not None:
+        return QuotedWait(dump, group, "filesystem", f"in {call}, a filesystem call")
+    if is_mutex_waiter(group):
+        return QuotedWait(dump, group, "lock", "to take a mutex")
+    return None
+
+
+def quoted_waits(seen: Observed, subject: Entity, kind: str) -> list[QuotedWait]:
+    """Goroutines of the subject's excerpts that wait in the way ``kind`` names."""
 
     def measure() -> list[QuotedWait]:
-        found = []
+        found: list[QuotedWait] = []
         for dump in dumps_of(seen, subject):
-            if not is_excerpt(dump.dump):
-                continue
-            for group in dump.dump.ranked():
-                callee = runtime_waited_on(group, dump.entity.name)
-                if callee is not None:
-                    found.append(QuotedWait(dump, group, f"for the reply of {callee}", callee))
-                elif is_mutex_waiter(group):
-                    found.append(QuotedWait(dump, group, "to take a mutex"))
+            if is_excerpt(dump.dump):
+                found.extend(w for g in dump.dump.ranked() if (w := _quoted_wait(dump, g)))
         return found
 
-    return seen.store.memo(("quoted-waits", subject), measure)
+    every = seen.store.memo(("quoted-waits", subject), measure)
+    return [w for w in every if w.kind == kind]
 
 
 @check
 def quoted_goroutine_waits_for_a_lock(seen: Observed, subject: Entity) -> list[Evidence]:
     """A goroutine quoted from a component's dump waits to take a mutex: someone cut it from
     the dump as the one that matters, though one goroutine cannot show the lock is held."""
-    return [q.evidence() for q in quoted_waits(seen, subject) if q.callee is None][:3]
+    return [q.evidence() for q in quoted_waits(seen, subject, "lock")][:3]
 
 
 @check
 def quoted_goroutine_waits_on_the_runtime(seen: Observed, subject: Entity) -> list[Evidence]:
     """A goroutine quoted from a runtime's or the kubelet's dump waits for the reply of the next
     runtime down (dockerd for containerd, containerd for a shim, the kubelet for the CRI)."""
-    return [q.evidence() for q in quoted_waits(seen, subject) if q.callee is not None][:3]
+    return [q.evidence() for q in quoted_waits(seen, subject, "runtime")][:3]
+
+
+@check
+def quoted_goroutine_in_a_filesystem_call(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A goroutine quoted from a dump is in a system call inside a stat, statfs or unmount:
+    calls a local filesystem answers at once (how long it has waited the excerpt may not say)."""
+    return [q.evidence() for q in quoted_waits(seen, subject, "filesystem")][:3]
 
 
 # The kubelet's network plugin manager (pkg/kubelet/network, later dockershim/network) serialises

@@ -267,7 +267,7 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
         # it took before the call; else the program whose quoted goroutine waits for a lock.
         stuck = stuck_quick_calls(seen, subject)
         if not stuck:
-            quoted = [q for q in quoted_waits(seen, subject) if q.callee is None]
+            quoted = quoted_waits(seen, subject, "lock")
             if not quoted:
                 return None
             why = "the goroutine quoted from its dump waits to take a mutex that is held in it"
@@ -290,7 +290,7 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
 @finder
 def runtime_a_quoted_goroutine_waits_on(seen: Observed, subject: Entity) -> Culprit | None:
     """The runtime whose reply a goroutine quoted from the caller's dump waits for."""
-    waiting = [q for q in quoted_waits(seen, subject) if q.callee is not None]
+    waiting = quoted_waits(seen, subject, "runtime")
     if not waiting:
         return None
     first = waiting[0]
