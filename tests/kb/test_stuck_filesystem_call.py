@@ -38,13 +38,18 @@ def _found(tmp_path: Path, minutes: int) -> list[str]:
     ]
 
 
+# One goroutine quoted alone is also an excerpt someone chose: that it sits in a stat is a lead
+# whatever its minutes (quoted-goroutine-in-a-filesystem-call), beside the signature.
+QUOTED = "quoted-goroutine-in-a-filesystem-call"
+
+
 def test_a_stat_parked_for_hours_is_a_hung_filesystem(tmp_path: Path) -> None:
-    assert _found(tmp_path, 939) == ["stuck-in-filesystem-call"]
+    assert sorted(_found(tmp_path, 939)) == [QUOTED, "stuck-in-filesystem-call"]
 
 
 def test_a_stat_parked_for_minutes_is_not(tmp_path: Path) -> None:
     # A slow disk or a busy server answers within minutes: below the signature's ten.
-    assert _found(tmp_path, 2) == []
+    assert _found(tmp_path, 2) == [QUOTED]
 
 
 # public: containerd/containerd#2750 (docker-containerd's event monitor, as posted; the frames'
