@@ -144,3 +144,12 @@ def test_a_quoted_goroutine_in_stat_is_a_filesystem_lead(tmp_path: Path) -> None
     # the same stack running, not in the system call: nothing waits
     running = text.replace("[syscall, 2 minutes]", "[running]", 1)
     assert diagnosed(tmp_path, running).findings == []
+
+
+def test_the_kubelet_waiting_on_dockerd_over_http_blames_docker(tmp_path: Path) -> None:
+    text = (QUOTED / "kubelet-waits-on-dockerd.txt").read_text()
+    dump = parse_goroutine_lines(text.splitlines())
+    assert runtime_waited_on(dump.groups[0], "kubelet") == "docker"
+    finding = diagnosed(tmp_path, text, "kubelet-goroutines.txt").findings[0]
+    assert (finding.failure_mode, finding.tier) == ("container-runtime-hung", "lead")
+    assert finding.culprit is not None and finding.culprit.name == "docker"

@@ -151,8 +151,11 @@ EXCERPT_MAX_GOROUTINES = 5
 # a goroutine blocked in a gRPC or ttrpc round trip under one waits for that program. dockerd
 # calls containerd through the client package at containerd's root (v1) or its client package
 # (v2); containerd calls its shims over ttrpc; the kubelet and crictl call the CRI runtime
-# through cri-api's generated clients.
+# through cri-api's generated clients; the kubelet's dockershim (and docker's CLI) call dockerd
+# over HTTP through docker's client package (engine-api before 2017).
 RUNTIME_CLIENTS = (
+    ("github.com/docker/engine-api/client", "docker"),
+    ("github.com/docker/docker/client.", "docker"),
     ("github.com/containerd/containerd.", "containerd"),
     ("github.com/containerd/containerd/v2/client.", "containerd"),
     ("github.com/containerd/ttrpc.(*Client)", "containerd-shim"),
@@ -167,6 +170,10 @@ RPC_WAIT_MARKERS = (
     "grpc.(*clientStream).RecvMsg",
     "ttrpc.(*Client).dispatch",
     "ttrpc.(*Client).Call",
+    # an HTTP round trip: engine-api's cancellable request, net/http's transport
+    "transport/cancellable.Do",
+    "net/http.(*persistConn).roundTrip",
+    "net/http.(*Transport).roundTrip",
 )
 
 

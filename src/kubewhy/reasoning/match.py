@@ -36,6 +36,8 @@ LEAD_FLOOR = 0.15
 # and needs more than one faint sign to be shown at all.
 SUPPORTING_ONLY_CAP = 0.9
 SUPPORTING_ONLY_FLOOR = 0.25
+# The share of its weight a symptom that must last (``min_seconds``) keeps on lines without times.
+UNTIMED_SHARE = 0.5
 # On a live node, a finding whose every line is older than this before the read is past.
 PAST_AFTER = timedelta(minutes=30)
 
@@ -356,8 +358,11 @@ def hypotheses(
             weight *= hit.count / needed
         lasting = min_seconds.get((hit.failure_mode, hit.symptom))
         if lasting is not None:
-            # Lines without times cannot show that it lasted: they weigh nothing.
-            weight *= min(1.0, hit.lasted() / lasting)
+            # Lines whose times show a short span weigh in proportion to it. Lines without any
+            # time (an excerpt pasted without its stamps) can show neither that it lasted nor
+            # that it did not: they weigh a share, a lead at most on their own.
+            timed = hit.first is not None or bool(hit.listed)
+            weight *= min(1.0, hit.lasted() / lasting) if timed else UNTIMED_SHARE
             if weight <= 0:
                 continue
         subject = subject_for(hit.entity, fm, store)
