@@ -568,3 +568,20 @@ def test_etcdctl_and_curl_pasted_without_a_prompt_start_sections() -> None:
     assert sections[1].body.splitlines()[1] == '{"etcdserver":"3.4.0","etcdcluster":"3.4.0"}'
     # a message of etcdctl's own is no command line
     assert prompt_of("etcdctl: error: unknown command") is None
+
+
+def test_a_table_under_its_prompt_is_read_as_a_table(tmp_path: Path) -> None:
+    """The section's format is told without the prompt line, and its reader reads it without
+    it too: the pods table gives its facts, cited at the file's lines."""
+    from kubewhy.kb.load import default_knowledge_base
+    from kubewhy.pipeline import Request, observe
+
+    (tmp_path / "terminal.txt").write_text(
+        "$ kubectl get pods -o wide\n"
+        "NAME        READY   STATUS    RESTARTS   AGE   IP       NODE\n"
+        "sphinx-0    0/2     Pending   0          1m    <none>   ss-dev-kub07\n"
+    )
+    store = observe(Request(paths=(tmp_path,)), default_knowledge_base()).seen.store
+    (pod,) = [e for e in store.entities("pod") if e.name == "sphinx-0"]
+    phases = store.facts(pod, "pod.phase")
+    assert [(f.value, f.evidence.line) for f in phases] == [("Pending", 3)]

@@ -234,6 +234,8 @@ FACTS: dict[str, str] = {
     "kubelet.fail_swap_on": "kubelet failSwapOn",
     "kubelet.cgroup_driver": "kubelet cgroupDriver (cgroupfs/systemd)",
     "kubelet.config_source": "where the kubelet settings were read (flags, config file, configz)",
+    "kubelet.cluster_dns": "kubelet clusterDNS / --cluster-dns: nameservers it gives pods (a,b)",
+    "cluster.dns_service_ip": "the ClusterIP of the cluster DNS Service (kube-dns, coredns)",
     "kubelet.resolv_conf": "kubelet resolvConf / --resolv-conf: the file pods' DNS comes from",
     # --- pods and containers -------------------------------------------------------------------
     "pod.phase": "status.phase",

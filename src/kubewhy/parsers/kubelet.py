@@ -71,6 +71,15 @@ def _setting(raw: object) -> Value | None:
     return str(raw).strip("\"'")
 
 
+def _addresses(raw: object) -> Value | None:
+    """``clusterDNS: [a, b]`` or ``--cluster-dns=a,b``, as ``a,b``."""
+    if isinstance(raw, Mapping) or raw is None:
+        return None
+    items = raw if isinstance(raw, list) else str(raw).strip("\"'").split(",")
+    joined = ",".join(str(item).strip() for item in items if str(item).strip())
+    return joined or None
+
+
 Convert = Callable[[object], Value | None]
 
 # flag -> (fact, conversion); config key -> flag it mirrors.
@@ -89,6 +98,7 @@ FLAGS: dict[str, tuple[str, Convert]] = {
     "fail-swap-on": ("kubelet.fail_swap_on", _boolean),
     "cgroup-driver": ("kubelet.cgroup_driver", _text),
     "resolv-conf": ("kubelet.resolv_conf", _setting),
+    "cluster-dns": ("kubelet.cluster_dns", _addresses),
 }
 CONFIG_KEYS: dict[str, str] = {
     "kubeAPIQPS": "kube-api-qps",
@@ -105,6 +115,7 @@ CONFIG_KEYS: dict[str, str] = {
     "failSwapOn": "fail-swap-on",
     "cgroupDriver": "cgroup-driver",
     "resolvConf": "resolv-conf",
+    "clusterDNS": "cluster-dns",
 }
 _BOOL_FLAGS = {flag for flag, (_, convert) in FLAGS.items() if convert is _boolean}
 

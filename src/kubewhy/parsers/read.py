@@ -242,14 +242,16 @@ def _add_section(
         if section.prompt.host and ctx.node is None:
             ctx = replace(ctx, node=section.prompt.host)
         ctx = _with_origin(replace(ctx, command=section.prompt.command))
-    detected = _section_format(lines)
+    detected, skipped = _section_format(lines)
     where = f"{file.display}:{section.start}" if several else file.display
     out.read.append(InputRef(path=where, format=detected.name))
-    offset = section.start - 1
+    offset = section.start - 1 + skipped
     if detected.document is not None:
+        # A format told without the prompt line reads the output without it too.
+        text = "\n".join(lines[skipped:]) if skipped else section.body
         result: ParseResult | None
         try:
-            result = detected.document.parse(section.body, ctx)
+            result = detected.document.parse(text, ctx)
         except CapReachedError as exc:
             out.gaps.append(Gap(origin=where, reason="cap", detail=str(exc)))
             return
@@ -300,17 +302,18 @@ def _with_origin(ctx: Context) -> Context:
     )
 
 
-def _section_format(lines: list[str]) -> Detected:
+def _section_format(lines: list[str]) -> tuple[Detected, int]:
     """A known command's reader first; else the output's own format, detected with the prompt
-    line and, failing that, without it (a table under a prompt is still a table)."""
+    line and, failing that, without it (a table under a prompt is still a table); with how many
+    lines the format's reader must skip (1: the prompt's)."""
     if lines and COMMANDS.sniff(lines[:1]) > 0:
-        return Detected(COMMANDS.name, None, COMMANDS, 1.0)
+        return Detected(COMMANDS.name, None, COMMANDS, 1.0), 0
     detected = detect(lines)
     if detected.document is None and detected.log is None and len(lines) > 1:
         without_prompt = detect(lines[1:])
         if without_prompt.document is not None:
-            return without_prompt
-    return detected
+            return without_prompt, 1
+    return detected, 0
 
 
 def _shifted(result: ParseResult, offset: int) -> ParseResult:

@@ -1,5 +1,6 @@
 """Column tables: ``kubectl get pods`` (plain, ``-A``, ``-o wide``), ``kubectl get nodes``
 (plain and ``-o wide``: each node's readiness, kubelet version, address, OS, kernel and runtime),
+``kubectl get svc`` (the cluster DNS Service's ClusterIP),
 ``docker ps``, whose container names (``k8s_<container>_<pod>_<namespace>_<uid>_<attempt>``) say
 which pod a running container belongs to, and ``kubectl get pvc``, whose claims still Pending say
 no volume was bound.
@@ -37,6 +38,14 @@ DOCKER_HEADER = re.compile(r"^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\
 # NAME STATUS AGE VERSION), -o wide adds INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION
 # CONTAINER-RUNTIME. (NAME STATUS AGE alone is also a namespace list: left out.)
 NODE_HEADER = re.compile(r"^NAME\s+STATUS\s+(?:ROLES\s+)?AGE\s+VERSION\b")
+# kubectl's service printer: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE (TYPE since 1.6 or so;
+# older releases print NAME CLUSTER-IP EXTERNAL-IP PORT(S) AGE), -A adds NAMESPACE first.
+SERVICE_HEADER = re.compile(
+    r"^(?:NAMESPACE\s+)?NAME\s+(?:TYPE\s+)?CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\b"
+)
+# The cluster DNS Service's names: kubeadm and most installers keep "kube-dns" for CoreDNS too;
+# Helm charts and RKE2 name it after CoreDNS. NodeLocal DNSCache's kube-dns-upstream is not it.
+DNS_SERVICES = ("kube-dns", "coredns", "rke2-coredns-rke2-coredns")
 # The Ready condition as the STATUS cell words it, before ",SchedulingDisabled" (a cordoned node).
 NODE_READY = {"Ready": "True", "NotReady": "False", "Unknown": "Unknown"}
 # -o wide's columns, as the facts a node's describe gives.
@@ -131,6 +140,21 @@ def _nodes(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> N
         add_node(view, result)
 
 
+def _services(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
+    """The cluster DNS Service's ClusterIP, the address the kubelet must give pods as their
+    nameserver (its clusterDNS)."""
+    columns = table_columns(lines[0][1])
+    for n, line in lines[1:]:
+        cells = slice_row(line, columns)
+        name, address = cells.get("NAME", ""), cells.get("CLUSTER-IP", "")
+        namespace = cells.get("NAMESPACE", ctx.namespace or "kube-system")
+        dns = name.removeprefix("service/") in DNS_SERVICES and "53/" in cells.get("PORT(S)", "")
+        if dns and namespace == "kube-system" and re.fullmatch(r"[\d.]+|[0-9a-fA-F:]+", address):
+            ev = Evidence(ctx.source, n, None, line.strip())
+            result.facts.append(Fact("cluster.dns_service_ip", Entity.cluster(), address, ev))
+            return
+
+
 def _docker(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> None:
     node = ctx.node or UNKNOWN_NODE
     running: Counter[Entity] = Counter()
@@ -182,13 +206,14 @@ def _claims(lines: list[tuple[int, str]], ctx: Context, result: ParseResult) -> 
 
 class Tables:
     name = "table"
-    hints = ("READY", "CONTAINER ID", "ACCESS MODES", "VERSION")
+    hints = ("READY", "CONTAINER ID", "ACCESS MODES", "VERSION", "CLUSTER-IP")
 
     def sniff(self, head: Sequence[str]) -> float:
         if not head:
             return 0.0
         first = head[0]
-        if any(h.match(first) for h in (POD_HEADER, DOCKER_HEADER, PVC_HEADER, NODE_HEADER)):
+        headers = (POD_HEADER, DOCKER_HEADER, PVC_HEADER, NODE_HEADER, SERVICE_HEADER)
+        if any(h.match(first) for h in headers):
             return 0.9
         return 0.0
 
@@ -206,6 +231,8 @@ class Tables:
             _claims(lines, ctx, result)
         elif NODE_HEADER.match(header):
             _nodes(lines, ctx, result)
+        elif SERVICE_HEADER.match(header):
+            _services(lines, ctx, result)
         return result
 
 
