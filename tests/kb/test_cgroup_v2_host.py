@@ -12,7 +12,8 @@ from kubewhy.pipeline import Request, diagnose
 MOUNT = "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory_recursiveprot 0 0\n"  # noqa: E501
 KUBELET = (
     "I0305 15:57:27.329438   16240 server.go:410] Version: v1.16.6\n"
-    "F0305 15:57:27.331958   16240 server.go:271] failed to run Kubelet: mountpoint for cpu not found\n"
+    "F0305 15:57:27.331958   16240 server.go:271] failed to run Kubelet: "
+    "mountpoint for cpu not found\n"
 )
 
 
