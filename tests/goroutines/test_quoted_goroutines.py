@@ -153,3 +153,17 @@ def test_the_kubelet_waiting_on_dockerd_over_http_blames_docker(tmp_path: Path) 
     finding = diagnosed(tmp_path, text, "kubelet-goroutines.txt").findings[0]
     assert (finding.failure_mode, finding.tier) == ("container-runtime-hung", "lead")
     assert finding.culprit is not None and finding.culprit.name == "docker"
+
+
+def test_kubewhy_goroutines_says_an_excerpt_is_one_and_what_it_waits_for() -> None:
+    from kubewhy.facts.goroutines import analyze
+
+    text = (QUOTED / "dockerd-waits-on-containerd.txt").read_text()
+    notes = analyze(parse_goroutine_lines(text.splitlines())).notes
+    assert any(
+        note.startswith("an excerpt of 1 goroutine(s)")
+        and "waits for the reply of containerd" in note
+        for note in notes
+    )
+    whole = parse_goroutine_lines((DATA / "convoy.sigquit.txt").read_text().splitlines())
+    assert not any("excerpt" in note for note in analyze(whole).notes)

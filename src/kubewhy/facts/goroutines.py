@@ -198,6 +198,30 @@ def is_excerpt(dump: GoroutineDump) -> bool:
     return 0 < dump.total <= EXCERPT_MAX_GOROUTINES and dump.declared_total is None
 
 
+@dataclass(frozen=True, slots=True)
+class QuotedWaitKind:
+    """What a quoted goroutine waits for: ``kind`` (``runtime``, ``filesystem``, ``lock``), in
+    words, and the program that should answer when that is another one."""
+
+    kind: str
+    what: str
+    callee: str | None = None
+
+
+def quoted_wait_of(group: GoroutineGroup, caller: str) -> QuotedWaitKind | None:
+    """What a goroutine of ``caller``'s excerpt waits for, if it waits on something that says
+    where the fault is: the next runtime's reply, a filesystem call, a mutex."""
+    callee = runtime_waited_on(group, caller)
+    if callee is not None:
+        return QuotedWaitKind("runtime", f"for the reply of {callee}", callee)
+    call = filesystem_call_of(group)
+    if call is not None:
+        return QuotedWaitKind("filesystem", f"in {call}, a filesystem call")
+    if is_mutex_waiter(group):
+        return QuotedWaitKind("lock", "to take a mutex")
+    return None
+
+
 def runtime_waited_on(group: GoroutineGroup, caller: str) -> str | None:
     """The runtime a blocked goroutine of ``caller`` waits to hear from: it is in a round trip
     (``RPC_WAIT_MARKERS``) made through a runtime's client stub, and that runtime is not the
@@ -473,6 +497,17 @@ def analyze(
         )
     if dump.malformed:
         notes.append(f"{dump.malformed} malformed lines skipped")
+    if is_excerpt(dump):
+        waits = [
+            f"{functions[id(g)]} waits {w.what}"
+            for g in ranked
+            if (w := quoted_wait_of(g, "")) is not None
+        ]
+        said = f": {'; '.join(waits)}" if waits else ""
+        notes.append(
+            f"an excerpt of {dump.total} goroutine(s), not a whole dump: counts and shares say "
+            f"nothing, what the quoted goroutines wait for does{said}"
+        )
     return report
 
 

@@ -20,11 +20,9 @@ from kubewhy.facts.goroutines import (
     Holder,
     Leak,
     application_function,
-    filesystem_call_of,
     is_excerpt,
-    is_mutex_waiter,
     location_of,
-    runtime_waited_on,
+    quoted_wait_of,
 )
 from kubewhy.facts.store import FactStore
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
@@ -551,15 +549,10 @@ class QuotedWait:
 
 
 def _quoted_wait(dump: DumpAnalysis, group: GoroutineGroup) -> QuotedWait | None:
-    callee = runtime_waited_on(group, dump.entity.name)
-    if callee is not None:
-        return QuotedWait(dump, group, "runtime", f"for the reply of {callee}", callee)
-    call = filesystem_call_of(group)
-    if call is not None:
-        return QuotedWait(dump, group, "filesystem", f"in {call}, a filesystem call")
-    if is_mutex_waiter(group):
-        return QuotedWait(dump, group, "lock", "to take a mutex")
-    return None
+    wait = quoted_wait_of(group, dump.entity.name)
+    if wait is None:
+        return None
+    return QuotedWait(dump, group, wait.kind, wait.what, wait.callee)
 
 
 def quoted_waits(seen: Observed, subject: Entity, kind: str) -> list[QuotedWait]:
