@@ -107,16 +107,25 @@ MUTEX_FRAMES = frozenset(
         "internal/sync.runtime_SemacquireMutex",
     }
 )
+# Frames of a round trip to another program that waits for its reply: gRPC, ttrpc (containerd
+# to its shims), HTTP (net/http's transport, docker engine-api's cancellable request).
+ROUND_TRIP_MARKERS = (
+    "transport.(*Stream).Header",
+    "transport.(*Stream).RecvMsg",
+    "grpc.recvResponse",
+    "grpc.(*clientStream).RecvMsg",
+    "ttrpc.(*Client).dispatch",
+    "ttrpc.(*Client).Call",
+    "transport/cancellable.Do",
+    "net/http.(*persistConn).roundTrip",
+    "net/http.(*Transport).roundTrip",
+)
 # Frames of calls that leave the process and may never come back.
 EXTERNAL_CALL_MARKERS = (
     "netlink",
     "os/exec.(*Cmd).Wait",
     "os.(*Process).Wait",
-    "transport.(*Stream).Header",
-    "transport.(*Stream).RecvMsg",
-    "grpc.recvResponse",
-    "grpc.(*clientStream).RecvMsg",
-    "net/http.(*persistConn).roundTrip",
+    *ROUND_TRIP_MARKERS,
 )
 # Functions where goroutines park while idle: never a lock holder, rarely a leak.
 IDLE_FUNCTIONS = frozenset(
@@ -161,19 +170,6 @@ RUNTIME_CLIENTS = (
     ("github.com/containerd/ttrpc.(*Client)", "containerd-shim"),
     ("(*runtimeServiceClient).", "container-runtime"),
     ("(*imageServiceClient).", "container-runtime"),
-)
-# Frames of a round trip that waits for the peer's reply.
-RPC_WAIT_MARKERS = (
-    "transport.(*Stream).Header",
-    "transport.(*Stream).RecvMsg",
-    "grpc.recvResponse",
-    "grpc.(*clientStream).RecvMsg",
-    "ttrpc.(*Client).dispatch",
-    "ttrpc.(*Client).Call",
-    # an HTTP round trip: engine-api's cancellable request, net/http's transport
-    "transport/cancellable.Do",
-    "net/http.(*persistConn).roundTrip",
-    "net/http.(*Transport).roundTrip",
 )
 
 
@@ -224,12 +220,12 @@ def quoted_wait_of(group: GoroutineGroup, caller: str) -> QuotedWaitKind | None:
 
 def runtime_waited_on(group: GoroutineGroup, caller: str) -> str | None:
     """The runtime a blocked goroutine of ``caller`` waits to hear from: it is in a round trip
-    (``RPC_WAIT_MARKERS``) made through a runtime's client stub, and that runtime is not the
+    (``ROUND_TRIP_MARKERS``) made through a runtime's client stub, and that runtime is not the
     caller itself (containerd's CRI plugin calls containerd's client in-process)."""
     if group.state.startswith(("running", "runnable", "syscall")):
         return None
     names = list(group.functions())
-    if not any(marker in name for name in names for marker in RPC_WAIT_MARKERS):
+    if not any(marker in name for name in names for marker in ROUND_TRIP_MARKERS):
         return None
     for name in names:  # a vendored stub keeps its path after /vendor/
         for stub, callee in RUNTIME_CLIENTS:

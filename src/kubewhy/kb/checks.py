@@ -19,6 +19,7 @@ from kubewhy.facts.goroutines import (
     DumpAnalysis,
     Holder,
     Leak,
+    QuotedWaitKind,
     application_function,
     is_excerpt,
     location_of,
@@ -524,15 +525,11 @@ def lock_waiters_waited_minutes(seen: Observed, subject: Entity) -> list[Evidenc
 
 @dataclass(frozen=True)
 class QuotedWait:
-    """A goroutine of an excerpt (``is_excerpt``) blocked on something: what it waits for
-    (``kind``: a ``lock``, the next ``runtime``'s reply, a ``filesystem`` call) and the program
-    that should answer when that is another one."""
+    """A goroutine of an excerpt (``is_excerpt``) and what it waits for (``quoted_wait_of``)."""
 
     dump: DumpAnalysis
     group: GoroutineGroup
-    kind: str
-    waits_for: str
-    callee: str | None = None
+    wait: QuotedWaitKind
 
     def evidence(self) -> Evidence:
         group = self.group
@@ -542,31 +539,26 @@ class QuotedWait:
         where = location_of(group, function)
         text = (
             f"{name} [{group.representative_state}] of {self.dump.entity.name} waits "
-            f"{self.waits_for}, in {function}{f' ({where})' if where else ''}: the goroutine "
+            f"{self.wait.what}, in {function}{f' ({where})' if where else ''}: the goroutine "
             f"quoted from its dump (an excerpt of {self.dump.report.total})"
         )
         return Evidence(self.dump.source, None, None, text)
-
-
-def _quoted_wait(dump: DumpAnalysis, group: GoroutineGroup) -> QuotedWait | None:
-    wait = quoted_wait_of(group, dump.entity.name)
-    if wait is None:
-        return None
-    return QuotedWait(dump, group, wait.kind, wait.what, wait.callee)
 
 
 def quoted_waits(seen: Observed, subject: Entity, kind: str) -> list[QuotedWait]:
     """Goroutines of the subject's excerpts that wait in the way ``kind`` names."""
 
     def measure() -> list[QuotedWait]:
-        found: list[QuotedWait] = []
-        for dump in dumps_of(seen, subject):
-            if is_excerpt(dump.dump):
-                found.extend(w for g in dump.dump.ranked() if (w := _quoted_wait(dump, g)))
-        return found
+        return [
+            QuotedWait(dump, group, wait)
+            for dump in dumps_of(seen, subject)
+            if is_excerpt(dump.dump)
+            for group in dump.dump.ranked()
+            if (wait := quoted_wait_of(group, dump.entity.name)) is not None
+        ]
 
     every = seen.store.memo(("quoted-waits", subject), measure)
-    return [w for w in every if w.kind == kind]
+    return [w for w in every if w.wait.kind == kind]
 
 
 @check

@@ -265,19 +265,7 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
     if queue is None or queue.holder is None:
         # No queue in the dump: the goroutine stuck in a call that returns at once holds what
         # it took before the call; else the program whose quoted goroutine waits for a lock.
-        stuck = stuck_quick_calls(seen, subject)
-        if not stuck:
-            quoted = quoted_waits(seen, subject, "lock")
-            if not quoted:
-                return None
-            why = "the goroutine quoted from its dump waits to take a mutex that is held in it"
-            return Culprit(quoted[0].dump.entity, why, [])
-        first = stuck[0]
-        why = (
-            f"{first.function} has been {first.minutes} minutes in {first.call}, a call that "
-            "returns at once on a healthy node; what it holds is held as long"
-        )
-        return Culprit(first.dump.entity, why, [])
+        return _stuck_call_holder(seen, subject) or _quoted_lock_holder(seen, subject)
     holder = queue.holder
     inside = holder.inside()
     why = (
@@ -287,16 +275,36 @@ def lock_holder_goroutine(seen: Observed, subject: Entity) -> Culprit | None:
     return Culprit(queue.dump.entity, why, [])
 
 
+def _stuck_call_holder(seen: Observed, subject: Entity) -> Culprit | None:
+    stuck = stuck_quick_calls(seen, subject)
+    if not stuck:
+        return None
+    first = stuck[0]
+    why = (
+        f"{first.function} has been {first.minutes} minutes in {first.call}, a call that "
+        "returns at once on a healthy node; what it holds is held as long"
+    )
+    return Culprit(first.dump.entity, why, [])
+
+
+def _quoted_lock_holder(seen: Observed, subject: Entity) -> Culprit | None:
+    quoted = quoted_waits(seen, subject, "lock")
+    if not quoted:
+        return None
+    why = "the goroutine quoted from its dump waits to take a mutex that is held in it"
+    return Culprit(quoted[0].dump.entity, why, [])
+
+
 @finder
 def runtime_a_quoted_goroutine_waits_on(seen: Observed, subject: Entity) -> Culprit | None:
     """The runtime whose reply a goroutine quoted from the caller's dump waits for."""
     waiting = quoted_waits(seen, subject, "runtime")
     if not waiting:
         return None
-    first = waiting[0]
-    assert first.callee is not None
+    first, callee = waiting[0], waiting[0].wait.callee
+    assert callee is not None  # a runtime wait always names its callee
     why = f"{first.dump.entity.name}'s quoted goroutine waits for its reply"
-    return Culprit(Entity.component(first.callee, first.dump.entity.node), why, [])
+    return Culprit(Entity.component(callee, first.dump.entity.node), why, [])
 
 
 @finder

@@ -182,7 +182,7 @@ class CounterSums:
     def facts(self, result: ParseResult) -> None:
         result.malformed += self.malformed
         for metric, total in self.sums.items():
-            program = _EMITTERS.get(metric.split("_", 1)[0], metric.split("_", 1)[0])
+            program = emitter_of(metric) or metric.split("_", 1)[0]
             entity = Entity.component(program, self.ctx.node)
             result.entities.append(entity)
             evidence = self.first[metric].clipped()
@@ -197,6 +197,11 @@ _EMITTERS = {
     "coredns": "coredns",
     "scheduler": "kube-scheduler",
 }
+
+
+def emitter_of(metric: str) -> str | None:
+    """The program whose metric namespace ``metric`` is in (``apiserver_...``: kube-apiserver)."""
+    return _EMITTERS.get(metric.split("_", 1)[0])
 
 
 class Histograms:
@@ -220,7 +225,7 @@ class Histograms:
         if math.isnan(count):
             return
         entity = _entity(labels, ctx.node)
-        emitter = _EMITTERS.get(family.split("_", 1)[0])
+        emitter = emitter_of(family)
         if emitter and entity.kind in ("node", "cluster"):
             entity = Entity.component(emitter, ctx.node)
         key = (family, entity)
