@@ -110,6 +110,16 @@ def test_one_prompt_on_top_makes_a_session_and_line_numbers_stay_the_files() -> 
     ]
     assert transcript_sections("# ps auxw\nUSER PID\n") is not None
     assert transcript_sections("plain log line\n# ps auxw\n") is None  # one prompt, not on top
+    # One "$ " prompt typing a known command below other text: a client's log, then the one
+    # command run after it (public: kubernetes/kubernetes#101634).
+    below = "GET https://h/apis/a.io/v1?timeout=32s\n$ kubectl get crd | wc -l\n226\n"
+    found = transcript_sections(below)
+    assert found is not None
+    assert [(s.start, s.prompt.command if s.prompt else None) for s in found] == [
+        (1, None),
+        (2, "kubectl get crd | wc -l"),
+    ]
+    assert transcript_sections("plain log line\n$ frobnicate now\n") is None  # unknown command
 
 
 def test_splitting_is_linear() -> None:
@@ -166,6 +176,28 @@ def test_counts_take_their_meaning_from_the_command() -> None:
     }
     # A filtered or sampled listing is not a total: no reading.
     assert interpret("ps aux | grep java | wc -l", [(2, "12")]) is None
+
+
+def test_a_stage_that_drops_the_header_keeps_every_row_counted() -> None:
+    # public: kubernetes/kubernetes#101634 (awk drops the NAME header line; wc counts the CRDs)
+    assert _values("kubectl get crd | awk 'NR>1' | wc -l", "     225") == {
+        "cluster.objects.customresourcedefinitions": 225
+    }
+    assert _values("kubectl get pods -A | tail -n +2 | wc -l", "40") == {"cluster.pods.count": 40}
+    # With the header still there, wc counted it: one line less.
+    assert _values("kubectl get customresourcedefinitions | wc -l", "226") == {
+        "cluster.objects.customresourcedefinitions": 225
+    }
+    # awk that selects rows is a filter: its count is no total.
+    assert interpret("kubectl get pods -A | awk '$4 > 5' | wc -l", [(2, "3")]) is None
+
+
+def test_a_count_of_the_clusters_objects_belongs_to_the_cluster() -> None:
+    facts = facts_of("kubectl get crd --no-headers | wc -l", [(2, "225")], Context("t.txt"))
+    assert facts is not None
+    assert [(f.name, f.entity.kind, f.value) for f in facts] == [
+        ("cluster.objects.customresourcedefinitions", "cluster", 225)
+    ]
 
 
 def test_grouped_zombie_counts_name_their_parent() -> None:

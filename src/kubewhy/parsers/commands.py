@@ -599,7 +599,9 @@ def facts_of(command: str, out: Output, ctx: Context) -> list[Fact] | None:
     texts = dict(out)
     facts = []
     for r in readings:
-        entity = r.entity or node
+        # A count of the cluster's objects (``kubectl get crd | wc -l``) is the cluster's,
+        # whichever node the command ran on.
+        entity = r.entity or (Entity.cluster() if r.name.startswith("cluster.") else node)
         if entity.kind not in (node.kind, "cluster") and entity.node is None and ctx.node:
             entity = Entity(entity.kind, entity.name, entity.namespace, ctx.node, entity.pid)
         shown = texts.get(r.line, "").strip()

@@ -58,11 +58,20 @@ def _has_header(stage: Stage) -> bool:
 # --- one number: what did the pipeline count? ---------------------------------------------------
 
 
+# kubectl's short names and singulars for the resources a fact counts by their plural name.
+_RESOURCE_ALIASES = {
+    "crd": "customresourcedefinitions",
+    "crds": "customresourcedefinitions",
+    "customresourcedefinition": "customresourcedefinitions",
+    "customresourcedefinitions.apiextensions.k8s.io": "customresourcedefinitions",
+}
+
+
 def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
     """The fact a count stands for and how much to take off (a header, the grep itself)."""
     src, greps = p.source, p.grep_patterns
     unfiltered = not p.filtered
-    header = 1 if unfiltered and _has_header(src) else 0
+    header = 1 if unfiltered and _has_header(src) and not p.header_dropped else 0
     if src.name == "ps":
         if any(_ZOMBIE_GREP.search(g) for g in greps):
             # `ps aux | grep defunct` lists the grep too: its command line holds the word.
@@ -97,6 +106,7 @@ def _count_meaning(p: Pipeline) -> tuple[str, int] | None:
             return "cluster.pods.count", header
         if resource in ("nodes", "node", "no"):
             return "cluster.nodes.count", header
+        resource = _RESOURCE_ALIASES.get(resource, resource)
         return (
             (f"cluster.objects.{re.sub(r'[^a-z0-9]', '_', resource)}", header) if resource else None
         )

@@ -296,11 +296,21 @@ class Section:
     body: str
 
 
+def _lone_prompt(lines: list[str], index: int, prompt: Prompt) -> bool:
+    """One prompt below other text still starts a session when nothing else writes such a
+    line: ``user@host`` or ``$ `` before a command kubewhy knows (a client's log pasted, then
+    the one command run after it). A lone ``# cmd`` is a comment in a config or a script."""
+    if not _runs_a_known_command(prompt.command):
+        return False
+    return prompt.host is not None or lines[index].lstrip().startswith("$ ")
+
+
 def transcript_sections(text: str) -> list[Section] | None:
     """Split a pasted terminal session into one section per command.
 
-    A file is a session when it holds two prompts, or one prompt as its first non-blank line.
-    Text before the first prompt is a section of its own (no command).
+    A file is a session when it holds two prompts, or one prompt as its first non-blank line or
+    one that only a shell writes (:func:`_lone_prompt`). Text before the first prompt is a
+    section of its own (no command).
     """
     lines = text.splitlines()
     starts: list[tuple[int, Prompt]] = []
@@ -309,7 +319,9 @@ def transcript_sections(text: str) -> list[Section] | None:
         prompt = prompt_of(line)
         if prompt is not None:
             starts.append((index, prompt))
-    if not starts or (len(starts) < 2 and starts[0][0] != first_text):
+    if not starts or (
+        len(starts) < 2 and starts[0][0] != first_text and not _lone_prompt(lines, *starts[0])
+    ):
         return None
     sections: list[Section] = []
     if starts[0][0] != 0 and any(line.strip() for line in lines[: starts[0][0]]):

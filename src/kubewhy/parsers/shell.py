@@ -69,6 +69,25 @@ class Stage:
         return None
 
 
+def drops_header(stage: Stage) -> bool:
+    """The stage only drops a listing's first line, its header (``awk 'NR>1'``, ``tail -n +2``,
+    ``sed 1d``): every row is kept, so what follows still counts them all.
+
+    >>> drops_header(Stage("awk", ("NR > 1",))), drops_header(Stage("tail", ("-n", "+2")))
+    (True, True)
+    >>> drops_header(Stage("awk", ("{print $1}",)))
+    False
+    """
+    program = "".join(stage.words).replace(" ", "")
+    if stage.name in ("awk", "gawk", "mawk"):
+        return program in ("NR>1", "NR!=1", "FNR>1", "NR>=2")
+    if stage.name == "sed":
+        return program == "1d"
+    if stage.name == "tail":
+        return stage.option("-n", "--lines") == "+2" or stage.words == ("+2",)
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     text: str
@@ -114,11 +133,18 @@ class Pipeline:
         """Only part of the output was kept (``head``, ``tail``, ``less``, ``more``)."""
         if self.counts_lines:
             return False
-        return any(s.name in ("head", "tail") for s in self.stages[1:])
+        return any(s.name in ("head", "tail") and not drops_header(s) for s in self.stages[1:])
 
     @property
     def filtered(self) -> bool:
-        return any(s.name in ("grep", "egrep", "fgrep", "awk", "sed") for s in self.stages[1:])
+        return any(
+            s.name in ("grep", "egrep", "fgrep", "awk", "sed") and not drops_header(s)
+            for s in self.stages[1:]
+        )
+
+    @property
+    def header_dropped(self) -> bool:
+        return any(drops_header(s) for s in self.stages[1:])
 
     @property
     def writes(self) -> bool:
