@@ -180,6 +180,23 @@ def test_a_lead_of_supporting_signs_only_is_not_raised() -> None:
     assert limit.tier == "lead"
 
 
+def test_a_lead_that_restates_the_effect_is_not_raised_by_it() -> None:
+    # CoreDNS pods crash-looping are a lead to the forwarding loop, not a sign of it beside
+    # their own crash loop: the finding of that crash loop leaves the lead a lead.
+    pod = Entity.pod("coredns-576cbf47c7-dkhx5", "kube-system", node="n1")
+    loop = Hypothesis(KB.get("coredns-forward-loop"), pod)
+    loop.add(Matched("coredns-pods-crashlooping", 0.2, False, [EV], restates_effect=True))
+    loop.confidence = 0.2
+    crash = hyp("crashloop-backoff", pod, 0.8)
+    ranked = rank([crash, loop])
+    assert loop.tier == "lead"
+    assert ranked[0].hypothesis is crash
+    # The same lead with a sign of its own (the node's resolv.conf) is raised as before.
+    loop.add(Matched("node-resolv-conf-searches-cluster", 0.2, False, [EV]))
+    rank([crash, loop])
+    assert loop.tier == "probable"
+
+
 def test_one_fault_on_several_replicas_of_a_workload_is_one_finding() -> None:
     coredns = [
         hyp("crashloop-backoff", Entity.pod(name, "kube-system", node="n1"), 0.8)

@@ -100,6 +100,10 @@ class LogSymptom(Strict):
     # A sign that what the other symptoms show was planned or benign (a graceful leadership
     # transfer before a restart): it lowers the confidence by its weight's share instead.
     refutes: bool = False
+    # The sign is the very failure this mode causes, seen where this mode is its usual cause
+    # (CoreDNS pods crash-looping, for the forwarding loop): it makes a lead, and a finding of
+    # that effect does not raise it to a cause, since it restates the effect.
+    restates_effect: bool = False
     # Only lines from these components count (matched against the source's component).
     components: list[str] = []
     # A symptom that counts only when repeated (one slow fsync is noise, a hundred are not).

@@ -62,6 +62,8 @@ class Matched:
     written_by: set[str] = field(default_factory=set)
     # The memory cgroups whose kernel OOM reports hold all of its lines (empty: not all inside).
     within: set[str] = field(default_factory=set)
+    # The sign restates an effect of the mode (``LogSymptom.restates_effect``).
+    restates_effect: bool = False
 
 
 @dataclass
@@ -366,7 +368,7 @@ def hypotheses(
             if weight <= 0:
                 continue
         subject = subject_for(hit.entity, fm, store)
-        description = next((s.description for s in fm.logs if s.id == hit.symptom), "")
+        symptom = next((s for s in fm.logs if s.id == hit.symptom), None)
         get(fm, subject).add(
             Matched(
                 hit.symptom,
@@ -374,7 +376,7 @@ def hypotheses(
                 supporting,
                 list(hit.samples),
                 hit.count,
-                description,
+                symptom.description if symptom else "",
                 hit.first,
                 hit.last,
                 True,
@@ -382,6 +384,7 @@ def hypotheses(
                 dict(hit.blamed),
                 {of_journal_identifier(w) for w in hit.writers} | _writer(hit.entity),
                 set(hit.within),
+                symptom is not None and symptom.restates_effect,
             )
         )
 
