@@ -368,7 +368,7 @@ def hypotheses(
             if weight <= 0:
                 continue
         subject = subject_for(hit.entity, fm, store)
-        symptom = next((s for s in fm.logs if s.id == hit.symptom), None)
+        written = next((s for s in fm.logs if s.id == hit.symptom), None)
         get(fm, subject).add(
             Matched(
                 hit.symptom,
@@ -376,7 +376,7 @@ def hypotheses(
                 supporting,
                 list(hit.samples),
                 hit.count,
-                symptom.description if symptom else "",
+                written.description if written else "",
                 hit.first,
                 hit.last,
                 True,
@@ -384,7 +384,7 @@ def hypotheses(
                 dict(hit.blamed),
                 {of_journal_identifier(w) for w in hit.writers} | _writer(hit.entity),
                 set(hit.within),
-                symptom is not None and symptom.restates_effect,
+                written is not None and written.restates_effect,
             )
         )
 

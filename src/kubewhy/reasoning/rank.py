@@ -250,9 +250,7 @@ def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> dict
 def _has_own_sign(cause: Hypothesis) -> bool:
     """A primary sign that is not the effect restated: the lead says something its consequence
     does not (CoreDNS pods crash-looping are no sign of a loop beside their own crash loop)."""
-    return any(
-        not (m.supporting or m.refutes or m.restates_effect) for m in cause.matched.values()
-    )
+    return any(not (m.supporting or m.refutes or m.restates_effect) for m in cause.matched.values())
 
 
 def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
