@@ -51,3 +51,43 @@ def test_a_log_line_its_reader_fails_on_is_still_a_hit(monkeypatch: pytest.Monke
     assert scan.parse_errors == {"kubelet.log": 20}
     pleg = [hit for hit in scan.hits if hit.failure_mode == "pleg-unhealthy"]
     assert sum(hit.count for hit in pleg) == 20
+
+
+# public: metallb/metallb#2089 (trimmed): the manifest printed by `cat`, then the error that
+# `kubectl apply` of it printed, pasted as one block under the one prompt.
+MANIFEST_THEN_ERROR = (
+    b"ubuntu@bl01:~$ cat metallb-pool.yaml\n"
+    b"apiVersion: metallb.io/v1beta1\n"
+    b"kind: IPAddressPool\n"
+    b"metadata:\n"
+    b"  name: ippool1\n"
+    b"  namespace: metallb-system\n"
+    b"spec:\n"
+    b"  addresses:\n"
+    b"  - 10.102.7.216-10.102.7.221\n"
+    b"\n"
+    b'Error from server (InternalError): error when creating "metallb-pool.yaml": Internal error '
+    b'occurred: failed calling webhook "ipaddresspoolvalidationwebhook.metallb.io": failed to '
+    b'call webhook: Post "https://metallb-webhook-service.metallb-system.svc:443/validate?'
+    b'timeout=10s": Service Unavailable\n'
+)
+
+
+def test_a_line_that_is_no_part_of_a_manifest_is_scanned_at_its_own_line() -> None:
+    inputs = Inputs(
+        files=[InputFile(Path("terminal.txt"), "terminal.txt", data=MANIFEST_THEN_ERROR)]
+    )
+    parsed = parse_inputs(inputs)
+    [document] = parsed.documents
+    assert document.text is not None
+    lines = document.text.split("\n")
+    # The manifest's lines are blanked (its objects are facts), the error is kept in its place.
+    assert [n for n, line in enumerate(lines, document.first_line) if line] == [11]
+    assert lines[10].startswith("Error from server (InternalError)")
+
+
+def test_a_manifest_alone_leaves_nothing_to_the_scan() -> None:
+    only = MANIFEST_THEN_ERROR.rsplit(b"\n\n", 1)[0] + b"\n"
+    parsed = parse_inputs(Inputs(files=[InputFile(Path("t.txt"), "t.txt", data=only)]))
+    [document] = parsed.documents
+    assert document.text is None

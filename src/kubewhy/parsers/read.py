@@ -69,6 +69,28 @@ STRUCTURED = frozenset(
         "etcdctl",
     }
 )
+# A line of a YAML or JSON manifest: indented, a key, a list item, a document marker, a comment
+# or a bracket. Anything else at the start of a line is no part of the manifest (the error
+# ``kubectl apply`` printed under the ``cat`` of it, pasted in one block).
+_MANIFEST_LINE = re.compile(
+    r"""^(?:\s|$|---|\.\.\.|#|- |[{}\[\],]|["']?[\w./-]+["']?\s*:(?:\s|$))"""
+)
+
+
+def _unstructured_part(fmt: str, text: str) -> str | None:
+    """What the scan of raw lines reads of a parsed document: all of it, except for structured
+    formats, whose records are what they say; of Kubernetes manifests, the lines that are no
+    part of them nor a prompt, at their own line numbers (the others left blank), or None when
+    there are none."""
+    if fmt not in STRUCTURED:
+        return text
+    if fmt != "k8s-objects":
+        return None
+    lines = text.split("\n")
+    kept = ["" if _MANIFEST_LINE.match(line) or starts_session(line) else line for line in lines]
+    return "\n".join(kept) if any(kept) else None
+
+
 # What a bug in one parser may raise on odd input: it costs that input (a gap), never the run.
 PARSER_FAILURES = (Exception, RecursionError, MemoryError)
 
@@ -152,7 +174,7 @@ def _parse_all(inputs: Inputs) -> Parsed:
             parsed = _parse_document(file, detected, ctx, out)
             if parsed is not None:
                 result, text, understood = parsed
-                raw = None if understood and detected.name in STRUCTURED else text
+                raw = _unstructured_part(detected.name, text) if understood else text
                 doc = ParsedDocument(file, ctx, result, exact_stamps(head), raw)
                 if raw is not None:
                     doc.kernel = reports_in_text(raw)
@@ -268,7 +290,8 @@ def _add_section(
         # A section read for its facts is still lines, as a whole file is: the scan reads them
         # too (a warning printed under a listing, a log line the format's reader did not take),
         # unless the format's facts say all its lines hold.
-        raw = None if detected.name in STRUCTURED else section.body
+        # The prompt line a format was told without stays out of what its records do not hold.
+        raw = _unstructured_part(detected.name, "\n" * skipped + text)
         doc = ParsedDocument(
             file, ctx, _shifted(result, offset), exact_stamps(lines), raw, section.start
         )
