@@ -289,8 +289,8 @@ def _add_section(
             return
         # A section read for its facts is still lines, as a whole file is: the scan reads them
         # too (a warning printed under a listing, a log line the format's reader did not take),
-        # unless the format's facts say all its lines hold.
-        # The prompt line a format was told without stays out of what its records do not hold.
+        # except what the format's facts say all of (a prompt line the format was told without
+        # is left blank in its place).
         raw = _unstructured_part(detected.name, "\n" * skipped + text)
         doc = ParsedDocument(
             file, ctx, _shifted(result, offset), exact_stamps(lines), raw, section.start
