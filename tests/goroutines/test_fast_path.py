@@ -112,6 +112,18 @@ def test_small_caches_forget_and_relearn_without_changing_the_result(
     assert summary(parse_goroutine_chunks([text])) == expected
 
 
+def test_caches_full_in_the_middle_of_a_piece_relearn_the_keys_found_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once values are cut from whole pieces, a piece holds known keys and new ones; when the
+    new ones fill the caches, the known ones are learned again (their kinds were dropped)."""
+    text = synthetic_dump(goroutines.MIN_SAMPLE + 3000)
+    expected = summary(parse_goroutine_chunks([text]))
+    monkeypatch.setattr(goroutines, "MAX_CACHED_KEYS", 8)
+    monkeypatch.setattr(goroutines, "FAST_CHARS", 1 << 12)
+    assert summary(parse_goroutine_chunks([text])) == expected
+
+
 @pytest.mark.parametrize("name", ["convoy.sigquit.txt", "distributor.sigquit.txt"])
 def test_sigquit_preamble_and_register_dump_around_the_fast_path(name: str) -> None:
     text = (DATA / name).read_text()
