@@ -16,7 +16,6 @@ from kubewhy.model.entities import Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.clocks import to_utc
-from kubewhy.parsers.nodetools import resolv_conf_slug
 
 
 def _number(store: FactStore, entity: Entity, name: str) -> tuple[float, Evidence | None] | None:
@@ -312,6 +311,9 @@ def _kubelet_resolv_conf(store: FactStore, node: Entity) -> None:
     if setting.value == "":
         _add_once(store, "node.kubelet_resolv_conf.nameserver_count", node, 0, setting.evidence)
         return
+    # Imported here: a run that read no kubelet configuration never needs the module.
+    from kubewhy.parsers.nodetools import resolv_conf_slug
+
     listed = store.fact(node, resolv_conf_slug(setting.value))
     if listed is None:
         return

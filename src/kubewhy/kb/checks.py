@@ -8,7 +8,6 @@ or an empty list. Keep each check small and named after what it finds.
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -324,6 +323,12 @@ class LeakSite:
         return Evidence(self.dump.source, None, None, text)
 
 
+def _median(values: list[int]) -> float:
+    import statistics  # imported when a dump has leaks: most runs read no dump
+
+    return statistics.median(values)
+
+
 def _piled_up(dump: DumpAnalysis) -> list[LeakSite]:
     per_site: dict[str, int] = {}
     for group in dump.report.groups:
@@ -331,7 +336,7 @@ def _piled_up(dump: DumpAnalysis) -> list[LeakSite]:
     found = []
     for leak in dump.report.leaks:
         others = sorted(n for function, n in per_site.items() if function != leak.function)
-        median = statistics.median(others) if others else 0.0
+        median = _median(others) if others else 0.0
         site = LeakSite(dump, leak, median, others[-1] if others else 0)
         if site.in_tail:
             found.append(site)

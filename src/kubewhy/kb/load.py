@@ -12,6 +12,7 @@ with a built-in id replaces that failure mode (to tune it), and is listed in ``l
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -121,38 +122,43 @@ def _rule_files(directory: Path, local: Sequence[Path]) -> list[tuple[Path, bool
     return files
 
 
-def load_knowledge_base(
-    directory: Path | None = None, local: Sequence[Path] = (), patterns: bool = True
-) -> KnowledgeBase:
-    """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base), then in
-    each of the ``local`` directories. ``patterns=False`` leaves the log patterns uncompiled,
-    for what only reads the rules (listing, explaining, alerting rules): they are compiled when
-    a scan first needs them."""
+def _read_bytes(path: Path) -> bytes:
+    """A failure-mode file's bytes, what the validated cache's key covers (its text is decoded
+    only when the cache misses)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _validate_files(
+    files: list[tuple[Path, bool]],
+    names: list[str],
+    datas: list[bytes],
+    modes: dict[str, FailureMode],
+    conditions: dict[str, Condition],
+    local_files: dict[str, Path],
+) -> None:
+    """Parse and validate every file into ``modes``, ``conditions`` and ``local_files``, then
+    keep what validated (see :mod:`kubewhy.kb.validated_cache`)."""
     from kubewhy.kb.checks import CHECKS
     from kubewhy.kb.culprits import CULPRIT_FINDERS
 
-    directory = directory or builtin_dir()
-    modes: dict[str, FailureMode] = {}
-    conditions: dict[str, Condition] = {}
-    local_files: dict[str, Path] = {}
-    files = _rule_files(directory, local)
     texts = [path.read_text(encoding="utf-8") for path, _ in files]
-    names = [f"{'local' if is_local else 'builtin'}/{path.name}" for path, is_local in files]
-    # The failure modes an earlier run of the same code validated from the same files; else
-    # parsed data kept by an earlier run (they parsed then, so no YAML error can be missed);
+    # Parsed data kept by an earlier run (they parsed then, so no YAML error can be missed);
     # on a miss each file is parsed just before it is validated, so the first bad file is
     # reported as without the caches.
-    validated = validated_cache.load(names, texts)
-    kept = parsed_cache.load(texts) if validated is None else None
+    kept = parsed_cache.load(texts)
     parsed: list[object] = []
     loaded: list[FailureMode] = []
     for (path, is_local), text in zip(files, texts, strict=True):
-        if validated is not None:
-            fm = validated[len(loaded)]
-        else:
-            raw = kept[len(parsed)] if kept is not None else _parse_file(path, text)
-            parsed.append(raw)
-            fm = _load_file(path, raw)
+        raw = kept[len(parsed)] if kept is not None else _parse_file(path, text)
+        parsed.append(raw)
+        fm = _load_file(path, raw)
         loaded.append(fm)
         if is_local:
             local_files[fm.id] = path
@@ -190,10 +196,36 @@ def load_knowledge_base(
             missing = sorted(set(claim.symptoms) - {s.id for s in other.logs})
             if missing:
                 raise KnowledgeBaseError(f"{fm.id}: claims unknown symptoms {missing}")
-    if validated is None:
-        if kept is None:
-            parsed_cache.store(texts, parsed)
-        validated_cache.store(names, texts, loaded)
+    if kept is None:
+        parsed_cache.store(texts, parsed)
+    validated_cache.store(names, datas, loaded, conditions)
+
+
+def load_knowledge_base(
+    directory: Path | None = None, local: Sequence[Path] = (), patterns: bool = True
+) -> KnowledgeBase:
+    """Load every ``*.yaml`` in ``directory`` (default: the built-in knowledge base), then in
+    each of the ``local`` directories. ``patterns=False`` leaves the log patterns uncompiled,
+    for what only reads the rules (listing, explaining, alerting rules): they are compiled when
+    a scan first needs them."""
+    directory = directory or builtin_dir()
+    modes: dict[str, FailureMode] = {}
+    conditions: dict[str, Condition] = {}
+    local_files: dict[str, Path] = {}
+    files = _rule_files(directory, local)
+    names = [f"{'local' if is_local else 'builtin'}/{path.name}" for path, is_local in files]
+    datas = [_read_bytes(path) for path, _ in files]
+    # The failure modes and conditions an earlier run of the same code validated from the
+    # same files: every check below held for them then, and holds for the same files and code.
+    validated = validated_cache.load(names, datas)
+    if validated is not None:
+        loaded, conditions = validated
+        for (path, is_local), fm in zip(files, loaded, strict=True):
+            if is_local:
+                local_files[fm.id] = path
+            modes[fm.id] = fm
+    else:
+        _validate_files(files, names, datas, modes, conditions, local_files)
     kb = KnowledgeBase(modes, conditions, directory=directory, local=local_files)
     if patterns:
         kb.scanner = compile_patterns(kb)

@@ -40,13 +40,9 @@ from kubewhy.parsers.counted import (
     read_program_threads,
 )
 from kubewhy.parsers.firewall import read_firewall
-from kubewhy.parsers.kube_top import top_readings
-from kubewhy.parsers.nettools import cmdline_readings
-from kubewhy.parsers.nodetools import resolv_conf_readings
 from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
 from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command
-from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
 
 _CGROUP_FILE = re.compile(
     r"^/sys/fs/cgroup/(?:(?P<controller>pids|memory|cpu,cpuacct|cpu|unified)/)?(?P<path>.*?)/?"
@@ -309,6 +305,10 @@ def _read_resolv_conf(p: Pipeline, out: Output) -> list[Reading] | None:
 
 
 def _resolv(lines: list[tuple[int, str]], path: str, out: Output) -> list[Reading]:
+    # Imported when a command needs it, as are the other readers' own modules below: a run
+    # imports the parser modules of the formats and commands it meets (see parsers.registry).
+    from kubewhy.parsers.nodetools import resolv_conf_readings
+
     found = resolv_conf_readings([(n, t) for n, t in lines if not t.startswith(("#", ";"))], path)
     first = out[0][0] if out else 1
     return [Reading(name, value, n if lines else first) for name, value, n, _ in found]
@@ -393,6 +393,8 @@ def _read_proc_cmdline(p: Pipeline, out: Output) -> list[Reading] | None:
     if not lines:
         return []
     n, line = lines[0]
+    from kubewhy.parsers.nettools import cmdline_readings
+
     return [Reading(name, value, n) for name, value in cmdline_readings(line)]
 
 
@@ -414,6 +416,8 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
     # Only socket listings: statistics (-s), interfaces (-i), routes (-r) are other readers'.
     if not src.has_flag("-l", "-a", "--listening", "--all") or src.has_flag("-s", "-i", "-r", "-g"):
         return None
+    from kubewhy.parsers.sockets import dns_stub_readings, listener_readings
+
     found = [*dns_stub_readings(out), *listener_readings(out)]
     return [Reading(name, value, n) for name, value, n in found]
 
@@ -499,6 +503,8 @@ def _read_kubectl_top(p: Pipeline, out: Output) -> list[Reading] | None:
     words = after_global_options(src) if src.name == "kubectl" else ()
     if words[:1] != ("top",) or p.counts_lines:
         return None
+    from kubewhy.parsers.kube_top import top_readings
+
     return top_readings(words, src.option("-n", "--namespace"), out)
 
 

@@ -26,7 +26,7 @@ from kubewhy.parsers.base import Context, LogFormat, ParseResult
 from kubewhy.parsers.commands import COMMANDS
 from kubewhy.parsers.kernel_reports import KernelReports, reports_in_text
 from kubewhy.parsers.loading import CapReachedError, using
-from kubewhy.parsers.registry import Detected, all_formats, detect
+from kubewhy.parsers.registry import Detected, detect, format_by_name
 from kubewhy.parsers.saved_queries import is_query_source, saved_queries
 from kubewhy.parsers.sessions import Section, starts_session, transcript_sections
 from kubewhy.parsers.shell import origin_of, parse_command
@@ -162,7 +162,7 @@ def _parse_all(inputs: Inputs) -> Parsed:
         except (OSError, EOFError, ValueError) as exc:
             out.gaps.append(_gap_of(file.display, exc))
             continue
-        detected = (_format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
+        detected = (format_by_name(file.format_hint) if file.format_hint else None) or detect(head)
         if not file.format_hint and any(starts_session(line) for line in head):
             sections = _transcript(file)
             if sections:
@@ -230,17 +230,6 @@ def _read_head(file: InputFile, out: Parsed) -> tuple[list[str], bytes | None]:
     if len(data) == HEAD_BYTES and len(lines) > 1:
         lines.pop()  # the last line may be cut (a first line longer than the head is kept)
     return lines, data if ended else None
-
-
-def _format_by_name(name: str) -> Detected | None:
-    logs, docs = all_formats()
-    for log in logs:
-        if log.name == name:
-            return Detected(name, log, None, 1.0)
-    for doc in docs:
-        if doc.name == name:
-            return Detected(name, None, doc, 1.0)
-    return None
 
 
 def _transcript(file: InputFile) -> list[Section] | None:

@@ -28,7 +28,6 @@ from kubewhy.errors import NothingReadError
 from kubewhy.facts.build import FactBase, add_log_kernel_facts, build_facts
 from kubewhy.kb.checks import Observed
 from kubewhy.kb.load import KnowledgeBase, default_knowledge_base
-from kubewhy.kb.metrics import plan_queries
 from kubewhy.kb.scan import scan_evidence
 from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.bundle import Gap
@@ -40,7 +39,6 @@ from kubewhy.parsers.read import parse_inputs
 from kubewhy.pipeline.request import ClusterSource, NodeSource, PrometheusSource, Request
 from kubewhy.pipeline.suppress import suppress_findings, suppress_risks
 from kubewhy.reasoning import reason
-from kubewhy.reasoning.risks import evaluate_risks
 from kubewhy.scanning.engines import kept_for_package
 from kubewhy.sources.bundle import BundleWriter
 from kubewhy.sources.files import Inputs, bundle_inputs, open_inputs
@@ -105,6 +103,8 @@ def _reasoned(request: Request, kb: KnowledgeBase) -> Diagnosis:
 
 def audit(request: Request, kb: KnowledgeBase | None = None) -> list[Risk]:
     """Risks before anything breaks, most serious first; suppressed ones last, marked."""
+    from kubewhy.reasoning.risks import evaluate_risks
+
     kb = kb or default_knowledge_base()
     observation = observe(request, kb)
     observation.check_read()
@@ -251,6 +251,7 @@ def _collect_cluster(cluster: ClusterSource) -> BundleWriter:
 
 
 def _collect_prometheus(prom: PrometheusSource, kb: KnowledgeBase) -> BundleWriter:
+    from kubewhy.kb.metrics import plan_queries
     from kubewhy.sources.prometheus import collect_prometheus
 
     return collect_prometheus(

@@ -12,17 +12,16 @@ too few: :mod:`kubewhy.scanning.prefilter` makes every pattern a superset of its
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,14 +51,25 @@ _hyperscan: Any = _optional("hyperscan")
 
 
 def _package_version(name: str) -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "unknown"
 
 
-# A cached database is valid only for the Hyperscan build that serialized it.
-_HS_VERSION = _package_version("hyperscan") if _hyperscan is not None else ""
+@functools.cache
+def _hs_version() -> str:
+    """The installed Hyperscan's version: a cached database is valid only for the build that
+    serialized it. The module's own ``__version__`` (the package's) where it has one, which
+    spares reading the installed packages' metadata."""
+    if _hyperscan is None:
+        return ""
+    version = getattr(_hyperscan, "__version__", None)
+    return version if isinstance(version, str) else _package_version("hyperscan")
+
+
 _re2: Any = _optional("re2")
 
 
@@ -294,14 +304,8 @@ def _installed_stamp(package: str) -> bytes | None:
     where = list(spec.submodule_search_locations or []) if spec is not None else []
     if len(where) != 1 or not os.path.isdir(where[0]):
         return None
-    parts = [f"{package} {__version__}"]
     try:
-        for folder, dirs, files in os.walk(where[0]):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(folder, name))
-                    parts.append(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}")
+        parts = [f"{package} {__version__}", *_source_files(where[0])]
         if len(parts) == 1 or getattr(sys, "frozen", False):
             # A frozen build ships no sources: the executable itself stands for its code.
             st = os.stat(sys.executable)
@@ -311,13 +315,34 @@ def _installed_stamp(package: str) -> bytes | None:
     return "\n".join(parts).encode("utf-8", "surrogateescape")
 
 
+@functools.cache
+def _source_files(folder: str) -> tuple[str, ...]:
+    """Each ``.py`` file under ``folder``: its path, size and modification time. Read once per
+    process (several caches are keyed by it): the code a process runs is the code it loaded."""
+    parts = []
+    for where, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(where, name))
+                parts.append(f"{where}/{name} {st.st_size} {st.st_mtime_ns}")
+    return tuple(parts)
+
+
 def _source_of(function: Callable[..., object]) -> bytes:
-    """The source of the module defining ``function``; in a frozen single-file build, where no
-    source ships, the build's version stands in (a build never changes its translator)."""
-    try:
-        return inspect.getsource(inspect.getmodule(function) or function).encode()
-    except (OSError, TypeError):
-        return f"frozen {__version__}".encode()
+    """The source file of the module defining ``function``, as bytes (read directly: what
+    ``inspect.getsource`` would give costs importing the tokenizer); in a frozen single-file
+    build, where no source ships, the build's version stands in (a build never changes its
+    translator)."""
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    if isinstance(path, str) and path.endswith(".py"):
+        try:
+            with open(path, "rb") as source:
+                return source.read()
+        except OSError:
+            pass
+    return f"frozen {__version__}".encode()
 
 
 def cache_path(prefilters: Sequence[tuple[int, str]], kind: str = "hyperscan") -> Path | None:
@@ -329,7 +354,7 @@ def cache_path(prefilters: Sequence[tuple[int, str]], kind: str = "hyperscan") -
     base = cache_dir()
     if base is None:
         return None
-    digest = hashlib.sha256(repr((_HS_VERSION, list(prefilters))).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((_hs_version(), list(prefilters))).encode()).hexdigest()[:32]
     return base / f"{kind}-{digest}.db"
 
 
