@@ -149,7 +149,7 @@ def _parse_all(inputs: Inputs) -> Parsed:
     kept = 0  # bytes of whole small logs kept for the scan (WHOLE_LOGS_BYTES at most)
     queries = _saved_queries(inputs)
     for file in inputs.files:
-        name = PurePosixPath(file.display).name
+        name = _base_name(file.display)
         # The file's name names its program when no component does.
         program = of_log_file_name(name) if file.component is None else None
         ctx = Context(
@@ -189,6 +189,13 @@ def _parse_all(inputs: Inputs) -> Parsed:
             out.logs.append(log)
             _dump_in_log(file, ctx, out, whole)
     return out
+
+
+def _base_name(display: str) -> str:
+    """``PurePosixPath(display).name`` without building the path (12 µs a file of a folder of
+    thousands): the last component, unless it is empty or ``.``, which the path skips."""
+    last = display.rpartition("/")[2]
+    return last if last not in ("", ".") else PurePosixPath(display).name
 
 
 def _gap_of(origin: str, exc: BaseException) -> Gap:
