@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from kubewhy.facts.nodes import NodeNames
 from kubewhy.facts.store import FactStore
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -78,7 +79,7 @@ MECHANISMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ),
 )
 DESCRIBED = {name: words for name, _, words in MECHANISMS}
-_CONTAINER_ID = re.compile(r"(?:^|/|-)([0-9a-f]{64})(?:\.scope)?$")
+_CONTAINER_ID = lazy_compile(r"(?:^|/|-)([0-9a-f]{64})(?:\.scope)?$")
 MIB = 1 << 20
 
 

@@ -7,7 +7,6 @@ or an empty list. Keep each check small and named after what it finds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from kubewhy.facts.goroutines import (
     quoted_wait_of,
 )
 from kubewhy.facts.store import FactStore
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import UNKNOWN_NODE, Entity, Kind
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.hits import Clock, SymptomHit
@@ -590,7 +590,7 @@ def quoted_goroutine_in_a_filesystem_call(seen: Observed, subject: Entity) -> li
 # The kubelet's network plugin manager (pkg/kubelet/network, later dockershim/network) serialises
 # a pod's network calls under one lock per pod and a manager-wide one: a queue on it behind a
 # held lock is a CNI call that does not return.
-_NETWORK_PLUGIN_LOCK = re.compile(
+_NETWORK_PLUGIN_LOCK = lazy_compile(
     r"network\.\(\*PluginManager\)\.(?:GetPodNetworkStatus|SetUpPod|TearDownPod)"
 )
 
@@ -612,7 +612,7 @@ def network_plugin_lock_held(seen: Observed, subject: Entity) -> list[Evidence]:
 # lock, a per-volume operation) is held as long. A stat parked as long is the NFS failure mode's
 # own goroutine signature. A check, not a goroutine signature: a signature's match keeps only a
 # count per failure mode, and this one's evidence and culprit need the call and the function.
-_QUICK_CALLS = re.compile(r"[Nn]etlink|\.\(\*\w*[Mm]ounter\)\.(?:Mount|Unmount)\b|mount-utils")
+_QUICK_CALLS = lazy_compile(r"[Nn]etlink|\.\(\*\w*[Mm]ounter\)\.(?:Mount|Unmount)\b|mount-utils")
 
 
 @dataclass(frozen=True)
@@ -667,7 +667,7 @@ RESOLVER_RETRY_SECONDS = (2.5, 5.0, 10.0)
 # A resend is timed from the first send: it is never early, and late only by scheduling.
 RETRY_EARLY, RETRY_LATE = 0.02, 0.3
 QUERY_SYMPTOMS = ("tcpdump-dns-query", "coredns-query-logged")
-_CLOCK = re.compile(r"^\s*(?:\d{4}-\d\d-\d\d[T ])?(\d\d):(\d\d):(\d\d(?:\.\d+)?)")
+_CLOCK = lazy_compile(r"^\s*(?:\d{4}-\d\d-\d\d[T ])?(\d\d):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 def _second_of_day(evidence: Evidence) -> float | None:
@@ -714,7 +714,7 @@ def dns_query_resent_at_resolver_timeout(seen: Observed, subject: Entity) -> lis
 
 # The services whose cgroup holds every container's processes when the runtime does not delegate
 # them elsewhere (docker before systemd cgroups, and the shims of containerd and CRI-O).
-_RUNTIME_SERVICES = re.compile(r"(?:^|/)(?:docker|containerd|crio|cri-o|k3s|k3s-agent)\.service$")
+_RUNTIME_SERVICES = lazy_compile(r"(?:^|/)(?:docker|containerd|crio|cri-o|k3s|k3s-agent)\.service$")
 # Forks and thread starts refused: what a full pids cgroup does to the programs inside it.
 _REFUSED_TASKS = ("container-runtime-fork-failure", "node-pid-exhaustion")
 # systemd's DefaultTasksMax is 15% of the kernel's task limit (4,915 for pid_max 32,768): a

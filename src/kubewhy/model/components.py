@@ -29,6 +29,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kubewhy.lazy_re import lazy_compile
+
 # The control plane's static pods (kubeadm: ``kube-apiserver-<node>``, label ``component``).
 CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 
@@ -206,11 +208,11 @@ _GENERIC_LOG_STEMS = frozenset(
     system test trace worker""".split()
 )
 # A log file's name: ``<program>.log`` (rotated or compressed), ``<program>-logs.txt``.
-_LOG_FILE_NAME = re.compile(
+_LOG_FILE_NAME = lazy_compile(
     r"^(?P<stem>[a-z][a-z0-9_.-]*?)(?:\.log(?:\.\d+)?(?:\.gz|\.zst|\.xz|\.bz2)?|[-_.]logs?\.txt)$"
 )
 # What follows a program's name in a log file's name: a date, an address, a copy's number.
-_NAME_SUFFIX = re.compile(r"(?:[-_.](?:\d[\d._:-]*|previous|old|bak))+$")
+_NAME_SUFFIX = lazy_compile(r"(?:[-_.](?:\d[\d._:-]*|previous|old|bak))+$")
 
 
 def of_log_file_name(name: str) -> str | None:
@@ -287,7 +289,7 @@ def of_metric_labels(labels: Mapping[str, str]) -> str | None:
 
 
 # Modules every Kubernetes program links: a frame in them says nothing about which program ran.
-_LIBRARY_MODULES = re.compile(
+_LIBRARY_MODULES = lazy_compile(
     r"^(?:k8s\.io/(?:client-go|apimachinery|api|klog|utils|kube-openapi|component-base)|"
     r"sigs\.k8s\.io/(?:controller-runtime|structured-merge-diff|json|yaml)|"
     r"golang\.org/x/|google\.golang\.org/|gopkg\.in/|go\.uber\.org/|go\.opencensus\.io|go\.etcd\.io/bbolt|"
@@ -298,7 +300,7 @@ _LIBRARY_MODULES = re.compile(
 )
 # A module path's last element does not end in a dot: "go.etcd.io/bbolt.(*DB).Begin" is the
 # function Begin of the module go.etcd.io/bbolt.
-_MODULE = re.compile(
+_MODULE = lazy_compile(
     r"^((?:github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]*[\w-]|[\w-]+\.[\w.-]+/[\w.-]*[\w-])"
 )
 

@@ -20,16 +20,18 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
+from kubewhy.lazy_re import lazy_compile
+
 _IPV4 = r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
 # One pass for all three, so that a stand-in is never rewritten again.
-_ADDRESS = re.compile(
+_ADDRESS = lazy_compile(
     r"(?<![\w:.])(?:"
     r"(?P<mac>(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})(?![\w:])"
     rf"|(?P<v4>{_IPV4})(?![\w]|\.\d)"
     r"|(?P<v6>[0-9a-fA-F:]*::?[0-9a-fA-F:]*[0-9a-fA-F:](?:%\w+)?)(?![\w:])"
     r")"
 )
-_IP_HOST = re.compile(r"\b(?:ip|host|node)-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\b", re.IGNORECASE)
+_IP_HOST = lazy_compile(r"\b(?:ip|host|node)-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}\b", re.IGNORECASE)
 
 
 class Obfuscator:

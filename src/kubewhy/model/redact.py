@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
+from kubewhy.lazy_re import lazy_compile
+
 MARK = "[REDACTED]"
 KEY_MARK = "[REDACTED KEY]"
 
@@ -57,12 +59,14 @@ def _keyed(mask: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], st
 
 _PEM_CHUNK = r"[A-Za-z0-9+/=]{16,}"
 _PEM_SEP = r"(?:[ \t]*(?:\r?\n|\\r\\n|\\n|\\r)[ \t]*|[ \t]+)"
+# Compiled when a text first needs them: most runs redact nothing (the prefilter reads only
+# their sources).
 _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # A PEM private key: its body is base64 chunks (one line, several lines, \n-escaped in
     # JSON), cut or whole; it ends at the END line or at the first thing that is not base64,
     # so text around it is kept.
     (
-        re.compile(
+        lazy_compile(
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
             rf"(?:{_PEM_SEP}?[\w-]+:[^\n\\]*)*(?:{_PEM_SEP}?{_PEM_CHUNK})*"
             rf"(?:{_PEM_SEP}?(?:[A-Za-z0-9+/=]{{1,15}}{_PEM_SEP}?)?"
@@ -72,29 +76,29 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
     ),
     # The body and END line of a key whose BEGIN line is elsewhere (another evidence line).
     (
-        re.compile(
+        lazy_compile(
             rf"(?:{_PEM_CHUNK}{_PEM_SEP})+(?:[A-Za-z0-9+/=]{{1,15}}{_PEM_SEP}?)?"
             r"-----END [A-Z0-9 ]*PRIVATE KEY-----"
         ),
         KEY_MARK,
     ),
     # base64 of "-----BEGIN" (kubeconfig client-key-data, Secret data, Helm values).
-    (re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), MARK),
+    (lazy_compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), MARK),
     # Authorization header schemes and tokens after them.
     (
-        re.compile(r"(?i)\b(bearer|basic|digest|negotiate|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
+        lazy_compile(r"(?i)\b(bearer|basic|digest|negotiate|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
         rf"\1\2{MARK}",
     ),
     # JSON Web Tokens, whole or cut (header.payload.signature, base64url).
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), MARK),
+    (lazy_compile(r"\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), MARK),
     # Credentials in URLs: scheme://user:password@host.
     (
-        re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}://[^\s/:@'\"]*):([^\s/@'\"]+)@"),
+        lazy_compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}://[^\s/:@'\"]*):([^\s/@'\"]+)@"),
         rf"\1:{MARK}@",
     ),
     # Quoted values after a secret key, JSON or not: "password": "two words", token='x y'.
     (
-        re.compile(
+        lazy_compile(
             r"(?<![\w-])(?P<key>[\w.-]+)(?P<sep>[\"']?\s*[=:]\s*)"
             r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
         ),
@@ -103,7 +107,7 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
     # Bare values after a bare key: password=x, token: x, --password=x, DB_PASSWORD=x (a quoted
     # key takes a quoted value: the rule above).
     (
-        re.compile(
+        lazy_compile(
             r"(?<![\w\"'-])(?P<key>[\w.-]+)(?P<sep>\s*[=:]\s*)"
             r"(?![\"'\s]|\[REDACTED)[^\s\"',;}&]+"
         ),
@@ -111,7 +115,7 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
     ),
     # Command-line flags with the value after a space: --password hunter2, --token abc.
     (
-        re.compile(
+        lazy_compile(
             r"(?i)((?<!\S)--?[\w-]*(?:passw(?:or)?d|passphrase|secret|token|api-?key)[\w-]*)"
             r"([ \t]+)(?![-\[])(\"[^\"\n]*\"|'[^'\n]*'|\S+)"
         ),
@@ -119,20 +123,20 @@ _OWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
     ),
     # MySQL/MariaDB clients take the password glued to -p; sshpass -p and redis-cli -a apart.
     (
-        re.compile(r"(?i)(\b(?:mysql\w*|mariadb\w*)\b[^\n|;]*?(?<!\S)-p)(?!\s|\[REDACTED)(\S+)"),
+        lazy_compile(r"(?i)(\b(?:mysql\w*|mariadb\w*)\b[^\n|;]*?(?<!\S)-p)(?!\s|\[REDACTED)(\S+)"),
         rf"\1{MARK}",
     ),
     (
-        re.compile(r"(\b(?:sshpass\s+-p|redis-cli\b[^\n|;]*?\s-a)\s*)(?!\[REDACTED)(\S+)"),
+        lazy_compile(r"(\b(?:sshpass\s+-p|redis-cli\b[^\n|;]*?\s-a)\s*)(?!\[REDACTED)(\S+)"),
         rf"\1{MARK}",
     ),
     # curl -u user:password / --user user:password.
     (
-        re.compile(r"((?<!\S)(?:-u|--user)[ \t]*[^\s:]+:)(?!\[REDACTED)(\S+)"),
+        lazy_compile(r"((?<!\S)(?:-u|--user)[ \t]*[^\s:]+:)(?!\[REDACTED)(\S+)"),
         rf"\1{MARK}",
     ),
     # Google API keys.
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), MARK),
+    (lazy_compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), MARK),
 ]
 # detect-secrets' plugins that are not secrets to hide: public IP addresses (see obfuscate).
 _SKIP_PLUGINS = frozenset({"IPPublicDetector"})

@@ -27,11 +27,11 @@ True
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from kubewhy.errors import UsageError
+from kubewhy.lazy_re import lazy_compile
 
 # The placeholder value of a stamp that counts from boot.
 _BOOT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -131,7 +131,7 @@ class Stamp:
         return value.astimezone(UTC)
 
 
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_DURATION_PART = lazy_compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -173,8 +173,8 @@ def seconds_of(text: str) -> float | None:
 # A Go duration (1h30m, 1.5h, 90s, 250ms) back from now, and days and weeks besides (2d12h);
 # "ago" may follow (2h ago).
 _PART = r"(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w)"
-_RELATIVE = re.compile(rf"^-?((?:{_PART})+)(?:\s+ago)?$")
-_PARTS = re.compile(_PART)
+_RELATIVE = lazy_compile(rf"^-?((?:{_PART})+)(?:\s+ago)?$")
+_PARTS = lazy_compile(_PART)
 _UNITS = {
     "ns": 1e-9,
     "us": 1e-6,

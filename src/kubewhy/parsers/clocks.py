@@ -15,30 +15,30 @@ so that two abbreviations are compared only when they are the same word.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.parsers.counted import Output, Reading
 from kubewhy.parsers.shell import Pipeline, Stage, remote_command
 
 # date's default (C locale): ``Sat Apr  6 20:28:56 CST 2019``, the zone may be absent.
-_DATE_C = re.compile(r"^\w{3} (\w{3})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (?:(\S+) )?(\d{4})$")
+_DATE_C = lazy_compile(r"^\w{3} (\w{3})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (?:(\S+) )?(\d{4})$")
 # date in an English locale and hwclock before util-linux 2.32: ``Sat 05 Mar 2022 05:55:52 PM
 # EET``, hwclock adding its correction (``-0.774025 seconds``).
-_DATE_LOCALE = re.compile(
+_DATE_LOCALE = lazy_compile(
     r"^\w{3} (\d{1,2}) (\w{3}) (\d{4}) (\d\d:\d\d:\d\d)(?: ([AP]M))?(?: ([A-Z][A-Za-z]{1,5}|"
     r"[+-]\d\d:?\d\d))?(?:\s+-?\d+\.\d+ seconds)?$"
 )
 # hwclock since util-linux 2.32 and date --rfc-3339: ISO 8601 with the offset.
-_ISO = re.compile(r"^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,]\d+)?\s*([+-]\d\d:?\d\d|Z)?$")
+_ISO = lazy_compile(r"^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,]\d+)?\s*([+-]\d\d:?\d\d|Z)?$")
 # timedatectl: ``Universal time: Sat 2022-03-05 13:55:56 UTC``, ``RTC time: Sat 2022-03-05
 # 17:55:52``.
-_TIMEDATECTL = re.compile(
+_TIMEDATECTL = lazy_compile(
     r"^\s*(Local time|Universal time|RTC time):\s+(?:\S+ )?(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)"
     r"(?: (\S+))?\s*$"
 )
-_SYNCHRONIZED = re.compile(r"\s*(?:System clock synchronized|NTP synchronized):\s*(yes|no)")
-_RTC_LOCAL = re.compile(r"^\s*RTC in local TZ:\s*(yes|no)\s*$")
+_SYNCHRONIZED = lazy_compile(r"\s*(?:System clock synchronized|NTP synchronized):\s*(yes|no)")
+_RTC_LOCAL = lazy_compile(r"^\s*RTC in local TZ:\s*(yes|no)\s*$")
 
 
 def _kept(moment: datetime, zone: str | None) -> str:
@@ -69,7 +69,7 @@ def clock_time(text: str) -> str | None:
     return None
 
 
-_OFFSET = re.compile(r"[+-]\d\d(?::?\d\d)?")
+_OFFSET = lazy_compile(r"[+-]\d\d(?::?\d\d)?")
 
 
 def to_utc(kept: str) -> datetime | None:

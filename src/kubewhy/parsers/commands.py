@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -44,7 +45,7 @@ from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
 from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command
 
-_CGROUP_FILE = re.compile(
+_CGROUP_FILE = lazy_compile(
     r"^/sys/fs/cgroup/(?:(?P<controller>pids|memory|cpu,cpuacct|cpu|unified)/)?(?P<path>.*?)/?"
     r"(?P<file>pids\.max|pids\.current|pids\.events|memory\.limit_in_bytes|memory\.max|"
     r"memory\.failcnt|memory\.oom_control|memory\.events)$"
@@ -75,7 +76,7 @@ def _read_cat(p: Pipeline, out: Output) -> list[Reading] | None:
 
 # /proc/net/sockstat (net/ipv4/proc.c sockstat_seq_show): "TCP: inuse %d orphan %d tw %d alloc %d
 # mem %ld", mem in pages, the figure the kernel compares with net.ipv4.tcp_mem.
-_SOCKSTAT_TCP = re.compile(
+_SOCKSTAT_TCP = lazy_compile(
     r"^TCP: inuse \d+ orphan (?P<orphan>\d+) tw \d+ alloc \d+ mem (?P<mem>\d+)"
 )
 
@@ -251,7 +252,7 @@ def _read_proc_cgroups(p: Pipeline, out: Output) -> list[Reading] | None:
     return readings
 
 
-_CGROUP_MEMBERSHIP = re.compile(r"^/proc/(?:self|\d+)/cgroup$")
+_CGROUP_MEMBERSHIP = lazy_compile(r"^/proc/(?:self|\d+)/cgroup$")
 
 
 def _read_cgroup_membership(p: Pipeline, out: Output) -> list[Reading] | None:
@@ -370,7 +371,7 @@ def _read_which(p: Pipeline, out: Output) -> list[Reading] | None:
     return []
 
 
-_BRIDGE_MISSING = re.compile(r"/proc/sys/net/bridge/\S*: No such file or directory")
+_BRIDGE_MISSING = lazy_compile(r"/proc/sys/net/bridge/\S*: No such file or directory")
 
 
 def _read_missing_bridge(p: Pipeline, out: Output) -> list[Reading] | None:
@@ -424,8 +425,8 @@ def _read_sockets(p: Pipeline, out: Output) -> list[Reading] | None:
 
 # systemd's `systemctl status UNIT` (src/systemctl/systemctl-show.c): "Tasks: %u (limit: %u)"
 # for the unit's pids cgroup, and the "CGroup: PATH" line naming it.
-_STATUS_TASKS = re.compile(r"^\s*Tasks:\s+(?P<current>\d+)(?:\s+\(limit:\s+(?P<limit>\d+)\))?")
-_STATUS_CGROUP = re.compile(r"^\s*CGroup:\s+(?P<path>/\S+)")
+_STATUS_TASKS = lazy_compile(r"^\s*Tasks:\s+(?P<current>\d+)(?:\s+\(limit:\s+(?P<limit>\d+)\))?")
+_STATUS_CGROUP = lazy_compile(r"^\s*CGroup:\s+(?P<path>/\S+)")
 
 
 def _read_systemctl_status(p: Pipeline, out: Output) -> list[Reading] | None:

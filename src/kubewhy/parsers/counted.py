@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.components import CONTROL_PLANE
 from kubewhy.model.entities import Entity
 from kubewhy.model.facts import Value
@@ -29,10 +30,10 @@ class Reading:
 
 
 Reader = Callable[[Pipeline, Output], list[Reading] | None]
-_INT = re.compile(r"^\s*(-?\d+)\s*$")
-_SYSTEM_SLICE = re.compile(r"^/sys/fs/cgroup/(?:[^/]+/)?system\.slice/?$")
+_INT = lazy_compile(r"^\s*(-?\d+)\s*$")
+_SYSTEM_SLICE = lazy_compile(r"^/sys/fs/cgroup/(?:[^/]+/)?system\.slice/?$")
 _CGROUP_MEMBER_FILES = ("tasks", "cgroup.procs")
-_ZOMBIE_GREP = re.compile(r"defunc|\^Z|^Z$|\[Z\]|\bZ\b|stat ?~ ?/?\^?Z")
+_ZOMBIE_GREP = lazy_compile(r"defunc|\^Z|^Z$|\[Z\]|\bZ\b|stat ?~ ?/?\^?Z")
 
 
 def _first_int(out: Output) -> tuple[int, int] | None:
@@ -138,9 +139,9 @@ def _shows_args(ps: Stage) -> bool:
     )
 
 
-_FD_DIR = re.compile(r"^/proc/(\d+)/fd/?$")
+_FD_DIR = lazy_compile(r"^/proc/(\d+)/fd/?$")
 # A note the person typed after the command (``ls /proc/3113/fd | wc -l # containerd``).
-_ANNOTATION = re.compile(r"#\s*([A-Za-z][\w.-]{1,40})\s*$")
+_ANNOTATION = lazy_compile(r"#\s*([A-Za-z][\w.-]{1,40})\s*$")
 
 
 def read_fd_count(p: Pipeline, out: Output) -> list[Reading] | None:
@@ -178,9 +179,9 @@ def read_count(p: Pipeline, out: Output) -> list[Reading] | None:
 
 # --- the threads of one program: `ps -eLf | grep calico-node | wc -l`, /proc/PID/task -----------
 
-_PROGRAM = re.compile(r"[\w.:+-]{3,}")
-_TASK_DIR = re.compile(r"^/proc/(\d+)/task/?$")
-_STATUS_FILE = re.compile(r"^/proc/(\d+)/status$")
+_PROGRAM = lazy_compile(r"[\w.:+-]{3,}")
+_TASK_DIR = lazy_compile(r"^/proc/(\d+)/task/?$")
+_STATUS_FILE = lazy_compile(r"^/proc/(\d+)/status$")
 
 
 def read_program_threads(p: Pipeline, out: Output) -> list[Reading] | None:
@@ -358,18 +359,18 @@ def read_inotify_holders(p: Pipeline, out: Output) -> list[Reading] | None:
 # A count of the API server's requests grouped by the client's user agent: `jq .userAgent
 # audit.log | sort | uniq -c`, `grep -o '"userAgent":"[^"]*"' ... | uniq -c`, or the same over
 # the HTTP log's userAgent= or a trace's user-agent:.
-_AGENT_FIELD = re.compile(r"user_?agent|user-agent", re.IGNORECASE)
-_COUNTED_ROW = re.compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
+_AGENT_FIELD = lazy_compile(r"user_?agent|user-agent", re.IGNORECASE)
+_COUNTED_ROW = lazy_compile(r"^\s*(\d+)\s+(\S.*?)\s*$")
 # The control plane's own clients and the kubelets: heavy API users by design.
 SYSTEM_AGENTS = frozenset({*CONTROL_PLANE, "kubelet", "kube-proxy"})
 
 
 # One client's requests, picked by a jq filter on its user agent (``jq 'select(.userAgent ==
 # "X")' audit.log | jq .requestURI | sort | uniq -c``): the rows are its request URIs.
-_ONE_AGENT = re.compile(r"""select\(\s*\.userAgent\s*==\s*\\?"([^"\\]+)\\?"\s*\)""")
+_ONE_AGENT = lazy_compile(r"""select\(\s*\.userAgent\s*==\s*\\?"([^"\\]+)\\?"\s*\)""")
 # A request URI that lists a whole collection (a resource with no object name after it, across
 # the cluster or in one namespace), not a watch.
-_COLLECTION = re.compile(
+_COLLECTION = lazy_compile(
     r"^/(?:api/v1|apis/[^/?]+/[^/?]+)(?:/namespaces/[^/?]+)?/[a-z0-9.-]+/?(?:\?(?![^\s]*\bwatch=(?:true|1)\b)\S*)?$"
 )
 

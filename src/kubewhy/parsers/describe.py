@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
@@ -80,15 +81,15 @@ from kubewhy.parsers.objects import parse_cpu_millis, parse_quantity
 from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
 from kubewhy.parsers.shell import described_object, parse_command
 
-_TOP = re.compile(r"^([A-Z][\w -]*?):(?:\s+(.*?))?\s*$")
-_NAME = re.compile(r"^Name:\s+(\S+)\s*$")
-_NODE_MARKERS = re.compile(
+_TOP = lazy_compile(r"^([A-Z][\w -]*?):(?:\s+(.*?))?\s*$")
+_NAME = lazy_compile(r"^Name:\s+(\S+)\s*$")
+_NODE_MARKERS = lazy_compile(
     r"^(?:Roles|Taints|System Info|Non-terminated Pods|Addresses|Unschedulable):"
 )
-_CONTAINER = re.compile(r"^  ([\w.-]+):\s*$")
-_KEY = re.compile(r"^(\s+)([A-Za-z][\w ]*?):(?:\s+(.*?))?\s*$")
+_CONTAINER = lazy_compile(r"^  ([\w.-]+):\s*$")
+_KEY = lazy_compile(r"^(\s+)([A-Za-z][\w ]*?):(?:\s+(.*?))?\s*$")
 _TIME = r"\w{3}, \d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"
-_CONDITION = re.compile(
+_CONDITION = lazy_compile(
     rf"^\s+(\w+)\s+(True|False|Unknown)\b\s*(?:({_TIME})\s*)?(?:({_TIME})\s*)?(?:(\S+)\s*)?(.*)$"
 )
 # Top-level keys of pod and node describes (k8s.io/kubectl/pkg/describe/describe.go): inside
@@ -127,7 +128,7 @@ _NODE_CONDITIONS = frozenset(
     {"MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable", "OutOfDisk"}
 )
 # Reasons only node events have (the kubelet's node status and lifecycle events).
-_NODE_REASONS = re.compile(
+_NODE_REASONS = lazy_compile(
     r"^(?:Node\w+|RegisteredNode|RemovingNode|DeletingNode|Rebooted|InvalidDiskCapacity|"
     r"EvictionThresholdMet|Starting|"
     r"NodeAllocatableEnforced|FreeDiskSpaceFailed|ImageGCFailed|SystemOOM|ContainerGCFailed|"
@@ -142,15 +143,15 @@ _POD_REASONS = frozenset(
     FailedPostStartHook ExceededGracePeriod NetworkNotReady DNSConfigForming""".split()
 )
 # Node events name their node: "Node n1 status is now: NodeReady", "Node n1 event: ...".
-_NODE_NAMED = re.compile(r"^Node (?P<node>\S+) (?:status is now|event):")
+_NODE_NAMED = lazy_compile(r"^Node (?P<node>\S+) (?:status is now|event):")
 # A container named by its events: "Created container web", "Started container web" (newer
 # kubelets, kuberuntime_container.go: "Created container: web").
-_CONTAINER_NAMED = re.compile(r"^(?:Created|Started) container:? (?P<name>\S+)$")
-_QUOTE = re.compile(r"^\s*>[ \t]?")
+_CONTAINER_NAMED = lazy_compile(r"^(?:Created|Started) container:? (?P<name>\S+)$")
+_QUOTE = lazy_compile(r"^\s*>[ \t]?")
 _SYSTEM_INFO = frozenset(
     {"Kernel Version", "OS Image", "Container Runtime Version", "Kubelet Version", "Machine ID"}
 )
-_SQUASHED_EVENT = re.compile(
+_SQUASHED_EVENT = lazy_compile(
     r"\b(Normal|Warning)\s+([A-Z]\w+)\s+"
     r"(<unknown>|\d+[smhdy][\dsmhdy]*(?:\s+\(x\d+ over [\dsmhdy]+\))?)"
     r"\s+([\w.-]+(?:,\s+[\w.-]+)?)\s+"

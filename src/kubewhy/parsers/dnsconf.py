@@ -20,14 +20,15 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact
 from kubewhy.parsers.base import Context, ParseResult
 
 _BLOCK_START = re.compile(r"^\s*(?P<zones>[^\s{#][^{#]*?)\s*\{\s*$")
-_PLUGIN = re.compile(r"^\s*(?P<name>[a-z_]+)\b(?P<args>[^{#]*)")
-_ROOT_ZONE = re.compile(r"^(?:\.|dns://\.)(?::\d+)?$")
+_PLUGIN = lazy_compile(r"^\s*(?P<name>[a-z_]+)\b(?P<args>[^{#]*)")
+_ROOT_ZONE = lazy_compile(r"^(?:\.|dns://\.)(?::\d+)?$")
 _KNOWN_PLUGINS = frozenset(
     "errors health ready kubernetes prometheus forward proxy cache loop reload loadbalance log "
     "hosts rewrite template autopath".split()

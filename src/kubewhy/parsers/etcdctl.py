@@ -31,35 +31,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, ParseResult, Record
 
-_HEALTH = re.compile(
+_HEALTH = lazy_compile(
     r"^(?P<ep>\S+) is (?P<verdict>healthy|unhealthy): (?:successfully committed proposal|failed to)"
 )
-_V2_MEMBER_HEALTH = re.compile(
+_V2_MEMBER_HEALTH = lazy_compile(
     r"^member (?P<id>[0-9a-f]+) is (?P<verdict>healthy|unhealthy|unreachable): "
 )
-_V2_CLUSTER = re.compile(r"^cluster is (?P<verdict>healthy|degraded|unavailable)$")
-_STATUS_FAILED = re.compile(r"^Failed to get the status of endpoint (?P<ep>\S+) \(")
-_STATUS_ROW = re.compile(r"^(?P<ep>\S+), (?P<id>[0-9a-f]{1,16}), (?P<version>\d+\.\d+\.\d+\S*), ")
-_MEMBER_ROW = re.compile(
+_V2_CLUSTER = lazy_compile(r"^cluster is (?P<verdict>healthy|degraded|unavailable)$")
+_STATUS_FAILED = lazy_compile(r"^Failed to get the status of endpoint (?P<ep>\S+) \(")
+_STATUS_ROW = lazy_compile(r"^(?P<ep>\S+), (?P<id>[0-9a-f]{1,16}), (?P<version>\d+\.\d+\.\d+\S*), ")
+_MEMBER_ROW = lazy_compile(
     r"^(?P<id>[0-9a-f]{1,16}), (?P<status>started|unstarted), (?P<name>[^,]*), \S*, \S*"
     r"(?:, (?:true|false))?$"
 )
-_V2_MEMBER = re.compile(r"^(?P<id>[0-9a-f]{1,16})(?:\[unstarted\])?: name=\S* peerURLs=")
-_V2_LEADER = re.compile(r"\bisLeader=(true|false)\b")
+_V2_MEMBER = lazy_compile(r"^(?P<id>[0-9a-f]{1,16})(?:\[unstarted\])?: name=\S* peerURLs=")
+_V2_LEADER = lazy_compile(r"\bisLeader=(true|false)\b")
 # etcd's auth errors (server/etcdserver/api/v3rpc/rpctypes): the member is up and refused the
 # client's (missing or wrong) credentials.
-_AUTH_REFUSED = re.compile(
+_AUTH_REFUSED = lazy_compile(
     r"etcdserver: (?:user name is empty|user name not found|authentication failed, invalid user "
     r"ID or password|invalid auth token|permission denied)"
 )
-_TABLE_ROW = re.compile(r"^\|.*\|$")
-_TABLE_BORDER = re.compile(r"^\+[-+]+\+$")
-_SIZE = re.compile(r"^(?P<n>[\d.]+)\s*(?P<unit>[kKMGTP]?i?B)$")
+_TABLE_ROW = lazy_compile(r"^\|.*\|$")
+_TABLE_BORDER = lazy_compile(r"^\+[-+]+\+$")
+_SIZE = lazy_compile(r"^(?P<n>[\d.]+)\s*(?P<unit>[kKMGTP]?i?B)$")
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
 
 
@@ -105,7 +106,7 @@ def _is_header(cells: list[str]) -> bool:
     return bool(named) and all(re.fullmatch(r"[A-Z][A-Z /-]*", c) for c in named)
 
 
-_ETCD_HEADER = re.compile(r"\|\s*(?:ENDPOINT|ID)\s*\|.*\b(?:HEALTH|VERSION|STATUS)\b")
+_ETCD_HEADER = lazy_compile(r"\|\s*(?:ENDPOINT|ID)\s*\|.*\b(?:HEALTH|VERSION|STATUS)\b")
 _LINE_SHAPES = (
     _HEALTH,
     _V2_MEMBER_HEALTH,

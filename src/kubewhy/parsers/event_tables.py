@@ -31,11 +31,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.parsers.event_times import AGE_CELL, RFC1123Z, Seen, event_seen, is_time_cell
 
 # --- fixed-width tables (kubectl's tabwriter), shared with ``kubectl get events`` ----------
 
-_CELL_TITLE = re.compile(r"\S+(?: \S+)*")
+_CELL_TITLE = lazy_compile(r"\S+(?: \S+)*")
 
 
 def table_columns(header: str) -> list[tuple[str, int]]:
@@ -66,35 +67,35 @@ def cut_boundary_ok(row: str, columns: list[tuple[str, int]]) -> bool:
 
 # --- describe's events table -------------------------------------------------------------
 
-HEADER = re.compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)")
-_SEPARATOR = re.compile(r"^\s*(?:-{2,}|─{2,})(?:\s+(?:-{2,}|─{2,}))*\s*$")
+HEADER = lazy_compile(r"^\s*(?:Type\s+Reason\s+Age\b|FirstSeen\s+LastSeen\b)")
+_SEPARATOR = lazy_compile(r"^\s*(?:-{2,}|─{2,})(?:\s+(?:-{2,}|─{2,}))*\s*$")
 _TYPES = ("Normal", "Warning")
 # A row of today's layout whose cells lost the header's alignment.
-_ROW = re.compile(
+_ROW = lazy_compile(
     rf"^\s*(?P<type>Normal|Warning)\s+(?P<reason>[A-Za-z]\w*)\s+(?P<age>{AGE_CELL})"
     r"(?:\s+(?P<source>[\w.-]+(?:, [\w.:-]+)?))?(?:\s{2,}(?P<message>.*))?\s*$"
 )
 _TIME = rf"(?:{RFC1123Z}|<unknown>|<invalid>|\d+[smhdy][\dsmhdy]*)"
 # The start of a row of the older layouts: first seen, last seen, count.
-_OLD_START = re.compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
+_OLD_START = lazy_compile(rf"^\s*{_TIME}(?:\t+|\s+){_TIME}(?:\t+|\s+)\d+(?:\t|\s{{2,}})")
 # A hint (parsers.base.Hint) of the sniffs that count such rows: a line as pasted (a sniff may
 # cut a quote mark first) that starts as a _TIME does, with an RFC 1123 day, a placeholder or an
 # age.
 OLD_ROW_HINT = re.compile(r"^\s*>?\s*(?:\w{3},|<unknown>|<invalid>|\d+[smhdy])")
 # Dots where whoever pasted the table left rows out; a markdown fence around the paste.
-PASTE_MARK = re.compile(r"^\s*(?:\.{3,}|…|```\w*|~~~\w*)\s*$")
-_SOURCE = re.compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
+PASTE_MARK = lazy_compile(r"^\s*(?:\.{3,}|…|```\w*|~~~\w*)\s*$")
+_SOURCE = lazy_compile(r"^(?:\{[^{}]*\}|[\w.-]+, [\w.:-]+)$")
 # An object's kind (Pod, Node, ReplicaSet): get events' KIND column.
-_KIND = re.compile(r"^[A-Z][A-Za-z]*$")
-_CELL_SPLIT = re.compile(r"\t+\s*|\s{2,}")
+_KIND = lazy_compile(r"^[A-Z][A-Za-z]*$")
+_CELL_SPLIT = lazy_compile(r"\t+\s*|\s{2,}")
 # The scheduler's Scheduled event names the pod and its node: "Successfully assigned
 # prod/web-1 to n1" (newer), "Successfully assigned web-1 to n1" (older).
-ASSIGNED = re.compile(
+ASSIGNED = lazy_compile(
     r"^Successfully assigned (?:(?P<ns>[a-z0-9][a-z0-9.-]*)/)?(?P<pod>[a-z0-9][a-z0-9.-]*) to "
     r"(?P<node>\S+)"
 )
 # An object's field path (SubObjectPath): spec.containers{web}, implicitly required container POD.
-FIELD_PATH = re.compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
+FIELD_PATH = lazy_compile(r"^(?:spec\.|status\.|implicitly required container\b|\S*\{)")
 
 
 @dataclass

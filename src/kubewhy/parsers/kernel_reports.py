@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import BinaryIO
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogFormat, LogLine
 from kubewhy.parsers.journald import JOURNALD
@@ -115,15 +116,15 @@ def has_marker(block: bytes) -> bool:
 # A syslog or journal head ("Oct 21 21:08:58 node-2 kernel: "), talosctl's ("10.0.1.2: kern:
 # warning: "), dmesg -x's ("kern  :warn  : "); then dmesg's stamp ("[  123.456789] ",
 # "[Sun Jun 14 13:14:38 2020] ", "[2026-02-01T03:29:19.63894439Z]: "); or a /dev/kmsg record.
-_HEAD = re.compile(
+_HEAD = lazy_compile(
     r"^.{0,160}?\bkern(?:el)?(?:\[\d+\])?\s*: ?"
     r"(?:(?:emerg|alert|crit|err|warn|warning|notice|info|debug)\s*: ?)?"
 )
-_STAMP = re.compile(
+_STAMP = lazy_compile(
     r"^\s*(?:<\d{1,3}>)?\[(?:\s*\d+\.\d+|\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}"
     r"|\d{4}-\d\d-\d\dT[\d:.]+Z?)\]:? ?"
 )
-_KMSG_RECORD = re.compile(r"^\d+,\d+,\d+,[^;]*;")
+_KMSG_RECORD = lazy_compile(r"^\d+,\d+,\d+,[^;]*;")
 
 
 def message_of(line: str) -> str:
@@ -158,79 +159,79 @@ def message_of(line: str) -> str:
 # mm/oom_kill.c dump_header: "%s invoked oom-killer: gfp_mask=%#x(%pGg), order=%d,
 # oom_score_adj=%hd" (4.x+; nodemask=%*pbl between them in 4.8-4.19; 3.x "gfp_mask=0x%x,
 # order=%d, oom_score_adj=%hd"; 2.6.3x also "oom_adj=%d")
-_INVOKED = re.compile(
+_INVOKED = lazy_compile(
     r"(?P<comm>\S.{0,15}?) invoked oom-killer: ?gfp_mask=(?P<gfp>[^,\s]+)"
     r"(?:.*?\border=(?P<order>-?\d+))?"
     r"(?:.*?\boom_score_adj=(?P<adj>-?\d+))?"
 )
 # dump_stack's header: "CPU: %d PID: %d Comm: %.20s %s%s %.*s" (6.x puts "UID: %u" before PID)
-_CPU = re.compile(r"\bCPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>\S+)")
+_CPU = lazy_compile(r"\bCPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>\S+)")
 # the release after the taint flags: "Not tainted 5.4.17-200.fc31.x86_64 #1", "Tainted: G  OE
 # 4.14.0 #1"; the hung-task report prints the same words on a line of their own
-_RELEASE = re.compile(r"(?:Not tainted|Tainted: [A-Z ]+?)\s+(?P<release>\d+\.\d+[\w.+~-]*) #")
+_RELEASE = lazy_compile(r"(?:Not tainted|Tainted: [A-Z ]+?)\s+(?P<release>\d+\.\d+[\w.+~-]*) #")
 # show_free_areas: "active_anon:%lu inactive_anon:%lu ..." pages over several lines of one printk
-_PAGES = re.compile(r"\b([a-z_]+):(\d+)\b(?!kB|KB)")
+_PAGES = lazy_compile(r"\b([a-z_]+):(\d+)\b(?!kB|KB)")
 # "Node %d active_anon:%lukB inactive_anon:%lukB ..." (4.8+, one line per NUMA node)
-_NODE_KB = re.compile(r"^Node \d+ active_anon:")
-_KB = re.compile(r"\b([a-z_]+):(\d+)kB")
+_NODE_KB = lazy_compile(r"^Node \d+ active_anon:")
+_KB = lazy_compile(r"\b([a-z_]+):(\d+)kB")
 # "Node %d %s free:%lukB [boost:%lukB ]min:%lukB low:%lukB high:%lukB ..." per zone
-_ZONE = re.compile(r"^Node \d+ (?P<zone>\w+) free:(?P<free>\d+)kB(?:.*?) min:(?P<min>\d+)kB")
+_ZONE = lazy_compile(r"^Node \d+ (?P<zone>\w+) free:(?P<free>\d+)kB(?:.*?) min:(?P<min>\d+)kB")
 # mm/swap_state.c show_swap_cache_info: "Free swap  = %ldkB" / "Total swap = %lukB"
-_SWAP = re.compile(r"^(?P<which>Free|Total) swap\s*=\s*(?P<kb>\d+)kB")
+_SWAP = lazy_compile(r"^(?P<which>Free|Total) swap\s*=\s*(?P<kb>\d+)kB")
 # lib/show_mem.c: "%lu pages RAM"
-_RAM = re.compile(r"^(?P<pages>\d+) pages RAM")
+_RAM = lazy_compile(r"^(?P<pages>\d+) pages RAM")
 # mm/memcontrol.c mem_cgroup_print_oom_meminfo: "memory: usage %llukB, limit %llukB, failcnt %lu"
-_USAGE = re.compile(
+_USAGE = lazy_compile(
     r"^memory: usage (?P<usage>\d+)kB, limit (?P<limit>\d+)kB, failcnt (?P<failcnt>\d+)"
 )
 # "Memory cgroup stats for <path>:" (4.x printed the stats on the same line after the colon)
-_STATS_FOR = re.compile(r"^Memory cgroup stats for (?P<path>/[^:\s]*):")
+_STATS_FOR = lazy_compile(r"^Memory cgroup stats for (?P<path>/[^:\s]*):")
 # mm/memcontrol.c mem_cgroup_print_oom_info (3.x-4.18):
 # "Task in %s killed as a result of limit of %s"
-_TASK_IN = re.compile(r"^Task in (?P<task>/\S*) killed as a result of limit of (?P<limit>/\S*)")
+_TASK_IN = lazy_compile(r"^Task in (?P<task>/\S*) killed as a result of limit of (?P<limit>/\S*)")
 # mm/oom_kill.c dump_oom_summary (4.19+): "oom-kill:constraint=%s,nodemask=%*pbl,cpuset=...,
 # mems_allowed=...,oom_memcg=<path>|global_oom,task_memcg=<path>,task=%s,pid=%d,uid=%d"
-_SUMMARY = re.compile(r"oom-kill: ?constraint=(?P<constraint>CONSTRAINT_\w+)(?P<rest>.*)")
-_SUMMARY_FIELD = re.compile(r"(?:^|,)(oom_memcg|task_memcg|task|pid|uid)=([^,]*)")
+_SUMMARY = lazy_compile(r"oom-kill: ?constraint=(?P<constraint>CONSTRAINT_\w+)(?P<rest>.*)")
+_SUMMARY_FIELD = lazy_compile(r"(?:^|,)(oom_memcg|task_memcg|task|pid|uid)=([^,]*)")
 # the victim: "%s: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB,
 # shmem-rss:%lukB" (5.0+ with "Out of memory" or "Memory cgroup out of memory" before it), plain
 # "Killed process ..." (3.10-4.20, some with ", UID %u," after the name)
-_KILLED = re.compile(r"(?:^|: ?)Killed process (?P<pid>\d+) \((?P<name>[^)]{0,64})\)(?P<rest>.*)")
+_KILLED = lazy_compile(r"(?:^|: ?)Killed process (?P<pid>\d+) \((?P<name>[^)]{0,64})\)(?P<rest>.*)")
 # the choice before 5.0: "%s: Kill process %d (%s) score %u or sacrifice child"
-_KILL = re.compile(
+_KILL = lazy_compile(
     r"(?P<scope>Memory cgroup out of memory|Out of memory)[^:]*: ?"
     r"Kill process (?P<pid>\d+) \((?P<name>[^)]{0,64})\)"
 )
-_RSS_KB = re.compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss):(\d+)kB")
+_RSS_KB = lazy_compile(r"\b(total-vm|anon-rss|file-rss|shmem-rss):(\d+)kB")
 # dump_tasks: "[  pid  ]   uid  tgid total_vm      rss [nr_ptes nr_pmds|pgtables_bytes|rss_anon
 # rss_file rss_shmem pgtables_bytes] swapents oom_score_adj name", then one row per task
-_TABLE_HEADER = re.compile(r"^\[\s*pid\s*\]\s+uid\s+tgid\s+total_vm\s+rss\b(?P<rest>.*)")
-_TABLE_ROW = re.compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<cols>-?\d+(?:\s+-?\d+)+)\s+(?P<name>\S.*)$")
+_TABLE_HEADER = lazy_compile(r"^\[\s*pid\s*\]\s+uid\s+tgid\s+total_vm\s+rss\b(?P<rest>.*)")
+_TABLE_ROW = lazy_compile(r"^\[\s*(?P<pid>\d+)\]\s+(?P<cols>-?\d+(?:\s+-?\d+)+)\s+(?P<name>\S.*)$")
 
 # --- stacks -------------------------------------------------------------------------------------
 # a frame: " func+0x1a/0x50 [module]", 3.x " [<ffffffff8154881e>] ? func+0xe/0x20"
-_FRAME = re.compile(
+_FRAME = lazy_compile(
     r"^\s*(?:\[<[0-9a-f]+>\]\s*)?(?P<unsure>\? )?"
     r"(?P<func>[A-Za-z_.][\w.$]*)\+0x[0-9a-f]+/0x[0-9a-f]+"
 )
 # "RIP: 0010:smp_call_function_many+0x20a/0x270", 3.x "RIP: 0010:[<ffffffff810f9d2a>]  [<...>] f+0x"
-_RIP = re.compile(
+_RIP = lazy_compile(
     r"^RIP: [0-9a-f]{4}:(?:\[<[0-9a-f]+>\]\s+\[<[0-9a-f]+>\]\s+)?(?P<func>[A-Za-z_.][\w.$]*)\+0x"
 )
-_HUNG = re.compile(
+_HUNG = lazy_compile(
     r"\btask (?P<comm>.{1,16}):(?P<pid>\d+) blocked for more than (?P<seconds>\d+) seconds"
 )
-_LOCKUP = re.compile(
+_LOCKUP = lazy_compile(
     r"soft lockup ?- ?CPU#(?P<cpu>\d+) stuck for (?P<seconds>\d+)s!? ?"
     r"\[(?P<comm>.{1,16}):(?P<pid>\d+)\]"
 )
 # sched_show_task (5.10+): "task:%-15.15s state:%c stack:%5lu pid:%5d ppid:%6d flags:0x%08lx"
-_TASK_DUMP = re.compile(
+_TASK_DUMP = lazy_compile(
     r"^task:(?P<comm>\S.{0,14}?)\s+state:(?P<state>\w)\b(?:.*?\bpid:\s*(?P<pid>\d+))?"
 )
 # before 5.10: "%-15.15s %c" then " %016lx " (saved pc, until 4.x) or "  running task    ", then
 # "%5lu %5d %6d 0x%08lx" (free stack, pid, ppid, flags)
-_OLD_TASK_DUMP = re.compile(
+_OLD_TASK_DUMP = lazy_compile(
     r"^(?P<comm>\S.{0,14}?)\s+(?P<state>D)\s+(?:[0-9a-f]{8,16}\s+)?\d+\s+(?P<pid>\d+)\s+\d+\s+0x[0-9a-f]{8}\s*$"
 )
 # OOM-killer frames: a stack through them is an OOM report's, whichever line opened it
@@ -249,7 +250,7 @@ _MEMCG_OOM_FRAMES = frozenset(
     {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize", "mem_cgroup_oom"}
 )
 # Frames that say nothing of what a task waits on: the scheduler, the stack walkers, entry code.
-_PLUMBING = re.compile(
+_PLUMBING = lazy_compile(
     r"^(?:__schedule|schedule|schedule_timeout|schedule_preempt_disabled|io_schedule\w*"
     r"|preempt_schedule\w*|__switch_to\w*|ret_from_fork\w*|kthread|worker_thread|process_one_work"
     r"|entry_SYSCALL\w*|do_syscall_64|system_call\w*|__x64_sys_\w+|__do_sys_\w+|__se_sys_\w+"

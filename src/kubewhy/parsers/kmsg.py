@@ -20,13 +20,14 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.times import Stamp
 from kubewhy.parsers.base import LogLine
 
 # dmesg --raw (and Talos's dmesg) put the record's "<priority>" before its time.
-UPTIME = re.compile(r"(?:<\d{1,3}>)?\[\s*(\d+)\.(\d+)\] ?(.*)")
-HUMAN = re.compile(r"(?:<\d{1,3}>)?\[(\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4})\] ?(.*)")
-RAW = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
+UPTIME = lazy_compile(r"(?:<\d{1,3}>)?\[\s*(\d+)\.(\d+)\] ?(.*)")
+HUMAN = lazy_compile(r"(?:<\d{1,3}>)?\[(\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4})\] ?(.*)")
+RAW = lazy_compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
 
 
 class KmsgFormat:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -45,7 +46,7 @@ _HEADERS = (
     re.compile(PROMPT + rf"(?:cat|more|less|head|tail)\s+(?:-\S+\s+)*{_PATH}\s*$"),
     re.compile(rf"^\s*#\s*{_PATH}\s*$"),
 )
-_DOMAIN_HEADER = re.compile(r"^#\s*<domain>\s+<type>\s+<item>\s+<value>")
+_DOMAIN_HEADER = lazy_compile(r"^#\s*<domain>\s+<type>\s+<item>\s+<value>")
 _UNLIMITED = {"unlimited", "infinity", "-1"}
 
 

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
 from kubewhy.parsers.base import Context, DocumentFormat, ParseResult
 
 _UID = r"[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}"
-_POD = re.compile(rf"pod({_UID})(?:\.slice)?(?:/|$)")
-_CONTAINER = re.compile(
+_POD = lazy_compile(rf"pod({_UID})(?:\.slice)?(?:/|$)")
+_CONTAINER = lazy_compile(
     r"(?:^|/)(?:cri-containerd-|docker-|crio-|containerd-)?([0-9a-f]{64})(?:\.scope)?$"
 )
-_QOS = re.compile(r"kubepods[-/.](?:slice/kubepods-)?(burstable|besteffort)", re.IGNORECASE)
+_QOS = lazy_compile(r"kubepods[-/.](?:slice/kubepods-)?(burstable|besteffort)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from typing import Any
 
 import pydantic_core
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.memory import no_cyclic_gc
 from kubewhy.model.components import static_pod_component
 from kubewhy.model.entities import Entity
@@ -58,7 +59,7 @@ from kubewhy.parsers.loading import yaml_documents
 
 # --- shared helpers (also used by the describe and kubelet parsers) -----------------------------
 
-_QUANTITY = re.compile(
+_QUANTITY = lazy_compile(
     r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?\s*$"
 )
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -119,9 +120,9 @@ def parse_time(text: object) -> datetime | None:
 
 # --- reading documents -------------------------------------------------------------------------
 
-_JSON_START = re.compile(r"^[ \t]*[{\[]|^==== START logs", re.M)
-_LOGS_END = re.compile(r"^==== END logs.*$", re.M)
-_YAML_KIND = re.compile(r"^(?:-\s+)?kind:\s*\S", re.M)
+_JSON_START = lazy_compile(r"^[ \t]*[{\[]|^==== START logs", re.M)
+_LOGS_END = lazy_compile(r"^==== END logs.*$", re.M)
+_YAML_KIND = lazy_compile(r"^(?:-\s+)?kind:\s*\S", re.M)
 
 
 def _json_documents(text: str, result: ParseResult) -> Iterator[Any]:

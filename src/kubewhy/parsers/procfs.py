@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.model.entities import UNKNOWN_NODE, Entity
 from kubewhy.model.evidence import Evidence
 from kubewhy.model.facts import Fact, Value
@@ -73,7 +74,7 @@ class Meminfo:
 
 
 # Counters that tell reclaim, stalls and OOM kills; the rest of /proc/vmstat stays in the file.
-VMSTAT_KEPT = re.compile(
+VMSTAT_KEPT = lazy_compile(
     r"^(pgscan_\w+|pgsteal_\w+|allocstall_\w+|oom_kill|pgmajfault|workingset_refault\w*|"
     r"compact_stall|kswapd_\w+|pswpin|pswpout|drop_pagecache|drop_slab)$"
 )
@@ -191,7 +192,7 @@ def _memcg_growth_alone(
     return growth, memory_after[1], memory_after[2]
 
 
-_PSI = re.compile(r"^(some|full)((?: \w+=[\d.]+)+)$")
+_PSI = lazy_compile(r"^(some|full)((?: \w+=[\d.]+)+)$")
 
 
 class Pressure:

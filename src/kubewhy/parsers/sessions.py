@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kubewhy.lazy_re import lazy_compile
 from kubewhy.parsers.shell import parse_command
 
 # Commands people run while collecting evidence on a node (and the shell built-ins they type).
@@ -57,24 +58,24 @@ KNOWN_COMMANDS = frozenset(
     """.split()
 )
 
-_USER_HOST = re.compile(
+_USER_HOST = lazy_compile(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}\s+)?(?:\([\w.-]+\)\s?)?\[?[\w.-]+@(?P<host>[\w.-]+(?:[#*]+[\w.-]+)*)"
     r"(?::[^\s#$%\]]*)?(?:\s+[^\s#$%\]]+)?\]?\s?[#$%]\s?(?P<cmd>.*?)\s*$"
 )
-_HOST_PATH = re.compile(
+_HOST_PATH = lazy_compile(
     r"^(?P<host>[A-Za-z][\w.-]*)(?::\S*)?\s+(?:\[[^\]\s]*\]|~\S*|/\S*|[\w.-]+)\s?[#$%]\s(?P<cmd>.*?)\s*$"
 )
-_BARE = re.compile(r"^\s*(?:[~/][^\s#$%]*\s)?(?:[#$%>❯➜✗λ»]\s+)(?P<cmd>\S.*?)\s*$")
+_BARE = lazy_compile(r"^\s*(?:[~/][^\s#$%]*\s)?(?:[#$%>❯➜✗λ»]\s+)(?P<cmd>\S.*?)\s*$")
 # Prompts that name no user@host: zsh themes' arrow and directory (``➜  ~ cmd``, ``➜  repo
 # git:(main) ✗ cmd``), zsh's default ``host% cmd`` or ``host % cmd``, a shell's own ``bash-4.2$
 # cmd``, PowerShell's ``PS C:\> cmd``.
-_THEMED = re.compile(
+_THEMED = lazy_compile(
     r"^\s*[➜❯]\s+[^\s]+(?:\s+git:\([^)]*\))?(?:\s+[✗✔])?\s+(?P<cmd>\S.*?)\s*$"
     r"|^(?P<host>[A-Za-z][\w.-]*)\s?%\s+(?P<cmd2>\S.*?)\s*$"
     r"|^(?:ba|z|k|da)?sh-\d+(?:\.\d+)*[#$]\s+(?P<cmd3>\S.*?)\s*$"
     r"|^PS [A-Za-z]:\\[^>]*>\s+(?P<cmd4>\S.*?)\s*$"
 )
-_ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
+_ENV_PREFIX = lazy_compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ class Prompt:
 
 # A shell loop typed on one line (``for f in /proc/*/fd/*; do readlink -f $f; done | ...``): no
 # log line or table row has this shape.
-_ONE_LINE_LOOP = re.compile(r"^for [A-Za-z_]\w* in \S.*?;\s*do\s+\S.*?;\s*done\b")
+_ONE_LINE_LOOP = lazy_compile(r"^for [A-Za-z_]\w* in \S.*?;\s*do\s+\S.*?;\s*done\b")
 
 
 def _runs_a_known_command(command: str) -> bool:
@@ -104,7 +105,7 @@ def _runs_a_known_command(command: str) -> bool:
 
 # Every prompt above ends in one of these marks: a line without any is no prompt, told by one
 # scan instead of four patterns (sniffers ask this of every line of every file).
-_PROMPT_MARK = re.compile(r"[#$%>❯➜✗λ»]")
+_PROMPT_MARK = lazy_compile(r"[#$%>❯➜✗λ»]")
 
 
 # Commands people paste without their prompt (they copy the command line, not the prompt): only
@@ -221,7 +222,7 @@ def _is_pipeline_of_known_commands(line: str) -> bool:
 
 # The header head and tail print above each file when given several (``==> /etc/os-release
 # <==``): what follows is that file's text, as ``cat`` of it would print.
-_FILE_HEADER = re.compile(r"^==> (?P<path>\S[^<>]*?) <==$")
+_FILE_HEADER = lazy_compile(r"^==> (?P<path>\S[^<>]*?) <==$")
 
 
 def prompt_of(line: str) -> Prompt | None:

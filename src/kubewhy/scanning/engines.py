@@ -244,7 +244,9 @@ def cached_prefilters(
     base = cache_dir()
     path = None
     if base is not None:
-        key = hashlib.sha256(repr(list(specs)).encode() + _source_of(translate)).hexdigest()[:32]
+        # The flags as numbers: an enum's repr is Python code, a tenth of a millisecond each.
+        listed = json.dumps([[regex, int(flags)] for regex, flags in specs])
+        key = hashlib.sha256(listed.encode() + _source_of(translate)).hexdigest()[:32]
         path = base / f"prefilters-{key}.json"
         try:
             found = json.loads(path.read_text(encoding="utf-8"))
