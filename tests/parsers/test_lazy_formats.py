@@ -33,9 +33,13 @@ def test_the_manifest_is_what_the_modules_declare(
         kept.write_text("{not json")
         registry._manifest.cache_clear()
         damaged = registry._manifest()  # a damaged file is a miss
+        kept.write_text('{"entries": [["x", 0, "x", false, [7]]], "hints": []}')
+        registry._manifest.cache_clear()
+        unsound = registry._manifest()  # so is one naming a hint it does not list
     finally:
         registry._manifest.cache_clear()
     assert _shape(written) == _shape(read_back) == _shape(damaged) == _shape(declared)
+    assert _shape(unsound) == _shape(declared)
     logs, docs = registry.all_formats()
     assert [e.format() for e in declared.entries] == [*docs, *logs]
     assert all(e.format().name == e.name for e in declared.entries)

@@ -170,7 +170,13 @@ def _manifest_from_json(text: str) -> _Manifest | None:
         ]
     except (ValueError, TypeError, KeyError):
         return None
-    return _Manifest(entries, hints)
+    well_formed = all(
+        e.module.isidentifier()
+        and e.index >= 0
+        and (e.hints is None or all(0 <= i < len(hints) for i in e.hints))
+        for e in entries
+    )
+    return _Manifest(entries, hints) if well_formed else None
 
 
 @cache
