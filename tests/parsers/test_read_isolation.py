@@ -91,3 +91,18 @@ def test_a_manifest_alone_leaves_nothing_to_the_scan() -> None:
     parsed = parse_inputs(Inputs(files=[InputFile(Path("t.txt"), "t.txt", data=only)]))
     [document] = parsed.documents
     assert document.text is None
+
+
+def test_json_and_collected_manifests_are_not_read_line_by_line_again() -> None:
+    from kubewhy.parsers.read import _unstructured_part
+
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n---\n"
+    stray = 'Error from server (NotFound): pods "web-2" not found\n'
+    assert _unstructured_part("k8s-objects", pod + stray) == "\n" * 5 + stray
+    # JSON that parsed is one value: nothing else is in it.
+    assert _unstructured_part("k8s-objects", '{\n  "kind": "Pod"\n}\n' + stray) is None
+    # Past a paste's size the manifest was written by a program (a cluster dump).
+    assert _unstructured_part("k8s-objects", pod * 60_000 + stray) is None
+    # Other structured formats keep nothing; unstructured ones keep all.
+    assert _unstructured_part("etcdctl", stray) is None
+    assert _unstructured_part("text", stray) == stray

@@ -12,7 +12,6 @@ with a built-in id replaces that failure mode (to tune it), and is listed in ``l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -122,19 +121,6 @@ def _rule_files(directory: Path, local: Sequence[Path]) -> list[tuple[Path, bool
     return files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A failure-mode file's bytes, what the validated cache's key covers (its text is decoded
-    only when the cache misses)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def _validate_files(
     files: list[tuple[Path, bool]],
     names: list[str],
@@ -214,7 +200,8 @@ def load_knowledge_base(
     local_files: dict[str, Path] = {}
     files = _rule_files(directory, local)
     names = [f"{'local' if is_local else 'builtin'}/{path.name}" for path, is_local in files]
-    datas = [_read_bytes(path) for path, _ in files]
+    # The files' bytes are what the validated cache's key covers: text is decoded only on a miss.
+    datas = [path.read_bytes() for path, _ in files]
     # The failure modes and conditions an earlier run of the same code validated from the
     # same files: every check below held for them then, and holds for the same files and code.
     validated = validated_cache.load(names, datas)

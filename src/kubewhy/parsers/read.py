@@ -75,6 +75,8 @@ STRUCTURED = frozenset(
 _MANIFEST_LINE = re.compile(
     r"""^(?:\s|$|---|\.\.\.|#|- |[{}\[\],]|["']?[\w./-]+["']?\s*:(?:\s|$))"""
 )
+# A manifest a person pasted is far smaller; what is larger was written by a program.
+_PASTED_MANIFEST_MAX = 1 << 20
 
 
 def _unstructured_part(fmt: str, text: str) -> str | None:
@@ -84,7 +86,10 @@ def _unstructured_part(fmt: str, text: str) -> str | None:
     there are none."""
     if fmt not in STRUCTURED:
         return text
-    if fmt != "k8s-objects":
+    # Only pasted YAML holds foreign lines: JSON that parsed is one value, and a collected dump
+    # (hundreds of megabytes, written by a program) is not read line by line again (a second
+    # per-line pass cost a second per 50 MB).
+    if fmt != "k8s-objects" or len(text) > _PASTED_MANIFEST_MAX or text.lstrip()[:1] in "{[":
         return None
     lines = text.split("\n")
     kept = ["" if _MANIFEST_LINE.match(line) or starts_session(line) else line for line in lines]

@@ -120,8 +120,13 @@ class Hypothesis:
             return "confirmed"
         return "probable" if self.confidence >= self.fm.threshold else "lead"
 
-    def has_primary(self) -> bool:
-        return any(not m.supporting and not m.refutes for m in self.matched.values())
+    def has_primary(self, own: bool = False) -> bool:
+        """A sign that can raise a finding; ``own``: one that is not its effect restated
+        (``LogSymptom.restates_effect``), which is all a lead needs to be raised to a cause."""
+        return any(
+            not (m.supporting or m.refutes or (own and m.restates_effect))
+            for m in self.matched.values()
+        )
 
     def active(self) -> bool:
         return self.has_primary() and self.confidence >= self.fm.threshold

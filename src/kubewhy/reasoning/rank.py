@@ -231,7 +231,7 @@ def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> dict
     found = [h for h in hyps if h.tier != "lead"]
     raised: dict[int, str] = {}
     for cause in hyps:
-        if cause.tier != "lead" or not _has_own_sign(cause):
+        if cause.tier != "lead" or not cause.has_primary(own=True):
             continue
         links = _causes_links(cause)
         explained = sorted(
@@ -245,12 +245,6 @@ def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> dict
             cause.confidence = round(max(cause.confidence, cause.fm.threshold), 3)
             raised[id(cause)] = f"a lead raised: it would explain {', '.join(explained)}, seen here"
     return raised
-
-
-def _has_own_sign(cause: Hypothesis) -> bool:
-    """A primary sign that is not the effect restated: the lead says something its consequence
-    does not (CoreDNS pods crash-looping are no sign of a loop beside their own crash loop)."""
-    return any(not (m.supporting or m.refutes or m.restates_effect) for m in cause.matched.values())
 
 
 def _reachable(edges: dict[int, list[int]], start: int) -> set[int]:
