@@ -202,3 +202,51 @@ def test_an_iptables_listing_keeps_its_lines_for_the_legacy_tables_warning(tmp_p
     seen = observe(Request(paths=(tmp_path / "terminal.txt",)), default_knowledge_base()).seen
     warned = [h for h in seen.hits if h.symptom == "legacy-tables-present"]
     assert warned and warned[0].samples[0].line == 2
+
+
+def _rule_listing_facts(command: str, lines: list[str]) -> dict[str, object] | None:
+    facts = facts_of(command, list(enumerate(lines, 2)), Context("terminal.txt", node="n1"))
+    return None if facts is None else {f.name: f.value for f in facts}
+
+
+def test_a_whole_rule_listing_whose_forward_chain_drops_with_no_rule() -> None:
+    # Real iptables 1.8.9 output in a private network namespace after `iptables -P FORWARD
+    # DROP` (what Docker 1.13+ does when it turns on forwarding), as a root session: no rule
+    # admits anything, so nothing is forwarded.
+    session = (DATA / "network" / "iptables-S-forward-drop-no-rules.txt").read_text().splitlines()
+    assert session[0] == "# iptables -S"
+    found = _rule_listing_facts("iptables -S", session[1:])
+    assert found == {
+        "node.iptables.forward_policy": "DROP",
+        "node.iptables.forward_drops_pod_traffic": True,
+    }
+    # The same listing through grep is a part of the rules: nothing is concluded from it.
+    assert _rule_listing_facts("iptables -S | grep FORWARD", ["-P FORWARD DROP"]) is None
+    # Another table's listing says nothing of the filter table's forwarding.
+    assert _rule_listing_facts("iptables -t nat -S", ["-P PREROUTING ACCEPT"]) == {}
+    # A policy that accepts, or a rule that admits the pods' network, is no drop.
+    assert _rule_listing_facts("iptables -S", ["-P INPUT ACCEPT", "-P FORWARD ACCEPT"]) == {
+        "node.iptables.forward_policy": "ACCEPT"
+    }
+    admitted = ["-P FORWARD DROP", "-A FORWARD -s 10.244.0.0/16 -j ACCEPT"]
+    assert _rule_listing_facts("sudo iptables -S", admitted) == {
+        "node.iptables.forward_policy": "DROP"
+    }
+
+
+def test_a_live_rule_listing_in_a_private_network_namespace() -> None:
+    unshare, iptables = shutil.which("unshare"), shutil.which("iptables")
+    if unshare is None or iptables is None:
+        pytest.skip("unshare or iptables is not installed")
+    done = subprocess.run(
+        [unshare, "-n", "sh", "-c", f"{iptables} -P FORWARD DROP && {iptables} -S"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"no private network namespace here: {done.stderr.strip()}")
+    found = _rule_listing_facts("iptables -S", done.stdout.splitlines())
+    assert found is not None
+    assert found["node.iptables.forward_drops_pod_traffic"] is True

@@ -242,3 +242,56 @@ def test_tools_on_the_path_and_settings_that_need_the_command() -> None:
         "node.kmod.br_netfilter": False
     }
     assert _session("conntrack -C", "6\n") == {"sysctl.net.netfilter.nf_conntrack_count": 6}
+
+
+# tcpdump -i flannel.1 -nn quoted in kubernetes/kubernetes#90854 (flannel VXLAN on RHEL 8.1: the
+# first SYN of every connection through a Service was lost until tx checksum offload was turned
+# off on flannel.1; this kernel has no VXLAN devices to capture on).
+FLANNEL_CAPTURE = [
+    "tcpdump: verbose output suppressed, use -v or -vv for full protocol decode",
+    "listening on flannel.1, link-type EN10MB (Ethernet), capture size 262144 bytes",
+    "19:31:37.438631 IP 198.18.103.0.13758 > 198.18.102.10.80: Flags [S], seq 265989161, win 43690,"
+    " options [mss 65495,sackOK,TS val 2631200673 ecr 0,nop,wscale 7], length 0",
+    "19:31:38.493883 IP 198.18.103.0.13758 > 198.18.102.10.80: Flags [S], seq 265989161, win 43690,"
+    " options [mss 65495,sackOK,TS val 2631201728 ecr 0,nop,wscale 7], length 0",
+    "19:31:38.494723 IP 198.18.102.10.80 > 198.18.103.0.13758: Flags [S.], seq 222967005, ack"
+    " 265989162, win 27960, options [mss 1410,sackOK,TS val 2955153471 ecr 2631201728,nop,wscale"
+    " 7], length 0",
+]
+
+
+def _capture_facts(command: str, lines: list[str]) -> dict[str, object]:
+    facts = COMMANDS.parse("\n".join([f"$ {command}", *lines]), Context("t.txt", node="n1")).facts
+    return {f.name: (f.value, f.evidence.line if f.evidence else None) for f in facts}
+
+
+def test_a_first_syn_lost_in_the_overlay_and_its_resend_answered() -> None:
+    found = _capture_facts("sudo tcpdump -i flannel.1 -nn", FLANNEL_CAPTURE[2:])
+    # The resent SYN is the evidence: the prompt is line 1, the first SYN line 2.
+    assert found == {"node.net.overlay_first_syn_lost": (True, 3)}
+    # The device named by tcpdump's own banner when the command line does not say it.
+    assert _capture_facts("tcpdump -nn", FLANNEL_CAPTURE)
+
+
+@pytest.mark.parametrize(
+    ("command", "lines"),
+    [
+        # the same capture on the uplink: a lost SYN there is any loss, not the overlay's
+        ("tcpdump -i eth0 -nn", FLANNEL_CAPTURE[2:]),
+        # never answered: a server that is down, not a first packet lost
+        ("tcpdump -i flannel.1 -nn", FLANNEL_CAPTURE[2:4]),
+        # resent after 3 s (the second retransmission), not one initial timeout
+        (
+            "tcpdump -i flannel.1 -nn",
+            [
+                FLANNEL_CAPTURE[2],
+                FLANNEL_CAPTURE[3].replace("19:31:38.49", "19:31:40.49"),
+                FLANNEL_CAPTURE[4].replace("19:31:38.49", "19:31:40.49"),
+            ],
+        ),
+        # malformed: a line cut before its flags is skipped
+        ("tcpdump -i flannel.1 -nn", [FLANNEL_CAPTURE[2][:40], FLANNEL_CAPTURE[4]]),
+    ],
+)
+def test_captures_that_show_no_first_syn_lost(command: str, lines: list[str]) -> None:
+    assert "node.net.overlay_first_syn_lost" not in _capture_facts(command, lines)

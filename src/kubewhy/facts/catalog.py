@@ -138,6 +138,10 @@ FACTS: dict[str, str] = {
     "full-size packets do not fit)",
     "node.net.tx_checksum.*": "transmit checksum offload of an interface is on (ethtool -k)",
     "node.net.vxlan_tx_checksum_offload": "tx checksum offload is on on a VXLAN device",
+    "node.net.overlay_first_syn_lost": (
+        "a capture on a VXLAN device shows a connection's first SYN lost and its resend 1 s "
+        "later answered"
+    ),
     "node.netstat.*": "a kernel network counter as node-exporter names it (Udp_InCsumErrors ...)",
     "node.conntrack.stat.*": "a conntrack -S counter summed over CPUs (drop, insert_failed ...)",
     "node.conntrack.dns_unreplied": "UDP flows to port 53 conntrack lists as UNREPLIED",

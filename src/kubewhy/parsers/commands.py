@@ -399,6 +399,18 @@ def _read_proc_cmdline(p: Pipeline, out: Output) -> list[Reading] | None:
     return [Reading(name, value, n) for name, value in cmdline_readings(line)]
 
 
+def _read_tcpdump(p: Pipeline, out: Output) -> list[Reading] | None:
+    """A capture on a VXLAN device in which a connection's first SYN went unanswered and its
+    resend, 1 s later, was answered (:func:`kubewhy.parsers.nettools.first_syn_lost`)."""
+    src = p.source
+    if src.name != "tcpdump" or p.counts_lines:
+        return None
+    from kubewhy.parsers.nettools import first_syn_lost
+
+    line = first_syn_lost(src.option("-i", "--interface"), out)
+    return [] if line is None else [Reading("node.net.overlay_first_syn_lost", True, line)]
+
+
 def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
     """What the host firewall admits (``firewall-cmd --state/--list-all``, ``ufw status``); a
     listing cut by grep or head is not the whole zone."""
@@ -518,6 +530,7 @@ READERS: Sequence[Reader] = (
     _read_which,
     _read_iptables_mode,
     _read_firewall,
+    _read_tcpdump,
     _read_sockets,
     _read_kubectl_top,
     _read_node_columns,

@@ -214,8 +214,46 @@ def read_firewall(command: Sequence[str], out: Sequence[tuple[int, str]]) -> lis
     if name == "ufw" and args[:1] == ("status",):
         return ufw_status(lines) or []
     if name in _IPTABLES_BINARIES:
+        if _lists_rules(args):
+            return rule_listing(name, args, lines)
         return chain_policies(name, args, lines)
     return None
+
+
+def _lists_rules(args: Sequence[str]) -> bool:
+    """``iptables -S`` / ``--list-rules`` (alone or among short flags: ``-vS``)."""
+    return any(
+        a == "--list-rules" or (a.startswith("-") and not a.startswith("--") and "S" in a[1:])
+        for a in args
+    )
+
+
+_POLICY_RULE = lazy_compile(r"^-P (?P<chain>FORWARD) (?P<policy>[A-Z]+)$")
+
+
+def rule_listing(name: str, args: Sequence[str], lines: Sequence[tuple[int, str]]) -> list[Reading]:
+    """``iptables -S`` of the filter table, printed whole: the FORWARD policy (as
+    :func:`chain_policies` reads it from ``-L``) and what :func:`iptables_rules` reads of the
+    rules. The listing is all there is, so a FORWARD chain that drops by policy and has no
+    rule at all drops every forwarded packet.
+
+    >>> listing = [(1, "-P INPUT ACCEPT"), (2, "-P FORWARD DROP")]
+    >>> for r in rule_listing("iptables", ("-S",), listing):
+    ...     print(r)
+    ('node.iptables.forward_policy', 'DROP', 2)
+    ('node.iptables.forward_drops_pod_traffic', True, 2)
+    >>> rule_listing("iptables", ("-t", "nat", "-S"), [(1, "-P PREROUTING ACCEPT")])
+    []
+    """
+    if _table(args) != "filter":
+        return []
+    readings: list[Reading] = []
+    for n, line in lines:
+        policy = _POLICY_RULE.match(line.strip())
+        if policy is not None:
+            key = f"node.iptables.{_IPTABLES_BINARIES[name]}forward_policy"
+            readings.append((key, policy.group("policy"), n))
+    return readings + iptables_rules(lines, whole=True)
 
 
 # The binary names a listing comes from: the host's ``iptables`` (whichever backend its symlink
@@ -284,10 +322,12 @@ _ADMITS_PODS = lazy_compile(
 _POLICY = lazy_compile(r"^:(?P<chain>\S+) (?P<policy>ACCEPT|DROP) \[\d+:\d+\]$")
 
 
-def iptables_rules(lines: Sequence[tuple[int, str]]) -> list[Reading]:
+def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> list[Reading]:
     """The catch-all REJECT/DROP of the filter table's INPUT and FORWARD chains and the rules
     listed after it, which no packet reaches; and a FORWARD chain that drops by policy while no
     rule admits pod traffic (Docker 1.13+ sets the policy to DROP and admits only docker0).
+    A file may hold a part of the rules, so a FORWARD chain of no rule counts only when the
+    listing is known to be ``whole`` (a command's output that no filter cut).
 
     >>> iptables_rules([(1, "*filter"), (2, ":FORWARD DROP [0:0]"),
     ...                 (3, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"), (4, "COMMIT")])
@@ -322,7 +362,7 @@ def iptables_rules(lines: Sequence[tuple[int, str]]) -> list[Reading]:
         elif _CATCH_ALL.match(rule.group("spec")):
             caught[chain] = n
     readings: list[Reading] = []
-    if forward_drop is not None and forward_rules and not admits_pods:
+    if forward_drop is not None and (forward_rules or whole) and not admits_pods:
         readings.append(("node.iptables.forward_drops_pod_traffic", True, forward_drop))
     if not caught:
         return readings

@@ -229,6 +229,59 @@ def is_vxlan_device(name: str) -> bool:
     return any(encap == "vxlan" and p.match(name) for p, encap in _OVERLAY_NAMES)
 
 
+# tcpdump's TCP line: "<time> IP <src>.<port> > <dst>.<port>: Flags [S], seq <n>, ..." (a SYN)
+# and "Flags [S.]" (its SYN-ACK); the time is tcpdump's default HH:MM:SS.micro.
+_TCPDUMP_TCP = lazy_compile(
+    r"^(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d{1,9})?) IP (?P<src>\S+) > (?P<dst>\S+?): "
+    r"Flags \[(?P<flags>S\.?)\], seq (?P<seq>\d+)"
+)
+_LISTENING_ON = lazy_compile(r"^listening on (?P<iface>\S+),")
+# Linux's initial retransmission timeout is 1 s (TCP_TIMEOUT_INIT): the first resend of a SYN
+# that got no answer comes 1 s after it, the next 2 s later.
+SYN_RESEND_SECONDS = (0.8, 1.3)
+
+
+def first_syn_lost(interface: str | None, out: Sequence[tuple[int, str]]) -> int | None:
+    """The line of a SYN sent again one initial timeout (1 s) after the first, and answered
+    only then, in a capture on a VXLAN device (``tcpdump -i flannel.1``): the first packet of
+    the connection was lost inside the overlay and the resent one was not, the sign of the
+    VXLAN checksum fault. None when the capture shows no such connection.
+
+    >>> first_syn_lost("flannel.1", [
+    ...   (1, "19:31:37.438631 IP 10.244.1.0.13758 > 10.244.2.10.80: Flags [S], seq 26, win 1"),
+    ...   (2, "19:31:38.493883 IP 10.244.1.0.13758 > 10.244.2.10.80: Flags [S], seq 26, win 1"),
+    ...   (3, "19:31:38.494723 IP 10.244.2.10.80 > 10.244.1.0.13758: Flags [S.], seq 22, ack 27")])
+    2
+    >>> first_syn_lost("eth0", [])
+    """
+    for _, line in out:
+        found = _LISTENING_ON.match(line)
+        if interface is None and found is not None:
+            interface = found.group("iface")
+    if interface is None or not is_vxlan_device(interface):
+        return None
+    sent: dict[tuple[str, str, str], tuple[float, int]] = {}
+    resent: dict[tuple[str, str], tuple[float, int]] = {}
+    for n, line in out:
+        m = _TCPDUMP_TCP.match(line)
+        if m is None:
+            continue
+        at = int(m.group("h")) * 3600 + int(m.group("m")) * 60 + float(m.group("s"))
+        if m.group("flags") == "S":
+            key = (m.group("src"), m.group("dst"), m.group("seq"))
+            if key not in sent:
+                sent[key] = (at, n)
+                continue
+            gap = (at - sent[key][0]) % 86400
+            if SYN_RESEND_SECONDS[0] <= gap <= SYN_RESEND_SECONDS[1]:
+                resent[(m.group("src"), m.group("dst"))] = (at, n)
+        else:
+            answered = resent.get((m.group("dst"), m.group("src")))
+            if answered is not None and 0 <= (at - answered[0]) % 86400 < 1:
+                return answered[1]
+    return None
+
+
 class Ethtool:
     name = "ethtool-features"
     hints = ("Features for ",)
