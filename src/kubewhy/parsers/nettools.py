@@ -254,10 +254,9 @@ def first_syn_lost(interface: str | None, out: Sequence[tuple[int, str]]) -> int
     2
     >>> first_syn_lost("eth0", [])
     """
-    for _, line in out:
-        found = _LISTENING_ON.match(line)
-        if interface is None and found is not None:
-            interface = found.group("iface")
+    if interface is None:  # tcpdump's banner names the device it picked
+        banners = (_LISTENING_ON.match(line) for _, line in out)
+        interface = next((b.group("iface") for b in banners if b is not None), None)
     if interface is None or not is_vxlan_device(interface):
         return None
     sent: dict[tuple[str, str, str], tuple[float, int]] = {}
