@@ -148,6 +148,21 @@ def test_a_node_resolv_conf_that_searches_the_cluster_domains() -> None:
     assert "node.resolv_conf.cluster_search" not in {f.name for f in plain.facts}
 
 
+def test_resolv_conf_that_searches_localhost() -> None:
+    # public: kubernetes/kubernetes#127702 (a pod's file; the node's search list ended in localhost)
+    pod = RESOLV_CONF.parse(
+        "search default.svc.cluster.local svc.cluster.local cluster.local localhost\n"
+        "nameserver 10.96.0.10\noptions ndots:5\n",
+        Context("r", "n1"),
+    )
+    facts = {f.name: f.value for f in pod.facts}
+    assert facts["node.resolv_conf.search_loopback_domain"] == "localhost"
+    # a domain that only ends in the letters, and no search line at all
+    for text in ("search mylocalhost\nnameserver 10.0.0.2\n", "nameserver 10.0.0.2\n"):
+        names = {f.name for f in RESOLV_CONF.parse(text, Context("r", "n1")).facts}
+        assert "node.resolv_conf.search_loopback_domain" not in names
+
+
 def test_perf_top_names_the_mechanism() -> None:
     # public: google/cadvisor#1774
     text = """    31.04%  [kernel]                                      [k] memcg_stat_show

@@ -49,6 +49,13 @@ from kubewhy.parsers.shell import origin_of, parse_command
             "cat /etc/resolv.conf",
         ),
         ("[root@k8s-***-01 ~]# uname -r", "k8s-***-01", "uname -r"),
+        # Alpine's and BusyBox ash's PS1 '\\h:\\w\\$ ' in a pod (public: kubernetes#127702)
+        (
+            "busybox-deploy-85d854b658-k4v49:~# ping rancher.devops.zenlayer.net",
+            "busybox-deploy-85d854b658-k4v49",
+            "ping rancher.devops.zenlayer.net",
+        ),
+        ("web-0:/etc# cat resolv.conf", "web-0", "cat resolv.conf"),
         # Commands pasted without their prompt (public: k3s-io/k3s#2143)
         (" k3s kubectl -n kube-system logs --previous coredns-7944c66d8d-w5twl", None, None),
         ("kubectl -n kube-system get pods", None, "kubectl -n kube-system get pods"),
@@ -91,6 +98,9 @@ def test_prompts_in_many_styles(line: str, host: str | None, command: str | None
         "grep error app.log | mail -s report ops@example.com",
         "kubectl is not installed on this node",
         "docker0: port 1(veth3a1) entered forwarding state",
+        # host:path then a mark, but no command kubewhy knows after it
+        "app-1:/srv# of runs failed today",
+        "Status:/running# of 3",
         # a script inside a manifest
         "        kubectl get pods -n kube-system",
     ],

@@ -95,7 +95,25 @@ def resolv_conf_readings(lines: list[tuple[int, str]], path: str | None) -> list
     cluster = _cluster_search(lines)
     if cluster is not None:
         out.append(("node.resolv_conf.cluster_search", cluster[1], cluster[0], cluster[2]))
+    searched = _loopback_search(lines)
+    if searched is not None:
+        n, domain, line = searched
+        out.append(("node.resolv_conf.search_loopback_domain", domain, n, line))
     return out
+
+
+def _loopback_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """A ``localhost`` domain in the search list. Names under it resolve to loopback (RFC 6761
+    section 6.3; systemd-resolved and nss-myhostname synthesise the answer), so every name with
+    fewer dots than ndots (5 in pods) is first tried under it and answered with 127.0.0.1 or ::1."""
+    for n, line in lines:
+        words = line.split()
+        if words[:1] == ["search"]:
+            for domain in words[1:]:
+                name = domain.rstrip(".").lower()
+                if name == "localhost" or name.endswith(".localhost"):
+                    return n, name, line
+    return None
 
 
 def _cluster_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:

@@ -27,6 +27,8 @@ scan is one pass over the lines: linear in the size of the paste.
 Prompt(host='kube-3', command='systemctl list-units --all | wc -l')
 >>> prompt_of("/ # ps -o stat,ppid,comm | grep ^Z | wc -l")
 Prompt(host=None, command='ps -o stat,ppid,comm | grep ^Z | wc -l')
+>>> prompt_of("busybox-85d8-k4v49:~# ping -c1 kubernetes.default")
+Prompt(host='busybox-85d8-k4v49', command='ping -c1 kubernetes.default')
 >>> prompt_of("# HELP node_procs_blocked Number of processes blocked") is None
 True
 """
@@ -64,6 +66,10 @@ _USER_HOST = lazy_compile(
 )
 _HOST_PATH = lazy_compile(
     r"^(?P<host>[A-Za-z][\w.-]*)(?::\S*)?\s+(?:\[[^\]\s]*\]|~\S*|/\S*|[\w.-]+)\s?[#$%]\s(?P<cmd>.*?)\s*$"
+)
+# Alpine's and BusyBox ash's default PS1 ``\h:\w\$ ``: ``web-7d4f:~# cmd``, ``node1:/etc# cmd``.
+_HOST_COLON_PATH = lazy_compile(
+    r"^(?P<host>[A-Za-z][\w.-]*):(?:~|/)[^\s#$%]*[#$%]\s(?P<cmd>.*?)\s*$"
 )
 _BARE = lazy_compile(r"^\s*(?:[~/][^\s#$%]*\s)?(?:[#$%>❯➜✗λ»]\s+)(?P<cmd>\S.*?)\s*$")
 # Prompts that name no user@host: zsh themes' arrow and directory (``➜  ~ cmd``, ``➜  repo
@@ -244,6 +250,9 @@ def prompt_of(line: str) -> Prompt | None:
     if found:
         return Prompt(found.group("host"), found.group("cmd"))
     found = _HOST_PATH.match(line)
+    if found and _runs_a_known_command(found.group("cmd")):
+        return Prompt(found.group("host"), found.group("cmd"))
+    found = _HOST_COLON_PATH.match(line)
     if found and _runs_a_known_command(found.group("cmd")):
         return Prompt(found.group("host"), found.group("cmd"))
     found = _BARE.match(line)
