@@ -121,7 +121,7 @@ FACTS: dict[str, str] = {
     "node.resolv_conf.nameserver_count": "name servers in a resolv.conf of the node (0: none)",
     "node.resolv_conf.at.*": "name servers of the resolv.conf at a path (at.etc_resolv_conf ...)",
     "node.resolv_conf.cluster_search": "a node resolv.conf searches the cluster's svc domain",
-    "node.resolv_conf.search_loopback_domain": "a resolv.conf searches localhost (loopback answers)",
+    "node.resolv_conf.search_loopback_domain": "a resolv.conf searches localhost (loopback)",
     "node.dns_stub_listening": "loopback addresses a DNS server listens on (127.0.0.53 ...)",
     "node.listener.*": "the program a listing with owners (netstat -p, ss -p) shows on a port",
     "node.kubelet_resolv_conf.nameserver_count": "name servers in the file the kubelet hands pods",
