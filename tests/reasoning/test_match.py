@@ -318,3 +318,31 @@ def test_a_line_that_names_no_pod_joins_the_one_pod_named_with_the_same_failure(
     }
     # The fragment named no place: it does not make the pod's node the evidence's centre.
     assert found[0].unplaced_sources == {str(tmp_path / "describe-pod.txt")}
+
+
+def test_an_etcd_certificate_checked_against_another_members_name_is_the_clients_fault(
+    tmp_path: Path,
+) -> None:
+    # public: jhunt/k8s-boshrelease#24: each member's certificate names its own address; the
+    # API server's etcd client checked it against the first endpoint's.
+    wrong_name = (
+        "W1111 19:32:12.443121    3194 clientconn.go:1120] grpc: addrConn.createTransport failed"
+        " to connect to {https://10.128.4.18:2379 0  <nil>}. Err :connection error: desc ="
+        ' "transport: authentication handshake failed: x509: certificate is valid for 127.0.0.1,'
+        ' 10.128.4.18, not 10.128.4.17". Reconnecting...\n'
+    )
+    # The same line where the certificate does not name the member dialled: a certificate that
+    # lacks the name (a SAN mismatch), not the client.
+    missing_name = wrong_name.replace("10.128.4.18, not", "10.128.4.99, not")
+
+    def modes(text: str) -> set[str]:
+        (tmp_path / "kube-apiserver.log").write_text(text)
+        seen = observe(Request(paths=[tmp_path / "kube-apiserver.log"]), KB).seen
+        return {h.fm.id for h in hypotheses(KB, seen) if h.tier != "lead"}
+
+    found = modes(wrong_name)
+    assert "apiserver-etcd-client-balancer-servername-bug" in found
+    assert "apiserver-cert-san-mismatch" not in found
+    found = modes(missing_name)
+    assert "apiserver-etcd-client-balancer-servername-bug" not in found
+    assert "apiserver-cert-san-mismatch" in found

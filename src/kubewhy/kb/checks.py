@@ -822,3 +822,30 @@ def forwarding_off_where_dns_forwarding_fails(seen: Observed, subject: Entity) -
     if not timeouts:
         return []
     return store.evidence(subject, ["sysctl.net.ipv4.ip_forward"]) + timeouts[0].samples[:2]
+
+
+# Go's x509.HostnameError: "x509: certificate is valid for A, B, not C"; gRPC names the address it
+# dialled first ("createTransport failed to connect to {https://host:2379 0  <nil>}").
+_VALID_FOR = lazy_compile(
+    r"certificate is valid for (?P<names>[^\n]+?), not (?P<checked>[\w.:\[\]-]+)"
+)
+_DIALLED = lazy_compile(r"connect to \{(?:https?://)?(?P<host>\[[^\]\s]+\]|[^\s:{}]+):\d+")
+
+
+@check
+def etcd_client_checked_another_members_name(seen: Observed, subject: Entity) -> list[Evidence]:
+    """The API server dialled an etcd member whose certificate names that very member, and checked
+    it against another name: the certificate is right and the client sent the wrong server name."""
+    found = []
+    for hit in _mode_hits(seen, "apiserver-etcd-client-balancer-servername-bug"):
+        if (hit.entity.kind, hit.entity.name) != (subject.kind, subject.name):
+            continue  # components are one subject by name, whatever node a line came from
+        for ev in hit.samples:
+            dialled, valid = _DIALLED.search(ev.text), _VALID_FOR.search(ev.text)
+            if dialled is None or valid is None:
+                continue
+            host = dialled.group("host").strip("[]")
+            names = {name.strip() for name in valid.group("names").split(",")}
+            if host in names and valid.group("checked").rstrip(".").strip("[]") != host:
+                found.append(ev)
+    return found

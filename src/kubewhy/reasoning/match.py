@@ -407,6 +407,10 @@ def hypotheses(
             if fm.checks
             else store.in_order(set[Entity]().union(*where))
         )
+        if fm.checks:
+            # A check also reads the subjects its mode's own lines landed on: a component that
+            # only logs name (no fact holds it) is still where those lines were seen.
+            subjects += [s for (fm_id, s) in found if fm_id == fm.id and s not in subjects]
         for subject in subjects:
             for symptom, subjects_true in zip(signs, where, strict=True):
                 cond = kb.condition(symptom.when)
