@@ -209,6 +209,9 @@ def _read_simple(p: Pipeline, out: Output) -> list[Reading] | None:
     return None
 
 
+_LSMOD_ROW = lazy_compile(r"^(\w+)\s+\d+\s+-?\d+\b")
+
+
 def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
     """A grep for a kernel module or a metric that printed nothing (or what it found)."""
     src, greps = p.source, p.grep_patterns
@@ -217,9 +220,17 @@ def _read_absence(p: Pipeline, out: Output) -> list[Reading] | None:
     wanted = greps[0].strip("'\"^ ")
     lines = [(n, line) for n, line in out if line.strip()]
     if src.name == "lsmod" and re.fullmatch(r"\w+", wanted):
-        loaded = any(line.split()[0] == wanted for _, line in lines if line.split())
-        line = lines[0][0] if lines else (out[0][0] if out else 1)
-        return [Reading(f"node.kmod.{wanted}", loaded, line)]
+        # grep matches a part of the line: ``lsmod | grep vmx`` lists vmxnet3. Each module row it
+        # printed is loaded; no module row at all (nothing, or a note such as "(empty)") says
+        # the module the pattern names is not.
+        rows = [(n, m.group(1)) for n, line in lines if (m := _LSMOD_ROW.match(line.strip()))]
+        if rows:
+            return [Reading(f"node.kmod.{name}", True, n) for n, name in rows if wanted in name]
+        return [
+            Reading(
+                f"node.kmod.{wanted}", False, lines[0][0] if lines else (out[0][0] if out else 1)
+            )
+        ]
     scrape = src.name in ("curl", "wget") and any("metrics" in a for a in src.args)
     # A grep that would have shown node_processes_* (by its name or a part of it).
     if scrape and (wanted.startswith("node_processes") or wanted in "node_processes_"):
