@@ -120,6 +120,22 @@ def test_real_conntrack_listing_and_counters() -> None:
     assert len(stats.records) == 2
 
 
+def test_a_dns_flow_to_the_dns_service_that_was_never_natted() -> None:
+    # public: kubernetes/kubernetes#122740 (AKS, after kube-proxy restarted), the entry as posted,
+    # then one DNAT'ed to an endpoint and one to an upstream resolver that did not answer yet
+    text = (
+        "udp      17 29 src=10.120.1.150 dst=192.168.0.10 sport=49660 dport=53 [UNREPLIED] "
+        "src=192.168.0.10 dst=10.120.1.150 sport=53 dport=49660 mark=0 use=1\n"
+        "udp      17 29 src=10.244.1.5 dst=10.96.0.10 sport=41234 dport=53 [UNREPLIED] "
+        "src=10.244.2.9 dst=10.244.1.5 sport=53 dport=41234 mark=0 use=1\n"
+        "udp      17 29 src=10.0.0.4 dst=8.8.8.8 sport=41111 dport=53 [UNREPLIED] "
+        "src=8.8.8.8 dst=10.0.0.4 sport=53 dport=41111 mark=0 use=1\n"
+    )
+    facts = _facts("conntrack-list", text)
+    assert facts["node.conntrack.dns_service_not_natted"] == 1
+    assert facts["node.conntrack.dns_unreplied"] == 3
+
+
 def test_conntrack_stats_sum_over_cpus() -> None:
     # conntrack-tools' -S format (the counters of conntrack-table-full's example)
     text = (

@@ -146,6 +146,7 @@ FACTS: dict[str, str] = {
     "node.netstat.*": "a kernel network counter as node-exporter names it (Udp_InCsumErrors ...)",
     "node.conntrack.stat.*": "a conntrack -S counter summed over CPUs (drop, insert_failed ...)",
     "node.conntrack.dns_unreplied": "UDP flows to port 53 conntrack lists as UNREPLIED",
+    "node.conntrack.dns_service_not_natted": "UNREPLIED DNS flows to the DNS Service IP, no DNAT",
     "node.conntrack.listed": "flow entries conntrack -L showed",
     "node.binary.*": "a program is on the node's PATH (which, command -v): node.binary.conntrack",
     "node.iptables.version": "the iptables binary's version (1.8.2 ...)",

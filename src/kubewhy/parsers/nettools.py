@@ -436,6 +436,28 @@ class ConntrackStats:
         return result
 
 
+def _not_natted_to_dns_service(entry: str) -> bool:
+    """An UNREPLIED DNS flow to the cluster DNS Service's address that expects its reply from
+    that very address: no DNAT to an endpoint was applied (the flow was created while
+    kube-proxy's rules were missing, and conntrack keeps it while the client reuses its port).
+    The Service's address is told by the convention every installer follows: the tenth address
+    of the service range (kubeadm's 10.96.0.10, k3s's 10.43.0.10, AKS's 10.0.0.10).
+
+    >>> _not_natted_to_dns_service("udp 17 29 src=10.120.1.150 dst=192.168.0.10 sport=49660 "
+    ...     "dport=53 [UNREPLIED] src=192.168.0.10 dst=10.120.1.150 sport=53 dport=49660")
+    True
+    >>> _not_natted_to_dns_service("udp 17 29 src=10.244.1.5 dst=10.96.0.10 sport=41234 "
+    ...     "dport=53 [UNREPLIED] src=10.244.2.9 dst=10.244.1.5 sport=53 dport=41234")
+    False
+    """
+    original, _, reply = entry.partition("[UNREPLIED]")
+    sent_to = re.search(r"\bdst=(\d+\.\d+\.\d+\.(\d+))\b", original)
+    answered_by = re.search(r"\bsrc=(\S+)", reply)
+    if sent_to is None or answered_by is None or sent_to.group(2) != "10":
+        return False
+    return answered_by.group(1) == sent_to.group(1)
+
+
 class ConntrackList:
     """``conntrack -L`` (or ``/proc/net/nf_conntrack``): DNS flows over UDP left UNREPLIED."""
 
@@ -452,6 +474,7 @@ class ConntrackList:
         result = ParseResult(entities=[_node(ctx)])
         entries = 0
         unreplied: list[tuple[int, str]] = []
+        not_natted: list[tuple[int, str]] = []
         shown: tuple[int, int, str] | None = None
         for n, line in _lines(text):
             stripped = line.strip()
@@ -470,12 +493,18 @@ class ConntrackList:
                 and re.search(r"\bdport=53\b", original)
             ):
                 unreplied.append((n, line))
+                if _not_natted_to_dns_service(stripped):
+                    not_natted.append((n, line))
         if unreplied:
             n, line = unreplied[0]
             result.facts.append(_fact("node.conntrack.dns_unreplied", len(unreplied), ctx, n, line))
         elif entries:
             n, line = _lines(text)[0]
             result.facts.append(_fact("node.conntrack.dns_unreplied", 0, ctx, n, line))
+        if not_natted:
+            n, line = not_natted[0]
+            count = len(not_natted)
+            result.facts.append(_fact("node.conntrack.dns_service_not_natted", count, ctx, n, line))
         if shown is not None:
             result.facts.append(_fact("node.conntrack.listed", shown[0], ctx, shown[1], shown[2]))
         return result
