@@ -346,3 +346,42 @@ def test_an_etcd_certificate_checked_against_another_members_name_is_the_clients
     found = modes(missing_name)
     assert "apiserver-etcd-client-balancer-servername-bug" not in found
     assert "apiserver-cert-san-mismatch" in found
+
+
+def test_probes_of_one_address_compared(tmp_path: Path) -> None:
+    # Sessions in the shape of public ones (squat/kilo#289; zhangguanzhang's VXLAN write-up),
+    # written for this test: ping answered, then TCP to the same address with three endings.
+    ping = (
+        "root@n1:~# ping -c 1 10.4.0.1\n"
+        "PING 10.4.0.1 (10.4.0.1) 56(84) bytes of data.\n"
+        "64 bytes from 10.4.0.1: icmp_seq=1 ttl=64 time=0.5 ms\n"
+    )
+
+    def leads(session: str) -> dict[str, str]:
+        (tmp_path / "terminal.txt").write_text(ping + session)
+        seen = observe(Request(paths=[tmp_path / "terminal.txt"]), KB).seen
+        return {h.fm.id: h.tier for h in hypotheses(KB, seen)}
+
+    silent = leads("root@n1:~# curl 10.4.0.1:2380\n^C\n")
+    assert silent.get("vxlan-checksum-offload-drop") == "lead"
+    assert "pod-network-mtu-mismatch" not in silent
+    stalled = leads(
+        "root@n1:~# telnet 10.4.0.1 10250\nTrying 10.4.0.1...\nConnected to 10.4.0.1.\n"
+        "root@n1:~# curl -k https://10.4.0.1:10250\n^C\n"
+    )
+    assert stalled.get("pod-network-mtu-mismatch") == "lead"
+    assert "vxlan-checksum-offload-drop" not in stalled
+    rejected = leads(
+        "root@n1:~# nc -zv 10.4.0.1 10250\n"
+        "nc: connect to 10.4.0.1 port 10250 (tcp) failed: No route to host\n"
+    )
+    assert rejected.get("host-firewall-blocks-pod-traffic") in ("probable", "confirmed")
+    # ping lost too: a host that is down or unrouted, none of the three
+    (tmp_path / "terminal.txt").write_text(
+        "root@n1:~# ping -c 1 10.4.0.1\nPING 10.4.0.1 (10.4.0.1) 56(84) bytes of data.\n"
+        "1 packets transmitted, 0 received, 100% packet loss, time 0ms\n"
+        "root@n1:~# curl 10.4.0.1:2380\n^C\n"
+    )
+    seen = observe(Request(paths=[tmp_path / "terminal.txt"]), KB).seen
+    found = {h.fm.id for h in hypotheses(KB, seen)}
+    assert not found & {"vxlan-checksum-offload-drop", "host-firewall-blocks-pod-traffic"}

@@ -849,3 +849,70 @@ def etcd_client_checked_another_members_name(seen: Observed, subject: Entity) ->
             if host in names and valid.group("checked").rstrip(".").strip("[]") != host:
                 found.append(ev)
     return found
+
+
+# --- connectivity probes (ping, telnet/nc, curl/wget) of one address, compared -------------------
+
+_PROBE_PREFIX = "node.probe."
+
+
+def _probes(seen: Observed, subject: Entity) -> dict[str, dict[str, str]]:
+    """The probes of each address from this node: {address: {icmp|tcp|app: outcome}}."""
+    found: dict[str, dict[str, str]] = {}
+    for name, value in seen.store.own(subject).items():
+        if name.startswith(_PROBE_PREFIX) and isinstance(value, str):
+            kind, _, address = name[len(_PROBE_PREFIX) :].partition(".")
+            found.setdefault(address, {})[kind] = value
+    return found
+
+
+def _probe_evidence(
+    seen: Observed, subject: Entity, address: str, kinds: list[str]
+) -> list[Evidence]:
+    names = [f"{_PROBE_PREFIX}{kind}.{address}" for kind in kinds]
+    return seen.store.evidence(subject, names)
+
+
+@check
+def ping_answered_where_tcp_gets_no_answer(seen: Observed, subject: Entity) -> list[Evidence]:
+    """An address answers ping while a TCP connection to it gets no answer at all (no SYN-ACK, no
+    RST, no ICMP error): not a route or a host that is down, but something that loses TCP and not
+    ICMP on the way, as an overlay whose TCP checksums are offloaded wrong does."""
+    found: list[Evidence] = []
+    for address, seen_of in _probes(seen, subject).items():
+        if seen_of.get("icmp") != "answered" or seen_of.get("tcp") == "connected":
+            continue
+        if seen_of.get("tcp") == "timeout" or seen_of.get("app") in ("timeout", "hung"):
+            kinds = ["icmp"] + [k for k in ("tcp", "app") if k in seen_of]
+            found += _probe_evidence(seen, subject, address, kinds)
+    return found
+
+
+@check
+def connected_but_nothing_comes_back(seen: Observed, subject: Entity) -> list[Evidence]:
+    """A TCP connection to an address is made (telnet, nc) and an HTTP request to it then hangs:
+    the small handshake packets pass and the full-size ones do not, what a path MTU smaller than
+    the interface's does."""
+    found: list[Evidence] = []
+    for address, seen_of in _probes(seen, subject).items():
+        if seen_of.get("tcp") == "connected" and seen_of.get("app") in ("timeout", "hung"):
+            found += _probe_evidence(seen, subject, address, ["tcp", "app"])
+    return found
+
+
+@check
+def ping_answered_where_tcp_is_rejected_unreachable(
+    seen: Observed, subject: Entity
+) -> list[Evidence]:
+    """An address answers ping while TCP to it fails at once with "No route to host": the host
+    is up and routed, so the EHOSTUNREACH is an ICMP host-prohibited sent back by a firewall's
+    REJECT (firewalld's and the iptables-services default's)."""
+    found: list[Evidence] = []
+    for address, seen_of in _probes(seen, subject).items():
+        if seen_of.get("icmp") == "answered" and "unreachable" in (
+            seen_of.get("tcp"),
+            seen_of.get("app"),
+        ):
+            kinds = ["icmp"] + [k for k in ("tcp", "app") if seen_of.get(k) == "unreachable"]
+            found += _probe_evidence(seen, subject, address, kinds)
+    return found

@@ -43,7 +43,7 @@ from kubewhy.parsers.counted import (
 from kubewhy.parsers.firewall import read_firewall
 from kubewhy.parsers.procfs import KUBELET_CONTROLLERS, disabled_controllers
 from kubewhy.parsers.sessions import PROMPT_HINT, prompt_of
-from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command
+from kubewhy.parsers.shell import Pipeline, after_global_options, parse_command, remote_command
 
 _CGROUP_FILE = lazy_compile(
     r"^/sys/fs/cgroup/(?:(?P<controller>pids|memory|cpu,cpuacct|cpu|unified)/)?(?P<path>.*?)/?"
@@ -422,6 +422,19 @@ def _read_tcpdump(p: Pipeline, out: Output) -> list[Reading] | None:
     return [] if line is None else [Reading("node.net.overlay_first_syn_lost", True, line)]
 
 
+def _read_probe(p: Pipeline, out: Output) -> list[Reading] | None:
+    """A connectivity probe (ping, curl, wget, telnet, nc), run here or in a pod: how far it got
+    to its address (:mod:`kubewhy.parsers.probes`). Last of the readers: a curl of a metrics
+    endpoint is the metrics' readers' first."""
+    if p.counts_lines or p.filtered:
+        return None  # a filter keeps part of what the probe printed, not how it ended
+    stage = remote_command(p.source) or p.source
+    from kubewhy.parsers.probes import probe_readings
+
+    found = probe_readings((stage.name, *stage.args), out)
+    return None if found is None else [Reading(name, value, n) for name, value, n in found]
+
+
 def _read_firewall(p: Pipeline, out: Output) -> list[Reading] | None:
     """What the host firewall admits (``firewall-cmd --state/--list-all``, ``ufw status``); a
     listing cut by grep or head is not the whole zone."""
@@ -558,6 +571,7 @@ READERS: Sequence[Reader] = (
     read_clocks,
     _read_simple,
     _read_absence,
+    _read_probe,
 )
 
 
