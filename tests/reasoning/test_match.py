@@ -385,3 +385,31 @@ def test_probes_of_one_address_compared(tmp_path: Path) -> None:
     seen = observe(Request(paths=[tmp_path / "terminal.txt"]), KB).seen
     found = {h.fm.id for h in hypotheses(KB, seen)}
     assert not found & {"vxlan-checksum-offload-drop", "host-firewall-blocks-pod-traffic"}
+
+
+def test_a_stop_that_waits_for_an_exit_already_delivered_is_the_runtime_hung(
+    tmp_path: Path,
+) -> None:
+    # public: containerd/containerd#2744 (containerd 1.1.4): the TaskExit of the container was
+    # handled, and its stop still waited out its timeout.
+    cid = "99a97d5c709457dfd4b281869e7c40b15dcc6d86617628210b90c5054c9b6c33"
+    exited = (
+        f"INFO[2018-12-03T21:09:13.541933086Z] TaskExit event &TaskExit{{ContainerID:{cid},"
+        f"ID:{cid},Pid:3602,ExitStatus:143,ExitedAt:2018-12-03 21:09:13.487617708 +0000 UTC,}}\n"
+    )
+    waited = "".join(
+        f"ERRO[2018-12-03T21:09:{s}.488485051Z] An error occurs during waiting for container"
+        f' "{cid}" to be {how}  error="wait container \\"{cid}\\" stop timeout"\n'
+        for s, how in (("23", "stopped"), ("53", "killed"))
+    )
+
+    def top(text: str) -> str:
+        (tmp_path / "containerd.log").write_text(text)
+        seen = observe(Request(paths=[tmp_path / "containerd.log"]), KB).seen
+        found = sorted(hypotheses(KB, seen), key=lambda h: -h.confidence)
+        return found[0].fm.id
+
+    assert top(waited) == "runtime-task-exit-event-lost"
+    assert top(exited + waited) == "container-runtime-hung"
+    # another container's exit says nothing of this one's
+    assert top(exited.replace(cid, "f" * 64) + waited) == "runtime-task-exit-event-lost"

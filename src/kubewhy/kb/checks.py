@@ -916,3 +916,35 @@ def ping_answered_where_tcp_is_rejected_unreachable(
             kinds = ["icmp"] + [k for k in ("tcp", "app") if seen_of.get(k) == "unreachable"]
             found += _probe_evidence(seen, subject, address, kinds)
     return found
+
+
+# containerd's CRI plugin: "An error occurs during waiting for container %q to be stopped|killed"
+_WAITED_FOR = lazy_compile(
+    r"waiting for container \\?\"(?P<id>[0-9a-f]{12,64})\\?\" to be (?:stopped|killed)"
+)
+
+
+@check
+def exit_delivered_yet_stop_waited(seen: Observed, subject: Entity) -> list[Evidence]:
+    """containerd logged the TaskExit event of a container whose stop then still timed out
+    waiting for its exit: the event was delivered, and containerd's handling of it is what
+    stalled (the runtime hung), not a shim that lost it."""
+    hits = [
+        h
+        for h in _mode_hits(seen, "runtime-task-exit-event-lost")
+        if _on_subject_node(h.entity, subject)
+    ]
+    delivered = {h.part: h for h in hits if h.symptom == "task-exit-delivered" and h.part}
+    found: list[Evidence] = []
+    for hit in hits:
+        if hit.symptom != "cri-wait-for-stop-timed-out":
+            continue
+        for ev in hit.samples:
+            waited = _WAITED_FOR.search(ev.text)
+            exited = next(
+                (d for cid, d in delivered.items() if waited and cid.startswith(waited["id"])),
+                None,
+            )
+            if exited is not None:
+                found += [*exited.samples[:1], ev]
+    return found
