@@ -180,6 +180,21 @@ def test_a_lead_of_supporting_signs_only_is_not_raised() -> None:
     assert limit.tier == "lead"
 
 
+def test_a_lead_with_a_sign_against_it_is_not_raised() -> None:
+    # Sandboxes recreated again and again beside sandboxes that are never created at all: the
+    # recreation is that failure's, and the mismatch stays a question.
+    node = Entity.for_node("n1")
+    mismatch = hyp("cgroup-driver-mismatch", node, 0.3)
+    sandbox = hyp("pod-sandbox-creation-failed", node, 0.9)
+    rank([sandbox, mismatch])
+    assert mismatch.tier == "probable"  # raised: it would explain the sandbox failures
+    refuted = hyp("cgroup-driver-mismatch", node, 0.3)
+    refuted.add(Matched("sandbox-never-created", 0.4, False, [EV], refutes=True))
+    ranked = rank([hyp("pod-sandbox-creation-failed", node, 0.9), refuted])
+    assert refuted.tier == "lead"
+    assert ranked[0].hypothesis.fm.id == "pod-sandbox-creation-failed"
+
+
 def test_a_lead_that_restates_the_effect_is_not_raised_by_it() -> None:
     # CoreDNS pods crash-looping are a lead to the forwarding loop, not a sign of it beside
     # their own crash loop: the finding of that crash loop leaves the lead a lead.

@@ -226,13 +226,16 @@ def promote_explaining_leads(hyps: Sequence[Hypothesis], places: Places) -> dict
     """Raise to its threshold a lead that would explain a finding seen on the same place: a
     latent condition beside the very consequence it produces is a probable cause, as a person
     reading both would conclude (a billion open files allowed, and the pod OOM-killed at start).
-    Only a lead with a sign of its own, and only through a link that holds for the pair. Returns
-    what was raised, by ``id()`` of the hypothesis, with the reason for its ranking note."""
+    Only a lead with a sign of its own and none against it, and only through a link that holds
+    for the pair. Returns what was raised, by ``id()`` of the hypothesis, with the reason for its
+    ranking note."""
     found = [h for h in hyps if h.tier != "lead"]
     raised: dict[int, str] = {}
     for cause in hyps:
         if cause.tier != "lead" or not cause.has_primary(own=True):
             continue
+        if any(m.refutes and m.evidence for m in cause.matched.values()):
+            continue  # the evidence speaks against it: a question still, not a cause
         links = _causes_links(cause)
         explained = sorted(
             {
