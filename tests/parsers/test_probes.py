@@ -95,3 +95,30 @@ def test_what_is_not_a_probe_of_an_address() -> None:
     assert (
         probe_readings(("ping", "10.0.0.1"), [(2, "PING 10.0.0.1 (10.0.0.1) 56(84) bytes")]) == []
     )
+
+
+def test_cilium_health_status_is_read_as_probes() -> None:
+    from kubewhy.parsers.base import Context
+    from kubewhy.parsers.registry import detect
+
+    # public: deckhouse/deckhouse#10087 (VXLAN on VMware: ICMP passes, HTTP to the endpoint not)
+    text = (
+        "  node-yyyy:\n"
+        "    Host connectivity to 10.222.15.31:\n"
+        "      ICMP to stack:   OK, RTT=1.122673ms\n"
+        "      HTTP to agent:   OK, RTT=1.448486ms\n"
+        "    Endpoint connectivity to 10.245.6.5:\n"
+        "      ICMP to stack:   OK, RTT=1.201896ms\n"
+        '      HTTP to agent:   Get "http://10.245.6.5:4240/hello": context deadline exceeded'
+        " (Client.Timeout exceeded while awaiting headers)\n"
+    )
+    found = detect(text.splitlines())
+    assert found.name == "cilium-health" and found.document is not None
+    parsed = found.document.parse(text, Context("health.txt", "n1"))
+    facts = {f.name: f.value for f in parsed.facts}
+    assert facts == {
+        "node.probe.icmp.10_222_15_31": "answered",
+        "node.probe.app.10_222_15_31": "answered",
+        "node.probe.icmp.10_245_6_5": "answered",
+        "node.probe.app.10_245_6_5": "timeout",
+    }

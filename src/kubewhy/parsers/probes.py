@@ -31,6 +31,10 @@ import re
 from collections.abc import Sequence
 
 from kubewhy.lazy_re import lazy_compile
+from kubewhy.model.entities import UNKNOWN_NODE, Entity
+from kubewhy.model.evidence import Evidence
+from kubewhy.model.facts import Fact
+from kubewhy.parsers.base import Context, DocumentFormat, ParseResult
 
 ProbeReading = tuple[str, str, int]
 
@@ -153,3 +157,67 @@ def probe_readings(
     if name in ("curl", "wget", "telnet", "nc", "ncat"):
         return _tcp(name, args, out)
     return None
+
+
+# --- cilium-health status -------------------------------------------------------------------------
+
+# cilium-health's status (cilium/pkg/health/client): per node, "Host connectivity to <ip>:" and
+# "Endpoint connectivity to <ip>:" (the node's health endpoint, a pod address), each followed by
+# its probes: "ICMP to stack:   OK, RTT=..." and "HTTP to agent:   OK, RTT=..." or the error.
+_HEALTH_TARGET = lazy_compile(rf"^\s*(?:Host|Endpoint) connectivity to (?P<addr>{_IPV4}):\s*$")
+_HEALTH_PROBE = lazy_compile(r"^\s*(?P<probe>ICMP to stack|HTTP to agent):\s+(?P<result>\S.*)$")
+
+
+def health_readings(lines: Sequence[tuple[int, str]]) -> list[ProbeReading]:
+    """The probes cilium-health ran from this node, as the same per-address readings.
+
+    >>> health_readings([(1, "    Endpoint connectivity to 10.245.6.5:"),
+    ...     (2, "      ICMP to stack:   OK, RTT=1.201896ms"),
+    ...     (3, '      HTTP to agent:   Get "http://10.245.6.5:4240/hello": context deadline '
+    ...         'exceeded (Client.Timeout exceeded while awaiting headers)')])
+    [('node.probe.icmp.10_245_6_5', 'answered', 2), ('node.probe.app.10_245_6_5', 'timeout', 3)]
+    """
+    found: list[ProbeReading] = []
+    address: str | None = None
+    for n, line in lines:
+        target = _HEALTH_TARGET.match(line)
+        if target is not None:
+            address = target.group("addr")
+            continue
+        probe = _HEALTH_PROBE.match(line)
+        if probe is None or address is None:
+            continue
+        result = probe.group("result")
+        ok = result.startswith("OK")
+        if probe.group("probe").startswith("ICMP"):
+            found.append((f"node.probe.icmp.{_slug(address)}", "answered" if ok else "lost", n))
+            continue
+        kind = (
+            "answered" if ok else ("timeout" if "deadline exceeded" in result else _outcome(result))
+        )
+        if kind is not None:
+            found.append((f"node.probe.app.{_slug(address)}", kind, n))
+    return found
+
+
+class CiliumHealth:
+    name = "cilium-health"
+    hints = ("connectivity to ",)
+
+    def sniff(self, head: Sequence[str]) -> float:
+        targets = sum(1 for line in head if _HEALTH_TARGET.match(line))
+        probes = sum(1 for line in head if _HEALTH_PROBE.match(line))
+        return 0.85 if targets and probes else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        node = Entity.for_node(ctx.node or UNKNOWN_NODE)
+        result = ParseResult(entities=[node])
+        lines = list(enumerate(text.splitlines(), 1))
+        shown = dict(lines)
+        for name, value, n in health_readings(lines):
+            evidence = Evidence(ctx.source, n, None, shown[n].strip())
+            result.facts.append(Fact(name, node, value, evidence))
+        return result
+
+
+FORMATS: list[DocumentFormat] = [CiliumHealth()]
