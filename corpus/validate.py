@@ -96,6 +96,34 @@ def problems(folder: Path, ids: set[str]) -> list[str]:
     return out
 
 
+def _label(case: Case) -> tuple[str, ...]:
+    proposed = case.expect.proposed.id if case.expect.proposed else ""
+    return (*sorted(case.expect.failure_modes), proposed, str(case.expect.healthy))
+
+
+def gathered_twice(folders: list[Path], every: list[Path]) -> list[str]:
+    """Cases of ``folders`` whose source and label another case repeats, under an id that does
+    not name it as a sibling (``x`` and ``x-2``, ``x-root-full``): the same incident gathered
+    twice by two batches, which would count it twice. One thread may hold several incidents;
+    those differ in their label or are named as siblings."""
+    seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for folder in every:
+        if not (folder / "case.yaml").is_file():
+            continue
+        try:
+            case = load_case(folder)
+        except (yaml.YAMLError, ValidationError):
+            continue  # problems() reports it
+        seen.setdefault((case.source, _label(case)), []).append(folder.name)
+    out = []
+    for folder in folders:
+        named = [ids for ids in seen.values() if folder.name in ids]
+        for other in (o for ids in named for o in ids if o != folder.name):
+            if not (other.startswith(folder.name) or folder.name.startswith(other)):
+                out.append(f"{folder.name}: the same source and label as {other} (gathered twice?)")
+    return out
+
+
 def case_dirs(args: list[str]) -> list[Path]:
     if args:
         return [Path(a) for a in args]
@@ -104,7 +132,9 @@ def case_dirs(args: list[str]) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     ids = known_ids()
-    found = [p for folder in case_dirs(argv) for p in problems(folder, ids)]
+    folders = case_dirs(argv)
+    found = [p for folder in folders for p in problems(folder, ids)]
+    found += gathered_twice(folders, case_dirs([]))
     for line in found:
         print(line)
     return 1 if found else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,35 @@ def test_every_case_is_valid() -> None:
     ids = validate.known_ids()
     problems = [p for folder in validate.case_dirs([]) for p in validate.problems(folder, ids)]
     assert problems == []
+
+
+def test_no_incident_is_gathered_twice(tmp_path: Path) -> None:
+    every = validate.case_dirs([])
+    assert validate.gathered_twice(every, every) == []
+
+    def case(name: str, source: str, mode: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "case.yaml").write_text(
+            f"source: {source}\ntitle: t\nkind: public\nsplit: dev\n"
+            f"expect: {{healthy: false, failure_modes: [{mode}]}}\n"
+            "diagnosed_by: maintainer\nconfidence: high\nnotes: n\n"
+        )
+        return folder
+
+    # two batches that took the same write-up, a second incident named as a sibling, and
+    # another incident of the same thread with another cause
+    first = case("blog-2023-06-18-sandbox", "https://example.org/post", "pids-cgroup-limit")
+    twice = case("example-org-20230618", "https://example.org/post", "pids-cgroup-limit")
+    sibling = case("blog-2023-06-18-sandbox-2", "https://example.org/post", "pids-cgroup-limit")
+    other = case("example-org-dns", "https://example.org/post", "dns-timeout")
+    found = validate.gathered_twice([first, twice, sibling, other], [first, twice, sibling, other])
+    assert sorted(line.split(":")[0] for line in found) == [
+        "blog-2023-06-18-sandbox",
+        "blog-2023-06-18-sandbox-2",
+        "example-org-20230618",
+        "example-org-20230618",
+    ]
 
 
 def test_splits_follow_the_rule_and_the_index_and_labels_are_current() -> None:

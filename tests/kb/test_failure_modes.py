@@ -15,6 +15,7 @@ from kubewhy.kb.load import KnowledgeBase
 from kubewhy.kb.schema import FailureMode, LogSymptom
 from kubewhy.model.components import of_port
 from kubewhy.parsers.object_refs import pod_ref
+from kubewhy.scanning import PatternSpec, Scanner, available_engines
 
 from .helpers import load_with_stubs, shipped_files
 
@@ -176,3 +177,12 @@ def test_links_and_references_are_well_formed(kb: KnowledgeBase) -> None:
         for alert in fm.prevention.alerts:
             for name in re.findall(r"\{(\w+)\}", alert.expr):
                 assert name in alert.thresholds, f"{fm.id}/{alert.alert}: no threshold {name}"
+
+
+@pytest.mark.parametrize("engine", available_engines())
+def test_every_engine_takes_the_whole_knowledge_base(kb: KnowledgeBase, engine: str) -> None:
+    # Each engine compiles the patterns as it runs them (byte regexes, Latin-1, its own limits:
+    # RE2 refuses a counted repeat nested in another past its repetition bound). The single-file
+    # build falls back to RE2, so a pattern only Hyperscan takes must fail here, not there.
+    specs = [PatternSpec(s.pattern, s.ignore_case) for _, s in _symptoms(kb)]
+    assert Scanner(specs, engine).engine == engine
