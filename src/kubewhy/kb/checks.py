@@ -857,13 +857,18 @@ _PROBE_PREFIX = "node.probe."
 
 
 def _probes(seen: Observed, subject: Entity) -> dict[str, dict[str, str]]:
-    """The probes of each address from this node: {address: {icmp|tcp|app: outcome}}."""
-    found: dict[str, dict[str, str]] = {}
-    for name, value in seen.store.own(subject).items():
-        if name.startswith(_PROBE_PREFIX) and isinstance(value, str):
-            kind, _, address = name[len(_PROBE_PREFIX) :].partition(".")
-            found.setdefault(address, {})[kind] = value
-    return found
+    """The probes of each address from this node: {address: {icmp|tcp|app: outcome}}, read once
+    per subject for the three checks that compare them."""
+
+    def read() -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        for name, value in seen.store.own(subject).items():
+            if name.startswith(_PROBE_PREFIX) and isinstance(value, str):
+                kind, _, address = name[len(_PROBE_PREFIX) :].partition(".")
+                found.setdefault(address, {})[kind] = value
+        return found
+
+    return seen.store.memo(("probes", subject), read)
 
 
 def _probe_evidence(
@@ -941,10 +946,9 @@ def exit_delivered_yet_stop_waited(seen: Observed, subject: Entity) -> list[Evid
             continue
         for ev in hit.samples:
             waited = _WAITED_FOR.search(ev.text)
-            exited = next(
-                (d for cid, d in delivered.items() if waited and cid.startswith(waited["id"])),
-                None,
-            )
+            if waited is None:
+                continue
+            exited = next((d for cid, d in delivered.items() if cid.startswith(waited["id"])), None)
             if exited is not None:
                 found += [*exited.samples[:1], ev]
     return found

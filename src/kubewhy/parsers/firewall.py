@@ -220,15 +220,21 @@ def read_firewall(command: Sequence[str], out: Sequence[tuple[int, str]]) -> lis
     return None
 
 
-def _lists_rules(args: Sequence[str]) -> bool:
-    """``iptables -S`` / ``--list-rules`` (alone or among short flags: ``-vS``)."""
+def _has_flag(args: Sequence[str], letter: str, long: str) -> bool:
+    """The command has ``long``, or ``letter`` alone or among short flags (``-S``, ``-vS``)."""
     return any(
-        a == "--list-rules" or (a.startswith("-") and not a.startswith("--") and "S" in a[1:])
+        a == long or (a.startswith("-") and not a.startswith("--") and letter in a[1:])
         for a in args
     )
 
 
-_POLICY_RULE = lazy_compile(r"^-P (?P<chain>FORWARD) (?P<policy>[A-Z]+)$")
+def _lists_rules(args: Sequence[str]) -> bool:
+    """``iptables -S`` / ``--list-rules``."""
+    return _has_flag(args, "S", "--list-rules")
+
+
+# A chain's policy as ``iptables -S`` prints it.
+_POLICY_RULE = lazy_compile(r"^-P (?P<chain>\S+) (?P<policy>ACCEPT|DROP)$")
 
 
 def rule_listing(name: str, args: Sequence[str], lines: Sequence[tuple[int, str]]) -> list[Reading]:
@@ -250,7 +256,7 @@ def rule_listing(name: str, args: Sequence[str], lines: Sequence[tuple[int, str]
     readings: list[Reading] = []
     for n, line in lines:
         policy = _POLICY_RULE.match(line.strip())
-        if policy is not None:
+        if policy is not None and policy.group("chain") == "FORWARD":
             key = f"node.iptables.{_IPTABLES_BINARIES[name]}forward_policy"
             readings.append((key, policy.group("policy"), n))
     return readings + iptables_rules(lines, whole=True)
@@ -270,12 +276,7 @@ def chain_policies(
     the plain ``iptables``, the host's (``node.iptables.forward_policy``). Both backends' chains
     see every forwarded packet, so a DROP in either drops what the other accepts; two binaries
     printing different policies are two rule sets. None for other iptables commands."""
-    listing = any(
-        a == "--list" or (a.startswith("-") and not a.startswith("--") and "L" in a[1:])
-        for a in args
-    )
-    table = _table(args)
-    if not listing or table != "filter":
+    if not _has_flag(args, "L", "--list") or _table(args) != "filter":
         return None
     for n, line in lines:
         head = _CHAIN_HEAD.match(line.strip())
@@ -346,7 +347,7 @@ def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> lis
         if text.startswith("*"):
             table = text[1:]
             continue
-        policy = _POLICY.match(text) or re.match(r"^-P (?P<chain>FORWARD) (?P<policy>DROP)$", text)
+        policy = _POLICY.match(text) or _POLICY_RULE.match(text)
         if policy and table == "filter" and policy.group("chain") == "FORWARD":
             forward_drop = n if policy.group("policy") == "DROP" else None
             continue

@@ -436,6 +436,11 @@ class ConntrackStats:
         return result
 
 
+_CT_DNS = lazy_compile(r"\bdport=53\b")
+_CT_DST = lazy_compile(r"\bdst=(\d+\.\d+\.\d+\.(\d+))\b")
+_CT_SRC = lazy_compile(r"\bsrc=(\S+)")
+
+
 def _not_natted_to_dns_service(entry: str) -> bool:
     """An UNREPLIED DNS flow to the cluster DNS Service's address that expects its reply from
     that very address: no DNAT to an endpoint was applied (the flow was created while
@@ -451,8 +456,8 @@ def _not_natted_to_dns_service(entry: str) -> bool:
     False
     """
     original, _, reply = entry.partition("[UNREPLIED]")
-    sent_to = re.search(r"\bdst=(\d+\.\d+\.\d+\.(\d+))\b", original)
-    answered_by = re.search(r"\bsrc=(\S+)", reply)
+    sent_to = _CT_DST.search(original)
+    answered_by = _CT_SRC.search(reply)
     if sent_to is None or answered_by is None or sent_to.group(2) != "10":
         return False
     return answered_by.group(1) == sent_to.group(1)
@@ -490,7 +495,7 @@ class ConntrackList:
             if (
                 entry.group("proto") == "udp"
                 and "[UNREPLIED]" in stripped
-                and re.search(r"\bdport=53\b", original)
+                and _CT_DNS.search(original)
             ):
                 unreplied.append((n, line))
                 if _not_natted_to_dns_service(stripped):

@@ -102,18 +102,14 @@ def resolv_conf_readings(lines: list[tuple[int, str]], path: str | None) -> list
     return out
 
 
-def _loopback_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:
-    """A ``localhost`` domain in the search list. Names under it resolve to loopback (RFC 6761
-    section 6.3; systemd-resolved and nss-myhostname synthesise the answer), so every name with
-    fewer dots than ndots (5 in pods) is first tried under it and answered with 127.0.0.1 or ::1."""
-    for n, line in lines:
-        words = line.split()
-        if words[:1] == ["search"]:
-            for domain in words[1:]:
-                name = domain.rstrip(".").lower()
-                if name == "localhost" or name.endswith(".localhost"):
-                    return n, name, line
-    return None
+def _searched(lines: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """The domains of the ``search`` lines: (line number, domain without its dot, the line)."""
+    return [
+        (n, domain.rstrip("."), line)
+        for n, line in lines
+        if line.split()[:1] == ["search"]
+        for domain in line.split()[1:]
+    ]
 
 
 def _cluster_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:
@@ -124,12 +120,18 @@ def _cluster_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None
     options = [w for _, line in lines if line.split()[:1] == ["options"] for w in line.split()[1:]]
     if "ndots:5" in options:
         return None
-    for n, line in lines:
-        words = line.split()
-        if words[:1] == ["search"]:
-            for domain in words[1:]:
-                if domain.startswith("svc.") and domain.count(".") >= 2:
-                    return n, domain.rstrip("."), line
+    found = (s for s in _searched(lines) if s[1].startswith("svc.") and s[1].count(".") >= 2)
+    return next(found, None)
+
+
+def _loopback_search(lines: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """A ``localhost`` domain in the search list. Names under it resolve to loopback (RFC 6761
+    section 6.3; systemd-resolved and nss-myhostname synthesise the answer), so every name with
+    fewer dots than ndots (5 in pods) is first tried under it and answered with 127.0.0.1 or ::1."""
+    for n, domain, line in _searched(lines):
+        name = domain.lower()
+        if name == "localhost" or name.endswith(".localhost"):
+            return n, name, line
     return None
 
 

@@ -27,7 +27,6 @@ resolved: a probe of a name counts only where its own output shows the address (
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from kubewhy.lazy_re import lazy_compile
@@ -39,19 +38,18 @@ from kubewhy.parsers.base import Context, DocumentFormat, ParseResult
 ProbeReading = tuple[str, str, int]
 
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+_ADDRESS = lazy_compile(rf"^{_IPV4}$")
 _PING_HEAD = lazy_compile(rf"^PING \S+ \((?P<addr>{_IPV4})\)")
-_PING_REPLY = lazy_compile(rf"^\d+ bytes from (?:\S+ \()?(?P<addr>{_IPV4})\)?:")
+_PING_REPLY = lazy_compile(rf"^\d+ bytes from (?:\S+ \()?{_IPV4}\)?:")
 # iputils "2 packets transmitted, 0 received, 100% packet loss"; busybox "2 packets received".
-_PING_STATS = lazy_compile(
-    r"^(?P<sent>\d+) packets transmitted, (?P<got>\d+) (?:packets )?received"
-)
+_PING_STATS = lazy_compile(r"^\d+ packets transmitted, (?P<got>\d+) (?:packets )?received")
 _INTERRUPTED = lazy_compile(r"^\^C")
 # The URL's host, or a bare host:port (curl's scheme is optional).
 _URL_ADDR = lazy_compile(
     rf"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?(?P<addr>{_IPV4})(?::\d+)?(?:/|$)"
 )
 # curl's errors by exit code: 7 could not connect (refused, no route, timed out), 28 timed out.
-_CURL_ERROR = lazy_compile(r"^curl: \((?P<code>\d+)\) (?P<text>.*)$")
+_CURL_ERROR = lazy_compile(r"^curl: \(\d+\) (?P<text>.*)$")
 _WGET_ERROR = lazy_compile(r"^wget: can't connect to remote host(?: \([^)]*\))?: (?P<text>.*)$")
 _TELNET_TRYING = lazy_compile(rf"^Trying (?P<addr>{_IPV4})\.\.\.")
 _CONNECTED = lazy_compile(
@@ -77,7 +75,7 @@ def _outcome(text: str) -> str | None:
 
 
 def _ping(args: Sequence[str], out: Sequence[tuple[int, str]]) -> list[ProbeReading] | None:
-    address: str | None = next((a for a in args if re.fullmatch(_IPV4, a)), None)
+    address: str | None = next((a for a in args if _ADDRESS.match(a)), None)
     answered: int | None = None
     stats: tuple[int, int] | None = None
     for n, line in out:
@@ -141,7 +139,7 @@ def _target(name: str, args: Sequence[str]) -> str | None:
                 return found.group("addr")
         return None
     # telnet HOST [PORT], nc [-zv] HOST PORT: the first operand that is an address
-    return next((w for w in words if re.fullmatch(_IPV4, w)), None)
+    return next((w for w in words if _ADDRESS.match(w)), None)
 
 
 def probe_readings(

@@ -393,6 +393,9 @@ def hypotheses(
             )
         )
 
+    lines_landed_on: dict[str, list[Entity]] = {}
+    for fm_id, subject in found:
+        lines_landed_on.setdefault(fm_id, []).append(subject)
     for fm in kb.failure_modes.values():
         signs = [s for s in fm.facts if not s.refutes]
         if not signs and not fm.checks:
@@ -410,7 +413,8 @@ def hypotheses(
         if fm.checks:
             # A check also reads the subjects its mode's own lines landed on: a component that
             # only logs name (no fact holds it) is still where those lines were seen.
-            subjects += [s for (fm_id, s) in found if fm_id == fm.id and s not in subjects]
+            listed = set(subjects)
+            subjects += [s for s in lines_landed_on.get(fm.id, ()) if s not in listed]
         for subject in subjects:
             for symptom, subjects_true in zip(signs, where, strict=True):
                 cond = kb.condition(symptom.when)
