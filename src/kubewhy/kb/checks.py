@@ -448,14 +448,15 @@ class LockQueue:
         contended lock hands over in microseconds). Without either, one dump cannot tell a
         stuck lock from ordinary contention. A holder in a syscall or an I/O wait without a
         stamp is a goroutine doing I/O right now (a SIGQUIT dump shows a goroutine running a
-        ``write`` as ``[syscall]``), which says nothing about a stuck lock."""
+        ``write`` as ``[syscall]``), and one running or runnable is working inside its critical
+        section: neither says anything about a stuck lock (a busy server caught mid-section)."""
         if self.longest is not None:
             return True
         holder = self.holder
         if holder is None or holder.critical_section is None:
             return False
-        doing_io = holder.state.startswith(("syscall", "IO wait"))
-        return holder.wait_minutes is not None or not doing_io
+        working = holder.state.startswith(("syscall", "IO wait", "running", "runnable"))
+        return holder.wait_minutes is not None or not working
 
     def functions(self) -> str:
         first = self.convoys[0].lock_function
