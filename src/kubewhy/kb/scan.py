@@ -33,6 +33,7 @@ from kubewhy.parsers.object_refs import pod_ref
 from kubewhy.parsers.read import LogInput, Parsed, ParsedDocument
 from kubewhy.parsers.sessions import is_typed_command, prompt_of
 from kubewhy.scanning import LineMatch, Scanner
+from kubewhy.scanning.boxed import boxed_records
 from kubewhy.scanning.folded import folded_scalars
 from kubewhy.scanning.pool import Progress, map_forked
 from kubewhy.scanning.pretty_json import pretty_records
@@ -280,9 +281,11 @@ def _scan_wrapped(
     pairs = wrapped_pairs(lines, _starts_record(fmt))
     for i, joined, patterns in joined_matches(hits.table.scanner, lines, pairs):
         record(i, joined, patterns)
-    # Records pasted pretty-printed, and quoted YAML strings a writer folded over several lines,
-    # read as the one line they hold: only what none of their own lines matched is new.
-    _scan_spans(pretty_records(lines) + folded_scalars(lines), lines, hits, record)
+    # Records pasted pretty-printed, quoted YAML strings a writer folded over several lines, and
+    # records a terminal UI wrapped inside its box, read as the one line they hold: only what
+    # none of their own lines matched is new.
+    spans = pretty_records(lines) + folded_scalars(lines) + boxed_records(lines)
+    _scan_spans(spans, lines, hits, record)
 
 
 def _scan_spans(
