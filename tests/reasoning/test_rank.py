@@ -197,7 +197,9 @@ def test_a_lead_with_a_sign_against_it_is_not_raised() -> None:
 
 def test_a_lead_that_restates_the_effect_is_not_raised_by_it() -> None:
     # CoreDNS pods crash-looping are a lead to the forwarding loop, not a sign of it beside
-    # their own crash loop: the finding of that crash loop leaves the lead a lead.
+    # their own crash loop: the finding of that crash loop leaves the lead a lead. It is the
+    # usual explanation of that finding, though: listed first, as the question to settle, with
+    # the crash loop as its consequence.
     pod = Entity.pod("coredns-576cbf47c7-dkhx5", "kube-system", node="n1")
     loop = Hypothesis(KB.get("coredns-forward-loop"), pod)
     loop.add(Matched("coredns-pods-crashlooping", 0.2, False, [EV], restates_effect=True))
@@ -205,7 +207,20 @@ def test_a_lead_that_restates_the_effect_is_not_raised_by_it() -> None:
     crash = hyp("crashloop-backoff", pod, 0.8)
     ranked = rank([crash, loop])
     assert loop.tier == "lead"
-    assert ranked[0].hypothesis is crash
+    assert [r.hypothesis for r in ranked] == [loop, crash]
+    assert ranked[1].explained_by is loop
+    # Elsewhere (another workload's crash loop) it explains nothing and stays behind.
+    other = hyp("crashloop-backoff", Entity.pod("web-5d9c8f7b6-x2kq9", "web", node="n1"), 0.8)
+    ranked = rank([other, loop])
+    assert [r.hypothesis for r in ranked] == [other, loop]
+    assert ranked[0].explained_by is None
+    # A sign against it keeps it a question behind the finding.
+    refuted = Hypothesis(KB.get("coredns-forward-loop"), pod)
+    refuted.add(Matched("coredns-pods-crashlooping", 0.2, False, [EV], restates_effect=True))
+    refuted.add(Matched("against", 0.3, False, [EV], refutes=True))
+    refuted.confidence = 0.2
+    ranked = rank([hyp("crashloop-backoff", pod, 0.8), refuted])
+    assert ranked[0].hypothesis.fm.id == "crashloop-backoff"
     # The same lead with a sign of its own (the node's resolv.conf) is raised as before.
     loop.add(Matched("node-resolv-conf-searches-cluster", 0.2, False, [EV]))
     rank([crash, loop])

@@ -202,14 +202,32 @@ def _edges(hyps: Sequence[Hypothesis], places: Places) -> dict[int, list[int]]:
         by_mode.setdefault(effect.fm.id, []).append(j)
     edges: dict[int, list[int]] = {i: [] for i in range(len(hyps))}
     for i, cause in enumerate(hyps):
-        if cause.tier == "lead":
+        if cause.tier == "lead" and not names_usual_cause(cause):
             continue  # a lead is a question, not an explanation of stronger findings
         links = _causes_links(cause)
         candidates = sorted(j for mode in links for j in by_mode.get(mode, ()))
+        # A lead that names the usual cause of what it saw explains that finding only, on
+        # the workload its sign is about.
+        usual = cause.tier == "lead"
         for j in candidates:
+            if usual and not _same_workload(cause.subject, hyps[j].subject):
+                continue
             if i != j and _explains(cause, hyps[j], links[hyps[j].fm.id], places):
                 edges[i].append(j)
     return edges
+
+
+def names_usual_cause(lead: Hypothesis) -> bool:
+    """A lead whose only signs are an effect of its mode seen where the mode documents that
+    effect as its own (CoreDNS pods crash-looping: the loop plugin's exit): not evidence that
+    raises it, but the usual explanation of that very finding, which a person reading it names
+    first and asks to confirm, rather than reporting the symptom alone."""
+    return (
+        lead.tier == "lead"
+        and lead.has_primary()
+        and not lead.has_primary(own=True)
+        and not any(m.refutes and m.evidence for m in lead.matched.values())
+    )
 
 
 def _causes_links(cause: Hypothesis) -> dict[str, Link]:
@@ -477,7 +495,10 @@ def rank(hyps: Sequence[Hypothesis]) -> list[Ranked]:
         if r.hypothesis.state == "past":
             return 3
         if r.hypothesis.tier == "lead":
-            return 2
+            # A lead that explains findings is the question those findings raise: it comes
+            # before them, still a lead.
+            explains_finding = any(e.tier != "lead" for e in r.explains)
+            return 0 if explains_finding and r.explained_by is None else 2
         return 0 if r.explained_by is None else 1
 
     return (
