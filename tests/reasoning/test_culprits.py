@@ -156,3 +156,29 @@ def test_the_pod_that_holds_the_volume_not_the_one_that_waits(tmp_path: Path) ->
     top = _top(tmp_path, "events.txt", row)
     assert top.failure_mode == "volume-multi-attach"
     assert top.culprit is not None and top.culprit.name == "web-0-old"
+
+
+def test_the_one_pod_the_evidence_describes_when_the_oom_kill_names_none(tmp_path: Path) -> None:
+    # A describe of one pod (cut before its containers) beside a container state pasted without
+    # its name: the OOM kill is that pod's. With a second pod described, nobody is named.
+    (tmp_path / "describe-pod.txt").write_text(
+        "Name:         istiod-66f6989c4f-pw964\n"
+        "Namespace:    istio-system\n"
+        "Node:         node-1/10.250.20.189\n"
+        "Status:       Running\n"
+    )
+    (tmp_path / "container-status.txt").write_text(
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n"
+    )
+    findings = diagnose(Request(paths=(tmp_path,))).findings
+    top = next(f for f in findings if f.failure_mode == "container-oomkilled")
+    assert top.culprit is not None
+    assert (top.culprit.kind, top.culprit.name) == ("pod", "istiod-66f6989c4f-pw964")
+    assert "one pod" in top.culprit.why
+    (tmp_path / "describe-other.txt").write_text(
+        "Name:         web-5d9c8f7b6-x2kq9\nNamespace:    web\nNode:         node-2/10.0.0.2\n"
+        "Status:       Running\n"
+    )
+    findings = diagnose(Request(paths=(tmp_path,))).findings
+    top = next(f for f in findings if f.failure_mode == "container-oomkilled")
+    assert top.culprit is None or top.culprit.name != "istiod-66f6989c4f-pw964"

@@ -216,6 +216,30 @@ def top_memory_process(seen: Observed, subject: Entity) -> Culprit | None:
     return Culprit(entity, why, evidence)
 
 
+@finder
+def oom_killed_container(seen: Observed, subject: Entity) -> Culprit | None:
+    """The container whose last termination was an OOM kill, where the subject is; else, when
+    the lines that said so named no pod, the one pod the evidence describes (a describe of one
+    pod pasted beside its container's state)."""
+    store = seen.store
+    if subject.kind in (Kind.POD.value, Kind.CONTAINER.value):
+        return None  # the finding is already about the pod
+    killed = [
+        e
+        for e in _scope_entities(store, subject, Kind.CONTAINER.value)
+        if store.value(e, "container.last_terminated_reason") == "OOMKilled"
+    ]
+    if killed:
+        entity = killed[0]
+        evidence = store.evidence(entity, ["container.last_terminated_reason"])
+        return Culprit(entity, "its last termination was an OOM kill", evidence)
+    pods = store.entities(Kind.POD.value)
+    if len(pods) != 1:
+        return None
+    evidence = store.evidence(pods[0], ["pod.node", "pod.phase"])
+    return Culprit(pods[0], "the one pod the evidence describes", evidence)
+
+
 def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str) -> Culprit | None:
     """The task the kernel reported stuck the longest where the subject is, and what its
     kernel stack waits in."""
