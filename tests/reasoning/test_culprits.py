@@ -182,3 +182,26 @@ def test_the_one_pod_the_evidence_describes_when_the_oom_kill_names_none(tmp_pat
     findings = diagnose(Request(paths=(tmp_path,))).findings
     top = next(f for f in findings if f.failure_mode == "container-oomkilled")
     assert top.culprit is None or top.culprit.name != "istiod-66f6989c4f-pw964"
+
+
+def test_who_keeps_the_node_firewall_shut(tmp_path: Path) -> None:
+    # iptables-save's layout (the filter table of a node that drops forwarded pod traffic): with
+    # dockerd's own rules beside the DROP policy it is dockerd's; without them, the rules'.
+    rules = (
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        "{docker}-A FORWARD -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
+    )
+    with_docker = "-A FORWARD -o docker0 -j DOCKER\n-A FORWARD -i docker0 ! -o docker0 -j ACCEPT\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "iptables-save.txt").write_text(rules.format(docker=with_docker))
+    findings = diagnose(Request(paths=(tmp_path / "a",))).findings
+    top = next(f for f in findings if f.failure_mode == "host-firewall-blocks-pod-traffic")
+    assert top.culprit is not None and top.culprit.name == "dockerd"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "iptables-save.txt").write_text(
+        rules.format(docker="-A FORWARD -i eth1 -j ACCEPT\n")
+    )
+    findings = diagnose(Request(paths=(tmp_path / "b",))).findings
+    top = next(f for f in findings if f.failure_mode == "host-firewall-blocks-pod-traffic")
+    assert top.culprit is not None and top.culprit.name == "iptables"
+    assert "FORWARD policy is DROP" in top.culprit.why

@@ -162,6 +162,9 @@ FACTS: dict[str, str] = {
     "node.iptables.forward_drops_pod_traffic": (
         "the filter FORWARD chain drops by policy and no listed rule admits pod traffic"
     ),
+    "node.iptables.forward_rules_of_docker": (
+        "dockerd's own FORWARD rules (DOCKER chains, docker0) are listed beside that DROP policy"
+    ),
     "node.iptables.legacy.forward_policy": "the filter FORWARD policy in the legacy backend",
     "node.iptables.nft.forward_policy": "the filter FORWARD policy in the nf_tables backend",
     "cni.mtu": "the MTU the CNI configures for pods (FLANNEL_MTU, Calico veth_mtu/FELIX_*MTU)",

@@ -240,6 +240,48 @@ def oom_killed_container(seen: Observed, subject: Entity) -> Culprit | None:
     return Culprit(pods[0], "the one pod the evidence describes", evidence)
 
 
+@finder
+def host_firewall_owner(seen: Observed, subject: Entity) -> Culprit | None:
+    """What keeps the node's firewall shut: the firewall manager the evidence shows active, else
+    dockerd when the FORWARD policy it sets (1.13+) drops pods beside its own rules, else the
+    node's iptables rules themselves."""
+    store = seen.store
+    node = subject.on_node()
+    nodes = [node] if node is not None and node.name != UNKNOWN_NODE else []
+    nodes = nodes or store.entities(Kind.NODE.value)
+    for where in nodes:
+        tool = store.value(where, "node.firewall.tool")
+        if isinstance(tool, str) and store.value(where, "node.firewall.active") is not False:
+            why = f"the host firewall ({tool}) is active on the node"
+            evidence = store.evidence(where, ["node.firewall.tool", "node.firewall.active"])
+            return Culprit(Entity.component(tool, _named(where)), why, evidence)
+    for where in nodes:
+        names = ["node.iptables.forward_drops_pod_traffic", "node.iptables.forward_rules_of_docker"]
+        if store.value(where, names[0]) is not True:
+            continue
+        if store.value(where, names[1]) is True:
+            why = (
+                "dockerd (1.13 and later) sets the FORWARD policy to DROP when it starts and "
+                "admits only its own bridge; its rules are listed beside the policy"
+            )
+            return Culprit(
+                Entity.component("dockerd", _named(where)), why, store.evidence(where, names)
+            )
+        why = "the node's iptables FORWARD policy is DROP and no rule admits pod traffic"
+        evidence = store.evidence(where, names[:1])
+        return Culprit(Entity.component("iptables", _named(where)), why, evidence)
+    for where in nodes:
+        if store.value(where, "node.iptables.catch_all_reject"):
+            why = "a catch-all REJECT in the node's own iptables rules (its iptables service)"
+            evidence = store.evidence(where, ["node.iptables.catch_all_reject"])
+            return Culprit(Entity.component("iptables", _named(where)), why, evidence)
+    return None
+
+
+def _named(node: Entity) -> str | None:
+    return node.name if node.name != UNKNOWN_NODE else None
+
+
 def _stuck_task(seen: Observed, subject: Entity, name: str, how: str, where: str) -> Culprit | None:
     """The task the kernel reported stuck the longest where the subject is, and what its
     kernel stack waits in."""

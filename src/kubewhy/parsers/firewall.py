@@ -321,6 +321,8 @@ _ADMITS_PODS = lazy_compile(
     r"|-[sd] \d+\.\d+\.\d+\.\d+/\d+\b.*-j ACCEPT"
 )
 _POLICY = lazy_compile(r"^:(?P<chain>\S+) (?P<policy>ACCEPT|DROP) \[\d+:\d+\]$")
+# dockerd's own FORWARD rules (its DOCKER* chains, docker0): dockerd is then who set the policy.
+_DOCKER_FORWARD = lazy_compile(r"-j DOCKER(?:-USER|-ISOLATION\S*|-FORWARD)?\b|-[io] docker0\b")
 
 
 def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> list[Reading]:
@@ -330,9 +332,11 @@ def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> lis
     A file may hold a part of the rules, so a FORWARD chain of no rule counts only when the
     listing is known to be ``whole`` (a command's output that no filter cut).
 
-    >>> iptables_rules([(1, "*filter"), (2, ":FORWARD DROP [0:0]"),
-    ...                 (3, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"), (4, "COMMIT")])
-    [('node.iptables.forward_drops_pod_traffic', True, 2)]
+    >>> for reading in iptables_rules([(1, "*filter"), (2, ":FORWARD DROP [0:0]"),
+    ...                 (3, "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"), (4, "COMMIT")]):
+    ...     print(reading)
+    ('node.iptables.forward_drops_pod_traffic', True, 2)
+    ('node.iptables.forward_rules_of_docker', True, 3)
     >>> iptables_rules([(1, ":FORWARD DROP [0:0]"), (2, "-A FORWARD -s 10.244.0.0/16 -j ACCEPT")])
     []
     """
@@ -342,6 +346,7 @@ def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> lis
     forward_drop: int | None = None
     forward_rules = 0
     admits_pods = False
+    docker_rule: int | None = None
     for n, line in lines:
         text = line.strip()
         if text.startswith("*"):
@@ -355,6 +360,8 @@ def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> lis
         if rule is not None and table == "filter" and rule.group("chain") == "FORWARD":
             forward_rules += 1
             admits_pods = admits_pods or _ADMITS_PODS.search(rule.group("spec")) is not None
+            if docker_rule is None and _DOCKER_FORWARD.search(rule.group("spec")):
+                docker_rule = n
         if rule is None or table != "filter" or rule.group("chain") not in ("INPUT", "FORWARD"):
             continue
         chain = rule.group("chain")
@@ -365,6 +372,8 @@ def iptables_rules(lines: Sequence[tuple[int, str]], whole: bool = False) -> lis
     readings: list[Reading] = []
     if forward_drop is not None and (forward_rules or whole) and not admits_pods:
         readings.append(("node.iptables.forward_drops_pod_traffic", True, forward_drop))
+        if docker_rule is not None:
+            readings.append(("node.iptables.forward_rules_of_docker", True, docker_rule))
     if not caught:
         return readings
     first = min(caught.values())
