@@ -33,6 +33,7 @@ def _facts(fmt: str, text: str, source: str = "out.txt") -> dict[str, object]:
         ("nstat-az.txt", "kernel-net-counters"),
         ("proc-net-snmp.txt", "kernel-net-counters"),
         ("conntrack-S.txt", "conntrack-stats"),
+        ("proc-net-stat-nf_conntrack.txt", "conntrack-proc-stats"),
         ("conntrack-L.txt", "conntrack-list"),
         ("iptables-both-backends.txt", "iptables-save"),
         ("iptables-nft-save.txt", "iptables-save"),
@@ -118,6 +119,31 @@ def test_real_conntrack_listing_and_counters() -> None:
     assert values["node.conntrack.stat.insert_failed"] == 0
     # The per-CPU lines stay records, for the patterns written for them.
     assert len(stats.records) == 2
+    # The kernel's own table of the same counters: hex per CPU, summed.
+    proc = _facts("conntrack-proc-stats", (DATA / "proc-net-stat-nf_conntrack.txt").read_text())
+    assert proc["node.conntrack.kernel_stat.insert_failed"] == 0
+    assert proc["node.conntrack.kernel_stat.error"] == 0
+
+
+def test_the_kernel_conntrack_table_of_older_kernels_is_summed_in_hex() -> None:
+    # /proc/net/stat/nf_conntrack in the layout of kernels before 5.x (nf_conntrack_standalone.c
+    # ct_cpu_seq_show: a "searched" column, %08x values), written for this test; two CPUs that
+    # failed inserts and dropped: the sums are the node's, read as hex.
+    head = (
+        "entries  searched found new invalid ignore delete delete_list insert insert_failed "
+        "drop early_drop icmp_error  expect_new expect_create expect_delete search_restart"
+    )
+
+    def row(failed: str, drop: str) -> str:
+        return " ".join(["0000fde8"] + ["00000000"] * 8 + [failed, drop] + ["00000000"] * 6)
+
+    text = "\n".join([head, row("0000001f", "000000ff"), row("00000001", "00000001")]) + "\n"
+    assert detect(text.splitlines()).name == "conntrack-proc-stats"
+    facts = _facts("conntrack-proc-stats", text)
+    assert facts["node.conntrack.kernel_stat.insert_failed"] == 32
+    assert facts["node.conntrack.kernel_stat.drop"] == 256
+    # a row cut short by a pager is not a row of counters
+    assert _facts("conntrack-proc-stats", head + "\n0000fde8 00000000\n") == {}
 
 
 def test_a_dns_flow_to_the_dns_service_that_was_never_natted() -> None:

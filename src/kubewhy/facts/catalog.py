@@ -145,6 +145,10 @@ FACTS: dict[str, str] = {
     ),
     "node.netstat.*": "a kernel network counter as node-exporter names it (Udp_InCsumErrors ...)",
     "node.conntrack.stat.*": "a conntrack -S counter summed over CPUs (drop, insert_failed ...)",
+    "node.conntrack.kernel_stat.*": (
+        "the same counter from the kernel's /proc/net/stat/nf_conntrack (conntrack -S's lines are "
+        "read by the patterns written for them)"
+    ),
     "node.conntrack.dns_unreplied": "UDP flows to port 53 conntrack lists as UNREPLIED",
     "node.conntrack.dns_service_not_natted": "UNREPLIED DNS flows to the DNS Service IP, no DNAT",
     "node.conntrack.listed": "flow entries conntrack -L showed",

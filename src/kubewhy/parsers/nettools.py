@@ -436,6 +436,71 @@ class ConntrackStats:
         return result
 
 
+# /proc/net/stat/nf_conntrack (net/netfilter/nf_conntrack_standalone.c ct_cpu_seq_show): a
+# header of counter names, then one row per CPU of %08x values. Kernels before 5.x named the
+# second column "searched" (now "clashres"); icmp_error is what conntrack -S calls "error".
+_PROC_CT_HEAD = lazy_compile(r"^entries\s+(?:searched|clashres)\s+found\s+new\s+invalid\b")
+_PROC_CT_ROW = lazy_compile(r"^[0-9a-fA-F]{8}(?:\s+[0-9a-fA-F]{8}){8,24}$")
+_PROC_CT_FACTS = {
+    "drop": "drop",
+    "insert_failed": "insert_failed",
+    "early_drop": "early_drop",
+    "invalid": "invalid",
+    "icmp_error": "error",
+}
+
+
+class ConntrackProcStats:
+    r"""``cat /proc/net/stat/nf_conntrack``: the same per-CPU counters as ``conntrack -S`` in the
+    kernel's own hex table; the sums are the node's (as conntrack -S's are).
+
+    >>> head = ("entries  searched found new invalid ignore delete delete_list insert "
+    ...         "insert_failed drop early_drop icmp_error  expect_new expect_create "
+    ...         "expect_delete search_restart")
+    >>> def row(failed: str, drop: str) -> str:
+    ...     return " ".join(["0000fde8"] + ["00000000"] * 8 + [failed, drop] + ["00000000"] * 6)
+    >>> text = "\n".join([head, row("0000000a", "00000014"), row("00000001", "00000002")])
+    >>> result = ConntrackProcStats().parse(text, Context("stat", node="n1"))
+    >>> {f.name: f.value for f in result.facts}["node.conntrack.kernel_stat.insert_failed"]
+    11
+    """
+
+    name = "conntrack-proc-stats"
+    hints = ("entries ",)
+
+    def sniff(self, head: Sequence[str]) -> float:
+        lines = [line.strip() for line in head if line.strip()]
+        if not lines or not _PROC_CT_HEAD.match(lines[0]):
+            return 0.0
+        rows = lines[1:]
+        return 0.9 if rows and all(_PROC_CT_ROW.match(row) for row in rows) else 0.0
+
+    def parse(self, text: str, ctx: Context) -> ParseResult:
+        result = ParseResult(entities=[_node(ctx)])
+        names: list[str] = []
+        sums: dict[str, tuple[int, int, str]] = {}
+        for n, line in _lines(text):
+            stripped = line.strip()
+            if _PROC_CT_HEAD.match(stripped):
+                names = stripped.split()
+                continue
+            if not names or not _PROC_CT_ROW.match(stripped):
+                continue
+            for key, value in zip(names, stripped.split(), strict=False):
+                total, first, shown = sums.get(key, (0, n, line))
+                count = int(value, 16)
+                if total == 0 and count:
+                    first, shown = n, line
+                sums[key] = (total + count, first, shown)
+        for key, fact in _PROC_CT_FACTS.items():
+            if key in sums:
+                total, n, line = sums[key]
+                result.facts.append(
+                    _fact(f"node.conntrack.kernel_stat.{fact}", total, ctx, n, line)
+                )
+        return result
+
+
 _CT_DNS = lazy_compile(r"\bdport=53\b")
 _CT_DST = lazy_compile(r"\bdst=(\d+\.\d+\.\d+\.(\d+))\b")
 _CT_SRC = lazy_compile(r"\bsrc=(\S+)")
@@ -766,6 +831,7 @@ FORMATS: list[DocumentFormat] = [
     Ethtool(),
     NSTAT,
     ConntrackStats(),
+    ConntrackProcStats(),
     ConntrackList(),
     IptablesSave(),
     IptablesAlternatives(),

@@ -60,6 +60,7 @@ STRUCTURED = frozenset(
         # Counters, flow tables and request records: their facts say what the lines hold.
         "kernel-net-counters",
         "conntrack-list",
+        "conntrack-proc-stats",
         "apiserver-audit",
         "ip-link",
         "ethtool-features",
