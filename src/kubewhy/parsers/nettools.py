@@ -402,6 +402,17 @@ _CT_SHOWN = lazy_compile(
 )
 
 
+def _add_counter(
+    sums: dict[str, tuple[int, int, str]], key: str, count: int, n: int, line: str
+) -> None:
+    """Add one CPU's ``count`` to the sum of counter ``key``; the line cited is the first where
+    the counter is not zero."""
+    total, first, shown = sums.get(key, (0, n, line))
+    if total == 0 and count:
+        first, shown = n, line
+    sums[key] = (total + count, first, shown)
+
+
 class ConntrackStats:
     """``conntrack -S``: one ``cpu=N name=value ...`` line per CPU; the sums are the node's.
     The lines stay records, so the patterns written for them still read them."""
@@ -424,11 +435,7 @@ class ConntrackStats:
             result.records.append(Record(line.strip(), n, entity=_node(ctx)))
             for pair in row.group("rest").split():
                 key, _, value = pair.partition("=")
-                total, first, shown = sums.get(key, (0, n, line))
-                # The first line where the counter is not zero is the one to cite.
-                if total == 0 and int(value):
-                    first, shown = n, line
-                sums[key] = (total + int(value), first, shown)
+                _add_counter(sums, key, int(value), n, line)
         for key in ("drop", "insert_failed", "early_drop", "invalid", "error"):
             if key in sums:
                 total, n, line = sums[key]
@@ -487,11 +494,7 @@ class ConntrackProcStats:
             if not names or not _PROC_CT_ROW.match(stripped):
                 continue
             for key, value in zip(names, stripped.split(), strict=False):
-                total, first, shown = sums.get(key, (0, n, line))
-                count = int(value, 16)
-                if total == 0 and count:
-                    first, shown = n, line
-                sums[key] = (total + count, first, shown)
+                _add_counter(sums, key, int(value, 16), n, line)
         for key, fact in _PROC_CT_FACTS.items():
             if key in sums:
                 total, n, line = sums[key]
